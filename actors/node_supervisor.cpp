@@ -1,0 +1,169 @@
+#include "actors/node_supervisor.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/log.hpp"
+
+namespace syncforce::actors {
+
+// ---- database monitor ----------------------------------------------------------
+
+caf::behavior db_monitor(caf::event_based_actor* self, caf::actor supervisor,
+                         std::shared_ptr<database_probe> probe, db_monitor_config cfg) {
+  struct monitor_state {
+    bool known = false;
+    bool up = false;
+    int failures = 0;
+  };
+  auto st = std::make_shared<monitor_state>();
+  self->send(self, check_atom::value);
+  return {
+    [=](check_atom) {
+      auto r = probe->check();
+      if (r.ok) {
+        st->failures = 0;
+        if (!st->known || !st->up)
+          self->send(supervisor, db_up_atom::value, r.schema_version);
+        st->known = st->up = true;
+        self->delayed_send(self, cfg.healthy_interval, check_atom::value);
+        return;
+      }
+      ++st->failures;
+      if (!st->known || st->up)
+        self->send(supervisor, db_down_atom::value, r.error);
+      st->known = true;
+      st->up = false;
+      auto delay = cfg.retry.delay(st->failures, cfg.seed);
+      log(spdlog::level::warn, log_event{"Database unavailable, retrying", "node", "", "DB_UNAVAILABLE"}
+                                 .with("attempt", std::to_string(st->failures))
+                                 .with("retry_in_ms", std::to_string(delay.count()))
+                                 .with("reason", r.error));
+      self->delayed_send(self, delay, check_atom::value);
+    },
+  };
+}
+
+// ---- node supervisor -------------------------------------------------------------
+
+namespace {
+
+using supervisor_ptr = caf::stateful_actor<node_supervisor_state>*;
+
+void set_readiness(supervisor_ptr self, bool ready, const std::string& reason) {
+  auto& st = self->state;
+  st.sink->set_ready(ready, reason);
+}
+
+void spawn_db_monitor(supervisor_ptr self) {
+  auto& st = self->state;
+  st.db_monitor = st.make_db_monitor(self);
+  self->monitor(st.db_monitor);
+  // Children never outlive their supervisor, whatever ends it.
+  self->attach_functor([child = caf::actor_addr(st.db_monitor.address())](const caf::error& reason) {
+    if (auto hdl = caf::actor_cast<caf::actor>(child))
+      caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  });
+}
+
+void finish_drain_if_done(supervisor_ptr self) {
+  auto& st = self->state;
+  if (!st.draining || st.db_monitor)
+    return;
+  for (auto& rp : st.drain_waiters)
+    rp.deliver(true);
+  st.drain_waiters.clear();
+}
+
+} // namespace
+
+caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, node_config cfg,
+                              std::shared_ptr<readiness_sink> sink, db_monitor_factory make_db_monitor) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.sink = std::move(sink);
+  st.make_db_monitor = std::move(make_db_monitor);
+  set_readiness(self, false, st.not_ready_reason);
+
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (!st.db_monitor || dm.source != st.db_monitor.address())
+      return;
+    st.db_monitor = nullptr;
+    if (st.draining) {
+      finish_drain_if_done(self);
+      return;
+    }
+    // The monitor crashed: readiness is unknown until a new one reports.
+    st.db_ready = false;
+    st.not_ready_reason = "database monitor restarting";
+    set_readiness(self, false, st.not_ready_reason);
+    if (++st.db_monitor_restarts > st.cfg.max_restarts) {
+      log(spdlog::level::err, log_event{"Database monitor failed too often, giving up", "node", st.cfg.node_name,
+                                        "SYSTEM_ERROR"}
+                                .with("reason", caf::to_string(dm.reason)));
+      return;
+    }
+    auto delay = st.cfg.restart.delay(st.db_monitor_restarts);
+    log(spdlog::level::warn, log_event{"Restarting database monitor", "node", st.cfg.node_name, "RECOVERY"}
+                               .with("restart_in_ms", std::to_string(delay.count()))
+                               .with("reason", caf::to_string(dm.reason)));
+    self->delayed_send(self, delay, restart_atom::value, std::string("db_monitor"));
+  });
+
+  return {
+    [self](start_atom) {
+      auto& st = self->state;
+      if (st.db_monitor || st.draining)
+        return;
+      log(spdlog::level::info, log_event{"Node starting", "node", st.cfg.node_name, "STARTING"});
+      spawn_db_monitor(self);
+    },
+    [self](restart_atom, const std::string& child) {
+      auto& st = self->state;
+      if (child == "db_monitor" && !st.db_monitor && !st.draining)
+        spawn_db_monitor(self);
+    },
+    [self](db_up_atom, int version) {
+      auto& st = self->state;
+      st.db_ready = true;
+      st.schema_version = version;
+      st.db_monitor_restarts = 0;
+      st.not_ready_reason.clear();
+      if (st.draining)
+        return;
+      log(spdlog::level::info, log_event{"Database ready", "node", st.cfg.node_name, "READY"}.with(
+                                 "schema_version", std::to_string(version)));
+      set_readiness(self, true, "");
+    },
+    [self](db_down_atom, const std::string& reason) {
+      auto& st = self->state;
+      st.db_ready = false;
+      st.not_ready_reason = "database unavailable: " + reason;
+      log(spdlog::level::warn, log_event{"Database unavailable", "node", st.cfg.node_name, "DB_UNAVAILABLE"}.with(
+                                 "reason", reason));
+      set_readiness(self, false, st.not_ready_reason);
+    },
+    [self](status_atom) -> caf::result<bool, std::string, int> {
+      auto& st = self->state;
+      bool ready = st.db_ready && !st.draining;
+      return {ready, ready ? std::string() : st.not_ready_reason, st.schema_version};
+    },
+    [self](drain_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!st.draining) {
+        st.draining = true;
+        st.not_ready_reason = "draining";
+        set_readiness(self, false, st.not_ready_reason);
+        log(spdlog::level::info, log_event{"Node draining", "node", st.cfg.node_name, "DRAINING"});
+        if (st.db_monitor)
+          self->send_exit(st.db_monitor, caf::exit_reason::user_shutdown);
+      }
+      if (!st.db_monitor)
+        return true;
+      auto rp = self->make_response_promise();
+      st.drain_waiters.push_back(rp);
+      return rp;
+    },
+  };
+}
+
+} // namespace syncforce::actors

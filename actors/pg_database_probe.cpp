@@ -1,0 +1,56 @@
+#include "actors/database_probe.hpp"
+
+#include "store/control_schema.hpp"
+#include "sync/logfmt.hpp"
+
+#include <pqxx/pqxx>
+
+namespace syncforce::actors {
+
+namespace {
+
+/// Keeps one connection; reconnects and re-migrates after any failure.
+class pg_database_probe : public database_probe {
+public:
+  explicit pg_database_probe(std::string url) : url_(std::move(url)) {
+  }
+
+  probe_result check() override {
+    probe_result r;
+    try {
+      if (!conn_ || !conn_->is_open()) {
+        conn_ = std::make_unique<pqxx::connection>(url_);
+        auto report = store::migrate_control_schema(*conn_);
+        version_ = report.to_version;
+      } else {
+        pqxx::nontransaction tx(*conn_);
+        tx.exec("SELECT 1");
+      }
+      r.ok = true;
+      r.schema_version = version_;
+    } catch (const std::exception& e) {
+      conn_.reset();
+      r.ok = false;
+      r.error = redact_url(first_line(e.what()));
+    }
+    return r;
+  }
+
+private:
+  static std::string first_line(const std::string& s) {
+    auto nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+  }
+
+  std::string url_;
+  std::unique_ptr<pqxx::connection> conn_;
+  int version_ = 0;
+};
+
+} // namespace
+
+std::unique_ptr<database_probe> make_pg_database_probe(std::string url) {
+  return std::make_unique<pg_database_probe>(std::move(url));
+}
+
+} // namespace syncforce::actors

@@ -1,0 +1,114 @@
+#include "services/node_server.hpp"
+
+#include "actors/atoms.hpp"
+#include "syncforce/v1/node.grpc.pb.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+namespace syncforce::services {
+
+// ---- readiness -------------------------------------------------------------------
+
+void health_readiness::set_ready(bool ready, const std::string&) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  ready_ = ready;
+  if (health_ != nullptr && !shut_down_)
+    health_->SetServingStatus("readiness", ready);
+}
+
+void health_readiness::attach(grpc::HealthCheckServiceInterface* health) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  health_ = health;
+  if (health_ == nullptr)
+    return;
+  health_->SetServingStatus("", true);
+  health_->SetServingStatus("readiness", ready_);
+}
+
+void health_readiness::shut_down() {
+  std::lock_guard<std::mutex> guard(mtx_);
+  ready_ = false;
+  if (health_ != nullptr && !shut_down_)
+    health_->Shutdown();
+  shut_down_ = true;
+}
+
+bool health_readiness::ready() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return ready_;
+}
+
+// ---- syncforce.v1.Node -------------------------------------------------------------
+
+/// Answers from the node supervisor without blocking a gRPC thread: each call
+/// spawns a short-lived actor that asks the supervisor and finishes the reactor.
+class node_server::node_service : public syncforce::v1::Node::CallbackService {
+public:
+  node_service(caf::actor_system& sys, caf::actor supervisor, node_identity identity)
+    : sys_(sys), supervisor_(std::move(supervisor)), identity_(std::move(identity)) {
+  }
+
+  grpc::ServerUnaryReactor* GetNodeInfo(grpc::CallbackServerContext* ctx, const syncforce::v1::GetNodeInfoRequest*,
+                                        syncforce::v1::NodeInfo* reply) override {
+    auto* reactor = ctx->DefaultReactor();
+    reply->set_name(identity_.name);
+    reply->set_version(identity_.version);
+    reply->set_started_at_unix_ms(identity_.started_at_unix_ms);
+    sys_.spawn([reactor, reply, supervisor = supervisor_](caf::event_based_actor* self) {
+      self->request(supervisor, std::chrono::seconds(5), actors::status_atom::value)
+        .then(
+          [reactor, reply](bool ready, const std::string& reason, int version) {
+            reply->set_ready(ready);
+            reply->set_not_ready_reason(reason);
+            reply->set_control_schema_version(version);
+            reactor->Finish(grpc::Status::OK);
+          },
+          [reactor](caf::error& err) {
+            reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "the node supervisor did not answer: " + caf::to_string(err)));
+          });
+    });
+    return reactor;
+  }
+
+private:
+  caf::actor_system& sys_;
+  caf::actor supervisor_;
+  node_identity identity_;
+};
+
+// ---- server ----------------------------------------------------------------------
+
+node_server::~node_server() {
+  shutdown(std::chrono::milliseconds(0));
+}
+
+std::unique_ptr<node_server> node_server::start(const std::string& address, caf::actor_system& sys,
+                                                caf::actor supervisor, node_identity identity,
+                                                std::shared_ptr<health_readiness> readiness, std::string& error) {
+  std::unique_ptr<node_server> srv(new node_server);
+  srv->node_service_ = std::make_unique<node_service>(sys, std::move(supervisor), std::move(identity));
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &srv->port_);
+  builder.RegisterService(srv->node_service_.get());
+  srv->server_ = builder.BuildAndStart();
+  if (!srv->server_ || srv->port_ == 0) {
+    error = "cannot listen on " + address + " (address in use, or not a valid address)";
+    return nullptr;
+  }
+  readiness->attach(srv->server_->GetHealthCheckService());
+  return srv;
+}
+
+void node_server::shutdown(std::chrono::milliseconds deadline) {
+  if (!server_)
+    return;
+  server_->Shutdown(std::chrono::system_clock::now() + deadline);
+  server_->Wait();
+  server_.reset();
+}
+
+} // namespace syncforce::services

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "actors/node_supervisor.hpp"
+
+#include <caf/all.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace syncforce::services {
+
+/// Readiness as the gRPC health service shows it: service "readiness" is
+/// SERVING only while the node is ready; the overall service "" stays SERVING
+/// while the process lives (liveness). Thread-safe; remembers the state until
+/// a health service is attached.
+class health_readiness : public actors::readiness_sink {
+public:
+  void set_ready(bool ready, const std::string& reason) override;
+  void attach(grpc::HealthCheckServiceInterface* health);
+  /// Flips everything to NOT_SERVING for good (shutdown).
+  void shut_down();
+  bool ready() const;
+
+private:
+  mutable std::mutex mtx_;
+  grpc::HealthCheckServiceInterface* health_ = nullptr;
+  bool ready_ = false;
+  bool shut_down_ = false;
+};
+
+/// Static facts about this node for the node service.
+struct node_identity {
+  std::string name;
+  std::string version;
+  std::int64_t started_at_unix_ms = 0;
+};
+
+/// The node's gRPC server: grpc.health.v1.Health, server reflection and
+/// syncforce.v1.Node.
+class node_server {
+public:
+  ~node_server();
+
+  /// Binds `address` and starts serving; nullptr (with `error` set) if the
+  /// address cannot be bound.
+  static std::unique_ptr<node_server> start(const std::string& address, caf::actor_system& sys,
+                                            caf::actor supervisor, node_identity identity,
+                                            std::shared_ptr<health_readiness> readiness, std::string& error);
+
+  /// The port actually bound (useful with port 0).
+  int port() const { return port_; }
+
+  /// Stops accepting calls; calls still running after `deadline` are cancelled.
+  void shutdown(std::chrono::milliseconds deadline);
+
+private:
+  node_server() = default;
+  class node_service;
+  std::unique_ptr<node_service> node_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+} // namespace syncforce::services

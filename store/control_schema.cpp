@@ -1,0 +1,117 @@
+#include "store/control_schema.hpp"
+
+namespace syncforce::store {
+
+const std::vector<migration>& control_schema_migrations() {
+  static const std::vector<migration> all{
+    {1, "nodes, connections, mappings, leases, audit log", R"sql(
+CREATE TABLE syncforce.nodes (
+  name         text PRIMARY KEY,
+  grpc_address text NOT NULL,
+  version      text NOT NULL,
+  started_at   timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE syncforce.connections (
+  id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  name          text NOT NULL UNIQUE,
+  schema_name   text NOT NULL DEFAULT 'salesforce',
+  state         text NOT NULL DEFAULT 'NEW',
+  login_url     text NOT NULL,
+  auth_method   text NOT NULL CHECK (auth_method IN ('password', 'jwt')),
+  username      text NOT NULL,
+  -- where the secret lives (env:NAME or file:/path), never the secret itself
+  secret_ref    text NOT NULL,
+  client_id     text,
+  api_version   text NOT NULL DEFAULT '60.0',
+  organization_id text,
+  features      jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE syncforce.mappings (
+  id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  connection_id     uuid NOT NULL REFERENCES syncforce.connections (id) ON DELETE CASCADE,
+  object_name       text NOT NULL,
+  config            jsonb NOT NULL,
+  revision          integer NOT NULL DEFAULT 1,
+  state             text NOT NULL DEFAULT 'INITIAL',
+  state_description text NOT NULL DEFAULT '',
+  high_water_mark   timestamptz,
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  updated_at        timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (connection_id, object_name)
+);
+
+-- Ownership of connections, mappings and integration users across the cluster,
+-- with fencing: a write made under a stale epoch is refused.
+CREATE TABLE syncforce.leases (
+  kind        text NOT NULL CHECK (kind IN ('connection', 'mapping', 'integration_user')),
+  key         text NOT NULL,
+  owner_node  text,
+  epoch       bigint NOT NULL DEFAULT 0,
+  expires_at  timestamptz,
+  PRIMARY KEY (kind, key)
+);
+
+CREATE TABLE syncforce.audit_log (
+  id          bigserial PRIMARY KEY,
+  at          timestamptz NOT NULL DEFAULT now(),
+  actor       text NOT NULL,
+  action      text NOT NULL,
+  object_type text NOT NULL,
+  object_id   text,
+  before      jsonb,
+  after       jsonb
+);
+CREATE INDEX audit_log_at_idx ON syncforce.audit_log (at);
+)sql"},
+  };
+  return all;
+}
+
+namespace {
+
+int current_version(pqxx::transaction_base& tx) {
+  auto exists = tx.exec1("SELECT to_regclass('syncforce.schema_migrations') IS NOT NULL");
+  if (!exists[0].as<bool>())
+    return 0;
+  return tx.exec1("SELECT COALESCE(MAX(version), 0) FROM syncforce.schema_migrations")[0].as<int>();
+}
+
+} // namespace
+
+migration_report migrate_control_schema(pqxx::connection& conn) {
+  pqxx::work tx(conn, "migrate_control_schema");
+  tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(migration_lock_key) + ")");
+  tx.exec("CREATE SCHEMA IF NOT EXISTS syncforce");
+  tx.exec(R"sql(
+CREATE TABLE IF NOT EXISTS syncforce.schema_migrations (
+  version    integer PRIMARY KEY,
+  name       text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+))sql");
+  migration_report report;
+  report.from_version = current_version(tx);
+  report.to_version = report.from_version;
+  for (const auto& m : control_schema_migrations()) {
+    if (m.version <= report.from_version)
+      continue;
+    tx.exec(m.sql);
+    tx.exec("INSERT INTO syncforce.schema_migrations (version, name) VALUES (" + tx.quote(m.version) + ", " +
+            tx.quote(m.name) + ")");
+    report.applied.push_back(m.version);
+    report.to_version = m.version;
+  }
+  tx.commit();
+  return report;
+}
+
+int control_schema_version(pqxx::connection& conn) {
+  pqxx::read_transaction tx(conn);
+  return current_version(tx);
+}
+
+} // namespace syncforce::store

@@ -1,0 +1,58 @@
+#include "sync/node_settings.hpp"
+
+#include "sync/logfmt.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace syncforce {
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+bool valid_port(const std::string& text) {
+  if (text.empty() || text.size() > 5 || !std::all_of(text.begin(), text.end(), ::isdigit))
+    return false;
+  int port = std::stoi(text);
+  return port >= 0 && port <= 65535;
+}
+
+} // namespace
+
+std::vector<std::string> validate(const node_settings& s) {
+  std::vector<std::string> problems;
+  if (s.database_url.empty()) {
+    problems.emplace_back("--database-url (SYNCFORCE_DATABASE_URL) is required, e.g. "
+                          "postgresql://user@localhost:5432/app");
+  } else if (!starts_with(s.database_url, "postgresql://") && !starts_with(s.database_url, "postgres://") &&
+             s.database_url.find('=') == std::string::npos) {
+    problems.emplace_back("--database-url (SYNCFORCE_DATABASE_URL) '" + redact_url(s.database_url) +
+                          "' is neither a postgresql:// URL nor a key=value connection string");
+  }
+  auto colon = s.grpc_address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || !valid_port(s.grpc_address.substr(colon + 1))) {
+    problems.emplace_back("--grpc-address (SYNCFORCE_GRPC_ADDRESS) '" + s.grpc_address +
+                          "' must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:50051");
+  }
+  if (s.node_name.empty() || s.node_name.size() > 63 ||
+      !std::all_of(s.node_name.begin(), s.node_name.end(),
+                   [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; })) {
+    problems.emplace_back("--node-name (SYNCFORCE_NODE_NAME) '" + s.node_name +
+                          "' must be 1 to 63 characters of letters, digits, '-', '_' or '.'");
+  }
+  static const std::vector<std::string> levels{"trace", "debug", "info",     "warn",
+                                               "warning", "error", "critical", "off"};
+  if (std::find(levels.begin(), levels.end(), s.log_level) == levels.end()) {
+    problems.emplace_back("--log-level (SYNCFORCE_LOG_LEVEL) '" + s.log_level +
+                          "' must be one of trace, debug, info, warn, error, critical, off");
+  }
+  if (s.shutdown_timeout_seconds < 1 || s.shutdown_timeout_seconds > 300) {
+    problems.emplace_back("--shutdown-timeout (SYNCFORCE_SHUTDOWN_TIMEOUT) must be between 1 and 300 seconds");
+  }
+  return problems;
+}
+
+} // namespace syncforce

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace syncforce {
+
+/// The settings of one syncforced node, from flags and environment.
+struct node_settings {
+  /// libpq URL or key/value string of the database holding the control schema.
+  std::string database_url;
+  /// host:port the gRPC server listens on.
+  std::string grpc_address = "0.0.0.0:50051";
+  /// This node's name in the cluster (defaults to the host name).
+  std::string node_name;
+  /// trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+  /// How long a shutdown may take before gRPC calls are cancelled.
+  int shutdown_timeout_seconds = 10;
+  /// Optional configuration file (import/export JSON v1).
+  std::string config_file;
+};
+
+/// Every problem with `s`, each naming the setting (flag and environment
+/// variable) and what is wrong. Empty when valid. Never echoes a password.
+std::vector<std::string> validate(const node_settings& s);
+
+} // namespace syncforce

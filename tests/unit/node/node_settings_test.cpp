@@ -1,0 +1,57 @@
+#include "sync/node_settings.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace syncforce;
+
+namespace {
+
+node_settings valid() {
+  node_settings s;
+  s.database_url = "postgresql://u@localhost/db";
+  s.node_name = "node-1";
+  return s;
+}
+
+bool mentions(const std::vector<std::string>& problems, const std::string& text) {
+  for (const auto& p : problems)
+    if (p.find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+} // namespace
+
+TEST(node_settings, a_valid_configuration_has_no_problems) {
+  EXPECT_TRUE(validate(valid()).empty());
+  auto kv = valid();
+  kv.database_url = "host=localhost dbname=app";
+  EXPECT_TRUE(validate(kv).empty());
+}
+
+TEST(node_settings, reports_every_problem_naming_the_setting) {
+  node_settings s;
+  s.database_url = "";
+  s.grpc_address = "nohostport";
+  s.node_name = "bad name!";
+  s.log_level = "loud";
+  s.shutdown_timeout_seconds = 0;
+  auto problems = validate(s);
+  EXPECT_EQ(problems.size(), 5u);
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_DATABASE_URL"));
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_GRPC_ADDRESS"));
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_NODE_NAME"));
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_LOG_LEVEL"));
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_SHUTDOWN_TIMEOUT"));
+}
+
+TEST(node_settings, rejects_bad_ports_and_urls_without_echoing_passwords) {
+  auto s = valid();
+  s.grpc_address = "0.0.0.0:70000";
+  EXPECT_TRUE(mentions(validate(s), "port from 0 to 65535"));
+  s = valid();
+  s.database_url = "mysql://root:hunter2@db/app";
+  auto problems = validate(s);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_FALSE(mentions(problems, "hunter2"));
+}
