@@ -1,0 +1,206 @@
+#include "salesforce/records.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <strings.h>
+
+namespace syncforce::salesforce {
+
+namespace od = simdjson::ondemand;
+
+const field_value* record::find(std::string_view name) const {
+  for (auto& [k, v] : fields)
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0)
+      return &v;
+  return nullptr;
+}
+
+std::string_view record::text(std::string_view name) const {
+  auto v = find(name);
+  return v == nullptr || v->is_null() ? std::string_view{} : std::string_view(v->text);
+}
+
+std::string locator_of(std::string_view url) {
+  auto q = url.find('?');
+  if (q != std::string_view::npos)
+    url = url.substr(0, q);
+  while (!url.empty() && url.back() == '/')
+    url.remove_suffix(1);
+  auto slash = url.rfind('/');
+  return std::string(slash == std::string_view::npos ? url : url.substr(slash + 1));
+}
+
+namespace {
+
+sf_error parse_failure(simdjson::error_code code, const char* where) {
+  sf_error e;
+  e.kind = error_kind::protocol;
+  e.code = "MALFORMED_RESPONSE";
+  e.message = std::string("query page: ") + where + ": " + simdjson::error_message(code);
+  return e;
+}
+
+std::string_view trim_right(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+/// Appends the fields of `obj` to `out`, names prefixed by `prefix`.
+simdjson::error_code flatten(od::object obj, std::string& prefix, record& out, bool top) {
+  for (auto member : obj) {
+    std::string_view key;
+    if (auto err = member.unescaped_key().get(key))
+      return err;
+    od::value v;
+    if (auto err = member.value().get(v))
+      return err;
+    if (key == "attributes") {
+      if (top) {
+        od::object attrs;
+        if (v.get_object().get(attrs) == simdjson::SUCCESS) {
+          for (auto a : attrs) {
+            std::string_view akey;
+            if (a.unescaped_key().get(akey) == simdjson::SUCCESS && akey == "type") {
+              std::string_view type;
+              if (a.value().get_string().get(type) == simdjson::SUCCESS)
+                out.sobject_type.assign(type);
+            }
+          }
+        }
+      }
+      continue;
+    }
+    od::json_type type;
+    if (auto err = v.type().get(type))
+      return err;
+    size_t prefix_size = prefix.size();
+    std::string name;
+    name.reserve(prefix_size + key.size());
+    name.append(prefix).append(key);
+    switch (type) {
+      case od::json_type::null:
+        out.fields.emplace_back(std::move(name), field_value::null());
+        break;
+      case od::json_type::boolean: {
+        bool b = false;
+        if (auto err = v.get_bool().get(b))
+          return err;
+        out.fields.emplace_back(std::move(name), field_value::boolean(b));
+        break;
+      }
+      case od::json_type::number: {
+        std::string_view raw = trim_right(v.raw_json_token());
+        out.fields.emplace_back(std::move(name), field_value::number(std::string(raw)));
+        break;
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        if (auto err = v.get_string().get(s))
+          return err;
+        out.fields.emplace_back(std::move(name), field_value::string(std::string(s)));
+        break;
+      }
+      case od::json_type::object: {
+        od::object nested;
+        if (auto err = v.get_object().get(nested))
+          return err;
+        prefix.append(key).push_back('.');
+        auto err = flatten(nested, prefix, out, false);
+        prefix.resize(prefix_size);
+        if (err)
+          return err;
+        break;
+      }
+      case od::json_type::array: {
+        od::array arr;
+        if (auto err = v.get_array().get(arr))
+          return err;
+        std::string_view raw;
+        if (auto err = arr.raw_json().get(raw))
+          return err;
+        out.fields.emplace_back(std::move(name), field_value{value_type::json, std::string(trim_right(raw))});
+        break;
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+} // namespace
+
+struct page_parser::impl {
+  od::parser parser;
+  simdjson::padded_string copy;
+};
+
+page_parser::page_parser() : impl_(std::make_unique<impl>()) {}
+page_parser::~page_parser() = default;
+page_parser::page_parser(page_parser&&) noexcept = default;
+page_parser& page_parser::operator=(page_parser&&) noexcept = default;
+
+result<query_page> page_parser::parse(const std::string& body) {
+  od::document doc;
+  simdjson::error_code err;
+  if (body.capacity() >= body.size() + simdjson::SIMDJSON_PADDING) {
+    err = impl_->parser.iterate(body.data(), body.size(), body.capacity()).get(doc);
+  } else {
+    impl_->copy = simdjson::padded_string(body);
+    err = impl_->parser.iterate(impl_->copy).get(doc);
+  }
+  if (err)
+    return parse_failure(err, "document");
+  od::object root;
+  if ((err = doc.get_object().get(root)))
+    return parse_failure(err, "root");
+  query_page page;
+  bool saw_records = false;
+  std::string prefix;
+  size_t width = 8;
+  for (auto member : root) {
+    std::string_view key;
+    if ((err = member.unescaped_key().get(key)))
+      return parse_failure(err, "key");
+    if (key == "totalSize") {
+      int64_t n = 0;
+      if ((err = member.value().get_int64().get(n)))
+        return parse_failure(err, "totalSize");
+      page.total_size = static_cast<long>(n);
+    } else if (key == "done") {
+      if ((err = member.value().get_bool().get(page.done)))
+        return parse_failure(err, "done");
+    } else if (key == "nextRecordsUrl") {
+      od::value v;
+      if ((err = member.value().get(v)))
+        return parse_failure(err, "nextRecordsUrl");
+      std::string_view url;
+      if (v.get_string().get(url) == simdjson::SUCCESS)
+        page.next_records_url.assign(url);
+    } else if (key == "records") {
+      od::array records;
+      if ((err = member.value().get_array().get(records)))
+        return parse_failure(err, "records");
+      saw_records = true;
+      for (auto element : records) {
+        od::object obj;
+        if ((err = element.get_object().get(obj)))
+          return parse_failure(err, "record");
+        record r;
+        r.fields.reserve(width); // records of a page have the same shape
+        prefix.clear();
+        if ((err = flatten(obj, prefix, r, true)))
+          return parse_failure(err, "record field");
+        width = std::max(width, r.fields.size());
+        page.records.push_back(std::move(r));
+      }
+    }
+  }
+  if (!saw_records)
+    return parse_failure(simdjson::NO_SUCH_FIELD, "records");
+  if (page.done)
+    page.next_records_url.clear();
+  return page;
+}
+
+} // namespace syncforce::salesforce
