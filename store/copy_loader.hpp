@@ -1,0 +1,117 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "sync/type_mapping.hpp"
+
+namespace syncforce {
+
+// ---------------------------------------------------------------------------
+// engine connections
+// ---------------------------------------------------------------------------
+
+/// Opens a connection for the sync engine's own writes: `xmlbinary = 'hex'`
+/// (so the Heroku Connect capture triggers stay quiet and the status trigger
+/// marks rows SYNCED) and `application_name = 'syncforce'`.
+std::unique_ptr<pqxx::connection> open_engine_connection(const std::string& url,
+                                                         const std::string& application_name
+                                                         = "syncforce");
+
+/// Makes an existing connection an engine connection (session settings).
+void make_engine_session(pqxx::connection_base& conn, const std::string& application_name
+                                                      = "syncforce");
+
+/// Whether the session writes as the engine (xmlbinary is not base64).
+bool is_engine_session(pqxx::transaction_base& tx);
+
+// ---------------------------------------------------------------------------
+// COPY into a mapped table
+// ---------------------------------------------------------------------------
+
+/// Streams rows into a table with `COPY ... FROM STDIN` in the caller's
+/// transaction (a mapped table, its `__reload` shadow, or a staging table).
+class copy_writer {
+public:
+  copy_writer(pqxx::transaction_base& tx, const std::string& schema, const std::string& table,
+              std::vector<std::string> columns);
+  ~copy_writer();
+  copy_writer(const copy_writer&) = delete;
+  copy_writer& operator=(const copy_writer&) = delete;
+
+  /// Writes one row; throws std::invalid_argument on a wrong value count.
+  void write(const pg_row& row);
+
+  /// Ends the COPY; returns the number of rows written. Must be called
+  /// before the transaction is used for anything else.
+  std::size_t complete();
+
+  std::size_t rows() const { return rows_; }
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::size_t columns_ = 0;
+  std::size_t rows_ = 0;
+  std::string line_;
+};
+
+// ---------------------------------------------------------------------------
+// upsert of polled rows
+// ---------------------------------------------------------------------------
+
+/// Where polled rows go and how they match existing ones.
+struct upsert_target {
+  std::string schema;
+  std::string table;
+  std::vector<std::string> columns;         ///< must include sfid
+  std::optional<std::string> upsert_column; ///< adopt local rows with no sfid by this column
+  /// Keep a row whose newer local change is still waiting to be written
+  /// (`_hc_lastop = 'PENDING'`): its mapped columns are not overwritten.
+  bool protect_pending = false;
+};
+
+/// The target for a mapped table: all its mapped columns, its upsert column.
+upsert_target upsert_target_for(const hc_table_spec& spec);
+
+/// What an upsert did.
+struct upsert_stats {
+  std::size_t staged = 0;   ///< rows received
+  std::size_t inserted = 0;
+  std::size_t updated = 0;
+  std::size_t adopted = 0;  ///< local rows without sfid matched by the upsert column
+  std::size_t deleted = 0;  ///< rows hard-deleted for IsDeleted = true
+  std::size_t skipped = 0;  ///< stale or pending rows left as they were
+};
+
+/// Stages rows through COPY into a temporary table, then applies them to the
+/// mapped table in the caller's transaction: delete for `isdeleted = true`,
+/// adoption by the upsert column for local rows without sfid, then one
+/// `INSERT ... ON CONFLICT (sfid) DO UPDATE` (never going back in
+/// systemmodstamp). Use on an engine connection.
+class upsert_loader {
+public:
+  upsert_loader(pqxx::transaction_base& tx, upsert_target target);
+  ~upsert_loader();
+  upsert_loader(const upsert_loader&) = delete;
+  upsert_loader& operator=(const upsert_loader&) = delete;
+
+  void write(const pg_row& row);
+
+  /// Applies the staged rows; the loader cannot be used afterwards.
+  upsert_stats finish();
+
+private:
+  pqxx::transaction_base& tx_;
+  upsert_target target_;
+  std::string stage_;
+  std::unique_ptr<copy_writer> writer_;
+  bool finished_ = false;
+};
+
+} // namespace syncforce

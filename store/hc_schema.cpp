@@ -1,0 +1,648 @@
+#include "store/hc_schema.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace syncforce {
+
+// ---------------------------------------------------------------------------
+// names
+// ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t max_identifier = 63; // NAMEDATALEN - 1
+
+/// Serializes all HC DDL of a database (two nodes creating one schema at once).
+constexpr const char* ddl_lock = "SELECT pg_advisory_xact_lock(hashtext('syncforce.hc_schema'))";
+
+/// Dollar-quote tag for function bodies.
+constexpr const char* body_tag = "$hc_body$";
+
+} // namespace
+
+std::string pg_identifier(std::string name) {
+  if (name.size() <= max_identifier)
+    return name;
+  // Cut at a UTF-8 character boundary, as PostgreSQL does.
+  std::size_t n = max_identifier;
+  while (n > 0 && (static_cast<unsigned char>(name[n]) & 0xC0) == 0x80)
+    --n;
+  name.resize(n);
+  return name;
+}
+
+std::string qualified_name(const pqxx::transaction_base& tx, const std::string& schema,
+                           const std::string& name) {
+  return tx.quote_name(schema) + "." + tx.quote_name(pg_identifier(name));
+}
+
+hc_table_names hc_names_for(const std::string& table) {
+  hc_table_names n;
+  n.table = pg_identifier(table);
+  n.sequence = pg_identifier(table + "_id_seq");
+  n.primary_key = pg_identifier(table + "_pkey");
+  n.logger = pg_identifier("hc_" + table + "_logger");
+  n.log_trigger = pg_identifier("hc_" + table + "_logtrigger");
+  n.status = pg_identifier("hc_" + table + "_status");
+  n.status_trigger = pg_identifier("hc_" + table + "_status_trigger");
+  return n;
+}
+
+std::vector<hc_index_def> hc_index_defs(const hc_table_spec& spec) {
+  std::vector<hc_index_def> out;
+  auto add = [&](const std::string& column, bool unique) {
+    auto name = pg_identifier((unique ? "hcu_idx_" : "hc_idx_") + spec.table + "_" + column);
+    for (const auto& d : out)
+      if (d.name == name || (d.column == column && d.unique == unique))
+        return;
+    out.push_back(hc_index_def{name, column, unique});
+  };
+  add("sfid", true);
+  if (spec.find_column("systemmodstamp") != nullptr)
+    add("systemmodstamp", false);
+  for (const auto& i : spec.indexes)
+    add(i.column, i.unique);
+  if (spec.upsert_column) {
+    bool indexed = std::any_of(out.begin(), out.end(),
+                               [&](const hc_index_def& d) { return d.column == *spec.upsert_column; });
+    if (!indexed)
+      add(*spec.upsert_column, false);
+  }
+  return out;
+}
+
+std::string reload_table_name(const std::string& table) {
+  return pg_identifier(table + "__reload");
+}
+
+// ---------------------------------------------------------------------------
+// catalog helpers
+// ---------------------------------------------------------------------------
+
+namespace {
+
+bool relation_exists(pqxx::transaction_base& tx, const std::string& qname) {
+  auto r = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", qname);
+  return r[0].as<bool>();
+}
+
+bool trigger_exists(pqxx::transaction_base& tx, const std::string& qtable, const std::string& name) {
+  auto r = tx.exec_params(
+    "SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2 AND NOT tgisinternal",
+    qtable, name);
+  return !r.empty();
+}
+
+/// Creates or replaces a plpgsql function unless its body is already `body`.
+/// `signature` is the regprocedure text (`"s"."f"(public.hstore, ...)`);
+/// `header` everything before AS.
+void ensure_function(pqxx::transaction_base& tx, const std::string& signature,
+                     const std::string& header, const std::string& body) {
+  if (body.find(body_tag) != std::string::npos)
+    throw std::invalid_argument("function body contains its own quote tag");
+  auto r = tx.exec_params("SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure($1)", signature);
+  if (!r.empty() && r[0][0].as<std::string>() == body)
+    return;
+  tx.exec0(header + " AS " + body_tag + body + body_tag);
+}
+
+std::string literal(const pqxx::transaction_base& tx, const std::string& text) {
+  return tx.quote(text);
+}
+
+// ---------------------------------------------------------------------------
+// function bodies (section 3 of the reference)
+// ---------------------------------------------------------------------------
+
+std::string notify_body(const pqxx::transaction_base& tx, const std::string& schema) {
+  return "\n  BEGIN\n"
+         "    -- syncforce: Heroku Connect compatible\n"
+         "    PERFORM pg_notify("
+         + literal(tx, schema + ".hc_trigger_log")
+         + ", 'ping');\n"
+           "    RETURN NEW;\n"
+           "  END;\n";
+}
+
+std::string get_xmlbinary_body() {
+  // Heroku Connect reads `setting FROM pg_settings WHERE name = 'xmlbinary'`,
+  // which materializes every setting on each call (about 1 ms, twice per row
+  // written). current_setting() returns the same value in microseconds.
+  return "\n  BEGIN\n"
+         "    RETURN current_setting('xmlbinary');\n"
+         "  END;\n";
+}
+
+std::string logger_body(const pqxx::transaction_base& tx, const std::string& schema,
+                        mapping_access access) {
+  const std::string log = qualified_name(tx, schema, "_trigger_log");
+  const bool read_only = access == mapping_access::read_only;
+  const std::string new_state = read_only ? "'READONLY'" : "'NEW'";
+  std::string b;
+  b += "\n  DECLARE\n";
+  b += "    trigger_row " + log + ";\n";
+  b += "    excluded_cols text[] = ARRAY['_hc_lastop', '_hc_err']::text[];\n";
+  b += "    changed public.hstore;\n";
+  b += "  BEGIN\n";
+  b += "    trigger_row = ROW();\n";
+  b += "    trigger_row.id = nextval(" + literal(tx, qualified_name(tx, schema, "_trigger_log_id_seq"))
+       + "::regclass);\n";
+  b += "    trigger_row.action = TG_OP::text;\n";
+  b += "    trigger_row.table_name = TG_TABLE_NAME::text;\n";
+  b += "    trigger_row.txid = txid_current();\n";
+  b += "    trigger_row.created_at = clock_timestamp();\n";
+  b += "    trigger_row.updated_at = trigger_row.created_at;\n";
+  b += "    trigger_row.state = " + new_state + ";\n";
+  b += "    IF (TG_OP = 'DELETE') THEN\n";
+  b += "      trigger_row.record_id = OLD.id;\n";
+  b += "      trigger_row.old = public.delete(public.hstore(OLD.*), excluded_cols);\n";
+  b += "      IF (OLD.sfid IS NOT NULL) THEN\n";
+  b += "        trigger_row.sfid = OLD.sfid;\n";
+  if (!read_only) {
+    b += "      ELSE\n";
+    b += "        trigger_row.state = 'IGNORE';\n";
+  }
+  b += "      END IF;\n";
+  b += "    ELSIF (TG_OP = 'INSERT') THEN\n";
+  b += "      trigger_row.record_id = NEW.id;\n";
+  b += "      trigger_row.values = public.delete(public.hstore(NEW.*), excluded_cols);\n";
+  b += "    ELSIF (TG_OP = 'UPDATE') THEN\n";
+  b += "      trigger_row.record_id = NEW.id;\n";
+  b += "      trigger_row.old = public.delete(public.hstore(OLD.*), excluded_cols);\n";
+  b += "      changed = public.delete(public.delete(public.hstore(NEW.*), public.hstore(OLD.*)), "
+       "excluded_cols);\n";
+  b += "      trigger_row.values = changed;\n";
+  b += "      trigger_row.sfid = OLD.sfid;\n";
+  if (!read_only) {
+    b += "      IF (changed::text = '') THEN\n";
+    b += "        trigger_row.state = 'IGNORE';\n";
+    b += "      END IF;\n";
+  }
+  b += "    END IF;\n";
+  b += "    INSERT INTO " + log + " VALUES (trigger_row.*);\n";
+  b += "    RETURN NULL;\n";
+  b += "  END;\n";
+  return b;
+}
+
+std::string status_body() {
+  return "\n  BEGIN\n"
+         "    IF (public.get_xmlbinary()::text = 'base64') THEN -- a user's write\n"
+         "      NEW._hc_lastop = 'PENDING';\n"
+         "      NEW._hc_err = NULL;\n"
+         "      RETURN NEW;\n"
+         "    END IF;\n"
+         "    -- the sync engine's write: keep an explicitly set _hc_lastop\n"
+         "    IF (TG_OP = 'INSERT' AND NEW._hc_lastop IS NOT NULL)\n"
+         "       OR (TG_OP = 'UPDATE' AND NEW._hc_lastop IS NOT NULL\n"
+         "           AND NEW._hc_lastop IS DISTINCT FROM OLD._hc_lastop) THEN\n"
+         "      RETURN NEW;\n"
+         "    END IF;\n"
+         "    NEW._hc_lastop = 'SYNCED';\n"
+         "    NEW._hc_err = NULL;\n"
+         "    RETURN NEW;\n"
+         "  END;\n";
+}
+
+std::string capture_insert_body(const pqxx::transaction_base& tx, const std::string& schema) {
+  return "\n  DECLARE\n"
+         "    excluded_cols_standard text[] = ARRAY['_hc_lastop', '_hc_err']::text[];\n"
+         "    retval integer;\n"
+         "  BEGIN\n"
+         "    IF (public.fetchval(source_row, 'id')) IS NULL THEN\n"
+         "      -- source_row must carry the row's integer id\n"
+         "      RETURN NULL;\n"
+         "    END IF;\n"
+         "    excluded_cols_standard := array_remove(array_remove(excluded_cols, 'id'), 'sfid')\n"
+         "                              || excluded_cols_standard;\n"
+         "    INSERT INTO "
+         + qualified_name(tx, schema, "_trigger_log")
+         + " (action, table_name, txid, created_at, updated_at, state, record_id, \"values\")\n"
+           "    VALUES ('INSERT', table_name, txid_current(), clock_timestamp(), clock_timestamp(), "
+           "'NEW',\n"
+           "            (public.fetchval(source_row, 'id'))::integer,\n"
+           "            public.delete(source_row, excluded_cols_standard))\n"
+           "    RETURNING id INTO retval;\n"
+           "    RETURN retval;\n"
+           "  END;\n";
+}
+
+std::string capture_update_body(const pqxx::transaction_base& tx, const std::string& schema) {
+  return "\n  DECLARE\n"
+         "    excluded_cols_standard text[] = ARRAY['_hc_lastop', '_hc_err']::text[];\n"
+         "    retval integer;\n"
+         "    vals public.hstore;\n"
+         "  BEGIN\n"
+         "    IF (public.fetchval(source_row, 'id')) IS NULL THEN\n"
+         "      -- source_row must carry the row's integer id\n"
+         "      RETURN NULL;\n"
+         "    END IF;\n"
+         "    IF coalesce(array_length(columns_to_include, 1), 0) > 0 THEN\n"
+         "      vals := public.slice(source_row, columns_to_include);\n"
+         "    ELSE\n"
+         "      vals := source_row;\n"
+         "    END IF;\n"
+         "    INSERT INTO "
+         + qualified_name(tx, schema, "_trigger_log")
+         + " (action, table_name, txid, created_at, updated_at, state, record_id, sfid, \"values\", "
+           "old)\n"
+           "    VALUES ('UPDATE', table_name, txid_current(), clock_timestamp(), clock_timestamp(), "
+           "'NEW',\n"
+           "            (public.fetchval(source_row, 'id'))::integer,\n"
+           "            public.fetchval(source_row, 'sfid'),\n"
+           "            public.delete(vals, excluded_cols_standard), NULL)\n"
+           "    RETURNING id INTO retval;\n"
+           "    RETURN retval;\n"
+           "  END;\n";
+}
+
+// The columns of _trigger_log, shared by the archive.
+constexpr const char* trigger_log_columns = "    txid bigint,\n"
+                                            "    created_at timestamp with time zone{DEFAULT},\n"
+                                            "    updated_at timestamp with time zone{DEFAULT},\n"
+                                            "    processed_at timestamp with time zone,\n"
+                                            "    processed_tx bigint,\n"
+                                            "    state character varying(8),\n"
+                                            "    action character varying(7),\n"
+                                            "    table_name character varying(128),\n"
+                                            "    record_id integer,\n"
+                                            "    sfid character varying(18),\n"
+                                            "    old text,\n"
+                                            "    \"values\" text,\n"
+                                            "    sf_result integer,\n"
+                                            "    sf_message text,\n";
+
+std::string log_columns(bool with_defaults) {
+  std::string s = trigger_log_columns;
+  const std::string token = "{DEFAULT}";
+  const std::string repl = with_defaults ? " DEFAULT now()" : "";
+  for (auto pos = s.find(token); pos != std::string::npos; pos = s.find(token, pos))
+    s.replace(pos, token.size(), repl);
+  return s;
+}
+
+void create_index(pqxx::transaction_base& tx, const std::string& schema, const std::string& name,
+                  const std::string& table, const std::string& definition, bool unique = false) {
+  tx.exec0(std::string{"CREATE "} + (unique ? "UNIQUE " : "") + "INDEX IF NOT EXISTS "
+           + tx.quote_name(pg_identifier(name)) + " ON " + qualified_name(tx, schema, table) + " "
+           + definition);
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------
+// connection schema
+// ---------------------------------------------------------------------------
+
+void ensure_connection_schema(pqxx::transaction_base& tx, const std::string& schema) {
+  tx.exec(ddl_lock);
+  tx.exec0("CREATE SCHEMA IF NOT EXISTS " + tx.quote_name(schema));
+  auto ext = tx.exec("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = "
+                     "e.extnamespace WHERE e.extname = 'hstore'");
+  if (ext.empty())
+    tx.exec0("CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA public");
+  else if (ext[0][0].as<std::string>() != "public")
+    throw std::runtime_error("the hstore extension is installed in schema '"
+                             + ext[0][0].as<std::string>()
+                             + "'; Heroku Connect compatible triggers need it in public");
+  ensure_function(tx, "public.get_xmlbinary()",
+                  "CREATE OR REPLACE FUNCTION public.get_xmlbinary() RETURNS character varying "
+                  "LANGUAGE plpgsql",
+                  get_xmlbinary_body());
+
+  // _trigger_log with its own sequence, as Heroku Connect makes it.
+  const auto log = qualified_name(tx, schema, "_trigger_log");
+  const auto log_seq = qualified_name(tx, schema, "_trigger_log_id_seq");
+  if (!relation_exists(tx, log)) {
+    tx.exec0("CREATE SEQUENCE IF NOT EXISTS " + log_seq
+             + " AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1");
+    tx.exec0("CREATE TABLE " + log + " (\n    id integer NOT NULL DEFAULT nextval("
+             + literal(tx, log_seq) + "::regclass),\n" + log_columns(true)
+             + "    CONSTRAINT _trigger_log_pkey PRIMARY KEY (id)\n)");
+    tx.exec0("ALTER SEQUENCE " + log_seq + " OWNED BY " + log + ".id");
+  }
+  create_index(tx, schema, "_trigger_log_idx_created_at", "_trigger_log", "(created_at)");
+  create_index(tx, schema, "_trigger_log_idx_state_id", "_trigger_log", "(state, id)");
+  create_index(tx, schema, "_trigger_log_idx_state_table_name", "_trigger_log",
+               "(state, table_name) WHERE ((state)::text = 'NEW'::text) OR ((state)::text = "
+               "'PENDING'::text)");
+
+  const auto archive = qualified_name(tx, schema, "_trigger_log_archive");
+  if (!relation_exists(tx, archive)) {
+    tx.exec0("CREATE TABLE " + archive + " (\n    id integer NOT NULL,\n" + log_columns(false)
+             + "    CONSTRAINT _trigger_log_archive_pkey PRIMARY KEY (id)\n)");
+  }
+  create_index(tx, schema, "_trigger_log_archive_idx_created_at", "_trigger_log_archive",
+               "(created_at)");
+  create_index(tx, schema, "_trigger_log_archive_idx_record_id", "_trigger_log_archive",
+               "(record_id)");
+  create_index(tx, schema, "_trigger_log_archive_idx_state_table_name", "_trigger_log_archive",
+               "(state, table_name) WHERE ((state)::text = 'FAILED'::text)");
+
+  // Notify on every log insert.
+  const auto notify_fn = qualified_name(tx, schema, "tlog_notify_trigger");
+  ensure_function(tx, notify_fn + "()",
+                  "CREATE OR REPLACE FUNCTION " + notify_fn + "() RETURNS trigger LANGUAGE plpgsql",
+                  notify_body(tx, schema));
+  if (!trigger_exists(tx, log, "tlog_insert_trigger"))
+    tx.exec0("CREATE TRIGGER tlog_insert_trigger AFTER INSERT ON " + log
+             + " FOR EACH ROW EXECUTE FUNCTION " + notify_fn + "()");
+
+  const auto hcmeta = qualified_name(tx, schema, "_hcmeta");
+  if (!relation_exists(tx, hcmeta))
+    tx.exec0("CREATE TABLE " + hcmeta
+             + " (\n    id serial NOT NULL,\n    hcver integer,\n    org_id character varying(50),\n"
+               "    details text,\n    CONSTRAINT _hcmeta_pkey PRIMARY KEY (id)\n)");
+
+  const auto events = qualified_name(tx, schema, "_sf_event_log");
+  if (!relation_exists(tx, events))
+    tx.exec0("CREATE TABLE " + events
+             + " (\n    id serial NOT NULL,\n    table_name character varying(128),\n"
+               "    action character varying(7),\n"
+               "    synced_at timestamp with time zone DEFAULT now(),\n"
+               "    sf_timestamp timestamp with time zone,\n    sfid character varying(20),\n"
+               "    record text,\n    processed boolean,\n"
+               "    CONSTRAINT _sf_event_log_pkey PRIMARY KEY (id)\n)");
+  create_index(tx, schema, "idx__sf_event_log_sfid", "_sf_event_log", "(sfid)");
+  create_index(tx, schema, "idx__sf_event_log_comp_key", "_sf_event_log", "(table_name, synced_at)");
+
+  // Recapture functions used to retry failed writes.
+  const auto cap_insert = qualified_name(tx, schema, "hc_capture_insert_from_row");
+  ensure_function(tx, cap_insert + "(public.hstore, character varying, text[])",
+                  "CREATE OR REPLACE FUNCTION " + cap_insert
+                    + "(source_row public.hstore, table_name character varying, excluded_cols "
+                      "text[] DEFAULT ARRAY[]::text[]) RETURNS integer LANGUAGE plpgsql",
+                  capture_insert_body(tx, schema));
+  const auto cap_update = qualified_name(tx, schema, "hc_capture_update_from_row");
+  ensure_function(tx, cap_update + "(public.hstore, character varying, text[])",
+                  "CREATE OR REPLACE FUNCTION " + cap_update
+                    + "(source_row public.hstore, table_name character varying, "
+                      "columns_to_include text[] DEFAULT ARRAY[]::text[]) RETURNS integer "
+                      "LANGUAGE plpgsql",
+                  capture_update_body(tx, schema));
+}
+
+void write_hcmeta(pqxx::transaction_base& tx, const std::string& schema, const std::string& org_id,
+                  const std::string& details) {
+  const auto hcmeta = qualified_name(tx, schema, "_hcmeta");
+  auto r = tx.exec_params("UPDATE " + hcmeta + " SET org_id = $1, details = $2 WHERE id = "
+                            "(SELECT min(id) FROM " + hcmeta + ")",
+                          org_id, details);
+  if (r.affected_rows() == 0)
+    tx.exec_params("INSERT INTO " + hcmeta + " (hcver, org_id, details) VALUES (3, $1, $2)", org_id,
+                   details);
+}
+
+// ---------------------------------------------------------------------------
+// mapped tables
+// ---------------------------------------------------------------------------
+
+namespace {
+
+std::string column_ddl(const pqxx::transaction_base& tx, const pg_column& c, bool ucs_basic) {
+  std::string s = tx.quote_name(c.name) + " " + c.type;
+  if (c.name == "sfid" && ucs_basic)
+    s += " COLLATE pg_catalog.ucs_basic";
+  return s;
+}
+
+/// Creates table + sequence + pkey + indexes under the given names.
+void create_table_shape(pqxx::transaction_base& tx, const hc_table_spec& spec,
+                        const std::string& table, const std::string& sequence,
+                        const std::string& pkey, const std::vector<hc_index_def>& indexes) {
+  const auto qtable = qualified_name(tx, spec.schema, table);
+  const auto qseq = qualified_name(tx, spec.schema, sequence);
+  tx.exec0("CREATE SEQUENCE IF NOT EXISTS " + qseq
+           + " AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1");
+  std::string ddl = "CREATE TABLE " + qtable + " (\n";
+  for (const auto& c : spec.columns)
+    ddl += "    " + column_ddl(tx, c, spec.ucs_basic_collation) + ",\n";
+  ddl += "    id integer NOT NULL DEFAULT nextval(" + literal(tx, qseq) + "::regclass),\n";
+  ddl += "    _hc_lastop character varying(32),\n";
+  ddl += "    _hc_err text,\n";
+  ddl += "    CONSTRAINT " + tx.quote_name(pkey) + " PRIMARY KEY (id)\n)";
+  tx.exec0(ddl);
+  tx.exec0("ALTER SEQUENCE " + qseq + " OWNED BY " + qtable + ".id");
+  for (const auto& i : indexes)
+    create_index(tx, spec.schema, i.name, table, "(" + tx.quote_name(i.column) + ")", i.unique);
+}
+
+/// Functions of the mapping plus its triggers on `table`.
+void ensure_triggers(pqxx::transaction_base& tx, const hc_table_spec& spec,
+                     const std::string& table) {
+  const auto names = hc_names_for(spec.table);
+  const auto qtable = qualified_name(tx, spec.schema, table);
+  const auto logger = qualified_name(tx, spec.schema, names.logger);
+  const auto status = qualified_name(tx, spec.schema, names.status);
+  ensure_function(tx, logger + "()",
+                  "CREATE OR REPLACE FUNCTION " + logger + "() RETURNS trigger LANGUAGE plpgsql",
+                  logger_body(tx, spec.schema, spec.access));
+  ensure_function(tx, status + "()",
+                  "CREATE OR REPLACE FUNCTION " + status + "() RETURNS trigger LANGUAGE plpgsql",
+                  status_body());
+  if (!trigger_exists(tx, qtable, names.log_trigger))
+    tx.exec0("CREATE TRIGGER " + tx.quote_name(names.log_trigger)
+             + " AFTER INSERT OR DELETE OR UPDATE ON " + qtable
+             + " FOR EACH ROW WHEN ((public.get_xmlbinary())::text = 'base64'::text) "
+               "EXECUTE FUNCTION "
+             + logger + "()");
+  if (!trigger_exists(tx, qtable, names.status_trigger))
+    tx.exec0("CREATE TRIGGER " + tx.quote_name(names.status_trigger)
+             + " BEFORE INSERT OR UPDATE ON " + qtable + " FOR EACH ROW EXECUTE FUNCTION " + status
+             + "()");
+}
+
+/// Formatted types of the table's columns: name -> format_type.
+std::vector<std::pair<std::string, std::string>> existing_columns(pqxx::transaction_base& tx,
+                                                                  const std::string& qtable) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto r = tx.exec_params("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                          "WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped "
+                          "ORDER BY attnum",
+                          qtable);
+  for (const auto& row : r)
+    out.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  return out;
+}
+
+} // namespace
+
+mapping_ddl_result ensure_mapping_table(pqxx::transaction_base& tx, const hc_table_spec& spec) {
+  mapping_ddl_result result;
+  if (spec.find_column("sfid") == nullptr)
+    throw std::invalid_argument("table spec for " + spec.table + " has no sfid column");
+  tx.exec(ddl_lock);
+  const auto names = hc_names_for(spec.table);
+  const auto qtable = qualified_name(tx, spec.schema, names.table);
+  if (!relation_exists(tx, qtable)) {
+    create_table_shape(tx, spec, names.table, names.sequence, names.primary_key, hc_index_defs(spec));
+    result.created = true;
+  } else {
+    auto existing = existing_columns(tx, qtable);
+    for (const auto& c : spec.columns) {
+      auto it = std::find_if(existing.begin(), existing.end(),
+                             [&](const auto& e) { return e.first == c.name; });
+      if (it == existing.end()) {
+        tx.exec0("ALTER TABLE " + qtable + " ADD COLUMN IF NOT EXISTS "
+                 + column_ddl(tx, c, spec.ucs_basic_collation));
+        result.added_columns.push_back(c.name);
+      } else if (it->second != c.type) {
+        result.type_mismatches.push_back(c.name);
+      }
+    }
+    for (const auto& i : hc_index_defs(spec))
+      create_index(tx, spec.schema, i.name, names.table, "(" + tx.quote_name(i.column) + ")",
+                   i.unique);
+  }
+  ensure_triggers(tx, spec, names.table);
+  return result;
+}
+
+void drop_mapping_table(pqxx::transaction_base& tx, const std::string& schema,
+                        const std::string& table) {
+  tx.exec(ddl_lock);
+  const auto names = hc_names_for(table);
+  tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, schema, reload_table_name(table)));
+  tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, schema, names.table));
+  tx.exec0("DROP FUNCTION IF EXISTS " + qualified_name(tx, schema, names.logger) + "()");
+  tx.exec0("DROP FUNCTION IF EXISTS " + qualified_name(tx, schema, names.status) + "()");
+}
+
+bool add_mapping_column(pqxx::transaction_base& tx, const std::string& schema,
+                        const std::string& table, const pg_column& column) {
+  const auto qtable = qualified_name(tx, schema, table);
+  auto existing = existing_columns(tx, qtable);
+  for (const auto& e : existing)
+    if (e.first == column.name)
+      return false;
+  tx.exec0("ALTER TABLE " + qtable + " ADD COLUMN IF NOT EXISTS " + tx.quote_name(column.name) + " "
+           + column.type);
+  return true;
+}
+
+void replace_mapping_column(pqxx::transaction_base& tx, const std::string& schema,
+                            const std::string& table, const pg_column& column) {
+  const auto qtable = qualified_name(tx, schema, table);
+  tx.exec0("ALTER TABLE " + qtable + " DROP COLUMN IF EXISTS " + tx.quote_name(column.name)
+           + ", ADD COLUMN " + tx.quote_name(column.name) + " " + column.type);
+}
+
+// ---------------------------------------------------------------------------
+// reload
+// ---------------------------------------------------------------------------
+
+namespace {
+
+/// Shadow index names: position-tagged so truncation cannot collide.
+std::vector<hc_index_def> shadow_index_defs(const hc_table_spec& spec) {
+  auto defs = hc_index_defs(spec);
+  auto shadow = reload_table_name(spec.table);
+  for (std::size_t i = 0; i < defs.size(); ++i)
+    defs[i].name = pg_identifier("r" + std::to_string(i) + "_" + shadow);
+  return defs;
+}
+
+bool has_dependents(pqxx::transaction_base& tx, const std::string& qtable) {
+  auto views = tx.exec_params1(
+    "SELECT count(*) FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
+    "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass($1) "
+    "AND r.ev_class <> d.refobjid",
+    qtable);
+  auto fkeys = tx.exec_params1("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                               "AND confrelid = to_regclass($1) AND conrelid <> confrelid",
+                               qtable);
+  return views[0].as<long>() > 0 || fkeys[0].as<long>() > 0;
+}
+
+/// GRANT statements reproducing the table's privileges on `target`.
+std::vector<std::string> grants_of(pqxx::transaction_base& tx, const std::string& qtable,
+                                   const std::string& target) {
+  std::vector<std::string> out;
+  auto r = tx.exec_params(
+    "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.rolname) END, "
+    "a.privilege_type, a.is_grantable "
+    "FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a "
+    "LEFT JOIN pg_roles g ON g.oid = a.grantee "
+    "WHERE c.oid = to_regclass($1) AND a.grantee <> c.relowner",
+    qtable);
+  for (const auto& row : r) {
+    out.push_back("GRANT " + row[1].as<std::string>() + " ON " + target + " TO "
+                  + row[0].as<std::string>() + (row[2].as<bool>() ? " WITH GRANT OPTION" : ""));
+  }
+  return out;
+}
+
+} // namespace
+
+void create_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec) {
+  tx.exec(ddl_lock);
+  const auto shadow = reload_table_name(spec.table);
+  tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, spec.schema, shadow));
+  create_table_shape(tx, spec, shadow, pg_identifier(shadow + "_id_seq"),
+                     pg_identifier(shadow + "_pkey"), shadow_index_defs(spec));
+  // Rows loaded here are in Salesforce's state: SYNCED. A default instead of
+  // the status trigger keeps the bulk load at raw COPY speed; the swap drops it.
+  tx.exec0("ALTER TABLE " + qualified_name(tx, spec.schema, shadow)
+           + " ALTER COLUMN _hc_lastop SET DEFAULT 'SYNCED'");
+}
+
+void drop_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec) {
+  tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, spec.schema, reload_table_name(spec.table)));
+}
+
+reload_swap_result swap_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec) {
+  reload_swap_result result;
+  tx.exec(ddl_lock);
+  tx.exec0("SET LOCAL xmlbinary = 'hex'"); // nothing done here is captured
+  const auto names = hc_names_for(spec.table);
+  const auto shadow = reload_table_name(spec.table);
+  const auto qtable = qualified_name(tx, spec.schema, names.table);
+  const auto qshadow = qualified_name(tx, spec.schema, shadow);
+  if (!relation_exists(tx, qshadow))
+    throw std::runtime_error("no reload table " + shadow + " to swap in");
+  const bool live_exists = relation_exists(tx, qtable);
+  if (live_exists) {
+    // Take the live table first: readers queue behind us and then see the new table.
+    tx.exec0("LOCK TABLE " + qtable + " IN ACCESS EXCLUSIVE MODE");
+  }
+  if (live_exists && has_dependents(tx, qtable)) {
+    // Views or foreign keys point at the live table's identity: keep it, swap the rows.
+    std::string cols;
+    for (const auto& c : spec.columns)
+      cols += tx.quote_name(c.name) + ", ";
+    cols += "id, _hc_lastop, _hc_err";
+    tx.exec0("DELETE FROM " + qtable);
+    tx.exec0("INSERT INTO " + qtable + " (" + cols + ") SELECT " + cols + " FROM " + qshadow);
+    tx.exec("SELECT setval(" + literal(tx, qualified_name(tx, spec.schema, names.sequence))
+             + "::regclass, greatest(coalesce((SELECT max(id) FROM " + qtable + "), 0), 1), "
+             + "(SELECT count(*) > 0 FROM " + qtable + "))");
+    tx.exec0("DROP TABLE " + qshadow);
+  } else {
+    std::vector<std::string> grants;
+    if (live_exists) {
+      grants = grants_of(tx, qtable, qtable);
+      tx.exec0("DROP TABLE " + qtable);
+    }
+    tx.exec0("ALTER TABLE " + qshadow + " RENAME TO " + tx.quote_name(names.table));
+    tx.exec0("ALTER SEQUENCE " + qualified_name(tx, spec.schema, shadow + "_id_seq") + " RENAME TO "
+             + tx.quote_name(names.sequence));
+    tx.exec0("ALTER TABLE " + qtable + " RENAME CONSTRAINT "
+             + tx.quote_name(pg_identifier(shadow + "_pkey")) + " TO "
+             + tx.quote_name(names.primary_key));
+    auto live_defs = hc_index_defs(spec);
+    auto shadow_defs = shadow_index_defs(spec);
+    for (std::size_t i = 0; i < live_defs.size(); ++i)
+      tx.exec0("ALTER INDEX " + qualified_name(tx, spec.schema, shadow_defs[i].name) + " RENAME TO "
+               + tx.quote_name(live_defs[i].name));
+    tx.exec0("ALTER TABLE " + qtable + " ALTER COLUMN _hc_lastop DROP DEFAULT");
+    for (const auto& g : grants)
+      tx.exec0(g);
+    ensure_triggers(tx, spec, names.table);
+    result.renamed = true;
+  }
+  result.rows = tx.exec1("SELECT count(*) FROM " + qtable)[0].as<std::size_t>();
+  return result;
+}
+
+} // namespace syncforce

@@ -1,0 +1,150 @@
+#include "store/trigger_log.hpp"
+
+#include <algorithm>
+
+#include "store/hc_schema.hpp"
+
+namespace syncforce {
+
+namespace {
+
+constexpr const char* log_columns
+  = "id, txid, created_at, updated_at, processed_at, processed_tx, state, action, table_name, "
+    "record_id, sfid, old, \"values\", sf_result, sf_message";
+
+template <class T>
+std::optional<T> opt(const pqxx::field& f) {
+  if (f.is_null())
+    return std::nullopt;
+  return f.as<T>();
+}
+
+} // namespace
+
+std::string to_log_state(log_outcome o) {
+  switch (o) {
+    case log_outcome::success:
+      return "SUCCESS";
+    case log_outcome::failed:
+      return "FAILED";
+    case log_outcome::merged:
+      return "MERGED";
+    case log_outcome::ignored:
+      return "IGNORED";
+  }
+  return "FAILED";
+}
+
+std::string trigger_log_channel(const std::string& schema) {
+  return schema + ".hc_trigger_log";
+}
+
+std::vector<trigger_log_entry> claim_new_entries(pqxx::transaction_base& tx,
+                                                 const std::string& schema, std::size_t limit,
+                                                 const std::optional<std::string>& table_name) {
+  const auto log = qualified_name(tx, schema, "_trigger_log");
+  std::string filter = table_name ? " AND table_name = " + tx.quote(*table_name) : "";
+  // The claim runs once, materialized: a LIMIT subquery inside IN (...) may be
+  // re-evaluated by the planner and hand out more rows than asked for.
+  auto r = tx.exec_params(
+    "WITH claim AS MATERIALIZED (SELECT id FROM " + log + " WHERE state = 'NEW'" + filter
+      + " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) UPDATE " + log
+      + " l SET state = 'PENDING', updated_at = now() FROM claim WHERE l.id = claim.id "
+        "RETURNING l.id, l.txid, l.created_at, l.state, l.action, l.table_name, l.record_id, "
+        "l.sfid, l.old, l.\"values\"",
+    static_cast<long>(limit));
+  std::vector<trigger_log_entry> out;
+  out.reserve(r.size());
+  for (const auto& row : r) {
+    trigger_log_entry e;
+    e.id = row[0].as<std::int64_t>();
+    e.txid = opt<std::int64_t>(row[1]);
+    e.created_at = row[2].is_null() ? std::string{} : row[2].as<std::string>();
+    e.state = row[3].as<std::string>();
+    e.action = row[4].is_null() ? std::string{} : row[4].as<std::string>();
+    e.table_name = row[5].is_null() ? std::string{} : row[5].as<std::string>();
+    e.record_id = opt<std::int64_t>(row[6]);
+    e.sfid = opt<std::string>(row[7]);
+    e.old = opt<std::string>(row[8]);
+    e.values = opt<std::string>(row[9]);
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const trigger_log_entry& a, const trigger_log_entry& b) { return a.id < b.id; });
+  return out;
+}
+
+std::size_t finish_entries(pqxx::transaction_base& tx, const std::string& schema,
+                           const std::vector<log_result>& results) {
+  if (results.empty())
+    return 0;
+  const auto log = qualified_name(tx, schema, "_trigger_log");
+  const auto archive = qualified_name(tx, schema, "_trigger_log_archive");
+  std::string values;
+  for (const auto& res : results) {
+    if (!values.empty())
+      values += ", ";
+    values += "(" + std::to_string(res.id) + "::integer, " + tx.quote(to_log_state(res.outcome))
+              + "::varchar, "
+              + (res.sf_result ? std::to_string(*res.sf_result) : std::string{"NULL"})
+              + "::integer, " + (res.sf_message ? tx.quote(*res.sf_message) : std::string{"NULL"})
+              + "::text)";
+  }
+  auto r = tx.exec0(
+    "WITH r(id, state, sf_result, sf_message) AS (VALUES " + values + "), d AS (DELETE FROM " + log
+    + " l USING r WHERE l.id = r.id RETURNING l.*, r.state AS new_state, r.sf_result AS "
+      "new_result, r.sf_message AS new_message) INSERT INTO "
+    + archive + " (" + log_columns
+    + ") SELECT id, txid, created_at, now(), now(), txid_current(), new_state, action, table_name, "
+      "record_id, sfid, old, \"values\", new_result, new_message FROM d ORDER BY id");
+  return r.affected_rows();
+}
+
+std::size_t archive_unsyncable(pqxx::transaction_base& tx, const std::string& schema) {
+  const auto log = qualified_name(tx, schema, "_trigger_log");
+  const auto archive = qualified_name(tx, schema, "_trigger_log_archive");
+  auto r = tx.exec0("WITH d AS (DELETE FROM " + log
+                    + " WHERE state IN ('IGNORE', 'READONLY') RETURNING *) INSERT INTO " + archive
+                    + " (" + log_columns + ") SELECT " + log_columns + " FROM d ORDER BY id");
+  return r.affected_rows();
+}
+
+std::size_t requeue_archived(pqxx::transaction_base& tx, const std::string& schema) {
+  const auto log = qualified_name(tx, schema, "_trigger_log");
+  const auto archive = qualified_name(tx, schema, "_trigger_log_archive");
+  auto r = tx.exec0("WITH q AS (UPDATE " + archive
+                    + " SET state = 'REQUEUED', updated_at = now() WHERE state = 'REQUEUE' "
+                      "RETURNING *) INSERT INTO "
+                    + log
+                    + " (txid, created_at, updated_at, state, action, table_name, record_id, sfid, "
+                      "old, \"values\") SELECT txid, now(), now(), 'NEW', action, table_name, "
+                      "record_id, sfid, old, \"values\" FROM q ORDER BY id");
+  return r.affected_rows();
+}
+
+std::size_t release_pending(pqxx::transaction_base& tx, const std::string& schema) {
+  const auto log = qualified_name(tx, schema, "_trigger_log");
+  auto r = tx.exec0("UPDATE " + log + " SET state = 'NEW', updated_at = now() WHERE state = 'PENDING'");
+  return r.affected_rows();
+}
+
+std::size_t purge_archive(pqxx::transaction_base& tx, const std::string& schema,
+                          std::chrono::seconds retention) {
+  const auto archive = qualified_name(tx, schema, "_trigger_log_archive");
+  auto r = tx.exec_params0("DELETE FROM " + archive
+                             + " WHERE created_at < now() - make_interval(secs => $1)",
+                           static_cast<double>(retention.count()));
+  return r.affected_rows();
+}
+
+std::vector<std::pair<std::string, std::size_t>> count_by_state(pqxx::transaction_base& tx,
+                                                                const std::string& schema) {
+  const auto log = qualified_name(tx, schema, "_trigger_log");
+  std::vector<std::pair<std::string, std::size_t>> out;
+  for (const auto& row : tx.exec("SELECT coalesce(state, ''), count(*) FROM " + log
+                                 + " GROUP BY 1 ORDER BY 1"))
+    out.emplace_back(row[0].as<std::string>(), row[1].as<std::size_t>());
+  return out;
+}
+
+} // namespace syncforce

@@ -1,0 +1,351 @@
+#include "hc_fixture.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+using namespace syncforce;
+using namespace syncforce::hc_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// One field of every Salesforce type the type table covers.
+std::vector<sf_field_info> all_types_describe() {
+  return {{"Id", sf_field_type::id, 18},
+          {"Name", sf_field_type::string, 80},
+          {"Description", sf_field_type::textarea, 32000},
+          {"Short_Text__c", sf_field_type::textarea, 255},
+          {"Stage__c", sf_field_type::picklist, 40},
+          {"Tags__c", sf_field_type::multipicklist, 4099},
+          {"Combo__c", sf_field_type::combobox, 255},
+          {"Email__c", sf_field_type::email, 80},
+          {"Phone__c", sf_field_type::phone, 40},
+          {"Site__c", sf_field_type::url, 255},
+          {"Secret__c", sf_field_type::encryptedstring, 175},
+          {"AccountId", sf_field_type::reference, 18},
+          {"Active__c", sf_field_type::boolean, 0},
+          {"Count__c", sf_field_type::int_, 0},
+          {"Big__c", sf_field_type::long_, 0},
+          {"Amount__c", sf_field_type::currency, 0},
+          {"Ratio__c", sf_field_type::percent, 0},
+          {"Score__c", sf_field_type::double_, 0},
+          {"Birthdate__c", sf_field_type::date, 0},
+          {"SystemModstamp", sf_field_type::datetime, 0},
+          {"Alarm__c", sf_field_type::time, 0},
+          {"Loc__c", sf_field_type::location, 0},
+          {"Payload__c", sf_field_type::any_type, 0},
+          {"IsDeleted", sf_field_type::boolean, 0}};
+}
+
+hc_table_spec all_types_spec(const std::string& schema) {
+  mapping_config m;
+  m.object_name = "Everything__c";
+  m.access = mapping_access::read_write;
+  for (const auto& f : all_types_describe())
+    m.fields.push_back(f.name);
+  auto r = make_table_spec(schema, m, all_types_describe());
+  EXPECT_TRUE(r.ok());
+  return *r.spec;
+}
+
+std::string pad(long v, int width) {
+  std::string s = std::to_string(v);
+  while (static_cast<int>(s.size()) < width)
+    s.insert(s.begin(), '0');
+  return s;
+}
+
+/// The wire value Salesforce would send for column `c` of record `i` (nullopt: null).
+std::optional<std::string> wire_value(const pg_column& c, long i) {
+  if (c.name != "sfid" && i % 97 == 3)
+    return std::nullopt; // some nulls everywhere
+  if (c.name == "sfid" || c.name == "accountid")
+    return "a0B" + pad(i, 12) + "AAA";
+  switch (c.kind) {
+    case pg_value_kind::boolean:
+      return c.name == "isdeleted" ? "false" : (i % 2 ? "true" : "false");
+    case pg_value_kind::double_precision:
+      if (c.name == "loc__latitude__s")
+        return std::to_string(-90 + (i % 180)) + ".25";
+      return std::to_string(i * 3) + "." + std::to_string(i % 8 * 125);
+    case pg_value_kind::date:
+      return std::to_string(1950 + i % 70) + "-" + pad(1 + i % 12, 2) + "-" + pad(1 + i % 28, 2);
+    case pg_value_kind::timestamp:
+      return std::to_string(2000 + i % 25) + "-" + pad(1 + i % 12, 2) + "-" + pad(1 + i % 28, 2) + "T"
+             + pad(i % 24, 2) + ":" + pad(i % 60, 2) + ":" + pad((i * 7) % 60, 2) + "."
+             + pad(i % 1000, 3) + "+0000";
+    case pg_value_kind::time:
+      return pad(i % 24, 2) + ":" + pad(i % 60, 2) + ":00.000Z";
+    default:
+      break;
+  }
+  if (c.name == "description")
+    return "Line one\nline two\twith tab \\ backslash \"quote\" 'single' caf\xC3\xA9 #" + std::to_string(i);
+  if (c.name == "tags__c")
+    return "A;B;C" + std::to_string(i % 5);
+  std::string s = c.name.substr(0, 3) + "-" + std::to_string(i);
+  if (c.max_length && static_cast<std::int64_t>(s.size()) > *c.max_length)
+    s.resize(static_cast<std::size_t>(*c.max_length));
+  return s;
+}
+
+/// What PostgreSQL returns for the converted value (trims trailing zeros of fractions).
+std::string expected_text(const pg_column& c, const std::string& converted) {
+  return converted;
+}
+
+} // namespace
+
+TEST_F(hc_fixture, copy_load_of_50000_rows_with_every_type_round_trips) {
+  const auto spec = all_types_spec(schema_);
+  apply(spec);
+  constexpr long rows = 50000;
+  std::vector<std::string> columns;
+  for (const auto& c : spec.columns)
+    columns.push_back(c.name);
+
+  auto start = std::chrono::steady_clock::now();
+  {
+    pqxx::work tx{*engine_};
+    copy_writer writer{tx, schema_, spec.table, columns};
+    pg_row row(columns.size());
+    for (long i = 0; i < rows; ++i) {
+      for (std::size_t k = 0; k < spec.columns.size(); ++k) {
+        auto w = wire_value(spec.columns[k], i);
+        auto v = convert_wire_value(spec.columns[k].kind, w.value_or(""), !w.has_value());
+        ASSERT_TRUE(v.ok()) << v.error;
+        row[k] = std::move(v.text);
+      }
+      writer.write(row);
+    }
+    EXPECT_EQ(writer.complete(), static_cast<std::size_t>(rows));
+    tx.commit();
+  }
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("[ info ] COPY of %ld rows x %zu columns: %.2f s (%.0f rows/s)\n", rows, columns.size(), secs,
+              rows / secs);
+
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce.everything__c"), rows);
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log"), 0); // engine writes are not captured
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce.everything__c WHERE _hc_lastop IS DISTINCT FROM 'SYNCED'"), 0);
+
+  // Read every value back as text and compare with the conversion of the wire value.
+  std::string select;
+  for (const auto& c : columns)
+    select += (select.empty() ? "" : ", ") + user_->quote_name(c);
+  pqxx::work tx{*user_};
+  auto result = tx.exec("SELECT " + select + " FROM salesforce.everything__c ORDER BY sfid");
+  ASSERT_EQ(result.size(), static_cast<std::size_t>(rows));
+  long mismatches = 0;
+  for (long i = 0; i < rows; ++i) {
+    const auto& r = result[static_cast<pqxx::result::size_type>(i)];
+    for (std::size_t k = 0; k < spec.columns.size(); ++k) {
+      const auto& c = spec.columns[k];
+      auto w = wire_value(c, i);
+      auto v = convert_wire_value(c.kind, w.value_or(""), !w.has_value());
+      const auto& f = r[static_cast<pqxx::row::size_type>(k)];
+      bool same = false;
+      if (!v.text) {
+        same = f.is_null();
+      } else if (f.is_null()) {
+        same = false;
+      } else if (c.kind == pg_value_kind::double_precision) {
+        same = std::fabs(f.as<double>() - std::stod(*v.text)) < 1e-9;
+      } else {
+        same = f.as<std::string>() == expected_text(c, *v.text);
+      }
+      if (!same && ++mismatches < 10)
+        ADD_FAILURE() << "row " << i << " column " << c.name << ": got '" << (f.is_null() ? "NULL" : f.c_str())
+                      << "' expected '" << v.text.value_or("NULL") << "'";
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
+TEST_F(hc_fixture, upsert_inserts_updates_adopts_and_deletes) {
+  auto spec = contact_spec();
+  apply(spec);
+  engine_exec("INSERT INTO salesforce.contact (sfid, name, systemmodstamp, external_id__c) VALUES "
+              "('003A', 'Old A', '2024-01-01 00:00:00', 'ea'), "
+              "('003B', 'Old B', '2024-01-01 00:00:00', 'eb'), "
+              "('003D', 'To delete', '2024-01-01 00:00:00', 'ed'), "
+              "('003S', 'Newer here', '2024-06-01 00:00:00', 'es')");
+  // A row inserted in PostgreSQL, not yet written back (no sfid).
+  user_exec("INSERT INTO salesforce.contact (name, external_id__c) VALUES ('Local C', 'ec')");
+  auto local_id = query("SELECT id FROM salesforce.contact WHERE external_id__c = 'ec'")[0][0].as<long>();
+  auto log_before = count("SELECT count(*) FROM salesforce._trigger_log");
+
+  upsert_target target{schema_, "contact", {"sfid", "name", "systemmodstamp", "isdeleted", "external_id__c"},
+                       std::string{"external_id__c"}};
+  auto full = upsert_target_for(spec);
+  EXPECT_EQ(full.columns.size(), spec.columns.size());
+  EXPECT_EQ(full.upsert_column, "external_id__c");
+  EXPECT_EQ(full.table, "contact");
+  upsert_stats stats;
+  {
+    pqxx::work tx{*engine_};
+    upsert_loader loader{tx, target};
+    auto row = [](const char* sfid, const char* name, const char* stamp, const char* deleted, const char* ext) {
+      return pg_row{std::string{sfid}, std::string{name}, std::string{stamp}, std::string{deleted}, std::string{ext}};
+    };
+    loader.write(row("003A", "A v1", "2024-02-01 00:00:00", "f", "ea"));
+    loader.write(row("003A", "A v2", "2024-02-02 00:00:00", "f", "ea")); // later page wins
+    loader.write(row("003C", "C from SF", "2024-02-01 00:00:00", "f", "ec"));  // adopts the local row
+    loader.write(row("003D", "To delete", "2024-02-01 00:00:00", "t", "ed"));  // IsDeleted
+    loader.write(row("003N", "New N", "2024-02-01 00:00:00", "f", "en"));      // new
+    loader.write(row("003S", "Stale", "2024-02-01 00:00:00", "f", "es"));      // older than ours
+    stats = loader.finish();
+    tx.commit();
+  }
+  EXPECT_EQ(stats.staged, 6u);
+  EXPECT_EQ(stats.deleted, 1u);
+  EXPECT_EQ(stats.adopted, 1u);
+  EXPECT_EQ(stats.inserted, 1u);
+  EXPECT_EQ(stats.updated, 1u);
+  EXPECT_EQ(stats.skipped, 1u);
+  auto rows = query("SELECT sfid, name, _hc_lastop, id FROM salesforce.contact ORDER BY sfid");
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0][1].as<std::string>(), "A v2");
+  EXPECT_EQ(rows[1][0].as<std::string>(), "003B");
+  EXPECT_EQ(rows[2][0].as<std::string>(), "003C");
+  EXPECT_EQ(rows[2][1].as<std::string>(), "C from SF");
+  EXPECT_EQ(rows[2][3].as<long>(), local_id); // adopted, not duplicated
+  EXPECT_EQ(rows[3][0].as<std::string>(), "003N");
+  EXPECT_EQ(rows[4][1].as<std::string>(), "Newer here");
+  for (const auto& r : rows)
+    EXPECT_EQ(r[2].as<std::string>(), "SYNCED") << r[0].c_str();
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log"), log_before);
+}
+
+TEST_F(hc_fixture, upsert_can_protect_pending_local_changes) {
+  apply(contact_spec());
+  engine_exec("INSERT INTO salesforce.contact (sfid, name) VALUES ('003A', 'Synced')");
+  user_exec("UPDATE salesforce.contact SET name = 'Local edit'");
+  upsert_target target{schema_, "contact", {"sfid", "name"}, std::nullopt, true};
+  pqxx::work tx{*engine_};
+  upsert_loader loader{tx, target};
+  loader.write(pg_row{std::string{"003A"}, std::string{"Echo"}});
+  auto stats = loader.finish();
+  tx.commit();
+  EXPECT_EQ(stats.skipped, 1u);
+  EXPECT_EQ(query("SELECT name, _hc_lastop FROM salesforce.contact")[0][0].as<std::string>(), "Local edit");
+}
+
+namespace {
+
+void load_rows(pqxx::connection& conn, const std::string& schema, const std::string& table, long n,
+               const std::string& prefix) {
+  pqxx::work tx{conn};
+  copy_writer w{tx, schema, table, {"sfid", "name", "external_id__c"}};
+  for (long i = 0; i < n; ++i)
+    w.write(pg_row{prefix + std::to_string(i), "Name " + std::to_string(i), prefix + "e" + std::to_string(i)});
+  w.complete();
+  tx.commit();
+}
+
+} // namespace
+
+TEST_F(hc_fixture, reload_swap_never_shows_a_partial_table) {
+  const auto spec = contact_spec();
+  apply(spec);
+  constexpr long old_rows = 20000;
+  constexpr long new_rows = 30000;
+  load_rows(*engine_, schema_, "contact", old_rows, "003O");
+
+  std::atomic<bool> stop{false};
+  std::atomic<long> reads{0};
+  std::atomic<long> bad{0};
+  std::atomic<long> last{0};
+  std::thread reader([&] {
+    pqxx::connection c{db_->url()};
+    while (!stop) {
+      pqxx::nontransaction tx{c};
+      auto n = tx.exec1("SELECT count(*) FROM salesforce.contact")[0].as<long>();
+      if (n != old_rows && n != new_rows)
+        ++bad;
+      last = n;
+      ++reads;
+    }
+  });
+  ASSERT_TRUE(syncforce::testing::wait_until([&] { return reads > 5; }, 10000ms));
+
+  // Build the shadow while the reader keeps reading the live table.
+  {
+    pqxx::work tx{*engine_};
+    create_reload_table(tx, spec);
+    tx.commit();
+  }
+  load_rows(*engine_, schema_, reload_table_name("contact"), new_rows, "003N");
+  reload_swap_result swapped;
+  {
+    pqxx::work tx{*engine_};
+    swapped = swap_reload_table(tx, spec);
+    tx.commit();
+  }
+  EXPECT_TRUE(swapped.renamed);
+  EXPECT_EQ(swapped.rows, static_cast<std::size_t>(new_rows));
+  auto reads_at_swap = reads.load();
+  EXPECT_TRUE(syncforce::testing::wait_until([&] { return last == new_rows && reads > reads_at_swap + 5; }, 10000ms));
+  stop = true;
+  reader.join();
+  EXPECT_EQ(bad, 0);
+
+  // The new table has the live names, triggers, and captures writes.
+  auto idx = query("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'contact'");
+  EXPECT_EQ(idx[0][0].as<std::string>(),
+            "contact_pkey,hc_idx_contact_systemmodstamp,hcu_idx_contact_external_id__c,hcu_idx_contact_sfid");
+  EXPECT_EQ(query("SELECT pg_get_serial_sequence('salesforce.contact', 'id')")[0][0].as<std::string>(),
+            "salesforce.contact_id_seq");
+  EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname LIKE '%reload%'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce.contact WHERE _hc_lastop IS DISTINCT FROM 'SYNCED'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_attrdef WHERE adrelid = 'salesforce.contact'::regclass"), 1); // only id
+  user_exec("INSERT INTO salesforce.contact (name) VALUES ('after swap')");
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log WHERE table_name = 'contact'"), 1);
+  EXPECT_EQ(query("SELECT _hc_lastop FROM salesforce.contact WHERE name = 'after swap'")[0][0].as<std::string>(),
+            "PENDING");
+  // Applying the DDL again after a swap changes nothing.
+  EXPECT_FALSE(apply(spec).changed());
+}
+
+TEST_F(hc_fixture, reload_swap_keeps_dependent_views_and_grants) {
+  const auto spec = contact_spec();
+  apply(spec);
+  load_rows(*engine_, schema_, "contact", 10, "003O");
+  user_exec("CREATE VIEW public.contact_names AS SELECT name FROM salesforce.contact");
+  {
+    pqxx::work tx{*engine_};
+    create_reload_table(tx, spec);
+    tx.commit();
+  }
+  load_rows(*engine_, schema_, reload_table_name("contact"), 25, "003N");
+  reload_swap_result swapped;
+  {
+    pqxx::work tx{*engine_};
+    swapped = swap_reload_table(tx, spec);
+    tx.commit();
+  }
+  EXPECT_FALSE(swapped.renamed); // rows copied so the view keeps working
+  EXPECT_EQ(count("SELECT count(*) FROM public.contact_names"), 25);
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname LIKE '%reload%'"), 0);
+  user_exec("INSERT INTO salesforce.contact (name) VALUES ('next')");
+  EXPECT_GT(query("SELECT id FROM salesforce.contact WHERE name = 'next'")[0][0].as<long>(), 25);
+
+  // Without the view, grants carry over to the renamed-in table.
+  user_exec("DROP VIEW public.contact_names; GRANT SELECT ON salesforce.contact TO PUBLIC");
+  {
+    pqxx::work tx{*engine_};
+    create_reload_table(tx, spec);
+    tx.commit();
+  }
+  {
+    pqxx::work tx{*engine_};
+    EXPECT_TRUE(swap_reload_table(tx, spec).renamed);
+    tx.commit();
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM information_schema.role_table_grants WHERE table_schema = 'salesforce' "
+                  "AND table_name = 'contact' AND grantee = 'PUBLIC' AND privilege_type = 'SELECT'"), 1);
+}
