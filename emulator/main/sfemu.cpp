@@ -1,13 +1,105 @@
-// sfemu: a Salesforce API emulator. (Minimal entry point; the server lands with the emulator issue.)
+// sfemu: a local Salesforce org (OAuth, REST, SOQL, Bulk 2.0, control API) for development and tests.
+#include "emulator/server.hpp"
+
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+#include <cstdio>
 #include <iostream>
+#include <thread>
+
+namespace {
+
+sfemu::server* running = nullptr;
+
+bool split_pair(const std::string& text, std::pair<std::string, std::string>& out) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0)
+    return false;
+  out = {text.substr(0, colon), text.substr(colon + 1)};
+  return true;
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
+  // Signals: blocked in every thread (workers inherit the mask), waited for in one.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
   CLI::App app{"sfemu: a local Salesforce org (REST, SOQL, OAuth, Bulk 2.0) for development and tests"};
-  int port = 8443;
-  app.add_option("--port", port, "TCP port to listen on (0 picks a free one)");
+  sfemu::server_options opts;
+  std::vector<std::string> users, clients;
+  std::string legacy = "below-v56";
+  app.add_option("--port", opts.port, "TCP port to listen on (0 picks a free one)");
+  app.add_option("--host", opts.host, "address to listen on")->capture_default_str();
+  app.add_option("--org", opts.org_file, "org file (JSON): objects, fields, users, records, settings");
+  app.add_option("--user", users, "extra user NAME:PASSWORD (repeatable)");
+  app.add_option("--client", clients, "pinned OAuth client ID:SECRET (repeatable; default: any client accepted)");
+  app.add_option("--session-seconds", opts.settings.session_seconds, "session lifetime in seconds")
+      ->capture_default_str();
+  app.add_option("--jwt-cert", opts.jwt_cert_file, "PEM certificate or public key for the JWT bearer flow");
+  app.add_option("--api-limit", opts.settings.api_limit, "daily API request limit")->capture_default_str();
+  app.add_option("--legacy-cursors", legacy, "legacy query cursor rules: always, never or below-v56")
+      ->capture_default_str();
+  app.add_option("--threads", opts.threads, "HTTP worker threads")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  std::cerr << "sfemu: the HTTP server is not built yet\n";
-  return 1;
+
+  for (auto& u : users) {
+    std::pair<std::string, std::string> p;
+    if (!split_pair(u, p)) {
+      std::cerr << "sfemu: --user expects NAME:PASSWORD\n";
+      return 2;
+    }
+    opts.users.push_back(p);
+  }
+  for (auto& c : clients) {
+    std::pair<std::string, std::string> p;
+    if (!split_pair(c, p)) {
+      std::cerr << "sfemu: --client expects ID:SECRET\n";
+      return 2;
+    }
+    opts.clients.push_back(p);
+  }
+  auto mode = sfemu::parse_cursor_mode(legacy);
+  if (!mode) {
+    std::cerr << "sfemu: --legacy-cursors must be always, never or below-v56\n";
+    return 2;
+  }
+  opts.settings.legacy_cursors = *mode;
+  if (opts.settings.session_seconds <= 0 || opts.settings.api_limit < 0) {
+    std::cerr << "sfemu: --session-seconds must be positive and --api-limit not negative\n";
+    return 2;
+  }
+
+  sfemu::server srv(opts);
+  if (auto err = srv.init()) {
+    std::cerr << "sfemu: " << *err << "\n";
+    return 1;
+  }
+  int port = srv.bind();
+  if (port <= 0) {
+    std::cerr << "sfemu: cannot listen on " << opts.host << ":" << opts.port << "\n";
+    return 1;
+  }
+
+  running = &srv;
+  std::thread waiter([&set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (running)
+      running->stop();
+  });
+
+  std::cout << "sfemu listening on http://" << opts.host << ":" << port << std::endl;
+  std::fflush(stdout);
+  srv.run();
+  // run() returns after stop(); if it returned on its own, wake the waiter
+  running = nullptr;
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  return 0;
 }
