@@ -22,3 +22,24 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 
 } // namespace syncforce::actors
+
+// ---- sync engine ---------------------------------------------------------------
+
+namespace syncforce::actors {
+
+/// Run a blocking job on a worker (carries a job).
+using run_job_atom = caf::atom_constant<caf::atom("run_job")>;
+/// Ask an integration user for a query cursor (carries the mapping id).
+using acquire_atom = caf::atom_constant<caf::atom("acquire")>;
+/// Give a query cursor back (carries the mapping id).
+using release_atom = caf::atom_constant<caf::atom("release")>;
+/// A Sforce-Limit-Info snapshot (used, max).
+using usage_atom = caf::atom_constant<caf::atom("api_usage")>;
+/// Time for a mapping to poll Salesforce.
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+/// Retry a mapping's current step.
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+/// A mapping finished a cycle successfully (carries the mapping id).
+using synced_atom = caf::atom_constant<caf::atom("synced")>;
+
+} // namespace syncforce::actors

@@ -64,9 +64,22 @@ void spawn_db_monitor(supervisor_ptr self) {
   });
 }
 
+void spawn_engine(supervisor_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.make_engine || st.engine || st.draining)
+    return;
+  st.engine = st.cfg.make_engine(self);
+  self->monitor(st.engine);
+  self->attach_functor([child = caf::actor_addr(st.engine.address())](const caf::error&) {
+    if (auto hdl = caf::actor_cast<caf::actor>(child))
+      caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  });
+  self->send(st.engine, start_atom::value);
+}
+
 void finish_drain_if_done(supervisor_ptr self) {
   auto& st = self->state;
-  if (!st.draining || st.db_monitor)
+  if (!st.draining || st.db_monitor || st.engine)
     return;
   for (auto& rp : st.drain_waiters)
     rp.deliver(true);
@@ -85,6 +98,25 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
 
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
+    if (st.engine && dm.source == st.engine.address()) {
+      st.engine = nullptr;
+      if (st.draining) {
+        finish_drain_if_done(self);
+        return;
+      }
+      if (++st.engine_restarts > st.cfg.max_restarts) {
+        log(spdlog::level::err, log_event{"Sync engine failed too often, giving up", "node", st.cfg.node_name,
+                                          "SYSTEM_ERROR"}
+                                  .with("reason", caf::to_string(dm.reason)));
+        return;
+      }
+      auto delay = st.cfg.restart.delay(st.engine_restarts);
+      log(spdlog::level::warn, log_event{"Restarting sync engine", "node", st.cfg.node_name, "RECOVERY"}
+                                 .with("restart_in_ms", std::to_string(delay.count()))
+                                 .with("reason", caf::to_string(dm.reason)));
+      self->delayed_send(self, delay, restart_atom::value, std::string("engine"));
+      return;
+    }
     if (!st.db_monitor || dm.source != st.db_monitor.address())
       return;
     st.db_monitor = nullptr;
@@ -121,6 +153,8 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
       auto& st = self->state;
       if (child == "db_monitor" && !st.db_monitor && !st.draining)
         spawn_db_monitor(self);
+      if (child == "engine" && !st.engine && st.db_ready)
+        spawn_engine(self);
     },
     [self](db_up_atom, int version) {
       auto& st = self->state;
@@ -133,6 +167,7 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
       log(spdlog::level::info, log_event{"Database ready", "node", st.cfg.node_name, "READY"}.with(
                                  "schema_version", std::to_string(version)));
       set_readiness(self, true, "");
+      spawn_engine(self);
     },
     [self](db_down_atom, const std::string& reason) {
       auto& st = self->state;
@@ -156,8 +191,10 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
         log(spdlog::level::info, log_event{"Node draining", "node", st.cfg.node_name, "DRAINING"});
         if (st.db_monitor)
           self->send_exit(st.db_monitor, caf::exit_reason::user_shutdown);
+        if (st.engine)
+          self->send_exit(st.engine, caf::exit_reason::user_shutdown);
       }
-      if (!st.db_monitor)
+      if (!st.db_monitor && !st.engine)
         return true;
       auto rp = self->make_response_promise();
       st.drain_waiters.push_back(rp);

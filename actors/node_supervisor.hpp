@@ -45,6 +45,10 @@ struct node_config {
   backoff_policy restart{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.0};
   /// After this many restarts in a row without a healthy period, a child is parked.
   int max_restarts = 8;
+  /// Builds the sync engine once the database is first up (none: the node only
+  /// watches its database). The supervisor monitors it, restarts it with
+  /// backoff and stops it on drain.
+  std::function<caf::actor(caf::event_based_actor* parent)> make_engine;
 };
 
 struct node_supervisor_state {
@@ -53,6 +57,8 @@ struct node_supervisor_state {
   db_monitor_factory make_db_monitor;
   caf::actor db_monitor;
   int db_monitor_restarts = 0;
+  caf::actor engine;
+  int engine_restarts = 0;
   bool db_ready = false;
   std::string not_ready_reason = "starting";
   int schema_version = 0;

@@ -68,6 +68,10 @@ CREATE TABLE syncforce.audit_log (
 );
 CREATE INDEX audit_log_at_idx ON syncforce.audit_log (at);
 )sql"},
+    {2, "connection client secret reference", R"sql(
+-- where the OAuth client secret lives (env:NAME or file:/path), never the secret itself
+ALTER TABLE syncforce.connections ADD COLUMN client_secret_ref text;
+)sql"},
   };
   return all;
 }

@@ -180,12 +180,17 @@ upsert_stats upsert_loader::finish() {
   std::string set_list;
   std::string insert_cols;
   std::string select_cols;
+  std::string current_values; // (t.a, t.b, ...) and (EXCLUDED.a, ...): skip rows that did not change
+  std::string incoming_values;
   for (const auto& c : target_.columns) {
     const auto q = tx_.quote_name(c);
     insert_cols += (insert_cols.empty() ? "" : ", ") + q;
     select_cols += std::string{select_cols.empty() ? "" : ", "} + "s." + q;
-    if (c != "sfid")
+    if (c != "sfid") {
       set_list += (set_list.empty() ? "" : ", ") + q + " = EXCLUDED." + q;
+      current_values += (current_values.empty() ? "t." : ", t.") + q;
+      incoming_values += (incoming_values.empty() ? "EXCLUDED." : ", EXCLUDED.") + q;
+    }
   }
 
   // Local rows inserted in PostgreSQL and not yet written back: adopt them.
@@ -211,6 +216,12 @@ upsert_stats upsert_loader::finish() {
   if (target_.protect_pending)
     where = (where.empty() ? "" : "(" + where + ") AND ")
             + "t._hc_lastop IS DISTINCT FROM 'PENDING'";
+  // A poll re-reads the records at its high-water mark (so none sharing that
+  // SystemModstamp is missed): rewriting an unchanged row would only churn the
+  // table and report a change that did not happen.
+  if (!set_list.empty())
+    where = (where.empty() ? "" : "(" + where + ") AND ") + "ROW(" + current_values + ") IS DISTINCT FROM ROW("
+            + incoming_values + ")";
   auto staged_left = tx_.exec1("SELECT count(*) FROM " + stage)[0].as<std::size_t>();
   std::string conflict = set_list.empty()
                            ? std::string{"DO NOTHING"}

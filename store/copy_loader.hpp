@@ -86,7 +86,7 @@ struct upsert_stats {
   std::size_t updated = 0;
   std::size_t adopted = 0;  ///< local rows without sfid matched by the upsert column
   std::size_t deleted = 0;  ///< rows hard-deleted for IsDeleted = true
-  std::size_t skipped = 0;  ///< stale or pending rows left as they were
+  std::size_t skipped = 0;  ///< stale, pending or unchanged rows left as they were
 };
 
 /// Stages rows through COPY into a temporary table, then applies them to the

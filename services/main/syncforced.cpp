@@ -8,7 +8,9 @@
 #include "actors/atoms.hpp"
 #include "actors/log.hpp"
 #include "actors/node_supervisor.hpp"
+#include "actors/sync_engine.hpp"
 #include "services/node_server.hpp"
+#include "sync/engine_config.hpp"
 #include "sync/logfmt.hpp"
 #include "sync/node_settings.hpp"
 
@@ -16,6 +18,8 @@
 #include <caf/all.hpp>
 
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <pthread.h>
 #include <unistd.h>
@@ -70,6 +74,19 @@ int main(int argc, char** argv) {
                  "seconds a graceful shutdown may take before running calls are cancelled")
     ->envname("SYNCFORCE_SHUTDOWN_TIMEOUT")
     ->capture_default_str();
+  app.add_option("--config", settings.config_file,
+                 "configuration file: import/export JSON v1 plus how to log in to Salesforce "
+                 "(see docs/configuration.md); imported into the control schema at start-up")
+    ->envname("SYNCFORCE_CONFIG");
+  int sync_workers = 4;
+  app.add_option("--sync-workers", sync_workers,
+                 "worker threads of the sync engine (each holds one PostgreSQL connection), 1-64")
+    ->envname("SYNCFORCE_SYNC_WORKERS")
+    ->capture_default_str();
+  long bulk_threshold = 10000;
+  app.add_option("--bulk-threshold", bulk_threshold, "records above which a load uses Bulk API 2.0")
+    ->envname("SYNCFORCE_BULK_THRESHOLD")
+    ->capture_default_str();
   app.footer("Environment variables are read when the flag is not given. Logs are logfmt lines on stdout.\n"
              "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".");
   CLI11_PARSE(app, argc, argv);
@@ -80,6 +97,43 @@ int main(int argc, char** argv) {
       std::cerr << "syncforced: " << p << "\n";
     std::cerr << "Run syncforced --help for the settings.\n";
     return 2;
+  }
+
+  if (sync_workers < 1 || sync_workers > 64) {
+    std::cerr << "syncforced: --sync-workers (SYNCFORCE_SYNC_WORKERS) must be between 1 and 64\n";
+    return 2;
+  }
+  if (bulk_threshold < 1) {
+    std::cerr << "syncforced: --bulk-threshold (SYNCFORCE_BULK_THRESHOLD) must be at least 1\n";
+    return 2;
+  }
+  std::optional<engine_config> file_config;
+  if (!settings.config_file.empty()) {
+    std::ifstream in(settings.config_file, std::ios::binary);
+    if (!in) {
+      std::cerr << "syncforced: --config (SYNCFORCE_CONFIG) '" << settings.config_file << "' cannot be read\n";
+      return 2;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = parse_engine_config(text);
+    for (const auto& w : parsed.warnings)
+      std::cerr << "syncforced: " << settings.config_file << ": warning: " << w.to_string() << "\n";
+    if (!parsed.ok()) {
+      for (const auto& e : parsed.errors)
+        std::cerr << "syncforced: " << settings.config_file << ": " << e.to_string() << "\n";
+      return 2;
+    }
+    file_config = std::move(parsed.config);
+  }
+  // TEST ONLY: a polling interval below Heroku Connect's 120 s minimum, said loudly in the log.
+  std::optional<int> test_poll_seconds;
+  if (const char* v = std::getenv("SYNCFORCE_TEST_POLL_SECONDS"); v != nullptr && *v != '\0') {
+    int secs = std::atoi(v);
+    if (secs < 1) {
+      std::cerr << "syncforced: SYNCFORCE_TEST_POLL_SECONDS must be a positive number of seconds\n";
+      return 2;
+    }
+    test_poll_seconds = secs;
   }
 
   actors::init_logging(*actors::parse_log_level(settings.log_level));
@@ -100,6 +154,17 @@ int main(int argc, char** argv) {
     std::shared_ptr<actors::database_probe> probe = actors::make_pg_database_probe(database_url);
     return parent->spawn<caf::detached>(actors::db_monitor, caf::actor_cast<caf::actor>(parent), probe,
                                         actors::db_monitor_config{});
+  };
+  actors::sync_engine_config engine_cfg;
+  engine_cfg.node_name = settings.node_name;
+  engine_cfg.database_url = settings.database_url;
+  engine_cfg.file_config = std::move(file_config);
+  engine_cfg.workers = sync_workers;
+  engine_cfg.bulk_threshold = bulk_threshold;
+  engine_cfg.test_poll_seconds = test_poll_seconds;
+  engine_cfg.secrets = actors::system_secret_lookup();
+  node_cfg.make_engine = [engine_cfg](caf::event_based_actor* parent) {
+    return parent->spawn(actors::sync_engine, engine_cfg);
   };
   auto supervisor = sys.spawn(actors::node_supervisor, node_cfg, readiness, make_monitor);
 

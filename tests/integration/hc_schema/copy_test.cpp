@@ -220,6 +220,28 @@ TEST_F(hc_fixture, upsert_inserts_updates_adopts_and_deletes) {
   EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log"), log_before);
 }
 
+TEST_F(hc_fixture, upsert_leaves_unchanged_rows_alone) {
+  apply(contact_spec());
+  engine_exec("INSERT INTO salesforce.contact (sfid, name, systemmodstamp) VALUES "
+              "('003A', 'Same', '2024-01-01 00:00:00'), ('003B', 'Before', '2024-01-01 00:00:00')");
+  auto xmin_before = query("SELECT xmin::text FROM salesforce.contact WHERE sfid = '003A'")[0][0].as<std::string>();
+  upsert_target target{schema_, "contact", {"sfid", "name", "systemmodstamp"}, std::nullopt};
+  pqxx::work tx{*engine_};
+  upsert_loader loader{tx, target};
+  // A poll re-reads the record at its high-water mark: same values, same stamp.
+  loader.write(pg_row{std::string{"003A"}, std::string{"Same"}, std::string{"2024-01-01 00:00:00"}});
+  // Same stamp, new value (two changes within one millisecond): still applied.
+  loader.write(pg_row{std::string{"003B"}, std::string{"After"}, std::string{"2024-01-01 00:00:00"}});
+  auto stats = loader.finish();
+  tx.commit();
+  EXPECT_EQ(stats.updated, 1u);
+  EXPECT_EQ(stats.skipped, 1u);
+  EXPECT_EQ(query("SELECT xmin::text FROM salesforce.contact WHERE sfid = '003A'")[0][0].as<std::string>(),
+            xmin_before)
+    << "an unchanged row must not be rewritten";
+  EXPECT_EQ(query("SELECT name FROM salesforce.contact WHERE sfid = '003B'")[0][0].as<std::string>(), "After");
+}
+
 TEST_F(hc_fixture, upsert_can_protect_pending_local_changes) {
   apply(contact_spec());
   engine_exec("INSERT INTO salesforce.contact (sfid, name) VALUES ('003A', 'Synced')");

@@ -1,0 +1,138 @@
+#include "actors/connection_actor.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/log.hpp"
+
+namespace syncforce::actors {
+
+namespace {
+
+using connection_ptr = caf::stateful_actor<connection_actor_state>*;
+
+const mapping_settings* find_mapping(connection_ptr self, const std::string& id) {
+  for (const auto& m : self->state.cfg.mappings)
+    if (m.job.mapping_id == id)
+      return &m;
+  return nullptr;
+}
+
+void spawn_mapping(connection_ptr self, const mapping_settings& m) {
+  auto& st = self->state;
+  auto hdl = self->spawn<caf::linked>(mapping_actor, m, st.io, st.pool, st.user, caf::actor_cast<caf::actor>(self));
+  st.children[m.job.mapping_id].hdl = hdl;
+  self->send(hdl, start_atom::value);
+}
+
+void park(connection_ptr self, const mapping_settings& m, const std::string& reason) {
+  auto& st = self->state;
+  auto& c = st.children[m.job.mapping_id];
+  c.parked = true;
+  log(spdlog::level::err, log_event{"Mapping failed too often, stopped", "mapping", m.job.mapping_id, "SYSTEM_ERROR"}
+                            .with("object_name", m.job.config.object_name)
+                            .with("restarts", std::to_string(c.restarts - 1))
+                            .with("reason", reason));
+  auto io = st.io;
+  auto j = m.job;
+  self
+    ->request(st.pool, caf::infinite, run_job_atom::value,
+              job{"save_state", [io, j, reason](worker_context& ctx) {
+                    return io->save_state(ctx, j, "SYSTEM_ERROR", reason);
+                  }})
+    .then([](job_outcome&) {}, [](caf::error&) {});
+}
+
+void prepare(connection_ptr self) {
+  auto& st = self->state;
+  auto io = st.io;
+  auto cj = st.cfg.connection;
+  self->request(st.pool, caf::infinite, run_job_atom::value,
+                job{"prepare_connection", [io, cj](worker_context& ctx) { return io->prepare_connection(ctx, cj); }})
+    .then(
+      [self](job_outcome& o) {
+        auto& st = self->state;
+        if (!o.ok()) {
+          auto delay = st.cfg.retry.delay(++st.setup_failures);
+          log(spdlog::level::warn, log_event{"Cannot prepare the connection schema, retrying", "connection",
+                                             st.cfg.connection.name, "SYSTEM_ERROR"}
+                                     .with("schema", st.cfg.connection.schema)
+                                     .with("retry_in_ms", std::to_string(delay.count()))
+                                     .with("reason", o.error));
+          self->delayed_send(self, delay, start_atom::value);
+          return;
+        }
+        log(spdlog::level::info, log_event{"Connection ready", "connection", st.cfg.connection.name, "IDLE"}
+                                   .with("schema", st.cfg.connection.schema)
+                                   .with("mappings", std::to_string(st.cfg.mappings.size())));
+        for (const auto& m : st.cfg.mappings)
+          if (!st.children.count(m.job.mapping_id))
+            spawn_mapping(self, m);
+      },
+      [self](caf::error& err) { self->quit(err); });
+}
+
+} // namespace
+
+caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
+                               std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.io = std::move(io);
+  st.pool = std::move(pool);
+  st.user = std::move(user);
+  // Mapping actors are linked: they die with the connection; their own
+  // failures arrive here as exit messages and are handled, not inherited.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (auto& [id, c] : st.children) {
+      if (!c.hdl || c.hdl.address() != msg.source)
+        continue;
+      c.hdl = nullptr;
+      const auto* m = find_mapping(self, id);
+      if (m == nullptr)
+        return;
+      c.last_error = caf::to_string(msg.reason);
+      if (++c.restarts > st.cfg.max_restarts) {
+        park(self, *m, c.last_error);
+        return;
+      }
+      auto delay = st.cfg.restart.delay(c.restarts);
+      log(spdlog::level::warn, log_event{"Mapping crashed, restarting", "mapping", id, "RECOVERY"}
+                                 .with("object_name", m->job.config.object_name)
+                                 .with("restart_in_ms", std::to_string(delay.count()))
+                                 .with("reason", c.last_error));
+      self->delayed_send(self, delay, restart_atom::value, id);
+      return;
+    }
+    // From the engine (or anyone else linked): stop with it.
+    self->quit(msg.reason);
+  });
+  return {
+    [self](start_atom) { prepare(self); },
+    [self](restart_atom, const std::string& id) {
+      auto& st = self->state;
+      auto i = st.children.find(id);
+      const auto* m = find_mapping(self, id);
+      if (i == st.children.end() || i->second.hdl || i->second.parked || m == nullptr)
+        return;
+      spawn_mapping(self, *m);
+    },
+    [self](synced_atom, const std::string& id) {
+      auto i = self->state.children.find(id);
+      if (i != self->state.children.end())
+        i->second.restarts = 0;
+    },
+    [self](status_atom) {
+      int32_t running = 0;
+      int32_t parked = 0;
+      for (auto& [id, c] : self->state.children) {
+        if (c.hdl)
+          ++running;
+        if (c.parked)
+          ++parked;
+      }
+      return caf::make_message(running, parked);
+    },
+  };
+}
+
+} // namespace syncforce::actors

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "actors/backoff.hpp"
+#include "actors/mapping_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace syncforce::actors {
+
+/// Settings of one connection actor.
+struct connection_settings {
+  connection_job connection;
+  /// Its mappings (each with its job and poll interval).
+  std::vector<mapping_settings> mappings;
+  /// Restart schedule of crashed mapping actors.
+  backoff_policy restart{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
+  /// Crashes in a row (without a successful cycle between) before a mapping is parked in SYSTEM_ERROR.
+  int max_restarts = 5;
+  /// Retry schedule of the connection's own setup.
+  backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0, 0.0};
+};
+
+struct connection_actor_state {
+  connection_settings cfg;
+  std::shared_ptr<sync_io> io;
+  caf::actor pool;
+  caf::actor user;
+  struct child {
+    caf::actor hdl;
+    int restarts = 0;
+    bool parked = false;
+    std::string last_error;
+  };
+  std::map<std::string, child> children; ///< by mapping id
+  int setup_failures = 0;
+
+  static inline const char* name = "connection";
+};
+
+/// One per connection: prepares the connection's schema, then runs a mapping
+/// actor per mapping and supervises them: a crashed mapping is restarted with
+/// exponential backoff; after `max_restarts` crashes in a row it is parked in
+/// SYSTEM_ERROR with the reason. One mapping's failures never touch another.
+/// Messages: start_atom, (restart_atom, mapping_id), (synced_atom, mapping_id),
+///   (status_atom) -> (mappings running, mappings parked) as int32s.
+caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
+                               std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user);
+
+} // namespace syncforce::actors

@@ -1,0 +1,261 @@
+#include "actors/mapping_actor.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/log.hpp"
+
+namespace syncforce::actors {
+
+namespace {
+
+using mapping_ptr = caf::stateful_actor<mapping_actor_state>*;
+using continuation = std::function<void(job_outcome&)>;
+
+void log_state(mapping_ptr self, spdlog::level::level_enum level, const std::string& event) {
+  auto& st = self->state;
+  log(level, log_event{event, "mapping", st.cfg.job.mapping_id, std::string{to_string(st.state)}}.with(
+               "object_name", st.cfg.job.config.object_name));
+}
+
+void schedule_retry(mapping_ptr self, const std::string& reason, std::function<void()> step,
+                    std::optional<std::chrono::milliseconds> delay = std::nullopt);
+
+/// Runs `make` as a job; continues with `next` on success.
+void run(mapping_ptr self, std::string name, std::function<job_outcome(worker_context&, const mapping_job&)> fn,
+         std::function<void()> again, continuation next) {
+  auto& st = self->state;
+  auto j = st.cfg.job;
+  auto io_job = job{name, [fn, j](worker_context& ctx) { return fn(ctx, j); }};
+  self->request(st.pool, caf::infinite, run_job_atom::value, std::move(io_job))
+    .then(
+      [self, next, again, name](job_outcome& o) {
+        auto& st = self->state;
+        switch (o.kind) {
+          case outcome_kind::ok:
+            next(o);
+            return;
+          case outcome_kind::retry:
+            schedule_retry(self, o.error, again);
+            return;
+          case outcome_kind::bad_config: {
+            st.state = mapping_state::bad_config;
+            st.description = o.error;
+            log(spdlog::level::err,
+                log_event{"Mapping configuration error", "mapping", st.cfg.job.mapping_id, "BAD_CONFIG"}
+                  .with("object_name", st.cfg.job.config.object_name)
+                  .with("reason", o.error));
+            auto j = st.cfg.job;
+            auto io = st.io;
+            auto desc = o.error;
+            self
+              ->request(st.pool, caf::infinite, run_job_atom::value,
+                        job{"save_state", [io, j, desc](worker_context& ctx) {
+                              return io->save_state(ctx, j, "BAD_CONFIG", desc);
+                            }})
+              .then([](job_outcome&) {}, [](caf::error&) {});
+            return;
+          }
+          case outcome_kind::fatal:
+            self->quit(caf::make_error(caf::sec::runtime_error, name + ": " + o.error));
+            return;
+        }
+      },
+      [self](caf::error& err) { self->quit(err); });
+}
+
+/// Persists `state` (with `description`), then continues.
+void enter(mapping_ptr self, mapping_state s, const std::string& description, std::function<void()> next) {
+  auto& st = self->state;
+  st.state = s;
+  st.description = description;
+  auto io = st.io;
+  auto name = std::string{to_string(s)};
+  run(
+    self, "save_state",
+    [io, name, description](worker_context& ctx, const mapping_job& j) {
+      return io->save_state(ctx, j, name, description);
+    },
+    [self, s, description, next] { enter(self, s, description, next); }, [next](job_outcome&) { next(); });
+}
+
+/// Takes a query cursor from the integration user, then continues.
+void with_cursor(mapping_ptr self, std::function<void()> step, std::function<void()> next) {
+  auto& st = self->state;
+  self->request(st.user, caf::infinite, acquire_atom::value, st.cfg.job.mapping_id)
+    .then(
+      [self, step, next](bool granted, std::string& reason) {
+        auto& st = self->state;
+        if (!granted) {
+          schedule_retry(self, reason, step, st.cfg.budget_wait);
+          return;
+        }
+        st.holds_cursor = true;
+        next();
+      },
+      [self](caf::error& err) { self->quit(err); });
+}
+
+void release_cursor(mapping_ptr self) {
+  auto& st = self->state;
+  if (!st.holds_cursor)
+    return;
+  st.holds_cursor = false;
+  self->send(st.user, release_atom::value, st.cfg.job.mapping_id);
+}
+
+void schedule_poll(mapping_ptr self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.cfg.poll_interval, poll_atom::value);
+}
+
+void succeeded(mapping_ptr self) {
+  auto& st = self->state;
+  st.failures = 0;
+  st.description.clear();
+  if (st.parent)
+    self->send(st.parent, synced_atom::value, st.cfg.job.mapping_id);
+}
+
+void poll_now(mapping_ptr self);
+
+void reload(mapping_ptr self) {
+  auto& st = self->state;
+  auto io = st.io;
+  enter(self, mapping_state::initial, "", [self, io] {
+    run(
+      self, "prepare_mapping",
+      [io](worker_context& ctx, const mapping_job& j) { return io->prepare_mapping(ctx, j); },
+      [self] { reload(self); },
+      [self, io](job_outcome&) {
+        enter(self, mapping_state::reload_table, "", [self, io] {
+          auto& st = self->state;
+          log_state(self, spdlog::level::info, "RELOAD TABLE " + st.cfg.job.config.table_name());
+          std::function<void()> load;
+          load = [self, io] {
+            with_cursor(self, [self] { reload(self); }, [self, io] {
+              run(
+                self, "reload", [io](worker_context& ctx, const mapping_job& j) { return io->reload(ctx, j); },
+                [self] {
+                  release_cursor(self);
+                  reload(self);
+                },
+                [self](job_outcome& o) {
+                  auto& st = self->state;
+                  release_cursor(self);
+                  log_state(self, spdlog::level::info, "RELOAD COMPLETE");
+                  st.state = mapping_state::data_synced;
+                  if (!o.hwm.empty())
+                    st.cfg.job.hwm = o.hwm;
+                  succeeded(self);
+                  schedule_poll(self);
+                });
+            });
+          };
+          load();
+        });
+      });
+  });
+}
+
+void poll_now(mapping_ptr self) {
+  auto& st = self->state;
+  if (st.state != mapping_state::data_synced)
+    return;
+  if (!st.cfg.job.hwm) {
+    reload(self);
+    return;
+  }
+  st.state = mapping_state::polling_sf_changes;
+  auto io = st.io;
+  auto again = [self] {
+    self->state.state = mapping_state::data_synced;
+    poll_now(self);
+  };
+  with_cursor(self, again, [self, io, again] {
+    run(
+      self, "poll", [io](worker_context& ctx, const mapping_job& j) { return io->poll(ctx, j); },
+      [self, again] {
+        release_cursor(self);
+        again();
+      },
+      [self](job_outcome& o) {
+        auto& st = self->state;
+        release_cursor(self);
+        st.state = mapping_state::data_synced;
+        if (!o.hwm.empty())
+          st.cfg.job.hwm = o.hwm;
+        succeeded(self);
+        schedule_poll(self);
+      });
+  });
+}
+
+void schedule_retry(mapping_ptr self, const std::string& reason, std::function<void()> step,
+                    std::optional<std::chrono::milliseconds> delay) {
+  auto& st = self->state;
+  ++st.failures;
+  auto wait = delay ? *delay : st.cfg.retry.delay(st.failures);
+  st.description = reason;
+  st.retry_step = std::move(step);
+  log(spdlog::level::warn, log_event{"Operation delayed, will retry", "mapping", st.cfg.job.mapping_id,
+                                     std::string{to_string(st.state)}}
+                             .with("object_name", st.cfg.job.config.object_name)
+                             .with("retry_in_ms", std::to_string(wait.count()))
+                             .with("reason", reason));
+  self->delayed_send(self, wait, retry_atom::value);
+}
+
+void start(mapping_ptr self) {
+  auto& st = self->state;
+  auto io = st.io;
+  run(
+    self, "load_mapping", [io](worker_context& ctx, const mapping_job& j) { return io->load_mapping(ctx, j); },
+    [self] { start(self); },
+    [self, io](job_outcome& o) {
+      auto& st = self->state;
+      auto stored = parse_mapping_state(o.state);
+      bool synced = stored && (*stored == mapping_state::data_synced || *stored == mapping_state::polling_sf_changes ||
+                               *stored == mapping_state::polling_sf_bulk || *stored == mapping_state::system_error);
+      if (o.hwm.empty() || !synced) {
+        st.cfg.job.hwm.reset();
+        reload(self);
+        return;
+      }
+      // Synced before: make sure the table is there, then catch up at once.
+      st.cfg.job.hwm = o.hwm;
+      run(
+        self, "prepare_mapping",
+        [io](worker_context& ctx, const mapping_job& j) { return io->prepare_mapping(ctx, j); },
+        [self] { start(self); },
+        [self](job_outcome&) {
+          enter(self, mapping_state::data_synced, "", [self] { poll_now(self); });
+        });
+    });
+}
+
+} // namespace
+
+caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapping_settings cfg,
+                            std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user, caf::actor parent) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.io = std::move(io);
+  st.pool = std::move(pool);
+  st.user = std::move(user);
+  st.parent = std::move(parent);
+  return {
+    [self](start_atom) { start(self); },
+    [self](poll_atom) { poll_now(self); },
+    [self](retry_atom) {
+      auto step = std::move(self->state.retry_step);
+      self->state.retry_step = nullptr;
+      if (step)
+        step();
+    },
+    [self](status_atom) {
+      auto& st = self->state;
+      return caf::make_message(std::string{to_string(st.state)}, st.description);
+    },
+  };
+}
+
+} // namespace syncforce::actors

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "actors/backoff.hpp"
+#include "actors/sync_io.hpp"
+#include "sync/states.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace syncforce::actors {
+
+/// Settings of one mapping actor.
+struct mapping_settings {
+  mapping_job job;                        ///< the mapping (its hwm is read from the store on start)
+  std::chrono::milliseconds poll_interval{600000};
+  backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
+  /// Wait after the API budget was found spent.
+  std::chrono::milliseconds budget_wait{60000};
+};
+
+struct mapping_actor_state {
+  mapping_settings cfg;
+  std::shared_ptr<sync_io> io;
+  caf::actor pool;
+  caf::actor user;
+  caf::actor parent;
+  mapping_state state = mapping_state::initial;
+  std::string description;
+  int failures = 0;
+  bool holds_cursor = false;
+  /// The step to repeat on retry_atom.
+  std::function<void()> retry_step;
+
+  static inline const char* name = "mapping";
+};
+
+/// One per mapping: Heroku Connect's mapping state machine, persisted.
+///   start: read the stored state and mark; with a mark and a synced state, poll,
+///   else INITIAL (table) -> RELOAD_TABLE (full load, shadow swap) -> DATA_SYNCED;
+///   then every poll_interval POLLING_SF_CHANGES -> DATA_SYNCED.
+/// Every blocking step is a job on `pool`; every Salesforce query first takes a
+/// cursor from `user`. Transient failures wait with backoff (the state says
+/// why); bad configuration parks the mapping in BAD_CONFIG; anything else
+/// crashes the actor, and its connection restarts it.
+/// Messages: start_atom, poll_atom, retry_atom, (status_atom) -> (state, description).
+/// Tells `parent` (synced_atom, mapping_id) after each successful load or poll.
+caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapping_settings cfg,
+                            std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user, caf::actor parent);
+
+} // namespace syncforce::actors

@@ -1,0 +1,198 @@
+#include "actors/sync_engine.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/connection_actor.hpp"
+#include "actors/integration_user.hpp"
+#include "actors/log.hpp"
+#include "actors/worker_pool.hpp"
+#include "store/control_repo.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace syncforce::actors {
+
+namespace {
+
+using engine_ptr = caf::stateful_actor<sync_engine_state>*;
+
+/// What the engine reads from the control schema.
+struct loaded_connection {
+  store::connection_row row;
+  std::vector<store::mapping_row> mappings;
+};
+
+std::shared_ptr<sf_user> make_user(const store::connection_row& c, const secret_lookup& secrets, std::string& error) {
+  auto secret = resolve_secret(c.login.secret_ref, secrets, error);
+  if (!secret)
+    return nullptr;
+  std::string client_secret;
+  if (!c.login.client_secret_ref.empty()) {
+    auto s = resolve_secret(c.login.client_secret_ref, secrets, error);
+    if (!s)
+      return nullptr;
+    client_secret = *s;
+  }
+  auto user = std::make_shared<sf_user>();
+  user->key = c.login.login_url + "|" + c.login.username;
+  user->username = c.login.username;
+  user->config.login_url = c.login.login_url;
+  if (auto v = salesforce::api_version::parse(c.api_version))
+    user->config.version = *v;
+  if (c.login.auth == "jwt") {
+    salesforce::jwt_credentials jc;
+    jc.client_id = c.login.client_id;
+    jc.username = c.login.username;
+    jc.private_key_pem = salesforce::secret{*secret};
+    user->config.creds = jc;
+  } else {
+    salesforce::password_credentials pc;
+    pc.client_id = c.login.client_id;
+    pc.client_secret = salesforce::secret{client_secret};
+    pc.username = c.login.username;
+    pc.password = salesforce::secret{*secret};
+    user->config.creds = pc;
+  }
+  user->session = std::make_shared<salesforce::shared_session>(user->config);
+  return user;
+}
+
+void start_connections(engine_ptr self, std::vector<loaded_connection>& loaded) {
+  auto& st = self->state;
+  for (auto& lc : loaded) {
+    const auto& c = lc.row;
+    if (st.connections.count(c.id))
+      continue;
+    std::string error;
+    auto user = make_user(c, st.cfg.secrets, error);
+    if (!user) {
+      log(spdlog::level::err, log_event{"Cannot log in to Salesforce: " + error, "connection", c.name,
+                                        "NEED_AUTHENTICATION"}
+                                .with("username", c.login.username));
+      continue;
+    }
+    auto ui = st.users.find(user->key);
+    if (ui == st.users.end()) {
+      integration_user_config ucfg;
+      ucfg.username = user->username;
+      ucfg.cursor_limit = cursor_limit_for(c.api_version);
+      auto hdl = self->spawn<caf::linked>(integration_user, ucfg);
+      ui = st.users.emplace(user->key, hdl).first;
+      log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
+                                 "cursor_limit", ucfg.cursor_limit == 0 ? "none" : std::to_string(ucfg.cursor_limit)));
+      auto user_actor = hdl;
+      user->on_usage = [user_actor](const salesforce::api_usage& u) {
+        caf::anon_send(user_actor, usage_atom::value, static_cast<int64_t>(u.used), static_cast<int64_t>(u.max));
+      };
+      st.logins.emplace(user->key, user);
+    }
+    auto user_actor = ui->second;
+    std::shared_ptr<const sf_user> shared_user = st.logins.at(user->key);
+    connection_settings cs;
+    cs.connection = connection_job{c.id, c.name, c.schema_name, shared_user};
+    for (const auto& m : lc.mappings) {
+      mapping_settings ms;
+      ms.job.mapping_id = m.id;
+      ms.job.schema = c.schema_name;
+      ms.job.config = m.config;
+      ms.job.bulk_threshold = st.cfg.bulk_threshold;
+      ms.job.ucs_basic_collation = c.features.ucs_basic_collation_index;
+      ms.job.user = shared_user;
+      int secs = st.cfg.test_poll_seconds ? *st.cfg.test_poll_seconds : m.config.sf_polling_seconds;
+      ms.poll_interval = std::chrono::seconds(secs);
+      cs.mappings.push_back(std::move(ms));
+    }
+    auto conn = self->spawn<caf::linked>(connection_actor, cs, st.cfg.io, st.pool, user_actor);
+    st.connections.emplace(c.id, conn);
+    self->send(conn, start_atom::value);
+  }
+}
+
+void load(engine_ptr self) {
+  auto& st = self->state;
+  auto result = std::make_shared<std::vector<loaded_connection>>();
+  auto file = st.cfg.file_config;
+  auto j = job{"load_config", [result, file](worker_context& ctx) {
+                 pqxx::work tx(ctx.db(), "load_config");
+                 job_outcome o;
+                 if (file) {
+                   auto r = store::import_engine_config(tx, *file);
+                   o.rows = r.mappings_created + r.mappings_changed;
+                 }
+                 for (auto& c : store::load_connections(tx)) {
+                   loaded_connection lc;
+                   lc.mappings = store::load_mappings(tx, c.id);
+                   lc.row = std::move(c);
+                   result->push_back(std::move(lc));
+                 }
+                 tx.commit();
+                 return o;
+               }};
+  self->request(st.pool, caf::infinite, run_job_atom::value, std::move(j))
+    .then(
+      [self, result](job_outcome& o) {
+        auto& st = self->state;
+        if (!o.ok()) {
+          auto delay = st.cfg.retry.delay(++st.failures);
+          log(spdlog::level::warn, log_event{"Cannot load the configuration, retrying", "node", st.cfg.node_name,
+                                             "RECOVERY"}
+                                     .with("retry_in_ms", std::to_string(delay.count()))
+                                     .with("reason", o.error));
+          self->delayed_send(self, delay, start_atom::value);
+          return;
+        }
+        std::size_t mappings = 0;
+        for (const auto& lc : *result)
+          mappings += lc.mappings.size();
+        log(spdlog::level::info, log_event{"Configuration loaded", "node", st.cfg.node_name, "READY"}
+                                   .with("connections", std::to_string(result->size()))
+                                   .with("mappings", std::to_string(mappings))
+                                   .with("imported_changes", std::to_string(o.rows)));
+        start_connections(self, *result);
+      },
+      [self](caf::error& err) { self->quit(err); });
+}
+
+} // namespace
+
+secret_lookup system_secret_lookup() {
+  secret_lookup l;
+  l.env = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr)
+      return std::nullopt;
+    return std::string{v};
+  };
+  l.file = [](const std::string& path) -> std::optional<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return l;
+}
+
+caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_engine_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  if (!st.cfg.io)
+    st.cfg.io = make_pg_sf_sync_io();
+  if (st.cfg.test_poll_seconds)
+    log(spdlog::level::warn, log_event{"TEST ONLY: every mapping polls every " +
+                                         std::to_string(*st.cfg.test_poll_seconds) +
+                                         " seconds (SYNCFORCE_TEST_POLL_SECONDS), ignoring sf_polling_seconds",
+                                       "node", st.cfg.node_name, ""});
+  worker_pool_config pcfg;
+  pcfg.size = st.cfg.workers;
+  pcfg.detached = st.cfg.detached_workers;
+  pcfg.database_url = st.cfg.database_url;
+  st.pool = self->spawn<caf::linked>(worker_pool, pcfg);
+  return {
+    [self](start_atom) { load(self); },
+  };
+}
+
+} // namespace syncforce::actors

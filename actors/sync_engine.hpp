@@ -1,0 +1,58 @@
+#pragma once
+
+#include "actors/backoff.hpp"
+#include "actors/sync_io.hpp"
+#include "actors/worker_pool.hpp"
+#include "sync/engine_config.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace syncforce::actors {
+
+/// Settings of the node's sync engine.
+struct sync_engine_config {
+  std::string node_name;
+  std::string database_url;
+  /// The configuration file's content, imported into the control schema on start (idempotent).
+  std::optional<engine_config> file_config;
+  /// Workers, i.e. the most PostgreSQL connections the engine opens.
+  int workers = 4;
+  bool detached_workers = true;
+  /// Records above which a load uses Bulk 2.0.
+  long bulk_threshold = 10000;
+  /// TEST ONLY: replaces every mapping's sf_polling_seconds (which may not go below 120).
+  std::optional<int> test_poll_seconds;
+  /// Secret lookups (environment and files in production).
+  secret_lookup secrets;
+  std::shared_ptr<sync_io> io;
+  backoff_policy retry{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.0};
+};
+
+struct sync_engine_state {
+  sync_engine_config cfg;
+  caf::actor pool;
+  std::map<std::string, caf::actor> users;       ///< by sf_user key
+  std::map<std::string, std::shared_ptr<const sf_user>> logins; ///< by sf_user key: one login per user
+  std::map<std::string, caf::actor> connections; ///< by connection id
+  int failures = 0;
+
+  static inline const char* name = "sync_engine";
+};
+
+/// The Salesforce -> PostgreSQL engine of a node: imports the configuration
+/// file, loads connections and mappings from the control schema, and runs a
+/// bounded worker pool, an integration-user actor per Salesforce user and a
+/// connection actor per connection. Spawned by the node supervisor once the
+/// database is up. Messages: start_atom.
+caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_engine_config cfg);
+
+/// Environment variables and files.
+secret_lookup system_secret_lookup();
+
+} // namespace syncforce::actors

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "actors/worker_pool.hpp"
+#include "sync/mapping_config.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace syncforce::actors {
+
+/// What a connection-level job needs.
+struct connection_job {
+  std::string connection_id;
+  std::string name;
+  std::string schema;
+  std::shared_ptr<const sf_user> user;
+};
+
+/// What a mapping-level job needs.
+struct mapping_job {
+  std::string mapping_id;
+  std::string schema;
+  mapping_config config;
+  std::optional<std::string> hwm; ///< canonical high-water mark
+  long bulk_threshold = 10000;
+  bool ucs_basic_collation = false;
+  std::shared_ptr<const sf_user> user;
+};
+
+/// The blocking steps of the sync engine, run by workers. Production talks to
+/// PostgreSQL and Salesforce; tests use in-memory fakes.
+class sync_io {
+public:
+  virtual ~sync_io() = default;
+  /// Creates the connection's schema and support tables (idempotent).
+  virtual job_outcome prepare_connection(worker_context& ctx, const connection_job& j) = 0;
+  /// Reads the persisted state and high-water mark (outcome.state, outcome.hwm).
+  virtual job_outcome load_mapping(worker_context& ctx, const mapping_job& j) = 0;
+  /// Describes the object and creates or extends its table.
+  virtual job_outcome prepare_mapping(worker_context& ctx, const mapping_job& j) = 0;
+  /// Full load into a shadow table swapped in with the new mark and state DATA_SYNCED, in one transaction.
+  virtual job_outcome reload(worker_context& ctx, const mapping_job& j) = 0;
+  /// Changes since j.hwm; the mark advances with each page's rows.
+  virtual job_outcome poll(worker_context& ctx, const mapping_job& j) = 0;
+  /// Persists a state.
+  virtual job_outcome save_state(worker_context& ctx, const mapping_job& j, const std::string& state,
+                                 const std::string& description) = 0;
+};
+
+/// The libpqxx + Salesforce client implementation.
+std::shared_ptr<sync_io> make_pg_sf_sync_io();
+
+} // namespace syncforce::actors

@@ -1,0 +1,123 @@
+#include "actors/worker_pool.hpp"
+
+#include "actors/atoms.hpp"
+#include "store/copy_loader.hpp"
+
+namespace syncforce::actors {
+
+namespace {
+
+/// libpqxx + libcurl, one of each per worker thread.
+class pg_sf_context : public worker_context {
+public:
+  explicit pg_sf_context(std::string url) : url_(std::move(url)) {}
+
+  pqxx::connection& db() override {
+    if (!conn_ || !conn_->is_open())
+      conn_ = open_engine_connection(url_, "syncforce-worker");
+    return *conn_;
+  }
+
+  void reset_db() override { conn_.reset(); }
+
+  salesforce::client& sf(const sf_user& user) override {
+    auto i = clients_.find(user.key);
+    if (i != clients_.end())
+      return *i->second;
+    auto c = std::make_unique<salesforce::client>(user.config);
+    if (user.session) {
+      // Adopt the shared login if there is one yet; either way, expired sessions
+      // are renewed through it, so the user logs in once for all workers.
+      user.session->attach(*c);
+    }
+    if (user.on_usage)
+      c->on_api_usage(user.on_usage);
+    auto& ref = *c;
+    clients_.emplace(user.key, std::move(c));
+    return ref;
+  }
+
+private:
+  std::string url_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::map<std::string, std::unique_ptr<salesforce::client>> clients_;
+};
+
+caf::behavior pool_worker(caf::event_based_actor* self, std::shared_ptr<worker_context> ctx) {
+  (void)self;
+  return {
+    [ctx](run_job_atom, job& j) -> job_outcome {
+      try {
+        return j.run(*ctx);
+      } catch (const pqxx::broken_connection& e) {
+        ctx->reset_db();
+        return job_outcome::failure(outcome_kind::retry, "database unavailable: " + std::string{e.what()});
+      } catch (const std::exception& e) {
+        // A failed statement may leave the session unusable: start afresh.
+        ctx->reset_db();
+        return job_outcome::failure(outcome_kind::fatal, j.name + ": " + e.what());
+      }
+    },
+  };
+}
+
+struct pool_state {
+  std::vector<caf::actor> idle;
+  int workers = 0;
+  std::deque<std::pair<job, caf::response_promise>> queue;
+};
+
+void dispatch(caf::event_based_actor* self, const std::shared_ptr<pool_state>& st) {
+  while (!st->idle.empty() && !st->queue.empty()) {
+    auto worker = st->idle.back();
+    st->idle.pop_back();
+    auto item = std::move(st->queue.front());
+    st->queue.pop_front();
+    auto rp = item.second;
+    self->request(worker, caf::infinite, run_job_atom::value, std::move(item.first))
+      .then(
+        [self, st, worker, rp](job_outcome& o) mutable {
+          rp.deliver(std::move(o));
+          st->idle.push_back(worker);
+          dispatch(self, st);
+        },
+        [self, st, rp](caf::error& err) mutable {
+          // The worker died (it never should): answer, and run with one fewer.
+          rp.deliver(job_outcome::failure(outcome_kind::fatal, "worker failed: " + caf::to_string(err)));
+          --st->workers;
+          dispatch(self, st);
+        });
+  }
+}
+
+} // namespace
+
+std::unique_ptr<worker_context> make_worker_context(std::string database_url) {
+  return std::make_unique<pg_sf_context>(std::move(database_url));
+}
+
+caf::behavior worker_pool(caf::event_based_actor* self, worker_pool_config cfg) {
+  auto st = std::make_shared<pool_state>();
+  for (int i = 0; i < std::max(1, cfg.size); ++i) {
+    std::shared_ptr<worker_context> ctx = make_worker_context(cfg.database_url);
+    auto w = cfg.detached ? self->spawn<caf::detached + caf::linked>(pool_worker, ctx)
+                          : self->spawn<caf::linked>(pool_worker, ctx);
+    st->idle.push_back(w);
+    ++st->workers;
+  }
+  return {
+    [self, st](run_job_atom, job& j) -> caf::result<job_outcome> {
+      auto rp = self->make_response_promise();
+      st->queue.emplace_back(std::move(j), rp);
+      dispatch(self, st);
+      return rp;
+    },
+    [st](status_atom) {
+      auto busy = st->workers - static_cast<int>(st->idle.size());
+      return caf::make_message(static_cast<int32_t>(st->workers), static_cast<int32_t>(busy),
+                               static_cast<int32_t>(st->queue.size()));
+    },
+  };
+}
+
+} // namespace syncforce::actors

@@ -1,0 +1,184 @@
+#include "store/control_repo.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace syncforce::store {
+
+namespace {
+
+std::string features_json(const engine_connection& c) {
+  connection_features f;
+  if (c.document.connection && c.document.connection->features)
+    f = *c.document.connection->features;
+  nlohmann::json j{{"disable_bulk_writes", f.disable_bulk_writes}, {"poll_db_no_merge", f.poll_db_no_merge},
+                   {"poll_external_ids", f.poll_external_ids},     {"rest_count_only", f.rest_count_only},
+                   {"ucs_basic_collation_index", f.ucs_basic_collation_index}};
+  return j.dump();
+}
+
+connection_features parse_features(const std::string& text) {
+  connection_features f;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object())
+    return f;
+  f.disable_bulk_writes = j.value("disable_bulk_writes", false);
+  f.poll_db_no_merge = j.value("poll_db_no_merge", false);
+  f.poll_external_ids = j.value("poll_external_ids", false);
+  f.rest_count_only = j.value("rest_count_only", false);
+  f.ucs_basic_collation_index = j.value("ucs_basic_collation_index", false);
+  return f;
+}
+
+std::optional<std::string> opt(const pqxx::field& f) {
+  if (f.is_null())
+    return std::nullopt;
+  return f.as<std::string>();
+}
+
+/// The stored mapping config back into a mapping_config.
+mapping_config parse_stored_mapping(const std::string& object_name, const std::string& config_json) {
+  auto doc = nlohmann::json{{"object_name", object_name}, {"config", nlohmann::json::parse(config_json)}};
+  auto parsed = parse_mapping(doc.dump());
+  if (!parsed.document || parsed.document->mappings.empty())
+    throw std::runtime_error("stored mapping " + object_name + " is invalid: " + parsed.error_text());
+  return parsed.document->mappings.front();
+}
+
+std::string stored_config_json(const mapping_config& m) {
+  auto j = nlohmann::json::parse(serialize_mapping(m, -1));
+  return j["config"].dump();
+}
+
+const char* mapping_columns = "id, connection_id, object_name, config::text, revision, state, state_description, "
+                              "to_char(high_water_mark AT TIME ZONE 'UTC', "
+                              "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
+mapping_row mapping_of(const pqxx::row& r) {
+  mapping_row m;
+  m.id = r[0].as<std::string>();
+  m.connection_id = r[1].as<std::string>();
+  m.object_name = r[2].as<std::string>();
+  m.config = parse_stored_mapping(m.object_name, r[3].as<std::string>());
+  m.revision = r[4].as<int>();
+  m.state = r[5].as<std::string>();
+  m.state_description = r[6].as<std::string>();
+  m.high_water_mark = opt(r[7]);
+  return m;
+}
+
+} // namespace
+
+import_report import_engine_config(pqxx::transaction_base& tx, const engine_config& cfg) {
+  import_report report;
+  for (const auto& c : cfg.connections) {
+    const auto& l = c.login;
+    std::optional<std::string> org_id;
+    if (c.document.connection)
+      org_id = c.document.connection->organization_id;
+    auto org = org_id ? tx.quote(*org_id) : std::string{"NULL"};
+    auto client_id = l.client_id.empty() ? std::string{"NULL"} : tx.quote(l.client_id);
+    auto client_secret = l.client_secret_ref.empty() ? std::string{"NULL"} : tx.quote(l.client_secret_ref);
+    auto r = tx.exec1(
+      "INSERT INTO syncforce.connections AS c (name, schema_name, login_url, auth_method, username, secret_ref, "
+      "client_id, client_secret_ref, api_version, organization_id, features) VALUES (" +
+      tx.quote(c.name) + ", " + tx.quote(c.schema) + ", " + tx.quote(l.login_url) + ", " + tx.quote(l.auth) + ", " +
+      tx.quote(l.username) + ", " + tx.quote(l.secret_ref) + ", " + client_id + ", " + client_secret + ", " +
+      tx.quote(c.api_version) + ", " + org + ", " + tx.quote(features_json(c)) +
+      "::jsonb) ON CONFLICT (name) DO UPDATE SET schema_name = EXCLUDED.schema_name, login_url = "
+      "EXCLUDED.login_url, auth_method = EXCLUDED.auth_method, username = EXCLUDED.username, secret_ref = "
+      "EXCLUDED.secret_ref, client_id = EXCLUDED.client_id, client_secret_ref = EXCLUDED.client_secret_ref, "
+      "api_version = EXCLUDED.api_version, organization_id = COALESCE(EXCLUDED.organization_id, "
+      "c.organization_id), features = EXCLUDED.features, updated_at = CASE WHEN (c.schema_name, c.login_url, "
+      "c.auth_method, c.username, c.secret_ref, c.client_id, c.client_secret_ref, c.api_version, c.features) IS "
+      "DISTINCT FROM (EXCLUDED.schema_name, EXCLUDED.login_url, EXCLUDED.auth_method, EXCLUDED.username, "
+      "EXCLUDED.secret_ref, EXCLUDED.client_id, EXCLUDED.client_secret_ref, EXCLUDED.api_version, "
+      "EXCLUDED.features) THEN now() ELSE c.updated_at END RETURNING id, (xmax = 0)");
+    auto conn_id = r[0].as<std::string>();
+    if (r[1].as<bool>())
+      ++report.connections_created;
+    report.connection_ids.push_back(conn_id);
+    for (const auto& m : c.document.mappings) {
+      auto config = stored_config_json(m);
+      auto existing = tx.exec("SELECT config::text FROM syncforce.mappings WHERE connection_id = " +
+                              tx.quote(conn_id) + " AND object_name = " + tx.quote(m.object_name));
+      if (existing.empty()) {
+        tx.exec0("INSERT INTO syncforce.mappings (connection_id, object_name, config) VALUES (" + tx.quote(conn_id) +
+                 ", " + tx.quote(m.object_name) + ", " + tx.quote(config) + "::jsonb)");
+        ++report.mappings_created;
+        continue;
+      }
+      auto same = tx.exec1("SELECT " + tx.quote(existing[0][0].as<std::string>()) + "::jsonb = " + tx.quote(config) +
+                           "::jsonb")[0]
+                    .as<bool>();
+      if (same)
+        continue;
+      tx.exec0("UPDATE syncforce.mappings SET config = " + tx.quote(config) +
+               "::jsonb, revision = revision + 1, updated_at = now() WHERE connection_id = " + tx.quote(conn_id) +
+               " AND object_name = " + tx.quote(m.object_name));
+      ++report.mappings_changed;
+    }
+  }
+  return report;
+}
+
+std::vector<connection_row> load_connections(pqxx::transaction_base& tx) {
+  std::vector<connection_row> out;
+  auto rows = tx.exec("SELECT id, name, schema_name, state, api_version, login_url, auth_method, username, "
+                      "secret_ref, client_id, client_secret_ref, features::text, organization_id "
+                      "FROM syncforce.connections ORDER BY name");
+  for (const auto& r : rows) {
+    connection_row c;
+    c.id = r[0].as<std::string>();
+    c.name = r[1].as<std::string>();
+    c.schema_name = r[2].as<std::string>();
+    c.state = r[3].as<std::string>();
+    c.api_version = r[4].as<std::string>();
+    c.login.login_url = r[5].as<std::string>();
+    c.login.auth = r[6].as<std::string>();
+    c.login.username = r[7].as<std::string>();
+    c.login.secret_ref = r[8].as<std::string>();
+    c.login.client_id = opt(r[9]).value_or("");
+    c.login.client_secret_ref = opt(r[10]).value_or("");
+    c.features = parse_features(r[11].as<std::string>());
+    c.organization_id = opt(r[12]);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<mapping_row> load_mappings(pqxx::transaction_base& tx, const std::string& connection_id) {
+  std::vector<mapping_row> out;
+  auto rows = tx.exec(std::string{"SELECT "} + mapping_columns + " FROM syncforce.mappings WHERE connection_id = " +
+                      tx.quote(connection_id) + " ORDER BY object_name");
+  for (const auto& r : rows)
+    out.push_back(mapping_of(r));
+  return out;
+}
+
+std::optional<mapping_row> load_mapping(pqxx::transaction_base& tx, const std::string& mapping_id) {
+  auto rows =
+    tx.exec(std::string{"SELECT "} + mapping_columns + " FROM syncforce.mappings WHERE id = " + tx.quote(mapping_id));
+  if (rows.empty())
+    return std::nullopt;
+  return mapping_of(rows[0]);
+}
+
+void set_connection_state(pqxx::transaction_base& tx, const std::string& connection_id, const std::string& state) {
+  tx.exec0("UPDATE syncforce.connections SET state = " + tx.quote(state) +
+           ", updated_at = now() WHERE id = " + tx.quote(connection_id) + " AND state IS DISTINCT FROM " +
+           tx.quote(state));
+}
+
+void set_mapping_state(pqxx::transaction_base& tx, const std::string& mapping_id, const std::string& state,
+                       const std::string& description) {
+  tx.exec0("UPDATE syncforce.mappings SET state = " + tx.quote(state) + ", state_description = " +
+           tx.quote(description) + ", updated_at = now() WHERE id = " + tx.quote(mapping_id));
+}
+
+void set_high_water_mark(pqxx::transaction_base& tx, const std::string& mapping_id,
+                         const std::optional<std::string>& hwm) {
+  auto value = hwm ? "(" + tx.quote(*hwm) + "::timestamp AT TIME ZONE 'UTC')" : std::string{"NULL"};
+  tx.exec0("UPDATE syncforce.mappings SET high_water_mark = " + value + " WHERE id = " + tx.quote(mapping_id));
+}
+
+} // namespace syncforce::store

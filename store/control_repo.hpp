@@ -1,0 +1,69 @@
+#pragma once
+
+#include "sync/engine_config.hpp"
+
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace syncforce::store {
+
+// ---------------------------------------------------------------------------
+// Connections, mappings, states and high-water marks in the control schema
+// ---------------------------------------------------------------------------
+//
+// Every function runs in the caller's transaction; callers commit.
+
+/// A connection as stored (no secret: only references to them).
+struct connection_row {
+  std::string id;
+  std::string name;
+  std::string schema_name;
+  std::string state;
+  std::string api_version;
+  salesforce_login login;
+  connection_features features;
+  std::optional<std::string> organization_id;
+};
+
+/// A mapping as stored.
+struct mapping_row {
+  std::string id;
+  std::string connection_id;
+  std::string object_name;
+  mapping_config config;
+  int revision = 1;
+  std::string state;
+  std::string state_description;
+  /// Canonical `YYYY-MM-DDTHH:MM:SS.mmmZ`, nullopt before the first load.
+  std::optional<std::string> high_water_mark;
+};
+
+/// What an import changed.
+struct import_report {
+  std::vector<std::string> connection_ids;
+  int connections_created = 0;
+  int mappings_created = 0;
+  int mappings_changed = 0;
+};
+
+/// Stores the file's connections and mappings: new ones are inserted, changed
+/// ones updated (a mapping's revision goes up when its config changed), the
+/// rest left as they are, so importing the same file again changes nothing.
+/// States and high-water marks are kept.
+import_report import_engine_config(pqxx::transaction_base& tx, const engine_config& cfg);
+
+std::vector<connection_row> load_connections(pqxx::transaction_base& tx);
+std::vector<mapping_row> load_mappings(pqxx::transaction_base& tx, const std::string& connection_id);
+std::optional<mapping_row> load_mapping(pqxx::transaction_base& tx, const std::string& mapping_id);
+
+void set_connection_state(pqxx::transaction_base& tx, const std::string& connection_id, const std::string& state);
+void set_mapping_state(pqxx::transaction_base& tx, const std::string& mapping_id, const std::string& state,
+                       const std::string& description);
+/// Sets the mark (canonical or PostgreSQL timestamp text, UTC); nullopt clears it.
+void set_high_water_mark(pqxx::transaction_base& tx, const std::string& mapping_id,
+                         const std::optional<std::string>& hwm);
+
+} // namespace syncforce::store

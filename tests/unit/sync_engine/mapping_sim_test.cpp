@@ -1,0 +1,333 @@
+// Deterministic tests of the sync engine's actors (mapping state machine,
+// integration user's cursor pool and API budget, connection supervision),
+// driven one message at a time by CAF's test coordinator with a fake clock.
+// Workers are scheduled (not detached) and the sync_io is an in-memory fake,
+// so nothing here does I/O or depends on thread timing.
+
+#include "actors/atoms.hpp"
+#include "actors/connection_actor.hpp"
+#include "actors/integration_user.hpp"
+#include "actors/mapping_actor.hpp"
+#include "actors/worker_pool.hpp"
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+using namespace syncforce;
+using namespace syncforce::actors;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Remembers the persisted state of every mapping and what was asked of it.
+class fake_io : public sync_io {
+public:
+  struct stored {
+    std::string state = "INITIAL";
+    std::string description;
+    std::string hwm;
+    int reloads = 0;
+    int polls = 0;
+    std::vector<std::string> history; ///< persisted states in order
+  };
+
+  job_outcome prepare_connection(worker_context&, const connection_job&) override {
+    ++connection_prepares;
+    return {};
+  }
+  job_outcome load_mapping(worker_context&, const mapping_job& j) override {
+    job_outcome o;
+    o.state = db[j.mapping_id].state;
+    o.hwm = db[j.mapping_id].hwm;
+    return o;
+  }
+  job_outcome prepare_mapping(worker_context&, const mapping_job& j) override {
+    if (crash_prepare.count(j.mapping_id))
+      return job_outcome::failure(outcome_kind::fatal, "table " + j.mapping_id + " is cursed");
+    return {};
+  }
+  job_outcome reload(worker_context&, const mapping_job& j) override {
+    auto& s = db[j.mapping_id];
+    ++s.reloads;
+    if (crash_reload.count(j.mapping_id))
+      return job_outcome::failure(outcome_kind::fatal, "reload failed");
+    s.hwm = "2024-01-01T00:00:00.000Z";
+    persist(j.mapping_id, "DATA_SYNCED", "");
+    job_outcome o;
+    o.hwm = s.hwm;
+    o.rows = 10;
+    return o;
+  }
+  job_outcome poll(worker_context&, const mapping_job& j) override {
+    auto& s = db[j.mapping_id];
+    ++s.polls;
+    if (poll_failures > 0) {
+      --poll_failures;
+      return job_outcome::failure(outcome_kind::retry, "503 SERVER_UNAVAILABLE");
+    }
+    EXPECT_EQ(j.hwm.value_or(""), s.hwm) << "a poll starts from the stored mark";
+    s.hwm = "2024-01-0" + std::to_string(std::min(9, 1 + s.polls)) + "T00:00:00.000Z";
+    persist(j.mapping_id, "DATA_SYNCED", "");
+    job_outcome o;
+    o.hwm = s.hwm;
+    return o;
+  }
+  job_outcome save_state(worker_context&, const mapping_job& j, const std::string& state,
+                         const std::string& description) override {
+    persist(j.mapping_id, state, description);
+    return {};
+  }
+
+  void persist(const std::string& id, const std::string& state, const std::string& description) {
+    auto& s = db[id];
+    s.state = state;
+    s.description = description;
+    s.history.push_back(state);
+  }
+
+  std::map<std::string, stored> db;
+  std::set<std::string> crash_prepare;
+  std::set<std::string> crash_reload;
+  int poll_failures = 0;
+  int connection_prepares = 0;
+};
+
+struct engine_sim : ::testing::Test {
+  engine_sim()
+    : sys(init_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+      io(std::make_shared<fake_io>()) {
+    worker_pool_config pcfg;
+    pcfg.size = 2;
+    pcfg.detached = false;
+    pool = sys.spawn(worker_pool, pcfg);
+  }
+
+  ~engine_sim() override {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  static caf::actor_system_config& init_config() {
+    static caf::actor_system_config cfg;
+    static bool done = false;
+    if (!done) {
+      cfg.set("scheduler.policy", caf::atom("testing"));
+      done = true;
+    }
+    return cfg;
+  }
+
+  mapping_settings mapping(const std::string& id) {
+    mapping_settings m;
+    m.job.mapping_id = id;
+    m.job.schema = "salesforce";
+    m.job.config.object_name = "Contact";
+    m.job.config.fields = {"Id", "SystemModstamp", "LastName"};
+    m.poll_interval = 120s;
+    m.retry = backoff_policy{1000ms, 8000ms, 2.0, 0.0};
+    m.budget_wait = 60s;
+    return m;
+  }
+
+  caf::actor spawn_user(int cursor_limit) {
+    integration_user_config u;
+    u.username = "admin@sfemu.local";
+    u.cursor_limit = cursor_limit;
+    auto h = sys.spawn(integration_user, u);
+    spawned.push_back(h);
+    return h;
+  }
+
+  caf::actor spawn_mapping(const mapping_settings& m, caf::actor user) {
+    auto h = sys.spawn(mapping_actor, m, std::static_pointer_cast<sync_io>(io), pool, user, caf::actor{});
+    spawned.push_back(h);
+    caf::anon_send(h, start_atom::value);
+    return h;
+  }
+
+  /// (held, peak, delayed, waiting)
+  std::tuple<int, int, int, int> user_status(const caf::actor& user) {
+    std::tuple<int, int, int, int> out;
+    caf::scoped_actor self{sys};
+    self->send(user, status_atom::value);
+    sched.run();
+    self->receive([&](int32_t held, int32_t peak, int32_t delayed, int32_t waiting) {
+      out = std::make_tuple(held, peak, delayed, waiting);
+    });
+    return out;
+  }
+
+  std::pair<std::string, std::string> mapping_status(const caf::actor& m) {
+    std::pair<std::string, std::string> out;
+    caf::scoped_actor self{sys};
+    self->send(m, status_atom::value);
+    sched.run();
+    self->receive([&](std::string& state, std::string& description) { out = {state, description}; });
+    return out;
+  }
+
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  std::shared_ptr<fake_io> io;
+  caf::actor pool;
+  std::vector<caf::actor> spawned;
+};
+
+} // namespace
+
+TEST_F(engine_sim, fresh_mapping_goes_initial_reload_table_data_synced) {
+  auto user = spawn_user(0);
+  auto m = spawn_mapping(mapping("m1"), user);
+  sched.run();
+  const auto& s = io->db["m1"];
+  EXPECT_EQ(s.history, (std::vector<std::string>{"INITIAL", "RELOAD_TABLE", "DATA_SYNCED"}));
+  EXPECT_EQ(s.reloads, 1);
+  EXPECT_EQ(s.polls, 0);
+  EXPECT_EQ(mapping_status(m).first, "DATA_SYNCED");
+  EXPECT_EQ(std::get<0>(user_status(user)), 0) << "the cursor was given back";
+
+  // Polls come every poll_interval, from the mark the last step reached.
+  sched.advance_time(120s);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 1);
+  sched.advance_time(120s);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 2);
+  EXPECT_EQ(io->db["m1"].reloads, 1);
+}
+
+TEST_F(engine_sim, a_synced_mapping_resumes_polling_from_its_stored_mark) {
+  io->db["m1"].state = "DATA_SYNCED";
+  io->db["m1"].hwm = "2024-01-01T00:00:00.000Z";
+  auto user = spawn_user(0);
+  auto m = spawn_mapping(mapping("m1"), user);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].reloads, 0);
+  EXPECT_EQ(io->db["m1"].polls, 1) << "catches up at once after a restart";
+  EXPECT_EQ(mapping_status(m).first, "DATA_SYNCED");
+}
+
+TEST_F(engine_sim, legacy_cursor_pool_makes_the_second_mapping_wait) {
+  auto user = spawn_user(1);
+  spawn_mapping(mapping("m1"), user);
+  spawn_mapping(mapping("m2"), user);
+  sched.run();
+  auto [held, peak, delayed, waiting] = user_status(user);
+  EXPECT_EQ(held, 0);
+  EXPECT_EQ(peak, 1) << "never more cursors than the limit";
+  EXPECT_GE(delayed, 1) << "one mapping had to wait for the cursor";
+  EXPECT_EQ(waiting, 0);
+  EXPECT_EQ(io->db["m1"].state, "DATA_SYNCED");
+  EXPECT_EQ(io->db["m2"].state, "DATA_SYNCED");
+}
+
+TEST_F(engine_sim, without_a_limit_nobody_waits) {
+  auto user = spawn_user(0);
+  spawn_mapping(mapping("m1"), user);
+  spawn_mapping(mapping("m2"), user);
+  sched.run();
+  auto [held, peak, delayed, waiting] = user_status(user);
+  EXPECT_EQ(held, 0);
+  EXPECT_EQ(delayed, 0);
+  EXPECT_EQ(peak, 2);
+  (void)waiting;
+}
+
+TEST_F(engine_sim, a_crashing_mapping_gives_its_cursor_back) {
+  io->crash_reload.insert("bad");
+  auto user = spawn_user(1);
+  spawn_mapping(mapping("bad"), user);
+  spawn_mapping(mapping("good"), user);
+  sched.run();
+  EXPECT_EQ(io->db["good"].state, "DATA_SYNCED");
+  EXPECT_EQ(std::get<0>(user_status(user)), 0);
+}
+
+TEST_F(engine_sim, transient_failures_wait_with_backoff_then_catch_up) {
+  io->db["m1"].state = "DATA_SYNCED";
+  io->db["m1"].hwm = "2024-01-01T00:00:00.000Z";
+  io->poll_failures = 2;
+  auto user = spawn_user(0);
+  auto m = spawn_mapping(mapping("m1"), user);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 1);
+  auto st = mapping_status(m);
+  EXPECT_NE(st.second.find("SERVER_UNAVAILABLE"), std::string::npos) << "the state says why it waits";
+  sched.advance_time(1s); // first retry after 1 s
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 2);
+  sched.advance_time(1s); // the second waits 2 s
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 2);
+  sched.advance_time(1s);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 3);
+  EXPECT_EQ(mapping_status(m), std::make_pair(std::string{"DATA_SYNCED"}, std::string{}));
+  EXPECT_EQ(io->db["m1"].hwm, "2024-01-04T00:00:00.000Z");
+}
+
+TEST_F(engine_sim, an_exhausted_api_budget_makes_mappings_wait) {
+  io->db["m1"].state = "DATA_SYNCED";
+  io->db["m1"].hwm = "2024-01-01T00:00:00.000Z";
+  auto user = spawn_user(0);
+  caf::anon_send(user, usage_atom::value, int64_t{15000}, int64_t{15000});
+  sched.run();
+  auto m = spawn_mapping(mapping("m1"), user);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 0);
+  EXPECT_NE(mapping_status(m).second.find("API budget exhausted"), std::string::npos);
+  caf::anon_send(user, usage_atom::value, int64_t{10}, int64_t{15000}); // a new day
+  sched.run();
+  sched.advance_time(60s);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 1);
+  EXPECT_EQ(mapping_status(m).first, "DATA_SYNCED");
+}
+
+TEST_F(engine_sim, connection_restarts_a_crashing_mapping_then_parks_it_without_touching_others) {
+  io->crash_prepare.insert("bad");
+  auto user = spawn_user(10);
+  connection_settings cs;
+  cs.connection.connection_id = "c1";
+  cs.connection.name = "demo";
+  cs.connection.schema = "salesforce";
+  cs.mappings = {mapping("good"), mapping("bad")};
+  cs.restart = backoff_policy{1000ms, 4000ms, 2.0, 0.0};
+  cs.max_restarts = 3;
+  auto conn = sys.spawn(connection_actor, cs, std::static_pointer_cast<sync_io>(io), pool, user);
+  spawned.push_back(conn);
+  caf::anon_send(conn, start_atom::value);
+  sched.run();
+  EXPECT_EQ(io->connection_prepares, 1);
+  EXPECT_EQ(io->db["good"].state, "DATA_SYNCED");
+  for (int i = 0; i < 10; ++i) {
+    sched.advance_time(4s);
+    sched.run();
+  }
+  EXPECT_EQ(io->db["bad"].state, "SYSTEM_ERROR");
+  EXPECT_NE(io->db["bad"].description.find("cursed"), std::string::npos) << io->db["bad"].description;
+  // Started once, restarted max_restarts times: each run persisted INITIAL first.
+  EXPECT_EQ(std::count(io->db["bad"].history.begin(), io->db["bad"].history.end(), "INITIAL"), 4);
+  // The good mapping kept polling all along.
+  EXPECT_GE(io->db["good"].polls, 0);
+  auto polls_before = io->db["good"].polls;
+  sched.advance_time(120s);
+  sched.run();
+  EXPECT_EQ(io->db["good"].polls, polls_before + 1);
+  EXPECT_EQ(io->db["good"].reloads, 1);
+  {
+    caf::scoped_actor self{sys};
+    self->send(conn, status_atom::value);
+    sched.run();
+    self->receive([](int32_t running, int32_t parked) {
+      EXPECT_EQ(running, 1);
+      EXPECT_EQ(parked, 1);
+    });
+  }
+}
