@@ -1,5 +1,4 @@
 // The control API under /__sfemu/: plainly not Salesforce; no authentication.
-#include "emulator/csv.hpp"
 #include "emulator/handlers.hpp"
 
 namespace sfemu {

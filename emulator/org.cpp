@@ -1,6 +1,6 @@
 #include "emulator/org.hpp"
 
-#include "emulator/csv.hpp"
+#include "sync/csv.hpp"
 #include "emulator/formula.hpp"
 #include "emulator/ids.hpp"
 
@@ -1644,8 +1644,7 @@ org::load_result org::load_csv(std::string_view object, std::string_view csv, co
                                bool want_ids, std::size_t& count) {
   load_result res;
   count = 0;
-  csv_reader reader(csv, ',');
-  std::vector<std::string> row;
+  syncforce::csv::parser parser;
   {
     std::unique_lock<std::shared_mutex> lock(mutex_);
     object_store* s = store_unlocked(object);
@@ -1653,19 +1652,20 @@ org::load_result org::load_csv(std::string_view object, std::string_view csv, co
       res.error = "sObject type '" + std::string(object) + "' is not supported.";
       return res;
     }
-    if (!reader.next(row)) {
-      res.error = reader.error().empty() ? std::string("the CSV has no header row") : "bad CSV: " + reader.error();
-      return res;
-    }
     std::vector<int> columns;
-    for (auto& name : row) {
-      int idx = s->def.field_index(name);
-      if (idx < 0 || s->def.fields[static_cast<std::size_t>(idx)].calculated()) {
-        res.error = "No such column '" + name + "' on sobject of type " + s->def.name;
-        return res;
+    bool header_done = false;
+    auto read_header = [&](const syncforce::csv::row& row) {
+      header_done = true;
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        std::string name(row[c]);
+        int idx = s->def.field_index(name);
+        if (idx < 0 || s->def.fields[static_cast<std::size_t>(idx)].calculated()) {
+          res.error = "No such column '" + name + "' on sobject of type " + s->def.name;
+          return;
+        }
+        columns.push_back(idx);
       }
-      columns.push_back(idx);
-    }
+    };
     std::size_t expected = static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n'));
     s->records.reserve(s->records.size() + expected);
     s->by_id.reserve(s->by_id.size() + expected);
@@ -1679,29 +1679,34 @@ org::load_result org::load_csv(std::string_view object, std::string_view csv, co
       if (s->def.fields[i].default_value)
         defaults[i] = *s->def.fields[i].default_value;
     std::int64_t now = clock_.now_ms();
-    std::size_t line = 1;
     int name_idx = s->def.custom ? s->def.field_index("Name") : -1;
-    while (reader.next(row)) {
-      ++line;
+    // Rows arrive through the shared incremental parser; after the first
+    // error the rest are ignored (rows before it stay loaded, as documented).
+    auto on_row = [&](const syncforce::csv::row& row) {
+      if (res.error)
+        return;
+      if (!header_done)
+        return read_header(row);
+      std::string line = std::to_string(row.line());
       if (row.size() != columns.size()) {
-        res.error = "row " + std::to_string(line) + " has " + std::to_string(row.size()) + " fields, the header has " +
+        res.error = "row " + line + " has " + std::to_string(row.size()) + " fields, the header has " +
                     std::to_string(columns.size());
-        return res;
+        return;
       }
       std::vector<value> values = defaults;
       for (std::size_t c = 0; c < columns.size(); ++c) {
-        const std::string& cell = row[c];
-        if (cell.empty())
-          continue;
         auto idx = static_cast<std::size_t>(columns[c]);
-        if (cell == "#N/A") {
+        if (row.is_null(c)) {
           values[idx] = value();
           continue;
         }
+        std::string_view cell = row[c];
+        if (cell.empty())
+          continue;
         field_error err;
         if (!convert_text(s->def.fields[idx], cell, values[idx], err)) {
-          res.error = "row " + std::to_string(line) + ": " + err.code + ": " + err.message;
-          return res;
+          res.error = "row " + line + ": " + err.code + ": " + err.message;
+          return;
         }
       }
       std::string id;
@@ -1709,8 +1714,8 @@ org::load_result org::load_csv(std::string_view object, std::string_view csv, co
       if (!values[0].is_null()) {
         id = std::string(values[0].as_string());
         if (id.compare(0, 3, s->def.key_prefix) != 0 || !s->by_id.emplace(id, slot).second) {
-          res.error = "row " + std::to_string(line) + ": bad or duplicate Id " + id;
-          return res;
+          res.error = "row " + line + ": bad or duplicate Id " + id;
+          return;
         }
       } else {
         for (;;) { // one hash lookup: insert, retry on the rare clash with a loaded id
@@ -1741,10 +1746,15 @@ org::load_result org::load_csv(std::string_view object, std::string_view csv, co
       ++count;
       if (want_ids)
         res.ids.push_back(std::move(id));
-    }
+    };
+    auto bad = parser.feed(csv, on_row);
+    if (!bad)
+      bad = parser.finish(on_row);
+    if (bad && !res.error)
+      res.error = "bad CSV: " + bad->to_string();
+    if (!header_done && !res.error)
+      res.error = "the CSV has no header row";
   }
-  if (!reader.error().empty())
-    res.error = "bad CSV: " + reader.error();
   malloc_trim(0);
   return res;
 }

@@ -1,4 +1,3 @@
-#include "emulator/csv.hpp"
 #include "emulator/server.hpp"
 #include "emulator/sessions.hpp"
 
@@ -135,14 +134,3 @@ TEST(faults, rules_match_count_and_rate) {
   EXPECT_LT(hits, 650);
 }
 
-TEST(csv, rfc4180) {
-  std::string err;
-  auto t = parse_csv("Name,Note\r\n\"Acme, Inc\",\"say \"\"hi\"\"\nthere\"\nB,\n", ',', err);
-  ASSERT_TRUE(t) << err;
-  ASSERT_EQ(t->rows.size(), 3u);
-  EXPECT_EQ(t->rows[1][0], "Acme, Inc");
-  EXPECT_EQ(t->rows[1][1], "say \"hi\"\nthere");
-  EXPECT_EQ(t->rows[2], (std::vector<std::string>{"B", ""}));
-  EXPECT_FALSE(parse_csv("a,\"b\n", ',', err));
-  EXPECT_FALSE(parse_csv("\"a\"x,b\n", ',', err));
-}
