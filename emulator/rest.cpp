@@ -14,16 +14,6 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 
-int hexv(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 int major_of(const std::string& version) { return std::atoi(version.c_str()); }
 
 void not_found(Response& res) {
@@ -150,20 +140,7 @@ std::optional<std::string> raw_param(const Request& req, const std::string& name
   if (q == std::string::npos)
     return std::nullopt;
   std::string_view rest = std::string_view(req.target).substr(q + 1);
-  auto decode = [](std::string_view in) {
-    std::string out;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      if (in[i] == '+') {
-        out.push_back(' ');
-      } else if (in[i] == '%' && i + 2 < in.size() && hexv(in[i + 1]) >= 0 && hexv(in[i + 2]) >= 0) {
-        out.push_back(static_cast<char>(hexv(in[i + 1]) * 16 + hexv(in[i + 2])));
-        i += 2;
-      } else {
-        out.push_back(in[i]);
-      }
-    }
-    return out;
-  };
+  auto decode = [](std::string_view in) { return httplib::detail::decode_url(std::string(in), true); };
   while (!rest.empty()) {
     auto amp = rest.find('&');
     auto part = rest.substr(0, amp);
@@ -795,16 +772,7 @@ std::vector<std::string> split_path(const std::string& path) {
     auto slash = path.find('/', start);
     std::string part = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (!part.empty()) {
-      std::string decoded;
-      for (std::size_t i = 0; i < part.size(); ++i) {
-        if (part[i] == '%' && i + 2 < part.size() && hexv(part[i + 1]) >= 0 && hexv(part[i + 2]) >= 0) {
-          decoded.push_back(static_cast<char>(hexv(part[i + 1]) * 16 + hexv(part[i + 2])));
-          i += 2;
-        } else {
-          decoded.push_back(part[i]);
-        }
-      }
-      out.push_back(decoded);
+      out.push_back(httplib::detail::decode_url(part, false));
     }
     if (slash == std::string::npos)
       break;
