@@ -2090,38 +2090,44 @@ std::optional<std::size_t> org::record_count(std::string_view object) const {
 
 // ---- describe -----------------------------------------------------------------------------------
 
+namespace {
+
+/// The properties an object has both in describeGlobal and in its own describe.
+nlohmann::json sobject_properties(const object_def& d, const std::string& version) {
+  std::string base = "/services/data/v" + version + "/sobjects/" + d.name;
+  return {{"activateable", false},
+          {"createable", d.createable},
+          {"custom", d.custom},
+          {"customSetting", false},
+          {"deletable", d.deletable},
+          {"deprecatedAndHidden", false},
+          {"feedEnabled", false},
+          {"hasSubtypes", false},
+          {"isSubtype", false},
+          {"keyPrefix", d.key_prefix},
+          {"label", d.label},
+          {"labelPlural", d.label_plural},
+          {"layoutable", true},
+          {"mergeable", false},
+          {"mruEnabled", false},
+          {"name", d.name},
+          {"queryable", true},
+          {"replicateable", true},
+          {"retrieveable", true},
+          {"searchable", true},
+          {"triggerable", true},
+          {"undeletable", d.has_is_deleted},
+          {"updateable", d.updateable},
+          {"urls", {{"rowTemplate", base + "/{ID}"}, {"describe", base + "/describe"}, {"sobject", base}}}};
+}
+
+} // namespace
+
 nlohmann::json org::describe_global(const std::string& version) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
   nlohmann::json list = nlohmann::json::array();
-  for (auto& sp : stores_) {
-    const auto& d = sp->def;
-    std::string base = "/services/data/v" + version + "/sobjects/" + d.name;
-    list.push_back({{"activateable", false},
-                    {"createable", d.createable},
-                    {"custom", d.custom},
-                    {"customSetting", false},
-                    {"deletable", d.deletable},
-                    {"deprecatedAndHidden", false},
-                    {"feedEnabled", false},
-                    {"hasSubtypes", false},
-                    {"isSubtype", false},
-                    {"keyPrefix", d.key_prefix},
-                    {"label", d.label},
-                    {"labelPlural", d.label_plural},
-                    {"layoutable", true},
-                    {"mergeable", false},
-                    {"mruEnabled", false},
-                    {"name", d.name},
-                    {"queryable", true},
-                    {"replicateable", true},
-                    {"retrieveable", true},
-                    {"searchable", true},
-                    {"triggerable", true},
-                    {"undeletable", d.has_is_deleted},
-                    {"updateable", d.updateable},
-                    {"urls",
-                     {{"rowTemplate", base + "/{ID}"}, {"describe", base + "/describe"}, {"sobject", base}}}});
-  }
+  for (auto& sp : stores_)
+    list.push_back(sobject_properties(sp->def, version));
   return {{"encoding", "UTF-8"}, {"maxBatchSize", 200}, {"sobjects", list}};
 }
 
@@ -2208,45 +2214,19 @@ std::optional<nlohmann::json> org::describe(std::string_view object, const std::
                                 {"field", f.name},
                                 {"relationshipName", rel}});
           }
-  return nlohmann::json{
-      {"activateable", false},
-      {"childRelationships", children},
-      {"createable", d.createable},
-      {"custom", d.custom},
-      {"customSetting", false},
-      {"deletable", d.deletable},
-      {"deprecatedAndHidden", false},
-      {"feedEnabled", false},
-      {"fields", fields},
-      {"hasSubtypes", false},
-      {"isSubtype", false},
-      {"keyPrefix", d.key_prefix},
-      {"label", d.label},
-      {"labelPlural", d.label_plural},
-      {"layoutable", true},
-      {"mergeable", false},
-      {"mruEnabled", false},
-      {"name", d.name},
-      {"queryable", true},
-      {"recordTypeInfos",
-       nlohmann::json::array({{{"active", true},
+  auto out = sobject_properties(d, version);
+  out["childRelationships"] = children;
+  out["fields"] = fields;
+  out["recordTypeInfos"] = nlohmann::json::array({{{"active", true},
                                {"available", true},
                                {"defaultRecordTypeMapping", true},
                                {"developerName", "Master"},
                                {"master", true},
                                {"name", "Master"},
                                {"recordTypeId", "012000000000000AAA"},
-                               {"urls", {{"layout", base + "/describe/layouts/012000000000000AAA"}}}}})},
-      {"replicateable", true},
-      {"retrieveable", true},
-      {"searchable", true},
-      {"triggerable", true},
-      {"undeletable", d.has_is_deleted},
-      {"updateable", d.updateable},
-      {"urls",
-       {{"rowTemplate", base + "/{ID}"}, {"describe", base + "/describe"}, {"sobject", base},
-        {"uiDetailTemplate", nullptr}}},
-  };
+                               {"urls", {{"layout", base + "/describe/layouts/012000000000000AAA"}}}}});
+  out["urls"]["uiDetailTemplate"] = nullptr;
+  return out;
 }
 
 } // namespace sfemu
