@@ -52,6 +52,10 @@ std::vector<std::string> validate(const node_settings& s) {
   if (s.shutdown_timeout_seconds < 1 || s.shutdown_timeout_seconds > 300) {
     problems.emplace_back("--shutdown-timeout (SYNCFORCE_SHUTDOWN_TIMEOUT) must be between 1 and 300 seconds");
   }
+  if (s.sync_workers < 1 || s.sync_workers > 64)
+    problems.emplace_back("--sync-workers (SYNCFORCE_SYNC_WORKERS) must be between 1 and 64");
+  if (s.bulk_threshold < 1)
+    problems.emplace_back("--bulk-threshold (SYNCFORCE_BULK_THRESHOLD) must be at least 1");
   return problems;
 }
 

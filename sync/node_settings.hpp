@@ -19,6 +19,10 @@ struct node_settings {
   int shutdown_timeout_seconds = 10;
   /// Optional configuration file (import/export JSON v1).
   std::string config_file;
+  /// Worker threads of the sync engine, each holding one PostgreSQL connection.
+  int sync_workers = 4;
+  /// Records above which a load uses Bulk API 2.0 instead of REST queries.
+  long bulk_threshold = 10000;
 };
 
 /// Every problem with `s`, each naming the setting (flag and environment

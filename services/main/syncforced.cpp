@@ -78,13 +78,11 @@ int main(int argc, char** argv) {
                  "configuration file: import/export JSON v1 plus how to log in to Salesforce "
                  "(see docs/configuration.md); imported into the control schema at start-up")
     ->envname("SYNCFORCE_CONFIG");
-  int sync_workers = 4;
-  app.add_option("--sync-workers", sync_workers,
+  app.add_option("--sync-workers", settings.sync_workers,
                  "worker threads of the sync engine (each holds one PostgreSQL connection), 1-64")
     ->envname("SYNCFORCE_SYNC_WORKERS")
     ->capture_default_str();
-  long bulk_threshold = 10000;
-  app.add_option("--bulk-threshold", bulk_threshold, "records above which a load uses Bulk API 2.0")
+  app.add_option("--bulk-threshold", settings.bulk_threshold, "records above which a load uses Bulk API 2.0")
     ->envname("SYNCFORCE_BULK_THRESHOLD")
     ->capture_default_str();
   app.footer("Environment variables are read when the flag is not given. Logs are logfmt lines on stdout.\n"
@@ -99,14 +97,6 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (sync_workers < 1 || sync_workers > 64) {
-    std::cerr << "syncforced: --sync-workers (SYNCFORCE_SYNC_WORKERS) must be between 1 and 64\n";
-    return 2;
-  }
-  if (bulk_threshold < 1) {
-    std::cerr << "syncforced: --bulk-threshold (SYNCFORCE_BULK_THRESHOLD) must be at least 1\n";
-    return 2;
-  }
   std::optional<engine_config> file_config;
   if (!settings.config_file.empty()) {
     std::ifstream in(settings.config_file, std::ios::binary);
@@ -159,8 +149,8 @@ int main(int argc, char** argv) {
   engine_cfg.node_name = settings.node_name;
   engine_cfg.database_url = settings.database_url;
   engine_cfg.file_config = std::move(file_config);
-  engine_cfg.workers = sync_workers;
-  engine_cfg.bulk_threshold = bulk_threshold;
+  engine_cfg.workers = settings.sync_workers;
+  engine_cfg.bulk_threshold = settings.bulk_threshold;
   engine_cfg.test_poll_seconds = test_poll_seconds;
   engine_cfg.secrets = actors::system_secret_lookup();
   node_cfg.make_engine = [engine_cfg](caf::event_based_actor* parent) {

@@ -36,13 +36,17 @@ TEST(node_settings, reports_every_problem_naming_the_setting) {
   s.node_name = "bad name!";
   s.log_level = "loud";
   s.shutdown_timeout_seconds = 0;
+  s.sync_workers = 0;
+  s.bulk_threshold = 0;
   auto problems = validate(s);
-  EXPECT_EQ(problems.size(), 5u);
+  EXPECT_EQ(problems.size(), 7u);
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_DATABASE_URL"));
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_GRPC_ADDRESS"));
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_NODE_NAME"));
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_LOG_LEVEL"));
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_SHUTDOWN_TIMEOUT"));
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_SYNC_WORKERS"));
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_BULK_THRESHOLD"));
 }
 
 TEST(node_settings, rejects_bad_ports_and_urls_without_echoing_passwords) {
