@@ -63,7 +63,9 @@ bool valid_ymd(int y, int m, int d) {
 
 value value::of_atom(std::string_view s) {
   static std::mutex mutex;
-  static std::unordered_map<std::string, char*> pool;
+  // Never destroyed: atoms live as long as the process, and values that share
+  // them may still exist while static destructors run.
+  static auto& pool = *new std::unordered_map<std::string, char*>;
   std::lock_guard<std::mutex> lock(mutex);
   auto it = pool.find(std::string(s));
   char* p;
