@@ -40,6 +40,18 @@ std::optional<nlohmann::json> json_body(const Request& req, Response& res) {
   }
 }
 
+/// The JSON object body of a single-record write; anything else gets Salesforce's
+/// JSON_PARSER_ERROR written and nullopt.
+std::optional<nlohmann::json> record_body(const Request& req, Response& res, const std::string& object) {
+  auto body = json_body(req, res);
+  if (body && !body->is_object()) {
+    route_context::write_error(res, 400, "JSON_PARSER_ERROR",
+                               "Cannot deserialize instance of " + object + " from START_ARRAY value");
+    return std::nullopt;
+  }
+  return body;
+}
+
 nlohmann::json errors_json(const std::vector<field_error>& errors, const char* code_key) {
   nlohmann::json out = nlohmann::json::array();
   for (auto& e : errors)
@@ -286,12 +298,9 @@ private:
         op.object = object;
         op.id = id;
         if (m == "PATCH") {
-          auto body = json_body(req, res);
+          auto body = record_body(req, res, object);
           if (!body)
             return;
-          if (!body->is_object())
-            return ctx_.write_error(res, 400, "JSON_PARSER_ERROR",
-                                    "Cannot deserialize instance of " + object + " from START_ARRAY value");
           op.op = write_op::kind::update;
           op.fields = std::move(*body);
         } else {
@@ -320,12 +329,9 @@ private:
   }
 
   void create(const Request& req, Response& res, const std::string& object) {
-    auto body = json_body(req, res);
+    auto body = record_body(req, res, object);
     if (!body)
       return;
-    if (!body->is_object())
-      return ctx_.write_error(res, 400, "JSON_PARSER_ERROR",
-                              "Cannot deserialize instance of " + object + " from START_ARRAY value");
     write_op op;
     op.op = write_op::kind::create;
     op.object = object;
@@ -345,12 +351,9 @@ private:
       return ctx_.write_error(res, 404, "NOT_FOUND",
                               "Provided external ID field does not exist or is not accessible: " + field);
     if (m == "PATCH" || m == "POST") {
-      auto body = json_body(req, res);
+      auto body = record_body(req, res, object);
       if (!body)
         return;
-      if (!body->is_object())
-        return ctx_.write_error(res, 400, "JSON_PARSER_ERROR",
-                                "Cannot deserialize instance of " + object + " from START_ARRAY value");
       write_op op;
       op.op = write_op::kind::upsert;
       op.object = object;
