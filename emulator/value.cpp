@@ -1,5 +1,7 @@
 #include "emulator/value.hpp"
 
+#include "emulator/soql/value.hpp"
+
 #include <cctype>
 #include <cstdio>
 #include <mutex>
@@ -8,25 +10,6 @@
 namespace sfemu {
 
 namespace {
-
-struct civil {
-  std::int64_t y;
-  unsigned m;
-  unsigned d;
-};
-
-civil civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2), m, d};
-}
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   std::int64_t q = a / b;
@@ -84,14 +67,6 @@ value value::of_atom(std::string_view s) {
   return v;
 }
 
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 namespace {
 void put2(char* p, unsigned v) {
@@ -103,23 +78,23 @@ void put2(char* p, unsigned v) {
 std::string format_datetime(std::int64_t epoch_ms) {
   std::int64_t days = floor_div(epoch_ms, 86400000);
   auto rem = static_cast<unsigned>(epoch_ms - days * 86400000);
-  civil c = civil_from_days(days);
-  if (c.y < 0 || c.y > 9999) {
+  soql::civil_date c = soql::civil_from_days(days);
+  if (c.year < 0 || c.year > 9999) {
     char buf[48];
-    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02u:%02u:%02u.%03u+0000", static_cast<long long>(c.y), c.m,
-                  c.d, rem / 3600000, rem / 60000 % 60, rem / 1000 % 60, rem % 1000);
+    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02u:%02u:%02u.%03u+0000", static_cast<long long>(c.year), c.month,
+                  c.day, rem / 3600000, rem / 60000 % 60, rem / 1000 % 60, rem % 1000);
     return buf;
   }
   // fixed width: YYYY-MM-DDTHH:MM:SS.mmm+0000 (formatted by hand: this is on every query page)
   std::string out(28, '0');
   char* p = &out[0];
-  auto y = static_cast<unsigned>(c.y);
+  auto y = static_cast<unsigned>(c.year);
   put2(p, y / 100);
   put2(p + 2, y % 100);
   p[4] = '-';
-  put2(p + 5, c.m);
+  put2(p + 5, c.month);
   p[7] = '-';
-  put2(p + 8, c.d);
+  put2(p + 8, c.day);
   p[10] = 'T';
   put2(p + 11, rem / 3600000);
   p[13] = ':';
@@ -135,9 +110,9 @@ std::string format_datetime(std::int64_t epoch_ms) {
 }
 
 std::string format_date(std::int64_t epoch_days) {
-  civil c = civil_from_days(epoch_days);
+  soql::civil_date c = soql::civil_from_days(epoch_days);
   char buf[24];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u", static_cast<long long>(c.y), c.m, c.d);
+  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month, c.day);
   return buf;
 }
 
@@ -159,7 +134,7 @@ std::optional<std::int64_t> parse_date(std::string_view s) {
     return std::nullopt;
   if (s.size() > 10 && s[10] != 'T' && s[10] != ' ')
     return std::nullopt;
-  return days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return soql::days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
 }
 
 std::optional<std::int64_t> parse_time(std::string_view s) {

@@ -159,7 +159,5 @@ std::optional<std::int64_t> parse_datetime(std::string_view text);
 std::optional<std::int64_t> parse_date(std::string_view text);
 /// "20:49:32", "20:49:32.123Z" -> milliseconds of the day.
 std::optional<std::int64_t> parse_time(std::string_view text);
-/// Days since 1970-01-01 for a civil date.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
 
 } // namespace sfemu
