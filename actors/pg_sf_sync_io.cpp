@@ -11,6 +11,7 @@
 #include "sync/type_mapping.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <algorithm>
@@ -105,113 +106,82 @@ public:
     auto calls_before = sf.requests_sent();
     const auto table = j.config.table_name();
     wire_row_converter conv(*spec);
-    const auto& fields = conv.soql_fields();
-    conv.bind_csv_header(fields);
+    const auto shape = fmt::format("{}", fmt::join(conv.columns(), ","));
     auto stamp = modstamp_field(j.config.fields);
     auto load_start = clock_type::now();
 
-    // Count first: REST up to the threshold, Bulk 2.0 above it.
-    auto count_cursor = sf.query(count_soql(j.config.object_name));
-    auto count_page = count_cursor.next_page();
-    if (!count_page)
-      return from_sf_error(count_page.error());
-    long count = count_page->total_size;
-    bool bulk = use_bulk(count, j.bulk_threshold);
-    log_sync(spdlog::level::info, j, "Loading table " + table + " via " + (bulk ? "BULK" : "SOAP"), "RELOAD_TABLE");
-
-    pqxx::work tx(ctx.db(), "reload");
-    create_reload_table(tx, *spec);
-    high_water_mark hwm;
-    long rows = 0;
-    std::string error;
-    pg_row row;
-    std::vector<std::string> texts;
+    // A load that was interrupted resumes from its checkpoint when the shadow
+    // table it filled is still there with the same columns.
+    std::optional<store::load_checkpoint> cp;
     {
-      copy_writer writer(tx, spec->schema, reload_table_name(spec->table), conv.columns());
-      auto stamp_index = stamp ? index_of(fields, *stamp) : fields.size();
-      if (!bulk) {
-        auto cursor = sf.query(load_soql(fields, j.config.object_name));
-        while (!cursor.done()) {
-          auto t0 = clock_type::now();
-          auto page = cursor.next_page();
-          if (!page)
-            return from_sf_error(page.error());
-          auto query_secs = seconds_since(t0);
-          auto t1 = clock_type::now();
-          for (const auto& r : page->records) {
-            record_texts(r, fields, texts);
-            if (!conv.convert_csv(texts, row, error))
-              return job_outcome::failure(outcome_kind::fatal, "record " + texts[0] + ": " + error);
-            if (stamp_index < texts.size())
-              hwm.see(texts[stamp_index]);
-            writer.write(row);
-          }
-          rows += static_cast<long>(page->records.size());
-          log_page(j, page->records.size(), query_secs, seconds_since(t1));
-        }
-      } else {
-        auto job_info = sf.create_query_job(load_soql(fields, j.config.object_name));
-        if (!job_info)
-          return from_sf_error(job_info.error());
-        auto t0 = clock_type::now();
-        auto done = sf.wait_for_query_job(job_info->id, std::chrono::minutes(30));
-        if (!done)
-          return from_sf_error(done.error());
-        if (done->state != salesforce::job_state::job_complete)
-          return job_outcome::failure(outcome_kind::retry, "bulk query job " + done->id + " ended " +
-                                                             done->state_text + ": " + done->error_message);
-        auto reader = sf.query_job_results(job_info->id);
-        bool bound = false;
-        std::size_t bulk_stamp = 0;
-        bool bad = false;
-        while (!reader.done()) {
-          auto t1 = clock_type::now();
-          long page_rows = 0;
-          auto page = reader.next_page([&](const csv::row& r) {
-            if (bad)
-              return;
-            if (!bound) {
-              conv.bind_csv_header(reader.columns());
-              bulk_stamp = stamp ? index_of(reader.columns(), *stamp) : reader.columns().size();
-              bound = true;
-            }
-            texts.resize(r.size());
-            for (std::size_t i = 0; i < r.size(); ++i)
-              texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
-            if (!conv.convert_csv(texts, row, error)) {
-              bad = true;
-              return;
-            }
-            if (bulk_stamp < texts.size())
-              hwm.see(texts[bulk_stamp]);
-            writer.write(row);
-            ++page_rows;
-          });
-          if (!page)
-            return from_sf_error(page.error());
-          if (bad)
-            return job_outcome::failure(outcome_kind::fatal, "bulk record: " + error);
-          rows += page_rows;
-          log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1));
-          t0 = clock_type::now();
-        }
-        sf.delete_query_job(job_info->id);
-      }
-      writer.complete();
+      pqxx::read_transaction tx(ctx.db());
+      cp = store::load_load_checkpoint(tx, j.mapping_id);
+      if (cp && (cp->shape != shape || !shadow_exists(tx, *spec)))
+        cp.reset();
     }
+    long resumed_at = 0;
+    if (cp) {
+      resumed_at = cp->rows_loaded;
+      log_sync(spdlog::level::info, j,
+               "Resuming load of table " + table + " via " + (cp->method == "bulk" ? "BULK" : "SOAP") + " after " +
+                 std::to_string(cp->rows_loaded) + " of " + std::to_string(cp->expected_rows) + " rows",
+               "RELOAD_TABLE");
+    } else {
+      // The mark first: anything changed from here on is newer, so the first
+      // poll after the load picks it up (possibly again, which is harmless).
+      store::load_checkpoint fresh;
+      fresh.shape = shape;
+      if (stamp) {
+        auto mark_cursor = sf.query_all(latest_stamp_soql(j.config.object_name, *stamp));
+        auto mark_page = mark_cursor.next_page();
+        if (!mark_page)
+          return from_sf_error(mark_page.error());
+        fresh.start_mark = std::string{epoch_mark};
+        if (!mark_page->records.empty())
+          if (auto m = canonical_timestamp(mark_page->records.front().text(*stamp)))
+            fresh.start_mark = *m;
+      }
+      // Count next: REST up to the threshold, Bulk 2.0 above it.
+      auto count_cursor = sf.query(count_soql(j.config.object_name));
+      auto count_page = count_cursor.next_page();
+      if (!count_page)
+        return from_sf_error(count_page.error());
+      fresh.expected_rows = count_page->total_size;
+      fresh.method = use_bulk(fresh.expected_rows, j.bulk_threshold) ? "bulk" : "rest";
+      pqxx::work tx(ctx.db(), "reload_start");
+      create_reload_table(tx, *spec);
+      store::save_load_checkpoint(tx, j.mapping_id, fresh);
+      tx.commit();
+      cp = std::move(fresh);
+      log_sync(spdlog::level::info, j, "Loading table " + table + " via " + (cp->method == "bulk" ? "BULK" : "SOAP"),
+               "RELOAD_TABLE");
+    }
+
+    auto loaded = cp->method == "bulk" ? load_bulk_pages(ctx, j, *spec, conv, *cp)
+                                       : load_rest_pages(ctx, j, *spec, conv, *cp);
+    if (!loaded.ok())
+      return loaded;
+
+    pqxx::work tx(ctx.db(), "reload_swap");
     swap_reload_table(tx, *spec);
-    store::set_high_water_mark(tx, j.mapping_id, hwm.value());
+    store::set_high_water_mark(tx, j.mapping_id, cp->start_mark);
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
+    store::delete_load_checkpoint(tx, j.mapping_id);
     tx.commit();
+    if (cp->bulk_job_id)
+      sf.delete_query_job(*cp->bulk_job_id); // best effort: Salesforce drops it after 7 days anyway
     auto total_secs = seconds_since(load_start);
+    auto rows = cp->rows_loaded - resumed_at;
     log(spdlog::level::info,
         log_event{"Loaded table " + table + ": " + std::to_string(rows) + " rows in " + secs(total_secs) + " secs",
                   "sync", j.mapping_id, "RELOAD_TABLE"}
           .with("object_name", j.config.object_name)
+          .with("total_rows", std::to_string(cp->rows_loaded))
+          .with("resumed_at", std::to_string(resumed_at))
           .with("rows_per_sec", std::to_string(static_cast<long>(total_secs > 0 ? rows / total_secs : 0))));
     job_outcome o;
     o.rows = rows;
-    o.hwm = hwm.value().value_or("");
+    o.hwm = cp->start_mark.value_or("");
     o.api_calls = sf.requests_sent() - calls_before;
     return o;
   }
@@ -228,9 +198,16 @@ public:
       return job_outcome::failure(outcome_kind::fatal, "poll without a high-water mark");
     auto& sf = ctx.sf(*j.user);
     auto calls_before = sf.requests_sent();
+    // Count first (deleted records too): more changes than the threshold go through Bulk 2.0.
+    auto count_cursor = sf.query_all(count_soql(j.config.object_name, *stamp, *j.hwm));
+    auto count_page = count_cursor.next_page();
+    if (!count_page)
+      return from_sf_error(count_page.error());
+    const bool bulk = use_bulk(count_page->total_size, j.bulk_threshold);
+    const std::string state = bulk ? "POLLING_SF_BULK" : "POLLING_SF_CHANGES";
     {
       pqxx::work tx(ctx.db(), "poll_state");
-      store::set_mapping_state(tx, j.mapping_id, "POLLING_SF_CHANGES", "");
+      store::set_mapping_state(tx, j.mapping_id, state, "");
       tx.commit();
     }
     wire_row_converter conv(*spec);
@@ -238,8 +215,9 @@ public:
     conv.bind_csv_header(fields);
     auto stamp_index = index_of(fields, *stamp);
     auto soql = poll_soql(fields, j.config.object_name, *stamp, *j.hwm);
-    log_sync(spdlog::level::debug, j, "Polling " + soql, "POLLING_SF_CHANGES");
-    auto cursor = sf.query_all(soql);
+    log_sync(bulk ? spdlog::level::info : spdlog::level::debug, j,
+             "Polling " + soql + (bulk ? " via BULK (" + std::to_string(count_page->total_size) + " changes)" : ""),
+             state);
     high_water_mark hwm(j.hwm);
     upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column, false};
     pg_row row;
@@ -247,34 +225,95 @@ public:
     std::string error;
     long total = 0;
     upsert_stats sum;
-    while (!cursor.done()) {
-      auto t0 = clock_type::now();
-      auto page = cursor.next_page();
-      if (!page)
-        return from_sf_error(page.error());
-      auto query_secs = seconds_since(t0);
-      auto t1 = clock_type::now();
-      // Each page in its own transaction, with the mark it reached.
-      pqxx::work tx(ctx.db(), "poll_page");
-      upsert_loader loader(tx, target);
-      for (const auto& r : page->records) {
-        record_texts(r, fields, texts);
-        if (!conv.convert_csv(texts, row, error))
-          return job_outcome::failure(outcome_kind::fatal, "record " + texts[0] + ": " + error);
-        if (stamp_index < texts.size())
-          hwm.see(texts[stamp_index]);
-        loader.write(row);
-      }
-      auto stats = loader.finish();
-      store::set_high_water_mark(tx, j.mapping_id, hwm.value());
-      tx.commit();
-      total += static_cast<long>(page->records.size());
+    auto add = [&sum](const upsert_stats& stats) {
       sum.inserted += stats.inserted;
       sum.updated += stats.updated;
       sum.deleted += stats.deleted;
       sum.adopted += stats.adopted;
-      if (!page->records.empty())
-        log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPSERT");
+    };
+    if (!bulk) {
+      auto cursor = sf.query_all(soql);
+      while (!cursor.done()) {
+        auto t0 = clock_type::now();
+        auto page = cursor.next_page();
+        if (!page)
+          return from_sf_error(page.error());
+        auto query_secs = seconds_since(t0);
+        auto t1 = clock_type::now();
+        // Each page in its own transaction, with the mark it reached (pages come in stamp order).
+        pqxx::work tx(ctx.db(), "poll_page");
+        upsert_loader loader(tx, target);
+        for (const auto& r : page->records) {
+          record_texts(r, fields, texts);
+          if (!conv.convert_csv(texts, row, error))
+            return job_outcome::failure(outcome_kind::fatal, "record " + texts[0] + ": " + error);
+          if (stamp_index < texts.size())
+            hwm.see(texts[stamp_index]);
+          loader.write(row);
+        }
+        add(loader.finish());
+        store::set_high_water_mark(tx, j.mapping_id, hwm.value());
+        tx.commit();
+        total += static_cast<long>(page->records.size());
+        if (!page->records.empty())
+          log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPSERT");
+      }
+    } else {
+      auto job_info = sf.create_query_job(soql, /*include_deleted=*/true);
+      if (!job_info)
+        return from_sf_error(job_info.error());
+      auto done = sf.wait_for_query_job(job_info->id, std::chrono::minutes(30));
+      if (!done)
+        return from_sf_error(done.error());
+      if (done->state != salesforce::job_state::job_complete)
+        return job_outcome::failure(outcome_kind::retry, "bulk query job " + done->id + " ended " +
+                                                           done->state_text + ": " + done->error_message);
+      auto reader = sf.query_job_results(job_info->id, j.bulk_page_size);
+      bool bound = false;
+      std::size_t bulk_stamp = 0;
+      auto t0 = clock_type::now();
+      while (!reader.done()) {
+        // Each page in its own transaction; bulk results need not come in stamp
+        // order, so the mark moves only with the last page.
+        pqxx::work tx(ctx.db(), "poll_page");
+        upsert_loader loader(tx, target);
+        std::string bad;
+        long page_rows = 0;
+        auto t1 = clock_type::now();
+        auto page = reader.next_page([&](const csv::row& r) {
+          if (!bad.empty())
+            return;
+          if (!bound) {
+            conv.bind_csv_header(reader.columns());
+            bulk_stamp = index_of(reader.columns(), *stamp);
+            bound = true;
+          }
+          texts.resize(r.size());
+          for (std::size_t i = 0; i < r.size(); ++i)
+            texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
+          if (!conv.convert_csv(texts, row, error)) {
+            bad = "bulk record " + (texts.empty() ? std::string{} : texts[0]) + ": " + error;
+            return;
+          }
+          if (bulk_stamp < texts.size())
+            hwm.see(texts[bulk_stamp]);
+          loader.write(row);
+          ++page_rows;
+        });
+        if (!page)
+          return from_sf_error(page.error());
+        if (!bad.empty())
+          return job_outcome::failure(outcome_kind::fatal, bad);
+        add(loader.finish());
+        if (reader.done())
+          store::set_high_water_mark(tx, j.mapping_id, hwm.value());
+        tx.commit();
+        total += page_rows;
+        if (page_rows > 0)
+          log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1), "UPSERT");
+        t0 = clock_type::now();
+      }
+      sf.delete_query_job(job_info->id);
     }
     {
       pqxx::work tx(ctx.db(), "poll_done");
@@ -285,7 +324,7 @@ public:
     auto changed = sum.inserted + sum.updated + sum.deleted + sum.adopted;
     log(changed > 0 ? spdlog::level::info : spdlog::level::debug,
         log_event{"Polling Salesforce found " + std::to_string(changed) + " updated records", "sync", j.mapping_id,
-                  "POLLING_SF_CHANGES"}
+                  state}
           .with("object_name", j.config.object_name)
           .with("read", std::to_string(total))
                                .with("inserted", std::to_string(sum.inserted))
@@ -308,6 +347,136 @@ public:
   }
 
 private:
+  static bool shadow_exists(pqxx::transaction_base& tx, const hc_table_spec& spec) {
+    auto name = tx.quote_name(spec.schema) + "." + tx.quote_name(reload_table_name(spec.table));
+    return !tx.exec_params1("SELECT to_regclass($1) IS NULL", name)[0].as<bool>();
+  }
+
+  /// REST pages in Id order, each committed with the checkpoint (the last Id).
+  job_outcome load_rest_pages(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
+                              wire_row_converter& conv, store::load_checkpoint& cp) {
+    auto& sf = ctx.sf(*j.user);
+    const auto& fields = conv.soql_fields();
+    conv.bind_csv_header(fields);
+    const auto id_index = index_of(fields, "Id");
+    if (id_index == fields.size())
+      return job_outcome::failure(outcome_kind::bad_config, "the mapping has no Id field");
+    auto cursor = sf.query(load_soql_by_id(fields, j.config.object_name, cp.last_id));
+    pg_row row;
+    std::vector<std::string> texts;
+    std::string error;
+    while (!cursor.done()) {
+      auto t0 = clock_type::now();
+      auto page = cursor.next_page();
+      if (!page)
+        return from_sf_error(page.error());
+      auto query_secs = seconds_since(t0);
+      auto t1 = clock_type::now();
+      if (page->records.empty())
+        continue;
+      pqxx::work tx(ctx.db(), "reload_page");
+      {
+        copy_writer writer(tx, spec.schema, reload_table_name(spec.table), conv.columns());
+        for (const auto& r : page->records) {
+          record_texts(r, fields, texts);
+          if (!conv.convert_csv(texts, row, error))
+            return job_outcome::failure(outcome_kind::fatal, "record " + texts[id_index] + ": " + error);
+          writer.write(row);
+        }
+        writer.complete();
+      }
+      cp.rows_loaded += static_cast<long>(page->records.size());
+      cp.last_id = std::string{page->records.back().text(fields[id_index])};
+      store::save_load_checkpoint(tx, j.mapping_id, cp);
+      tx.commit();
+      log_page(j, page->records.size(), query_secs, seconds_since(t1));
+    }
+    return {};
+  }
+
+  /// A Bulk 2.0 query job's result pages, each committed with the checkpoint
+  /// (the job and the locator of the next page).
+  job_outcome load_bulk_pages(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
+                              wire_row_converter& conv, store::load_checkpoint& cp) {
+    auto& sf = ctx.sf(*j.user);
+    const auto& fields = conv.soql_fields();
+    if (!cp.bulk_job_id) {
+      auto job_info = sf.create_query_job(load_soql(fields, j.config.object_name));
+      if (!job_info)
+        return from_sf_error(job_info.error());
+      cp.bulk_job_id = job_info->id;
+      cp.bulk_locator.reset();
+      pqxx::work tx(ctx.db(), "reload_job");
+      store::save_load_checkpoint(tx, j.mapping_id, cp);
+      tx.commit();
+    }
+    auto done = sf.wait_for_query_job(*cp.bulk_job_id, std::chrono::minutes(30));
+    if (!done && done.error().kind == salesforce::error_kind::not_found)
+      return restart_load(ctx, j, spec, "bulk query job " + *cp.bulk_job_id + " is gone");
+    if (!done)
+      return from_sf_error(done.error());
+    if (done->state != salesforce::job_state::job_complete)
+      return restart_load(ctx, j, spec,
+                          "bulk query job " + done->id + " ended " + done->state_text + ": " + done->error_message);
+    auto reader = sf.query_job_results(*cp.bulk_job_id, j.bulk_page_size, cp.bulk_locator.value_or(""));
+    pg_row row;
+    std::vector<std::string> texts;
+    std::string error;
+    bool bound = false;
+    auto t0 = clock_type::now();
+    while (!reader.done()) {
+      pqxx::work tx(ctx.db(), "reload_page");
+      long page_rows = 0;
+      std::string bad;
+      {
+        copy_writer writer(tx, spec.schema, reload_table_name(spec.table), conv.columns());
+        auto t1 = clock_type::now();
+        auto page = reader.next_page([&](const csv::row& r) {
+          if (!bad.empty())
+            return;
+          if (!bound) {
+            conv.bind_csv_header(reader.columns());
+            bound = true;
+          }
+          texts.resize(r.size());
+          for (std::size_t i = 0; i < r.size(); ++i)
+            texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
+          if (!conv.convert_csv(texts, row, error)) {
+            bad = "bulk record " + (texts.empty() ? std::string{} : texts[0]) + ": " + error;
+            return;
+          }
+          writer.write(row);
+          ++page_rows;
+        });
+        if (!page) {
+          if (page.error().kind == salesforce::error_kind::not_found)
+            return restart_load(ctx, j, spec, "bulk query job " + *cp.bulk_job_id + " results are gone");
+          return from_sf_error(page.error());
+        }
+        if (!bad.empty())
+          return job_outcome::failure(outcome_kind::fatal, bad);
+        writer.complete();
+        log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1));
+      }
+      cp.rows_loaded += page_rows;
+      cp.bulk_locator = reader.locator();
+      store::save_load_checkpoint(tx, j.mapping_id, cp);
+      tx.commit();
+      t0 = clock_type::now();
+    }
+    return {};
+  }
+
+  /// Forgets a checkpoint that cannot be resumed; the retry starts the load over.
+  job_outcome restart_load(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
+                           const std::string& why) {
+    pqxx::work tx(ctx.db(), "reload_restart");
+    store::delete_load_checkpoint(tx, j.mapping_id);
+    drop_reload_table(tx, spec);
+    tx.commit();
+    return job_outcome::failure(outcome_kind::retry, why + "; the load starts over");
+  }
+
   static std::size_t index_of(const std::vector<std::string>& fields, const std::string& name) {
     for (std::size_t i = 0; i < fields.size(); ++i)
       if (fields[i].size() == name.size() &&

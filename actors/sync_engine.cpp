@@ -97,6 +97,7 @@ void start_connections(engine_ptr self, std::vector<loaded_connection>& loaded) 
       ms.job.schema = c.schema_name;
       ms.job.config = m.config;
       ms.job.bulk_threshold = st.cfg.bulk_threshold;
+      ms.job.bulk_page_size = st.cfg.bulk_page_size;
       ms.job.ucs_basic_collation = c.features.ucs_basic_collation_index;
       ms.job.user = shared_user;
       int secs = st.cfg.test_poll_seconds ? *st.cfg.test_poll_seconds : m.config.sf_polling_seconds;

@@ -26,6 +26,8 @@ struct sync_engine_config {
   bool detached_workers = true;
   /// Records above which a load uses Bulk 2.0.
   long bulk_threshold = 10000;
+  /// Records per Bulk 2.0 query results page (0 = Salesforce's choice).
+  long bulk_page_size = 0;
   /// TEST ONLY: replaces every mapping's sf_polling_seconds (which may not go below 120).
   std::optional<int> test_poll_seconds;
   /// Secret lookups (environment and files in production).

@@ -24,6 +24,7 @@ struct mapping_job {
   mapping_config config;
   std::optional<std::string> hwm; ///< canonical high-water mark
   long bulk_threshold = 10000;
+  long bulk_page_size = 0; ///< maxRecords per Bulk 2.0 results page (0 = server's choice)
   bool ucs_basic_collation = false;
   std::shared_ptr<const sf_user> user;
 };

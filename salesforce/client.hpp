@@ -282,7 +282,8 @@ public:
   status delete_query_job(std::string_view job_id);
   result<job_info> wait_for_query_job(std::string_view job_id, std::chrono::milliseconds timeout);
   /// A page reader over a completed job's results; `max_records` per page (0 = server default).
-  bulk_query_reader query_job_results(std::string job_id, long max_records = 0);
+  /// `start_locator` resumes at a page whose locator an earlier reader returned.
+  bulk_query_reader query_job_results(std::string job_id, long max_records = 0, std::string start_locator = {});
 
 private:
   friend class query_cursor;

@@ -225,8 +225,10 @@ result<job_info> client::wait_for_query_job(std::string_view job_id, std::chrono
   return wait_for_job("query", job_id, timeout);
 }
 
-bulk_query_reader client::query_job_results(std::string job_id, long max_records) {
-  return bulk_query_reader(this, std::move(job_id), max_records);
+bulk_query_reader client::query_job_results(std::string job_id, long max_records, std::string start_locator) {
+  bulk_query_reader reader(this, std::move(job_id), max_records);
+  reader.locator_ = std::move(start_locator);
+  return reader;
 }
 
 bulk_query_reader::bulk_query_reader(client* owner, std::string job_id, long max_records)

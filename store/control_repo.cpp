@@ -181,4 +181,40 @@ void set_high_water_mark(pqxx::transaction_base& tx, const std::string& mapping_
   tx.exec0("UPDATE syncforce.mappings SET high_water_mark = " + value + " WHERE id = " + tx.quote(mapping_id));
 }
 
+std::optional<load_checkpoint> load_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id) {
+  auto r = tx.exec_params("SELECT method, shape, to_char(start_mark AT TIME ZONE 'UTC', "
+                          "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), expected_rows, rows_loaded, last_id, "
+                          "bulk_job_id, bulk_locator FROM syncforce.load_checkpoints WHERE mapping_id = $1",
+                          mapping_id);
+  if (r.empty())
+    return std::nullopt;
+  const auto& row = r[0];
+  load_checkpoint c;
+  c.method = row[0].as<std::string>();
+  c.shape = row[1].as<std::string>();
+  c.start_mark = opt(row[2]);
+  c.expected_rows = row[3].as<long>();
+  c.rows_loaded = row[4].as<long>();
+  c.last_id = opt(row[5]);
+  c.bulk_job_id = opt(row[6]);
+  c.bulk_locator = opt(row[7]);
+  return c;
+}
+
+void save_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id, const load_checkpoint& c) {
+  tx.exec_params("INSERT INTO syncforce.load_checkpoints AS c (mapping_id, method, shape, start_mark, "
+                 "expected_rows, rows_loaded, last_id, bulk_job_id, bulk_locator) "
+                 "VALUES ($1, $2, $3, $4::timestamp AT TIME ZONE 'UTC', $5, $6, $7, $8, $9) "
+                 "ON CONFLICT (mapping_id) DO UPDATE SET method = EXCLUDED.method, shape = EXCLUDED.shape, "
+                 "start_mark = EXCLUDED.start_mark, expected_rows = EXCLUDED.expected_rows, "
+                 "rows_loaded = EXCLUDED.rows_loaded, last_id = EXCLUDED.last_id, "
+                 "bulk_job_id = EXCLUDED.bulk_job_id, bulk_locator = EXCLUDED.bulk_locator, updated_at = now()",
+                 mapping_id, c.method, c.shape, c.start_mark, c.expected_rows, c.rows_loaded, c.last_id,
+                 c.bulk_job_id, c.bulk_locator);
+}
+
+void delete_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id) {
+  tx.exec_params("DELETE FROM syncforce.load_checkpoints WHERE mapping_id = $1", mapping_id);
+}
+
 } // namespace syncforce::store

@@ -66,4 +66,21 @@ void set_mapping_state(pqxx::transaction_base& tx, const std::string& mapping_id
 void set_high_water_mark(pqxx::transaction_base& tx, const std::string& mapping_id,
                          const std::optional<std::string>& hwm);
 
+/// Progress of a full load into the shadow table, so a restart resumes it.
+struct load_checkpoint {
+  std::string method; ///< "rest" or "bulk"
+  std::string shape;  ///< the shadow table's columns, comma-separated
+  std::optional<std::string> start_mark; ///< canonical timestamp
+  long expected_rows = 0;
+  long rows_loaded = 0;
+  std::optional<std::string> last_id;
+  std::optional<std::string> bulk_job_id;
+  std::optional<std::string> bulk_locator;
+};
+
+std::optional<load_checkpoint> load_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id);
+/// Inserts or replaces the mapping's checkpoint.
+void save_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id, const load_checkpoint& c);
+void delete_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id);
+
 } // namespace syncforce::store

@@ -72,6 +72,25 @@ CREATE INDEX audit_log_at_idx ON syncforce.audit_log (at);
 -- where the OAuth client secret lives (env:NAME or file:/path), never the secret itself
 ALTER TABLE syncforce.connections ADD COLUMN client_secret_ref text;
 )sql"},
+    {3, "load checkpoints: a full load resumes where it stopped", R"sql(
+-- One row per mapping while a full load runs into its shadow table <t>__reload;
+-- updated in the transaction that commits each page, deleted by the swap.
+CREATE TABLE syncforce.load_checkpoints (
+  mapping_id    uuid PRIMARY KEY REFERENCES syncforce.mappings (id) ON DELETE CASCADE,
+  method        text NOT NULL CHECK (method IN ('rest', 'bulk')),
+  -- the shadow table's columns: a load resumes only into the same shape
+  shape         text NOT NULL,
+  -- where polling starts once the load is swapped in (latest stamp before the load read anything)
+  start_mark    timestamptz,
+  expected_rows bigint NOT NULL DEFAULT 0,
+  rows_loaded   bigint NOT NULL DEFAULT 0,
+  last_id       text,  -- rest: the load reads ORDER BY Id; resume after this one
+  bulk_job_id   text,  -- bulk: the query job whose results are being read
+  bulk_locator  text,  -- bulk: the locator of the next results page
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+)sql"},
   };
   return all;
 }

@@ -56,6 +56,9 @@ std::vector<std::string> validate(const node_settings& s) {
     problems.emplace_back("--sync-workers (SYNCFORCE_SYNC_WORKERS) must be between 1 and 64");
   if (s.bulk_threshold < 1)
     problems.emplace_back("--bulk-threshold (SYNCFORCE_BULK_THRESHOLD) must be at least 1");
+  if (s.bulk_page_size < 0 || s.bulk_page_size > 1000000)
+    problems.emplace_back("--bulk-page-size (SYNCFORCE_BULK_PAGE_SIZE) must be between 0 (Salesforce's choice) "
+                          "and 1000000 records");
   return problems;
 }
 

@@ -23,6 +23,8 @@ struct node_settings {
   int sync_workers = 4;
   /// Records above which a load uses Bulk API 2.0 instead of REST queries.
   long bulk_threshold = 10000;
+  /// Records per Bulk 2.0 query results page (`maxRecords`); 0 lets Salesforce choose.
+  long bulk_page_size = 0;
 };
 
 /// Every problem with `s`, each naming the setting (flag and environment

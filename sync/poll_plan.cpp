@@ -1,6 +1,8 @@
 #include "sync/poll_plan.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 namespace syncforce {
 
@@ -53,6 +55,24 @@ std::string count_soql(std::string_view object, const std::optional<std::string>
 
 std::string load_soql(const std::vector<std::string>& fields, std::string_view object) {
   return "SELECT " + field_list(fields) + " FROM " + std::string{object};
+}
+
+std::string load_soql_by_id(const std::vector<std::string>& fields, std::string_view object,
+                            const std::optional<std::string>& after_id) {
+  std::string q = load_soql(fields, object);
+  if (after_id) {
+    bool valid = (after_id->size() == 15 || after_id->size() == 18) &&
+                 std::all_of(after_id->begin(), after_id->end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+    if (!valid)
+      throw std::invalid_argument("not a Salesforce id: '" + *after_id + "'");
+    q += " WHERE Id > '" + *after_id + "'";
+  }
+  return q + " ORDER BY Id ASC";
+}
+
+std::string latest_stamp_soql(std::string_view object, std::string_view stamp_field) {
+  return "SELECT " + std::string{stamp_field} + " FROM " + std::string{object} + " ORDER BY " +
+         std::string{stamp_field} + " DESC LIMIT 1";
 }
 
 std::string poll_soql(const std::vector<std::string>& fields, std::string_view object, std::string_view stamp_field,

@@ -32,6 +32,18 @@ std::string count_soql(std::string_view object, const std::optional<std::string>
 /// The full load: `SELECT <fields> FROM <object>`.
 std::string load_soql(const std::vector<std::string>& fields, std::string_view object);
 
+/// A resumable REST load: `SELECT <fields> FROM <object> [WHERE Id > '<after_id>'] ORDER BY Id ASC`.
+/// Throws std::invalid_argument when `after_id` is not a Salesforce id (15 or 18 letters and digits).
+std::string load_soql_by_id(const std::vector<std::string>& fields, std::string_view object,
+                            const std::optional<std::string>& after_id = std::nullopt);
+
+/// The newest stamp before a load reads anything, where its polls start:
+/// `SELECT <stamp> FROM <object> ORDER BY <stamp> DESC LIMIT 1` (run with queryAll).
+std::string latest_stamp_soql(std::string_view object, std::string_view stamp_field);
+
+/// The mark of an object with no records yet: every record is newer.
+constexpr const char* epoch_mark = "1970-01-01T00:00:00.000Z";
+
 /// A poll: `SELECT <fields> FROM <object> WHERE <stamp> >= <since> ORDER BY <stamp> ASC`.
 std::string poll_soql(const std::vector<std::string>& fields, std::string_view object, std::string_view stamp_field,
                       std::string_view since);

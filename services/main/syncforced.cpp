@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
   app.add_option("--bulk-threshold", settings.bulk_threshold, "records above which a load uses Bulk API 2.0")
     ->envname("SYNCFORCE_BULK_THRESHOLD")
     ->capture_default_str();
+  app.add_option("--bulk-page-size", settings.bulk_page_size,
+                 "records per Bulk API 2.0 query results page (maxRecords; 0 = Salesforce's choice); "
+                 "a load commits and checkpoints each page")
+    ->envname("SYNCFORCE_BULK_PAGE_SIZE")
+    ->capture_default_str();
   app.footer("Environment variables are read when the flag is not given. Logs are logfmt lines on stdout.\n"
              "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".");
   CLI11_PARSE(app, argc, argv);
@@ -151,6 +156,7 @@ int main(int argc, char** argv) {
   engine_cfg.file_config = std::move(file_config);
   engine_cfg.workers = settings.sync_workers;
   engine_cfg.bulk_threshold = settings.bulk_threshold;
+  engine_cfg.bulk_page_size = settings.bulk_page_size;
   engine_cfg.test_poll_seconds = test_poll_seconds;
   engine_cfg.secrets = actors::system_secret_lookup();
   node_cfg.make_engine = [engine_cfg](caf::event_based_actor* parent) {

@@ -23,6 +23,16 @@ TEST(poll_plan, polls_with_overlap_on_the_mark) {
   EXPECT_EQ(count_soql("Account"), "SELECT COUNT() FROM Account");
 }
 
+TEST(poll_plan, resumable_loads_read_in_id_order_after_the_checkpoint) {
+  EXPECT_EQ(load_soql_by_id({"Id", "Name"}, "Account"), "SELECT Id, Name FROM Account ORDER BY Id ASC");
+  EXPECT_EQ(load_soql_by_id({"Id", "Name"}, "Account", std::string{"001000000000042AAA"}),
+            "SELECT Id, Name FROM Account WHERE Id > '001000000000042AAA' ORDER BY Id ASC");
+  EXPECT_THROW(load_soql_by_id({"Id"}, "Account", std::string{"001' OR Name != '"}), std::invalid_argument);
+  EXPECT_THROW(load_soql_by_id({"Id"}, "Account", std::string{"001"}), std::invalid_argument);
+  EXPECT_EQ(latest_stamp_soql("Contact", "SystemModstamp"),
+            "SELECT SystemModstamp FROM Contact ORDER BY SystemModstamp DESC LIMIT 1");
+}
+
 TEST(poll_plan, stamp_field_prefers_systemmodstamp) {
   EXPECT_EQ(modstamp_field({"Id", "LastModifiedDate", "systemmodstamp"}), "SystemModstamp");
   EXPECT_EQ(modstamp_field({"Id", "LastModifiedDate"}), "LastModifiedDate");
