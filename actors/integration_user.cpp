@@ -79,9 +79,17 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
   return {
     [self](acquire_atom, const std::string& mapping_id) -> caf::result<bool, std::string> {
       auto& st = self->state;
-      if (budget_spent(self))
-        return {false, "API budget exhausted (" + std::to_string(st.api_used) + "/" + std::to_string(st.api_max) +
-                         " daily calls used)"};
+      if (budget_spent(self)) {
+        auto now = self->clock().now();
+        if (st.last_probe && now - *st.last_probe < st.cfg.probe_interval)
+          return {false, "API budget exhausted (" + std::to_string(st.api_used) + "/" + std::to_string(st.api_max) +
+                           " daily calls used)"};
+        // Let this one through: its answer tells whether the budget came back.
+        st.last_probe = now;
+        log(spdlog::level::info, log_event{"API budget exhausted, letting one request through to check",
+                                           "integration_user", st.cfg.username, ""}
+                                   .with("api_usage", std::to_string(st.api_used) + "/" + std::to_string(st.api_max)));
+      }
       auto who = self->current_sender();
       if (st.cfg.cursor_limit == 0 || st.held < st.cfg.cursor_limit) {
         grant(self, mapping_id, caf::actor_cast<caf::actor_addr>(who));
@@ -106,6 +114,11 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       if (!was_spent && budget_spent(self))
         log(spdlog::level::warn, log_event{"API budget exhausted, waiting", "integration_user", st.cfg.username, ""}
                                    .with("api_usage", std::to_string(used) + "/" + std::to_string(max)));
+      if (was_spent && !budget_spent(self)) {
+        st.last_probe.reset();
+        log(spdlog::level::info, log_event{"API budget available again", "integration_user", st.cfg.username, ""}
+                                   .with("api_usage", std::to_string(used) + "/" + std::to_string(max)));
+      }
     },
     [self](status_atom) {
       auto& st = self->state;

@@ -2,7 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <deque>
 #include <map>
 #include <string>
@@ -16,6 +18,9 @@ struct integration_user_config {
   int cursor_limit = 0;
   /// Stop granting work when fewer than this many daily API calls remain.
   long api_reserve = 0;
+  /// While the budget is spent, one request per interval is let through: its
+  /// answer brings a fresh `Sforce-Limit-Info` (the budget is a rolling 24 hours).
+  std::chrono::milliseconds probe_interval{60000};
 };
 
 /// The cursor limit for an API version: Salesforce's legacy 10 per user below 56.0.
@@ -36,6 +41,8 @@ struct integration_user_state {
   std::deque<waiter> waiters;
   long api_used = 0;
   long api_max = 0;
+  /// When a request was last let through while the budget was spent.
+  std::optional<caf::actor_clock::time_point> last_probe;
 
   static inline const char* name = "integration_user";
 };

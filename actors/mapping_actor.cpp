@@ -36,6 +36,9 @@ void run(mapping_ptr self, std::string name, std::function<job_outcome(worker_co
           case outcome_kind::retry:
             schedule_retry(self, o.error, again);
             return;
+          case outcome_kind::budget:
+            schedule_retry(self, o.error, again, st.cfg.budget_wait);
+            return;
           case outcome_kind::bad_config: {
             st.state = mapping_state::bad_config;
             st.description = o.error;
@@ -77,9 +80,43 @@ void enter(mapping_ptr self, mapping_state s, const std::string& description, st
     [self, s, description, next] { enter(self, s, description, next); }, [next](job_outcome&) { next(); });
 }
 
+long today(mapping_ptr self) {
+  auto& st = self->state;
+  if (st.cfg.utc_day)
+    return st.cfg.utc_day();
+  using days = std::chrono::duration<long, std::ratio<86400>>;
+  return std::chrono::duration_cast<days>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+/// Adds calls to the mapping's count for today.
+void count_calls(mapping_ptr self, long calls) {
+  auto& st = self->state;
+  auto day = today(self);
+  if (day != st.calls_day) {
+    st.calls_day = day;
+    st.calls_today = 0;
+  }
+  st.calls_today += calls;
+}
+
+/// The mapping's own cap (`sf_max_daily_api_calls`), when it is reached today.
+std::optional<std::string> over_daily_cap(mapping_ptr self) {
+  auto& st = self->state;
+  const auto& cap = st.cfg.job.config.sf_max_daily_api_calls;
+  count_calls(self, 0);
+  if (!cap || *cap <= 0 || st.calls_today < *cap)
+    return std::nullopt;
+  return "sf_max_daily_api_calls reached: " + std::to_string(st.calls_today) + " of " + std::to_string(*cap) +
+         " API calls used today (UTC)";
+}
+
 /// Takes a query cursor from the integration user, then continues.
 void with_cursor(mapping_ptr self, std::function<void()> step, std::function<void()> next) {
   auto& st = self->state;
+  if (auto reason = over_daily_cap(self)) {
+    schedule_retry(self, *reason, step, st.cfg.budget_wait);
+    return;
+  }
   self->request(st.user, caf::infinite, acquire_atom::value, st.cfg.job.mapping_id)
     .then(
       [self, step, next](bool granted, std::string& reason) {
@@ -141,6 +178,7 @@ void reload(mapping_ptr self) {
                 [self](job_outcome& o) {
                   auto& st = self->state;
                   release_cursor(self);
+                  count_calls(self, o.api_calls);
                   log_state(self, spdlog::level::info, "RELOAD COMPLETE");
                   st.state = mapping_state::data_synced;
                   if (!o.hwm.empty())
@@ -180,6 +218,7 @@ void poll_now(mapping_ptr self) {
       [self](job_outcome& o) {
         auto& st = self->state;
         release_cursor(self);
+        count_calls(self, o.api_calls);
         st.state = mapping_state::data_synced;
         if (!o.hwm.empty())
           st.cfg.job.hwm = o.hwm;
@@ -202,6 +241,16 @@ void schedule_retry(mapping_ptr self, const std::string& reason, std::function<v
                              .with("retry_in_ms", std::to_string(wait.count()))
                              .with("reason", reason));
   self->delayed_send(self, wait, retry_atom::value);
+  // The stored state says why the mapping waits (best effort: the database may be the trouble).
+  auto io = st.io;
+  auto j = st.cfg.job;
+  auto name = std::string{to_string(st.state)};
+  self
+    ->request(st.pool, caf::infinite, run_job_atom::value,
+              job{"save_state", [io, j, name, reason](worker_context& ctx) {
+                    return io->save_state(ctx, j, name, reason);
+                  }})
+    .then([](job_outcome&) {}, [](caf::error&) {});
 }
 
 void start(mapping_ptr self) {

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,9 @@ struct mapping_settings {
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
   /// Wait after the API budget was found spent.
   std::chrono::milliseconds budget_wait{60000};
+  /// The UTC day number (days since 1970) for the mapping's own daily API cap
+  /// (`sf_max_daily_api_calls`); the system clock unless a test injects one.
+  std::function<long()> utc_day;
 };
 
 struct mapping_actor_state {
@@ -31,6 +35,9 @@ struct mapping_actor_state {
   std::string description;
   int failures = 0;
   bool holds_cursor = false;
+  /// API calls this mapping made on `calls_day` (for sf_max_daily_api_calls).
+  long calls_today = 0;
+  long calls_day = -1;
   /// The step to repeat on retry_atom.
   std::function<void()> retry_step;
 

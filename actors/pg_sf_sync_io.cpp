@@ -37,9 +37,10 @@ job_outcome from_sf_error(const salesforce::sf_error& e) {
     case error_kind::invalid_field:
     case error_kind::invalid_type:
       return job_outcome::failure(outcome_kind::bad_config, e.describe());
+    case error_kind::request_limit:
+      return job_outcome::failure(outcome_kind::budget, "API budget exhausted: " + e.describe());
     case error_kind::auth:
     case error_kind::invalid_session:
-    case error_kind::request_limit:
     case error_kind::transient:
     case error_kind::invalid_query_locator:
     case error_kind::job_not_complete:

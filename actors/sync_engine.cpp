@@ -77,6 +77,8 @@ void start_connections(engine_ptr self, std::vector<loaded_connection>& loaded) 
       integration_user_config ucfg;
       ucfg.username = user->username;
       ucfg.cursor_limit = cursor_limit_for(c.api_version);
+      if (st.cfg.test_poll_seconds)
+        ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
       auto hdl = self->spawn<caf::linked>(integration_user, ucfg);
       ui = st.users.emplace(user->key, hdl).first;
       log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
@@ -102,6 +104,8 @@ void start_connections(engine_ptr self, std::vector<loaded_connection>& loaded) 
       ms.job.user = shared_user;
       int secs = st.cfg.test_poll_seconds ? *st.cfg.test_poll_seconds : m.config.sf_polling_seconds;
       ms.poll_interval = std::chrono::seconds(secs);
+      if (st.cfg.test_poll_seconds) // tests do not wait a minute for the API budget either
+        ms.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
       cs.mappings.push_back(std::move(ms));
     }
     auto conn = self->spawn<caf::linked>(connection_actor, cs, st.cfg.io, st.pool, user_actor);

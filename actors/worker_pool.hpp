@@ -49,7 +49,8 @@ public:
 /// How a job ended.
 enum class outcome_kind : std::uint8_t {
   ok,
-  retry,      ///< transient (Salesforce unavailable, budget spent, database down): try again later
+  retry,      ///< transient (Salesforce unavailable, database down): try again later, with backoff
+  budget,     ///< the API budget is spent: try again after the budget wait
   bad_config, ///< the mapping cannot work as configured: park it
   fatal,      ///< anything else: the mapping actor crashes and is restarted
 };

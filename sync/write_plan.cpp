@@ -294,6 +294,7 @@ void split_run(const std::vector<ordered_item>& run, std::size_t first, std::siz
       current->batch.table = table;
       current->batch.operation = op;
       current->batch.transport = transport;
+      current->batch.action = run[i].action;
       if (op == write_operation::upsert)
         current->batch.upsert_column = upsert_column;
     }
@@ -303,8 +304,8 @@ void split_run(const std::vector<ordered_item>& run, std::size_t first, std::siz
 }
 
 /// The maximal pieces of `run[first, last)` with no record twice, each at most `cap`.
-std::vector<std::pair<std::size_t, std::size_t>> distinct_pieces(const std::vector<ordered_item>& run,
-                                                                 std::size_t cap, bool by_external_id) {
+std::vector<std::pair<std::size_t, std::size_t>> distinct_pieces(const std::vector<ordered_item>& run, std::size_t cap,
+                                                                 bool by_external_id) {
   std::vector<std::pair<std::size_t, std::size_t>> out;
   std::unordered_set<std::string> seen;
   std::size_t start = 0;
@@ -350,8 +351,7 @@ void plan_run(const std::vector<ordered_item>& run, const prepared& head, const 
     }
   }
   if (!bulk) {
-    split_run(run, 0, run.size(), settings.collection_size, table, op, write_transport::collection,
-              upsert_column, out);
+    split_run(run, 0, run.size(), settings.collection_size, table, op, write_transport::collection, upsert_column, out);
     return;
   }
   auto bulk_op = action == write_action::remove ? write_operation::remove : write_operation::upsert;
@@ -360,8 +360,7 @@ void plan_run(const std::vector<ordered_item>& run, const prepared& head, const 
     if (last - first >= settings.bulk_threshold)
       split_run(run, first, last, cap, table, bulk_op, write_transport::bulk, upsert_column, out);
     else
-      split_run(run, first, last, settings.collection_size, table, op, write_transport::collection, upsert_column,
-                out);
+      split_run(run, first, last, settings.collection_size, table, op, write_transport::collection, upsert_column, out);
   }
 }
 
@@ -490,8 +489,8 @@ void plan_merged(const std::vector<prepared>& entries, const write_plan_settings
   std::unordered_map<std::string, std::size_t> open; // record key -> its current change
   for (const auto& p : entries) {
     auto i = open.find(p.key);
-    bool starts = i == open.end()
-                  || (p.entry->action == write_action::insert && changes[i->second].kind != write_action::insert);
+    bool starts =
+        i == open.end() || (p.entry->action == write_action::insert && changes[i->second].kind != write_action::insert);
     if (starts) {
       open[p.key] = changes.size();
       changes.push_back(start_change(p));
@@ -506,7 +505,7 @@ void plan_merged(const std::vector<prepared>& entries, const write_plan_settings
   auto cap = std::max(settings.collection_size, std::size_t{1});
   std::vector<batch_builder> batches;
   std::map<std::pair<std::string, write_operation>, std::size_t> open_batch; // (table, op) -> batch
-  std::unordered_map<std::string, std::size_t> last_batch;                    // record key -> batch
+  std::unordered_map<std::string, std::size_t> last_batch;                   // record key -> batch
   for (auto& c : changes) {
     auto merged_ids = [&] {
       std::vector<std::int64_t> out;
@@ -566,6 +565,7 @@ void plan_merged(const std::vector<prepared>& entries, const write_plan_settings
       b.table = table;
       b.operation = op;
       b.transport = write_transport::collection;
+      b.action = c.kind;
       if (op == write_operation::upsert)
         b.upsert_column = column;
       open_batch[bucket] = *target;

@@ -34,8 +34,13 @@ namespace syncforce {
 //   reached Salesforce and are skipped (`skip_reason::no_sfid`).
 // - Every entry id appears exactly once in the plan: as an item's `entry_id`
 //   (mark SUCCESS/FAILED from that item's result), in an item's `merged_ids`
-//   (mark MERGED together with the owner; they share its outcome for `_hc_err`
-//   purposes), or in `skipped` (MERGED or IGNORED, see `outcome_of`).
+//   (mark MERGED in the same transaction as the owner's result; the row's
+//   `_hc_lastop`/`_hc_err` follow the owner's result), or in `skipped` (MERGED
+//   or IGNORED, see `outcome_of`). If an item is retried (transient error),
+//   its merged ids stay PENDING with it.
+// - Rows: create/upsert results write the sfid back to `record_id`'s row; an
+//   item whose `record_id` is nullopt (hc_capture_update_from_row with no
+//   linked entry) identifies its row by `sfid`.
 // - `values` never holds system columns (see `default_system_columns`). A
 //   value of nullopt means "set the field to null" (SQL NULL).
 // - Upsert items carry the external id value in `values` (under
@@ -129,6 +134,9 @@ struct write_batch {
   std::string table;
   write_operation operation = write_operation::create;
   write_transport transport = write_transport::collection;
+  /// The log action behind the items: INSERT for create/upsert of new rows,
+  /// UPDATE for updates (also when a bulk run sends them as upserts), DELETE.
+  write_action action = write_action::insert;
   /// The external id column (upsert batches only).
   std::optional<std::string> upsert_column;
   std::vector<write_item> items;

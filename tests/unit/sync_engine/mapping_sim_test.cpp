@@ -69,11 +69,15 @@ public:
       --poll_failures;
       return job_outcome::failure(outcome_kind::retry, "503 SERVER_UNAVAILABLE");
     }
+    if (limit_exceeded)
+      return job_outcome::failure(outcome_kind::budget,
+                                  "API budget exhausted: REQUEST_LIMIT_EXCEEDED (403): TotalRequests Limit exceeded.");
     EXPECT_EQ(j.hwm.value_or(""), s.hwm) << "a poll starts from the stored mark";
     s.hwm = "2024-01-0" + std::to_string(std::min(9, 1 + s.polls)) + "T00:00:00.000Z";
     persist(j.mapping_id, "DATA_SYNCED", "");
     job_outcome o;
     o.hwm = s.hwm;
+    o.api_calls = calls_per_poll;
     return o;
   }
   job_outcome save_state(worker_context&, const mapping_job& j, const std::string& state,
@@ -93,6 +97,8 @@ public:
   std::set<std::string> crash_prepare;
   std::set<std::string> crash_reload;
   int poll_failures = 0;
+  bool limit_exceeded = false;
+  long calls_per_poll = 0;
   int connection_prepares = 0;
 };
 
@@ -272,22 +278,64 @@ TEST_F(engine_sim, transient_failures_wait_with_backoff_then_catch_up) {
   EXPECT_EQ(io->db["m1"].hwm, "2024-01-04T00:00:00.000Z");
 }
 
-TEST_F(engine_sim, an_exhausted_api_budget_makes_mappings_wait) {
+TEST_F(engine_sim, an_exhausted_api_budget_makes_mappings_wait_with_one_probe_per_interval) {
   io->db["m1"].state = "DATA_SYNCED";
   io->db["m1"].hwm = "2024-01-01T00:00:00.000Z";
+  io->limit_exceeded = true;
   auto user = spawn_user(0);
   caf::anon_send(user, usage_atom::value, int64_t{15000}, int64_t{15000});
   sched.run();
   auto m = spawn_mapping(mapping("m1"), user);
   sched.run();
-  EXPECT_EQ(io->db["m1"].polls, 0);
-  EXPECT_NE(mapping_status(m).second.find("API budget exhausted"), std::string::npos);
-  caf::anon_send(user, usage_atom::value, int64_t{10}, int64_t{15000}); // a new day
-  sched.run();
-  sched.advance_time(60s);
+  // One request goes through to learn whether the budget came back; it did not.
+  EXPECT_EQ(io->db["m1"].polls, 1);
+  sched.advance_time(59s); // the mapping waits the budget wait, not the short backoff
   sched.run();
   EXPECT_EQ(io->db["m1"].polls, 1);
-  EXPECT_EQ(mapping_status(m).first, "DATA_SYNCED");
+  EXPECT_NE(mapping_status(m).second.find("API budget exhausted"), std::string::npos) << mapping_status(m).second;
+  EXPECT_NE(io->db["m1"].description.find("API budget exhausted"), std::string::npos)
+    << "the stored state says why the mapping waits: " << io->db["m1"].description;
+  sched.advance_time(1s); // the next probe
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 2);
+  // The budget comes back (a rolling 24 hours): the next probe's answer says so.
+  io->limit_exceeded = false;
+  caf::anon_send(user, usage_atom::value, int64_t{10}, int64_t{15000});
+  sched.run();
+  for (int i = 0; i < 3; ++i) {
+    sched.advance_time(60s);
+    sched.run();
+  }
+  EXPECT_GE(io->db["m1"].polls, 3);
+  EXPECT_EQ(io->db["m1"].state, "DATA_SYNCED");
+  EXPECT_EQ(io->db["m1"].description, "");
+  EXPECT_EQ(mapping_status(m).second, "");
+}
+
+TEST_F(engine_sim, a_mapping_stays_within_its_own_daily_api_cap) {
+  io->db["m1"].state = "DATA_SYNCED";
+  io->db["m1"].hwm = "2024-01-01T00:00:00.000Z";
+  io->calls_per_poll = 4;
+  auto user = spawn_user(0);
+  long day = 20000;
+  auto cfg = mapping("m1");
+  cfg.job.config.sf_max_daily_api_calls = 10;
+  cfg.utc_day = [&day] { return day; };
+  auto m = spawn_mapping(cfg, user);
+  sched.run();
+  for (int i = 0; i < 5; ++i) {
+    sched.advance_time(120s);
+    sched.run();
+  }
+  // 4 calls per poll: the third poll reaches 12 >= 10, then the mapping waits for the next UTC day.
+  EXPECT_EQ(io->db["m1"].polls, 3);
+  EXPECT_NE(mapping_status(m).second.find("sf_max_daily_api_calls reached"), std::string::npos)
+    << mapping_status(m).second;
+  ++day;
+  sched.advance_time(120s);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 4);
+  EXPECT_EQ(mapping_status(m).second, "");
 }
 
 TEST_F(engine_sim, connection_restarts_a_crashing_mapping_then_parks_it_without_touching_others) {

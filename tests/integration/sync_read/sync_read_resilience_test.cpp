@@ -1,0 +1,223 @@
+// Salesforce -> PostgreSQL when things go wrong: a node killed in the middle
+// of a load (REST and Bulk) resumes without duplicates or losses; polls of more
+// changes than the threshold go through Bulk; 503 bursts, a session expiring
+// between the pages of a query and a spent API budget are waited out with
+// nothing lost; readers never see a reloading table empty or partial.
+
+#include "tests/integration/sync_read/sync_read_fixture.hpp"
+
+#include <atomic>
+#include <thread>
+
+using namespace syncforce;
+using namespace syncforce::testing;
+
+namespace {
+
+json numbered(const std::string& prefix, int from, int to) {
+  json records = json::array();
+  for (int i = from; i < to; ++i)
+    records.push_back({{"Name", prefix + std::to_string(i)}, {"Ext_Id__c", prefix + "-" + std::to_string(i)},
+                       {"Count__c", i}});
+  return records;
+}
+
+long checkpoint_rows(const std::string& url) {
+  auto v = scalar(url, "SELECT rows_loaded FROM syncforce.load_checkpoints");
+  return v ? std::stol(*v) : -1;
+}
+
+/// The number in `text` right after `key`, or -1.
+long number_after(const std::string& text, const std::string& key) {
+  auto i = text.find(key);
+  if (i == std::string::npos)
+    return -1;
+  return std::atol(text.c_str() + i + key.size());
+}
+
+} // namespace
+
+struct sync_read_resume : sync_read, ::testing::WithParamInterface<std::string> {};
+
+// Kill -9 in the middle of a load; the next node continues from the checkpoint.
+TEST_P(sync_read_resume, a_load_killed_midway_resumes_without_duplicates_or_losses) {
+  const bool bulk = GetParam() == "bulk";
+  const int n = 12000;
+  ASSERT_EQ(load_records(*sf, *emu, "Every__c", numbered("R", 0, n)).size(), static_cast<std::size_t>(n));
+  write_config(every_mapping());
+  // Slow pages (REST queryMore, or Bulk results pages of 1,000) so the load is surely killed midway.
+  control("POST", "faults",
+          {{"route", bulk ? "/jobs/query/[^/]+/results" : "/query/"}, {"action", "none"}, {"latency_ms", 300}});
+  const std::vector<std::string> extra{"--bulk-page-size", "1000"}; // REST pages are sfemu's 2,000
+  start_node(bulk ? 1000 : 100000, extra);
+  ASSERT_TRUE(wait_until([&] { return checkpoint_rows(db->url()) >= 4000; }, 60s)) << node->output();
+  ASSERT_TRUE(node->signal(SIGKILL));
+  ASSERT_TRUE(node->wait_exit(20s).has_value());
+  auto first_output = node->output();
+  long at_kill = checkpoint_rows(db->url());
+  ASSERT_GE(at_kill, 4000);
+  ASSERT_LT(at_kill, n) << "the load finished before the kill: make the pages slower";
+  // Readers saw the old (empty) table all along, never the partial load.
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), 0);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c__reload"), at_kill);
+
+  control("DELETE", "faults");
+  start_node(bulk ? 1000 : 100000, extra);
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED", 60s)) << node->output();
+  auto out = node->output();
+  auto resumed = std::string{"Resuming load of table every__c via "} + (bulk ? "BULK" : "SOAP") + " after ";
+  ASSERT_NE(out.find(resumed), std::string::npos) << out;
+  long resumed_at = number_after(out, resumed);
+  EXPECT_GE(resumed_at, at_kill);
+  EXPECT_EQ(number_after(out, "Loaded table every__c: "), n - resumed_at) << "the second node read only the rest";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), n);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.every__c"), n);
+  EXPECT_EQ(count_of(db->url(), "SELECT sum(count__c)::bigint FROM salesforce.every__c"),
+            static_cast<long>(n) * (n - 1) / 2);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.load_checkpoints"), 0);
+  EXPECT_FALSE(scalar(db->url(), "SELECT to_regclass('salesforce.every__c__reload')::text"));
+  stop_node();
+}
+
+INSTANTIATE_TEST_SUITE_P(rest_and_bulk, sync_read_resume, ::testing::Values("rest", "bulk"));
+
+TEST_F(sync_read, a_poll_of_more_changes_than_the_threshold_goes_through_bulk) {
+  auto ids = load_records(*sf, *emu, "Every__c", numbered("S", 0, 50));
+  ASSERT_EQ(ids.size(), 50u);
+  write_config(every_mapping());
+  start_node(100);
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
+  ASSERT_NE(node->output().find("Loading table every__c via SOAP"), std::string::npos);
+
+  // 300 new records, one update, one delete: 302 changes > 100.
+  ASSERT_EQ(load_records(*sf, *emu, "Every__c", numbered("N", 0, 300)).size(), 300u);
+  auto upd = sf->update("Every__c", {json{{"Id", ids[0]}, {"Text__c", "bulk poll"}}});
+  ASSERT_TRUE(upd) << upd.error().describe();
+  auto del = sf->remove({ids[1]});
+  ASSERT_TRUE(del) << del.error().describe();
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return count_of(db->url(), "SELECT count(*) FROM salesforce.every__c") == 349 &&
+             scalar(db->url(), "SELECT text__c FROM salesforce.every__c WHERE sfid = '" + ids[0] + "'") ==
+               "bulk poll";
+    },
+    30s))
+    << node->output();
+  auto out = node->output();
+  EXPECT_NE(out.find(" via BULK ("), std::string::npos) << out;
+  EXPECT_NE(out.find("state=POLLING_SF_BULK"), std::string::npos);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c WHERE sfid = '" + ids[1] + "'"), 0);
+  auto counters = control("GET", "counters");
+  ASSERT_TRUE(counters.is_object());
+  EXPECT_NE(counters.dump().find("jobs/query"), std::string::npos) << counters.dump();
+  stop_node();
+}
+
+TEST_F(sync_read, bursts_of_503_an_expiring_session_and_a_spent_budget_are_waited_out) {
+  auto ids = load_records(*sf, *emu, "Every__c", numbered("T", 0, 100));
+  ASSERT_EQ(ids.size(), 100u);
+  write_config(every_mapping());
+  start_node();
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
+
+  // 1. A burst of 503s on every query, longer than the client's own retries.
+  control("POST", "faults", {{"route", "/query"}, {"status", 503}, {"error_code", "SERVER_UNAVAILABLE"}, {"count", 7}});
+  auto upd = sf->update("Every__c", {json{{"Id", ids[0]}, {"Text__c", "after 503s"}}});
+  ASSERT_TRUE(upd) << upd.error().describe();
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return scalar(db->url(), "SELECT text__c FROM salesforce.every__c WHERE sfid = '" + ids[0] + "'") ==
+             "after 503s";
+    },
+    60s))
+    << node->output();
+  EXPECT_NE(node->output().find("Operation delayed, will retry"), std::string::npos) << node->output();
+  EXPECT_NE(node->output().find("SERVER_UNAVAILABLE"), std::string::npos);
+  control("DELETE", "faults");
+
+  // 2. The session expires between two pages of one poll (the queryMore is refused once).
+  ASSERT_EQ(load_records(*sf, *emu, "Every__c", numbered("U", 0, 2500)).size(), 2500u);
+  control("POST", "faults", {{"route", "/query/"}, {"action", "unauthorized"}, {"count", 1}});
+  ASSERT_TRUE(
+    wait_until([&] { return count_of(db->url(), "SELECT count(*) FROM salesforce.every__c") == 2600; }, 30s))
+    << node->output();
+  auto faults = control("GET", "faults");
+  ASSERT_TRUE(faults.is_object());
+  EXPECT_EQ(faults["faults"][0]["hits"], 1) << faults.dump();
+  EXPECT_NE(node->output().find("logging in again"), std::string::npos);
+  control("DELETE", "faults");
+
+  // 3. The daily API budget is spent: the mapping waits and says so, then catches up.
+  auto settings = control("GET", "settings");
+  ASSERT_TRUE(settings.is_object());
+  auto upd2 = sf->update("Every__c", {json{{"Id", ids[5]}, {"Text__c", "while spent"}}});
+  ASSERT_TRUE(upd2) << upd2.error().describe();
+  control("POST", "settings", {{"api_used", settings["api_limit"]}});
+  ASSERT_TRUE(wait_until(
+    [&] {
+      auto d = mapping_field("Every__c", "state_description");
+      return d && d->find("API budget exhausted") != std::string::npos;
+    },
+    30s))
+    << node->output();
+  EXPECT_NE(node->output().find("API budget exhausted, waiting"), std::string::npos);
+  EXPECT_NE(scalar(db->url(), "SELECT text__c FROM salesforce.every__c WHERE sfid = '" + ids[5] + "'"),
+            "while spent");
+  control("POST", "counters/reset"); // a new day
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return scalar(db->url(), "SELECT text__c FROM salesforce.every__c WHERE sfid = '" + ids[5] + "'") ==
+             "while spent";
+    },
+    30s))
+    << node->output();
+  EXPECT_NE(node->output().find("API budget available again"), std::string::npos);
+  ASSERT_TRUE(wait_until([&] { return mapping_field("Every__c", "state_description") == std::string{}; }, 10s));
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), 2600);
+  stop_node();
+}
+
+TEST_F(sync_read, readers_never_see_a_reloading_table_empty_or_partial) {
+  ASSERT_EQ(load_records(*sf, *emu, "Every__c", numbered("V", 0, 6000)).size(), 6000u);
+  write_config(every_mapping());
+  start_node();
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
+  stop_node();
+  // 2,000 more records, then a reload (as `mapping:reload` will ask for), with slow pages.
+  ASSERT_EQ(load_records(*sf, *emu, "Every__c", numbered("W", 0, 2000)).size(), 2000u);
+  {
+    pqxx::connection c(db->url());
+    pqxx::work tx(c);
+    tx.exec0("UPDATE syncforce.mappings SET state = 'RELOAD_TABLE'");
+    tx.commit();
+  }
+  control("POST", "faults", {{"route", "/query/"}, {"action", "none"}, {"latency_ms", 200}});
+
+  std::atomic<bool> stop{false};
+  std::atomic<long> reads{0};
+  std::vector<long> bad;
+  std::thread reader([&] {
+    pqxx::connection c(db->url());
+    while (!stop) {
+      pqxx::nontransaction tx(c);
+      auto n = tx.exec1("SELECT count(*) FROM salesforce.every__c")[0].as<long>();
+      ++reads;
+      if (n != 6000 && n != 8000)
+        bad.push_back(n);
+    }
+  });
+  start_node();
+  bool reloaded = wait_until(
+    [&] {
+      return node->output().find("RELOAD COMPLETE") != std::string::npos &&
+             count_of(db->url(), "SELECT count(*) FROM salesforce.every__c") == 8000;
+    },
+    60s);
+  stop = true;
+  reader.join();
+  ASSERT_TRUE(reloaded) << node->output();
+  EXPECT_TRUE(bad.empty()) << "a reader saw " << bad.size() << " partial counts, the first " << bad.front();
+  EXPECT_GT(reads.load(), 10) << "the reader ran during the reload";
+  control("DELETE", "faults");
+  stop_node();
+}
