@@ -1143,9 +1143,37 @@ void expect_accounted(const write_plan& plan, const std::vector<write_entry>& lo
     EXPECT_EQ(seen[e.id], 1) << "entry " << e.id;
 }
 
+/// The position of an item: its first entry in the log.
+std::int64_t position(const write_item& i) {
+  auto first = i.entry_id;
+  for (auto m : i.merged_ids)
+    first = std::min(first, m);
+  return first;
+}
+
 /// Structural invariants of any plan.
 void expect_well_formed(const write_plan& plan, const write_plan_settings& s) {
   auto system = s.system_columns;
+  // Ordered: log order exactly. Merged: batches by their first item's
+  // position, items by position within a batch.
+  std::int64_t last = 0;
+  std::int64_t last_first = 0;
+  for (const auto& b : plan.batches) {
+    if (s.mode == write_mode::ordered) {
+      for (const auto& i : b.items) {
+        EXPECT_GT(i.entry_id, last);
+        last = i.entry_id;
+      }
+      continue;
+    }
+    EXPECT_GT(position(b.items.front()), last_first);
+    last_first = position(b.items.front());
+    std::int64_t within = 0;
+    for (const auto& i : b.items) {
+      EXPECT_GT(position(i), within);
+      within = position(i);
+    }
+  }
   for (const auto& b : plan.batches) {
     ASSERT_FALSE(b.items.empty());
     if (b.transport == write_transport::collection)
