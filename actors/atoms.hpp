@@ -21,6 +21,11 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 /// Restart a child (carries its name).
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 
+/// Something may be waiting in the trigger log: run a write cycle.
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+/// The writer's fallback poll of the trigger log.
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
 } // namespace syncforce::actors
 
 // ---- sync engine ---------------------------------------------------------------

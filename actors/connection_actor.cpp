@@ -41,6 +41,14 @@ void park(connection_ptr self, const mapping_settings& m, const std::string& rea
     .then([](job_outcome&) {}, [](caf::error&) {});
 }
 
+void spawn_writer(connection_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.writer || !st.cfg.writes || st.writer)
+    return;
+  st.writer = self->spawn<caf::linked>(writer_actor, *st.cfg.writer, st.cfg.writes, st.pool);
+  self->send(st.writer, start_atom::value);
+}
+
 void prepare(connection_ptr self) {
   auto& st = self->state;
   auto io = st.io;
@@ -66,6 +74,7 @@ void prepare(connection_ptr self) {
         for (const auto& m : st.cfg.mappings)
           if (!st.children.count(m.job.mapping_id))
             spawn_mapping(self, m);
+        spawn_writer(self);
       },
       [self](caf::error& err) { self->quit(err); });
 }
@@ -83,6 +92,16 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
   // failures arrive here as exit messages and are handled, not inherited.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
+    if (st.writer && st.writer.address() == msg.source) {
+      st.writer = nullptr;
+      auto delay = st.cfg.restart.delay(++st.writer_restarts);
+      log(spdlog::level::warn, log_event{"Writer crashed, restarting", "connection", st.cfg.connection.name,
+                                         "RECOVERY"}
+                                 .with("restart_in_ms", std::to_string(delay.count()))
+                                 .with("reason", caf::to_string(msg.reason)));
+      self->delayed_send(self, delay, start_atom::value);
+      return;
+    }
     for (auto& [id, c] : st.children) {
       if (!c.hdl || c.hdl.address() != msg.source)
         continue;

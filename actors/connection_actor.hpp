@@ -2,6 +2,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/mapping_actor.hpp"
+#include "actors/writer_actor.hpp"
 
 #include <caf/all.hpp>
 
@@ -21,6 +22,9 @@ struct connection_settings {
   backoff_policy restart{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
   /// Crashes in a row (without a successful cycle between) before a mapping is parked in SYSTEM_ERROR.
   int max_restarts = 5;
+  /// The writer (PostgreSQL -> Salesforce), when the connection has read-write mappings.
+  std::optional<writer_settings> writer;
+  std::shared_ptr<write_io> writes;
   /// Retry schedule of the connection's own setup.
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0, 0.0};
 };
@@ -37,6 +41,8 @@ struct connection_actor_state {
     std::string last_error;
   };
   std::map<std::string, child> children; ///< by mapping id
+  caf::actor writer;
+  int writer_restarts = 0;
   int setup_failures = 0;
 
   static inline const char* name = "connection";

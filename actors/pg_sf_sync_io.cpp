@@ -8,6 +8,7 @@
 #include "store/copy_loader.hpp"
 #include "store/hc_schema.hpp"
 #include "sync/poll_plan.hpp"
+#include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
 
 #include <fmt/format.h>
@@ -220,7 +221,10 @@ public:
              "Polling " + soql + (bulk ? " via BULK (" + std::to_string(count_page->total_size) + " changes)" : ""),
              state);
     high_water_mark hwm(j.hwm);
-    upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column, false};
+    // Read-write tables: a row whose newer local change is still waiting to be
+    // written keeps its values (the echo rule, docs/write-back.md).
+    upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column,
+                         spec->access == mapping_access::read_write};
     pg_row row;
     std::vector<std::string> texts;
     std::string error;
@@ -512,11 +516,34 @@ private:
     if (!d)
       return from_sf_error(d.error());
     std::vector<sf_field_info> infos;
+    std::vector<sf_field_rules> rules;
     for (const auto& f : d->fields) {
+      sf_field_rules r;
+      r.name = f.name;
+      r.type = f.type;
+      r.nillable = f.nillable;
+      r.createable = f.createable;
+      r.updateable = f.updateable;
+      r.defaulted_on_create = f.defaulted_on_create;
+      r.unique = f.unique;
+      r.external_id = f.external_id;
+      r.id_lookup = f.id_lookup;
+      r.calculated = f.calculated;
+      r.relationship_name = f.relationship_name;
+      rules.push_back(std::move(r));
       auto t = parse_sf_field_type(f.type);
       if (!t)
         continue;
       infos.push_back(sf_field_info{f.name, *t, f.length});
+    }
+    // A read-write mapping must be able to insert: a unique external id to
+    // upsert by, and every field an insert requires.
+    auto problems = validate_write_mapping(j.config, rules);
+    if (!problems.empty()) {
+      std::string msg;
+      for (const auto& p : problems)
+        msg += (msg.empty() ? "" : "; ") + p;
+      return job_outcome::failure(outcome_kind::bad_config, msg);
     }
     auto spec = make_table_spec(j.schema, j.config, infos, j.ucs_basic_collation);
     if (!spec.ok()) {

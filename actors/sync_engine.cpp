@@ -108,6 +108,28 @@ void start_connections(engine_ptr self, std::vector<loaded_connection>& loaded) 
         ms.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
       cs.mappings.push_back(std::move(ms));
     }
+    bool writes = std::any_of(lc.mappings.begin(), lc.mappings.end(), [](const store::mapping_row& m) {
+      return m.config.access == mapping_access::read_write;
+    });
+    if (writes) {
+      writer_settings ws;
+      ws.database_url = st.cfg.database_url;
+      ws.job.connection_id = c.id;
+      ws.job.name = c.name;
+      ws.job.schema = c.schema_name;
+      ws.job.user = shared_user;
+      ws.job.mode = c.features.poll_db_no_merge ? write_mode::ordered : write_mode::merged;
+      ws.job.api_version = std::atof(c.api_version.c_str());
+      ws.job.disable_bulk_writes = c.features.disable_bulk_writes;
+      ws.job.ucs_basic_collation = c.features.ucs_basic_collation_index;
+      ws.job.archive_retention = std::chrono::hours(24) * st.cfg.archive_retention_days;
+      for (const auto& m : lc.mappings)
+        ws.job.mappings.push_back(write_mapping{m.id, m.config});
+      if (st.cfg.test_poll_seconds)
+        ws.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
+      cs.writer = std::move(ws);
+      cs.writes = st.cfg.writes;
+    }
     auto conn = self->spawn<caf::linked>(connection_actor, cs, st.cfg.io, st.pool, user_actor);
     st.connections.emplace(c.id, conn);
     self->send(conn, start_atom::value);
@@ -185,6 +207,8 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
   st.cfg = std::move(cfg);
   if (!st.cfg.io)
     st.cfg.io = make_pg_sf_sync_io();
+  if (!st.cfg.writes)
+    st.cfg.writes = make_pg_sf_write_io();
   if (st.cfg.test_poll_seconds)
     log(spdlog::level::warn, log_event{"TEST ONLY: every mapping polls every " +
                                          std::to_string(*st.cfg.test_poll_seconds) +

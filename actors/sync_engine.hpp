@@ -2,6 +2,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/sync_io.hpp"
+#include "actors/write_io.hpp"
 #include "actors/worker_pool.hpp"
 #include "sync/engine_config.hpp"
 
@@ -33,6 +34,9 @@ struct sync_engine_config {
   /// Secret lookups (environment and files in production).
   secret_lookup secrets;
   std::shared_ptr<sync_io> io;
+  std::shared_ptr<write_io> writes;
+  /// Days `_trigger_log_archive` keeps processed entries (Heroku Connect: 31).
+  int archive_retention_days = 31;
   backoff_policy retry{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.0};
 };
 

@@ -91,6 +91,11 @@ CREATE TABLE syncforce.load_checkpoints (
   updated_at    timestamptz NOT NULL DEFAULT now()
 );
 )sql"},
+    {4, "ordered writes: a failed insert stops its mapping's queue", R"sql(
+-- Set when an INSERT failed under ordered writes: {"entry": <log id>, "record_id": <row id>, "message": "..."}.
+-- The mapping's later changes wait until that row is recaptured (hc_capture_insert_from_row) and written.
+ALTER TABLE syncforce.mappings ADD COLUMN write_block jsonb;
+)sql"},
   };
   return all;
 }

@@ -193,13 +193,23 @@ upsert_stats upsert_loader::finish() {
     }
   }
 
+  // A local change still waiting in the trigger log to be written (the echo rule).
+  const std::string pending =
+    "(t._hc_lastop = 'PENDING' OR EXISTS (SELECT 1 FROM " + qualified_name(tx_, target_.schema, "_trigger_log") +
+    " l WHERE l.table_name = " + tx_.quote(target_.table) + " AND l.record_id = t.id AND l.state IN ('NEW', 'PENDING')))";
+
   // Local rows inserted in PostgreSQL and not yet written back: adopt them.
   if (target_.upsert_column) {
     const auto uc = tx_.quote_name(*target_.upsert_column);
     std::string adopt_set;
     for (const auto& c : target_.columns) {
       const auto q = tx_.quote_name(c);
-      adopt_set += (adopt_set.empty() ? "" : ", ") + q + " = s." + q;
+      // A row whose local change is still pending keeps its values; it only learns its sfid.
+      if (target_.protect_pending && c != "sfid")
+        adopt_set += (adopt_set.empty() ? "" : ", ") + q + " = CASE WHEN " + pending + " THEN t." + q + " ELSE s." +
+                     q + " END";
+      else
+        adopt_set += (adopt_set.empty() ? "" : ", ") + q + " = s." + q;
     }
     auto r = tx_.exec1(
       "WITH adopted AS (UPDATE " + qtable + " t SET " + adopt_set + " FROM " + stage + " s WHERE t.sfid IS NULL AND s."
@@ -215,7 +225,7 @@ upsert_stats upsert_loader::finish() {
             "EXCLUDED.systemmodstamp >= t.systemmodstamp";
   if (target_.protect_pending)
     where = (where.empty() ? "" : "(" + where + ") AND ")
-            + "t._hc_lastop IS DISTINCT FROM 'PENDING'";
+            + "NOT " + pending;
   // A poll re-reads the records at its high-water mark (so none sharing that
   // SystemModstamp is missed): rewriting an unchanged row would only churn the
   // table and report a change that did not happen.

@@ -72,7 +72,9 @@ struct upsert_target {
   std::vector<std::string> columns;         ///< must include sfid
   std::optional<std::string> upsert_column; ///< adopt local rows with no sfid by this column
   /// Keep a row whose newer local change is still waiting to be written
-  /// (`_hc_lastop = 'PENDING'`): its mapped columns are not overwritten.
+  /// (`_hc_lastop = 'PENDING'`, or a NEW/PENDING entry for it in the schema's
+  /// `_trigger_log`): its mapped columns are not overwritten, and an adopted
+  /// row only learns its sfid.
   bool protect_pending = false;
 };
 

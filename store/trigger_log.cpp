@@ -39,11 +39,42 @@ std::string trigger_log_channel(const std::string& schema) {
   return schema + ".hc_trigger_log";
 }
 
+namespace {
+std::vector<trigger_log_entry> claim_where(pqxx::transaction_base& tx, const std::string& schema,
+                                           std::size_t limit, const std::string& filter);
+}
+
 std::vector<trigger_log_entry> claim_new_entries(pqxx::transaction_base& tx,
                                                  const std::string& schema, std::size_t limit,
                                                  const std::optional<std::string>& table_name) {
+  return claim_where(tx, schema, limit, table_name ? " AND table_name = " + tx.quote(*table_name) : "");
+}
+
+std::vector<trigger_log_entry> claim_entries(pqxx::transaction_base& tx, const std::string& schema,
+                                             std::size_t limit, const std::vector<queue_block>& blocks) {
+  std::string filter;
+  for (const auto& b : blocks)
+    filter += " AND (table_name <> " + tx.quote(b.table_name) + " OR (action = 'INSERT' AND record_id = " +
+              std::to_string(b.record_id) + "))";
+  return claim_where(tx, schema, limit, filter);
+}
+
+std::size_t unclaim_entries(pqxx::transaction_base& tx, const std::string& schema,
+                            const std::vector<std::int64_t>& ids) {
+  if (ids.empty())
+    return 0;
+  std::string list;
+  for (auto id : ids)
+    list += (list.empty() ? "" : ",") + std::to_string(id);
+  return tx.exec0("UPDATE " + qualified_name(tx, schema, "_trigger_log") +
+                  " SET state = 'NEW', updated_at = now() WHERE state = 'PENDING' AND id IN (" + list + ")")
+    .affected_rows();
+}
+
+namespace {
+std::vector<trigger_log_entry> claim_where(pqxx::transaction_base& tx, const std::string& schema,
+                                           std::size_t limit, const std::string& filter) {
   const auto log = qualified_name(tx, schema, "_trigger_log");
-  std::string filter = table_name ? " AND table_name = " + tx.quote(*table_name) : "";
   // The claim runs once, materialized: a LIMIT subquery inside IN (...) may be
   // re-evaluated by the planner and hand out more rows than asked for.
   auto r = tx.exec_params(
@@ -73,6 +104,7 @@ std::vector<trigger_log_entry> claim_new_entries(pqxx::transaction_base& tx,
             [](const trigger_log_entry& a, const trigger_log_entry& b) { return a.id < b.id; });
   return out;
 }
+} // namespace
 
 std::size_t finish_entries(pqxx::transaction_base& tx, const std::string& schema,
                            const std::vector<log_result>& results) {

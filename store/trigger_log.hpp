@@ -37,6 +37,21 @@ std::vector<trigger_log_entry> claim_new_entries(pqxx::transaction_base& tx,
                                                  const std::optional<std::string>& table_name
                                                  = std::nullopt);
 
+/// A table whose queue is stopped by a failed INSERT (ordered writes): only a
+/// recaptured INSERT of `record_id` may be claimed for it.
+struct queue_block {
+  std::string table_name;
+  std::int64_t record_id = 0;
+};
+
+/// Like claim_new_entries, for every table, skipping the entries of blocked tables.
+std::vector<trigger_log_entry> claim_entries(pqxx::transaction_base& tx, const std::string& schema,
+                                             std::size_t limit, const std::vector<queue_block>& blocks);
+
+/// Returns claimed (PENDING) entries to NEW: they were not attempted.
+std::size_t unclaim_entries(pqxx::transaction_base& tx, const std::string& schema,
+                            const std::vector<std::int64_t>& ids);
+
 /// The outcome of one entry.
 enum class log_outcome { success, failed, merged, ignored };
 std::string to_log_state(log_outcome o);

@@ -256,6 +256,31 @@ TEST_F(hc_fixture, upsert_can_protect_pending_local_changes) {
   EXPECT_EQ(query("SELECT name, _hc_lastop FROM salesforce.contact")[0][0].as<std::string>(), "Local edit");
 }
 
+TEST_F(hc_fixture, protected_upsert_adopts_a_pending_local_row_without_taking_its_values) {
+  auto spec = contact_spec();
+  apply(spec);
+  engine_exec("INSERT INTO salesforce.contact (sfid, name, external_id__c) VALUES ('003A', 'Synced', 'ea')");
+  // A local insert not yet written back, and a synced row with a change still in the log
+  // (its _hc_lastop was already set back to SYNCED by an engine write).
+  user_exec("INSERT INTO salesforce.contact (name, external_id__c) VALUES ('Local C', 'ec')");
+  user_exec("UPDATE salesforce.contact SET name = 'Local A' WHERE sfid = '003A'");
+  engine_exec("UPDATE salesforce.contact SET _hc_lastop = 'SYNCED' WHERE sfid = '003A'");
+  upsert_target target{schema_, "contact", {"sfid", "name", "external_id__c"}, std::string{"external_id__c"}, true};
+  pqxx::work tx{*engine_};
+  upsert_loader loader{tx, target};
+  loader.write(pg_row{std::string{"003A"}, std::string{"Echo A"}, std::string{"ea"}});
+  loader.write(pg_row{std::string{"003C"}, std::string{"Echo C"}, std::string{"ec"}});
+  auto stats = loader.finish();
+  tx.commit();
+  EXPECT_EQ(stats.adopted, 1u);
+  EXPECT_EQ(stats.skipped, 1u);
+  auto rows = query("SELECT sfid, name FROM salesforce.contact ORDER BY external_id__c");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1].as<std::string>(), "Local A") << "a change waiting in _trigger_log is protected";
+  EXPECT_EQ(rows[1][0].as<std::string>(), "003C") << "the pending local row learns its sfid";
+  EXPECT_EQ(rows[1][1].as<std::string>(), "Local C") << "and keeps its values";
+}
+
 namespace {
 
 void load_rows(pqxx::connection& conn, const std::string& schema, const std::string& table, long n,

@@ -127,12 +127,13 @@ struct sync_read : ::testing::Test {
       std::remove(config_path.c_str());
   }
 
-  void write_config(const json& mappings, const std::string& api_version = "60.0") {
+  void write_config(const json& mappings, const std::string& api_version = "60.0",
+                    const json& features = json::object()) {
     json cfg{{"version", 1},
              {"schema", "salesforce"},
              {"salesforce",
               {{"login_url", emu->base_url()}, {"username", "admin@sfemu.local"}, {"password_env", "SF_TEST_PASSWORD"}}},
-             {"connection", {{"name", "it"}, {"api_version", api_version}}},
+             {"connection", {{"name", "it"}, {"api_version", api_version}, {"features", features}}},
              {"mappings", mappings}};
     config_path = write_temp("sync_read_config", cfg.dump(2));
   }

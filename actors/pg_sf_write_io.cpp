@@ -1,0 +1,685 @@
+// The production write_io: one write cycle of a connection. Claims NEW
+// `_trigger_log` entries (PENDING), plans them (ordered or merged), sends each
+// batch to Salesforce (sObject Collections or a Bulk 2.0 ingest job) and, per
+// batch, in one transaction: the rows' sfid/_hc_lastop/_hc_err and the log
+// entries' outcome, archived. Entries not attempted go back to NEW.
+
+#include "actors/log.hpp"
+#include "actors/write_io.hpp"
+#include "store/hc_schema.hpp"
+#include "store/trigger_log.hpp"
+#include "sync/hstore.hpp"
+#include "sync/sf_write.hpp"
+#include "sync/type_mapping.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace syncforce::actors {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using nlohmann::json;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+/// A mapped table the writer may write.
+struct table_info {
+  std::string mapping_id;
+  std::string object_name;
+  std::shared_ptr<const hc_table_spec> spec;
+  sf_writable_fields writable;
+  std::optional<std::string> upsert_field; ///< API name
+};
+
+/// What happened to one item.
+struct item_result {
+  bool ok = false;
+  std::string sfid;
+  std::string code;
+  std::string message;
+  std::vector<std::string> fields;
+};
+
+/// A failure of a whole call that is worth trying again later.
+struct transient_failure {
+  outcome_kind kind = outcome_kind::retry;
+  std::string reason;
+};
+
+std::string_view op_name(write_action a) {
+  switch (a) {
+    case write_action::insert:
+      return "INSERT";
+    case write_action::update:
+      return "UPDATE";
+    case write_action::remove:
+      return "DELETE";
+  }
+  return "INSERT";
+}
+
+void log_conn(spdlog::level::level_enum level, const write_job& j, const std::string& event,
+              const std::string& state = "POLLING_DB_CHANGES") {
+  log(level, log_event{event, "connection", j.name, state});
+}
+
+std::vector<std::int64_t> entry_ids_of(const write_batch& b) {
+  std::vector<std::int64_t> ids;
+  for (const auto& it : b.items) {
+    ids.push_back(it.entry_id);
+    ids.insert(ids.end(), it.merged_ids.begin(), it.merged_ids.end());
+  }
+  return ids;
+}
+
+class pg_sf_write_io : public write_io {
+public:
+  job_outcome write_cycle(worker_context& ctx, const write_job& j) override {
+    auto& db = ctx.db();
+    {
+      pqxx::work tx(db, "write_housekeeping");
+      if (j.recover_pending) {
+        if (auto n = release_pending(tx, j.schema))
+          log_conn(spdlog::level::info, j,
+                   "Returned " + std::to_string(n) + " interrupted trigger log entries to NEW");
+      }
+      if (auto n = requeue_archived(tx, j.schema))
+        log_conn(spdlog::level::info, j, "Requeued " + std::to_string(n) + " archived trigger log entries");
+      archive_unsyncable(tx, j.schema);
+      if (j.purge_archive) {
+        if (auto n = purge_archive(tx, j.schema, j.archive_retention))
+          log_conn(spdlog::level::info, j, "Purged " + std::to_string(n) + " archived trigger log entries");
+      }
+      tx.commit();
+    }
+
+    // The writable tables, described once per mapping configuration.
+    std::map<std::string, table_info> tables;
+    for (const auto& m : j.mappings) {
+      if (m.config.access != mapping_access::read_write)
+        continue;
+      auto info = describe(ctx, j, m);
+      if (!info.first.ok())
+        return info.first;
+      tables.emplace(info.second.spec->table, info.second);
+    }
+
+    std::vector<queue_block> blocks;
+    std::vector<trigger_log_entry> claimed;
+    {
+      pqxx::work tx(db, "write_claim");
+      if (j.mode == write_mode::ordered)
+        blocks = load_blocks(tx, j, tables);
+      claimed = claim_entries(tx, j.schema, j.claim_limit, blocks);
+      tx.commit();
+    }
+    if (claimed.empty())
+      return {};
+
+    // Plan.
+    std::vector<write_entry> entries;
+    entries.reserve(claimed.size());
+    std::vector<log_result> unreadable;
+    for (const auto& c : claimed) {
+      write_entry e;
+      e.id = c.id;
+      auto action = parse_write_action(c.action);
+      auto values = parse_hstore(c.values.value_or(""));
+      std::optional<hstore_parse_result> old;
+      if (c.old)
+        old = parse_hstore(*c.old);
+      if (!action || !values.ok() || (old && !old->ok())) {
+        unreadable.push_back({c.id, log_outcome::failed, std::nullopt,
+                              std::string{"unreadable trigger log entry (action or hstore)"}});
+        continue;
+      }
+      e.action = *action;
+      e.table_name = c.table_name;
+      e.record_id = c.record_id;
+      e.sfid = c.sfid;
+      e.values = std::move(*values.value);
+      if (old)
+        e.old = std::move(*old->value);
+      entries.push_back(std::move(e));
+    }
+    table_write_configs configs;
+    for (const auto& [name, t] : tables)
+      configs[name] = table_write_config{true, t.spec->upsert_column};
+    write_plan_settings settings;
+    settings.mode = j.mode;
+    settings.api_version = j.api_version;
+    settings.disable_bulk_writes = j.disable_bulk_writes;
+    settings.bulk_threshold = j.bulk_threshold;
+    auto plan = plan_writes(entries, configs, settings);
+
+    {
+      pqxx::work tx(db, "write_skipped");
+      std::vector<log_result> skipped = unreadable;
+      for (const auto& s : plan.skipped)
+        skipped.push_back({s.entry_id, outcome_of(s.reason) == "MERGED" ? log_outcome::merged : log_outcome::ignored,
+                           std::nullopt, std::nullopt});
+      finish_entries(tx, j.schema, skipped);
+      tx.commit();
+    }
+
+    // Execute, batch by batch.
+    auto& sf = ctx.sf(*j.user);
+    std::map<std::pair<std::string, std::int64_t>, std::string> created; // (table, record id) -> sfid
+    std::set<std::string> stopped;
+    std::vector<std::int64_t> not_attempted;
+    long finished = static_cast<long>(plan.skipped.size() + unreadable.size());
+    long succeeded = 0;
+    long failed = 0;
+    for (std::size_t bi = 0; bi < plan.batches.size(); ++bi) {
+      const auto& batch = plan.batches[bi];
+      auto ti = tables.find(batch.table);
+      if (ti == tables.end() || stopped.count(batch.table)) {
+        auto ids = entry_ids_of(batch);
+        not_attempted.insert(not_attempted.end(), ids.begin(), ids.end());
+        continue;
+      }
+      const auto& table = ti->second;
+      auto t0 = clock_type::now();
+      std::vector<item_result> results;
+      auto failure = execute(db, sf, table, batch, created, results);
+      if (failure) {
+        for (std::size_t rest = bi; rest < plan.batches.size(); ++rest) {
+          auto ids = entry_ids_of(plan.batches[rest]);
+          not_attempted.insert(not_attempted.end(), ids.begin(), ids.end());
+        }
+        pqxx::work tx(db, "write_unclaim");
+        unclaim_entries(tx, j.schema, not_attempted);
+        tx.commit();
+        return job_outcome::failure(failure->kind, failure->reason);
+      }
+      auto sf_secs = seconds_since(t0);
+      auto t1 = clock_type::now();
+      long ok_count = 0;
+      std::optional<std::pair<std::int64_t, item_result>> first_failed_insert;
+      {
+        pqxx::work tx(db, "write_results");
+        std::vector<log_result> outcomes;
+        for (std::size_t i = 0; i < batch.items.size(); ++i) {
+          const auto& item = batch.items[i];
+          const auto& r = results[i];
+          if (r.ok) {
+            ++ok_count;
+            outcomes.push_back({item.entry_id, log_outcome::success, std::nullopt, std::nullopt});
+            if (item.record_id && !r.sfid.empty())
+              created[{batch.table, *item.record_id}] = r.sfid;
+          } else {
+            outcomes.push_back({item.entry_id, log_outcome::failed, std::nullopt,
+                                r.code.empty() ? r.message : r.code + ": " + r.message});
+            if (batch.action == write_action::insert && !first_failed_insert && item.record_id)
+              first_failed_insert = std::make_pair(item.entry_id, r);
+          }
+          for (auto id : item.merged_ids)
+            outcomes.push_back({id, log_outcome::merged, std::nullopt, std::nullopt});
+        }
+        finish_entries(tx, j.schema, outcomes);
+        apply_rows(tx, *table.spec, batch, results);
+        if (j.mode == write_mode::ordered && batch.action == write_action::insert) {
+          if (first_failed_insert) {
+            // A failed INSERT stops this mapping's queue until the row is fixed and recaptured.
+            stopped.insert(batch.table);
+            const auto& f = first_failed_insert->second;
+            std::int64_t record = 0;
+            for (const auto& item : batch.items)
+              if (item.entry_id == first_failed_insert->first)
+                record = item.record_id.value_or(0);
+            json block{{"entry", first_failed_insert->first},
+                       {"record_id", record},
+                       {"message", f.code + ": " + f.message}};
+            tx.exec_params0("UPDATE syncforce.mappings SET write_block = $2::jsonb WHERE id = $1", table.mapping_id,
+                            block.dump());
+            log(spdlog::level::err,
+                log_event{"Write queue of " + table.object_name + " stopped: INSERT of " + batch.table + " id " +
+                            std::to_string(record) + " failed (" + f.code +
+                            "); fix the row and recapture it with hc_capture_insert_from_row",
+                          "mapping", table.mapping_id, "DATA_SYNCED"}
+                  .with("object_name", table.object_name));
+          } else if (is_blocked(blocks, batch.table)) {
+            tx.exec_params0("UPDATE syncforce.mappings SET write_block = NULL WHERE id = $1", table.mapping_id);
+            log(spdlog::level::info,
+                log_event{"Write queue of " + table.object_name + " resumed", "mapping", table.mapping_id,
+                          "DATA_SYNCED"}
+                  .with("object_name", table.object_name));
+            blocks.erase(std::remove_if(blocks.begin(), blocks.end(),
+                                        [&](const queue_block& b) { return b.table_name == batch.table; }),
+                         blocks.end());
+          }
+        }
+        tx.commit();
+      }
+      auto count = static_cast<long>(batch.items.size());
+      succeeded += ok_count;
+      failed += count - ok_count;
+      finished += count;
+      for (const auto& item : batch.items)
+        finished += static_cast<long>(item.merged_ids.size());
+      log(spdlog::level::info,
+          log_event{table.object_name + " " + std::string{op_name(batch.action)} + " \xE2\x86\x91SALESFORCE " +
+                      std::to_string(count) + " rows (" + fmt::format("{:.2f}", sf_secs) + " secs)",
+                    "sync", table.mapping_id, "IDLE"}
+            .with("object_name", table.object_name)
+            .with("via", batch.transport == write_transport::bulk ? "BULK" : "SOAP")
+            .with("succeeded", std::to_string(ok_count))
+            .with("failed", std::to_string(count - ok_count))
+            .with("db_secs", fmt::format("{:.3f}", seconds_since(t1))));
+    }
+    if (!not_attempted.empty()) {
+      pqxx::work tx(db, "write_unclaim");
+      unclaim_entries(tx, j.schema, not_attempted);
+      tx.commit();
+    }
+    job_outcome o;
+    o.rows = finished;
+    o.api_calls = 0;
+    // A full claim means more may be waiting; a stopped queue does not count.
+    if (claimed.size() >= j.claim_limit && not_attempted.size() < claimed.size())
+      o.state = "more";
+    if (failed > 0)
+      log_conn(spdlog::level::warn, j,
+               "Wrote " + std::to_string(succeeded) + " changes to Salesforce, " + std::to_string(failed) + " failed");
+    return o;
+  }
+
+private:
+  static bool is_blocked(const std::vector<queue_block>& blocks, const std::string& table) {
+    for (const auto& b : blocks)
+      if (b.table_name == table)
+        return true;
+    return false;
+  }
+
+  std::vector<queue_block> load_blocks(pqxx::transaction_base& tx, const write_job& j,
+                                       const std::map<std::string, table_info>& tables) {
+    std::vector<queue_block> out;
+    for (const auto& [name, t] : tables) {
+      auto r = tx.exec_params("SELECT (write_block->>'record_id')::bigint FROM syncforce.mappings "
+                              "WHERE id = $1 AND write_block IS NOT NULL",
+                              t.mapping_id);
+      if (!r.empty() && !r[0][0].is_null())
+        out.push_back({name, r[0][0].as<std::int64_t>()});
+    }
+    (void)j;
+    return out;
+  }
+
+  /// The sfid an update or delete goes to: known, created earlier in this cycle, or the row's.
+  std::optional<std::string> resolve_sfid(pqxx::connection& db, const hc_table_spec& spec, const write_item& item,
+                                          const std::map<std::pair<std::string, std::int64_t>, std::string>& created) {
+    if (item.sfid)
+      return item.sfid;
+    if (!item.record_id)
+      return std::nullopt;
+    auto c = created.find({spec.table, *item.record_id});
+    if (c != created.end())
+      return c->second;
+    pqxx::nontransaction tx(db);
+    auto r = tx.exec_params("SELECT sfid FROM " + tx.quote_name(spec.schema) + "." + tx.quote_name(spec.table) +
+                              " WHERE id = $1",
+                            *item.record_id);
+    if (r.empty() || r[0][0].is_null())
+      return std::nullopt;
+    return r[0][0].as<std::string>();
+  }
+
+  /// Sends one batch; fills one result per item. Returns a failure when the
+  /// whole call should be tried again later (nothing recorded).
+  std::optional<transient_failure> execute(pqxx::connection& db, salesforce::client& sf, const table_info& t,
+                                           const write_batch& batch,
+                                           const std::map<std::pair<std::string, std::int64_t>, std::string>& created,
+                                           std::vector<item_result>& results) {
+    results.assign(batch.items.size(), item_result{});
+    if (batch.transport == write_transport::bulk) {
+      std::string why;
+      auto f = execute_bulk(sf, t, batch, results, why);
+      if (!f && why.empty())
+        return std::nullopt;
+      if (f)
+        return f;
+      log(spdlog::level::warn,
+          log_event{"BULK write batch to " + t.object_name + " ended due to " + why + " Will fall back to SOAP",
+                    "sync", t.mapping_id, "IDLE"}
+            .with("object_name", t.object_name));
+      results.assign(batch.items.size(), item_result{});
+    }
+    return execute_collections(db, sf, t, batch, created, results);
+  }
+
+  std::optional<transient_failure> execute_collections(
+    pqxx::connection& db, salesforce::client& sf, const table_info& t, const write_batch& batch,
+    const std::map<std::pair<std::string, std::int64_t>, std::string>& created, std::vector<item_result>& results) {
+    for (std::size_t from = 0; from < batch.items.size(); from += 200) {
+      auto to = std::min(batch.items.size(), from + 200);
+      std::vector<json> records;
+      std::vector<std::string> ids;
+      std::vector<std::size_t> sent; // item index per record sent
+      for (std::size_t i = from; i < to; ++i) {
+        const auto& item = batch.items[i];
+        auto& r = results[i];
+        if (batch.operation == write_operation::remove) {
+          auto sfid = resolve_sfid(db, *t.spec, item, created);
+          if (!sfid) {
+            r.ok = true; // never reached Salesforce: nothing to delete
+            continue;
+          }
+          ids.push_back(*sfid);
+          sent.push_back(i);
+          continue;
+        }
+        auto op = batch.operation == write_operation::update   ? sf_write_op::update
+                  : batch.operation == write_operation::upsert ? sf_write_op::upsert
+                                                               : sf_write_op::create;
+        auto built = build_sf_record(*t.spec, item.values, t.writable, op);
+        if (!built.ok()) {
+          r.code = "SYNCFORCE_INVALID_VALUE";
+          r.message = built.error;
+          continue;
+        }
+        auto rec = std::move(built.record);
+        if (batch.operation == write_operation::update) {
+          auto sfid = resolve_sfid(db, *t.spec, item, created);
+          if (!sfid) {
+            r.code = "SYNCFORCE_NO_SFID";
+            r.message = "the record has no sfid: its INSERT has not reached Salesforce";
+            continue;
+          }
+          rec["Id"] = *sfid;
+        }
+        records.push_back(std::move(rec));
+        sent.push_back(i);
+      }
+      if (sent.empty())
+        continue;
+      salesforce::result<std::vector<salesforce::save_result>> answer =
+        batch.operation == write_operation::remove ? sf.remove(ids)
+        : batch.operation == write_operation::update ? sf.update(t.object_name, records)
+        : batch.operation == write_operation::upsert ? sf.upsert(t.object_name, *t.upsert_field, records)
+                                                     : sf.create(t.object_name, records);
+      if (!answer) {
+        const auto& e = answer.error();
+        if (e.kind == salesforce::error_kind::request_limit)
+          return transient_failure{outcome_kind::budget, "API budget exhausted: " + e.describe()};
+        if (e.retryable() || e.kind == salesforce::error_kind::auth)
+          return transient_failure{outcome_kind::retry, e.describe()};
+        for (auto i : sent) {
+          results[i].code = e.code;
+          results[i].message = e.message;
+          results[i].fields = e.fields;
+        }
+        continue;
+      }
+      const auto& saved = *answer;
+      for (std::size_t k = 0; k < sent.size(); ++k) {
+        auto& r = results[sent[k]];
+        if (k >= saved.size()) {
+          r.code = "SYNCFORCE_NO_RESULT";
+          r.message = "Salesforce returned no result for this record";
+          continue;
+        }
+        const auto& s = saved[k];
+        if (s.success) {
+          r.ok = true;
+          r.sfid = s.id;
+          continue;
+        }
+        if (!s.errors.empty()) {
+          const auto& err = s.errors.front();
+          // Deleting what is already deleted (a retry after a crash) is done.
+          if (batch.operation == write_operation::remove && err.status_code == "ENTITY_IS_DELETED") {
+            r.ok = true;
+            continue;
+          }
+          r.code = err.status_code;
+          r.message = err.message;
+          r.fields = err.fields;
+        } else {
+          r.code = "UNKNOWN_EXCEPTION";
+          r.message = "the record was not saved";
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// A Bulk 2.0 ingest job for the batch. An empty `why` and no failure: done;
+  /// `why` set: the job failed as a whole and the batch should go by collections.
+  std::optional<transient_failure> execute_bulk(salesforce::client& sf, const table_info& t, const write_batch& batch,
+                                                std::vector<item_result>& results, std::string& why) {
+    salesforce::ingest_job_spec spec;
+    spec.object = t.object_name;
+    std::vector<const hstore*> rows;
+    std::vector<std::string> delete_ids;
+    std::string key_field; // matches result rows to items
+    std::map<std::string, std::size_t> by_key;
+    if (batch.operation == write_operation::remove) {
+      spec.operation = "delete";
+      key_field = "Id";
+      for (std::size_t i = 0; i < batch.items.size(); ++i) {
+        if (!batch.items[i].sfid) {
+          why = "a delete without sfid";
+          return std::nullopt;
+        }
+        delete_ids.push_back(*batch.items[i].sfid);
+        by_key[*batch.items[i].sfid] = i;
+      }
+    } else {
+      if (!t.upsert_field) {
+        why = "no upsert field";
+        return std::nullopt;
+      }
+      spec.operation = "upsert";
+      spec.external_id_field = *t.upsert_field;
+      key_field = *t.upsert_field;
+      for (std::size_t i = 0; i < batch.items.size(); ++i) {
+        rows.push_back(&batch.items[i].values);
+        if (batch.items[i].external_id)
+          by_key[*batch.items[i].external_id] = i;
+      }
+    }
+    std::string body;
+    if (spec.operation == "delete") {
+      csv::writer w;
+      w.write_row({"Id"});
+      for (const auto& id : delete_ids)
+        w.write_row({id});
+      body = w.take();
+    } else {
+      // Updates sent as upserts must only carry updateable fields.
+      auto op = batch.action == write_action::update ? sf_write_op::update : sf_write_op::upsert;
+      auto built = build_sf_csv(*t.spec, rows, t.writable, op);
+      if (!built.ok()) {
+        why = "a value Salesforce cannot take (" + built.error + ")";
+        return std::nullopt;
+      }
+      body = std::move(built.csv);
+    }
+    auto fail = [&](const salesforce::sf_error& e) -> std::optional<transient_failure> {
+      if (e.kind == salesforce::error_kind::request_limit)
+        return transient_failure{outcome_kind::budget, "API budget exhausted: " + e.describe()};
+      if (e.retryable())
+        return transient_failure{outcome_kind::retry, e.describe()};
+      why = e.describe();
+      return std::nullopt;
+    };
+    auto job = sf.create_ingest_job(spec);
+    if (!job)
+      return fail(job.error());
+    if (auto up = sf.upload_job_data(job->id, std::move(body)); !up)
+      return fail(up.error());
+    if (auto closed = sf.close_ingest_job(job->id); !closed)
+      return fail(closed.error());
+    auto done = sf.wait_for_ingest_job(job->id, std::chrono::minutes(30));
+    if (!done)
+      return fail(done.error());
+    if (done->state != salesforce::job_state::job_complete) {
+      why = done->state_text + (done->error_message.empty() ? "" : ": " + done->error_message);
+      return std::nullopt;
+    }
+    std::vector<bool> seen(batch.items.size(), false);
+    auto read = [&](salesforce::ingest_results which) -> std::optional<salesforce::sf_error> {
+      std::map<std::string, std::size_t> cols; // lowercase header -> index
+      auto n = sf.ingest_job_results(job->id, which, [&](const csv::row& row) {
+        if (row.index() == 0) {
+          for (std::size_t c = 0; c < row.size(); ++c)
+            cols[lowercase_name(row[c])] = c;
+          return;
+        }
+        auto kc = cols.find(lowercase_name(key_field));
+        if (kc == cols.end() || kc->second >= row.size())
+          return;
+        auto item = by_key.find(std::string{row[kc->second]});
+        if (item == by_key.end())
+          return;
+        auto& r = results[item->second];
+        seen[item->second] = true;
+        if (which == salesforce::ingest_results::successful) {
+          r.ok = true;
+          auto idc = cols.find("sf__id");
+          if (idc != cols.end() && idc->second < row.size())
+            r.sfid = std::string{row[idc->second]};
+        } else if (which == salesforce::ingest_results::failed) {
+          auto ec = cols.find("sf__error");
+          std::string error = ec != cols.end() && ec->second < row.size() ? std::string{row[ec->second]} : "";
+          auto colon = error.find(':');
+          r.code = colon == std::string::npos ? error : error.substr(0, colon);
+          r.message = colon == std::string::npos ? error : error.substr(colon + 1);
+          if (batch.operation == write_operation::remove && r.code == "ENTITY_IS_DELETED") {
+            r.ok = true;
+            r.code.clear();
+            r.message.clear();
+          }
+        } else {
+          seen[item->second] = false; // unprocessed: try again
+        }
+      });
+      if (!n)
+        return n.error();
+      return std::nullopt;
+    };
+    for (auto which : {salesforce::ingest_results::successful, salesforce::ingest_results::failed}) {
+      if (auto e = read(which))
+        return fail(*e);
+      if (!why.empty())
+        return std::nullopt;
+    }
+    sf.delete_ingest_job(job->id);
+    for (std::size_t i = 0; i < seen.size(); ++i)
+      if (!seen[i] && !results[i].ok) {
+        why = "records left unprocessed";
+        return std::nullopt;
+      }
+    return std::nullopt;
+  }
+
+  /// Writes the results to the rows, after finish_entries in the same transaction
+  /// (so a row still shows PENDING when another change of it is waiting).
+  static void apply_rows(pqxx::transaction_base& tx, const hc_table_spec& spec, const write_batch& batch,
+                         const std::vector<item_result>& results) {
+    if (batch.operation == write_operation::remove)
+      return;
+    const auto qtable = tx.quote_name(spec.schema) + "." + tx.quote_name(spec.table);
+    const auto qlog = tx.quote_name(spec.schema) + "._trigger_log";
+    std::string values;
+    for (std::size_t i = 0; i < batch.items.size(); ++i) {
+      const auto& item = batch.items[i];
+      const auto& r = results[i];
+      std::string key = item.record_id ? std::to_string(*item.record_id) : "NULL";
+      std::string by_sfid = item.record_id ? "NULL" : (item.sfid ? tx.quote(*item.sfid) : "NULL");
+      std::string sfid = r.ok && !r.sfid.empty() ? tx.quote(r.sfid) : "NULL";
+      std::string err = "NULL";
+      if (!r.ok)
+        err = tx.quote(hc_error_json(op_name(batch.action), r.code, r.message, r.fields));
+      values += std::string{values.empty() ? "" : ", "} + "(" + key + "::integer, " + by_sfid + "::varchar, " + sfid +
+                "::varchar, " + (r.ok ? "'SYNCED'" : "'FAILED'") + "::varchar, " + err + "::text)";
+    }
+    if (values.empty())
+      return;
+    // Rows with another change still in the log stay PENDING: the status trigger
+    // keeps an explicitly changed _hc_lastop, hence two steps for those.
+    const std::string pending = "EXISTS (SELECT 1 FROM " + qlog + " l WHERE l.table_name = " + tx.quote(spec.table) +
+                                " AND l.record_id = t.id)";
+    const std::string cte = "WITH r(id, by_sfid, sfid, lastop, err) AS (VALUES " + values + ") ";
+    const std::string match = "((r.id IS NOT NULL AND t.id = r.id) OR (r.id IS NULL AND t.sfid = r.by_sfid))";
+    auto marked = tx.exec(cte + "UPDATE " + qtable + " t SET sfid = COALESCE(r.sfid, t.sfid), _hc_lastop = CASE WHEN " +
+                           "r.lastop = 'SYNCED' AND " + pending + " THEN 'INSERTED' ELSE r.lastop END, _hc_err = r.err " +
+                           "FROM r WHERE " + match + " RETURNING t._hc_lastop");
+    bool any_pending = false;
+    for (const auto& row : marked)
+      any_pending = any_pending || row[0].as<std::string>() == "INSERTED";
+    if (any_pending)
+      tx.exec0(cte + "UPDATE " + qtable + " t SET _hc_lastop = 'PENDING' FROM r WHERE " + match +
+               " AND t._hc_lastop = 'INSERTED'");
+  }
+
+  std::pair<job_outcome, table_info> describe(worker_context& ctx, const write_job& j, const write_mapping& m) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto i = tables_.find(m.mapping_id);
+      if (i != tables_.end() && i->second.first == m.config)
+        return {job_outcome{}, i->second.second};
+    }
+    auto& sf = ctx.sf(*j.user);
+    auto d = sf.describe(m.config.object_name);
+    if (!d) {
+      const auto& e = d.error();
+      auto kind = e.kind == salesforce::error_kind::request_limit ? outcome_kind::budget : outcome_kind::retry;
+      return {job_outcome::failure(kind, "describe " + m.config.object_name + ": " + e.describe()), {}};
+    }
+    std::vector<sf_field_info> infos;
+    std::vector<sf_field_rules> rules;
+    for (const auto& f : d->fields) {
+      if (auto t = parse_sf_field_type(f.type))
+        infos.push_back(sf_field_info{f.name, *t, f.length});
+      sf_field_rules r;
+      r.name = f.name;
+      r.type = f.type;
+      r.nillable = f.nillable;
+      r.createable = f.createable;
+      r.updateable = f.updateable;
+      r.defaulted_on_create = f.defaulted_on_create;
+      r.unique = f.unique;
+      r.external_id = f.external_id;
+      r.id_lookup = f.id_lookup;
+      r.calculated = f.calculated;
+      r.relationship_name = f.relationship_name;
+      rules.push_back(std::move(r));
+    }
+    auto spec = make_table_spec(j.schema, m.config, infos, j.ucs_basic_collation);
+    if (!spec.ok()) {
+      std::string msg;
+      for (const auto& e : spec.errors)
+        msg += (msg.empty() ? "" : "; ") + e;
+      return {job_outcome::failure(outcome_kind::retry, msg), {}};
+    }
+    table_info t;
+    t.mapping_id = m.mapping_id;
+    t.object_name = m.config.object_name;
+    t.spec = std::make_shared<hc_table_spec>(std::move(*spec.spec));
+    t.writable = writable_fields(rules);
+    t.upsert_field = m.config.upsert_field;
+    std::lock_guard<std::mutex> lock(mutex_);
+    tables_[m.mapping_id] = {m.config, t};
+    return {job_outcome{}, t};
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, std::pair<mapping_config, table_info>> tables_;
+};
+
+} // namespace
+
+std::shared_ptr<write_io> make_pg_sf_write_io() { return std::make_shared<pg_sf_write_io>(); }
+
+} // namespace syncforce::actors

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "actors/backoff.hpp"
+#include "actors/notify_listener.hpp"
+#include "actors/write_io.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace syncforce::actors {
+
+/// Settings of a connection's writer.
+struct writer_settings {
+  write_job job;
+  /// Where to LISTEN for the trigger log's notifications; empty = no LISTEN (tests).
+  std::string database_url;
+  /// Looks at the trigger log at least this often even without a notification.
+  std::chrono::milliseconds fallback_poll{10000};
+  backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
+  /// Wait after the API budget was found spent.
+  std::chrono::milliseconds budget_wait{60000};
+  /// How often the archive is purged of entries older than the retention.
+  std::chrono::milliseconds purge_every{std::chrono::hours(1)};
+};
+
+struct writer_actor_state {
+  writer_settings cfg;
+  std::shared_ptr<write_io> io;
+  caf::actor pool;
+  bool busy = false;
+  bool dirty = false;
+  bool first = true;
+  int failures = 0;
+  std::optional<caf::actor_clock::time_point> last_purge;
+  std::unique_ptr<notify_listener> listener;
+
+  static inline const char* name = "writer";
+};
+
+/// One per connection with read-write mappings: carries captured changes from
+/// `_trigger_log` to Salesforce. Wakes on the trigger log's NOTIFY (within
+/// milliseconds) and at least every `fallback_poll`; runs one write cycle at a
+/// time on the pool and another at once while the claim comes back full.
+/// Transient trouble waits with backoff (the budget wait for a spent budget);
+/// the entries it could not write stay in the log, nothing is lost.
+/// Messages: start_atom, wake_atom, tick_atom, (status_atom) -> (busy, failures).
+caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer_settings cfg,
+                           std::shared_ptr<write_io> io, caf::actor pool);
+
+} // namespace syncforce::actors

@@ -1,0 +1,234 @@
+// Scenario 1: the initial load of a 20-field object, through REST pages and
+// through Bulk 2.0, next to raw COPY of the same rows (the PostgreSQL limit) and
+// next to a client that only reads the same pages from sfemu (the API limit).
+#include "bench/scenarios/harness.hpp"
+
+#include <regex>
+#include <stdexcept>
+
+namespace syncforce::bench {
+
+namespace {
+
+std::string select_all() {
+  std::string soql = "SELECT ";
+  auto fields = bench_mapping_fields();
+  for (size_t i = 0; i < fields.size(); ++i)
+    soql += (i ? ", " : "") + fields[i];
+  return soql + " FROM " + bench_object;
+}
+
+long count_records(std::string_view body) {
+  static constexpr std::string_view key = "{\"attributes\":";
+  long n = 0;
+  for (auto at = body.find(key); at != std::string_view::npos; at = body.find(key, at + key.size()))
+    ++n;
+  return n;
+}
+
+std::string next_records_url(const std::string& body) {
+  static const std::string key = "\"nextRecordsUrl\":\"";
+  auto at = body.rfind(key);
+  if (at == std::string::npos)
+    return {};
+  auto start = at + key.size();
+  return body.substr(start, body.find('"', start) - start);
+}
+
+/// Reads every REST query page (2000 records each), as a client that only reads them: records/s.
+double read_rest_pages(sfemu_api& emu, long expected) {
+  auto& http = emu.http();
+  std::string url = emu.rest("queryAll?q=" + http.escape(select_all() + " ORDER BY Id"));
+  http_response page;
+  page.body.reserve(4 << 20);
+  long records = 0;
+  auto start = clock_type::now();
+  while (!url.empty()) {
+    http.request("GET", url, {}, {}, page);
+    expect(page, {200}, "query page");
+    records += count_records(page.body);
+    auto next = next_records_url(page.body);
+    url = next.empty() ? std::string() : emu.base_url() + next;
+  }
+  double secs = seconds_since(start);
+  if (records != expected)
+    throw std::runtime_error("REST pages held " + std::to_string(records) + " records, expected " +
+                             std::to_string(expected));
+  return static_cast<double>(records) / secs;
+}
+
+/// A Bulk 2.0 query job: create, wait for JobComplete, read every results page: records/s.
+double read_bulk_results(sfemu_api& emu, long expected) {
+  auto& http = emu.http();
+  auto start = clock_type::now();
+  json job{{"operation", "queryAll"}, {"query", select_all()}};
+  auto created = expect(http.request("POST", emu.rest("jobs/query"), job.dump()), {200, 201}, "bulk query job");
+  auto id = json::parse(created.body).at("id").get<std::string>();
+  bool done = wait_until(
+    [&] {
+      auto r = expect(http.request("GET", emu.rest("jobs/query/" + id)), {200}, "bulk job status");
+      auto state = json::parse(r.body).value("state", "");
+      if (state == "Failed" || state == "Aborted")
+        throw std::runtime_error("bulk query job " + state);
+      return state == "JobComplete";
+    },
+    600s, 5ms);
+  if (!done)
+    throw std::runtime_error("bulk query job did not complete");
+  long records = 0;
+  std::string locator;
+  http_response page;
+  while (true) {
+    std::string url = emu.rest("jobs/query/" + id + "/results");
+    if (!locator.empty())
+      url += "?locator=" + http.escape(locator);
+    http.request("GET", url, {}, {}, page, true);
+    expect(page, {200}, "bulk results");
+    long lines = 0;
+    for (char c : page.body)
+      lines += c == '\n';
+    records += lines > 0 ? lines - 1 : 0; // header row; the bench data has no embedded newlines
+    locator = page.headers.count("sforce-locator") ? page.headers["sforce-locator"] : "null";
+    if (locator.empty() || locator == "null")
+      break;
+  }
+  double secs = seconds_since(start);
+  if (records != expected)
+    throw std::runtime_error("Bulk results held " + std::to_string(records) + " records, expected " +
+                             std::to_string(expected));
+  return static_cast<double>(records) / secs;
+}
+
+struct load_figures {
+  long rows = 0;
+  double secs = 0;
+  double rows_per_sec = 0;
+  std::string log_line;
+};
+
+/// Runs one node load and reads the node's `Loaded table` line.
+load_figures node_load(context& ctx, const std::string& name, const std::string& db_url, long rows,
+                       long bulk_threshold) {
+  node_run node(ctx, name, db_url, node_config(ctx.sfemu_url, json::array({bench_mapping(false)})),
+                {"--bulk-threshold", std::to_string(bulk_threshold)});
+  const std::regex loaded(R"(event="(Loaded table [^:]+: (\d+) rows in ([0-9.]+) secs)\")");
+  std::smatch m;
+  std::string out;
+  bool ok = wait_until(
+    [&] {
+      out = node.proc().output();
+      return std::regex_search(out, m, loaded) || !node.proc().running();
+    },
+    std::chrono::minutes(10), 100ms);
+  if (!ok || m.empty()) {
+    node.stop();
+    throw std::runtime_error("the node did not log `Loaded table` (see " + ctx.log_path(name) + ")");
+  }
+  load_figures f;
+  f.log_line = m[1];
+  f.rows = std::stol(m[2]);
+  f.secs = std::stod(m[3]);
+  std::regex rate(R"(rows_per_sec=(\d+))");
+  std::smatch r;
+  std::string rest = m.suffix();
+  auto eol = rest.find('\n');
+  rest = rest.substr(0, eol);
+  f.rows_per_sec = std::regex_search(rest, r, rate) ? std::stod(r[1]) : static_cast<double>(f.rows) / f.secs;
+  if (!node.wait_state(bench_object, "DATA_SYNCED", 60s)) {
+    node.stop();
+    throw std::runtime_error("mapping did not reach DATA_SYNCED");
+  }
+  node.stop();
+  long in_table = pg_count(db_url, std::string("SELECT count(*) FROM salesforce.") + bench_table);
+  if (f.rows != rows || in_table != rows)
+    throw std::runtime_error("the node loaded " + std::to_string(f.rows) + " rows (table holds " +
+                             std::to_string(in_table) + "), expected " + std::to_string(rows));
+  return f;
+}
+
+/// Raw COPY of the loaded rows, written to a CSV file first, into a table of the same shape and indexes.
+double copy_rate(context& ctx, const std::string& db_url, long rows) {
+  std::string csv_path = ctx.work_dir + "/copy_" + std::to_string(rows) + ".csv";
+  std::string table = std::string("salesforce.") + bench_table;
+  auto cols = pg_scalar(db_url, "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+                                "WHERE attrelid = '" + table + "'::regclass AND attnum > 0 AND NOT attisdropped "
+                                "AND attname <> 'id'");
+  if (!cols)
+    throw std::runtime_error("cannot read the columns of " + table);
+  auto dump = run_command({ctx.psql, db_url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                           "\\copy (SELECT " + *cols + " FROM " + table + ") TO '" + csv_path + "' CSV"},
+                          ctx.log_path("copy_dump"));
+  if (dump.code != 0)
+    throw std::runtime_error("psql \\copy TO failed: " + dump.output);
+  pg_exec(db_url, "CREATE TABLE public.copy_baseline (LIKE " + table + " INCLUDING ALL)");
+  auto start = clock_type::now();
+  auto load = run_command({ctx.psql, db_url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                           "\\copy public.copy_baseline (" + *cols + ") FROM '" + csv_path + "' CSV"},
+                          ctx.log_path("copy_load"));
+  double secs = seconds_since(start);
+  std::remove(csv_path.c_str());
+  if (load.code != 0)
+    throw std::runtime_error("psql \\copy FROM failed: " + load.output);
+  long copied = pg_count(db_url, "SELECT count(*) FROM public.copy_baseline");
+  if (copied != rows)
+    throw std::runtime_error("COPY loaded " + std::to_string(copied) + " rows, expected " + std::to_string(rows));
+  return static_cast<double>(rows) / secs;
+}
+
+json one_size(context& ctx, sfemu_api& emu, long rows) {
+  note("scenario 1: " + std::to_string(rows) + " records into sfemu");
+  emu.reset();
+  emu.define(bench_schema());
+  auto start = clock_type::now();
+  load_bench_records(emu, rows);
+  double sfemu_load_secs = seconds_since(start);
+  emu.login();
+
+  note("scenario 1: client reading REST pages, then Bulk 2.0 results");
+  double rest_read = read_rest_pages(emu, rows);
+  double bulk_read = read_bulk_results(emu, rows);
+
+  json out{{"rows", rows}, {"fields", bench_data_fields().size()}, {"sfemu_fill_secs", sfemu_load_secs},
+           {"client_read_rest_rows_per_sec", std::round(rest_read)},
+           {"client_read_bulk_rows_per_sec", std::round(bulk_read)}};
+  double copy = 0;
+  for (const auto& [via, threshold] : {std::pair<std::string, long>{"rest", rows + 1}, {"bulk", 10000}}) {
+    note("scenario 1: syncforced load of " + std::to_string(rows) + " rows via " + via);
+    scratch_db db(ctx.admin_url, ctx.next_db_name("load"));
+    auto f = node_load(ctx, "load_" + via + "_" + std::to_string(rows), db.url(), rows, threshold);
+    if (copy == 0) {
+      note("scenario 1: raw COPY of the same rows");
+      copy = copy_rate(ctx, db.url(), rows);
+      out["copy_rows_per_sec"] = std::round(copy);
+    }
+    double client = via == "rest" ? rest_read : bulk_read;
+    out[via] = json{{"bulk_threshold", threshold},
+                    {"secs", f.secs},
+                    {"rows_per_sec", std::round(f.rows_per_sec)},
+                    {"log_line", f.log_line},
+                    {"ratio_to_copy", ratio(f.rows_per_sec, copy)},
+                    {"ratio_to_client_read", ratio(f.rows_per_sec, client)}};
+  }
+  return out;
+}
+
+} // namespace
+
+json scenario_load(context& ctx) {
+  sfemu_api emu(ctx.sfemu_url);
+  std::vector<long> sizes{100000};
+  if (!ctx.quick)
+    sizes.push_back(1000000);
+  json runs = json::array();
+  for (long rows : sizes) {
+    try {
+      runs.push_back(one_size(ctx, emu, rows));
+    } catch (const std::exception& e) {
+      runs.push_back(json{{"rows", rows}, {"not_run", e.what()}});
+    }
+  }
+  emu.reset();
+  return json{{"runs", runs}};
+}
+
+} // namespace syncforce::bench

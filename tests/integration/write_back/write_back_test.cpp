@@ -1,0 +1,378 @@
+// PostgreSQL -> Salesforce end to end: plain SQL on a read-write mapped table
+// reaches the real sfemu through the real syncforced; sfids come back; ordered
+// writes use Bulk 2.0 for big runs; merged writes fold repeated changes; write
+// errors end in the documented states; nothing is lost or written twice
+// through 503s and expired sessions; a poll racing a write-back never
+// duplicates; the echo of a write never overwrites a newer local change.
+
+#include "tests/integration/sync_read/sync_read_fixture.hpp"
+
+#include <chrono>
+
+using namespace syncforce;
+using namespace syncforce::testing;
+
+namespace {
+
+const json wb_object = {
+  {"name", "Wb__c"},
+  {"label", "Write Back"},
+  {"key_prefix", "a0W"},
+  {"fields",
+   json::array({{{"name", "Ext__c"}, {"type", "string"}, {"length", 40}, {"external_id", true}, {"unique", true}},
+                {{"name", "Last__c"}, {"type", "string"}, {"length", 20}, {"required", true}},
+                {{"name", "Code__c"}, {"type", "string"}, {"length", 20}, {"unique", true}},
+                {{"name", "Amount__c"}, {"type", "double"}, {"precision", 18}, {"scale", 2}},
+                {{"name", "Flag__c"}, {"type", "boolean"}},
+                {{"name", "Day__c"}, {"type", "date"}},
+                {{"name", "At__c"}, {"type", "datetime"}}})}};
+
+json wb_mapping() {
+  json fields = json::object();
+  for (const char* f : {"Id", "IsDeleted", "SystemModstamp", "Name", "Ext__c", "Last__c", "Code__c", "Amount__c",
+                        "Flag__c", "Day__c", "At__c"})
+    fields[f] = json::object();
+  return json::array({{{"object_name", "Wb__c"},
+                       {"config",
+                        {{"access", "read_write"},
+                         {"sf_polling_seconds", 120},
+                         {"upsert_field", "Ext__c"},
+                         {"fields", fields},
+                         {"indexes", {{"Ext__c", {{"unique", true}}}}}}}}});
+}
+
+struct write_back : sync_read {
+  void SetUp() override {
+    sync_read::SetUp();
+    if (IsSkipped())
+      return;
+    auto r = control("POST", "schema", {{"objects", json::array({wb_object})}});
+    ASSERT_TRUE(r.is_object()) << r.dump();
+  }
+
+  /// Starts a node with the Wb__c mapping and waits until it is synced.
+  void start_synced(bool ordered = false) {
+    write_config(wb_mapping(), "60.0", {{"poll_db_no_merge", ordered}});
+    start_node();
+    ASSERT_TRUE(wait_state("Wb__c", "DATA_SYNCED")) << node->output();
+  }
+
+  void sql(const std::string& statement) {
+    pqxx::connection c(db->url());
+    pqxx::work tx(c);
+    tx.exec(statement);
+    tx.commit();
+  }
+
+  long rows(const std::string& where = "true") {
+    return count_of(db->url(), "SELECT count(*) FROM salesforce.wb__c WHERE " + where);
+  }
+
+  /// Records of Wb__c in sfemu matching `where` (SOQL).
+  std::vector<json> sf_records(const std::string& where = "") {
+    std::vector<json> out;
+    auto cursor = sf->query("SELECT Id, Ext__c, Last__c, Code__c, Amount__c, Flag__c, Day__c, At__c FROM Wb__c" +
+                            (where.empty() ? std::string{} : " WHERE " + where));
+    while (!cursor.done()) {
+      auto page = cursor.next_page();
+      if (!page) {
+        ADD_FAILURE() << page.error().describe();
+        break;
+      }
+      for (const auto& r : page->records) {
+        json j = json::object();
+        for (const auto& [name, v] : r.fields) {
+          switch (v.type) {
+            case salesforce::value_type::null:
+              j[name] = nullptr;
+              break;
+            case salesforce::value_type::boolean:
+              j[name] = v.as_bool();
+              break;
+            case salesforce::value_type::number:
+              j[name] = std::stod(v.text);
+              break;
+            default:
+              j[name] = v.text;
+          }
+        }
+        out.push_back(std::move(j));
+      }
+    }
+    return out;
+  }
+
+  long api_calls(const std::string& route) {
+    auto c = control("GET", "counters");
+    if (!c.is_object() || !c.contains("by_route") || !c["by_route"].contains(route))
+      return 0;
+    return c["by_route"][route].get<long>();
+  }
+};
+
+} // namespace
+
+TEST_F(write_back, insert_update_and_delete_in_sql_reach_salesforce_and_sfids_come_back) {
+  start_synced();
+  {
+    pqxx::connection c(db->url());
+    pqxx::work tx(c);
+    auto r = tx.exec("INSERT INTO salesforce.wb__c (ext__c, last__c, amount__c, flag__c, day__c, at__c) VALUES "
+                     "('X-1', 'Ada', 12.5, true, '2024-02-29', '2024-03-01 10:11:12'), "
+                     "('X-2', 'Grace', -3, false, NULL, NULL), ('X-3', 'Linus', 0, NULL, '2024-01-01', NULL) "
+                     "RETURNING _hc_lastop");
+    ASSERT_EQ(r.size(), 3u);
+    for (const auto& row : r)
+      EXPECT_EQ(row[0].as<std::string>(), "PENDING");
+    tx.commit();
+  }
+  ASSERT_TRUE(wait_until([&] { return rows("sfid IS NOT NULL AND _hc_lastop = 'SYNCED'") == 3; }, 20s))
+    << node->output();
+  auto recs = sf_records("Ext__c = 'X-1'");
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["Last__c"], "Ada");
+  EXPECT_DOUBLE_EQ(recs[0]["Amount__c"].get<double>(), 12.5);
+  EXPECT_EQ(recs[0]["Flag__c"], true);
+  EXPECT_EQ(recs[0]["Day__c"], "2024-02-29");
+  EXPECT_EQ(recs[0]["At__c"].get<std::string>().substr(0, 19), "2024-03-01T10:11:12");
+  EXPECT_EQ(scalar(db->url(), "SELECT sfid FROM salesforce.wb__c WHERE ext__c = 'X-1'"), recs[0]["Id"]);
+  EXPECT_EQ(sf_records("Ext__c = 'X-2'").at(0)["Day__c"], nullptr);
+
+  sql("UPDATE salesforce.wb__c SET amount__c = 99.25, last__c = 'Lovelace' WHERE ext__c = 'X-1'");
+  sql("DELETE FROM salesforce.wb__c WHERE ext__c = 'X-3'");
+  ASSERT_TRUE(wait_until(
+    [&] {
+      auto r = sf_records("Ext__c = 'X-1'");
+      return r.size() == 1 && r[0]["Last__c"] == "Lovelace" && sf_records("Ext__c = 'X-3'").empty();
+    },
+    20s))
+    << node->output();
+  EXPECT_DOUBLE_EQ(sf_records("Ext__c = 'X-1'").at(0)["Amount__c"].get<double>(), 99.25);
+  ASSERT_TRUE(wait_until([&] { return count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log") == 0; }, 10s));
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'SUCCESS'"), 5);
+  EXPECT_EQ(rows("_hc_lastop = 'SYNCED'"), 2);
+  EXPECT_NE(node->output().find("Wb__c INSERT \xE2\x86\x91SALESFORCE 3 rows"), std::string::npos) << node->output();
+  // The echo of the engine's own writes is not captured again.
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive"), 5);
+  stop_node();
+}
+
+TEST_F(write_back, ten_thousand_inserts_in_one_transaction_go_through_bulk_under_ordered_writes) {
+  start_synced(/*ordered=*/true);
+  control("POST", "counters/reset");
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c, amount__c) "
+      "SELECT 'B-' || i, 'L' || i, i FROM generate_series(1, 10000) i");
+  ASSERT_TRUE(wait_until([&] { return rows("sfid IS NOT NULL AND _hc_lastop = 'SYNCED'") == 10000; }, 120s))
+    << node->output();
+  EXPECT_EQ(static_cast<long>(sf_records().size()), 10000);
+  auto ingest = api_calls("jobs/ingest");
+  auto collections = api_calls("composite/sobjects");
+  auto total = control("GET", "counters")["total"].get<long>();
+  std::cout << "10,000 inserts, ordered writes: " << total << " API calls in all (" << ingest
+            << " Bulk 2.0 ingest, " << collections << " collection calls; collections alone would need 50)\n";
+  EXPECT_GT(ingest, 0) << "the run went through Bulk 2.0";
+  EXPECT_EQ(collections, 0);
+  EXPECT_LT(total, 10000 / 200) << "far fewer calls than collections of 200";
+  EXPECT_NE(node->output().find("via=BULK"), std::string::npos);
+  stop_node();
+}
+
+TEST_F(write_back, merged_writes_send_fewer_calls_than_ordered_for_repeated_updates_and_end_the_same) {
+  std::map<bool, long> calls;
+  std::map<bool, std::vector<json>> finals;
+  for (bool ordered : {true, false}) {
+    control("POST", "reset");
+    ASSERT_TRUE(control("POST", "schema", {{"objects", json::array({wb_object})}}).is_object());
+    sql("DROP SCHEMA IF EXISTS salesforce CASCADE; DELETE FROM syncforce.mappings; DELETE FROM syncforce.connections");
+    start_synced(ordered);
+    sql("INSERT INTO salesforce.wb__c (ext__c, last__c, amount__c) SELECT 'M-' || i, 'L', 0 "
+        "FROM generate_series(1, 100) i");
+    ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 100; }, 30s)) << node->output();
+    stop_node();
+    // A burst while the node is down: five rounds of updates of every record.
+    for (int round = 1; round <= 5; ++round)
+      sql("UPDATE salesforce.wb__c SET amount__c = " + std::to_string(round) + ", last__c = 'R" +
+          std::to_string(round) + "'");
+    control("POST", "counters/reset");
+    start_node();
+    ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 100 &&
+                                        count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log") == 0; },
+                           30s))
+      << node->output();
+    calls[ordered] = api_calls("composite/sobjects");
+    finals[ordered] = sf_records("Ext__c LIKE 'M-%' ORDER BY Ext__c");
+    stop_node();
+  }
+  std::cout << "100 records x 5 updates: ordered writes " << calls[true] << " collection calls, merged writes "
+            << calls[false] << "\n";
+  EXPECT_LT(calls[false], calls[true]);
+  EXPECT_EQ(calls[false], 1);
+  ASSERT_EQ(finals[true].size(), 100u);
+  ASSERT_EQ(finals[false].size(), 100u);
+  for (std::size_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(finals[true][i]["Last__c"], "R5");
+    EXPECT_EQ(finals[false][i]["Last__c"], "R5");
+    EXPECT_EQ(finals[true][i]["Amount__c"], finals[false][i]["Amount__c"]);
+  }
+  EXPECT_GT(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'MERGED'"), 0);
+}
+
+TEST_F(write_back, write_errors_end_in_the_documented_states) {
+  start_synced();
+  // Required field missing, a duplicate on a unique field, and a good row in the same batch.
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c, code__c) VALUES ('E-1', NULL, NULL), "
+      "('E-2', 'Ok', 'SAME'), ('E-3', 'Dup', 'SAME')");
+  ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop IN ('SYNCED', 'FAILED')") == 3; }, 20s)) << node->output();
+  EXPECT_EQ(scalar(db->url(), "SELECT _hc_lastop FROM salesforce.wb__c WHERE ext__c = 'E-2'"), "SYNCED");
+  auto err = scalar(db->url(), "SELECT _hc_err FROM salesforce.wb__c WHERE ext__c = 'E-1'");
+  ASSERT_TRUE(err);
+  auto e = json::parse(*err);
+  EXPECT_EQ(e["op"], "INSERT");
+  EXPECT_EQ(e["code"], "REQUIRED_FIELD_MISSING");
+  EXPECT_NE(e["msg"].get<std::string>().find("Last__c"), std::string::npos) << *err;
+  auto dup = json::parse(scalar(db->url(), "SELECT _hc_err FROM salesforce.wb__c WHERE ext__c = 'E-3'").value_or("{}"));
+  EXPECT_EQ(dup["code"], "DUPLICATE_VALUE") << dup.dump();
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'FAILED' "
+                                "AND sf_message LIKE 'REQUIRED_FIELD_MISSING%'"),
+            1);
+
+  // String too long: Salesforce's field shrank after the table was made.
+  auto shrunk = wb_object;
+  shrunk["fields"][1]["length"] = 3;
+  ASSERT_TRUE(control("POST", "schema", {{"objects", json::array({shrunk})}}).is_object());
+  sql("UPDATE salesforce.wb__c SET last__c = 'Longer' WHERE ext__c = 'E-2'");
+  ASSERT_TRUE(wait_until([&] { return rows("ext__c = 'E-2' AND _hc_lastop = 'FAILED'") == 1; }, 20s))
+    << node->output();
+  EXPECT_NE(scalar(db->url(), "SELECT _hc_err FROM salesforce.wb__c WHERE ext__c = 'E-2'")->find("STRING_TOO_LONG"),
+            std::string::npos);
+
+  // Entity deleted: the record is gone from Salesforce while a local update waits.
+  stop_node();
+  auto sfid = scalar(db->url(), "SELECT sfid FROM salesforce.wb__c WHERE ext__c = 'E-2'");
+  ASSERT_TRUE(sfid);
+  ASSERT_TRUE(sf->remove({*sfid}));
+  sql("UPDATE salesforce.wb__c SET code__c = 'NEW' WHERE ext__c = 'E-2'");
+  start_node();
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'FAILED' AND "
+                                 "sf_message LIKE 'ENTITY_IS_DELETED%'") == 1;
+    },
+    20s))
+    << node->output();
+  // Nothing was retried into a duplicate.
+  EXPECT_EQ(sf_records("Ext__c = 'E-2'").size(), 0u);
+  EXPECT_EQ(sf_records("Ext__c = 'E-3'").size(), 0u);
+  stop_node();
+}
+
+TEST_F(write_back, a_failed_insert_stops_the_ordered_queue_until_the_row_is_recaptured) {
+  start_synced(/*ordered=*/true);
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c) VALUES ('Q-0', 'Fine')");
+  ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 1; }, 20s)) << node->output();
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c) VALUES ('Q-1', NULL)");
+  ASSERT_TRUE(wait_until([&] { return rows("ext__c = 'Q-1' AND _hc_lastop = 'FAILED'") == 1; }, 20s))
+    << node->output();
+  // A later change of another record waits behind the failed insert.
+  sql("UPDATE salesforce.wb__c SET amount__c = 7 WHERE ext__c = 'Q-0'");
+  ASSERT_TRUE(node->wait_for_output("Write queue of Wb__c stopped", 10s)) << node->output();
+  auto waiting = [&] {
+    return count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log WHERE state = 'NEW'");
+  };
+  EXPECT_TRUE(wait_until([&] { return waiting() == 1; }, 5s));
+  auto blocked = mapping_field("Wb__c", "write_block->>'message'");
+  ASSERT_TRUE(blocked);
+  EXPECT_NE(blocked->find("REQUIRED_FIELD_MISSING"), std::string::npos);
+  // Fix the row and recapture it, as Heroku Connect documents.
+  sql("UPDATE salesforce.wb__c SET last__c = 'Fixed' WHERE ext__c = 'Q-1'");
+  sql("SELECT salesforce.hc_capture_insert_from_row(hstore(w.*), 'wb__c') FROM salesforce.wb__c w "
+      "WHERE ext__c = 'Q-1'");
+  ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 2; }, 20s)) << node->output();
+  ASSERT_TRUE(wait_until(
+    [&] {
+      auto r = sf_records("Ext__c = 'Q-0'");
+      return r.size() == 1 && r[0]["Amount__c"] == 7.0;
+    },
+    20s))
+    << node->output();
+  EXPECT_EQ(sf_records("Ext__c = 'Q-1'").at(0)["Last__c"], "Fixed");
+  EXPECT_FALSE(mapping_field("Wb__c", "write_block::text"));
+  EXPECT_NE(node->output().find("Write queue of Wb__c resumed"), std::string::npos);
+  stop_node();
+}
+
+TEST_F(write_back, bursts_of_503_and_an_expired_session_lose_nothing_and_write_nothing_twice) {
+  start_synced();
+  control("POST", "faults", {{"route", "composite/sobjects"}, {"status", 503}, {"count", 7}});
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c) SELECT 'F-' || i, 'x' FROM generate_series(1, 50) i");
+  ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 50; }, 60s)) << node->output();
+  EXPECT_NE(node->output().find("Operation delayed, will retry"), std::string::npos);
+  control("DELETE", "faults");
+  // The session is refused in the middle of a batch: the client logs in again and resends.
+  control("POST", "faults", {{"route", "composite/sobjects"}, {"action", "unauthorized"}, {"count", 1}});
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c) SELECT 'G-' || i, 'y' FROM generate_series(1, 50) i");
+  ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 100; }, 60s)) << node->output();
+  EXPECT_EQ(sf_records().size(), 100u) << "every insert once";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'SUCCESS'"), 100);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log"), 0);
+  stop_node();
+}
+
+TEST_F(write_back, a_poll_racing_a_write_back_of_the_same_new_record_never_duplicates) {
+  start_synced();
+  stop_node();
+  // The same new record, made on both sides while the node is down.
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c, amount__c) VALUES ('R-1', 'Local', 1)");
+  ASSERT_TRUE(sf->create("Wb__c", {json{{"Ext__c", "R-1"}, {"Last__c", "Remote"}, {"Amount__c", 2}}}));
+  start_node();
+  ASSERT_TRUE(wait_until([&] { return rows("ext__c = 'R-1' AND _hc_lastop = 'SYNCED' AND sfid IS NOT NULL") == 1; },
+                         20s))
+    << node->output();
+  ASSERT_TRUE(wait_until([&] { return count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log") == 0; }, 10s));
+  auto recs = sf_records("Ext__c = 'R-1'");
+  ASSERT_EQ(recs.size(), 1u) << "one record in Salesforce";
+  EXPECT_EQ(rows("ext__c = 'R-1'"), 1) << "one row in PostgreSQL";
+  EXPECT_EQ(scalar(db->url(), "SELECT sfid FROM salesforce.wb__c WHERE ext__c = 'R-1'"), recs[0]["Id"]);
+  // The local insert was written last (upsert by external id): both sides hold its values.
+  EXPECT_EQ(recs[0]["Last__c"], "Local");
+  ASSERT_TRUE(wait_until([&] { return scalar(db->url(), "SELECT last__c FROM salesforce.wb__c") == "Local"; }, 10s));
+  stop_node();
+}
+
+TEST_F(write_back, the_echo_of_a_write_never_overwrites_a_newer_local_change) {
+  start_synced();
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c, amount__c) VALUES ('H-1', 'One', 1)");
+  ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 1; }, 20s)) << node->output();
+  stop_node();
+  // Salesforce changes one field; PostgreSQL another, not yet written back.
+  auto sfid = *scalar(db->url(), "SELECT sfid FROM salesforce.wb__c");
+  ASSERT_TRUE(sf->update("Wb__c", {json{{"Id", sfid}, {"Flag__c", true}}}));
+  sql("UPDATE salesforce.wb__c SET amount__c = 5");
+  start_node();
+  ASSERT_TRUE(wait_until(
+    [&] {
+      auto r = sf_records("Ext__c = 'H-1'");
+      return r.size() == 1 && r[0]["Amount__c"] == 5.0 &&
+             scalar(db->url(), "SELECT flag__c::text FROM salesforce.wb__c") == "true" &&
+             rows("_hc_lastop = 'SYNCED'") == 1;
+    },
+    20s))
+    << node->output();
+  EXPECT_EQ(scalar(db->url(), "SELECT amount__c::text FROM salesforce.wb__c"), "5");
+  EXPECT_EQ(sf_records("Ext__c = 'H-1'").at(0)["Flag__c"], true);
+  stop_node();
+}
+
+TEST_F(write_back, requeue_copies_an_archived_entry_back_and_it_is_written) {
+  start_synced();
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c) VALUES ('Z-1', NULL)");
+  ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'FAILED'") == 1; }, 20s)) << node->output();
+  // Fix the row without capturing (as an engine session would), then requeue the archived entry.
+  sql("SET xmlbinary = 'hex'; UPDATE salesforce.wb__c SET last__c = 'Now'; "
+      "UPDATE salesforce._trigger_log_archive SET state = 'REQUEUE', \"values\" = \"values\" || "
+      "hstore('last__c', 'Now') WHERE state = 'FAILED'");
+  ASSERT_TRUE(wait_until([&] { return sf_records("Ext__c = 'Z-1'").size() == 1; }, 20s)) << node->output();
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'REQUEUED'"), 1);
+  ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 1; }, 10s));
+  stop_node();
+}
