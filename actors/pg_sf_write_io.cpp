@@ -12,6 +12,7 @@
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -160,6 +161,14 @@ public:
     settings.disable_bulk_writes = j.disable_bulk_writes;
     settings.bulk_threshold = j.bulk_threshold;
     auto plan = plan_writes(entries, configs, settings);
+    if (!unreadable.empty())
+      log_conn(spdlog::level::warn, j,
+               std::to_string(unreadable.size()) + " trigger log entries cannot be read (action or hstore), "
+               "marked FAILED");
+    log_conn(spdlog::level::debug, j,
+             "Claimed " + std::to_string(claimed.size()) + " trigger log entries: " +
+               std::to_string(plan.batches.size()) + " batches, " + std::to_string(plan.skipped.size()) +
+               " need no write");
 
     {
       pqxx::work tx(db, "write_skipped");
@@ -175,6 +184,7 @@ public:
     auto& sf = ctx.sf(*j.user);
     std::map<std::pair<std::string, std::int64_t>, std::string> created; // (table, record id) -> sfid
     std::set<std::string> stopped;
+    bool unblocked = false;
     std::vector<std::int64_t> not_attempted;
     long finished = static_cast<long>(plan.skipped.size() + unreadable.size());
     long succeeded = 0;
@@ -253,6 +263,7 @@ public:
                 log_event{"Write queue of " + table.object_name + " resumed", "mapping", table.mapping_id,
                           "DATA_SYNCED"}
                   .with("object_name", table.object_name));
+            unblocked = true;
             blocks.erase(std::remove_if(blocks.begin(), blocks.end(),
                                         [&](const queue_block& b) { return b.table_name == batch.table; }),
                          blocks.end());
@@ -285,8 +296,8 @@ public:
     o.rows = finished;
     o.api_calls = 0;
     // A full claim means more may be waiting; a stopped queue does not count.
-    if (claimed.size() >= j.claim_limit && not_attempted.size() < claimed.size())
-      o.state = "more";
+    if ((claimed.size() >= j.claim_limit && not_attempted.size() < claimed.size()) || unblocked)
+      o.state = "more"; // a full claim, or a queue that just resumed: look again at once
     if (failed > 0)
       log_conn(spdlog::level::warn, j,
                "Wrote " + std::to_string(succeeded) + " changes to Salesforce, " + std::to_string(failed) + " failed");

@@ -7,6 +7,7 @@
 #include "actors/worker_pool.hpp"
 #include "store/control_repo.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -125,8 +126,11 @@ void start_connections(engine_ptr self, std::vector<loaded_connection>& loaded) 
       ws.job.archive_retention = std::chrono::hours(24) * st.cfg.archive_retention_days;
       for (const auto& m : lc.mappings)
         ws.job.mappings.push_back(write_mapping{m.id, m.config});
-      if (st.cfg.test_poll_seconds)
+      if (st.cfg.test_poll_seconds) { // tests look at the trigger log as often as they poll
         ws.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
+        ws.fallback_poll = std::min<std::chrono::milliseconds>(ws.fallback_poll,
+                                                               std::chrono::seconds(*st.cfg.test_poll_seconds));
+      }
       cs.writer = std::move(ws);
       cs.writes = st.cfg.writes;
     }

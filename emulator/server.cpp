@@ -407,6 +407,7 @@ void server::register_routes() {
     if (rest) {
       int now = ++ctx.in_flight();
       if (now > ctx.settings().concurrent_limit) {
+        res.set_header("Connection", "close"); // the body was not read (see below)
         route_context::write_error(res, 403, "REQUEST_LIMIT_EXCEEDED",
                                    "ConcurrentRequests (Concurrent API Requests) Limit exceeded.");
         return httplib::Server::HandlerResponse::Handled;
@@ -415,6 +416,10 @@ void server::register_routes() {
     auto d = ctx.faults().decide(req.method, req.path);
     if (d.latency_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
+    // Answered before the request body was read: the connection cannot carry
+    // another request (the unread body would be parsed as one), so close it.
+    if (d.act != fault_rule::action::none)
+      res.set_header("Connection", "close");
     switch (d.act) {
       case fault_rule::action::none: return httplib::Server::HandlerResponse::Unhandled;
       case fault_rule::action::error:

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -51,6 +52,21 @@ namespace {
 std::string& pid_file() {
   static std::string path;
   return path;
+}
+
+/// The children still running, written to the pid file whenever the set changes (so that
+/// bench/run's trap never signals a pid that has been reused by somebody else).
+std::set<pid_t>& live_children() {
+  static std::set<pid_t> pids;
+  return pids;
+}
+
+void write_pid_file() {
+  if (pid_file().empty())
+    return;
+  std::ofstream out(pid_file(), std::ios::trunc);
+  for (pid_t p : live_children())
+    out << p << "\n";
 }
 
 std::string read_file(const std::string& path) {
@@ -103,8 +119,8 @@ std::unique_ptr<process> process::start(const std::vector<std::string>& argv,
     p->pid_ = -1;
     throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
   }
-  if (!pid_file().empty())
-    std::ofstream(pid_file(), std::ios::app) << p->pid_ << "\n";
+  live_children().insert(p->pid_);
+  write_pid_file();
   return p;
 }
 
@@ -121,6 +137,8 @@ bool process::running() {
   if (r == 0)
     return true;
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  live_children().erase(pid_);
+  write_pid_file();
   return false;
 }
 
@@ -482,6 +500,27 @@ json ratio(double value, double baseline) {
   if (!(baseline > 0) || !(value >= 0))
     return nullptr;
   return std::round(value / baseline * 1000) / 1000;
+}
+
+// ---- sfemu and nodes ---------------------------------------------------------------------
+
+std::unique_ptr<process> start_sfemu(context& ctx, const std::string& name) {
+  auto p = process::start({ctx.sfemu, "--port", "0"}, {}, ctx.log_path(name));
+  const std::string marker = "sfemu listening on ";
+  std::string url;
+  wait_until(
+    [&] {
+      auto out = p->output();
+      auto at = out.find(marker);
+      if (at != std::string::npos && out.find('\n', at) != std::string::npos)
+        url = out.substr(at + marker.size(), out.find('\n', at) - at - marker.size());
+      return !url.empty() || !p->running();
+    },
+    20s, 10ms);
+  if (url.empty())
+    throw std::runtime_error("sfemu did not start: " + p->output());
+  ctx.sfemu_url = url;
+  return p;
 }
 
 // ---- nodes ------------------------------------------------------------------------------

@@ -193,8 +193,9 @@ json ratio(double value, double baseline);
 struct context {
   bool quick = false;
   std::string admin_url;     ///< the bench PostgreSQL server (database postgres)
-  std::string sfemu_url;
-  std::string syncforced;    ///< binary paths
+  std::string sfemu_url;     ///< the sfemu of the running scenario (start_sfemu)
+  std::string sfemu;         ///< binary paths
+  std::string syncforced;
   std::string bench_micro;
   std::string psql;
   std::string work_dir;      ///< logs and CSV files
@@ -203,6 +204,11 @@ struct context {
   std::string log_path(const std::string& name) const { return work_dir + "/" + name + ".log"; }
   std::string next_db_name(const std::string& prefix) { return "bench_" + prefix + "_" + std::to_string(++db_counter); }
 };
+
+/// Starts a fresh sfemu for a scenario (`--port 0`, waits for its listening line) and points
+/// ctx.sfemu_url at it. Each scenario gets its own, so that work one leaves behind in sfemu
+/// (a slow request still running) cannot slow the next.
+std::unique_ptr<process> start_sfemu(context& ctx, const std::string& name);
 
 /// A node with a configuration file, started on a database of its own.
 class node_run {

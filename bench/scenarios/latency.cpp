@@ -140,6 +140,7 @@ json sfemu_to_pg(context& ctx, sfemu_api& emu) {
 } // namespace
 
 json scenario_latency(context& ctx) {
+  auto sfemu = start_sfemu(ctx, "sfemu_latency");
   sfemu_api emu(ctx.sfemu_url);
   json out;
   note("scenario 3a: commit in PostgreSQL -> visible in sfemu");

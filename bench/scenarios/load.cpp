@@ -18,6 +18,13 @@ std::string select_all() {
   return soql + " FROM " + bench_object;
 }
 
+long count_of(const std::string& text, const std::string& needle) {
+  long n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
 long count_records(std::string_view body) {
   static constexpr std::string_view key = "{\"attributes\":";
   long n = 0;
@@ -114,15 +121,30 @@ load_figures node_load(context& ctx, const std::string& name, const std::string&
   const std::regex loaded(R"(event="(Loaded table [^:]+: (\d+) rows in ([0-9.]+) secs)\")");
   std::smatch m;
   std::string out;
+  long timeouts = 0;
+  auto limit = std::chrono::seconds(ctx.quick ? 120 : 600);
   bool ok = wait_until(
     [&] {
       out = node.proc().output();
-      return std::regex_search(out, m, loaded) || !node.proc().running();
+      if (std::regex_search(out, m, loaded))
+        return true;
+      timeouts = count_of(out, "error=TIMEOUT");
+      return timeouts > 0 || !node.proc().running();
     },
-    std::chrono::minutes(10), 100ms);
+    limit, 100ms);
   if (!ok || m.empty()) {
     node.stop();
-    throw std::runtime_error("the node did not log `Loaded table` (see " + ctx.log_path(name) + ")");
+    std::string why = "the node logged no `Loaded table` line ";
+    if (timeouts > 0) {
+      std::smatch retry;
+      std::regex retry_line(R"(event="salesforce retry" method=(\S+) path=(\S+) status=\S+ error=TIMEOUT)");
+      std::regex_search(out, retry, retry_line);
+      why += "(stopped at its first request timeout: `salesforce retry` " + (retry.empty() ? std::string() : retry[1].str() + " " + retry[2].str()) +
+             " error=TIMEOUT)";
+    } else {
+      why += node.proc().running() ? "within " + std::to_string(limit.count()) + " s" : "(the node exited)";
+    }
+    throw std::runtime_error(why + "; log: " + ctx.log_path(name));
   }
   load_figures f;
   f.log_line = m[1];
@@ -175,7 +197,9 @@ double copy_rate(context& ctx, const std::string& db_url, long rows) {
   return static_cast<double>(rows) / secs;
 }
 
-json one_size(context& ctx, sfemu_api& emu, long rows) {
+json one_size(context& ctx, long rows) {
+  auto sfemu = start_sfemu(ctx, "sfemu_load_" + std::to_string(rows));
+  sfemu_api emu(ctx.sfemu_url);
   note("scenario 1: " + std::to_string(rows) + " records into sfemu");
   emu.reset();
   emu.define(bench_schema());
@@ -195,7 +219,14 @@ json one_size(context& ctx, sfemu_api& emu, long rows) {
   for (const auto& [via, threshold] : {std::pair<std::string, long>{"rest", rows + 1}, {"bulk", 10000}}) {
     note("scenario 1: syncforced load of " + std::to_string(rows) + " rows via " + via);
     scratch_db db(ctx.admin_url, ctx.next_db_name("load"));
-    auto f = node_load(ctx, "load_" + via + "_" + std::to_string(rows), db.url(), rows, threshold);
+    load_figures f;
+    try {
+      f = node_load(ctx, "load_" + via + "_" + std::to_string(rows), db.url(), rows, threshold);
+    } catch (const std::exception& e) {
+      out[via] = json{{"bulk_threshold", threshold}, {"not_run", e.what()}};
+      note("scenario 1: " + via + ": not run: " + e.what());
+      continue;
+    }
     if (copy == 0) {
       note("scenario 1: raw COPY of the same rows");
       copy = copy_rate(ctx, db.url(), rows);
@@ -215,19 +246,17 @@ json one_size(context& ctx, sfemu_api& emu, long rows) {
 } // namespace
 
 json scenario_load(context& ctx) {
-  sfemu_api emu(ctx.sfemu_url);
   std::vector<long> sizes{100000};
   if (!ctx.quick)
     sizes.push_back(1000000);
   json runs = json::array();
   for (long rows : sizes) {
     try {
-      runs.push_back(one_size(ctx, emu, rows));
+      runs.push_back(one_size(ctx, rows));
     } catch (const std::exception& e) {
       runs.push_back(json{{"rows", rows}, {"not_run", e.what()}});
     }
   }
-  emu.reset();
   return json{{"runs", runs}};
 }
 

@@ -1,7 +1,7 @@
 // bench_scenarios: runs the scenarios of bench/run against a PostgreSQL server
-// and an sfemu that bench/run started, and writes the report (JSON and Markdown).
+// that bench/run started (each scenario starts its own sfemu), and writes the report (JSON and Markdown).
 //
-//   bench_scenarios --database-url URL --sfemu-url URL --syncforced PATH --bench-micro PATH --psql PATH
+//   bench_scenarios --database-url URL --sfemu PATH --syncforced PATH --bench-micro PATH --psql PATH
 //                   --work-dir DIR --json FILE --markdown FILE [--quick] [--only 1,3]
 #include "bench/scenarios/harness.hpp"
 
@@ -159,6 +159,12 @@ void render_load(std::ostringstream& md, const json& s) {
       if (!r.contains(via))
         continue;
       const auto& v = r[via];
+      if (v.contains("not_run")) {
+        md << "| " << fmt_num(r["rows"]) << " | " << (std::string(via) == "rest" ? "REST pages of 2000" : "Bulk 2.0")
+           << " | " << not_run(v) << " | " << fmt_num(r.value("copy_rows_per_sec", json())) << " | | "
+           << fmt_num(r[std::string("client_read_") + via + "_rows_per_sec"]) << " | |\n";
+        continue;
+      }
       std::string client_key = std::string("client_read_") + via + "_rows_per_sec";
       md << "| " << fmt_num(r["rows"]) << " | " << (std::string(via) == "rest" ? "REST pages of 2000" : "Bulk 2.0")
          << " | " << fmt_num(v["rows_per_sec"]) << " | " << fmt_num(r["copy_rows_per_sec"]) << " | "
@@ -306,7 +312,7 @@ int main(int argc, char** argv) {
   context ctx;
   std::string json_path, md_path, only = "1,2,3,4,5", pid_file, git_rev;
   app.add_option("--database-url", ctx.admin_url, "the bench PostgreSQL server")->required();
-  app.add_option("--sfemu-url", ctx.sfemu_url, "the running sfemu")->required();
+  app.add_option("--sfemu", ctx.sfemu, "the sfemu binary (each scenario starts its own)")->required();
   app.add_option("--syncforced", ctx.syncforced)->required();
   app.add_option("--bench-micro", ctx.bench_micro)->required();
   app.add_option("--psql", ctx.psql)->required();

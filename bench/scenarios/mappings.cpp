@@ -95,6 +95,7 @@ json measure(context& ctx, sfemu_api& emu, int count, double window_secs) {
 } // namespace
 
 json scenario_mappings(context& ctx) {
+  auto sfemu = start_sfemu(ctx, "sfemu_mappings");
   sfemu_api emu(ctx.sfemu_url);
   std::vector<int> counts{0, 1, 100};
   if (!ctx.quick)

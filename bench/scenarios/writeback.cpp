@@ -202,6 +202,7 @@ json variant(context& ctx, sfemu_api& emu, const std::string& name, const json& 
 
 json scenario_write(context& ctx) {
   constexpr long n = 10000;
+  auto sfemu = start_sfemu(ctx, "sfemu_writeback");
   sfemu_api emu(ctx.sfemu_url);
   json out{{"records", n}};
   json base;

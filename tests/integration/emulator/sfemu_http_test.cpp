@@ -435,6 +435,23 @@ TEST_F(sfemu_test, fault_injection_and_counters) {
   EXPECT_EQ(bad->status, 400);
 }
 
+TEST_F(sfemu_test, a_faulted_request_with_a_large_body_does_not_poison_the_next_one) {
+  // The fault answers before the body is read; a kept-alive connection would
+  // then parse the unread body as the next request.
+  use(login());
+  client_->set_keep_alive(true); // one connection for every request below
+  control("POST", "/__sfemu/faults", {{"route", "composite/sobjects"}, {"status", 503}, {"count", 1}});
+  json records = json::array();
+  for (int i = 0; i < 100; ++i)
+    records.push_back({{"attributes", {{"type", "Account"}}}, {"Name", std::string(200, 'x')}});
+  auto faulted = send("POST", v + "/composite/sobjects", {{"records", records}});
+  expect_error(faulted, 503, "SERVER_UNAVAILABLE");
+  auto next = send("POST", v + "/composite/sobjects", {{"records", records}});
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200) << next->body;
+  EXPECT_EQ(get(v + "/limits")->status, 200);
+}
+
 TEST_F(sfemu_test, control_api_loads_100k_records) {
   use(login());
   std::string csv;
