@@ -56,6 +56,8 @@ std::vector<std::string> validate(const node_settings& s) {
     problems.emplace_back("--sync-workers (SYNCFORCE_SYNC_WORKERS) must be between 1 and 64");
   if (s.bulk_threshold < 1)
     problems.emplace_back("--bulk-threshold (SYNCFORCE_BULK_THRESHOLD) must be at least 1");
+  if (s.archive_retention_days < 1 || s.archive_retention_days > 3650)
+    problems.emplace_back("--archive-retention-days (SYNCFORCE_ARCHIVE_RETENTION_DAYS) must be between 1 and 3650");
   if (s.bulk_page_size < 0 || s.bulk_page_size > 1000000)
     problems.emplace_back("--bulk-page-size (SYNCFORCE_BULK_PAGE_SIZE) must be between 0 (Salesforce's choice) "
                           "and 1000000 records");

@@ -25,6 +25,8 @@ struct node_settings {
   long bulk_threshold = 10000;
   /// Records per Bulk 2.0 query results page (`maxRecords`); 0 lets Salesforce choose.
   long bulk_page_size = 0;
+  /// Days `_trigger_log_archive` keeps processed entries (Heroku Connect: 31; 7 on its demo plan).
+  int archive_retention_days = 31;
 };
 
 /// Every problem with `s`, each naming the setting (flag and environment

@@ -275,7 +275,12 @@ table_spec_result make_table_spec(const std::string& schema, const mapping_confi
         parent.type = info->type;
         parent.length = info->length;
       }
-      add(relationship_column(std::string_view{name}.substr(0, rel), parent));
+      // The SOQL name of the relationship: `Parent__r` for a custom lookup
+      // `Parent__c`, `Account` for a standard `AccountId`.
+      std::string relationship = name.substr(0, rel);
+      if (const auto* lookup = find(relationship + "__c"); lookup != nullptr && lookup->type == sf_field_type::reference)
+        relationship += "__r";
+      add(relationship_column(relationship, parent));
       continue;
     }
     if (info == nullptr) {

@@ -90,6 +90,10 @@ int main(int argc, char** argv) {
                  "a load commits and checkpoints each page")
     ->envname("SYNCFORCE_BULK_PAGE_SIZE")
     ->capture_default_str();
+  app.add_option("--archive-retention-days", settings.archive_retention_days,
+                 "days _trigger_log_archive keeps written changes before they are purged")
+    ->envname("SYNCFORCE_ARCHIVE_RETENTION_DAYS")
+    ->capture_default_str();
   app.footer("Environment variables are read when the flag is not given. Logs are logfmt lines on stdout.\n"
              "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".");
   CLI11_PARSE(app, argc, argv);
@@ -157,6 +161,7 @@ int main(int argc, char** argv) {
   engine_cfg.workers = settings.sync_workers;
   engine_cfg.bulk_threshold = settings.bulk_threshold;
   engine_cfg.bulk_page_size = settings.bulk_page_size;
+  engine_cfg.archive_retention_days = settings.archive_retention_days;
   engine_cfg.test_poll_seconds = test_poll_seconds;
   engine_cfg.secrets = actors::system_secret_lookup();
   node_cfg.make_engine = [engine_cfg](caf::event_based_actor* parent) {

@@ -245,6 +245,13 @@ TEST_F(write_back, write_errors_end_in_the_documented_states) {
     << node->output();
   EXPECT_NE(scalar(db->url(), "SELECT _hc_err FROM salesforce.wb__c WHERE ext__c = 'E-2'")->find("STRING_TOO_LONG"),
             std::string::npos);
+  // Salesforce takes long names again: recapture the update, as Heroku Connect documents.
+  ASSERT_TRUE(control("POST", "schema", {{"objects", json::array({wb_object})}}).is_object());
+  sql("SELECT salesforce.hc_capture_update_from_row(hstore(w.*), 'wb__c', ARRAY['last__c']) "
+      "FROM salesforce.wb__c w WHERE ext__c = 'E-2'");
+  ASSERT_TRUE(wait_until([&] { return rows("ext__c = 'E-2' AND _hc_lastop = 'SYNCED'") == 1; }, 20s))
+    << node->output();
+  EXPECT_EQ(sf_records("Ext__c = 'E-2'").at(0)["Last__c"], "Longer");
 
   // Entity deleted: the record is gone from Salesforce while a local update waits.
   stop_node();
@@ -263,6 +270,70 @@ TEST_F(write_back, write_errors_end_in_the_documented_states) {
   // Nothing was retried into a duplicate.
   EXPECT_EQ(sf_records("Ext__c = 'E-2'").size(), 0u);
   EXPECT_EQ(sf_records("Ext__c = 'E-3'").size(), 0u);
+  stop_node();
+}
+
+TEST_F(write_back, a_child_refers_to_a_new_parent_by_its_external_id) {
+  json parent{{"name", "Pa__c"},
+              {"label", "Parent"},
+              {"key_prefix", "a0P"},
+              {"fields", json::array({{{"name", "Pext__c"}, {"type", "string"}, {"length", 40},
+                                       {"external_id", true}, {"unique", true}}})}};
+  auto child = wb_object;
+  child["fields"].push_back({{"name", "Parent__c"}, {"type", "reference"}, {"reference_to", "Pa__c"}});
+  ASSERT_TRUE(control("POST", "schema", {{"objects", json::array({parent, child})}}).is_object());
+  auto mappings = wb_mapping();
+  mappings[0]["config"]["fields"]["Parent__c"] = json::object();
+  mappings[0]["config"]["fields"]["Parent__r__Pext__c"] = json::object();
+  mappings.push_back({{"object_name", "Pa__c"},
+                      {"config",
+                       {{"access", "read_write"},
+                        {"sf_polling_seconds", 120},
+                        {"upsert_field", "Pext__c"},
+                        {"fields", {{"Id", json::object()}, {"IsDeleted", json::object()},
+                                    {"SystemModstamp", json::object()}, {"Name", json::object()},
+                                    {"Pext__c", json::object()}}}}}});
+  write_config(mappings);
+  start_node();
+  ASSERT_TRUE(wait_state("Wb__c", "DATA_SYNCED")) << node->output();
+  ASSERT_TRUE(wait_state("Pa__c", "DATA_SYNCED")) << node->output();
+  // One transaction: the parent, and a child that names it by external id before it has an sfid.
+  sql("INSERT INTO salesforce.pa__c (name, pext__c) VALUES ('Mother', 'P-1'); "
+      "INSERT INTO salesforce.wb__c (ext__c, last__c, parent__r__pext__c) VALUES ('C-1', 'Child', 'P-1')");
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return count_of(db->url(), "SELECT count(*) FROM salesforce.pa__c WHERE _hc_lastop = 'SYNCED'") == 1 &&
+             rows("_hc_lastop = 'SYNCED'") == 1;
+    },
+    20s))
+    << node->output();
+  auto parent_id = scalar(db->url(), "SELECT sfid FROM salesforce.pa__c");
+  ASSERT_TRUE(parent_id);
+  auto kids = sf_records("Ext__c = 'C-1'");
+  ASSERT_EQ(kids.size(), 1u);
+  auto lookup = sf->query("SELECT Parent__c FROM Wb__c WHERE Ext__c = 'C-1'").next_page();
+  ASSERT_TRUE(lookup);
+  ASSERT_EQ(lookup->records.size(), 1u);
+  EXPECT_EQ(lookup->records[0].text("Parent__c"), *parent_id);
+  // The next poll brings the lookup's sfid into the child row.
+  ASSERT_TRUE(wait_until([&] { return scalar(db->url(), "SELECT parent__c FROM salesforce.wb__c") == parent_id; }, 20s))
+    << node->output();
+  stop_node();
+}
+
+TEST_F(write_back, a_read_write_mapping_needs_a_unique_external_id_and_the_required_fields) {
+  auto mappings = wb_mapping();
+  mappings[0]["config"].erase("upsert_field");
+  mappings[0]["config"]["indexes"] = json::object();
+  mappings[0]["config"]["fields"].erase("Last__c");
+  write_config(mappings);
+  start_node();
+  ASSERT_TRUE(wait_state("Wb__c", "BAD_CONFIG")) << node->output();
+  auto why = mapping_field("Wb__c", "state_description");
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("needs an upsert_field"), std::string::npos) << *why;
+  EXPECT_NE(why->find("Fields needed for insertion to Salesforce need to be mapped: Last__c"), std::string::npos)
+    << *why;
   stop_node();
 }
 

@@ -87,7 +87,19 @@ TEST(type_mapping, table_spec_from_mapping) {
   EXPECT_EQ(s.columns[1].name, "name");
   EXPECT_EQ(s.columns[4].name, "account__r__external_id__c");
   EXPECT_EQ(s.columns[4].type, "character varying(255)");
+  EXPECT_EQ(s.columns[4].sf_field, "Account.External_Id__c");
   EXPECT_EQ(s.upsert_column, "email");
+  {
+    // A custom lookup Parent__c is queried through its relationship Parent__r.
+    auto custom = m;
+    custom.fields = {"Id", "Parent__r__Ext__c", "Email"};
+    auto d = describe;
+    d.push_back({"Parent__c", sf_field_type::reference, 18});
+    auto cr = make_table_spec("salesforce", custom, d);
+    ASSERT_TRUE(cr.ok()) << (cr.errors.empty() ? "" : cr.errors[0]);
+    EXPECT_EQ(cr.spec->columns[1].name, "parent__r__ext__c");
+    EXPECT_EQ(cr.spec->columns[1].sf_field, "Parent__r.Ext__c");
+  }
   ASSERT_EQ(s.indexes.size(), 1u);
   EXPECT_EQ(s.indexes[0].column, "email");
   EXPECT_TRUE(s.indexes[0].unique);

@@ -38,8 +38,12 @@ TEST(node_settings, reports_every_problem_naming_the_setting) {
   s.shutdown_timeout_seconds = 0;
   s.sync_workers = 0;
   s.bulk_threshold = 0;
+  s.bulk_page_size = -1;
+  s.archive_retention_days = 0;
   auto problems = validate(s);
-  EXPECT_EQ(problems.size(), 7u);
+  EXPECT_EQ(problems.size(), 9u);
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_BULK_PAGE_SIZE"));
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_ARCHIVE_RETENTION_DAYS"));
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_DATABASE_URL"));
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_GRPC_ADDRESS"));
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_NODE_NAME"));
