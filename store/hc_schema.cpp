@@ -573,6 +573,36 @@ std::vector<std::string> grants_of(pqxx::transaction_base& tx, const std::string
   return out;
 }
 
+/// Before the shadow replaces the live table: rows keep their `id` (applications
+/// and `_trigger_log.record_id` refer to it), rows that exist only in PostgreSQL
+/// (inserted, not yet written) are carried over, and rows with a change still
+/// waiting to be written keep their local values. Nothing to do for an empty live table.
+void keep_local_state(pqxx::transaction_base& tx, const hc_table_spec& spec, const std::string& qtable,
+                      const std::string& qshadow, const std::string& qshadow_seq) {
+  if (!tx.exec1("SELECT EXISTS (SELECT 1 FROM " + qtable + ")")[0].as<bool>())
+    return;
+  std::string cols;
+  std::string live_cols;
+  for (const auto& c : spec.columns) {
+    if (c.name == "sfid")
+      continue;
+    cols += (cols.empty() ? "" : ", ") + tx.quote_name(c.name);
+    live_cols += std::string{live_cols.empty() ? "" : ", "} + "l." + tx.quote_name(c.name);
+  }
+  // Out of the way first (negative ids never collide), then the live row's id by sfid.
+  tx.exec0("UPDATE " + qshadow + " SET id = -id");
+  tx.exec0("UPDATE " + qshadow + " s SET id = l.id FROM " + qtable + " l WHERE l.sfid = s.sfid");
+  tx.exec0("INSERT INTO " + qshadow + " (id, sfid" + (cols.empty() ? "" : ", " + cols) +
+           ", _hc_lastop, _hc_err) SELECT l.id, l.sfid" + (live_cols.empty() ? "" : ", " + live_cols) +
+           ", l._hc_lastop, l._hc_err FROM " + qtable + " l WHERE l.sfid IS NULL");
+  if (!cols.empty())
+    tx.exec0("UPDATE " + qshadow + " s SET (" + cols + ", _hc_lastop, _hc_err) = (" + live_cols +
+             ", l._hc_lastop, l._hc_err) FROM " + qtable + " l WHERE s.id = l.id AND l._hc_lastop = 'PENDING'");
+  tx.exec("SELECT setval(" + literal(tx, qshadow_seq) + "::regclass, greatest((SELECT max(id) FROM " + qtable +
+          "), (SELECT max(id) FROM " + qshadow + "), 1))");
+  tx.exec0("UPDATE " + qshadow + " SET id = nextval(" + literal(tx, qshadow_seq) + "::regclass) WHERE id < 0");
+}
+
 } // namespace
 
 void create_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec) {
@@ -605,6 +635,7 @@ reload_swap_result swap_reload_table(pqxx::transaction_base& tx, const hc_table_
   if (live_exists) {
     // Take the live table first: readers queue behind us and then see the new table.
     tx.exec0("LOCK TABLE " + qtable + " IN ACCESS EXCLUSIVE MODE");
+    keep_local_state(tx, spec, qtable, qshadow, qualified_name(tx, spec.schema, shadow + "_id_seq"));
   }
   if (live_exists && has_dependents(tx, qtable)) {
     // Views or foreign keys point at the live table's identity: keep it, swap the rows.

@@ -1,5 +1,6 @@
 #include "hc_fixture.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -294,6 +295,55 @@ void load_rows(pqxx::connection& conn, const std::string& schema, const std::str
 }
 
 } // namespace
+
+TEST_F(hc_fixture, reload_swap_keeps_ids_local_rows_and_pending_changes) {
+  const auto spec = contact_spec();
+  apply(spec);
+  engine_exec("INSERT INTO salesforce.contact (sfid, name, external_id__c) VALUES "
+              "('003A', 'A old', 'ea'), ('003B', 'B old', 'eb'), ('003G', 'Gone from Salesforce', 'eg')");
+  user_exec("INSERT INTO salesforce.contact (name, external_id__c) VALUES ('Local only', 'el')");
+  user_exec("UPDATE salesforce.contact SET name = 'B edited here' WHERE sfid = '003B'");
+  auto id_of = [&](const std::string& where) {
+    return query("SELECT id FROM salesforce.contact WHERE " + where)[0][0].as<long>();
+  };
+  auto id_a = id_of("sfid = '003A'");
+  auto id_b = id_of("sfid = '003B'");
+  auto id_local = id_of("external_id__c = 'el'");
+  {
+    pqxx::work tx{*engine_};
+    create_reload_table(tx, spec);
+    tx.commit();
+  }
+  {
+    pqxx::work tx{*engine_};
+    copy_writer w{tx, schema_, reload_table_name("contact"), {"sfid", "name", "external_id__c"}};
+    w.write(pg_row{std::string{"003C"}, std::string{"C new"}, std::string{"ec"}});
+    w.write(pg_row{std::string{"003A"}, std::string{"A new"}, std::string{"ea"}});
+    w.write(pg_row{std::string{"003B"}, std::string{"B from Salesforce"}, std::string{"eb"}});
+    w.complete();
+    tx.commit();
+  }
+  {
+    pqxx::work tx{*engine_};
+    swap_reload_table(tx, spec);
+    tx.commit();
+  }
+  EXPECT_EQ(id_of("sfid = '003A'"), id_a) << "ids survive a reload";
+  EXPECT_EQ(query("SELECT name FROM salesforce.contact WHERE sfid = '003A'")[0][0].as<std::string>(), "A new");
+  EXPECT_EQ(id_of("external_id__c = 'el'"), id_local) << "a row not yet written back is kept";
+  EXPECT_EQ(id_of("sfid = '003B'"), id_b);
+  auto b = query("SELECT name, _hc_lastop FROM salesforce.contact WHERE sfid = '003B'");
+  EXPECT_EQ(b[0][0].as<std::string>(), "B edited here") << "a pending local change keeps its value";
+  EXPECT_EQ(b[0][1].as<std::string>(), "PENDING");
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce.contact WHERE sfid = '003G'"), 0);
+  EXPECT_GT(id_of("sfid = '003C'"), std::max({id_a, id_b, id_local}));
+  // New rows continue above every id, and the table is captured again.
+  user_exec("INSERT INTO salesforce.contact (name, external_id__c) VALUES ('After', 'ez')");
+  EXPECT_GT(id_of("external_id__c = 'ez'"), id_of("sfid = '003C'"));
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log WHERE record_id = " +
+                  std::to_string(id_of("external_id__c = 'ez'"))),
+            1);
+}
 
 TEST_F(hc_fixture, reload_swap_never_shows_a_partial_table) {
   const auto spec = contact_spec();
