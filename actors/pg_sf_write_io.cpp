@@ -39,6 +39,8 @@ struct table_info {
   std::shared_ptr<const hc_table_spec> spec;
   sf_writable_fields writable;
   std::optional<std::string> upsert_field; ///< API name
+  /// Why the mapping cannot write (validate_write_mapping); its entries wait in the log.
+  std::string problems;
 };
 
 /// What happened to one item.
@@ -103,23 +105,30 @@ public:
       tx.commit();
     }
 
-    // The writable tables, described once per mapping configuration.
+    // The writable tables, described once per mapping configuration. A mapping
+    // that cannot write (BAD_CONFIG) keeps its entries waiting in the log.
     std::map<std::string, table_info> tables;
+    std::vector<queue_block> blocks;
     for (const auto& m : j.mappings) {
       if (m.config.access != mapping_access::read_write)
         continue;
       auto info = describe(ctx, j, m);
       if (!info.first.ok())
         return info.first;
+      if (!info.second.problems.empty()) {
+        blocks.push_back({info.second.spec->table, -1});
+        continue;
+      }
       tables.emplace(info.second.spec->table, info.second);
     }
 
-    std::vector<queue_block> blocks;
     std::vector<trigger_log_entry> claimed;
     {
       pqxx::work tx(db, "write_claim");
-      if (j.mode == write_mode::ordered)
-        blocks = load_blocks(tx, j, tables);
+      if (j.mode == write_mode::ordered) {
+        auto stopped = load_blocks(tx, tables);
+        blocks.insert(blocks.end(), stopped.begin(), stopped.end());
+      }
       claimed = claim_entries(tx, j.schema, j.claim_limit, blocks);
       tx.commit();
     }
@@ -312,8 +321,7 @@ private:
     return false;
   }
 
-  std::vector<queue_block> load_blocks(pqxx::transaction_base& tx, const write_job& j,
-                                       const std::map<std::string, table_info>& tables) {
+  std::vector<queue_block> load_blocks(pqxx::transaction_base& tx, const std::map<std::string, table_info>& tables) {
     std::vector<queue_block> out;
     for (const auto& [name, t] : tables) {
       auto r = tx.exec_params("SELECT (write_block->>'record_id')::bigint FROM syncforce.mappings "
@@ -322,7 +330,6 @@ private:
       if (!r.empty() && !r[0][0].is_null())
         out.push_back({name, r[0][0].as<std::int64_t>()});
     }
-    (void)j;
     return out;
   }
 
@@ -680,6 +687,8 @@ private:
     t.spec = std::make_shared<hc_table_spec>(std::move(*spec.spec));
     t.writable = writable_fields(rules);
     t.upsert_field = m.config.upsert_field;
+    for (const auto& p : validate_write_mapping(m.config, rules))
+      t.problems += (t.problems.empty() ? "" : "; ") + p;
     std::lock_guard<std::mutex> lock(mutex_);
     tables_[m.mapping_id] = {m.config, t};
     return {job_outcome{}, t};
