@@ -627,7 +627,7 @@ private:
     // Rows with another change still in the log stay PENDING: the status trigger
     // keeps an explicitly changed _hc_lastop, hence two steps for those.
     const std::string pending = "EXISTS (SELECT 1 FROM " + qlog + " l WHERE l.table_name = " + tx.quote(spec.table) +
-                                " AND l.record_id = t.id)";
+                                " AND l.record_id = t.id AND l.state IN ('NEW', 'PENDING'))";
     const std::string cte = "WITH r(id, by_sfid, sfid, lastop, err) AS (VALUES " + values + ") ";
     const std::string match = "((r.id IS NOT NULL AND t.id = r.id) OR (r.id IS NULL AND t.sfid = r.by_sfid))";
     auto marked = tx.exec(cte + "UPDATE " + qtable + " t SET sfid = COALESCE(r.sfid, t.sfid), _hc_lastop = CASE WHEN " +

@@ -327,6 +327,11 @@ void ensure_connection_schema(pqxx::transaction_base& tx, const std::string& sch
   create_index(tx, schema, "_trigger_log_idx_state_table_name", "_trigger_log",
                "(state, table_name) WHERE ((state)::text = 'NEW'::text) OR ((state)::text = "
                "'PENDING'::text)");
+  // Ours, beyond Heroku Connect's: "does this row have a change waiting?" (the
+  // echo rule of polls and the writer's results) without scanning the log.
+  create_index(tx, schema, "_trigger_log_idx_table_record", "_trigger_log",
+               "(table_name, record_id) WHERE ((state)::text = 'NEW'::text) OR ((state)::text = "
+               "'PENDING'::text)");
 
   const auto archive = qualified_name(tx, schema, "_trigger_log_archive");
   if (!relation_exists(tx, archive)) {

@@ -53,7 +53,9 @@ TEST_F(hc_fixture, connection_schema_matches_heroku_connect) {
             "_hcmeta_pkey,_sf_event_log_pkey,_trigger_log_archive_idx_created_at,"
             "_trigger_log_archive_idx_record_id,_trigger_log_archive_idx_state_table_name,"
             "_trigger_log_archive_pkey,_trigger_log_idx_created_at,_trigger_log_idx_state_id,"
-            "_trigger_log_idx_state_table_name,_trigger_log_pkey,idx__sf_event_log_comp_key,"
+            "_trigger_log_idx_state_table_name,"
+            "_trigger_log_idx_table_record," // ours: the echo rule's lookup
+            "_trigger_log_pkey,idx__sf_event_log_comp_key,"
             "idx__sf_event_log_sfid");
   EXPECT_EQ(query("SELECT indexdef FROM pg_indexes WHERE indexname = '_trigger_log_idx_state_table_name'")[0][0]
               .as<std::string>(),
