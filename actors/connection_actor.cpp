@@ -79,6 +79,73 @@ void prepare(connection_ptr self) {
       [self](caf::error& err) { self->quit(err); });
 }
 
+/// Takes the lease, then prepares; stands by while another node holds it.
+void take_lease(connection_ptr self) {
+  auto& st = self->state;
+  if (st.cfg.lease_url.empty() || st.lease) {
+    prepare(self);
+    return;
+  }
+  auto slot = std::make_shared<std::shared_ptr<connection_lease>>();
+  auto url = st.cfg.lease_url;
+  auto id = st.cfg.connection.connection_id;
+  self
+    ->request(st.pool, caf::infinite, run_job_atom::value,
+              job{"take_lease",
+                  [slot, url, id](worker_context&) {
+                    *slot = connection_lease::try_acquire(url, id);
+                    return job_outcome{};
+                  }})
+    .then(
+      [self, slot](job_outcome& o) {
+        auto& st = self->state;
+        if (o.ok() && *slot) {
+          st.lease = *slot;
+          if (st.standing_by)
+            log(spdlog::level::info, log_event{"Connection taken over from another node", "connection",
+                                               st.cfg.connection.name, "IDLE"});
+          st.standing_by = false;
+          self->delayed_send(self, st.cfg.lease_check, check_atom::value);
+          prepare(self);
+          return;
+        }
+        if (!st.standing_by)
+          log(spdlog::level::info,
+              log_event{"Connection is run by another node, standing by", "connection", st.cfg.connection.name, "IDLE"}
+                .with("reason", o.ok() ? std::string{"lease held"} : o.error));
+        st.standing_by = true;
+        self->delayed_send(self, st.cfg.lease_retry, start_atom::value);
+      },
+      [self](caf::error& err) { self->quit(err); });
+}
+
+void check_lease(connection_ptr self) {
+  auto& st = self->state;
+  if (!st.lease)
+    return;
+  auto lease = st.lease;
+  auto alive = std::make_shared<bool>(true);
+  self
+    ->request(st.pool, caf::infinite, run_job_atom::value,
+              job{"check_lease",
+                  [lease, alive](worker_context&) {
+                    *alive = lease->alive();
+                    return job_outcome{};
+                  }})
+    .then(
+      [self, alive](job_outcome&) {
+        auto& st = self->state;
+        if (*alive) {
+          self->delayed_send(self, st.cfg.lease_check, check_atom::value);
+          return;
+        }
+        log(spdlog::level::err, log_event{"Connection lease lost, stopping the connection", "connection",
+                                          st.cfg.connection.name, "DB_UNAVAILABLE"});
+        self->quit(caf::make_error(caf::sec::runtime_error, "connection lease lost"));
+      },
+      [self](caf::error& err) { self->quit(err); });
+}
+
 } // namespace
 
 caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
@@ -126,7 +193,8 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
     self->quit(msg.reason);
   });
   return {
-    [self](start_atom) { prepare(self); },
+    [self](start_atom) { take_lease(self); },
+    [self](check_atom) { check_lease(self); },
     [self](restart_atom, const std::string& id) {
       auto& st = self->state;
       auto i = st.children.find(id);

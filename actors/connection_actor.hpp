@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/backoff.hpp"
+#include "actors/connection_lease.hpp"
 #include "actors/mapping_actor.hpp"
 #include "actors/writer_actor.hpp"
 
@@ -25,6 +26,13 @@ struct connection_settings {
   /// The writer (PostgreSQL -> Salesforce), when the connection has read-write mappings.
   std::optional<writer_settings> writer;
   std::shared_ptr<write_io> writes;
+  /// The database the connection's lease is taken in (one node runs a connection
+  /// at a time); empty = no lease (tests with in-memory fakes).
+  std::string lease_url;
+  /// How often a standing-by node tries to take the lease, and how often the
+  /// holder checks that its lease session is still there.
+  std::chrono::milliseconds lease_retry{5000};
+  std::chrono::milliseconds lease_check{5000};
   /// Retry schedule of the connection's own setup.
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0, 0.0};
 };
@@ -43,6 +51,8 @@ struct connection_actor_state {
   std::map<std::string, child> children; ///< by mapping id
   caf::actor writer;
   int writer_restarts = 0;
+  std::shared_ptr<connection_lease> lease;
+  bool standing_by = false;
   int setup_failures = 0;
 
   static inline const char* name = "connection";
@@ -52,6 +62,9 @@ struct connection_actor_state {
 /// actor per mapping and supervises them: a crashed mapping is restarted with
 /// exponential backoff; after `max_restarts` crashes in a row it is parked in
 /// SYSTEM_ERROR with the reason. One mapping's failures never touch another.
+/// With a lease_url it first takes the connection's lease (connection_lease);
+/// while another node holds it, it stands by and tries again; a lost lease
+/// stops it (its engine restarts and stands by or takes the lease again).
 /// Messages: start_atom, (restart_atom, mapping_id), (synced_atom, mapping_id),
 ///   (status_atom) -> (mappings running, mappings parked) as int32s.
 caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,

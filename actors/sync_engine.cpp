@@ -134,6 +134,11 @@ void start_connections(engine_ptr self, std::vector<loaded_connection>& loaded) 
       cs.writer = std::move(ws);
       cs.writes = st.cfg.writes;
     }
+    if (!st.cfg.database_url.empty()) {
+      cs.lease_url = st.cfg.database_url;
+      if (st.cfg.test_poll_seconds)
+        cs.lease_retry = cs.lease_check = std::chrono::seconds(*st.cfg.test_poll_seconds);
+    }
     auto conn = self->spawn<caf::linked>(connection_actor, cs, st.cfg.io, st.pool, user_actor);
     st.connections.emplace(c.id, conn);
     self->send(conn, start_atom::value);

@@ -221,3 +221,44 @@ TEST_F(sync_read, readers_never_see_a_reloading_table_empty_or_partial) {
   control("DELETE", "faults");
   stop_node();
 }
+
+TEST_F(sync_read, two_nodes_on_one_database_run_each_connection_once_and_take_over) {
+  auto ids = load_records(*sf, *emu, "Every__c", numbered("K", 0, 100));
+  ASSERT_EQ(ids.size(), 100u);
+  write_config(every_mapping());
+  start_node();
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
+  auto second = child_process::start({bin_path("syncforced"), "--database-url", db->url(), "--grpc-address",
+                                      "127.0.0.1:0", "--node-name", "it-node-2", "--config", config_path},
+                                     {{"SF_TEST_PASSWORD", "sfemu"}, {"SYNCFORCE_TEST_POLL_SECONDS", "1"}});
+  ASSERT_TRUE(second->wait_for_output("Connection is run by another node, standing by", 20s)) << second->output();
+  // Only the first node polls: the second never logs a poll of its own.
+  auto upd = sf->update("Every__c", {json{{"Id", ids[0]}, {"Text__c", "first node"}}});
+  ASSERT_TRUE(upd) << upd.error().describe();
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return scalar(db->url(), "SELECT text__c FROM salesforce.every__c WHERE sfid = '" + ids[0] + "'") ==
+             "first node";
+    },
+    20s));
+  EXPECT_EQ(second->output().find("Polling Salesforce found"), std::string::npos) << second->output();
+  EXPECT_EQ(second->output().find("RELOAD TABLE"), std::string::npos);
+
+  // The first node dies without a word: the second takes the connection over.
+  ASSERT_TRUE(node->signal(SIGKILL));
+  ASSERT_TRUE(node->wait_exit(20s).has_value());
+  ASSERT_TRUE(second->wait_for_output("Connection taken over from another node", 30s)) << second->output();
+  auto upd2 = sf->update("Every__c", {json{{"Id", ids[1]}, {"Text__c", "second node"}}});
+  ASSERT_TRUE(upd2) << upd2.error().describe();
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return scalar(db->url(), "SELECT text__c FROM salesforce.every__c WHERE sfid = '" + ids[1] + "'") ==
+             "second node";
+    },
+    20s))
+    << second->output();
+  EXPECT_EQ(second->output().find("RELOAD TABLE"), std::string::npos) << "it carries on from the stored mark";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), 100);
+  ASSERT_TRUE(second->signal(SIGTERM));
+  EXPECT_EQ(second->wait_exit(20s), 0);
+}
