@@ -136,7 +136,7 @@ bool process::running() {
   pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r == 0)
     return true;
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit_code_ = r < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   live_children().erase(pid_);
   write_pid_file();
   return false;
@@ -252,6 +252,10 @@ void http_client::request(const std::string& method, const std::string& url, con
   curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 300L);
+  if (fresh_) {
+    curl_easy_setopt(curl_, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(curl_, CURLOPT_FORBID_REUSE, 1L);
+  }
   curl_slist* headers = nullptr;
   if (!bearer_.empty())
     headers = curl_slist_append(headers, bearer_.c_str());
@@ -490,7 +494,7 @@ json percentiles(std::vector<double> samples_ms) {
   double sum = 0;
   for (double s : samples_ms)
     sum += s;
-  auto r3 = [](double v) { return std::round(v * 10) / 10; };
+  auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
   return json{{"count", samples_ms.size()},   {"p50_ms", r3(rank(0.50))}, {"p95_ms", r3(rank(0.95))},
               {"p99_ms", r3(rank(0.99))},     {"min_ms", r3(samples_ms.front())},
               {"max_ms", r3(samples_ms.back())}, {"mean_ms", r3(sum / static_cast<double>(samples_ms.size()))}};

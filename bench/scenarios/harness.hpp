@@ -33,7 +33,7 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 // ---- child processes ---------------------------------------------------------------
 
 /// A child process, its stdout and stderr going to a log file; SIGTERM then
-/// SIGKILL when destroyed while running. Its pid is appended to the run's pid
+/// SIGKILL when destroyed while running. While it runs its pid is listed in the run's pid
 /// file so that bench/run's trap can stop it if the harness itself dies.
 class process {
 public:
@@ -92,6 +92,8 @@ public:
   http_client& operator=(const http_client&) = delete;
 
   void set_bearer(const std::string& token) { bearer_ = "Authorization: Bearer " + token; }
+  /// A new connection for every request (probes: sfemu answers a reused connection ~40 ms late, Nagle).
+  void set_fresh_connections(bool fresh) { fresh_ = fresh; }
   /// Sends a request; `out.body` is reused (no reallocation per page). Throws on transport errors.
   void request(const std::string& method, const std::string& url, const std::string& payload,
                const std::string& content_type, http_response& out, bool want_headers = false);
@@ -102,6 +104,7 @@ public:
 private:
   CURL* curl_;
   std::string bearer_;
+  bool fresh_ = false;
 };
 
 /// Throws unless the status is one of `ok`.
@@ -182,7 +185,7 @@ json node_config(const std::string& sfemu_url, const json& mappings, const json&
 
 // ---- results ----------------------------------------------------------------------------
 
-/// p50/p95/p99 (nearest rank), mean, min, max of samples in milliseconds.
+/// p50/p95/p99 (nearest rank), mean, min, max of samples in milliseconds (to the microsecond).
 json percentiles(std::vector<double> samples_ms);
 /// A ratio rounded to 3 digits, or null when the baseline is missing.
 json ratio(double value, double baseline);

@@ -3,6 +3,8 @@
 // next to a client that only reads the same pages from sfemu (the API limit).
 #include "bench/scenarios/harness.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <regex>
 #include <stdexcept>
 
@@ -114,37 +116,67 @@ struct load_figures {
 };
 
 /// Runs one node load and reads the node's `Loaded table` line.
-load_figures node_load(context& ctx, const std::string& name, const std::string& db_url, long rows,
-                       long bulk_threshold) {
+load_figures node_load(context& ctx, process& sfemu, const std::string& name, const std::string& db_url,
+                       long rows, long bulk_threshold) {
   node_run node(ctx, name, db_url, node_config(ctx.sfemu_url, json::array({bench_mapping(false)})),
                 {"--bulk-threshold", std::to_string(bulk_threshold)});
   const std::regex loaded(R"(event="(Loaded table [^:]+: (\d+) rows in ([0-9.]+) secs)\")");
   std::smatch m;
   std::string out;
   long timeouts = 0;
-  auto limit = std::chrono::seconds(ctx.quick ? 120 : 600);
+  // A load is given up when it stalls (no new log line and under 0.5 s of node CPU in `stall`) or
+  // runs below 2,000 rows/s; it is then reported as not run instead of waited for.
+  auto limit = std::chrono::seconds(std::max<long>(60, rows / 2000));
+  const auto stall = std::chrono::seconds(ctx.quick ? 12 : 30);
+  double node_cpu_before = node.proc().cpu_seconds();
+  double sfemu_cpu_before = sfemu.cpu_seconds();
+  auto mark_time = clock_type::now();
+  size_t mark_size = 0;
+  double mark_cpu = node_cpu_before;
+  bool stalled = false;
   bool ok = wait_until(
     [&] {
       out = node.proc().output();
       if (std::regex_search(out, m, loaded))
         return true;
       timeouts = count_of(out, "error=TIMEOUT");
-      return timeouts > 0 || !node.proc().running();
+      if (clock_type::now() - mark_time >= stall) {
+        double cpu = node.proc().cpu_seconds();
+        stalled = out.size() == mark_size && cpu - mark_cpu < 0.5;
+        mark_time = clock_type::now();
+        mark_size = out.size();
+        mark_cpu = cpu;
+      }
+      return stalled || timeouts > 0 || !node.proc().running();
     },
     limit, 100ms);
   if (!ok || m.empty()) {
-    node.stop();
+    bool running = node.proc().running();
+    char cpu[160];
+    std::snprintf(cpu, sizeof cpu, "; meanwhile the node used %.1f s of CPU and sfemu %.1f s",
+                  node.proc().cpu_seconds() - node_cpu_before, sfemu.cpu_seconds() - sfemu_cpu_before);
+    auto last = out.find_last_of('\n', out.size() >= 2 ? out.size() - 2 : 0);
+    std::string last_line = last == std::string::npos ? out : out.substr(last + 1);
+    while (!last_line.empty() && last_line.back() == '\n')
+      last_line.pop_back();
+    node.proc().stop(3s); // a stalled node may be waiting on a request: do not wait long for it
     std::string why = "the node logged no `Loaded table` line ";
     if (timeouts > 0) {
       std::smatch retry;
       std::regex retry_line(R"(event="salesforce retry" method=(\S+) path=(\S+) status=\S+ error=TIMEOUT)");
       std::regex_search(out, retry, retry_line);
-      why += "(stopped at its first request timeout: `salesforce retry` " + (retry.empty() ? std::string() : retry[1].str() + " " + retry[2].str()) +
-             " error=TIMEOUT)";
+      std::string request = retry.empty() ? std::string() : retry[1].str() + " " + retry[2].str();
+      why += "(stopped at its first request timeout: `salesforce retry` " + request + " error=TIMEOUT)";
+    } else if (stalled) {
+      why += "(stalled: no new log line and under 0.5 s of node CPU for " + std::to_string(stall.count()) + " s)";
     } else {
-      why += node.proc().running() ? "within " + std::to_string(limit.count()) + " s" : "(the node exited)";
+      why += running ? "within " + std::to_string(limit.count()) + " s" : "(the node exited)";
     }
-    throw std::runtime_error(why + "; log: " + ctx.log_path(name));
+    std::smatch event;
+    if (std::regex_search(last_line, event, std::regex(R"(event="[^"]*")")))
+      last_line = event[0];
+    throw std::runtime_error(why + (running ? std::string(cpu) : std::string()) + "; its last line: " +
+                             last_line.substr(0, 200));
   }
   load_figures f;
   f.log_line = m[1];
@@ -221,7 +253,7 @@ json one_size(context& ctx, long rows) {
     scratch_db db(ctx.admin_url, ctx.next_db_name("load"));
     load_figures f;
     try {
-      f = node_load(ctx, "load_" + via + "_" + std::to_string(rows), db.url(), rows, threshold);
+      f = node_load(ctx, *sfemu, "load_" + via + "_" + std::to_string(rows), db.url(), rows, threshold);
     } catch (const std::exception& e) {
       out[via] = json{{"bulk_threshold", threshold}, {"not_run", e.what()}};
       note("scenario 1: " + via + ": not run: " + e.what());
@@ -240,6 +272,7 @@ json one_size(context& ctx, long rows) {
                     {"ratio_to_copy", ratio(f.rows_per_sec, copy)},
                     {"ratio_to_client_read", ratio(f.rows_per_sec, client)}};
   }
+  sfemu->stop(2s); // a stalled request may still be running in it
   return out;
 }
 

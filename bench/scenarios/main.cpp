@@ -189,12 +189,14 @@ void render_write(std::ostringstream& md, const json& s) {
     md << "Baseline (a plain client, collections of 200, one after another): inserts "
        << fmt_num(b["insert_records_per_sec"]) << " records/s, updates " << fmt_num(b["update_records_per_sec"])
        << " records/s, " << fmt_num(b["api_calls"]) << " API calls.\n\n";
-  md << "| mode | op | records/s | ratio to baseline | API calls (node user) | calls by route |\n"
-        "|---|---|---:|---:|---:|---|\n";
-  for (auto it = s["variants"].begin(); it != s["variants"].end(); ++it) {
-    const auto& v = it.value();
+  md << "| mode | op | records/s | ratio to baseline | s to sfemu | s until every sfid is back | API calls (node user) "
+        "| calls by route |\n|---|---|---:|---:|---:|---:|---:|---|\n";
+  for (const char* mode : {"ordered_collections", "ordered_bulk", "merged"}) {
+    if (!s["variants"].contains(mode))
+      continue;
+    const auto& v = s["variants"][mode];
     if (v.contains("not_run")) {
-      md << "| " << it.key() << " | | " << not_run(v) << " | | | |\n";
+      md << "| " << mode << " | | " << not_run(v) << " | | | |\n";
       continue;
     }
     for (const char* op : {"insert", "update"}) {
@@ -202,14 +204,26 @@ void render_write(std::ostringstream& md, const json& s) {
         continue;
       const auto& o = v[op];
       if (o.contains("not_run")) {
-        md << "| " << it.key() << " | " << op << " | " << not_run(o) << " | | | |\n";
+        md << "| " << mode << " | " << op << " | " << not_run(o) << " | | | |\n";
         continue;
       }
-      md << "| " << it.key() << " | " << op << " | " << fmt_num(o["records_per_sec"]) << " | "
-         << fmt_ratio(o["ratio_to_baseline"]) << " | " << fmt_num(o["api"]["node_user_calls"]) << " | "
-         << o["api"]["by_route"].dump() << " |\n";
+      md << "| " << mode << " | " << op << " | " << fmt_num(o["records_per_sec"]) << " | "
+         << fmt_ratio(o["ratio_to_baseline"]) << " | " << fmt_num(o["secs_to_sfemu"], 2) << " | "
+         << (o.contains("secs_until_sfids_written_back") ? fmt_num(o["secs_until_sfids_written_back"], 2) : "")
+         << " | " << fmt_num(o["api"]["node_user_calls"]) << " | " << o["api"]["by_route"].dump() << " |\n";
     }
   }
+  std::string batches;
+  for (const char* mode : {"ordered_collections", "ordered_bulk", "merged"}) {
+    if (!s["variants"].contains(mode) || !s["variants"][mode].contains("write_lines"))
+      continue;
+    const auto& w = s["variants"][mode]["write_lines"];
+    batches += std::string(batches.empty() ? "" : "; ") + mode + " " + fmt_num(w["via_bulk"]) + " Bulk, " +
+               fmt_num(w["via_soap"]) + " collections" +
+               (w["bulk_fallbacks"].get<long>() > 0 ? ", " + fmt_num(w["bulk_fallbacks"]) + " Bulk fallbacks" : "");
+  }
+  if (!batches.empty())
+    md << "\nBatches in the node's log (`↑SALESFORCE` lines): " << batches << ".\n";
   md << "\nRecords/s: from the SQL commit until sfemu counts every record (inserts) or every new value (updates), "
         "probed with `SELECT COUNT()` by a second sfemu user. API calls: sfemu's counter of the node's user over "
         "the same span (by route, without `query`, the probe's route).\n\n";
@@ -224,8 +238,9 @@ void render_latency(std::ostringstream& md, const json& s) {
   else
     md << "| (a) commit in PostgreSQL -> visible in sfemu | " << fmt_num(a["count"]) << " | "
        << fmt_num(a["p50_ms"], 1) << " | " << fmt_num(a["p95_ms"], 1) << " | " << fmt_num(a["p99_ms"], 1) << " | "
-       << fmt_num(a["max_ms"], 1) << " | probe GET round trip " << fmt_num(a["probe_round_trip_p50_ms"], 2)
-       << " ms | " << fmt_ratio(a["p50_ratio_to_probe_round_trip"]) << " |\n";
+       << fmt_num(a["max_ms"], 1) << " | one 1-record collection call from a plain client: "
+       << fmt_num(a["single_create_call_p50_ms"], 2) << " ms | " << fmt_ratio(a["p50_ratio_to_single_create_call"])
+       << " |\n";
   const auto& b = s["sfemu_to_pg"];
   if (b.contains("not_run"))
     md << "| (b) change in sfemu -> visible in PostgreSQL | | " << not_run(b) << " | | | | | |\n";
@@ -234,7 +249,10 @@ void render_latency(std::ostringstream& md, const json& s) {
        << " s) | " << fmt_num(b["count"]) << " | " << fmt_num(b["p50_ms"], 1) << " | " << fmt_num(b["p95_ms"], 1)
        << " | " << fmt_num(b["p99_ms"], 1) << " | " << fmt_num(b["max_ms"], 1) << " | polling interval "
        << fmt_num(b["polling_interval_secs"]) << " s | " << fmt_ratio(b["p50_ratio_to_polling_interval"]) << " |\n";
-  md << "\n(a) single-row INSERTs (autocommit) one after another, each probed by external id every ~1 ms. "
+  md << "\n(a) single-row INSERTs (autocommit) one after another, each probed by external id every ~1 ms (a fresh "
+        "connection per probe; probe round trip p50 "
+     << (a.contains("probe_round_trip_p50_ms") ? fmt_num(a["probe_round_trip_p50_ms"], 2) : std::string("n/a"))
+     << " ms). "
         "(b) one PATCH at a time after a seeded random pause of 0..1 s, PostgreSQL probed every ~2 ms; "
         "`SYNCFORCE_TEST_POLL_SECONDS=1` (Heroku Connect's minimum is 120 s).\n\n";
 }
@@ -255,7 +273,7 @@ void render_mappings(std::ostringstream& md, const json& s) {
        << " | " << fmt_num(r["idle_cpu_percent"], 1) << " | " << fmt_ratio(r.value("idle_cpu_ratio_to_0", json()))
        << " | " << fmt_num(r["threads"]) << " | " << fmt_num(r["startup_to_all_synced_secs"], 1) << " |\n";
   }
-  md << "\nRSS: VmRSS of syncforced once every mapping is DATA_SYNCED (+2 s). Connections: `pg_stat_activity` of the "
+  md << "\nRSS: VmRSS of syncforced once every mapping is DATA_SYNCED (+1 s). Connections: `pg_stat_activity` of the "
         "node's database. Idle CPU: utime+stime from /proc/<pid>/stat over a "
      << fmt_num(s["idle_window_secs"]) << " s window (resolution 10 ms; a ratio is n/a when the baseline used none).\n\n";
 }

@@ -62,7 +62,7 @@ json measure(context& ctx, sfemu_api& emu, int count, double window_secs) {
                               " (see " + ctx.log_path(name) + ")"}};
   }
   double startup_secs = seconds_since(start);
-  std::this_thread::sleep_for(2s); // let the last loads' work finish before the idle window
+  std::this_thread::sleep_for(1s); // let the last loads' work finish before the idle window
   auto calls_before = emu.counters().value("total", 0L);
   double cpu_before = node.proc().cpu_seconds();
   auto window_start = clock_type::now();
@@ -100,7 +100,7 @@ json scenario_mappings(context& ctx) {
   std::vector<int> counts{0, 1, 100};
   if (!ctx.quick)
     counts.push_back(1000);
-  double window = ctx.quick ? 5 : 15;
+  double window = ctx.quick ? 3 : 15;
   json runs = json::array();
   json base;
   for (int count : counts) {
