@@ -109,11 +109,15 @@ void take_lease(connection_ptr self) {
           prepare(self);
           return;
         }
-        if (!st.standing_by)
+        if (!o.ok()) {
+          log(spdlog::level::warn, log_event{"Cannot take the connection's lease, retrying", "connection",
+                                             st.cfg.connection.name, "DB_UNAVAILABLE"}
+                                     .with("reason", o.error));
+        } else if (!st.standing_by) {
           log(spdlog::level::info,
-              log_event{"Connection is run by another node, standing by", "connection", st.cfg.connection.name, "IDLE"}
-                .with("reason", o.ok() ? std::string{"lease held"} : o.error));
-        st.standing_by = true;
+              log_event{"Connection is run by another node, standing by", "connection", st.cfg.connection.name, "IDLE"});
+          st.standing_by = true;
+        }
         self->delayed_send(self, st.cfg.lease_retry, start_atom::value);
       },
       [self](caf::error& err) { self->quit(err); });
