@@ -1,6 +1,7 @@
 // syncforce: the admin command line of a Syncforce cluster. Talks gRPC to any node.
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "syncforce/v1/admin.grpc.pb.h"
 #include "syncforce/v1/node.grpc.pb.h"
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <regex>
 #include <sstream>
@@ -15,15 +18,34 @@
 
 namespace {
 
-/// Exit codes: 0 ok, 1 the server said no / not ready, 2 bad usage, 3 server unreachable.
+/// Exit codes: 0 ok, 1 the server said no / not ready, 2 bad usage, 3 server
+/// unreachable, 4 not authenticated, 5 not found.
 constexpr int exit_not_ok = 1;
+constexpr int exit_usage = 2;
 constexpr int exit_unreachable = 3;
+constexpr int exit_unauthenticated = 4;
+constexpr int exit_not_found = 5;
 
 struct common_options {
   std::string server = "localhost:50051";
   bool json = false;
   int timeout_seconds = 10;
+  std::string token_file;
+  std::string connection;
 };
+
+/// The admin token: --token-file, else SYNCFORCE_TOKEN. Empty when neither.
+std::string admin_token(const common_options& opts) {
+  if (!opts.token_file.empty()) {
+    std::ifstream in(opts.token_file, std::ios::binary);
+    std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+      token.pop_back();
+    return token;
+  }
+  const char* env = std::getenv("SYNCFORCE_TOKEN");
+  return env != nullptr ? std::string{env} : std::string{};
+}
 
 std::shared_ptr<grpc::Channel> channel_for(const common_options& opts) {
   return grpc::CreateChannel(opts.server, grpc::InsecureChannelCredentials());
@@ -38,6 +60,12 @@ int report_rpc_error(const common_options& opts, const grpc::Status& status) {
     status.error_code() == grpc::StatusCode::UNAVAILABLE || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
   std::cerr << "syncforce: " << opts.server << ": " << status.error_message() << " (gRPC code "
             << status.error_code() << ")\n";
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+    return exit_unauthenticated;
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND)
+    return exit_not_found;
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
+    return exit_usage;
   return unreachable ? exit_unreachable : exit_not_ok;
 }
 
@@ -85,6 +113,105 @@ int health(const common_options& opts, const std::string& service) {
   return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : exit_not_ok;
 }
 
+/// An admin call's context: deadline and the bearer token.
+std::unique_ptr<grpc::ClientContext> admin_context(const common_options& opts) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(deadline(opts));
+  auto token = admin_token(opts);
+  if (!token.empty())
+    ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+nlohmann::json mapping_json(const syncforce::v1::MappingState& m) {
+  return {{"id", m.id()},
+          {"object_name", m.object_name()},
+          {"state", m.state()},
+          {"state_description", m.state_description()},
+          {"high_water_mark", m.high_water_mark()},
+          {"access", m.access()},
+          {"counts", {{"db", m.db_rows()}, {"pending", m.pending_writes()}, {"errors", m.failed_writes_24h()}}}};
+}
+
+/// `state` (every mapping of the connection(s)) or `mapping:state OBJECT` (one).
+int state(const common_options& opts, const std::string& object) {
+  auto stub = syncforce::v1::Admin::NewStub(channel_for(opts));
+  auto ctx = admin_context(opts);
+  syncforce::v1::GetStateRequest req;
+  req.set_connection(opts.connection);
+  syncforce::v1::State reply;
+  auto status = stub->GetState(ctx.get(), req, &reply);
+  if (!status.ok())
+    return report_rpc_error(opts, status);
+  if (!object.empty()) {
+    for (const auto& c : reply.connections())
+      for (const auto& m : c.mappings())
+        if (m.object_name() == object) {
+          if (opts.json)
+            std::cout << mapping_json(m).dump(2) << "\n";
+          else
+            std::cout << m.state() << (m.state_description().empty() ? "" : " (" + m.state_description() + ")")
+                      << "\n";
+          return 0;
+        }
+    std::cerr << "syncforce: no mapping of " << object
+              << (opts.connection.empty() ? "" : " in connection " + opts.connection) << "\n";
+    return exit_not_found;
+  }
+  if (opts.json) {
+    auto out = nlohmann::json::array();
+    for (const auto& c : reply.connections()) {
+      auto maps = nlohmann::json::array();
+      for (const auto& m : c.mappings())
+        maps.push_back(mapping_json(m));
+      out.push_back({{"id", c.id()},
+                     {"name", c.name()},
+                     {"schema_name", c.schema_name()},
+                     {"state", c.state()},
+                     {"api_version", c.api_version()},
+                     {"mappings", maps}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& c : reply.connections()) {
+    std::cout << "=== " << c.name() << " (schema " << c.schema_name() << ", API " << c.api_version() << "): "
+              << c.state() << "\n";
+    std::cout << std::left << std::setw(28) << "Object" << std::setw(20) << "State" << std::setw(12) << "Access"
+              << std::right << std::setw(10) << "Rows" << std::setw(9) << "Pending" << std::setw(8) << "Errors"
+              << "\n";
+    for (const auto& m : c.mappings())
+      std::cout << std::left << std::setw(28) << m.object_name() << std::setw(20) << m.state() << std::setw(12)
+                << m.access() << std::right << std::setw(10) << m.db_rows() << std::setw(9) << m.pending_writes()
+                << std::setw(8) << m.failed_writes_24h() << "\n";
+  }
+  return 0;
+}
+
+/// `export [FILE]`: the connection's configuration as JSON v1, to FILE or stdout.
+int export_config(const common_options& opts, const std::string& file) {
+  auto stub = syncforce::v1::Admin::NewStub(channel_for(opts));
+  auto ctx = admin_context(opts);
+  syncforce::v1::ExportConfigurationRequest req;
+  req.set_connection(opts.connection);
+  syncforce::v1::ExportedConfiguration reply;
+  auto status = stub->ExportConfiguration(ctx.get(), req, &reply);
+  if (!status.ok())
+    return report_rpc_error(opts, status);
+  if (file.empty()) {
+    std::cout << reply.json() << "\n";
+    return 0;
+  }
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << reply.json() << "\n";
+  if (!out) {
+    std::cerr << "syncforce: cannot write " << file << "\n";
+    return exit_not_ok;
+  }
+  std::cerr << "Exported to " << file << "\n";
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -100,13 +227,27 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   app.add_flag("--json", opts.json, "print JSON for scripts instead of tables");
   app.add_option("--timeout", opts.timeout_seconds, "seconds to wait for the server")->capture_default_str();
-  app.footer("Commands may be written `node:info` or `node info`.\nExit codes: 0 ok, 1 not ok (not ready, refused), 2 usage error, 3 server unreachable.");
+  app.add_option("--token-file", opts.token_file,
+                 "file holding the admin API's bearer token (else env SYNCFORCE_TOKEN)");
+  app.add_option("--connection,-c", opts.connection, "the connection's name (when the cluster has several)");
+  app.footer("Commands may be written `node:info` or `node info`.\nExit codes: 0 ok, 1 not ok (not ready, refused), "
+             "2 usage error, 3 server unreachable, 4 not authenticated, 5 not found.");
 
   auto* node_cmd = app.add_subcommand("node", "the node this command talks to");
   node_cmd->require_subcommand(1);
   node_cmd->fallthrough();
   auto* info_cmd = node_cmd->add_subcommand("info", "show the node's name, version and readiness");
   std::string service = "readiness";
+  auto* state_cmd = app.add_subcommand("state", "every mapping's state, rows, pending writes and write errors");
+  auto* mapping_cmd = app.add_subcommand("mapping", "one mapping");
+  mapping_cmd->require_subcommand(1);
+  mapping_cmd->fallthrough();
+  std::string object;
+  auto* mapping_state_cmd = mapping_cmd->add_subcommand("state", "a mapping's state");
+  mapping_state_cmd->add_option("OBJECT", object, "the mapping's object, e.g. Contact")->required();
+  std::string export_file;
+  auto* export_cmd = app.add_subcommand("export", "the connection's configuration as import/export JSON v1 (no secrets)");
+  export_cmd->add_option("FILE", export_file, "write here instead of to standard output");
   auto* health_cmd = app.add_subcommand("health", "check grpc.health.v1 (exit 0 when SERVING)");
   health_cmd->add_option("--service", service, "health service: \"\" (liveness) or readiness")
     ->capture_default_str();
@@ -135,5 +276,11 @@ int main(int argc, char** argv) {
     return node_info(opts);
   if (*health_cmd)
     return health(opts, service);
+  if (*state_cmd)
+    return state(opts, "");
+  if (*mapping_state_cmd)
+    return state(opts, object);
+  if (*export_cmd)
+    return export_config(opts, export_file);
   return 2;
 }

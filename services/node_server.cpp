@@ -86,14 +86,17 @@ node_server::~node_server() {
 
 std::unique_ptr<node_server> node_server::start(const std::string& address, caf::actor_system& sys,
                                                 caf::actor supervisor, node_identity identity,
-                                                std::shared_ptr<health_readiness> readiness, std::string& error) {
+                                                std::shared_ptr<health_readiness> readiness, admin_settings admin,
+                                                std::string& error) {
   std::unique_ptr<node_server> srv(new node_server);
   srv->node_service_ = std::make_unique<node_service>(sys, std::move(supervisor), std::move(identity));
+  srv->admin_service_ = std::make_unique<admin_service>(sys, std::move(admin));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &srv->port_);
   builder.RegisterService(srv->node_service_.get());
+  builder.RegisterService(srv->admin_service_.get());
   srv->server_ = builder.BuildAndStart();
   if (!srv->server_ || srv->port_ == 0) {
     error = "cannot listen on " + address + " (address in use, or not a valid address)";

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/node_supervisor.hpp"
+#include "services/admin_service.hpp"
 
 #include <caf/all.hpp>
 #include <grpcpp/grpcpp.h>
@@ -39,8 +40,8 @@ struct node_identity {
   std::int64_t started_at_unix_ms = 0;
 };
 
-/// The node's gRPC server: grpc.health.v1.Health, server reflection and
-/// syncforce.v1.Node.
+/// The node's gRPC server: grpc.health.v1.Health, server reflection,
+/// syncforce.v1.Node and syncforce.v1.Admin.
 class node_server {
 public:
   ~node_server();
@@ -49,7 +50,8 @@ public:
   /// address cannot be bound.
   static std::unique_ptr<node_server> start(const std::string& address, caf::actor_system& sys,
                                             caf::actor supervisor, node_identity identity,
-                                            std::shared_ptr<health_readiness> readiness, std::string& error);
+                                            std::shared_ptr<health_readiness> readiness, admin_settings admin,
+                                            std::string& error);
 
   /// The port actually bound (useful with port 0).
   int port() const { return port_; }
@@ -61,6 +63,7 @@ private:
   node_server() = default;
   class node_service;
   std::unique_ptr<node_service> node_service_;
+  std::unique_ptr<admin_service> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

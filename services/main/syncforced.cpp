@@ -74,6 +74,10 @@ int main(int argc, char** argv) {
                  "seconds a graceful shutdown may take before running calls are cancelled")
     ->envname("SYNCFORCE_SHUTDOWN_TIMEOUT")
     ->capture_default_str();
+  std::string admin_token_file;
+  app.add_option("--admin-token-file", admin_token_file,
+                 "file holding the bearer token the admin API (syncforce.v1.Admin) requires; the token may "
+                 "also come from SYNCFORCE_ADMIN_TOKEN. Without one the admin API refuses every call");
   app.add_option("--config", settings.config_file,
                  "configuration file: import/export JSON v1 plus how to log in to Salesforce "
                  "(see docs/configuration.md); imported into the control schema at start-up")
@@ -124,6 +128,21 @@ int main(int argc, char** argv) {
     }
     file_config = std::move(parsed.config);
   }
+  services::admin_settings admin;
+  admin.database_url = settings.database_url;
+  if (!admin_token_file.empty()) {
+    std::ifstream in(admin_token_file, std::ios::binary);
+    std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+      token.pop_back();
+    if (!in || token.empty()) {
+      std::cerr << "syncforced: --admin-token-file '" << admin_token_file << "' cannot be read or is empty\n";
+      return 2;
+    }
+    admin.token = std::move(token);
+  } else if (const char* t = std::getenv("SYNCFORCE_ADMIN_TOKEN"); t != nullptr && *t != '\0') {
+    admin.token = std::string{t};
+  }
   // TEST ONLY: a polling interval below Heroku Connect's 120 s minimum, said loudly in the log.
   std::optional<int> test_poll_seconds;
   if (const char* v = std::getenv("SYNCFORCE_TEST_POLL_SECONDS"); v != nullptr && *v != '\0') {
@@ -173,7 +192,7 @@ int main(int argc, char** argv) {
   auto server = services::node_server::start(settings.grpc_address, sys, supervisor,
                                              services::node_identity{settings.node_name, SYNCFORCE_VERSION,
                                                                      now_unix_ms()},
-                                             readiness, error);
+                                             readiness, std::move(admin), error);
   if (!server) {
     actors::log(spdlog::level::err, log_event{"Cannot start the gRPC server", "node", settings.node_name,
                                               "SYSTEM_ERROR"}

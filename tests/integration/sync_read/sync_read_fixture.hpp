@@ -143,7 +143,10 @@ struct sync_read : ::testing::Test {
                                   "127.0.0.1:0", "--node-name", "it-node", "--config", config_path,
                                   "--bulk-threshold", std::to_string(bulk_threshold)};
     args.insert(args.end(), extra.begin(), extra.end());
-    node = child_process::start(args, {{"SF_TEST_PASSWORD", "sfemu"}, {"SYNCFORCE_TEST_POLL_SECONDS", "1"}});
+    auto env = node_env;
+    env["SF_TEST_PASSWORD"] = "sfemu";
+    env["SYNCFORCE_TEST_POLL_SECONDS"] = "1";
+    node = child_process::start(args, {env.begin(), env.end()});
   }
 
   /// A call to sfemu's control API (`/__sfemu/...`); fails the test on an error.
@@ -182,6 +185,8 @@ struct sync_read : ::testing::Test {
   std::unique_ptr<sfemu_process> emu;
   std::unique_ptr<salesforce::client> sf;
   std::unique_ptr<child_process> node;
+  /// More environment for the node (e.g. SYNCFORCE_ADMIN_TOKEN).
+  std::map<std::string, std::string> node_env;
   std::string org_path;
   std::string config_path;
 };
