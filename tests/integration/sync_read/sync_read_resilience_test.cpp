@@ -64,6 +64,8 @@ TEST_P(sync_read_resume, a_load_killed_midway_resumes_without_duplicates_or_loss
   control("DELETE", "faults");
   start_node(bulk ? 1000 : 100000, extra);
   ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED", 60s)) << node->output();
+  // The line comes right after the commit that sets the state.
+  ASSERT_TRUE(node->wait_for_output("Loaded table every__c: ", 10s)) << node->output();
   auto out = node->output();
   auto resumed = std::string{"Resuming load of table every__c via "} + (bulk ? "BULK" : "SOAP") + " after ";
   ASSERT_NE(out.find(resumed), std::string::npos) << out;
@@ -160,7 +162,7 @@ TEST_F(sync_read, bursts_of_503_an_expiring_session_and_a_spent_budget_are_waite
     },
     30s))
     << node->output();
-  EXPECT_NE(node->output().find("API budget exhausted, waiting"), std::string::npos);
+  EXPECT_TRUE(node->wait_for_output("API budget exhausted, waiting", 10s));
   EXPECT_NE(scalar(db->url(), "SELECT text__c FROM salesforce.every__c WHERE sfid = '" + ids[5] + "'"),
             "while spent");
   control("POST", "counters/reset"); // a new day
@@ -171,7 +173,7 @@ TEST_F(sync_read, bursts_of_503_an_expiring_session_and_a_spent_budget_are_waite
     },
     30s))
     << node->output();
-  EXPECT_NE(node->output().find("API budget available again"), std::string::npos);
+  EXPECT_TRUE(node->wait_for_output("API budget available again", 10s));
   ASSERT_TRUE(wait_until([&] { return mapping_field("Every__c", "state_description") == std::string{}; }, 10s));
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), 2600);
   stop_node();

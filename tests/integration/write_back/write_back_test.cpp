@@ -151,7 +151,8 @@ TEST_F(write_back, insert_update_and_delete_in_sql_reach_salesforce_and_sfids_co
   ASSERT_TRUE(wait_until([&] { return count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log") == 0; }, 10s));
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'SUCCESS'"), 5);
   EXPECT_EQ(rows("_hc_lastop = 'SYNCED'"), 2);
-  EXPECT_NE(node->output().find("Wb__c INSERT \xE2\x86\x91SALESFORCE 3 rows"), std::string::npos) << node->output();
+  // Logged right after the commit that marks the rows SYNCED.
+  EXPECT_TRUE(node->wait_for_output("Wb__c INSERT \xE2\x86\x91SALESFORCE 3 rows", 10s)) << node->output();
   // The echo of the engine's own writes is not captured again.
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive"), 5);
   stop_node();
@@ -368,7 +369,7 @@ TEST_F(write_back, a_failed_insert_stops_the_ordered_queue_until_the_row_is_reca
     << node->output();
   EXPECT_EQ(sf_records("Ext__c = 'Q-1'").at(0)["Last__c"], "Fixed");
   EXPECT_FALSE(mapping_field("Wb__c", "write_block::text"));
-  EXPECT_NE(node->output().find("Write queue of Wb__c resumed"), std::string::npos);
+  EXPECT_TRUE(node->wait_for_output("Write queue of Wb__c resumed", 10s));
   stop_node();
 }
 
