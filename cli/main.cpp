@@ -188,6 +188,44 @@ int state(const common_options& opts, const std::string& object) {
   return 0;
 }
 
+/// `write-errors` / `mapping:write-errors OBJECT`: failed writes of the last 24 hours.
+int write_errors(const common_options& opts, const std::string& object) {
+  auto stub = syncforce::v1::Admin::NewStub(channel_for(opts));
+  auto ctx = admin_context(opts);
+  syncforce::v1::GetWriteErrorsRequest req;
+  req.set_connection(opts.connection);
+  req.set_object_name(object);
+  syncforce::v1::WriteErrors reply;
+  auto status = stub->GetWriteErrors(ctx.get(), req, &reply);
+  if (!status.ok())
+    return report_rpc_error(opts, status);
+  if (opts.json) {
+    auto out = nlohmann::json::array();
+    for (const auto& e : reply.errors())
+      out.push_back({{"id", e.id()},
+                     {"connection", e.connection()},
+                     {"object_name", e.object_name()},
+                     {"action", e.action()},
+                     {"record_id", e.record_id()},
+                     {"sfid", e.sfid()},
+                     {"message", e.message()},
+                     {"processed_at", e.processed_at()}});
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (reply.errors().empty()) {
+    std::cout << "No write errors in the last 24 hours.\n";
+    return 0;
+  }
+  std::cout << std::left << std::setw(10) << "Id" << std::setw(22) << "Object" << std::setw(8) << "Action"
+            << std::setw(10) << "Row" << std::setw(22) << "At" << "Error\n";
+  for (const auto& e : reply.errors())
+    std::cout << std::left << std::setw(10) << e.id() << std::setw(22) << e.object_name() << std::setw(8)
+              << e.action() << std::setw(10) << e.record_id() << std::setw(22) << e.processed_at() << e.message()
+              << "\n";
+  return 0;
+}
+
 /// `export [FILE]`: the connection's configuration as JSON v1, to FILE or stdout.
 int export_config(const common_options& opts, const std::string& file) {
   auto stub = syncforce::v1::Admin::NewStub(channel_for(opts));
@@ -245,6 +283,10 @@ int main(int argc, char** argv) {
   std::string object;
   auto* mapping_state_cmd = mapping_cmd->add_subcommand("state", "a mapping's state");
   mapping_state_cmd->add_option("OBJECT", object, "the mapping's object, e.g. Contact")->required();
+  auto* mapping_errors_cmd =
+    mapping_cmd->add_subcommand("write-errors", "a mapping's writes to Salesforce that failed in the last 24 hours");
+  mapping_errors_cmd->add_option("OBJECT", object, "the mapping's object, e.g. Contact")->required();
+  auto* errors_cmd = app.add_subcommand("write-errors", "writes to Salesforce that failed in the last 24 hours");
   std::string export_file;
   auto* export_cmd = app.add_subcommand("export", "the connection's configuration as import/export JSON v1 (no secrets)");
   export_cmd->add_option("FILE", export_file, "write here instead of to standard output");
@@ -282,5 +324,9 @@ int main(int argc, char** argv) {
     return state(opts, object);
   if (*export_cmd)
     return export_config(opts, export_file);
+  if (*errors_cmd)
+    return write_errors(opts, "");
+  if (*mapping_errors_cmd)
+    return write_errors(opts, object);
   return 2;
 }

@@ -131,6 +131,58 @@ grpc::ServerUnaryReactor* admin_service::GetState(grpc::CallbackServerContext* c
   return reactor;
 }
 
+grpc::ServerUnaryReactor* admin_service::GetWriteErrors(grpc::CallbackServerContext* ctx,
+                                                        const syncforce::v1::GetWriteErrorsRequest* req,
+                                                        syncforce::v1::WriteErrors* reply) {
+  auto* reactor = ctx->DefaultReactor();
+  if (auto auth = authenticate(ctx); !auth.ok()) {
+    reactor->Finish(auth);
+    return reactor;
+  }
+  auto url = settings_.database_url;
+  auto name = req->connection();
+  auto object = req->object_name();
+  run_blocking(sys_, reactor, [url, name, object, reply] {
+    pqxx::connection conn(url);
+    pqxx::read_transaction tx(conn);
+    auto connections = select_connections(tx, name);
+    if (!name.empty() && connections.empty())
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no connection named '" + name + "'");
+    bool found = object.empty();
+    for (const auto& c : connections) {
+      const auto archive = tx.quote_name(c.schema_name) + "._trigger_log_archive";
+      for (const auto& m : store::load_mappings(tx, c.id)) {
+        if (!object.empty() && m.object_name != object)
+          continue;
+        found = true;
+        if (tx.exec_params1("SELECT to_regclass($1) IS NULL", archive)[0].as<bool>())
+          continue;
+        auto rows = tx.exec_params(
+          "SELECT id, action, record_id, sfid, sf_message, "
+          "to_char(processed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM " + archive +
+            " WHERE state = 'FAILED' AND table_name = $1 AND processed_at > now() - interval '24 hours' "
+            "ORDER BY id DESC LIMIT 1000",
+          m.config.table_name());
+        for (const auto& r : rows) {
+          auto* e = reply->add_errors();
+          e->set_id(r[0].as<std::int64_t>());
+          e->set_connection(c.name);
+          e->set_object_name(m.object_name);
+          e->set_action(r[1].is_null() ? "" : r[1].as<std::string>());
+          e->set_record_id(r[2].is_null() ? 0 : r[2].as<std::int64_t>());
+          e->set_sfid(r[3].is_null() ? "" : r[3].as<std::string>());
+          e->set_message(r[4].is_null() ? "" : r[4].as<std::string>());
+          e->set_processed_at(r[5].is_null() ? "" : r[5].as<std::string>());
+        }
+      }
+    }
+    if (!found)
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no mapping of " + object);
+    return grpc::Status::OK;
+  });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* admin_service::ExportConfiguration(grpc::CallbackServerContext* ctx,
                                                              const syncforce::v1::ExportConfigurationRequest* req,
                                                              syncforce::v1::ExportedConfiguration* reply) {

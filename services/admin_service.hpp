@@ -25,6 +25,9 @@ public:
 
   grpc::ServerUnaryReactor* GetState(grpc::CallbackServerContext* ctx, const syncforce::v1::GetStateRequest* req,
                                      syncforce::v1::State* reply) override;
+  grpc::ServerUnaryReactor* GetWriteErrors(grpc::CallbackServerContext* ctx,
+                                           const syncforce::v1::GetWriteErrorsRequest* req,
+                                           syncforce::v1::WriteErrors* reply) override;
   grpc::ServerUnaryReactor* ExportConfiguration(grpc::CallbackServerContext* ctx,
                                                 const syncforce::v1::ExportConfigurationRequest* req,
                                                 syncforce::v1::ExportedConfiguration* reply) override;

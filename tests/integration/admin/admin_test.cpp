@@ -126,3 +126,46 @@ TEST_F(admin, an_export_imports_back_to_the_same_configuration_and_holds_no_secr
     EXPECT_EQ(text.find(secret), std::string::npos) << "the export holds '" << secret << "'";
   stop_node();
 }
+
+TEST_F(admin, write_errors_list_the_failed_writes_of_the_last_day) {
+  node_env["SYNCFORCE_ADMIN_TOKEN"] = token;
+  auto mappings = every_mapping();
+  mappings[0]["config"]["access"] = "read_write";
+  write_config(mappings);
+  start_node();
+  ASSERT_TRUE(node->wait_for_output("gRPC server listening", 20s)) << node->output();
+  std::smatch match;
+  auto out = node->output();
+  ASSERT_TRUE(std::regex_search(out, match, std::regex("gRPC server listening\" port=(\\d+)"))) << out;
+  server = "127.0.0.1:" + match[1].str();
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
+
+  auto none = cli({"write-errors"});
+  EXPECT_EQ(none.code, 0) << none.output;
+  EXPECT_NE(none.output.find("No write errors"), std::string::npos) << none.output;
+  // A lookup that is not an id: Salesforce refuses the insert.
+  {
+    pqxx::connection c(db->url());
+    pqxx::work tx(c);
+    tx.exec0("INSERT INTO salesforce.every__c (name, ext_id__c, account__c) VALUES ('Bad', 'W-1', 'not-an-id')");
+    tx.commit();
+  }
+  ASSERT_TRUE(wait_until(
+    [&] { return count_of(db->url(), "SELECT count(*) FROM salesforce.every__c WHERE _hc_lastop = 'FAILED'") == 1; },
+    20s))
+    << node->output();
+  auto r = cli({"write-errors", "--json"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto list = json::parse(r.output.substr(r.output.find('[')), nullptr, false);
+  ASSERT_TRUE(list.is_array()) << r.output;
+  ASSERT_EQ(list.size(), 1u) << r.output;
+  EXPECT_EQ(list[0]["object_name"], "Every__c");
+  EXPECT_EQ(list[0]["action"], "INSERT");
+  EXPECT_EQ(list[0]["connection"], "it");
+  EXPECT_NE(list[0]["message"].get<std::string>().find("MALFORMED_ID"), std::string::npos) << r.output;
+  auto one = cli({"mapping:write-errors", "Every__c"});
+  EXPECT_EQ(one.code, 0) << one.output;
+  EXPECT_NE(one.output.find("MALFORMED_ID"), std::string::npos) << one.output;
+  EXPECT_EQ(cli({"mapping:write-errors", "Nope__c"}).code, 5);
+  stop_node();
+}
