@@ -16,7 +16,6 @@
 
 #include <chrono>
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 
 namespace syncforce::actors {
@@ -484,9 +483,7 @@ private:
 
   static std::size_t index_of(const std::vector<std::string>& fields, const std::string& name) {
     for (std::size_t i = 0; i < fields.size(); ++i)
-      if (fields[i].size() == name.size() &&
-          std::equal(fields[i].begin(), fields[i].end(), name.begin(),
-                     [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+      if (iequals(fields[i], name))
         return i;
     return fields.size();
   }

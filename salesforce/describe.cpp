@@ -1,18 +1,14 @@
 #include "salesforce/describe.hpp"
 
-#include <nlohmann/json.hpp>
+#include "sync/type_mapping.hpp"
 
-#include <strings.h>
+#include <nlohmann/json.hpp>
 
 namespace syncforce::salesforce {
 
 namespace {
 
 using json = nlohmann::json;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 std::string str(const json& j, const char* name) {
   auto it = j.find(name);

@@ -1,4 +1,5 @@
 #include "sync/poll_plan.hpp"
+#include "sync/type_mapping.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,15 +8,6 @@
 namespace syncforce {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 std::string field_list(const std::vector<std::string>& fields) {
   std::string out;

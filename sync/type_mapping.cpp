@@ -50,18 +50,6 @@ constexpr std::array<type_name, 26> type_names{{
   {sf_field_type::complexvalue, "complexvalue"},
 }};
 
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i]))
-      return false;
-  return true;
-}
 
 std::string varchar(std::int64_t n) {
   return "character varying(" + std::to_string(n) + ")";
@@ -88,6 +76,15 @@ std::string_view to_string(sf_field_type t) {
 // ---------------------------------------------------------------------------
 // the type table
 // ---------------------------------------------------------------------------
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i]))
+      return false;
+  return true;
+}
 
 std::string lowercase_name(std::string_view api_name) {
   std::string out{api_name};

@@ -90,6 +90,12 @@ pg_value_kind value_kind_for(sf_field_type type);
 /// -> `account__r__external_id__c`, typed like the parent's external id field.
 pg_column relationship_column(std::string_view relationship_name, const sf_field_info& parent_field);
 
+/// ASCII case folding of one character: API names and column names are ASCII.
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+/// Whether two API names are the same ignoring ASCII case (`SystemModstamp`, `systemmodstamp`).
+bool iequals(std::string_view a, std::string_view b);
+
 /// Lowercases an API name into a column or table name (ASCII only).
 std::string lowercase_name(std::string_view api_name);
 
