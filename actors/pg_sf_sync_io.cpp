@@ -3,6 +3,7 @@
 // polls), each call on the worker's own connection and client.
 
 #include "actors/log.hpp"
+#include "actors/mapping_describe.hpp"
 #include "actors/sync_io.hpp"
 #include "store/control_repo.hpp"
 #include "store/copy_loader.hpp"
@@ -508,49 +509,17 @@ private:
       if (i != specs_.end() && i->second.first == j.config)
         return {};
     }
-    auto& sf = ctx.sf(*j.user);
-    auto d = sf.describe(j.config.object_name);
+    auto d = describe_mapping(ctx.sf(*j.user), j.schema, j.config, j.ucs_basic_collation);
     if (!d)
       return from_sf_error(d.error());
-    std::vector<sf_field_info> infos;
-    std::vector<sf_field_rules> rules;
-    for (const auto& f : d->fields) {
-      sf_field_rules r;
-      r.name = f.name;
-      r.type = f.type;
-      r.nillable = f.nillable;
-      r.createable = f.createable;
-      r.updateable = f.updateable;
-      r.defaulted_on_create = f.defaulted_on_create;
-      r.unique = f.unique;
-      r.external_id = f.external_id;
-      r.id_lookup = f.id_lookup;
-      r.calculated = f.calculated;
-      r.relationship_name = f.relationship_name;
-      rules.push_back(std::move(r));
-      auto t = parse_sf_field_type(f.type);
-      if (!t)
-        continue;
-      infos.push_back(sf_field_info{f.name, *t, f.length});
-    }
     // A read-write mapping must be able to insert: a unique external id to
     // upsert by, and every field an insert requires.
-    auto problems = validate_write_mapping(j.config, rules);
-    if (!problems.empty()) {
-      std::string msg;
-      for (const auto& p : problems)
-        msg += (msg.empty() ? "" : "; ") + p;
-      return job_outcome::failure(outcome_kind::bad_config, msg);
-    }
-    auto spec = make_table_spec(j.schema, j.config, infos, j.ucs_basic_collation);
-    if (!spec.ok()) {
-      std::string msg;
-      for (const auto& e : spec.errors)
-        msg += (msg.empty() ? "" : "; ") + e;
-      return job_outcome::failure(outcome_kind::bad_config, msg);
-    }
+    if (!d->write_problems.empty())
+      return job_outcome::failure(outcome_kind::bad_config, d->write_problems);
+    if (!d->spec)
+      return job_outcome::failure(outcome_kind::bad_config, d->spec_error);
     std::lock_guard<std::mutex> lock(mutex_);
-    specs_[j.mapping_id] = {j.config, std::make_shared<hc_table_spec>(std::move(*spec.spec))};
+    specs_[j.mapping_id] = {j.config, d->spec};
     return {};
   }
 

@@ -5,6 +5,7 @@
 // entries' outcome, archived. Entries not attempted go back to NEW.
 
 #include "actors/log.hpp"
+#include "actors/mapping_describe.hpp"
 #include "actors/write_io.hpp"
 #include "store/hc_schema.hpp"
 #include "store/trigger_log.hpp"
@@ -57,18 +58,6 @@ struct transient_failure {
   outcome_kind kind = outcome_kind::retry;
   std::string reason;
 };
-
-std::string_view op_name(write_action a) {
-  switch (a) {
-    case write_action::insert:
-      return "INSERT";
-    case write_action::update:
-      return "UPDATE";
-    case write_action::remove:
-      return "DELETE";
-  }
-  return "INSERT";
-}
 
 void log_conn(spdlog::level::level_enum level, const write_job& j, const std::string& event,
               const std::string& state = "POLLING_DB_CHANGES") {
@@ -290,7 +279,7 @@ public:
       for (const auto& item : batch.items)
         finished += static_cast<long>(item.merged_ids.size());
       log(spdlog::level::info,
-          log_event{table.object_name + " " + std::string{op_name(batch.action)} + " \xE2\x86\x91SALESFORCE " +
+          log_event{table.object_name + " " + std::string{to_string(batch.action)} + " \xE2\x86\x91SALESFORCE " +
                       std::to_string(count) + " rows (" + fmt::format("{:.2f}", sf_secs) + " secs)",
                     "sync", table.mapping_id, "IDLE"}
             .with("object_name", table.object_name)
@@ -621,7 +610,7 @@ private:
       std::string sfid = r.ok && !r.sfid.empty() ? tx.quote(r.sfid) : "NULL";
       std::string err = "NULL";
       if (!r.ok)
-        err = tx.quote(hc_error_json(op_name(batch.action), r.code, r.message, r.fields));
+        err = tx.quote(hc_error_json(to_string(batch.action), r.code, r.message, r.fields));
       values += std::string{values.empty() ? "" : ", "} + "(" + key + "::integer, " + by_sfid + "::varchar, " + sfid +
                 "::varchar, " + (r.ok ? "'SYNCED'" : "'FAILED'") + "::varchar, " + err + "::text)";
     }
@@ -651,47 +640,21 @@ private:
       if (i != tables_.end() && i->second.first == m.config)
         return {job_outcome{}, i->second.second};
     }
-    auto& sf = ctx.sf(*j.user);
-    auto d = sf.describe(m.config.object_name);
+    auto d = describe_mapping(ctx.sf(*j.user), j.schema, m.config, j.ucs_basic_collation);
     if (!d) {
       const auto& e = d.error();
       auto kind = e.kind == salesforce::error_kind::request_limit ? outcome_kind::budget : outcome_kind::retry;
       return {job_outcome::failure(kind, "describe " + m.config.object_name + ": " + e.describe()), {}};
     }
-    std::vector<sf_field_info> infos;
-    std::vector<sf_field_rules> rules;
-    for (const auto& f : d->fields) {
-      if (auto t = parse_sf_field_type(f.type))
-        infos.push_back(sf_field_info{f.name, *t, f.length});
-      sf_field_rules r;
-      r.name = f.name;
-      r.type = f.type;
-      r.nillable = f.nillable;
-      r.createable = f.createable;
-      r.updateable = f.updateable;
-      r.defaulted_on_create = f.defaulted_on_create;
-      r.unique = f.unique;
-      r.external_id = f.external_id;
-      r.id_lookup = f.id_lookup;
-      r.calculated = f.calculated;
-      r.relationship_name = f.relationship_name;
-      rules.push_back(std::move(r));
-    }
-    auto spec = make_table_spec(j.schema, m.config, infos, j.ucs_basic_collation);
-    if (!spec.ok()) {
-      std::string msg;
-      for (const auto& e : spec.errors)
-        msg += (msg.empty() ? "" : "; ") + e;
-      return {job_outcome::failure(outcome_kind::retry, msg), {}};
-    }
+    if (!d->spec)
+      return {job_outcome::failure(outcome_kind::retry, d->spec_error), {}};
     table_info t;
     t.mapping_id = m.mapping_id;
     t.object_name = m.config.object_name;
-    t.spec = std::make_shared<hc_table_spec>(std::move(*spec.spec));
-    t.writable = writable_fields(rules);
+    t.spec = d->spec;
+    t.writable = writable_fields(d->rules);
     t.upsert_field = m.config.upsert_field;
-    for (const auto& p : validate_write_mapping(m.config, rules))
-      t.problems += (t.problems.empty() ? "" : "; ") + p;
+    t.problems = d->write_problems;
     std::lock_guard<std::mutex> lock(mutex_);
     tables_[m.mapping_id] = {m.config, t};
     return {job_outcome{}, t};
