@@ -4,6 +4,7 @@
 
 #include "actors/log.hpp"
 #include "actors/mapping_describe.hpp"
+#include "actors/table_guard.hpp"
 #include "actors/sync_io.hpp"
 #include "store/control_repo.hpp"
 #include "store/copy_loader.hpp"
@@ -236,6 +237,9 @@ public:
       sum.deleted += stats.deleted;
       sum.adopted += stats.adopted;
     };
+    // From the query until the last page is applied, the writer does not write
+    // this table back (a page read before a write-back must not land after it).
+    auto guard = lock_table(spec->schema, spec->table);
     if (!bulk) {
       auto cursor = sf.query_all(soql);
       while (!cursor.done()) {

@@ -6,6 +6,7 @@
 
 #include "actors/log.hpp"
 #include "actors/mapping_describe.hpp"
+#include "actors/table_guard.hpp"
 #include "actors/write_io.hpp"
 #include "store/hc_schema.hpp"
 #include "store/trigger_log.hpp"
@@ -196,6 +197,8 @@ public:
         continue;
       }
       const auto& table = ti->second;
+      // Until this batch's results are recorded, no poll of the table reads or applies a page.
+      auto guard = lock_table(table.spec->schema, table.spec->table);
       auto t0 = clock_type::now();
       std::vector<item_result> results;
       auto failure = execute(db, sf, table, batch, created, results);
