@@ -21,12 +21,16 @@ bool same_secret(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
-/// Runs `work` on a detached actor of its own and finishes the call with its status.
-void run_blocking(caf::actor_system& sys, grpc::ServerUnaryReactor* reactor, std::function<grpc::Status()> work) {
-  sys.spawn<caf::detached>([reactor, work = std::move(work)] {
+/// Runs `work` in a read transaction of its own, on a detached actor of its own,
+/// and finishes the call with its status.
+void run_blocking(caf::actor_system& sys, grpc::ServerUnaryReactor* reactor, std::string url,
+                  std::function<grpc::Status(pqxx::transaction_base&)> work) {
+  sys.spawn<caf::detached>([reactor, url = std::move(url), work = std::move(work)] {
     grpc::Status status;
     try {
-      status = work();
+      pqxx::connection conn(url);
+      pqxx::read_transaction tx(conn);
+      status = work(tx);
     } catch (const pqxx::broken_connection&) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the database is not reachable; try again");
     } catch (const std::exception& e) {
@@ -42,15 +46,15 @@ long count_or(pqxx::transaction_base& tx, const std::string& relation, const std
   return tx.exec("SELECT count(*) FROM " + relation + (where.empty() ? "" : " WHERE " + where))[0][0].as<long>();
 }
 
-std::vector<store::connection_row> select_connections(pqxx::transaction_base& tx, const std::string& name) {
-  auto all = store::load_connections(tx);
-  if (name.empty())
-    return all;
-  std::vector<store::connection_row> out;
-  for (auto& c : all)
-    if (c.name == name)
+/// The connection named `name` (every connection when empty); NOT_FOUND for an unknown name.
+grpc::Status select_connections(pqxx::transaction_base& tx, const std::string& name,
+                                std::vector<store::connection_row>& out) {
+  for (auto& c : store::load_connections(tx))
+    if (name.empty() || c.name == name)
       out.push_back(std::move(c));
-  return out;
+  if (!name.empty() && out.empty())
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "no connection named '" + name + "'");
+  return grpc::Status::OK;
 }
 
 std::string utc_now() {
@@ -92,14 +96,10 @@ grpc::ServerUnaryReactor* admin_service::GetState(grpc::CallbackServerContext* c
     reactor->Finish(auth);
     return reactor;
   }
-  auto url = settings_.database_url;
-  auto name = req->connection();
-  run_blocking(sys_, reactor, [url, name, reply] {
-    pqxx::connection conn(url);
-    pqxx::read_transaction tx(conn);
-    auto connections = select_connections(tx, name);
-    if (!name.empty() && connections.empty())
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no connection named '" + name + "'");
+  run_blocking(sys_, reactor, settings_.database_url, [name = req->connection(), reply](pqxx::transaction_base& tx) {
+    std::vector<store::connection_row> connections;
+    if (auto lookup = select_connections(tx, name, connections); !lookup.ok())
+      return lookup;
     for (const auto& c : connections) {
       auto* cs = reply->add_connections();
       cs->set_id(c.id);
@@ -139,23 +139,19 @@ grpc::ServerUnaryReactor* admin_service::GetWriteErrors(grpc::CallbackServerCont
     reactor->Finish(auth);
     return reactor;
   }
-  auto url = settings_.database_url;
-  auto name = req->connection();
-  auto object = req->object_name();
-  run_blocking(sys_, reactor, [url, name, object, reply] {
-    pqxx::connection conn(url);
-    pqxx::read_transaction tx(conn);
-    auto connections = select_connections(tx, name);
-    if (!name.empty() && connections.empty())
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no connection named '" + name + "'");
+  auto work = [name = req->connection(), object = req->object_name(), reply](pqxx::transaction_base& tx) {
+    std::vector<store::connection_row> connections;
+    if (auto lookup = select_connections(tx, name, connections); !lookup.ok())
+      return lookup;
     bool found = object.empty();
     for (const auto& c : connections) {
       const auto archive = tx.quote_name(c.schema_name) + "._trigger_log_archive";
+      const bool has_archive = !tx.exec_params1("SELECT to_regclass($1) IS NULL", archive)[0].as<bool>();
       for (const auto& m : store::load_mappings(tx, c.id)) {
         if (!object.empty() && m.object_name != object)
           continue;
         found = true;
-        if (tx.exec_params1("SELECT to_regclass($1) IS NULL", archive)[0].as<bool>())
+        if (!has_archive)
           continue;
         auto rows = tx.exec_params(
           "SELECT id, action, record_id, sfid, sf_message, "
@@ -179,7 +175,8 @@ grpc::ServerUnaryReactor* admin_service::GetWriteErrors(grpc::CallbackServerCont
     if (!found)
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "no mapping of " + object);
     return grpc::Status::OK;
-  });
+  };
+  run_blocking(sys_, reactor, settings_.database_url, std::move(work));
   return reactor;
 }
 
@@ -191,16 +188,12 @@ grpc::ServerUnaryReactor* admin_service::ExportConfiguration(grpc::CallbackServe
     reactor->Finish(auth);
     return reactor;
   }
-  auto url = settings_.database_url;
-  auto name = req->connection();
-  run_blocking(sys_, reactor, [url, name, reply] {
-    pqxx::connection conn(url);
-    pqxx::read_transaction tx(conn);
-    auto connections = select_connections(tx, name);
+  run_blocking(sys_, reactor, settings_.database_url, [name = req->connection(), reply](pqxx::transaction_base& tx) {
+    std::vector<store::connection_row> connections;
+    if (auto lookup = select_connections(tx, name, connections); !lookup.ok())
+      return lookup;
     if (connections.empty())
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          name.empty() ? std::string{"there is no connection to export"}
-                                       : "no connection named '" + name + "'");
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "there is no connection to export");
     if (connections.size() > 1) {
       std::string names;
       for (const auto& c : connections)
