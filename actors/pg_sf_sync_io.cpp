@@ -189,6 +189,10 @@ public:
     return o;
   }
 
+  job_outcome backfill(worker_context&, const mapping_job&, const std::vector<std::string>&) override {
+    return {}; // TODO(schema-change helper): read the columns again and update the rows
+  }
+
   job_outcome poll(worker_context& ctx, const mapping_job& j) override {
     auto spec_outcome = describe(ctx, j);
     if (!spec_outcome.ok())

@@ -4,6 +4,7 @@
 #include "actors/connection_actor.hpp"
 #include "actors/integration_user.hpp"
 #include "actors/log.hpp"
+#include "actors/sf_login.hpp"
 #include "actors/worker_pool.hpp"
 #include "store/control_repo.hpp"
 
@@ -25,36 +26,13 @@ struct loaded_connection {
 };
 
 std::shared_ptr<sf_user> make_user(const store::connection_row& c, const secret_lookup& secrets, std::string& error) {
-  auto secret = resolve_secret(c.login.secret_ref, secrets, error);
-  if (!secret)
+  auto config = client_config_for(c, secrets, error);
+  if (!config)
     return nullptr;
-  std::string client_secret;
-  if (!c.login.client_secret_ref.empty()) {
-    auto s = resolve_secret(c.login.client_secret_ref, secrets, error);
-    if (!s)
-      return nullptr;
-    client_secret = *s;
-  }
   auto user = std::make_shared<sf_user>();
   user->key = c.login.login_url + "|" + c.login.username;
   user->username = c.login.username;
-  user->config.login_url = c.login.login_url;
-  if (auto v = salesforce::api_version::parse(c.api_version))
-    user->config.version = *v;
-  if (c.login.auth == "jwt") {
-    salesforce::jwt_credentials jc;
-    jc.client_id = c.login.client_id;
-    jc.username = c.login.username;
-    jc.private_key_pem = salesforce::secret{*secret};
-    user->config.creds = jc;
-  } else {
-    salesforce::password_credentials pc;
-    pc.client_id = c.login.client_id;
-    pc.client_secret = salesforce::secret{client_secret};
-    pc.username = c.login.username;
-    pc.password = salesforce::secret{*secret};
-    user->config.creds = pc;
-  }
+  user->config = std::move(*config);
   user->session = std::make_shared<salesforce::shared_session>(user->config);
   return user;
 }

@@ -3,6 +3,7 @@
 #include "actors/worker_pool.hpp"
 #include "sync/mapping_config.hpp"
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,11 @@ struct mapping_job {
   long bulk_page_size = 0; ///< maxRecords per Bulk 2.0 results page (0 = server's choice)
   bool ucs_basic_collation = false;
   std::shared_ptr<const sf_user> user;
+  /// Set when the mapping is being stopped (deleted, edited, aborted): long
+  /// jobs (loads, polls, backfills) check it between pages and return
+  /// outcome_kind::retry with "cancelled" after committing what they did.
+  std::shared_ptr<std::atomic<bool>> cancel;
+  bool cancelled() const { return cancel && cancel->load(); }
 };
 
 /// The blocking steps of the sync engine, run by workers. Production talks to
@@ -38,8 +44,15 @@ public:
   virtual job_outcome prepare_connection(worker_context& ctx, const connection_job& j) = 0;
   /// Reads the persisted state and high-water mark (outcome.state, outcome.hwm).
   virtual job_outcome load_mapping(worker_context& ctx, const mapping_job& j) = 0;
-  /// Describes the object and creates or extends its table.
+  /// Describes the object and creates or changes its table to the mapping's
+  /// fields (new columns added, lengths altered in place, re-typed columns
+  /// dropped and re-added, removed fields' columns dropped), in one
+  /// transaction. outcome.columns: the columns whose values must be read from
+  /// Salesforce again (added or re-typed), for backfill.
   virtual job_outcome prepare_mapping(worker_context& ctx, const mapping_job& j) = 0;
+  /// Reads `columns` of every record from Salesforce and updates the rows in
+  /// place (page by page, capture triggers quiet); the high-water mark is not moved.
+  virtual job_outcome backfill(worker_context& ctx, const mapping_job& j, const std::vector<std::string>& columns) = 0;
   /// Full load into a shadow table swapped in with the new mark and state DATA_SYNCED, in one transaction.
   virtual job_outcome reload(worker_context& ctx, const mapping_job& j) = 0;
   /// Changes since j.hwm; the mark advances with each page's rows.

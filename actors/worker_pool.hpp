@@ -63,6 +63,8 @@ struct job_outcome {
   std::string hwm;   ///< a high-water mark, when the job moved or read one
   std::string state; ///< a persisted state, when the job read one
   long api_calls = 0;
+  /// Column names, when the job reports some (prepare_mapping: columns to backfill).
+  std::vector<std::string> columns;
 
   bool ok() const { return kind == outcome_kind::ok; }
   static job_outcome failure(outcome_kind k, std::string e) {

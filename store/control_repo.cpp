@@ -51,7 +51,7 @@ std::string stored_config_json(const mapping_config& m) {
 
 const char* mapping_columns = "id, connection_id, object_name, config::text, revision, state, state_description, "
                               "to_char(high_water_mark AT TIME ZONE 'UTC', "
-                              "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+                              "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), command";
 
 mapping_row mapping_of(const pqxx::row& r) {
   mapping_row m;
@@ -63,6 +63,7 @@ mapping_row mapping_of(const pqxx::row& r) {
   m.state = r[5].as<std::string>();
   m.state_description = r[6].as<std::string>();
   m.high_water_mark = opt(r[7]);
+  m.command = opt(r[8]);
   return m;
 }
 
@@ -215,6 +216,35 @@ void save_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping
 
 void delete_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id) {
   tx.exec_params("DELETE FROM syncforce.load_checkpoints WHERE mapping_id = $1", mapping_id);
+}
+
+void notify_control(pqxx::transaction_base& tx, const std::string& connection_id) {
+  tx.exec_params("SELECT pg_notify($1, $2)", std::string{control_channel}, connection_id);
+}
+
+void record_audit(pqxx::transaction_base& tx, const audit_entry& e) {
+  auto json_or_null = [](const std::string& s) -> std::optional<std::string> {
+    if (s.empty())
+      return std::nullopt;
+    return s;
+  };
+  auto text_or_null = json_or_null;
+  tx.exec_params("INSERT INTO syncforce.audit_log (actor, action, object_type, object_id, before, after, "
+                 "connection_id, connection_name, object_name) "
+                 "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::uuid, $8, $9)",
+                 e.actor, e.action, e.object_type, text_or_null(e.object_id), json_or_null(e.before),
+                 json_or_null(e.after), text_or_null(e.connection_id), text_or_null(e.connection_name),
+                 text_or_null(e.object_name));
+}
+
+std::optional<std::string> take_mapping_command(pqxx::transaction_base& tx, const std::string& mapping_id) {
+  auto r = tx.exec_params("UPDATE syncforce.mappings m SET command = NULL, command_at = NULL FROM "
+                          "(SELECT id, command FROM syncforce.mappings WHERE id = $1 AND command IS NOT NULL "
+                          "FOR UPDATE) old WHERE m.id = old.id RETURNING old.command",
+                          mapping_id);
+  if (r.empty())
+    return std::nullopt;
+  return r[0][0].as<std::string>();
 }
 
 } // namespace syncforce::store

@@ -39,6 +39,8 @@ struct mapping_row {
   std::string state_description;
   /// Canonical `YYYY-MM-DDTHH:MM:SS.mmmZ`, nullopt before the first load.
   std::optional<std::string> high_water_mark;
+  /// An admin command waiting for the connection's node: reload, abort or recover.
+  std::optional<std::string> command;
 };
 
 /// What an import changed.
@@ -82,5 +84,35 @@ std::optional<load_checkpoint> load_load_checkpoint(pqxx::transaction_base& tx, 
 /// Inserts or replaces the mapping's checkpoint.
 void save_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id, const load_checkpoint& c);
 void delete_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id);
+
+// ---------------------------------------------------------------------------
+// Admin changes: the audit trail and the wake-up of the connection's node
+// ---------------------------------------------------------------------------
+
+/// The channel on which every node's engine listens for configuration changes;
+/// the payload is the changed connection's id.
+inline constexpr const char* control_channel = "syncforce_control";
+
+/// Tells the engines (on commit) that `connection_id`'s configuration, state
+/// or commands changed.
+void notify_control(pqxx::transaction_base& tx, const std::string& connection_id);
+
+/// One administrative change. `before`/`after` are JSON texts (empty: none)
+/// that must hold no secret (only references to them).
+struct audit_entry {
+  std::string actor;       ///< the admin token's name
+  std::string action;      ///< e.g. connection.create, mapping.edit, connection.pause
+  std::string object_type; ///< connection | mapping
+  std::string object_id;
+  std::string connection_id;
+  std::string connection_name;
+  std::string object_name; ///< the mapping's object, when a mapping
+  std::string before;
+  std::string after;
+};
+void record_audit(pqxx::transaction_base& tx, const audit_entry& e);
+
+/// Takes the mapping's command (and clears it) in the caller's transaction.
+std::optional<std::string> take_mapping_command(pqxx::transaction_base& tx, const std::string& mapping_id);
 
 } // namespace syncforce::store

@@ -96,6 +96,15 @@ CREATE TABLE syncforce.load_checkpoints (
 -- The mapping's later changes wait until that row is recaptured (hc_capture_insert_from_row) and written.
 ALTER TABLE syncforce.mappings ADD COLUMN write_block jsonb;
 )sql"},
+    {5, "admin commands: reload, abort and recover wait here for the connection's node", R"sql(
+-- Set by the admin API, taken (and cleared) by the node that runs the connection.
+ALTER TABLE syncforce.mappings ADD COLUMN command text CHECK (command IN ('reload', 'abort', 'recover'));
+ALTER TABLE syncforce.mappings ADD COLUMN command_at timestamptz;
+-- Who made a change to which connection (the audit trail is read by connection).
+ALTER TABLE syncforce.audit_log ADD COLUMN connection_id uuid;
+ALTER TABLE syncforce.audit_log ADD COLUMN connection_name text;
+ALTER TABLE syncforce.audit_log ADD COLUMN object_name text;
+)sql"},
   };
   return all;
 }

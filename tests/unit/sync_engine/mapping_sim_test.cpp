@@ -62,6 +62,10 @@ public:
     o.rows = 10;
     return o;
   }
+  job_outcome backfill(worker_context&, const mapping_job&, const std::vector<std::string>&) override {
+    return {};
+  }
+
   job_outcome poll(worker_context&, const mapping_job& j) override {
     auto& s = db[j.mapping_id];
     ++s.polls;

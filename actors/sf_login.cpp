@@ -1,0 +1,38 @@
+#include "actors/sf_login.hpp"
+
+namespace syncforce::actors {
+
+std::optional<salesforce::client_config> client_config_for(const store::connection_row& c,
+                                                           const secret_lookup& secrets, std::string& error) {
+  auto secret = resolve_secret(c.login.secret_ref, secrets, error);
+  if (!secret)
+    return std::nullopt;
+  std::string client_secret;
+  if (!c.login.client_secret_ref.empty()) {
+    auto s = resolve_secret(c.login.client_secret_ref, secrets, error);
+    if (!s)
+      return std::nullopt;
+    client_secret = *s;
+  }
+  salesforce::client_config config;
+  config.login_url = c.login.login_url;
+  if (auto v = salesforce::api_version::parse(c.api_version))
+    config.version = *v;
+  if (c.login.auth == "jwt") {
+    salesforce::jwt_credentials jc;
+    jc.client_id = c.login.client_id;
+    jc.username = c.login.username;
+    jc.private_key_pem = salesforce::secret{*secret};
+    config.creds = jc;
+  } else {
+    salesforce::password_credentials pc;
+    pc.client_id = c.login.client_id;
+    pc.client_secret = salesforce::secret{client_secret};
+    pc.username = c.login.username;
+    pc.password = salesforce::secret{*secret};
+    config.creds = pc;
+  }
+  return config;
+}
+
+} // namespace syncforce::actors
