@@ -1,0 +1,27 @@
+#pragma once
+
+#include "salesforce/client.hpp"
+#include "sync/mapping_config.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace syncforce::actors {
+
+/// A mapping to check, with the path its problems are reported under
+/// (`mappings[2]`, or `Contact` for a single mapping).
+struct mapping_to_validate {
+  std::string path;
+  mapping_config config;
+};
+
+/// Every problem of `mappings` against the org, found through describe, all
+/// at once: unknown object, unknown or unmappable field, read_write without a
+/// unique External ID upsert field, fields needed for insert not mapped.
+/// Paths like `mappings[2].object_name`, `mappings[2].config.fields.Foo__c`,
+/// `mappings[2].config.upsert_field`. Empty: all good. Blocking (HTTP).
+/// A failure to talk to Salesforce at all is one problem at path "salesforce".
+std::vector<config_problem> validate_mappings(salesforce::client& sf, const std::vector<mapping_to_validate>& mappings);
+
+} // namespace syncforce::actors
