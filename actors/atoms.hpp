@@ -46,5 +46,9 @@ using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 /// A mapping finished a cycle successfully (carries the mapping id).
 using synced_atom = caf::atom_constant<caf::atom("synced")>;
+/// Stop once the running step is done (with `true`: cancel a running load first).
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+/// A connection's new settings (mappings added, removed, edited; commands; pause).
+using reconfigure_atom = caf::atom_constant<caf::atom("reconfig")>;
 
 } // namespace syncforce::actors

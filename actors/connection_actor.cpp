@@ -19,8 +19,157 @@ const mapping_settings* find_mapping(connection_ptr self, const std::string& id)
 void spawn_mapping(connection_ptr self, const mapping_settings& m) {
   auto& st = self->state;
   auto hdl = self->spawn<caf::linked>(mapping_actor, m, st.io, st.pool, st.user, caf::actor_cast<caf::actor>(self));
-  st.children[m.job.mapping_id].hdl = hdl;
+  auto& c = st.children[m.job.mapping_id];
+  c.hdl = hdl;
+  c.revision = m.revision;
   self->send(hdl, start_atom::value);
+}
+
+/// The writer's settings in a word: a different one means a new writer.
+std::string writer_fingerprint(const connection_settings& cfg) {
+  if (!cfg.writer)
+    return {};
+  std::string f = std::to_string(static_cast<int>(cfg.writer->job.mode));
+  for (const auto& m : cfg.mappings)
+    f += "|" + m.job.mapping_id + ":" + std::to_string(m.revision);
+  return f;
+}
+
+void converge(connection_ptr self, const std::string& id);
+void converge_writer(connection_ptr self);
+
+/// Logs once every mapping and the writer of a paused connection have stopped.
+void report_paused(connection_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.paused || st.writer)
+    return;
+  for (const auto& [id, c] : st.children)
+    if (c.hdl || c.applying)
+      return;
+  log(spdlog::level::info, log_event{"Connection paused", "connection", st.cfg.connection.name, "PAUSED"});
+}
+
+/// Applies a mapping's admin command to its stored state while no actor runs it, then converges.
+void apply_command(connection_ptr self, const mapping_settings& m) {
+  auto& st = self->state;
+  auto id = m.job.mapping_id;
+  st.children[id].applying = true;
+  auto io = st.io;
+  auto j = m.job;
+  self
+    ->request(st.pool, caf::infinite, run_job_atom::value,
+              job{"take_command", [io, j](worker_context& ctx) { return io->take_command(ctx, j); }})
+    .then(
+      [self, id](job_outcome& o) {
+        auto& st = self->state;
+        auto& c = st.children[id];
+        c.applying = false;
+        if (!o.ok()) {
+          log(spdlog::level::warn, log_event{"Cannot apply the mapping's command, retrying", "mapping", id,
+                                             "RECOVERY"}
+                                     .with("reason", o.error));
+          self->delayed_send(self, st.cfg.retry.delay(++st.setup_failures), restart_atom::value, id);
+          return;
+        }
+        for (auto& ms : st.cfg.mappings)
+          if (ms.job.mapping_id == id)
+            ms.command.reset();
+        // Whatever the command, the mapping runs again from a clean slate.
+        c.parked = false;
+        c.restarts = 0;
+        converge(self, id);
+      },
+      [self](caf::error& err) { self->quit(err); });
+}
+
+/// Brings mapping `id` to what st.cfg says: running (with its revision),
+/// stopped (deleted, paused) or its command applied first.
+void converge(connection_ptr self, const std::string& id) {
+  auto& st = self->state;
+  if (!st.ready)
+    return;
+  const auto* desired = find_mapping(self, id);
+  auto it = st.children.find(id);
+  if (it != st.children.end()) {
+    auto& c = it->second;
+    if (c.stopping || c.applying)
+      return; // converges again when that is done
+    if (c.hdl) {
+      bool stop = desired == nullptr || st.cfg.paused || desired->command || desired->revision != c.revision;
+      if (!stop)
+        return;
+      // A deleted or edited mapping's load is cancelled; a pause lets it finish.
+      bool cancel = !st.cfg.paused && (desired == nullptr || desired->revision != c.revision ||
+                                       (desired->command && *desired->command != "recover"));
+      c.stopping = true;
+      self->send(c.hdl, stop_atom::value, cancel);
+      return;
+    }
+    if (desired == nullptr) {
+      st.children.erase(it);
+      return;
+    }
+  }
+  if (desired == nullptr || st.cfg.paused) {
+    report_paused(self);
+    return;
+  }
+  if (desired->command) {
+    apply_command(self, *desired);
+    return;
+  }
+  auto& c = st.children[id];
+  if (c.parked && c.revision == desired->revision)
+    return; // stays parked until recovered or edited
+  c.parked = false;
+  spawn_mapping(self, *desired);
+}
+
+/// Brings the writer to what st.cfg says (none, paused, or started with the current mappings).
+void converge_writer(connection_ptr self) {
+  auto& st = self->state;
+  if (!st.ready || st.writer_stopping)
+    return;
+  auto wanted = st.cfg.paused || !st.cfg.writer || !st.cfg.writes ? std::string{} : writer_fingerprint(st.cfg);
+  if (st.writer) {
+    if (wanted == st.writer_fingerprint)
+      return;
+    st.writer_stopping = true;
+    self->send(st.writer, stop_atom::value, false);
+    return;
+  }
+  if (wanted.empty()) {
+    report_paused(self);
+    return;
+  }
+  st.writer_fingerprint = wanted;
+  st.writer = self->spawn<caf::linked>(writer_actor, *st.cfg.writer, st.cfg.writes, st.pool);
+  self->send(st.writer, start_atom::value);
+}
+
+/// Quits once a stopping connection has no mapping actor and no writer left.
+void maybe_quit(connection_ptr self) {
+  auto& st = self->state;
+  if (!st.stopping || st.writer)
+    return;
+  for (const auto& [id, c] : st.children)
+    if (c.hdl || c.applying)
+      return;
+  self->quit(caf::exit_reason::user_shutdown);
+}
+
+void converge_all(connection_ptr self) {
+  auto& st = self->state;
+  std::vector<std::string> ids;
+  for (const auto& [id, c] : st.children)
+    ids.push_back(id);
+  for (const auto& m : st.cfg.mappings)
+    if (!st.children.count(m.job.mapping_id))
+      ids.push_back(m.job.mapping_id);
+  for (const auto& id : ids)
+    converge(self, id);
+  converge_writer(self);
+  maybe_quit(self);
 }
 
 void park(connection_ptr self, const mapping_settings& m, const std::string& reason) {
@@ -39,14 +188,6 @@ void park(connection_ptr self, const mapping_settings& m, const std::string& rea
                     return io->save_state(ctx, j, "SYSTEM_ERROR", reason);
                   }})
     .then([](job_outcome&) {}, [](caf::error&) {});
-}
-
-void spawn_writer(connection_ptr self) {
-  auto& st = self->state;
-  if (!st.cfg.writer || !st.cfg.writes || st.writer)
-    return;
-  st.writer = self->spawn<caf::linked>(writer_actor, *st.cfg.writer, st.cfg.writes, st.pool);
-  self->send(st.writer, start_atom::value);
 }
 
 void prepare(connection_ptr self) {
@@ -68,13 +209,14 @@ void prepare(connection_ptr self) {
           self->delayed_send(self, delay, start_atom::value);
           return;
         }
-        log(spdlog::level::info, log_event{"Connection ready", "connection", st.cfg.connection.name, "IDLE"}
+        if (o.state == "PAUSED")
+          st.cfg.paused = true;
+        st.ready = true;
+        log(spdlog::level::info, log_event{st.cfg.paused ? "Connection ready, paused" : "Connection ready",
+                                           "connection", st.cfg.connection.name, st.cfg.paused ? "PAUSED" : "IDLE"}
                                    .with("schema", st.cfg.connection.schema)
                                    .with("mappings", std::to_string(st.cfg.mappings.size())));
-        for (const auto& m : st.cfg.mappings)
-          if (!st.children.count(m.job.mapping_id))
-            spawn_mapping(self, m);
-        spawn_writer(self);
+        converge_all(self);
       },
       [self](caf::error& err) { self->quit(err); });
 }
@@ -163,8 +305,17 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
   // failures arrive here as exit messages and are handled, not inherited.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
+    if (st.writer && st.writer.address() == msg.source && st.writer_stopping) {
+      st.writer = nullptr;
+      st.writer_stopping = false;
+      st.writer_fingerprint.clear();
+      converge_writer(self);
+      maybe_quit(self);
+      return;
+    }
     if (st.writer && st.writer.address() == msg.source) {
       st.writer = nullptr;
+      st.writer_fingerprint.clear();
       auto delay = st.cfg.restart.delay(++st.writer_restarts);
       log(spdlog::level::warn, log_event{"Writer crashed, restarting", "connection", st.cfg.connection.name,
                                          "RECOVERY"}
@@ -177,6 +328,13 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
       if (!c.hdl || c.hdl.address() != msg.source)
         continue;
       c.hdl = nullptr;
+      if (c.stopping) {
+        c.stopping = false;
+        auto stopped = id; // converge may erase the entry
+        converge(self, stopped);
+        maybe_quit(self);
+        return;
+      }
       const auto* m = find_mapping(self, id);
       if (m == nullptr)
         return;
@@ -202,10 +360,36 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
     [self](restart_atom, const std::string& id) {
       auto& st = self->state;
       auto i = st.children.find(id);
-      const auto* m = find_mapping(self, id);
-      if (i == st.children.end() || i->second.hdl || i->second.parked || m == nullptr)
+      if (i == st.children.end() || i->second.hdl || i->second.parked)
         return;
-      spawn_mapping(self, *m);
+      converge(self, id);
+    },
+    [self](stop_atom, bool) {
+      auto& st = self->state;
+      st.stopping = true;
+      if (!st.ready) {
+        self->quit(caf::exit_reason::user_shutdown);
+        return;
+      }
+      st.cfg.mappings.clear();
+      st.cfg.writer.reset();
+      converge_all(self);
+    },
+    [self](reconfigure_atom, connection_settings& next) {
+      if (self->state.stopping)
+        return;
+      auto& st = self->state;
+      bool was_paused = st.cfg.paused;
+      st.cfg.mappings = std::move(next.mappings);
+      st.cfg.writer = std::move(next.writer);
+      st.cfg.writes = std::move(next.writes);
+      st.cfg.paused = next.paused;
+      if (st.cfg.paused && !was_paused)
+        log(spdlog::level::info, log_event{"Pausing connection: running operations finish first", "connection",
+                                           st.cfg.connection.name, "PAUSED"});
+      if (!st.cfg.paused && was_paused)
+        log(spdlog::level::info, log_event{"Connection resumed", "connection", st.cfg.connection.name, "IDLE"});
+      converge_all(self);
     },
     [self](synced_atom, const std::string& id) {
       auto i = self->state.children.find(id);

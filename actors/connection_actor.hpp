@@ -35,6 +35,8 @@ struct connection_settings {
   std::chrono::milliseconds lease_check{5000};
   /// Retry schedule of the connection's own setup.
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0, 0.0};
+  /// Stored state PAUSED: no mapping polls, the writer does not write.
+  bool paused = false;
 };
 
 struct connection_actor_state {
@@ -47,10 +49,20 @@ struct connection_actor_state {
     int restarts = 0;
     bool parked = false;
     std::string last_error;
+    int revision = 0;      ///< the revision the running actor was started with
+    bool stopping = false; ///< stop_atom sent; converge again when it exits
+    bool applying = false; ///< its admin command is being applied
   };
   std::map<std::string, child> children; ///< by mapping id
   caf::actor writer;
   int writer_restarts = 0;
+  bool writer_stopping = false;
+  /// What the running writer was started with (mapping ids, revisions, mode).
+  std::string writer_fingerprint;
+  /// prepare() done: children may run.
+  bool ready = false;
+  /// stop_atom received: stop every child, then quit.
+  bool stopping = false;
   std::shared_ptr<connection_lease> lease;
   bool standing_by = false;
   int setup_failures = 0;
@@ -65,9 +77,19 @@ struct connection_actor_state {
 /// With a lease_url it first takes the connection's lease (connection_lease);
 /// while another node holds it, it stands by and tries again; a lost lease
 /// stops it (its engine restarts and stands by or takes the lease again).
+/// (reconfigure_atom, connection_settings) brings it to new settings without
+/// touching what did not change: a removed or edited mapping's actor is
+/// stopped (a running load cancelled) and, when edited, started again; a
+/// mapping with an admin command is stopped, the command applied to its
+/// stored state (sync_io::take_command) and started again; paused stops every
+/// mapping and the writer once their running step is done.
 /// Messages: start_atom, (restart_atom, mapping_id), (synced_atom, mapping_id),
+///   (reconfigure_atom, connection_settings), (stop_atom, bool): stop every
+///   mapping (cancelling loads) and the writer, then quit with user_shutdown,
 ///   (status_atom) -> (mappings running, mappings parked) as int32s.
 caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
                                std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user);
 
 } // namespace syncforce::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(syncforce::actors::connection_settings)

@@ -10,6 +10,40 @@ namespace {
 using mapping_ptr = caf::stateful_actor<mapping_actor_state>*;
 using continuation = std::function<void(job_outcome&)>;
 
+void release_cursor(mapping_ptr self);
+
+/// Quits once nothing is in flight any more (after stop_atom).
+void finish_stop(mapping_ptr self) {
+  auto& st = self->state;
+  if (!st.stopping || st.in_flight > 0)
+    return;
+  release_cursor(self);
+  self->quit(caf::exit_reason::user_shutdown);
+}
+
+/// Persists a state without waiting for it (the stop waits, though: a late
+/// save must not overwrite what the connection stores after the stop).
+void save_state_async(mapping_ptr self, const std::string& state, const std::string& description) {
+  auto& st = self->state;
+  auto io = st.io;
+  auto j = st.cfg.job;
+  ++st.in_flight;
+  self
+    ->request(st.pool, caf::infinite, run_job_atom::value,
+              job{"save_state", [io, j, state, description](worker_context& ctx) {
+                    return io->save_state(ctx, j, state, description);
+                  }})
+    .then(
+      [self](job_outcome&) {
+        --self->state.in_flight;
+        finish_stop(self);
+      },
+      [self](caf::error&) {
+        --self->state.in_flight;
+        finish_stop(self);
+      });
+}
+
 void log_state(mapping_ptr self, spdlog::level::level_enum level, const std::string& event) {
   auto& st = self->state;
   log(level, log_event{event, "mapping", st.cfg.job.mapping_id, std::string{to_string(st.state)}}.with(
@@ -23,12 +57,22 @@ void schedule_retry(mapping_ptr self, const std::string& reason, std::function<v
 void run(mapping_ptr self, std::string name, std::function<job_outcome(worker_context&, const mapping_job&)> fn,
          std::function<void()> again, continuation next) {
   auto& st = self->state;
+  if (st.stopping) {
+    finish_stop(self);
+    return;
+  }
   auto j = st.cfg.job;
   auto io_job = job{name, [fn, j](worker_context& ctx) { return fn(ctx, j); }};
+  ++st.in_flight;
   self->request(st.pool, caf::infinite, run_job_atom::value, std::move(io_job))
     .then(
       [self, next, again, name](job_outcome& o) {
         auto& st = self->state;
+        --st.in_flight;
+        if (st.stopping) {
+          finish_stop(self);
+          return;
+        }
         switch (o.kind) {
           case outcome_kind::ok:
             next(o);
@@ -46,15 +90,7 @@ void run(mapping_ptr self, std::string name, std::function<job_outcome(worker_co
                 log_event{"Mapping configuration error", "mapping", st.cfg.job.mapping_id, "BAD_CONFIG"}
                   .with("object_name", st.cfg.job.config.object_name)
                   .with("reason", o.error));
-            auto j = st.cfg.job;
-            auto io = st.io;
-            auto desc = o.error;
-            self
-              ->request(st.pool, caf::infinite, run_job_atom::value,
-                        job{"save_state", [io, j, desc](worker_context& ctx) {
-                              return io->save_state(ctx, j, "BAD_CONFIG", desc);
-                            }})
-              .then([](job_outcome&) {}, [](caf::error&) {});
+            save_state_async(self, "BAD_CONFIG", o.error);
             return;
           }
           case outcome_kind::fatal:
@@ -117,15 +153,26 @@ void with_cursor(mapping_ptr self, std::function<void()> step, std::function<voi
     schedule_retry(self, *reason, step, st.cfg.budget_wait);
     return;
   }
+  if (st.stopping) {
+    finish_stop(self);
+    return;
+  }
+  ++st.in_flight;
   self->request(st.user, caf::infinite, acquire_atom::value, st.cfg.job.mapping_id)
     .then(
       [self, step, next](bool granted, std::string& reason) {
         auto& st = self->state;
+        --st.in_flight;
+        if (granted)
+          st.holds_cursor = true;
+        if (st.stopping) {
+          finish_stop(self);
+          return;
+        }
         if (!granted) {
           schedule_retry(self, reason, step, st.cfg.budget_wait);
           return;
         }
-        st.holds_cursor = true;
         next();
       },
       [self](caf::error& err) { self->quit(err); });
@@ -242,15 +289,35 @@ void schedule_retry(mapping_ptr self, const std::string& reason, std::function<v
                              .with("reason", reason));
   self->delayed_send(self, wait, retry_atom::value);
   // The stored state says why the mapping waits (best effort: the database may be the trouble).
+  save_state_async(self, std::string{to_string(st.state)}, reason);
+}
+
+/// Reads the added or re-typed columns again from Salesforce (RESYNC), then polls.
+void backfill(mapping_ptr self, std::vector<std::string> columns) {
+  auto& st = self->state;
   auto io = st.io;
-  auto j = st.cfg.job;
-  auto name = std::string{to_string(st.state)};
-  self
-    ->request(st.pool, caf::infinite, run_job_atom::value,
-              job{"save_state", [io, j, name, reason](worker_context& ctx) {
-                    return io->save_state(ctx, j, name, reason);
-                  }})
-    .then([](job_outcome&) {}, [](caf::error&) {});
+  std::string names;
+  for (const auto& c : columns)
+    names += (names.empty() ? "" : ", ") + c;
+  enter(self, mapping_state::resync, "loading new columns: " + names, [self, io, columns] {
+    with_cursor(self, [self, columns] { backfill(self, columns); }, [self, io, columns] {
+      run(
+        self, "backfill",
+        [io, columns](worker_context& ctx, const mapping_job& j) { return io->backfill(ctx, j, columns); },
+        [self, columns] {
+          release_cursor(self);
+          backfill(self, columns);
+        },
+        [self](job_outcome& o) {
+          release_cursor(self);
+          count_calls(self, o.api_calls);
+          enter(self, mapping_state::data_synced, "", [self] {
+            succeeded(self);
+            poll_now(self);
+          });
+        });
+    });
+  });
 }
 
 void start(mapping_ptr self) {
@@ -262,6 +329,13 @@ void start(mapping_ptr self) {
     [self, io](job_outcome& o) {
       auto& st = self->state;
       auto stored = parse_mapping_state(o.state);
+      if (stored && *stored == mapping_state::aborted) {
+        // An aborted first load: nothing to poll from; a reload starts it again.
+        st.state = mapping_state::aborted;
+        log_state(self, spdlog::level::info, "Mapping " + st.cfg.job.config.table_name() +
+                                               " is ABORTED: waiting for a reload");
+        return;
+      }
       bool synced = stored && (*stored == mapping_state::data_synced || *stored == mapping_state::polling_sf_changes ||
                                *stored == mapping_state::polling_sf_bulk || *stored == mapping_state::system_error);
       if (o.hwm.empty() || !synced) {
@@ -269,13 +343,18 @@ void start(mapping_ptr self) {
         reload(self);
         return;
       }
-      // Synced before: make sure the table is there, then catch up at once.
+      // Synced before: bring the table to the mapping (an edit may have added
+      // or re-typed columns: those are read again), then catch up at once.
       st.cfg.job.hwm = o.hwm;
       run(
         self, "prepare_mapping",
         [io](worker_context& ctx, const mapping_job& j) { return io->prepare_mapping(ctx, j); },
         [self] { start(self); },
-        [self](job_outcome&) {
+        [self](job_outcome& prepared) {
+          if (!prepared.columns.empty()) {
+            backfill(self, prepared.columns);
+            return;
+          }
           enter(self, mapping_state::data_synced, "", [self] { poll_now(self); });
         });
     });
@@ -291,10 +370,24 @@ caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapp
   st.pool = std::move(pool);
   st.user = std::move(user);
   st.parent = std::move(parent);
+  if (!st.cfg.job.cancel)
+    st.cfg.job.cancel = std::make_shared<std::atomic<bool>>(false);
   return {
     [self](start_atom) { start(self); },
-    [self](poll_atom) { poll_now(self); },
+    [self](poll_atom) {
+      if (!self->state.stopping)
+        poll_now(self);
+    },
+    [self](stop_atom, bool cancel) {
+      auto& st = self->state;
+      st.stopping = true;
+      if (cancel)
+        st.cfg.job.cancel->store(true);
+      finish_stop(self);
+    },
     [self](retry_atom) {
+      if (self->state.stopping)
+        return;
       auto step = std::move(self->state.retry_step);
       self->state.retry_step = nullptr;
       if (step)

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace syncforce::actors {
@@ -23,6 +24,10 @@ struct mapping_settings {
   /// The UTC day number (days since 1970) for the mapping's own daily API cap
   /// (`sf_max_daily_api_calls`); the system clock unless a test injects one.
   std::function<long()> utc_day;
+  /// The mapping's stored revision (a new one restarts the actor).
+  int revision = 1;
+  /// An admin command waiting in the store (reload, abort, recover), as last read.
+  std::optional<std::string> command;
 };
 
 struct mapping_actor_state {
@@ -40,6 +45,10 @@ struct mapping_actor_state {
   long calls_day = -1;
   /// The step to repeat on retry_atom.
   std::function<void()> retry_step;
+  /// Requests (jobs, cursor) whose answers have not come back yet.
+  int in_flight = 0;
+  /// stop_atom received: quit once in_flight is 0.
+  bool stopping = false;
 
   static inline const char* name = "mapping";
 };
@@ -52,7 +61,12 @@ struct mapping_actor_state {
 /// cursor from `user`. Transient failures wait with backoff (the state says
 /// why); bad configuration parks the mapping in BAD_CONFIG; anything else
 /// crashes the actor, and its connection restarts it.
-/// Messages: start_atom, poll_atom, retry_atom, (status_atom) -> (state, description).
+/// A started mapping whose stored state is ABORTED stays idle (until a reload);
+/// one whose table gained or re-typed columns backfills them in RESYNC first.
+/// (stop_atom, cancel): finish the running step (cancel tells a running load,
+/// poll or backfill to stop between pages) and quit with user_shutdown.
+/// Messages: start_atom, poll_atom, retry_atom, (stop_atom, bool),
+///   (status_atom) -> (state, description).
 /// Tells `parent` (synced_atom, mapping_id) after each successful load or poll.
 caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapping_settings cfg,
                             std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user, caf::actor parent);

@@ -3,6 +3,7 @@
 // polls), each call on the worker's own connection and client.
 
 #include "actors/log.hpp"
+#include "actors/pg_commands.hpp"
 #include "actors/mapping_describe.hpp"
 #include "actors/table_guard.hpp"
 #include "actors/sync_io.hpp"
@@ -70,9 +71,15 @@ public:
   job_outcome prepare_connection(worker_context& ctx, const connection_job& j) override {
     pqxx::work tx(ctx.db(), "prepare_connection");
     ensure_connection_schema(tx, j.schema);
-    store::set_connection_state(tx, j.connection_id, "IDLE");
+    // A paused connection stays paused across restarts (only Resume ends it).
+    auto state = tx.exec_params1("UPDATE syncforce.connections SET state = CASE WHEN state = 'PAUSED' THEN state "
+                                 "ELSE 'IDLE' END, updated_at = now() WHERE id = $1 RETURNING state",
+                                 j.connection_id)[0]
+                   .as<std::string>();
     tx.commit();
-    return {};
+    job_outcome o;
+    o.state = state;
+    return o;
   }
 
   job_outcome load_mapping(worker_context& ctx, const mapping_job& j) override {
@@ -349,6 +356,10 @@ public:
     o.hwm = hwm.value().value_or("");
     o.api_calls = sf.requests_sent() - calls_before;
     return o;
+  }
+
+  job_outcome take_command(worker_context& ctx, const mapping_job& j) override {
+    return take_and_apply_command(ctx, j);
   }
 
   job_outcome save_state(worker_context& ctx, const mapping_job& j, const std::string& state,

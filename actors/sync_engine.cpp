@@ -9,6 +9,7 @@
 #include "store/control_repo.hpp"
 
 #include <algorithm>
+#include <set>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -37,96 +38,176 @@ std::shared_ptr<sf_user> make_user(const store::connection_row& c, const secret_
   return user;
 }
 
-void start_connections(engine_ptr self, std::vector<loaded_connection>& loaded) {
+/// What a connection actor must be restarted for (its login, schema, version
+/// or features changed); mappings, commands and pause are reconfigured live.
+std::string connection_fingerprint(const store::connection_row& c) {
+  const auto& l = c.login;
+  const auto& f = c.features;
+  return c.schema_name + "\n" + l.login_url + "\n" + l.username + "\n" + l.auth + "\n" + l.secret_ref + "\n" +
+         l.client_id + "\n" + l.client_secret_ref + "\n" + c.api_version + "\n" +
+         std::to_string(f.disable_bulk_writes) + std::to_string(f.poll_db_no_merge) +
+         std::to_string(f.poll_external_ids) + std::to_string(f.rest_count_only) +
+         std::to_string(f.ucs_basic_collation_index);
+}
+
+/// The connection actor's settings: its mappings (with revisions and pending
+/// commands), its writer when some mapping writes, its lease and pause.
+connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
+                                 const std::shared_ptr<const sf_user>& user) {
   auto& st = self->state;
+  const auto& c = lc.row;
+  connection_settings cs;
+  cs.connection = connection_job{c.id, c.name, c.schema_name, user};
+  cs.paused = c.state == "PAUSED";
+  for (const auto& m : lc.mappings) {
+    mapping_settings ms;
+    ms.job.mapping_id = m.id;
+    ms.job.schema = c.schema_name;
+    ms.job.config = m.config;
+    ms.job.bulk_threshold = st.cfg.bulk_threshold;
+    ms.job.bulk_page_size = st.cfg.bulk_page_size;
+    ms.job.ucs_basic_collation = c.features.ucs_basic_collation_index;
+    ms.job.user = user;
+    ms.revision = m.revision;
+    ms.command = m.command;
+    int secs = st.cfg.test_poll_seconds ? *st.cfg.test_poll_seconds : m.config.sf_polling_seconds;
+    ms.poll_interval = std::chrono::seconds(secs);
+    if (st.cfg.test_poll_seconds) // tests do not wait a minute for the API budget either
+      ms.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
+    cs.mappings.push_back(std::move(ms));
+  }
+  bool writes = std::any_of(lc.mappings.begin(), lc.mappings.end(), [](const store::mapping_row& m) {
+    return m.config.access == mapping_access::read_write;
+  });
+  if (writes) {
+    writer_settings ws;
+    ws.database_url = st.cfg.database_url;
+    ws.job.connection_id = c.id;
+    ws.job.name = c.name;
+    ws.job.schema = c.schema_name;
+    ws.job.user = user;
+    ws.job.mode = c.features.poll_db_no_merge ? write_mode::ordered : write_mode::merged;
+    ws.job.api_version = std::atof(c.api_version.c_str());
+    ws.job.disable_bulk_writes = c.features.disable_bulk_writes;
+    ws.job.ucs_basic_collation = c.features.ucs_basic_collation_index;
+    ws.job.archive_retention = std::chrono::hours(24) * st.cfg.archive_retention_days;
+    for (const auto& m : lc.mappings)
+      ws.job.mappings.push_back(write_mapping{m.id, m.config});
+    if (st.cfg.test_poll_seconds) { // tests look at the trigger log as often as they poll
+      ws.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
+      ws.fallback_poll = std::min<std::chrono::milliseconds>(ws.fallback_poll,
+                                                             std::chrono::seconds(*st.cfg.test_poll_seconds));
+    }
+    cs.writer = std::move(ws);
+    cs.writes = st.cfg.writes;
+  }
+  if (!st.cfg.database_url.empty()) {
+    cs.lease_url = st.cfg.database_url;
+    if (st.cfg.test_poll_seconds)
+      cs.lease_retry = cs.lease_check = std::chrono::seconds(*st.cfg.test_poll_seconds);
+  }
+  return cs;
+}
+
+/// The login of a connection, shared by every connection of the same Salesforce user.
+std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection_row& c, caf::actor& user_actor) {
+  auto& st = self->state;
+  std::string error;
+  auto user = make_user(c, st.cfg.secrets, error);
+  if (!user) {
+    log(spdlog::level::err, log_event{"Cannot log in to Salesforce: " + error, "connection", c.name,
+                                      "NEED_AUTHENTICATION"}
+                              .with("username", c.login.username));
+    return nullptr;
+  }
+  auto ui = st.users.find(user->key);
+  if (ui == st.users.end()) {
+    integration_user_config ucfg;
+    ucfg.username = user->username;
+    ucfg.cursor_limit = cursor_limit_for(c.api_version);
+    if (st.cfg.test_poll_seconds)
+      ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
+    auto hdl = self->spawn<caf::linked>(integration_user, ucfg);
+    ui = st.users.emplace(user->key, hdl).first;
+    log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
+                               "cursor_limit", ucfg.cursor_limit == 0 ? "none" : std::to_string(ucfg.cursor_limit)));
+    auto target = hdl;
+    user->on_usage = [target](const salesforce::api_usage& u) {
+      caf::anon_send(target, usage_atom::value, static_cast<int64_t>(u.used), static_cast<int64_t>(u.max));
+    };
+    st.logins[user->key] = user;
+  }
+  user_actor = ui->second;
+  return st.logins.at(user->key);
+}
+
+void start_connection(engine_ptr self, const loaded_connection& lc) {
+  auto& st = self->state;
+  caf::actor user_actor;
+  auto user = user_for(self, lc.row, user_actor);
+  if (!user)
+    return;
+  auto conn = self->spawn<caf::linked>(connection_actor, settings_for(self, lc, user), st.cfg.io, st.pool, user_actor);
+  st.connections[lc.row.id] = conn;
+  st.fingerprints[lc.row.id] = connection_fingerprint(lc.row);
+  self->send(conn, start_atom::value);
+}
+
+/// Stops a connection actor gracefully; `then` runs once it is gone.
+void stop_connection(engine_ptr self, const std::string& id, std::function<void()> then) {
+  auto& st = self->state;
+  bool already = st.after_stop.count(id) > 0;
+  st.after_stop[id] = std::move(then);
+  if (!already)
+    self->send(st.connections.at(id), stop_atom::value, true);
+}
+
+/// Brings the running connections to the loaded configuration.
+void apply(engine_ptr self, std::vector<loaded_connection>& loaded) {
+  auto& st = self->state;
+  std::set<std::string> seen;
   for (auto& lc : loaded) {
-    const auto& c = lc.row;
-    if (st.connections.count(c.id))
-      continue;
-    std::string error;
-    auto user = make_user(c, st.cfg.secrets, error);
-    if (!user) {
-      log(spdlog::level::err, log_event{"Cannot log in to Salesforce: " + error, "connection", c.name,
-                                        "NEED_AUTHENTICATION"}
-                                .with("username", c.login.username));
+    const auto id = lc.row.id;
+    seen.insert(id);
+    auto running = st.connections.find(id);
+    if (running == st.connections.end()) {
+      start_connection(self, lc);
       continue;
     }
-    auto ui = st.users.find(user->key);
-    if (ui == st.users.end()) {
-      integration_user_config ucfg;
-      ucfg.username = user->username;
-      ucfg.cursor_limit = cursor_limit_for(c.api_version);
-      if (st.cfg.test_poll_seconds)
-        ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
-      auto hdl = self->spawn<caf::linked>(integration_user, ucfg);
-      ui = st.users.emplace(user->key, hdl).first;
-      log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
-                                 "cursor_limit", ucfg.cursor_limit == 0 ? "none" : std::to_string(ucfg.cursor_limit)));
-      auto user_actor = hdl;
-      user->on_usage = [user_actor](const salesforce::api_usage& u) {
-        caf::anon_send(user_actor, usage_atom::value, static_cast<int64_t>(u.used), static_cast<int64_t>(u.max));
-      };
-      st.logins.emplace(user->key, user);
+    if (st.after_stop.count(id) || st.fingerprints[id] != connection_fingerprint(lc.row)) {
+      if (!st.after_stop.count(id))
+        log(spdlog::level::info, log_event{"Connection settings changed, restarting it", "connection", lc.row.name,
+                                           lc.row.state});
+      stop_connection(self, id, [self, lc] { start_connection(self, lc); });
+      continue;
     }
-    auto user_actor = ui->second;
-    std::shared_ptr<const sf_user> shared_user = st.logins.at(user->key);
-    connection_settings cs;
-    cs.connection = connection_job{c.id, c.name, c.schema_name, shared_user};
-    for (const auto& m : lc.mappings) {
-      mapping_settings ms;
-      ms.job.mapping_id = m.id;
-      ms.job.schema = c.schema_name;
-      ms.job.config = m.config;
-      ms.job.bulk_threshold = st.cfg.bulk_threshold;
-      ms.job.bulk_page_size = st.cfg.bulk_page_size;
-      ms.job.ucs_basic_collation = c.features.ucs_basic_collation_index;
-      ms.job.user = shared_user;
-      int secs = st.cfg.test_poll_seconds ? *st.cfg.test_poll_seconds : m.config.sf_polling_seconds;
-      ms.poll_interval = std::chrono::seconds(secs);
-      if (st.cfg.test_poll_seconds) // tests do not wait a minute for the API budget either
-        ms.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
-      cs.mappings.push_back(std::move(ms));
-    }
-    bool writes = std::any_of(lc.mappings.begin(), lc.mappings.end(), [](const store::mapping_row& m) {
-      return m.config.access == mapping_access::read_write;
-    });
-    if (writes) {
-      writer_settings ws;
-      ws.database_url = st.cfg.database_url;
-      ws.job.connection_id = c.id;
-      ws.job.name = c.name;
-      ws.job.schema = c.schema_name;
-      ws.job.user = shared_user;
-      ws.job.mode = c.features.poll_db_no_merge ? write_mode::ordered : write_mode::merged;
-      ws.job.api_version = std::atof(c.api_version.c_str());
-      ws.job.disable_bulk_writes = c.features.disable_bulk_writes;
-      ws.job.ucs_basic_collation = c.features.ucs_basic_collation_index;
-      ws.job.archive_retention = std::chrono::hours(24) * st.cfg.archive_retention_days;
-      for (const auto& m : lc.mappings)
-        ws.job.mappings.push_back(write_mapping{m.id, m.config});
-      if (st.cfg.test_poll_seconds) { // tests look at the trigger log as often as they poll
-        ws.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
-        ws.fallback_poll = std::min<std::chrono::milliseconds>(ws.fallback_poll,
-                                                               std::chrono::seconds(*st.cfg.test_poll_seconds));
-      }
-      cs.writer = std::move(ws);
-      cs.writes = st.cfg.writes;
-    }
-    if (!st.cfg.database_url.empty()) {
-      cs.lease_url = st.cfg.database_url;
-      if (st.cfg.test_poll_seconds)
-        cs.lease_retry = cs.lease_check = std::chrono::seconds(*st.cfg.test_poll_seconds);
-    }
-    auto conn = self->spawn<caf::linked>(connection_actor, cs, st.cfg.io, st.pool, user_actor);
-    st.connections.emplace(c.id, conn);
-    self->send(conn, start_atom::value);
+    caf::actor user_actor;
+    auto user = user_for(self, lc.row, user_actor);
+    if (!user)
+      continue;
+    self->send(running->second, reconfigure_atom::value, settings_for(self, lc, user));
+  }
+  std::vector<std::string> gone;
+  for (const auto& [id, hdl] : st.connections)
+    if (!seen.count(id))
+      gone.push_back(id);
+  for (const auto& id : gone) {
+    log(spdlog::level::info, log_event{"Connection removed, stopping it", "connection", id, ""});
+    stop_connection(self, id, nullptr);
   }
 }
 
 void load(engine_ptr self) {
   auto& st = self->state;
+  if (st.loading) {
+    st.load_again = true;
+    return;
+  }
+  st.loading = true;
+  st.load_again = false;
   auto result = std::make_shared<std::vector<loaded_connection>>();
-  auto file = st.cfg.file_config;
+  // The configuration file is imported once, at start; later loads follow the control schema.
+  auto file = st.loaded_once ? std::nullopt : st.cfg.file_config;
   auto j = job{"load_config", [result, file](worker_context& ctx) {
                  pqxx::work tx(ctx.db(), "load_config");
                  job_outcome o;
@@ -147,23 +228,30 @@ void load(engine_ptr self) {
     .then(
       [self, result](job_outcome& o) {
         auto& st = self->state;
+        st.loading = false;
         if (!o.ok()) {
           auto delay = st.cfg.retry.delay(++st.failures);
           log(spdlog::level::warn, log_event{"Cannot load the configuration, retrying", "node", st.cfg.node_name,
                                              "RECOVERY"}
                                      .with("retry_in_ms", std::to_string(delay.count()))
                                      .with("reason", o.error));
-          self->delayed_send(self, delay, start_atom::value);
+          self->delayed_send(self, delay, wake_atom::value);
           return;
         }
-        std::size_t mappings = 0;
-        for (const auto& lc : *result)
-          mappings += lc.mappings.size();
-        log(spdlog::level::info, log_event{"Configuration loaded", "node", st.cfg.node_name, "READY"}
-                                   .with("connections", std::to_string(result->size()))
-                                   .with("mappings", std::to_string(mappings))
-                                   .with("imported_changes", std::to_string(o.rows)));
-        start_connections(self, *result);
+        st.failures = 0;
+        if (!st.loaded_once) {
+          std::size_t mappings = 0;
+          for (const auto& lc : *result)
+            mappings += lc.mappings.size();
+          log(spdlog::level::info, log_event{"Configuration loaded", "node", st.cfg.node_name, "READY"}
+                                     .with("connections", std::to_string(result->size()))
+                                     .with("mappings", std::to_string(mappings))
+                                     .with("imported_changes", std::to_string(o.rows)));
+        }
+        st.loaded_once = true;
+        apply(self, *result);
+        if (st.load_again)
+          load(self);
       },
       [self](caf::error& err) { self->quit(err); });
 }
@@ -206,8 +294,39 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
   pcfg.detached = st.cfg.detached_workers;
   pcfg.database_url = st.cfg.database_url;
   st.pool = self->spawn<caf::linked>(worker_pool, pcfg);
+  // A connection stopped on purpose (removed, or restarted with new settings)
+  // is not a failure; any other linked actor's failure stops the engine (its
+  // supervisor restarts it).
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (auto it = st.connections.begin(); it != st.connections.end(); ++it) {
+      if (it->second.address() != msg.source)
+        continue;
+      auto id = it->first;
+      auto stop = st.after_stop.find(id);
+      if (stop == st.after_stop.end())
+        break;
+      auto then = std::move(stop->second);
+      st.after_stop.erase(stop);
+      st.connections.erase(it);
+      st.fingerprints.erase(id);
+      if (then)
+        then();
+      return;
+    }
+    if (msg.reason)
+      self->quit(msg.reason);
+  });
   return {
-    [self](start_atom) { load(self); },
+    [self](start_atom) {
+      auto& st = self->state;
+      // Every node hears about admin changes (NOTIFY syncforce_control) and reconciles.
+      if (!st.cfg.database_url.empty() && !st.listener)
+        st.listener = std::make_unique<notify_listener>(st.cfg.database_url, store::control_channel,
+                                                        caf::actor_cast<caf::actor>(self));
+      load(self);
+    },
+    [self](wake_atom) { load(self); },
   };
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/backoff.hpp"
+#include "actors/notify_listener.hpp"
 #include "actors/sync_io.hpp"
 #include "actors/write_io.hpp"
 #include "actors/worker_pool.hpp"
@@ -9,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,16 +48,28 @@ struct sync_engine_state {
   std::map<std::string, caf::actor> users;       ///< by sf_user key
   std::map<std::string, std::shared_ptr<const sf_user>> logins; ///< by sf_user key: one login per user
   std::map<std::string, caf::actor> connections; ///< by connection id
+  /// By connection id: what its actor was started with (connection_fingerprint).
+  std::map<std::string, std::string> fingerprints;
+  /// By connection id: connections being stopped, and what to do once they are.
+  std::map<std::string, std::function<void()>> after_stop;
+  /// LISTEN syncforce_control: admin changes wake the engine.
+  std::unique_ptr<notify_listener> listener;
+  bool loading = false;
+  bool load_again = false;
+  bool loaded_once = false;
   int failures = 0;
 
   static inline const char* name = "sync_engine";
 };
 
-/// The Salesforce -> PostgreSQL engine of a node: imports the configuration
-/// file, loads connections and mappings from the control schema, and runs a
-/// bounded worker pool, an integration-user actor per Salesforce user and a
-/// connection actor per connection. Spawned by the node supervisor once the
-/// database is up. Messages: start_atom.
+/// The sync engine of a node: imports the configuration file, loads
+/// connections and mappings from the control schema, and runs a bounded worker
+/// pool, an integration-user actor per Salesforce user and a connection actor
+/// per connection. It LISTENs on syncforce_control: an admin change makes it
+/// load again and reconcile (new connections started, removed ones stopped,
+/// changed logins restarted, mapping changes handed to the connection actor).
+/// Spawned by the node supervisor once the database is up.
+/// Messages: start_atom, wake_atom (reload the configuration).
 caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_engine_config cfg);
 
 /// Environment variables and files.

@@ -57,6 +57,13 @@ public:
   virtual job_outcome reload(worker_context& ctx, const mapping_job& j) = 0;
   /// Changes since j.hwm; the mark advances with each page's rows.
   virtual job_outcome poll(worker_context& ctx, const mapping_job& j) = 0;
+  /// Takes the mapping's pending admin command (reload, abort, recover) and
+  /// applies it to the stored state, in one transaction, while no actor runs
+  /// the mapping: reload -> RELOAD_TABLE (a fresh load); abort -> checkpoint and
+  /// shadow table dropped, DATA_SYNCED with the old mark (ABORTED without one);
+  /// recover -> DATA_SYNCED with a mark, else INITIAL. outcome.state: the
+  /// command taken, empty when there was none. No command store: nothing to take.
+  virtual job_outcome take_command(worker_context&, const mapping_job&) { return {}; }
   /// Persists a state.
   virtual job_outcome save_state(worker_context& ctx, const mapping_job& j, const std::string& state,
                                  const std::string& description) = 0;

@@ -21,6 +21,8 @@ void wait_then_wake(writer_ptr self, std::chrono::milliseconds delay, const std:
 
 void cycle(writer_ptr self) {
   auto& st = self->state;
+  if (st.stopping)
+    return;
   if (st.busy) {
     st.dirty = true;
     return;
@@ -40,6 +42,10 @@ void cycle(writer_ptr self) {
       [self](job_outcome& o) {
         auto& st = self->state;
         st.busy = false;
+        if (st.stopping) {
+          self->quit(caf::exit_reason::user_shutdown);
+          return;
+        }
         switch (o.kind) {
           case outcome_kind::ok:
             st.first = false;
@@ -84,6 +90,13 @@ caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer
         cycle(self);
     },
     [self](retry_atom) { cycle(self); },
+    [self](stop_atom, bool) {
+      auto& st = self->state;
+      st.stopping = true;
+      st.listener.reset();
+      if (!st.busy)
+        self->quit(caf::exit_reason::user_shutdown);
+    },
     [self](tick_atom) {
       if (self->state.failures == 0)
         cycle(self);

@@ -33,6 +33,8 @@ struct writer_actor_state {
   caf::actor pool;
   bool busy = false;
   bool dirty = false;
+  /// stop_atom received: quit once the running cycle is done.
+  bool stopping = false;
   bool first = true;
   int failures = 0;
   std::optional<caf::actor_clock::time_point> last_purge;
@@ -47,7 +49,8 @@ struct writer_actor_state {
 /// time on the pool and another at once while the claim comes back full.
 /// Transient trouble waits with backoff (the budget wait for a spent budget);
 /// the entries it could not write stay in the log, nothing is lost.
-/// Messages: start_atom, wake_atom, tick_atom, (status_atom) -> (busy, failures).
+/// (stop_atom, bool): finish the running cycle, then quit with user_shutdown.
+/// Messages: start_atom, wake_atom, tick_atom, (stop_atom, bool), (status_atom) -> (busy, failures).
 caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer_settings cfg,
                            std::shared_ptr<write_io> io, caf::actor pool);
 

@@ -33,6 +33,8 @@ public:
     int reloads = 0;
     int polls = 0;
     std::vector<std::string> history; ///< persisted states in order
+    std::vector<std::string> prepared_fields; ///< the fields of the last prepare_mapping
+    std::vector<std::vector<std::string>> backfilled;
   };
 
   job_outcome prepare_connection(worker_context&, const connection_job&) override {
@@ -48,7 +50,32 @@ public:
   job_outcome prepare_mapping(worker_context&, const mapping_job& j) override {
     if (crash_prepare.count(j.mapping_id))
       return job_outcome::failure(outcome_kind::fatal, "table " + j.mapping_id + " is cursed");
-    return {};
+    auto& s = db[j.mapping_id];
+    s.prepared_fields = j.config.fields;
+    job_outcome o;
+    auto added = new_columns.find(j.mapping_id);
+    if (added != new_columns.end()) {
+      o.columns = added->second;
+      new_columns.erase(added);
+    }
+    return o;
+  }
+  job_outcome take_command(worker_context&, const mapping_job& j) override {
+    job_outcome o;
+    auto c = commands.find(j.mapping_id);
+    if (c == commands.end())
+      return o;
+    auto& s = db[j.mapping_id];
+    if (c->second == "reload")
+      persist(j.mapping_id, "RELOAD_TABLE", "");
+    else if (c->second == "abort")
+      persist(j.mapping_id, s.hwm.empty() ? "ABORTED" : "DATA_SYNCED", "");
+    else
+      persist(j.mapping_id, s.hwm.empty() ? "INITIAL" : "DATA_SYNCED", "");
+    o.state = c->second;
+    commands.erase(c);
+    ++commands_taken;
+    return o;
   }
   job_outcome reload(worker_context&, const mapping_job& j) override {
     auto& s = db[j.mapping_id];
@@ -62,7 +89,8 @@ public:
     o.rows = 10;
     return o;
   }
-  job_outcome backfill(worker_context&, const mapping_job&, const std::vector<std::string>&) override {
+  job_outcome backfill(worker_context&, const mapping_job& j, const std::vector<std::string>& columns) override {
+    db[j.mapping_id].backfilled.push_back(columns);
     return {};
   }
 
@@ -104,6 +132,11 @@ public:
   bool limit_exceeded = false;
   long calls_per_poll = 0;
   int connection_prepares = 0;
+  /// prepare_mapping reports these columns to backfill (once).
+  std::map<std::string, std::vector<std::string>> new_columns;
+  /// Admin commands waiting in the "store".
+  std::map<std::string, std::string> commands;
+  int commands_taken = 0;
 };
 
 struct engine_sim : ::testing::Test {
@@ -382,4 +415,161 @@ TEST_F(engine_sim, connection_restarts_a_crashing_mapping_then_parks_it_without_
       EXPECT_EQ(parked, 1);
     });
   }
+}
+
+// ---------------------------------------------------------------------------
+// Live reconfiguration: edits, commands, pause and resume, deletes
+// ---------------------------------------------------------------------------
+
+namespace {
+
+struct reconfigure_sim : engine_sim {
+  connection_settings connection(std::vector<mapping_settings> mappings) {
+    connection_settings cs;
+    cs.connection.connection_id = "c1";
+    cs.connection.name = "demo";
+    cs.connection.schema = "salesforce";
+    cs.mappings = std::move(mappings);
+    cs.restart = backoff_policy{1000ms, 4000ms, 2.0, 0.0};
+    return cs;
+  }
+
+  caf::actor start(const connection_settings& cs) {
+    auto conn = sys.spawn(connection_actor, cs, std::static_pointer_cast<sync_io>(io), pool, spawn_user(0));
+    spawned.push_back(conn);
+    caf::anon_send(conn, start_atom::value);
+    sched.run();
+    return conn;
+  }
+
+  void reconfigure(const caf::actor& conn, connection_settings cs) {
+    caf::anon_send(conn, reconfigure_atom::value, std::move(cs));
+    sched.run();
+  }
+
+  std::pair<int, int> running_and_parked(const caf::actor& conn) {
+    std::pair<int, int> out;
+    caf::scoped_actor self{sys};
+    self->send(conn, status_atom::value);
+    sched.run();
+    self->receive([&](int32_t running, int32_t parked) { out = {running, parked}; });
+    return out;
+  }
+
+  void wait_polls(int n) {
+    for (int i = 0; i < n; ++i) {
+      sched.advance_time(120s);
+      sched.run();
+    }
+  }
+};
+
+} // namespace
+
+TEST_F(reconfigure_sim, an_edited_mapping_restarts_with_its_new_fields_and_backfills_without_a_reload) {
+  auto m = mapping("m1");
+  auto conn = start(connection({m}));
+  ASSERT_EQ(io->db["m1"].state, "DATA_SYNCED");
+  ASSERT_EQ(io->db["m1"].reloads, 1);
+  auto edited = m;
+  edited.revision = 2;
+  edited.job.config.fields.push_back("Email");
+  io->new_columns["m1"] = {"email"};
+  reconfigure(conn, connection({edited}));
+  const auto& s = io->db["m1"];
+  EXPECT_EQ(s.reloads, 1) << "an edit is no reload";
+  EXPECT_EQ(s.prepared_fields.back(), "Email");
+  ASSERT_EQ(s.backfilled.size(), 1u);
+  EXPECT_EQ(s.backfilled[0], std::vector<std::string>{"email"});
+  auto resync = std::find(s.history.begin(), s.history.end(), "RESYNC");
+  ASSERT_NE(resync, s.history.end());
+  EXPECT_EQ(s.history.back(), "DATA_SYNCED");
+  auto polls = s.polls;
+  wait_polls(1);
+  EXPECT_EQ(io->db["m1"].polls, polls + 1) << "it keeps polling";
+  EXPECT_EQ(running_and_parked(conn), std::make_pair(1, 0));
+}
+
+TEST_F(reconfigure_sim, an_unchanged_mapping_is_not_touched_by_a_reconfigure) {
+  auto conn = start(connection({mapping("m1"), mapping("m2")}));
+  auto history = io->db["m1"].history;
+  auto other = mapping("m2");
+  other.revision = 2;
+  reconfigure(conn, connection({mapping("m1"), other}));
+  EXPECT_EQ(io->db["m1"].history, history) << "m1 kept running as it was";
+  EXPECT_EQ(running_and_parked(conn), std::make_pair(2, 0));
+}
+
+TEST_F(reconfigure_sim, pause_stops_polling_and_resume_continues_from_the_mark) {
+  auto conn = start(connection({mapping("m1"), mapping("m2")}));
+  wait_polls(1);
+  auto cs = connection({mapping("m1"), mapping("m2")});
+  cs.paused = true;
+  reconfigure(conn, cs);
+  EXPECT_EQ(running_and_parked(conn), std::make_pair(0, 0));
+  auto polls = io->db["m1"].polls;
+  auto mark = io->db["m1"].hwm;
+  wait_polls(5);
+  EXPECT_EQ(io->db["m1"].polls, polls) << "no poll while paused";
+  cs.paused = false;
+  reconfigure(conn, cs);
+  EXPECT_EQ(running_and_parked(conn), std::make_pair(2, 0));
+  EXPECT_EQ(io->db["m1"].polls, polls + 1) << "resume catches up at once";
+  EXPECT_EQ(io->db["m1"].reloads, 1) << "from the stored mark " << mark << ", no reload";
+}
+
+TEST_F(reconfigure_sim, a_reload_command_is_taken_once_and_loads_the_table_again) {
+  auto m = mapping("m1");
+  auto conn = start(connection({m}));
+  io->commands["m1"] = "reload";
+  m.command = "reload";
+  reconfigure(conn, connection({m}));
+  EXPECT_EQ(io->commands_taken, 1);
+  EXPECT_EQ(io->db["m1"].reloads, 2);
+  EXPECT_EQ(io->db["m1"].state, "DATA_SYNCED");
+  // The same settings again (the command already taken): nothing more happens.
+  reconfigure(conn, connection({mapping("m1")}));
+  EXPECT_EQ(io->db["m1"].reloads, 2);
+}
+
+TEST_F(reconfigure_sim, an_aborted_first_load_stays_idle_until_reloaded) {
+  io->crash_reload.insert("m1");
+  auto m = mapping("m1");
+  m.command = "abort";
+  io->commands["m1"] = "abort";
+  auto conn = start(connection({m}));
+  EXPECT_EQ(io->db["m1"].state, "ABORTED");
+  auto reloads = io->db["m1"].reloads;
+  wait_polls(3);
+  EXPECT_EQ(io->db["m1"].reloads, reloads) << "an ABORTED mapping does not load by itself";
+  EXPECT_EQ(io->db["m1"].polls, 0);
+  io->crash_reload.clear();
+  io->commands["m1"] = "reload";
+  m.command = "reload";
+  reconfigure(conn, connection({m}));
+  EXPECT_EQ(io->db["m1"].state, "DATA_SYNCED");
+}
+
+TEST_F(reconfigure_sim, a_removed_mapping_stops_and_recover_restarts_a_parked_one) {
+  io->crash_prepare.insert("bad");
+  auto cs = connection({mapping("good"), mapping("bad"), mapping("gone")});
+  cs.max_restarts = 1;
+  auto conn = start(cs);
+  for (int i = 0; i < 4; ++i) {
+    sched.advance_time(4s);
+    sched.run();
+  }
+  ASSERT_EQ(io->db["bad"].state, "SYSTEM_ERROR");
+  EXPECT_EQ(running_and_parked(conn), std::make_pair(2, 1));
+  io->crash_prepare.clear();
+  io->db["bad"].hwm = "";
+  auto bad = mapping("bad");
+  bad.command = "recover";
+  io->commands["bad"] = "recover";
+  auto gone_polls = io->db["gone"].polls;
+  reconfigure(conn, connection({mapping("good"), bad}));
+  EXPECT_EQ(io->db["bad"].state, "DATA_SYNCED") << "recovered and loaded";
+  EXPECT_EQ(running_and_parked(conn), std::make_pair(2, 0));
+  wait_polls(2);
+  EXPECT_EQ(io->db["gone"].polls, gone_polls) << "a removed mapping no longer polls";
 }
