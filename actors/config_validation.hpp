@@ -24,4 +24,8 @@ struct mapping_to_validate {
 /// A failure to talk to Salesforce at all is one problem at path "salesforce".
 std::vector<config_problem> validate_mappings(salesforce::client& sf, const std::vector<mapping_to_validate>& mappings);
 
+/// The API versions the org offers (`GET /services/data`: "58.0", ..., "62.0"),
+/// in the org's order. Blocking (HTTP; logs in first when no session is held).
+salesforce::result<std::vector<std::string>> org_api_versions(salesforce::client& sf);
+
 } // namespace syncforce::actors

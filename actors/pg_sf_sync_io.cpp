@@ -94,7 +94,8 @@ public:
   }
 
   job_outcome prepare_mapping(worker_context& ctx, const mapping_job& j) override {
-    auto spec = describe(ctx, j);
+    // Described again whenever the mapping starts: a field may have changed in Salesforce.
+    auto spec = describe(ctx, j, true);
     if (!spec.ok())
       return spec;
     pqxx::work tx(ctx.db(), "prepare_mapping");
@@ -520,12 +521,13 @@ private:
              "IDLE");
   }
 
-  /// The table spec of a mapping, from describe (cached per mapping and config).
-  job_outcome describe(worker_context& ctx, const mapping_job& j) {
-    {
+  /// The table spec of a mapping, from describe (cached per mapping, config
+  /// and schema; `fresh` describes again: a field may have changed in Salesforce).
+  job_outcome describe(worker_context& ctx, const mapping_job& j, bool fresh = false) {
+    if (!fresh) {
       std::lock_guard<std::mutex> lock(mutex_);
       auto i = specs_.find(j.mapping_id);
-      if (i != specs_.end() && i->second.first == j.config)
+      if (i != specs_.end() && i->second.first == j.config && i->second.second->schema == j.schema)
         return {};
     }
     auto d = describe_mapping(ctx.sf(*j.user), j.schema, j.config, j.ucs_basic_collation);

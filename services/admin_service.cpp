@@ -1,8 +1,15 @@
 #include "services/admin_service.hpp"
 
+#include "actors/config_validation.hpp"
+#include "actors/sf_login.hpp"
+#include "actors/sync_engine.hpp"
+#include "services/admin_detail.hpp"
+#include "services/diagnose.hpp"
 #include "store/control_repo.hpp"
 #include "sync/mapping_config.hpp"
+#include "sync/type_mapping.hpp"
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include <chrono>
@@ -11,34 +18,15 @@
 
 namespace syncforce::services {
 
+namespace detail = admin_detail;
+
+// ---------------------------------------------------------------------------
+// Shared helpers of the admin service's files
+// ---------------------------------------------------------------------------
+
+namespace admin_detail {
+
 namespace {
-
-/// Compares without stopping at the first difference (no timing hint).
-bool same_secret(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  return diff == 0;
-}
-
-/// Runs `work` in a read transaction of its own, on a detached actor of its own,
-/// and finishes the call with its status.
-void run_blocking(caf::actor_system& sys, grpc::ServerUnaryReactor* reactor, std::string url,
-                  std::function<grpc::Status(pqxx::transaction_base&)> work) {
-  sys.spawn<caf::detached>([reactor, url = std::move(url), work = std::move(work)] {
-    grpc::Status status;
-    try {
-      pqxx::connection conn(url);
-      pqxx::read_transaction tx(conn);
-      status = work(tx);
-    } catch (const pqxx::broken_connection&) {
-      status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the database is not reachable; try again");
-    } catch (const std::exception& e) {
-      status = grpc::Status(grpc::StatusCode::INTERNAL, e.what());
-    }
-    reactor->Finish(status);
-  });
-}
 
 long count_or(pqxx::transaction_base& tx, const std::string& relation, const std::string& where, long missing) {
   if (tx.exec_params1("SELECT to_regclass($1) IS NULL", relation)[0].as<bool>())
@@ -46,7 +34,15 @@ long count_or(pqxx::transaction_base& tx, const std::string& relation, const std
   return tx.exec("SELECT count(*) FROM " + relation + (where.empty() ? "" : " WHERE " + where))[0][0].as<long>();
 }
 
-/// The connection named `name` (every connection when empty); NOT_FOUND for an unknown name.
+std::string names_of(const std::vector<store::connection_row>& connections) {
+  std::string names;
+  for (const auto& c : connections)
+    names += (names.empty() ? "" : ", ") + c.name;
+  return names;
+}
+
+} // namespace
+
 grpc::Status select_connections(pqxx::transaction_base& tx, const std::string& name,
                                 std::vector<store::connection_row>& out) {
   for (auto& c : store::load_connections(tx))
@@ -57,6 +53,242 @@ grpc::Status select_connections(pqxx::transaction_base& tx, const std::string& n
   return grpc::Status::OK;
 }
 
+grpc::Status find_connection(pqxx::transaction_base& tx, const std::string& name, store::connection_row& out) {
+  std::vector<store::connection_row> connections;
+  if (auto lookup = select_connections(tx, name, connections); !lookup.ok())
+    return lookup;
+  if (connections.empty())
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "there is no connection yet: create one with syncforce connection:create (or import a "
+                        "configuration file at start-up)");
+  if (connections.size() > 1)
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "several connections (" + names_of(connections) + "): name one with --connection");
+  out = std::move(connections.front());
+  return grpc::Status::OK;
+}
+
+void lock_connection(pqxx::transaction_base& tx, const std::string& connection_id) {
+  tx.exec_params("SELECT 1 FROM syncforce.connections WHERE id = $1 FOR UPDATE", connection_id);
+}
+
+grpc::Status find_mapping(pqxx::transaction_base& tx, const store::connection_row& c, const std::string& object_name,
+                          store::mapping_row& out) {
+  if (object_name.empty())
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "name the mapping's object (e.g. Contact)");
+  for (auto& m : store::load_mappings(tx, c.id)) {
+    if (iequals(m.object_name, object_name)) {
+      out = std::move(m);
+      return grpc::Status::OK;
+    }
+  }
+  return grpc::Status(grpc::StatusCode::NOT_FOUND, "no mapping of " + object_name + " in connection " + c.name);
+}
+
+store::connection_row reload_connection(pqxx::transaction_base& tx, const std::string& connection_id) {
+  for (auto& c : store::load_connections(tx))
+    if (c.id == connection_id)
+      return std::move(c);
+  throw std::runtime_error("connection " + connection_id + " vanished");
+}
+
+std::vector<mapping_activity> activities_of(const std::vector<store::mapping_row>& mappings) {
+  std::vector<mapping_activity> out;
+  for (const auto& m : mappings)
+    out.push_back(mapping_activity{m.object_name, m.state, m.command});
+  return out;
+}
+
+void fill_mapping(pqxx::transaction_base& tx, const store::connection_row& c, const store::mapping_row& m,
+                  syncforce::v1::MappingState& ms) {
+  const auto schema = tx.quote_name(c.schema_name);
+  ms.set_id(m.id);
+  ms.set_object_name(m.object_name);
+  ms.set_state(m.state);
+  ms.set_state_description(m.state_description);
+  ms.set_high_water_mark(m.high_water_mark.value_or(""));
+  ms.set_access(std::string{to_string(m.config.access)});
+  ms.set_config_json(mapping_config_json(m.config));
+  ms.set_revision(m.revision);
+  ms.set_pending_command(m.command.value_or(""));
+  const auto table = m.config.table_name();
+  ms.set_db_rows(count_or(tx, schema + "." + tx.quote_name(table), "", -1));
+  const auto log = schema + "._trigger_log";
+  if (!tx.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>()) {
+    auto r = tx.exec_params1("SELECT count(*), to_char(min(created_at) AT TIME ZONE 'UTC', "
+                             "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM " + log +
+                               " WHERE table_name = $1 AND state IN ('NEW', 'PENDING')",
+                             table);
+    ms.set_pending_writes(r[0].as<long>());
+    ms.set_oldest_pending_write_at(r[1].is_null() ? "" : r[1].as<std::string>());
+  }
+  ms.set_failed_writes_24h(count_or(tx, schema + "._trigger_log_archive",
+                                    "table_name = " + tx.quote(table) +
+                                      " AND state = 'FAILED' AND processed_at > now() - interval '24 hours'",
+                                    0));
+  if (auto cp = store::load_load_checkpoint(tx, m.id)) {
+    ms.set_load_rows_loaded(cp->rows_loaded);
+    ms.set_load_rows_expected(cp->expected_rows);
+  }
+}
+
+void fill_connection(pqxx::transaction_base& tx, const store::connection_row& c, syncforce::v1::ConnectionState& cs) {
+  cs.set_id(c.id);
+  cs.set_name(c.name);
+  cs.set_schema_name(c.schema_name);
+  cs.set_api_version(c.api_version);
+  cs.set_login_url(c.login.login_url);
+  cs.set_username(c.login.username);
+  cs.set_auth_method(c.login.auth);
+  cs.set_secret_ref(c.login.secret_ref);
+  cs.set_client_id(c.login.client_id);
+  cs.set_organization_id(c.organization_id.value_or(""));
+  auto& features = *cs.mutable_features();
+  features["disable_bulk_writes"] = c.features.disable_bulk_writes;
+  features["poll_db_no_merge"] = c.features.poll_db_no_merge;
+  features["poll_external_ids"] = c.features.poll_external_ids;
+  features["rest_count_only"] = c.features.rest_count_only;
+  features["ucs_basic_collation_index"] = c.features.ucs_basic_collation_index;
+  auto mappings = store::load_mappings(tx, c.id);
+  cs.set_state(effective_connection_state(c.state, activities_of(mappings)).state);
+  for (const auto& m : mappings)
+    fill_mapping(tx, c, m, *cs.add_mappings());
+}
+
+std::string features_json(const connection_features& f) {
+  return nlohmann::json{{"disable_bulk_writes", f.disable_bulk_writes},
+                        {"poll_db_no_merge", f.poll_db_no_merge},
+                        {"poll_external_ids", f.poll_external_ids},
+                        {"rest_count_only", f.rest_count_only},
+                        {"ucs_basic_collation_index", f.ucs_basic_collation_index}}
+    .dump();
+}
+
+std::string connection_json(const store::connection_row& c) {
+  nlohmann::json j{{"name", c.name},
+                   {"schema_name", c.schema_name},
+                   {"state", c.state},
+                   {"api_version", c.api_version},
+                   {"login_url", c.login.login_url},
+                   {"username", c.login.username},
+                   {"auth_method", c.login.auth},
+                   {"secret_ref", c.login.secret_ref},
+                   {"client_id", c.login.client_id},
+                   {"client_secret_ref", c.login.client_secret_ref},
+                   {"features", nlohmann::json::parse(features_json(c.features))}};
+  if (c.organization_id)
+    j["organization_id"] = *c.organization_id;
+  return j.dump();
+}
+
+std::string mapping_json(const store::mapping_row& m) {
+  nlohmann::json j{{"object_name", m.object_name},
+                   {"config", nlohmann::json::parse(mapping_config_json(m.config))},
+                   {"revision", m.revision},
+                   {"state", m.state}};
+  if (m.command)
+    j["command"] = *m.command;
+  return j.dump();
+}
+
+void audit_and_notify(pqxx::transaction_base& tx, const std::string& actor, const std::string& action,
+                      const store::connection_row& c, const store::mapping_row* m, const std::string& before,
+                      const std::string& after) {
+  store::audit_entry e;
+  e.actor = actor;
+  e.action = action;
+  e.object_type = m != nullptr ? "mapping" : "connection";
+  e.object_id = m != nullptr ? m->id : c.id;
+  e.connection_id = c.id;
+  e.connection_name = c.name;
+  e.object_name = m != nullptr ? m->object_name : std::string{};
+  e.before = before;
+  e.after = after;
+  store::record_audit(tx, e);
+  store::notify_control(tx, c.id);
+}
+
+grpc::Status invalid(const std::vector<config_problem>& problems, const std::string& what) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, problems_text(problems, what));
+}
+
+grpc::Status salesforce_login(const store::connection_row& c, const secret_lookup& secrets,
+                              std::unique_ptr<salesforce::client>& out) {
+  std::string error;
+  auto config = actors::client_config_for(c, secrets, error);
+  if (!config)
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "cannot log in to Salesforce as " + c.login.username + ": " + error);
+  // A person waits for the answer: fail fast rather than retry for minutes.
+  config->retry.max_attempts = 2;
+  config->http.request_timeout = std::chrono::seconds(60);
+  auto sf = std::make_unique<salesforce::client>(std::move(*config));
+  auto login = sf->login();
+  if (!login.ok()) {
+    const auto& e = login.error();
+    auto what = e.code.empty() ? e.message : e.code + ": " + e.message;
+    if (e.kind == salesforce::error_kind::transient || e.http_status == 0)
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "Salesforce at " + c.login.login_url + " cannot be reached: " + what);
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Salesforce refused the login of " + c.login.username +
+                                                              " at " + c.login.login_url + ": " + what);
+  }
+  out = std::move(sf);
+  return grpc::Status::OK;
+}
+
+grpc::Status check_version_offered(salesforce::client& sf, const std::string& version) {
+  salesforce::raw_call call;
+  call.path = "/services/data";
+  call.options.idempotent = true;
+  auto r = sf.call(call);
+  if (r.ok()) {
+    auto list = nlohmann::json::parse(r->body, nullptr, false);
+    if (list.is_array()) {
+      std::string newest;
+      double newest_n = 0;
+      for (const auto& v : list) {
+        auto name = v.value("version", std::string{});
+        if (name == version)
+          return grpc::Status::OK;
+        double n = std::atof(name.c_str());
+        if (n > newest_n) {
+          newest_n = n;
+          newest = name;
+        }
+      }
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "the org does not offer API version " + version +
+                            (newest.empty() ? std::string{} : " (the newest it offers is " + newest + ")"));
+    }
+  }
+  // No version list: a describe at that version answers whether it exists.
+  salesforce::raw_call describe;
+  describe.path = "/services/data/v" + version + "/sobjects";
+  describe.options.idempotent = true;
+  auto d = sf.call(describe);
+  if (d.ok())
+    return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                      "the org does not offer API version " + version + ": " + d.error().describe());
+}
+
+std::vector<config_problem> check_against_salesforce(salesforce::client& sf, const std::vector<std::string>& paths,
+                                                     const std::vector<mapping_config>& mappings) {
+  std::vector<actors::mapping_to_validate> list;
+  for (std::size_t i = 0; i < mappings.size(); ++i)
+    list.push_back(actors::mapping_to_validate{paths[i], mappings[i]});
+  return actors::validate_mappings(sf, list);
+}
+
+} // namespace admin_detail
+
+// ---------------------------------------------------------------------------
+// The service: authentication, the detached actors, and the read-only calls
+// ---------------------------------------------------------------------------
+
+namespace {
+
 std::string utc_now() {
   auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -66,13 +298,31 @@ std::string utc_now() {
   return buf;
 }
 
+/// Runs `body` (which opens its own transaction) and maps database failures to statuses.
+grpc::Status guarded(const std::function<grpc::Status()>& body) {
+  try {
+    return body();
+  } catch (const pqxx::broken_connection&) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the database is not reachable; try again");
+  } catch (const pqxx::transaction_rollback&) {
+    return grpc::Status(grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again");
+  } catch (const pqxx::unique_violation&) {
+    return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "it was created meanwhile by another call; look again");
+  } catch (const std::exception& e) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, e.what());
+  }
+}
+
 } // namespace
 
 admin_service::admin_service(caf::actor_system& sys, admin_settings settings)
-  : sys_(sys), settings_(std::move(settings)) {}
+  : sys_(sys), settings_(std::move(settings)) {
+  if (!settings_.secrets.env || !settings_.secrets.file)
+    settings_.secrets = actors::system_secret_lookup();
+}
 
-grpc::Status admin_service::authenticate(const grpc::CallbackServerContext* ctx) const {
-  if (!settings_.token || settings_.token->empty())
+grpc::Status admin_service::authenticate(const grpc::CallbackServerContext* ctx, std::string& actor) const {
+  if (settings_.tokens.empty())
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "the admin API is off on this node: start it with --admin-token-file or "
                         "SYNCFORCE_ADMIN_TOKEN");
@@ -83,72 +333,78 @@ grpc::Status admin_service::authenticate(const grpc::CallbackServerContext* ctx)
                         "no token: send 'authorization: Bearer <token>' (syncforce: --token-file or SYNCFORCE_TOKEN)");
   std::string value(it->second.data(), it->second.size());
   const std::string prefix = "Bearer ";
-  if (value.compare(0, prefix.size(), prefix) != 0 || !same_secret(value.substr(prefix.size()), *settings_.token))
+  std::optional<std::string> name;
+  if (value.compare(0, prefix.size(), prefix) == 0)
+    name = token_name(settings_.tokens, std::string_view{value}.substr(prefix.size()));
+  if (!name)
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "the token is not valid for this cluster");
+  actor = std::move(*name);
   return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* admin_service::read_call(grpc::CallbackServerContext* ctx, read_work work) {
+  auto* reactor = ctx->DefaultReactor();
+  std::string actor;
+  if (auto auth = authenticate(ctx, actor); !auth.ok()) {
+    reactor->Finish(auth);
+    return reactor;
+  }
+  sys_.spawn<caf::detached>([reactor, url = settings_.database_url, work = std::move(work)] {
+    reactor->Finish(guarded([&] {
+      pqxx::connection conn(url);
+      pqxx::read_transaction tx(conn);
+      return work(tx);
+    }));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext* ctx, write_work work) {
+  auto* reactor = ctx->DefaultReactor();
+  std::string actor;
+  if (auto auth = authenticate(ctx, actor); !auth.ok()) {
+    reactor->Finish(auth);
+    return reactor;
+  }
+  sys_.spawn<caf::detached>([reactor, url = settings_.database_url, actor, work = std::move(work)] {
+    reactor->Finish(guarded([&] {
+      pqxx::connection conn(url);
+      pqxx::work tx(conn);
+      auto status = work(tx, actor);
+      if (status.ok())
+        tx.commit();
+      return status;
+    }));
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* admin_service::GetState(grpc::CallbackServerContext* ctx,
                                                   const syncforce::v1::GetStateRequest* req,
                                                   syncforce::v1::State* reply) {
-  auto* reactor = ctx->DefaultReactor();
-  if (auto auth = authenticate(ctx); !auth.ok()) {
-    reactor->Finish(auth);
-    return reactor;
-  }
-  run_blocking(sys_, reactor, settings_.database_url, [name = req->connection(), reply](pqxx::transaction_base& tx) {
+  return read_call(ctx, [req, reply](pqxx::transaction_base& tx) {
     std::vector<store::connection_row> connections;
-    if (auto lookup = select_connections(tx, name, connections); !lookup.ok())
+    if (auto lookup = detail::select_connections(tx, req->connection(), connections); !lookup.ok())
       return lookup;
-    for (const auto& c : connections) {
-      auto* cs = reply->add_connections();
-      cs->set_id(c.id);
-      cs->set_name(c.name);
-      cs->set_schema_name(c.schema_name);
-      cs->set_state(c.state);
-      cs->set_api_version(c.api_version);
-      const auto schema = tx.quote_name(c.schema_name);
-      for (const auto& m : store::load_mappings(tx, c.id)) {
-        auto* ms = cs->add_mappings();
-        ms->set_id(m.id);
-        ms->set_object_name(m.object_name);
-        ms->set_state(m.state);
-        ms->set_state_description(m.state_description);
-        ms->set_high_water_mark(m.high_water_mark.value_or(""));
-        ms->set_access(std::string{to_string(m.config.access)});
-        const auto table = m.config.table_name();
-        ms->set_db_rows(count_or(tx, schema + "." + tx.quote_name(table), "", -1));
-        ms->set_pending_writes(count_or(tx, schema + "._trigger_log",
-                                        "table_name = " + tx.quote(table) + " AND state IN ('NEW', 'PENDING')", 0));
-        ms->set_failed_writes_24h(count_or(tx, schema + "._trigger_log_archive",
-                                           "table_name = " + tx.quote(table) +
-                                             " AND state = 'FAILED' AND processed_at > now() - interval '24 hours'",
-                                           0));
-      }
-    }
+    for (const auto& c : connections)
+      detail::fill_connection(tx, c, *reply->add_connections());
     return grpc::Status::OK;
   });
-  return reactor;
 }
 
 grpc::ServerUnaryReactor* admin_service::GetWriteErrors(grpc::CallbackServerContext* ctx,
                                                         const syncforce::v1::GetWriteErrorsRequest* req,
                                                         syncforce::v1::WriteErrors* reply) {
-  auto* reactor = ctx->DefaultReactor();
-  if (auto auth = authenticate(ctx); !auth.ok()) {
-    reactor->Finish(auth);
-    return reactor;
-  }
-  auto work = [name = req->connection(), object = req->object_name(), reply](pqxx::transaction_base& tx) {
+  return read_call(ctx, [name = req->connection(), object = req->object_name(), reply](pqxx::transaction_base& tx) {
     std::vector<store::connection_row> connections;
-    if (auto lookup = select_connections(tx, name, connections); !lookup.ok())
+    if (auto lookup = detail::select_connections(tx, name, connections); !lookup.ok())
       return lookup;
     bool found = object.empty();
     for (const auto& c : connections) {
       const auto archive = tx.quote_name(c.schema_name) + "._trigger_log_archive";
       const bool has_archive = !tx.exec_params1("SELECT to_regclass($1) IS NULL", archive)[0].as<bool>();
       for (const auto& m : store::load_mappings(tx, c.id)) {
-        if (!object.empty() && m.object_name != object)
+        if (!object.empty() && !iequals(m.object_name, object))
           continue;
         found = true;
         if (!has_archive)
@@ -173,35 +429,19 @@ grpc::ServerUnaryReactor* admin_service::GetWriteErrors(grpc::CallbackServerCont
       }
     }
     if (!found)
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no mapping of " + object);
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "no mapping of " + object + (name.empty() ? std::string{} : " in connection " + name));
     return grpc::Status::OK;
-  };
-  run_blocking(sys_, reactor, settings_.database_url, std::move(work));
-  return reactor;
+  });
 }
 
 grpc::ServerUnaryReactor* admin_service::ExportConfiguration(grpc::CallbackServerContext* ctx,
                                                              const syncforce::v1::ExportConfigurationRequest* req,
                                                              syncforce::v1::ExportedConfiguration* reply) {
-  auto* reactor = ctx->DefaultReactor();
-  if (auto auth = authenticate(ctx); !auth.ok()) {
-    reactor->Finish(auth);
-    return reactor;
-  }
-  run_blocking(sys_, reactor, settings_.database_url, [name = req->connection(), reply](pqxx::transaction_base& tx) {
-    std::vector<store::connection_row> connections;
-    if (auto lookup = select_connections(tx, name, connections); !lookup.ok())
+  return read_call(ctx, [req, reply](pqxx::transaction_base& tx) {
+    store::connection_row c;
+    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
       return lookup;
-    if (connections.empty())
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "there is no connection to export");
-    if (connections.size() > 1) {
-      std::string names;
-      for (const auto& c : connections)
-        names += (names.empty() ? "" : ", ") + c.name;
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "several connections (" + names + "): name the one to export with --connection");
-    }
-    const auto& c = connections.front();
     config_document doc;
     connection_config cc;
     cc.name = c.name;
@@ -211,11 +451,80 @@ grpc::ServerUnaryReactor* admin_service::ExportConfiguration(grpc::CallbackServe
     cc.exported_at = utc_now();
     doc.connection = cc;
     for (auto& m : store::load_mappings(tx, c.id))
-      doc.mappings.push_back(std::move(m.config));
+      doc.mappings.push_back(normalized_mapping(std::move(m.config)));
     reply->set_json(serialize_config(doc));
     return grpc::Status::OK;
   });
-  return reactor;
+}
+
+grpc::ServerUnaryReactor* admin_service::Diagnose(grpc::CallbackServerContext* ctx,
+                                                  const syncforce::v1::DiagnoseRequest* req,
+                                                  syncforce::v1::DiagnoseReport* reply) {
+  return read_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::transaction_base& tx) {
+    store::connection_row c;
+    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+      return lookup;
+    std::string object = req->object_name();
+    if (!object.empty()) {
+      store::mapping_row m;
+      if (auto found = detail::find_mapping(tx, c, object, m); !found.ok())
+        return found;
+      object = m.object_name;
+    }
+    syncforce::v1::DiagnoseReport all;
+    run_diagnose(tx, c, object, secrets, all);
+    for (const auto& r : all.results()) {
+      if (req->verbose() || (r.status() != "PASS" && r.status() != "SKIP"))
+        *reply->add_results() = r;
+    }
+    reply->set_errors(all.errors());
+    reply->set_warnings(all.warnings());
+    reply->set_passes(all.passes());
+    reply->set_skips(all.skips());
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::GetAuditLog(grpc::CallbackServerContext* ctx,
+                                                     const syncforce::v1::GetAuditLogRequest* req,
+                                                     syncforce::v1::AuditLog* reply) {
+  return read_call(ctx, [req, reply](pqxx::transaction_base& tx) {
+    if (req->limit() < 0)
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the limit must be positive (0: 1,000)");
+    if (!req->since().empty() && !is_utc_timestamp(req->since()))
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "since '" + req->since() + "' is not a UTC time like 2026-01-31T12:00:00Z (or 2026-01-31)");
+    const int limit = req->limit() == 0 ? 1000 : req->limit();
+    std::optional<std::string> since;
+    if (!req->since().empty())
+      since = req->since();
+    auto rows = tx.exec_params(
+      "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), actor, action, object_type, "
+      "object_id, before::text, after::text, connection_name, object_name FROM syncforce.audit_log "
+      "WHERE $1::text IS NULL OR at >= ($1::timestamp AT TIME ZONE 'UTC') ORDER BY id DESC LIMIT $2",
+      since, limit);
+    auto compact = [](const pqxx::field& f) {
+      if (f.is_null())
+        return std::string{};
+      auto j = nlohmann::json::parse(f.as<std::string>(), nullptr, false);
+      return j.is_discarded() ? f.as<std::string>() : j.dump();
+    };
+    auto text = [](const pqxx::field& f) { return f.is_null() ? std::string{} : f.as<std::string>(); };
+    for (const auto& r : rows) {
+      auto* e = reply->add_entries();
+      e->set_id(r[0].as<std::int64_t>());
+      e->set_at(text(r[1]));
+      e->set_actor(text(r[2]));
+      e->set_action(text(r[3]));
+      e->set_object_type(text(r[4]));
+      e->set_object_id(text(r[5]));
+      e->set_before_json(compact(r[6]));
+      e->set_after_json(compact(r[7]));
+      e->set_connection(text(r[8]));
+      e->set_object_name(text(r[9]));
+    }
+    return grpc::Status::OK;
+  });
 }
 
 } // namespace syncforce::services

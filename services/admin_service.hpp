@@ -1,19 +1,25 @@
 #pragma once
 
+#include "sync/admin_rules.hpp"
+#include "sync/engine_config.hpp"
 #include "syncforce/v1/admin.grpc.pb.h"
 
 #include <caf/all.hpp>
+#include <pqxx/pqxx>
 
-#include <optional>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace syncforce::services {
 
-/// What the admin API needs: the database, and the bearer token callers must
-/// present (none configured: every call is refused).
+/// What the admin API needs: the database, the bearer tokens callers may
+/// present with the names they act under (none: every call is refused), and
+/// how the node resolves secret references (default: its environment and files).
 struct admin_settings {
   std::string database_url;
-  std::optional<std::string> token;
+  std::vector<admin_token> tokens;
+  secret_lookup secrets;
 };
 
 /// syncforce.v1.Admin. Handlers never block a gRPC thread: each call checks the
@@ -32,9 +38,57 @@ public:
                                                 const syncforce::v1::ExportConfigurationRequest* req,
                                                 syncforce::v1::ExportedConfiguration* reply) override;
 
+  grpc::ServerUnaryReactor* CreateConnection(grpc::CallbackServerContext* ctx,
+                                             const syncforce::v1::CreateConnectionRequest* req,
+                                             syncforce::v1::ConnectionState* reply) override;
+  grpc::ServerUnaryReactor* SetDatabase(grpc::CallbackServerContext* ctx, const syncforce::v1::SetDatabaseRequest* req,
+                                        syncforce::v1::ConnectionState* reply) override;
+  grpc::ServerUnaryReactor* SetAuth(grpc::CallbackServerContext* ctx, const syncforce::v1::SetAuthRequest* req,
+                                    syncforce::v1::ConnectionState* reply) override;
+  grpc::ServerUnaryReactor* SetApiVersion(grpc::CallbackServerContext* ctx,
+                                          const syncforce::v1::SetApiVersionRequest* req,
+                                          syncforce::v1::ConnectionState* reply) override;
+  grpc::ServerUnaryReactor* CreateMapping(grpc::CallbackServerContext* ctx,
+                                          const syncforce::v1::CreateMappingRequest* req,
+                                          syncforce::v1::MappingState* reply) override;
+  grpc::ServerUnaryReactor* EditMapping(grpc::CallbackServerContext* ctx, const syncforce::v1::EditMappingRequest* req,
+                                        syncforce::v1::MappingState* reply) override;
+  grpc::ServerUnaryReactor* DeleteMapping(grpc::CallbackServerContext* ctx,
+                                          const syncforce::v1::DeleteMappingRequest* req,
+                                          syncforce::v1::ActionResult* reply) override;
+  grpc::ServerUnaryReactor* ReloadMapping(grpc::CallbackServerContext* ctx,
+                                          const syncforce::v1::MappingActionRequest* req,
+                                          syncforce::v1::ActionResult* reply) override;
+  grpc::ServerUnaryReactor* AbortMapping(grpc::CallbackServerContext* ctx,
+                                         const syncforce::v1::MappingActionRequest* req,
+                                         syncforce::v1::ActionResult* reply) override;
+  grpc::ServerUnaryReactor* ImportConfiguration(grpc::CallbackServerContext* ctx,
+                                                const syncforce::v1::ImportConfigurationRequest* req,
+                                                syncforce::v1::ImportReport* reply) override;
+  grpc::ServerUnaryReactor* Pause(grpc::CallbackServerContext* ctx, const syncforce::v1::ConnectionActionRequest* req,
+                                  syncforce::v1::ConnectionState* reply) override;
+  grpc::ServerUnaryReactor* Resume(grpc::CallbackServerContext* ctx, const syncforce::v1::ConnectionActionRequest* req,
+                                   syncforce::v1::ConnectionState* reply) override;
+  grpc::ServerUnaryReactor* Recover(grpc::CallbackServerContext* ctx,
+                                    const syncforce::v1::ConnectionActionRequest* req,
+                                    syncforce::v1::ConnectionState* reply) override;
+  grpc::ServerUnaryReactor* Diagnose(grpc::CallbackServerContext* ctx, const syncforce::v1::DiagnoseRequest* req,
+                                     syncforce::v1::DiagnoseReport* reply) override;
+  grpc::ServerUnaryReactor* GetAuditLog(grpc::CallbackServerContext* ctx, const syncforce::v1::GetAuditLogRequest* req,
+                                        syncforce::v1::AuditLog* reply) override;
+
 private:
-  /// OK, or UNAUTHENTICATED saying what is wrong (never the token).
-  grpc::Status authenticate(const grpc::CallbackServerContext* ctx) const;
+  /// A read-only call's work, in a read transaction of its own.
+  using read_work = std::function<grpc::Status(pqxx::transaction_base&)>;
+  /// A changing call's work: one write transaction, committed only when the work returns OK;
+  /// `actor` is the caller's token name (for the audit row).
+  using write_work = std::function<grpc::Status(pqxx::work&, const std::string& actor)>;
+
+  /// OK with the caller's token name in `actor`, or UNAUTHENTICATED saying what is wrong (never the token).
+  grpc::Status authenticate(const grpc::CallbackServerContext* ctx, std::string& actor) const;
+  /// Authenticates, then runs `work` on a detached actor of its own and finishes the call.
+  grpc::ServerUnaryReactor* read_call(grpc::CallbackServerContext* ctx, read_work work);
+  grpc::ServerUnaryReactor* write_call(grpc::CallbackServerContext* ctx, write_work work);
 
   caf::actor_system& sys_;
   admin_settings settings_;

@@ -1,10 +1,260 @@
 #include "services/diagnose.hpp"
 
+#include "actors/config_validation.hpp"
+#include "actors/integration_user.hpp"
+#include "actors/sf_login.hpp"
+#include "salesforce/client.hpp"
+#include "sync/diagnose_rules.hpp"
+#include "sync/sf_write.hpp"
+#include "sync/type_mapping.hpp"
+
+#include <memory>
+#include <optional>
+
 namespace syncforce::services {
 
-void run_diagnose(pqxx::transaction_base&, const store::connection_row&, const std::string&, const secret_lookup&,
-                  syncforce::v1::DiagnoseReport&) {
-  // TODO(diagnose helper)
+namespace {
+
+/// Whether `<schema>.<table>` exists (no exception, so `tx` stays usable).
+bool relation_exists(pqxx::transaction_base& tx, const std::string& schema, const std::string& table) {
+  return !tx.exec_params1("SELECT to_regclass($1) IS NULL", tx.quote_name(schema) + "." + tx.quote_name(table))[0]
+            .as<bool>();
+}
+
+/// NEW/PENDING entries of the connection's trigger log (of `table` only when set).
+trigger_log_facts gather_backlog(pqxx::transaction_base& tx, const store::connection_row& c,
+                                 const std::string& table = {}) {
+  trigger_log_facts f;
+  f.schema = c.schema_name;
+  f.paused = c.state == "PAUSED";
+  f.table_exists = relation_exists(tx, c.schema_name, "_trigger_log");
+  if (!f.table_exists)
+    return f;
+  auto r = tx.exec1("SELECT count(*), extract(epoch FROM now() - min(created_at))::float8 FROM "
+                    + tx.quote_name(c.schema_name) + "._trigger_log WHERE state IN ('NEW', 'PENDING')"
+                    + (table.empty() ? std::string{} : " AND table_name = " + tx.quote(table)));
+  f.waiting = r[0].as<long>();
+  if (!r[1].is_null())
+    f.oldest_age_seconds = r[1].as<double>();
+  return f;
+}
+
+failed_write_facts gather_failed_writes(pqxx::transaction_base& tx, const store::connection_row& c,
+                                        const std::vector<std::string>& tables) {
+  failed_write_facts f;
+  f.table_exists = relation_exists(tx, c.schema_name, "_trigger_log_archive");
+  if (!f.table_exists)
+    return f;
+  std::string where = "state = 'FAILED' AND processed_at > now() - interval '24 hours'";
+  if (!tables.empty()) {
+    std::string list;
+    for (const auto& t : tables)
+      list += (list.empty() ? "" : ", ") + tx.quote(t);
+    where += " AND table_name IN (" + list + ")";
+  }
+  const auto archive = tx.quote_name(c.schema_name) + "._trigger_log_archive";
+  f.failed_24h = tx.exec1("SELECT count(*) FROM " + archive + " WHERE " + where)[0].as<long>();
+  if (f.failed_24h > 0) {
+    auto newest = tx.exec("SELECT table_name, sf_message FROM " + archive + " WHERE " + where
+                          + " ORDER BY processed_at DESC, id DESC LIMIT 1");
+    if (!newest.empty()) {
+      f.newest_table = newest[0][0].is_null() ? "" : newest[0][0].as<std::string>();
+      f.newest_message = newest[0][1].is_null() ? "" : newest[0][1].as<std::string>();
+    }
+  }
+  return f;
+}
+
+/// `GET /services/data`: the versions the org offers.
+void gather_versions(salesforce::client& sf, api_version_facts& f) {
+  auto versions = actors::org_api_versions(sf);
+  if (!versions)
+    f.error = versions.error().describe();
+  else
+    f.offered = std::move(versions.value());
+}
+
+void gather_limits(salesforce::client& sf, api_budget_facts& f) {
+  auto limits = sf.limits();
+  if (!limits) {
+    f.error = limits.error().describe();
+    return;
+  }
+  for (const auto& l : *limits)
+    if (l.name == "DailyApiRequests") {
+      f.max = l.max;
+      f.remaining = l.remaining;
+    }
+}
+
+describe_facts gather_describe(salesforce::client* sf, const std::string& skip, const std::string& object,
+                               std::vector<sf_field_rules>& rules) {
+  describe_facts f;
+  f.object_name = object;
+  if (sf == nullptr) {
+    f.skip_reason = skip;
+    return f;
+  }
+  auto d = sf->describe(object);
+  if (!d) {
+    if (d.error().kind == salesforce::error_kind::invalid_type || d.error().kind == salesforce::error_kind::not_found)
+      f.object_exists = false;
+    else
+      f.error = d.error().describe();
+    return f;
+  }
+  for (const auto& field : d->fields) {
+    f.field_names.push_back(field.name);
+    if (!field.relationship_name.empty())
+      f.relationship_names.push_back(field.relationship_name);
+    sf_field_rules r;
+    r.name = field.name;
+    r.type = field.type;
+    r.nillable = field.nillable;
+    r.createable = field.createable;
+    r.updateable = field.updateable;
+    r.defaulted_on_create = field.defaulted_on_create;
+    r.unique = field.unique;
+    r.external_id = field.external_id;
+    r.id_lookup = field.id_lookup;
+    r.calculated = field.calculated;
+    r.relationship_name = field.relationship_name;
+    rules.push_back(std::move(r));
+  }
+  return f;
+}
+
+void append(syncforce::v1::DiagnoseReport& out, const diagnose_result& r) {
+  auto* p = out.add_results();
+  p->set_rule_id(r.rule_id);
+  p->set_display_name(r.display_name);
+  p->set_status(std::string{to_string(r.status)});
+  p->set_message(r.message);
+  p->set_hint(r.hint);
+  p->set_object_name(r.object_name);
+  switch (r.status) {
+    case diagnose_status::pass: out.set_passes(out.passes() + 1); break;
+    case diagnose_status::warning: out.set_warnings(out.warnings() + 1); break;
+    case diagnose_status::error: out.set_errors(out.errors() + 1); break;
+    case diagnose_status::skip: out.set_skips(out.skips() + 1); break;
+  }
+}
+
+} // namespace
+
+void run_diagnose(pqxx::transaction_base& tx, const store::connection_row& c, const std::string& object_name,
+                  const secret_lookup& secrets, syncforce::v1::DiagnoseReport& out) {
+  const int first_result = out.results_size();
+  auto mappings = store::load_mappings(tx, c.id);
+  if (!object_name.empty()) {
+    std::vector<store::mapping_row> one;
+    for (auto& m : mappings)
+      if (iequals(m.object_name, object_name))
+        one.push_back(std::move(m));
+    mappings = std::move(one);
+    if (mappings.empty()) {
+      diagnose_result r;
+      r.rule_id = "MAPPING_EXISTS";
+      r.display_name = "Mapping";
+      r.status = diagnose_status::error;
+      r.message = "connection " + c.name + " has no mapping of " + object_name;
+      r.hint = "see the mappings with `syncforce state`";
+      r.object_name = object_name;
+      append(out, r);
+      return;
+    }
+  }
+  const bool whole_connection = object_name.empty();
+
+  // Credentials: a login with the node's secrets (never shown).
+  credentials_facts login;
+  login.username = c.login.username;
+  login.auth = c.login.auth;
+  std::unique_ptr<salesforce::client> sf;
+  std::string secret_error;
+  if (auto cfg = actors::client_config_for(c, secrets, secret_error)) {
+    // Diagnose answers a person: fail fast rather than retry for minutes.
+    cfg->http.connect_timeout = std::chrono::seconds(5);
+    cfg->http.request_timeout = std::chrono::seconds(30);
+    cfg->retry.max_attempts = 2;
+    cfg->retry.base_delay = std::chrono::milliseconds(200);
+    sf = std::make_unique<salesforce::client>(std::move(*cfg));
+    login.attempted = true;
+    auto st = sf->login();
+    login.logged_in = st.ok();
+    if (!st)
+      login.login_error = st.error().describe();
+  } else {
+    login.secret_error = secret_error.empty() ? "the secret cannot be resolved" : secret_error;
+  }
+  const auto skip = skip_reason(login);
+  salesforce::client* live = login.logged_in ? sf.get() : nullptr;
+
+  if (whole_connection) {
+    append(out, rule_connection_state(c.name, c.state));
+    append(out, rule_credentials(login));
+
+    api_version_facts versions;
+    versions.connection_version = c.api_version;
+    versions.skip_reason = skip;
+    if (live != nullptr)
+      gather_versions(*live, versions);
+    append(out, rule_api_version(versions));
+
+    query_cursor_facts cursors;
+    cursors.api_version = c.api_version;
+    cursors.cursor_limit = actors::cursor_limit_for(c.api_version);
+    cursors.username = c.login.username;
+    cursors.mappings = static_cast<int>(mappings.size());
+    for (const auto& other : store::load_connections(tx))
+      if (other.id != c.id && iequals(other.login.username, c.login.username)
+          && other.login.login_url == c.login.login_url)
+        cursors.sharing_connections.push_back(other.name);
+    append(out, rule_query_cursors(cursors));
+
+    api_budget_facts budget;
+    budget.skip_reason = skip;
+    if (live != nullptr)
+      gather_limits(*live, budget);
+    append(out, rule_api_budget(budget));
+
+    append(out, rule_trigger_log_backlog(gather_backlog(tx, c)));
+    append(out, rule_failed_writes(gather_failed_writes(tx, c, {})));
+  }
+
+  std::vector<mapping_state_facts> states;
+  for (const auto& m : mappings)
+    states.push_back({m.object_name, m.state, m.state_description});
+  append(out, rule_mappings_in_error(states, whole_connection ? std::string{} : mappings.front().object_name));
+  if (!whole_connection) {
+    append(out, rule_trigger_log_backlog(gather_backlog(tx, c, mappings.front().config.table_name())));
+    append(out, rule_failed_writes(gather_failed_writes(tx, c, {mappings.front().config.table_name()})));
+  }
+
+  for (const auto& m : mappings) {
+    table_facts table;
+    table.object_name = m.object_name;
+    table.qualified_table = c.schema_name + "." + m.config.table_name();
+    table.exists = relation_exists(tx, c.schema_name, m.config.table_name());
+    table.state = m.state;
+    append(out, rule_table_exists(table));
+
+    std::vector<sf_field_rules> rules;
+    auto described = gather_describe(live, skip, m.object_name, rules);
+    append(out, rule_fields_exist(m.config, described));
+    if (m.config.access == mapping_access::read_write) {
+      std::vector<std::string> problems;
+      if (described.skip_reason.empty() && described.object_exists && described.error.empty())
+        problems = validate_write_mapping(m.config, rules);
+      append(out, rule_upsert_field(m.config, described, problems));
+    }
+    append(out, rule_polling(m.config));
+  }
+  // Results are per mapping; the failed-write result above carries the object too.
+  if (!whole_connection)
+    for (int i = first_result; i < out.results_size(); ++i)
+      if (out.results(i).object_name().empty())
+        out.mutable_results(i)->set_object_name(mappings.front().object_name);
 }
 
 } // namespace syncforce::services

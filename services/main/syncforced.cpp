@@ -10,6 +10,7 @@
 #include "actors/node_supervisor.hpp"
 #include "actors/sync_engine.hpp"
 #include "services/node_server.hpp"
+#include "sync/admin_rules.hpp"
 #include "sync/engine_config.hpp"
 #include "sync/logfmt.hpp"
 #include "sync/node_settings.hpp"
@@ -76,8 +77,10 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   std::string admin_token_file;
   app.add_option("--admin-token-file", admin_token_file,
-                 "file holding the bearer token the admin API (syncforce.v1.Admin) requires; the token may "
-                 "also come from SYNCFORCE_ADMIN_TOKEN. Without one the admin API refuses every call");
+                 "file holding the bearer token the admin API (syncforce.v1.Admin) requires: one bare token "
+                 "(acting as 'admin'), or NAME:TOKEN lines, one per person or robot (the name goes to the "
+                 "audit trail; # comments allowed). A bare token may also come from SYNCFORCE_ADMIN_TOKEN. "
+                 "Without one the admin API refuses every call");
   app.add_option("--config", settings.config_file,
                  "configuration file: import/export JSON v1 plus how to log in to Salesforce "
                  "(see docs/configuration.md); imported into the control schema at start-up")
@@ -132,17 +135,21 @@ int main(int argc, char** argv) {
   admin.database_url = settings.database_url;
   if (!admin_token_file.empty()) {
     std::ifstream in(admin_token_file, std::ios::binary);
-    std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
-      token.pop_back();
-    if (!in || token.empty()) {
-      std::cerr << "syncforced: --admin-token-file '" << admin_token_file << "' cannot be read or is empty\n";
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && text.empty()) {
+      std::cerr << "syncforced: --admin-token-file '" << admin_token_file << "' cannot be read\n";
       return 2;
     }
-    admin.token = std::move(token);
+    auto tokens = parse_token_file(text);
+    for (const auto& e : tokens.errors)
+      std::cerr << "syncforced: --admin-token-file '" << admin_token_file << "': " << e << "\n";
+    if (!tokens.ok())
+      return 2;
+    admin.tokens = std::move(tokens.tokens);
   } else if (const char* t = std::getenv("SYNCFORCE_ADMIN_TOKEN"); t != nullptr && *t != '\0') {
-    admin.token = std::string{t};
+    admin.tokens.push_back(admin_token{"admin", std::string{t}});
   }
+  admin.secrets = actors::system_secret_lookup();
   // TEST ONLY: a polling interval below Heroku Connect's 120 s minimum, said loudly in the log.
   std::optional<int> test_poll_seconds;
   if (const char* v = std::getenv("SYNCFORCE_TEST_POLL_SECONDS"); v != nullptr && *v != '\0') {

@@ -1,0 +1,313 @@
+// The admin API's connection calls: create, schema, credentials, API version,
+// pause, resume and recover. One write transaction each, with its audit row
+// and the NOTIFY that wakes the connection's node.
+
+#include "services/admin_detail.hpp"
+#include "services/admin_service.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace syncforce::services {
+
+namespace detail = admin_detail;
+
+namespace {
+
+std::string without_trailing_slash(std::string url) {
+  while (!url.empty() && url.back() == '/')
+    url.pop_back();
+  return url;
+}
+
+/// Problems of a connection's login settings, all at once.
+void check_login(const salesforce_login& l, std::vector<config_problem>& problems) {
+  check_login_url("login_url", l.login_url, problems);
+  check_username("username", l.username, problems);
+  check_auth_method("auth_method", l.auth, problems);
+  check_secret_ref("secret_ref", l.secret_ref, true, problems);
+  check_secret_ref("client_secret_ref", l.client_secret_ref, false, problems);
+  if (l.auth == "jwt" && l.client_id.empty())
+    problems.push_back({"client_id", "is required for jwt (the connected app's consumer key)"});
+}
+
+/// Another connection already using `schema`, if any.
+std::optional<std::string> schema_user(pqxx::transaction_base& tx, const std::string& schema,
+                                       const std::string& except_id) {
+  for (const auto& c : store::load_connections(tx))
+    if (c.schema_name == schema && c.id != except_id)
+      return c.name;
+  return std::nullopt;
+}
+
+std::optional<std::string> null_if_empty(const std::string& s) {
+  if (s.empty())
+    return std::nullopt;
+  return s;
+}
+
+void update_login(pqxx::transaction_base& tx, const store::connection_row& c) {
+  tx.exec_params("UPDATE syncforce.connections SET login_url = $2, username = $3, auth_method = $4, secret_ref = $5, "
+                 "client_id = $6, client_secret_ref = $7, organization_id = $8, updated_at = now() WHERE id = $1",
+                 c.id, c.login.login_url, c.login.username, c.login.auth, c.login.secret_ref,
+                 null_if_empty(c.login.client_id), null_if_empty(c.login.client_secret_ref), c.organization_id);
+}
+
+} // namespace
+
+grpc::ServerUnaryReactor* admin_service::CreateConnection(grpc::CallbackServerContext* ctx,
+                                                          const syncforce::v1::CreateConnectionRequest* req,
+                                                          syncforce::v1::ConnectionState* reply) {
+  return write_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::work& tx, const std::string& actor) {
+    store::connection_row c;
+    c.name = req->name();
+    c.schema_name = req->schema_name().empty() ? "salesforce" : req->schema_name();
+    c.api_version = req->api_version().empty() ? "60.0" : req->api_version();
+    c.state = "NEW";
+    c.login.login_url = without_trailing_slash(req->login_url());
+    c.login.username = req->username();
+    c.login.auth = req->auth_method().empty() ? "password" : req->auth_method();
+    c.login.secret_ref = req->secret_ref();
+    c.login.client_id = req->client_id();
+    c.login.client_secret_ref = req->client_secret_ref();
+    std::vector<config_problem> problems;
+    check_connection_name("name", c.name, problems);
+    check_schema_name("schema_name", c.schema_name, problems);
+    check_api_version("api_version", c.api_version, problems);
+    check_login(c.login, problems);
+    apply_features("features", std::map<std::string, bool>(req->features().begin(), req->features().end()),
+                   c.features, problems);
+    for (const auto& other : store::load_connections(tx))
+      if (other.name == c.name)
+        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "a connection named " + c.name + " already exists");
+    if (problems.empty())
+      if (auto user = schema_user(tx, c.schema_name, ""))
+        problems.push_back({"schema_name", "schema " + c.schema_name + " is used by connection " + *user +
+                                             "; each connection needs its own schema"});
+    if (!problems.empty())
+      return detail::invalid(problems, "no connection was created");
+    std::unique_ptr<salesforce::client> sf;
+    if (auto login = detail::salesforce_login(c, secrets, sf); !login.ok())
+      return login;
+    if (auto offered = detail::check_version_offered(*sf, c.api_version); !offered.ok())
+      return offered;
+    if (!sf->current_session().org_id.empty())
+      c.organization_id = sf->current_session().org_id;
+    // A plain INSERT: a concurrent create of the same name fails on the unique name (ALREADY_EXISTS).
+    c.id = tx.exec_params1("INSERT INTO syncforce.connections (name, schema_name, state, login_url, auth_method, "
+                           "username, secret_ref, client_id, client_secret_ref, api_version, organization_id, "
+                           "features) VALUES ($1, $2, 'NEW', $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING id",
+                           c.name, c.schema_name, c.login.login_url, c.login.auth, c.login.username,
+                           c.login.secret_ref, null_if_empty(c.login.client_id),
+                           null_if_empty(c.login.client_secret_ref), c.api_version, c.organization_id,
+                           detail::features_json(c.features))[0]
+             .as<std::string>();
+    auto stored = detail::reload_connection(tx, c.id);
+    detail::audit_and_notify(tx, actor, "connection.create", stored, nullptr, "", detail::connection_json(stored));
+    detail::fill_connection(tx, stored, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::SetDatabase(grpc::CallbackServerContext* ctx,
+                                                     const syncforce::v1::SetDatabaseRequest* req,
+                                                     syncforce::v1::ConnectionState* reply) {
+  return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
+    store::connection_row c;
+    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+      return lookup;
+    detail::lock_connection(tx, c.id);
+    std::vector<config_problem> problems;
+    check_schema_name("schema_name", req->schema_name(), problems);
+    if (problems.empty())
+      if (auto user = schema_user(tx, req->schema_name(), c.id))
+        problems.push_back({"schema_name", "schema " + req->schema_name() + " is used by connection " + *user +
+                                             "; each connection needs its own schema"});
+    if (!problems.empty())
+      return detail::invalid(problems, "nothing was changed");
+    if (req->schema_name() == c.schema_name)
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "connection " + c.name + " already uses schema " + c.schema_name);
+    const auto before = detail::connection_json(c);
+    const auto old_schema = c.schema_name;
+    tx.exec_params("UPDATE syncforce.connections SET schema_name = $2, updated_at = now() WHERE id = $1", c.id,
+                   req->schema_name());
+    // The mappings load again into the new schema; the old tables stay where they are.
+    tx.exec_params("DELETE FROM syncforce.load_checkpoints WHERE mapping_id IN "
+                   "(SELECT id FROM syncforce.mappings WHERE connection_id = $1)",
+                   c.id);
+    tx.exec_params("UPDATE syncforce.mappings SET state = 'INITIAL', state_description = $2, high_water_mark = NULL, "
+                   "command = NULL, command_at = NULL, updated_at = now() WHERE connection_id = $1",
+                   c.id,
+                   "loading into schema " + req->schema_name() + "; the old tables in schema " + old_schema +
+                     " are left in place (drop them when you no longer need them)");
+    auto stored = detail::reload_connection(tx, c.id);
+    detail::audit_and_notify(tx, actor, "connection.set_database", stored, nullptr, before,
+                             detail::connection_json(stored));
+    detail::fill_connection(tx, stored, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::SetAuth(grpc::CallbackServerContext* ctx,
+                                                 const syncforce::v1::SetAuthRequest* req,
+                                                 syncforce::v1::ConnectionState* reply) {
+  return write_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::work& tx, const std::string& actor) {
+    store::connection_row c;
+    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+      return lookup;
+    detail::lock_connection(tx, c.id);
+    const auto before = detail::connection_json(c);
+    auto next = c;
+    auto take = [](std::string& field, const std::string& value) {
+      if (!value.empty())
+        field = value;
+    };
+    take(next.login.login_url, without_trailing_slash(req->login_url()));
+    take(next.login.username, req->username());
+    take(next.login.auth, req->auth_method());
+    take(next.login.secret_ref, req->secret_ref());
+    take(next.login.client_id, req->client_id());
+    take(next.login.client_secret_ref, req->client_secret_ref());
+    std::vector<config_problem> problems;
+    check_login(next.login, problems);
+    if (!problems.empty())
+      return detail::invalid(problems, "nothing was changed");
+    if (detail::connection_json(next) == before) {
+      // The same settings again: nothing to check, change or record.
+      detail::fill_connection(tx, c, *reply);
+      return grpc::Status::OK;
+    }
+    std::unique_ptr<salesforce::client> sf;
+    if (auto login = detail::salesforce_login(next, secrets, sf); !login.ok())
+      return login;
+    const auto& org = sf->current_session().org_id;
+    if (!org.empty() && c.organization_id && !c.organization_id->empty() && *c.organization_id != org)
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "these credentials log in to org " + org + ", but connection " + c.name + " syncs org " +
+                            *c.organization_id + "; create a new connection for another org");
+    if (!org.empty())
+      next.organization_id = org;
+    update_login(tx, next);
+    auto stored = detail::reload_connection(tx, c.id);
+    detail::audit_and_notify(tx, actor, "connection.set_auth", stored, nullptr, before,
+                             detail::connection_json(stored));
+    detail::fill_connection(tx, stored, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::SetApiVersion(grpc::CallbackServerContext* ctx,
+                                                       const syncforce::v1::SetApiVersionRequest* req,
+                                                       syncforce::v1::ConnectionState* reply) {
+  return write_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::work& tx, const std::string& actor) {
+    store::connection_row c;
+    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+      return lookup;
+    detail::lock_connection(tx, c.id);
+    std::vector<config_problem> problems;
+    check_api_version("target_version", req->target_version(), problems);
+    if (!problems.empty())
+      return detail::invalid(problems, "nothing was changed");
+    if (req->target_version() == c.api_version)
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "connection " + c.name + " already uses API version " + c.api_version);
+    std::unique_ptr<salesforce::client> sf;
+    if (auto login = detail::salesforce_login(c, secrets, sf); !login.ok())
+      return login;
+    if (auto offered = detail::check_version_offered(*sf, req->target_version()); !offered.ok())
+      return offered;
+    const auto before = detail::connection_json(c);
+    tx.exec_params("UPDATE syncforce.connections SET api_version = $2, updated_at = now() WHERE id = $1", c.id,
+                   req->target_version());
+    auto stored = detail::reload_connection(tx, c.id);
+    detail::audit_and_notify(tx, actor, "connection.set_api_version", stored, nullptr, before,
+                             detail::connection_json(stored));
+    detail::fill_connection(tx, stored, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::Pause(grpc::CallbackServerContext* ctx,
+                                               const syncforce::v1::ConnectionActionRequest* req,
+                                               syncforce::v1::ConnectionState* reply) {
+  return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
+    store::connection_row c;
+    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+      return lookup;
+    detail::lock_connection(tx, c.id);
+    c = detail::reload_connection(tx, c.id);
+    auto state = effective_connection_state(c.state, detail::activities_of(store::load_mappings(tx, c.id)));
+    if (auto refusal = pause_refusal(c.name, state))
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, *refusal);
+    const auto before = detail::connection_json(c);
+    store::set_connection_state(tx, c.id, "PAUSED");
+    auto stored = detail::reload_connection(tx, c.id);
+    detail::audit_and_notify(tx, actor, "connection.pause", stored, nullptr, before, detail::connection_json(stored));
+    detail::fill_connection(tx, stored, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::Resume(grpc::CallbackServerContext* ctx,
+                                                const syncforce::v1::ConnectionActionRequest* req,
+                                                syncforce::v1::ConnectionState* reply) {
+  return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
+    store::connection_row c;
+    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+      return lookup;
+    detail::lock_connection(tx, c.id);
+    c = detail::reload_connection(tx, c.id);
+    auto state = effective_connection_state(c.state, detail::activities_of(store::load_mappings(tx, c.id)));
+    if (auto refusal = resume_refusal(c.name, state))
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, *refusal);
+    const auto before = detail::connection_json(c);
+    store::set_connection_state(tx, c.id, "IDLE");
+    auto stored = detail::reload_connection(tx, c.id);
+    detail::audit_and_notify(tx, actor, "connection.resume", stored, nullptr, before, detail::connection_json(stored));
+    detail::fill_connection(tx, stored, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::Recover(grpc::CallbackServerContext* ctx,
+                                                 const syncforce::v1::ConnectionActionRequest* req,
+                                                 syncforce::v1::ConnectionState* reply) {
+  return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
+    store::connection_row c;
+    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+      return lookup;
+    detail::lock_connection(tx, c.id);
+    c = detail::reload_connection(tx, c.id);
+    auto mappings = store::load_mappings(tx, c.id);
+    auto plan = plan_recover(c.state, detail::activities_of(mappings));
+    if (plan.empty()) {
+      // Nothing in error: nothing to do, and nothing to record.
+      detail::fill_connection(tx, c, *reply);
+      return grpc::Status::OK;
+    }
+    nlohmann::json before{{"state", c.state}};
+    nlohmann::json after{{"state", plan.reset_connection ? std::string{"IDLE"} : c.state}};
+    nlohmann::json recovered = nlohmann::json::array();
+    nlohmann::json states = nlohmann::json::object();
+    if (plan.reset_connection)
+      store::set_connection_state(tx, c.id, "IDLE");
+    for (const auto& m : mappings) {
+      if (std::find(plan.mappings.begin(), plan.mappings.end(), m.object_name) == plan.mappings.end())
+        continue;
+      states[m.object_name] = m.state;
+      recovered.push_back(m.object_name);
+      tx.exec_params("UPDATE syncforce.mappings SET command = 'recover', command_at = now() WHERE id = $1", m.id);
+    }
+    before["mappings"] = states;
+    after["recovering"] = recovered;
+    auto stored = detail::reload_connection(tx, c.id);
+    detail::audit_and_notify(tx, actor, "connection.recover", stored, nullptr, before.dump(), after.dump());
+    detail::fill_connection(tx, stored, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+} // namespace syncforce::services

@@ -1,0 +1,77 @@
+#pragma once
+
+// Shared by the admin service's files (admin_*.cpp): lookups, replies, audit
+// rows and the Salesforce checks. Everything here is blocking and runs on the
+// call's own detached actor, never on a gRPC thread.
+
+#include "salesforce/client.hpp"
+#include "store/control_repo.hpp"
+#include "sync/admin_rules.hpp"
+#include "syncforce/v1/admin.pb.h"
+
+#include <grpcpp/grpcpp.h>
+#include <pqxx/pqxx>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace syncforce::services::admin_detail {
+
+/// The connection named `name`, or the only one when `name` is empty (several:
+/// INVALID_ARGUMENT naming them; none or unknown: NOT_FOUND saying so).
+grpc::Status find_connection(pqxx::transaction_base& tx, const std::string& name, store::connection_row& out);
+
+/// The connection named `name` (every connection when empty); NOT_FOUND for an unknown name.
+grpc::Status select_connections(pqxx::transaction_base& tx, const std::string& name,
+                                std::vector<store::connection_row>& out);
+
+/// Locks the connection's row until the transaction ends (changing calls of one connection take turns).
+void lock_connection(pqxx::transaction_base& tx, const std::string& connection_id);
+
+/// The mapping of `object_name` (any case) in `c`; NOT_FOUND "no mapping of Contact in connection it".
+grpc::Status find_mapping(pqxx::transaction_base& tx, const store::connection_row& c, const std::string& object_name,
+                          store::mapping_row& out);
+
+/// The stored row again (after a change in the same transaction).
+store::connection_row reload_connection(pqxx::transaction_base& tx, const std::string& connection_id);
+
+/// What the mappings are doing, for effective states and Recover.
+std::vector<mapping_activity> activities_of(const std::vector<store::mapping_row>& mappings);
+
+/// The replies: states, counts, progress, login references (never a secret).
+void fill_connection(pqxx::transaction_base& tx, const store::connection_row& c, syncforce::v1::ConnectionState& out);
+void fill_mapping(pqxx::transaction_base& tx, const store::connection_row& c, const store::mapping_row& m,
+                  syncforce::v1::MappingState& out);
+
+/// The stored `features` JSON object (every feature, true or false).
+std::string features_json(const connection_features& f);
+
+/// Audit JSON of a connection (only secret references) and of a mapping.
+std::string connection_json(const store::connection_row& c);
+std::string mapping_json(const store::mapping_row& m);
+
+/// Records the audit row of a change and wakes the connection's node (NOTIFY), in `tx`.
+void audit_and_notify(pqxx::transaction_base& tx, const std::string& actor, const std::string& action,
+                      const store::connection_row& c, const store::mapping_row* m, const std::string& before,
+                      const std::string& after);
+
+/// INVALID_ARGUMENT listing every problem ("2 problems, nothing was imported:\n  ...").
+grpc::Status invalid(const std::vector<config_problem>& problems, const std::string& what);
+
+/// A client logged in with `c`'s credentials (secrets resolved on this node).
+/// FAILED_PRECONDITION when a secret reference cannot be resolved, INVALID_ARGUMENT
+/// when Salesforce refuses the login (its message, never the secret), UNAVAILABLE
+/// when Salesforce cannot be reached.
+grpc::Status salesforce_login(const store::connection_row& c, const secret_lookup& secrets,
+                              std::unique_ptr<salesforce::client>& out);
+
+/// OK when the org offers API `version` (its version list, else a describe at that version);
+/// FAILED_PRECONDITION naming the newest it offers otherwise.
+grpc::Status check_version_offered(salesforce::client& sf, const std::string& version);
+
+/// The mappings against describe (actors::validate_mappings): their problems, if any.
+std::vector<config_problem> check_against_salesforce(salesforce::client& sf, const std::vector<std::string>& paths,
+                                                     const std::vector<mapping_config>& mappings);
+
+} // namespace syncforce::services::admin_detail
