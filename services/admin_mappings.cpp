@@ -103,17 +103,16 @@ grpc::ServerUnaryReactor* admin_service::EditMapping(grpc::CallbackServerContext
     e.upsert_field = req->upsert_field();
     e.clear_upsert_field = req->clear_upsert_field();
     e.polling_seconds = req->polling_seconds();
+    // An edit that changes nothing in the config still re-reads the object's
+    // describe: a field changed in Salesforce (length, type) reaches the table.
+    mapping_build_result edited;
     if (e.empty())
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "nothing to change in the mapping of " + m.object_name +
-                            ": give fields to add or remove, an access, an upsert field or a polling interval");
-    auto edited = edit_mapping(m.config, e, m.object_name);
+      edited.config = m.config;
+    else
+      edited = edit_mapping(m.config, e, m.object_name);
     if (!edited.config)
       return detail::invalid(edited.problems, "nothing was changed");
-    if (same_mapping_config(m.config, *edited.config)) {
-      detail::fill_mapping(tx, c, m, *reply);
-      return grpc::Status::OK;
-    }
+    const bool refresh = same_mapping_config(m.config, *edited.config);
     std::unique_ptr<salesforce::client> sf;
     if (auto login = detail::salesforce_login(c, secrets, sf); !login.ok())
       return login;
@@ -122,7 +121,8 @@ grpc::ServerUnaryReactor* admin_service::EditMapping(grpc::CallbackServerContext
       return detail::invalid(problems, "nothing was changed");
     const auto before = detail::mapping_json(m);
     auto updated = update_mapping(tx, m.id, *edited.config);
-    detail::audit_and_notify(tx, actor, "mapping.edit", c, &updated, before, detail::mapping_json(updated));
+    detail::audit_and_notify(tx, actor, refresh ? "mapping.refresh" : "mapping.edit", c, &updated, before,
+                             detail::mapping_json(updated));
     detail::fill_mapping(tx, c, updated, *reply);
     return grpc::Status::OK;
   });
