@@ -1,5 +1,8 @@
 // syncforce: the admin command line of a Syncforce cluster. Talks gRPC to any node.
 
+#include "cli/admin_commands.hpp"
+#include "cli/common.hpp"
+#include "cli/output.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "syncforce/v1/admin.grpc.pb.h"
 #include "syncforce/v1/node.grpc.pb.h"
@@ -18,56 +21,7 @@
 
 namespace {
 
-/// Exit codes: 0 ok, 1 the server said no / not ready, 2 bad usage, 3 server
-/// unreachable, 4 not authenticated, 5 not found.
-constexpr int exit_not_ok = 1;
-constexpr int exit_usage = 2;
-constexpr int exit_unreachable = 3;
-constexpr int exit_unauthenticated = 4;
-constexpr int exit_not_found = 5;
-
-struct common_options {
-  std::string server = "localhost:50051";
-  bool json = false;
-  int timeout_seconds = 10;
-  std::string token_file;
-  std::string connection;
-};
-
-/// The admin token: --token-file, else SYNCFORCE_TOKEN. Empty when neither.
-std::string admin_token(const common_options& opts) {
-  if (!opts.token_file.empty()) {
-    std::ifstream in(opts.token_file, std::ios::binary);
-    std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
-      token.pop_back();
-    return token;
-  }
-  const char* env = std::getenv("SYNCFORCE_TOKEN");
-  return env != nullptr ? std::string{env} : std::string{};
-}
-
-std::shared_ptr<grpc::Channel> channel_for(const common_options& opts) {
-  return grpc::CreateChannel(opts.server, grpc::InsecureChannelCredentials());
-}
-
-std::chrono::system_clock::time_point deadline(const common_options& opts) {
-  return std::chrono::system_clock::now() + std::chrono::seconds(opts.timeout_seconds);
-}
-
-int report_rpc_error(const common_options& opts, const grpc::Status& status) {
-  bool unreachable =
-    status.error_code() == grpc::StatusCode::UNAVAILABLE || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
-  std::cerr << "syncforce: " << opts.server << ": " << status.error_message() << " (gRPC code "
-            << status.error_code() << ")\n";
-  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED)
-    return exit_unauthenticated;
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND)
-    return exit_not_found;
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
-    return exit_usage;
-  return unreachable ? exit_unreachable : exit_not_ok;
-}
+using namespace syncforce::cli;
 
 int node_info(const common_options& opts) {
   auto stub = syncforce::v1::Node::NewStub(channel_for(opts));
@@ -113,26 +67,6 @@ int health(const common_options& opts, const std::string& service) {
   return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : exit_not_ok;
 }
 
-/// An admin call's context: deadline and the bearer token.
-std::unique_ptr<grpc::ClientContext> admin_context(const common_options& opts) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(deadline(opts));
-  auto token = admin_token(opts);
-  if (!token.empty())
-    ctx->AddMetadata("authorization", "Bearer " + token);
-  return ctx;
-}
-
-nlohmann::json mapping_json(const syncforce::v1::MappingState& m) {
-  return {{"id", m.id()},
-          {"object_name", m.object_name()},
-          {"state", m.state()},
-          {"state_description", m.state_description()},
-          {"high_water_mark", m.high_water_mark()},
-          {"access", m.access()},
-          {"counts", {{"db", m.db_rows()}, {"pending", m.pending_writes()}, {"errors", m.failed_writes_24h()}}}};
-}
-
 /// `state` (every mapping of the connection(s)) or `mapping:state OBJECT` (one).
 int state(const common_options& opts, const std::string& object) {
   auto stub = syncforce::v1::Admin::NewStub(channel_for(opts));
@@ -160,17 +94,8 @@ int state(const common_options& opts, const std::string& object) {
   }
   if (opts.json) {
     auto out = nlohmann::json::array();
-    for (const auto& c : reply.connections()) {
-      auto maps = nlohmann::json::array();
-      for (const auto& m : c.mappings())
-        maps.push_back(mapping_json(m));
-      out.push_back({{"id", c.id()},
-                     {"name", c.name()},
-                     {"schema_name", c.schema_name()},
-                     {"state", c.state()},
-                     {"api_version", c.api_version()},
-                     {"mappings", maps}});
-    }
+    for (const auto& c : reply.connections())
+      out.push_back(connection_json(c));
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -252,6 +177,22 @@ int export_config(const common_options& opts, const std::string& file) {
 
 } // namespace
 
+namespace {
+
+/// `a,b,c` and repeated options alike -> {a, b, c}.
+std::vector<std::string> split_list(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    std::stringstream in(v);
+    for (std::string part; std::getline(in, part, ',');)
+      if (!part.empty())
+        out.push_back(part);
+  }
+  return out;
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
   static const std::regex command_path("[a-z][a-z-]*(:[a-z][a-z-]*)+");
   common_options opts;
@@ -268,31 +209,146 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", opts.token_file,
                  "file holding the admin API's bearer token (else env SYNCFORCE_TOKEN)");
   app.add_option("--connection,-c", opts.connection, "the connection's name (when the cluster has several)");
-  app.footer("Commands may be written `node:info` or `node info`.\nExit codes: 0 ok, 1 not ok (not ready, refused), "
-             "2 usage error, 3 server unreachable, 4 not authenticated, 5 not found.");
+  bool wait = false;
+  bool no_wait = false;
+  app.add_flag("--wait", wait, "mapping:create, mapping:reload, import: wait for the loads and show progress "
+                               "(the default on a terminal)");
+  app.add_flag("--no-wait", no_wait, "return as soon as the server accepted the change");
+  app.add_option("--wait-timeout", opts.wait_timeout_seconds, "seconds --wait waits at most")->capture_default_str();
+  app.footer("Commands may be written `mapping:create` or `mapping create`.\n"
+             "Exit codes: 0 ok, 1 failed (not ready, an error state, diagnose found errors), 2 usage error,\n"
+             "3 server unreachable, 4 not authenticated, 5 not found, 6 rejected (every problem is printed),\n"
+             "7 not in a state to do it (e.g. pause while a load runs). Reference: docs/cli.md");
 
   auto* node_cmd = app.add_subcommand("node", "the node this command talks to");
   node_cmd->require_subcommand(1);
   node_cmd->fallthrough();
-  auto* info_cmd = node_cmd->add_subcommand("info", "show the node's name, version and readiness");
+  auto* node_info_cmd = node_cmd->add_subcommand("info", "show the node's name, version and readiness");
   std::string service = "readiness";
+  auto* info_cmd = app.add_subcommand("info", "the connection(s): state, schema, Salesforce login, API version, "
+                                               "features, mappings summary");
   auto* state_cmd = app.add_subcommand("state", "every mapping's state, rows, pending writes and write errors");
-  auto* mapping_cmd = app.add_subcommand("mapping", "one mapping");
-  mapping_cmd->require_subcommand(1);
-  mapping_cmd->fallthrough();
-  std::string object;
-  auto* mapping_state_cmd = mapping_cmd->add_subcommand("state", "a mapping's state");
-  mapping_state_cmd->add_option("OBJECT", object, "the mapping's object, e.g. Contact")->required();
-  auto* mapping_errors_cmd =
-    mapping_cmd->add_subcommand("write-errors", "a mapping's writes to Salesforce that failed in the last 24 hours");
-  mapping_errors_cmd->add_option("OBJECT", object, "the mapping's object, e.g. Contact")->required();
-  auto* errors_cmd = app.add_subcommand("write-errors", "writes to Salesforce that failed in the last 24 hours");
+  auto* pause_cmd = app.add_subcommand("pause", "pause the connection (only when IDLE; running work finishes)");
+  auto* resume_cmd = app.add_subcommand("resume", "resume a paused connection (the trigger-log backlog drains)");
+  auto* recover_cmd = app.add_subcommand("recover", "clear error states and restart what failed");
+  auto* restart_cmd = app.add_subcommand("restart", "same as recover");
+  bool verbose = false;
+  auto* diagnose_cmd = app.add_subcommand("diagnose", "check the connection and its mappings, with a hint for "
+                                                       "each problem (exit 1 on an error)");
+  diagnose_cmd->add_flag("-v,--verbose", verbose, "show passes and skips too");
+  std::string file;
+  bool dry_run = false;
+  auto* import_cmd = app.add_subcommand("import", "import a Heroku Connect export (validated in full first; all "
+                                                   "or nothing)");
+  import_cmd->add_option("FILE", file, "the JSON file")->required();
+  import_cmd->add_flag("--dry-run", dry_run, "validate only");
   std::string export_file;
   auto* export_cmd = app.add_subcommand("export", "the connection's configuration as import/export JSON v1 (no secrets)");
   export_cmd->add_option("FILE", export_file, "write here instead of to standard output");
+  auto* errors_cmd = app.add_subcommand("write-errors", "writes to Salesforce that failed in the last 24 hours");
   auto* health_cmd = app.add_subcommand("health", "check grpc.health.v1 (exit 0 when SERVING)");
   health_cmd->add_option("--service", service, "health service: \"\" (liveness) or readiness")
     ->capture_default_str();
+
+  connection_options conn;
+  auto* connection_cmd = app.add_subcommand("connection", "connections");
+  connection_cmd->require_subcommand(1);
+  connection_cmd->fallthrough();
+  auto* connection_create_cmd = connection_cmd->add_subcommand("create", "create a connection (its login is "
+                                                                          "checked first)");
+  connection_create_cmd->add_option("NAME", conn.name, "the connection's name")->required();
+  connection_create_cmd->add_option("--login-url", conn.login_url, "e.g. https://login.salesforce.com")->required();
+  connection_create_cmd->add_option("--username", conn.username, "the integration user")->required();
+  connection_create_cmd->add_option("--auth", conn.auth, "password (default) or jwt");
+  connection_create_cmd->add_option("--secret-ref", conn.secret_ref,
+                                    "where the node finds the password (+ security token) or JWT key: env:NAME or "
+                                    "file:/path (the CLI never reads secrets)");
+  connection_create_cmd->add_option("--password-env", conn.password_env, "same as --secret-ref env:NAME");
+  connection_create_cmd->add_option("--password-file", conn.password_file, "same as --secret-ref file:PATH");
+  connection_create_cmd->add_option("--jwt-key-file", conn.jwt_key_file, "JWT private key file (implies --auth jwt)");
+  connection_create_cmd->add_option("--client-id", conn.client_id, "the connected app's consumer key");
+  connection_create_cmd->add_option("--client-secret-ref", conn.client_secret_ref,
+                                    "where the node finds the consumer secret: env:NAME or file:/path");
+  connection_create_cmd->add_option("--schema", conn.schema, "PostgreSQL schema of its tables (default salesforce)");
+  connection_create_cmd->add_option("--api-version", conn.api_version, "Salesforce API version (default 60.0)");
+  connection_create_cmd->add_option("--feature", conn.features,
+                                    "NAME=true|false, repeatable: poll_db_no_merge, disable_bulk_writes, "
+                                    "poll_external_ids, rest_count_only, ucs_basic_collation_index");
+  std::string schema;
+  auto* db_cmd = app.add_subcommand("db", "the connection's database side");
+  db_cmd->require_subcommand(1);
+  db_cmd->fallthrough();
+  auto* db_set_cmd = db_cmd->add_subcommand("set", "move the connection's tables to another schema (they load there)");
+  db_set_cmd->add_option("--schema", schema, "the PostgreSQL schema")->required();
+  auto* sf_cmd = app.add_subcommand("sf", "the connection's Salesforce side");
+  sf_cmd->require_subcommand(1);
+  sf_cmd->fallthrough();
+  auto* sf_auth_cmd = sf_cmd->add_subcommand("auth", "new Salesforce credentials (checked by logging in first)");
+  sf_auth_cmd->add_option("--username", conn.username, "the integration user (default: unchanged)");
+  sf_auth_cmd->add_option("--login-url", conn.login_url, "OAuth host (default: unchanged)");
+  sf_auth_cmd->add_option("--password-env", conn.password_env, "the password is in this environment variable of the nodes");
+  sf_auth_cmd->add_option("--password-file", conn.password_file, "the password is in this file on the nodes");
+  sf_auth_cmd->add_option("--jwt-key-file", conn.jwt_key_file, "JWT bearer flow with this private key file on the nodes");
+  sf_auth_cmd->add_option("--secret-ref", conn.secret_ref, "env:NAME or file:/path");
+  sf_auth_cmd->add_option("--client-id", conn.client_id, "the connected app's consumer key");
+  sf_auth_cmd->add_option("--client-secret-ref", conn.client_secret_ref, "env:NAME or file:/path");
+  std::string target_version;
+  auto* api_version_cmd = app.add_subcommand("api-version", "change the Salesforce API version (the org must offer it)");
+  api_version_cmd->add_option("--target-version", target_version, "e.g. 61.0")->required();
+
+  mapping_options mapping;
+  std::vector<std::string> fields;
+  std::vector<std::string> add_fields;
+  std::vector<std::string> remove_fields;
+  auto* mapping_cmd = app.add_subcommand("mapping", "mappings");
+  mapping_cmd->require_subcommand(1);
+  mapping_cmd->fallthrough();
+  auto object_arg = [&mapping](CLI::App* cmd) {
+    cmd->add_option("OBJECT", mapping.object, "the mapping's object, e.g. Contact")->required();
+  };
+  auto* mapping_create_cmd = mapping_cmd->add_subcommand("create", "map an object (validated against Salesforce; "
+                                                                    "the table is created and loaded)");
+  object_arg(mapping_create_cmd);
+  mapping_create_cmd->add_option("--fields", fields, "API names, comma-separated or repeated (Id, IsDeleted, "
+                                                     "SystemModstamp, CreatedDate are always added)")
+    ->required();
+  mapping_create_cmd->add_option("--access", mapping.access, "read_only (default) or read_write");
+  mapping_create_cmd->add_option("--upsert-field", mapping.upsert_field,
+                                 "a unique External ID field (required for read_write)");
+  mapping_create_cmd->add_option("--polling", mapping.polling, "seconds between polls (default 600)");
+  auto* mapping_edit_cmd = mapping_cmd->add_subcommand(
+    "edit", "change a mapping without a reload (no option: re-read describe after a field changed in Salesforce)");
+  object_arg(mapping_edit_cmd);
+  mapping_edit_cmd->add_option("--add-fields", add_fields, "API names to add");
+  mapping_edit_cmd->add_option("--remove-fields", remove_fields, "API names to remove (their columns are dropped)");
+  mapping_edit_cmd->add_option("--access", mapping.access, "read_only or read_write");
+  mapping_edit_cmd->add_option("--upsert-field", mapping.upsert_field, "a unique External ID field");
+  mapping_edit_cmd->add_flag("--no-upsert-field", mapping.no_upsert_field, "remove the upsert field");
+  mapping_edit_cmd->add_option("--polling", mapping.polling, "seconds between polls");
+  auto* mapping_delete_cmd = mapping_cmd->add_subcommand("delete", "delete a mapping and drop its table");
+  object_arg(mapping_delete_cmd);
+  mapping_delete_cmd->add_option("--confirm", mapping.confirm, "repeat the object's name");
+  auto* mapping_reload_cmd = mapping_cmd->add_subcommand("reload", "load the whole table again (readers keep the old "
+                                                                    "rows until it is done)");
+  object_arg(mapping_reload_cmd);
+  auto* mapping_abort_cmd = mapping_cmd->add_subcommand("abort", "stop a running load");
+  object_arg(mapping_abort_cmd);
+  auto* mapping_state_cmd = mapping_cmd->add_subcommand("state", "a mapping's state");
+  object_arg(mapping_state_cmd);
+  auto* mapping_diagnose_cmd = mapping_cmd->add_subcommand("diagnose", "check one mapping");
+  object_arg(mapping_diagnose_cmd);
+  mapping_diagnose_cmd->add_flag("-v,--verbose", verbose, "show passes and skips too");
+  auto* mapping_errors_cmd =
+    mapping_cmd->add_subcommand("write-errors", "a mapping's writes to Salesforce that failed in the last 24 hours");
+  object_arg(mapping_errors_cmd);
+
+  std::string csv_file;
+  std::string since;
+  int limit = 0;
+  auto* audit_cmd = app.add_subcommand("audit", "the audit trail: who changed what, when (newest first)");
+  audit_cmd->add_option("--csv", csv_file, "write it to this CSV file");
+  audit_cmd->add_option("--since", since, "only entries at or after this time (YYYY-MM-DDTHH:MM:SSZ)");
+  audit_cmd->add_option("--limit", limit, "at most this many (default 1000)");
 
   // Heroku Connect spells commands `mapping:create`; CLI11 does not allow ':'
   // in a subcommand's name, so `a:b` is taken as the nested subcommands `a b`.
@@ -312,21 +368,65 @@ int main(int argc, char** argv) {
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? 0 : exit_usage;
   }
-  if (*info_cmd)
+  if (wait && no_wait) {
+    std::cerr << "syncforce: --wait and --no-wait exclude each other\n";
+    return exit_usage;
+  }
+  if (wait || no_wait)
+    opts.wait = wait;
+  mapping.fields = split_list(fields);
+  mapping.add_fields = split_list(add_fields);
+  mapping.remove_fields = split_list(remove_fields);
+
+  if (*node_info_cmd)
     return node_info(opts);
   if (*health_cmd)
     return health(opts, service);
+  if (*info_cmd)
+    return info(opts);
   if (*state_cmd)
     return state(opts, "");
-  if (*mapping_state_cmd)
-    return state(opts, object);
+  if (*pause_cmd)
+    return pause(opts);
+  if (*resume_cmd)
+    return resume(opts);
+  if (*recover_cmd || *restart_cmd)
+    return recover(opts);
+  if (*diagnose_cmd)
+    return diagnose(opts, "", verbose);
+  if (*import_cmd)
+    return import_config(opts, file, dry_run);
   if (*export_cmd)
     return export_config(opts, export_file);
   if (*errors_cmd)
     return write_errors(opts, "");
+  if (*connection_create_cmd)
+    return connection_create(opts, conn);
+  if (*db_set_cmd)
+    return db_set(opts, schema);
+  if (*sf_auth_cmd)
+    return sf_auth(opts, conn);
+  if (*api_version_cmd)
+    return api_version(opts, target_version);
+  if (*mapping_create_cmd)
+    return mapping_create(opts, mapping);
+  if (*mapping_edit_cmd)
+    return mapping_edit(opts, mapping);
+  if (*mapping_delete_cmd)
+    return mapping_delete(opts, mapping);
+  if (*mapping_reload_cmd)
+    return mapping_reload(opts, mapping.object);
+  if (*mapping_abort_cmd)
+    return mapping_abort(opts, mapping.object);
+  if (*mapping_state_cmd)
+    return state(opts, mapping.object);
+  if (*mapping_diagnose_cmd)
+    return diagnose(opts, mapping.object, verbose);
   if (*mapping_errors_cmd)
-    return write_errors(opts, object);
-  return 2;
+    return write_errors(opts, mapping.object);
+  if (*audit_cmd)
+    return audit(opts, csv_file, since, limit);
+  return exit_usage;
 }
