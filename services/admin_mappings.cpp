@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 
 namespace syncforce::services {
@@ -240,8 +241,31 @@ grpc::ServerUnaryReactor* admin_service::ImportConfiguration(grpc::CallbackServe
       return lookup;
     detail::lock_connection(tx, c.id);
     auto parsed = parse_config(req->json());
-    if (!parsed.ok())
-      return detail::invalid(parsed.errors, "nothing was imported");
+    if (!parsed.ok()) {
+      // Every problem at once: the mappings that could be read are checked
+      // against Salesforce too (unknown objects and fields, upsert fields, ...).
+      auto problems = parsed.errors;
+      std::vector<std::string> paths;
+      std::vector<mapping_config> configs;
+      for (const auto& m : parsed.readable) {
+        paths.push_back(m.path);
+        configs.push_back(m.config);
+      }
+      if (!configs.empty()) {
+        std::unique_ptr<salesforce::client> sf;
+        auto login = detail::salesforce_login(c, secrets, sf);
+        if (!login.ok())
+          problems.push_back({"salesforce", login.error_message()});
+        else
+          for (auto& p : detail::check_against_salesforce(*sf, paths, configs)) {
+            bool known = std::any_of(parsed.errors.begin(), parsed.errors.end(),
+                                     [&p](const config_problem& e) { return e.path == p.path; });
+            if (!known) // said once is enough (e.g. a mapping mapped twice)
+              problems.push_back(std::move(p));
+          }
+      }
+      return detail::invalid(problems, "nothing was imported");
+    }
     const auto& doc = *parsed.document;
     reply->set_dry_run(req->dry_run());
     for (const auto& w : parsed.warnings)

@@ -122,6 +122,7 @@ class validator {
 public:
   std::vector<config_problem> errors;
   std::vector<config_problem> warnings;
+  std::vector<config_parse_result::readable_mapping> readable;
 
   void error(const std::string& path, std::string message) {
     errors.push_back(config_problem{path, std::move(message)});
@@ -212,9 +213,13 @@ public:
     auto before = errors.size();
     c.name = string_member(obj, path, "name", false);
     c.organization_id = string_member(obj, path, "organization_id", false);
-    if (c.organization_id && !is_org_id(*c.organization_id))
-      error(join(path, "organization_id"),
-            show(ojson(*c.organization_id)) + " is not a 15- or 18-character organization id");
+    // Informational in an import (the connection logs in to its own org): a
+    // malformed one is dropped with a warning.
+    if (c.organization_id && !is_org_id(*c.organization_id)) {
+      warn(join(path, "organization_id"),
+           show(ojson(*c.organization_id)) + " is not a 15- or 18-character organization id");
+      c.organization_id.reset();
+    }
     c.app_name = string_member(obj, path, "app_name", false);
     c.exported_at = string_member(obj, path, "exported_at", false);
     auto version = obj.find("api_version");
@@ -270,6 +275,8 @@ public:
     const auto* cfg = object_member(obj, path, "config", true);
     if (cfg != nullptr)
       mapping_body(*cfg, join(path, "config"), m);
+    if (name && is_api_name(*name))
+      readable.push_back(config_parse_result::readable_mapping{path, m});
     if (errors.size() != before)
       return std::nullopt;
     return m;
@@ -390,6 +397,7 @@ config_parse_result finish(validator& v) {
   config_parse_result r;
   r.errors = std::move(v.errors);
   r.warnings = std::move(v.warnings);
+  r.readable = std::move(v.readable);
   return r;
 }
 

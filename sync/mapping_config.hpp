@@ -112,6 +112,14 @@ struct config_parse_result {
   std::optional<config_document> document;
   std::vector<config_problem> errors;
   std::vector<config_problem> warnings;
+  /// A mapping that could be read (it has a valid object name), even when it
+  /// or the document has errors, so callers can check it further (against
+  /// Salesforce) and report every problem at once. `path` is `mappings[i]`.
+  struct readable_mapping {
+    std::string path;
+    mapping_config config;
+  };
+  std::vector<readable_mapping> readable;
   bool ok() const { return errors.empty() && document.has_value(); }
   /// All errors, one per line.
   std::string error_text() const;
