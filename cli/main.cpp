@@ -105,10 +105,17 @@ int state(const common_options& opts, const std::string& object) {
     std::cout << std::left << std::setw(28) << "Object" << std::setw(20) << "State" << std::setw(12) << "Access"
               << std::right << std::setw(10) << "Rows" << std::setw(9) << "Pending" << std::setw(8) << "Errors"
               << "\n";
-    for (const auto& m : c.mappings())
+    for (const auto& m : c.mappings()) {
       std::cout << std::left << std::setw(28) << m.object_name() << std::setw(20) << m.state() << std::setw(12)
                 << m.access() << std::right << std::setw(10) << m.db_rows() << std::setw(9) << m.pending_writes()
-                << std::setw(8) << m.failed_writes_24h() << "\n";
+                << std::setw(8) << m.failed_writes_24h();
+      if (m.load_rows_expected() > 0)
+        std::cout << "  loading " << with_commas(m.load_rows_loaded()) << " / " << with_commas(m.load_rows_expected())
+                  << " rows";
+      if (!m.pending_command().empty())
+        std::cout << "  (" << m.pending_command() << " asked for)";
+      std::cout << "\n";
+    }
   }
   return 0;
 }
