@@ -308,6 +308,10 @@ grpc::Status guarded(const std::function<grpc::Status()>& body) {
     return grpc::Status(grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again");
   } catch (const pqxx::unique_violation&) {
     return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "it was created meanwhile by another call; look again");
+  } catch (const pqxx::undefined_table&) {
+    // A node answers gRPC before its first migration of the control schema is done.
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the node is still starting (its control schema is not ready); try again in a moment");
   } catch (const std::exception& e) {
     return grpc::Status(grpc::StatusCode::INTERNAL, e.what());
   }
