@@ -1,5 +1,6 @@
 #include "actors/config_validation.hpp"
 
+#include "actors/mapping_describe.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
 
@@ -68,22 +69,6 @@ std::vector<std::string> field_names(const salesforce::sobject_describe& d) {
   for (const auto& f : d.fields)
     out.push_back(f.name);
   return out;
-}
-
-sf_field_rules rules_of(const salesforce::field_describe& f) {
-  sf_field_rules r;
-  r.name = f.name;
-  r.type = f.type;
-  r.nillable = f.nillable;
-  r.createable = f.createable;
-  r.updateable = f.updateable;
-  r.defaulted_on_create = f.defaulted_on_create;
-  r.unique = f.unique;
-  r.external_id = f.external_id;
-  r.id_lookup = f.id_lookup;
-  r.calculated = f.calculated;
-  r.relationship_name = f.relationship_name;
-  return r;
 }
 
 /// Describes each object once per validation.

@@ -13,6 +13,22 @@ std::string joined(const std::vector<std::string>& parts) {
 
 } // namespace
 
+sf_field_rules rules_of(const salesforce::field_describe& f) {
+  sf_field_rules r;
+  r.name = f.name;
+  r.type = f.type;
+  r.nillable = f.nillable;
+  r.createable = f.createable;
+  r.updateable = f.updateable;
+  r.defaulted_on_create = f.defaulted_on_create;
+  r.unique = f.unique;
+  r.external_id = f.external_id;
+  r.id_lookup = f.id_lookup;
+  r.calculated = f.calculated;
+  r.relationship_name = f.relationship_name;
+  return r;
+}
+
 salesforce::result<described_mapping> describe_mapping(salesforce::client& sf, const std::string& schema,
                                                        const mapping_config& config, bool ucs_basic_collation) {
   auto d = sf.describe(config.object_name);
@@ -23,19 +39,7 @@ salesforce::result<described_mapping> describe_mapping(salesforce::client& sf, c
   for (const auto& f : d->fields) {
     if (auto t = parse_sf_field_type(f.type))
       infos.push_back(sf_field_info{f.name, *t, f.length});
-    sf_field_rules r;
-    r.name = f.name;
-    r.type = f.type;
-    r.nillable = f.nillable;
-    r.createable = f.createable;
-    r.updateable = f.updateable;
-    r.defaulted_on_create = f.defaulted_on_create;
-    r.unique = f.unique;
-    r.external_id = f.external_id;
-    r.id_lookup = f.id_lookup;
-    r.calculated = f.calculated;
-    r.relationship_name = f.relationship_name;
-    out.rules.push_back(std::move(r));
+    out.rules.push_back(rules_of(f));
   }
   out.write_problems = joined(validate_write_mapping(config, out.rules));
   auto spec = make_table_spec(schema, config, infos, ucs_basic_collation);

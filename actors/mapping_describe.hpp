@@ -22,6 +22,9 @@ struct described_mapping {
   std::string write_problems;
 };
 
+/// The write rules of one described field.
+sf_field_rules rules_of(const salesforce::field_describe& f);
+
 /// Describes the mapping's object and derives its table spec and write rules.
 salesforce::result<described_mapping> describe_mapping(salesforce::client& sf, const std::string& schema,
                                                        const mapping_config& config, bool ucs_basic_collation);

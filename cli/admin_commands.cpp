@@ -136,6 +136,18 @@ void print_connection(const syncforce::v1::ConnectionState& c) {
             << "Mappings:      " << c.mappings().size() << (summary.empty() ? "" : " (" + summary + ")") << "\n";
 }
 
+/// Prints a call's connection (--json) or `text`, or the call's error.
+int connection_reply(const common_options& opts, const grpc::Status& status,
+                     const syncforce::v1::ConnectionState& reply, const std::string& text) {
+  if (!status.ok())
+    return report_rpc_error(opts, status);
+  if (opts.json)
+    std::cout << connection_json(reply).dump(2) << "\n";
+  else
+    std::cout << text << "\n";
+  return 0;
+}
+
 /// Runs a connection action (pause, resume, recover) and prints the new state.
 template <class Call>
 int connection_action(const common_options& opts, const char* verb, Call call) {
@@ -145,13 +157,10 @@ int connection_action(const common_options& opts, const char* verb, Call call) {
   req.set_connection(opts.connection);
   syncforce::v1::ConnectionState reply;
   auto status = call(*stub, ctx.get(), req, &reply);
-  if (!status.ok())
-    return report_rpc_error(opts, status);
-  if (opts.json)
-    std::cout << connection_json(reply).dump(2) << "\n";
-  else
-    std::cout << verb << " connection " << reply.name() << ": " << reply.state() << "\n";
-  return 0;
+  std::ostringstream text;
+  if (status.ok())
+    text << verb << " connection " << reply.name() << ": " << reply.state();
+  return connection_reply(opts, status, reply, text.str());
 }
 
 std::string secret_ref_of(const connection_options& c, std::string& auth) {
@@ -329,14 +338,11 @@ int connection_create(const common_options& opts, const connection_options& c) {
   }
   syncforce::v1::ConnectionState reply;
   auto status = stub->CreateConnection(ctx.get(), req, &reply);
-  if (!status.ok())
-    return report_rpc_error(opts, status);
-  if (opts.json)
-    std::cout << connection_json(reply).dump(2) << "\n";
-  else
-    std::cout << "Created connection " << reply.name() << " (schema " << reply.schema_name() << ", API "
-              << reply.api_version() << "): " << reply.state() << "\n";
-  return 0;
+  std::ostringstream text;
+  if (status.ok())
+    text << "Created connection " << reply.name() << " (schema " << reply.schema_name() << ", API "
+         << reply.api_version() << "): " << reply.state();
+  return connection_reply(opts, status, reply, text.str());
 }
 
 int db_set(const common_options& opts, const std::string& schema) {
@@ -347,14 +353,11 @@ int db_set(const common_options& opts, const std::string& schema) {
   req.set_schema_name(schema);
   syncforce::v1::ConnectionState reply;
   auto status = stub->SetDatabase(ctx.get(), req, &reply);
-  if (!status.ok())
-    return report_rpc_error(opts, status);
-  if (opts.json)
-    std::cout << connection_json(reply).dump(2) << "\n";
-  else
-    std::cout << "Connection " << reply.name() << " now uses schema " << reply.schema_name()
-              << "; its mappings load there (the old tables are left in place)\n";
-  return 0;
+  std::ostringstream text;
+  if (status.ok())
+    text << "Connection " << reply.name() << " now uses schema " << reply.schema_name()
+         << "; its mappings load there (the old tables are left in place)";
+  return connection_reply(opts, status, reply, text.str());
 }
 
 int sf_auth(const common_options& opts, const connection_options& c) {
@@ -372,14 +375,11 @@ int sf_auth(const common_options& opts, const connection_options& c) {
   req.set_client_secret_ref(c.client_secret_ref);
   syncforce::v1::ConnectionState reply;
   auto status = stub->SetAuth(ctx.get(), req, &reply);
-  if (!status.ok())
-    return report_rpc_error(opts, status);
-  if (opts.json)
-    std::cout << connection_json(reply).dump(2) << "\n";
-  else
-    std::cout << "Connection " << reply.name() << " logs in as " << reply.username() << " (" << reply.auth_method()
-              << ", secret from " << reply.secret_ref() << ")\n";
-  return 0;
+  std::ostringstream text;
+  if (status.ok())
+    text << "Connection " << reply.name() << " logs in as " << reply.username() << " (" << reply.auth_method()
+         << ", secret from " << reply.secret_ref() << ")";
+  return connection_reply(opts, status, reply, text.str());
 }
 
 int api_version(const common_options& opts, const std::string& target) {
@@ -391,13 +391,10 @@ int api_version(const common_options& opts, const std::string& target) {
   req.set_target_version(target);
   syncforce::v1::ConnectionState reply;
   auto status = stub->SetApiVersion(ctx.get(), req, &reply);
-  if (!status.ok())
-    return report_rpc_error(opts, status);
-  if (opts.json)
-    std::cout << connection_json(reply).dump(2) << "\n";
-  else
-    std::cout << "Connection " << reply.name() << " uses Salesforce API " << reply.api_version() << "\n";
-  return 0;
+  std::ostringstream text;
+  if (status.ok())
+    text << "Connection " << reply.name() << " uses Salesforce API " << reply.api_version();
+  return connection_reply(opts, status, reply, text.str());
 }
 
 int mapping_create(const common_options& opts, const mapping_options& m) {

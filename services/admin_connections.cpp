@@ -230,24 +230,35 @@ grpc::ServerUnaryReactor* admin_service::SetApiVersion(grpc::CallbackServerConte
   });
 }
 
+namespace {
+
+/// Pause and Resume: the same steps, another check and state.
+grpc::Status set_pause_state(pqxx::work& tx, const std::string& actor, const std::string& connection,
+                             bool pause, syncforce::v1::ConnectionState& reply) {
+  store::connection_row c;
+  if (auto lookup = detail::find_connection(tx, connection, c); !lookup.ok())
+    return lookup;
+  detail::lock_connection(tx, c.id);
+  c = detail::reload_connection(tx, c.id);
+  auto state = effective_connection_state(c.state, detail::activities_of(store::load_mappings(tx, c.id)));
+  if (auto refusal = pause ? pause_refusal(c.name, state) : resume_refusal(c.name, state))
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, *refusal);
+  const auto before = detail::connection_json(c);
+  store::set_connection_state(tx, c.id, pause ? "PAUSED" : "IDLE");
+  auto stored = detail::reload_connection(tx, c.id);
+  detail::audit_and_notify(tx, actor, pause ? "connection.pause" : "connection.resume", stored, nullptr, before,
+                           detail::connection_json(stored));
+  detail::fill_connection(tx, stored, reply);
+  return grpc::Status::OK;
+}
+
+} // namespace
+
 grpc::ServerUnaryReactor* admin_service::Pause(grpc::CallbackServerContext* ctx,
                                                const syncforce::v1::ConnectionActionRequest* req,
                                                syncforce::v1::ConnectionState* reply) {
   return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
-    store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
-      return lookup;
-    detail::lock_connection(tx, c.id);
-    c = detail::reload_connection(tx, c.id);
-    auto state = effective_connection_state(c.state, detail::activities_of(store::load_mappings(tx, c.id)));
-    if (auto refusal = pause_refusal(c.name, state))
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, *refusal);
-    const auto before = detail::connection_json(c);
-    store::set_connection_state(tx, c.id, "PAUSED");
-    auto stored = detail::reload_connection(tx, c.id);
-    detail::audit_and_notify(tx, actor, "connection.pause", stored, nullptr, before, detail::connection_json(stored));
-    detail::fill_connection(tx, stored, *reply);
-    return grpc::Status::OK;
+    return set_pause_state(tx, actor, req->connection(), true, *reply);
   });
 }
 
@@ -255,20 +266,7 @@ grpc::ServerUnaryReactor* admin_service::Resume(grpc::CallbackServerContext* ctx
                                                 const syncforce::v1::ConnectionActionRequest* req,
                                                 syncforce::v1::ConnectionState* reply) {
   return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
-    store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
-      return lookup;
-    detail::lock_connection(tx, c.id);
-    c = detail::reload_connection(tx, c.id);
-    auto state = effective_connection_state(c.state, detail::activities_of(store::load_mappings(tx, c.id)));
-    if (auto refusal = resume_refusal(c.name, state))
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, *refusal);
-    const auto before = detail::connection_json(c);
-    store::set_connection_state(tx, c.id, "IDLE");
-    auto stored = detail::reload_connection(tx, c.id);
-    detail::audit_and_notify(tx, actor, "connection.resume", stored, nullptr, before, detail::connection_json(stored));
-    detail::fill_connection(tx, stored, *reply);
-    return grpc::Status::OK;
+    return set_pause_state(tx, actor, req->connection(), false, *reply);
   });
 }
 

@@ -41,6 +41,15 @@ bool load_running(pqxx::transaction_base& tx, const store::mapping_row& m) {
   return is_loading_state(m.state) || store::load_load_checkpoint(tx, m.id).has_value();
 }
 
+/// The connection (locked against concurrent admin changes) and its mapping of `object`.
+grpc::Status locked_mapping(pqxx::transaction_base& tx, const std::string& connection, const std::string& object,
+                            store::connection_row& c, store::mapping_row& m) {
+  if (auto lookup = detail::find_connection(tx, connection, c); !lookup.ok())
+    return lookup;
+  detail::lock_connection(tx, c.id);
+  return detail::find_mapping(tx, c, object, m);
+}
+
 void set_command(pqxx::transaction_base& tx, const std::string& mapping_id, const std::optional<std::string>& command) {
   tx.exec_params("UPDATE syncforce.mappings SET command = $2, command_at = CASE WHEN $2::text IS NULL THEN NULL "
                  "ELSE now() END WHERE id = $1",
@@ -91,11 +100,8 @@ grpc::ServerUnaryReactor* admin_service::EditMapping(grpc::CallbackServerContext
                                                      syncforce::v1::MappingState* reply) {
   return write_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::work& tx, const std::string& actor) {
     store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
-      return lookup;
-    detail::lock_connection(tx, c.id);
     store::mapping_row m;
-    if (auto found = detail::find_mapping(tx, c, req->object_name(), m); !found.ok())
+    if (auto found = locked_mapping(tx, req->connection(), req->object_name(), c, m); !found.ok())
       return found;
     mapping_edit e;
     e.add_fields.assign(req->add_fields().begin(), req->add_fields().end());
@@ -134,11 +140,8 @@ grpc::ServerUnaryReactor* admin_service::DeleteMapping(grpc::CallbackServerConte
                                                        syncforce::v1::ActionResult* reply) {
   return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
     store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
-      return lookup;
-    detail::lock_connection(tx, c.id);
     store::mapping_row m;
-    if (auto found = detail::find_mapping(tx, c, req->object_name(), m); !found.ok())
+    if (auto found = locked_mapping(tx, req->connection(), req->object_name(), c, m); !found.ok())
       return found;
     const auto table = m.config.table_name();
     if (req->confirm() != m.object_name)
@@ -168,11 +171,8 @@ grpc::ServerUnaryReactor* admin_service::ReloadMapping(grpc::CallbackServerConte
                                                        syncforce::v1::ActionResult* reply) {
   return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
     store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
-      return lookup;
-    detail::lock_connection(tx, c.id);
     store::mapping_row m;
-    if (auto found = detail::find_mapping(tx, c, req->object_name(), m); !found.ok())
+    if (auto found = locked_mapping(tx, req->connection(), req->object_name(), c, m); !found.ok())
       return found;
     if (m.command == std::optional<std::string>{"reload"})
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
@@ -200,11 +200,8 @@ grpc::ServerUnaryReactor* admin_service::AbortMapping(grpc::CallbackServerContex
                                                       syncforce::v1::ActionResult* reply) {
   return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
     store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
-      return lookup;
-    detail::lock_connection(tx, c.id);
     store::mapping_row m;
-    if (auto found = detail::find_mapping(tx, c, req->object_name(), m); !found.ok())
+    if (auto found = locked_mapping(tx, req->connection(), req->object_name(), c, m); !found.ok())
       return found;
     const bool running = load_running(tx, m);
     const bool pending_reload = m.command == std::optional<std::string>{"reload"};

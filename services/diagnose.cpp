@@ -2,6 +2,7 @@
 
 #include "actors/config_validation.hpp"
 #include "actors/integration_user.hpp"
+#include "actors/mapping_describe.hpp"
 #include "actors/sf_login.hpp"
 #include "salesforce/client.hpp"
 #include "sync/diagnose_rules.hpp"
@@ -107,19 +108,7 @@ describe_facts gather_describe(salesforce::client* sf, const std::string& skip, 
     f.field_names.push_back(field.name);
     if (!field.relationship_name.empty())
       f.relationship_names.push_back(field.relationship_name);
-    sf_field_rules r;
-    r.name = field.name;
-    r.type = field.type;
-    r.nillable = field.nillable;
-    r.createable = field.createable;
-    r.updateable = field.updateable;
-    r.defaulted_on_create = field.defaulted_on_create;
-    r.unique = field.unique;
-    r.external_id = field.external_id;
-    r.id_lookup = field.id_lookup;
-    r.calculated = field.calculated;
-    r.relationship_name = field.relationship_name;
-    rules.push_back(std::move(r));
+    rules.push_back(actors::rules_of(field));
   }
   return f;
 }
