@@ -726,11 +726,34 @@ std::optional<std::string> org::define_unlocked(const nlohmann::json& spec) {
       if (existing >= 0 && s->def.fields[static_cast<std::size_t>(existing)].system)
         continue; // system fields cannot be redefined
       bool added = existing < 0;
+      std::optional<field_def> before;
+      if (!added)
+        before = s->def.fields[static_cast<std::size_t>(existing)];
       s->def.put_field(std::move(f));
-      if (added)
+      if (added) {
         for (auto& r : s->records)
           if (!r.erased)
             r.values.emplace_back();
+        continue;
+      }
+      // A field whose type changed keeps its values the way Salesforce converts
+      // them (3 -> "3", "42" -> 42); a value the new type cannot hold becomes null.
+      const auto& now = s->def.fields[static_cast<std::size_t>(existing)];
+      if (before->type == now.type)
+        continue;
+      for (auto& r : s->records) {
+        if (r.erased || static_cast<std::size_t>(existing) >= r.values.size())
+          continue;
+        auto& v = r.values[static_cast<std::size_t>(existing)];
+        if (v.is_null())
+          continue;
+        value converted;
+        field_error error;
+        if (convert_text(now, csv_text(*before, v), converted, error))
+          v = std::move(converted);
+        else
+          v = value{};
+      }
     }
     s->refresh_positions();
     rebuild_soql_info(*s);

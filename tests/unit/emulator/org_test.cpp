@@ -240,6 +240,21 @@ TEST_F(org_test, bulk_load_accepts_system_fields) {
   EXPECT_TRUE(bad.error);
 }
 
+TEST_F(org_test, a_field_redefined_with_another_type_keeps_its_values_converted) {
+  ASSERT_FALSE(model_.define(json::parse(
+    R"({"objects":[{"name":"Gauge__c","fields":[{"name":"Count__c","type":"int"},{"name":"Code__c","type":"string"}]}]})")));
+  ASSERT_TRUE(create("Gauge__c", {{"Name", "a"}, {"Count__c", 3}, {"Code__c", "42"}}).success());
+  ASSERT_TRUE(create("Gauge__c", {{"Name", "b"}, {"Code__c", "not a number"}}).success());
+  ASSERT_FALSE(model_.define(json::parse(R"({"objects":[{"name":"Gauge__c","fields":[
+    {"name":"Count__c","type":"string","length":20},{"name":"Code__c","type":"int"}]}]})")));
+  auto rows = query("SELECT Name, Count__c, Code__c FROM Gauge__c ORDER BY Name");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["Count__c"], "3") << rows.dump();
+  EXPECT_EQ(rows[0]["Code__c"], 42) << rows.dump();
+  EXPECT_TRUE(rows[1]["Count__c"].is_null()) << rows.dump();
+  EXPECT_TRUE(rows[1]["Code__c"].is_null()) << "a value the new type cannot hold becomes null: " << rows.dump();
+}
+
 TEST_F(org_test, schema_errors_change_nothing) {
   EXPECT_TRUE(model_.define(json::parse(R"({"objects":[{"name":"Bad__c","fields":[{"name":"X__c","type":"nope"}]}]})")));
   EXPECT_FALSE(model_.has_object("Bad__c"));
