@@ -98,14 +98,55 @@ public:
     auto spec = describe(ctx, j, true);
     if (!spec.ok())
       return spec;
-    pqxx::work tx(ctx.db(), "prepare_mapping");
-    auto r = ensure_mapping_table(tx, *cached(j.mapping_id));
-    tx.commit();
+    const auto table = j.config.table_name();
+    mapping_change_result r;
+    {
+      // One transaction: the table has the old shape or the new one, never a mix.
+      pqxx::work tx(ctx.db(), "prepare_mapping");
+      try {
+        r = change_mapping_table(tx, *cached(j.mapping_id));
+      } catch (const pqxx::sql_error& e) {
+        // e.g. a foreign key or rule of someone else's on a column to drop
+        if (e.sqlstate() == "2BP01" || e.sqlstate() == "0A000")
+          return job_outcome::failure(outcome_kind::bad_config,
+                                      "cannot change table " + table + " to the mapping's fields: " + e.what());
+        throw;
+      }
+      if (!r.ok())
+        return job_outcome::failure(outcome_kind::bad_config, r.error); // rolled back: nothing changed
+      tx.commit();
+    }
+    const std::string state = r.created ? "INITIAL" : "RESYNC";
     if (r.created)
-      log_sync(spdlog::level::info, j, "Created table " + j.config.table_name(), "INITIAL");
-    for (const auto& c : r.added_columns)
-      log_sync(spdlog::level::info, j, "Added column " + c + " to " + j.config.table_name(), "INITIAL");
-    return {};
+      log_sync(spdlog::level::info, j, "Created table " + table, state);
+    for (const auto& c : r.changes) {
+      switch (c.kind) {
+        case column_change_kind::added:
+          log_sync(spdlog::level::info, j, "Added column " + c.column + " to " + table, state);
+          break;
+        case column_change_kind::altered:
+          log_sync(spdlog::level::info, j,
+                   "Altered column " + c.column + " of " + table + ": " + c.from_type + " -> " + c.to_type, state);
+          break;
+        case column_change_kind::retyped:
+          log_sync(spdlog::level::info, j,
+                   "Re-typed column " + c.column + " of " + table + ": " + c.from_type + " -> " + c.to_type +
+                     " (dropped and re-added; its values are backfilled)",
+                   state);
+          break;
+        case column_change_kind::dropped:
+          log_sync(spdlog::level::info, j, "Dropped column " + c.column + " of " + table + " (field removed)", state);
+          break;
+      }
+    }
+    for (const auto& i : r.dropped_indexes)
+      log_sync(spdlog::level::info, j, "Dropped index " + i + " of " + table, state);
+    if (r.dropped_reload_table)
+      log_sync(spdlog::level::info, j,
+               "Dropped " + reload_table_name(table) + " of an interrupted load: the table's shape changed", state);
+    job_outcome o;
+    o.columns = r.backfill;
+    return o;
   }
 
   job_outcome reload(worker_context& ctx, const mapping_job& j) override {
@@ -197,8 +238,114 @@ public:
     return o;
   }
 
-  job_outcome backfill(worker_context&, const mapping_job&, const std::vector<std::string>&) override {
-    return {}; // TODO(schema-change helper): read the columns again and update the rows
+  job_outcome backfill(worker_context& ctx, const mapping_job& j, const std::vector<std::string>& columns) override {
+    auto spec_outcome = describe(ctx, j);
+    if (!spec_outcome.ok())
+      return spec_outcome;
+    auto spec = cached(j.mapping_id);
+    // Only sfid and the columns to fill: a spec of its own for the converter.
+    hc_table_spec sub;
+    sub.schema = spec->schema;
+    sub.table = spec->table;
+    sub.object_name = spec->object_name;
+    sub.access = spec->access;
+    std::vector<std::string> names;
+    if (const auto* sfid = spec->find_column("sfid"))
+      sub.columns.push_back(*sfid);
+    for (const auto& c : columns)
+      if (const auto* col = spec->find_column(c); col != nullptr && c != "sfid" &&
+                                                  std::find(names.begin(), names.end(), c) == names.end()) {
+        sub.columns.push_back(*col);
+        names.push_back(c);
+      }
+    if (names.empty() || sub.columns.front().name != "sfid")
+      return {};
+    const auto table = j.config.table_name();
+    auto& sf = ctx.sf(*j.user);
+    auto calls_before = sf.requests_sent();
+    auto start = clock_type::now();
+    wire_row_converter conv(sub);
+    const auto& fields = conv.soql_fields();
+    conv.bind_csv_header(fields);
+    const auto id_index = index_of(fields, "Id");
+
+    // The page's UPDATE; a local change still waiting to be written keeps its values (as polls do).
+    auto update_sql = [&](pqxx::transaction_base& tx, const std::string& qtable) {
+      std::string set_list, current, incoming;
+      for (const auto& n : names) {
+        auto q = tx.quote_name(n);
+        set_list += (set_list.empty() ? "" : ", ") + q + " = s." + q;
+        current += (current.empty() ? "t." : ", t.") + q;
+        incoming += (incoming.empty() ? "s." : ", s.") + q;
+      }
+      return "UPDATE " + qtable + " t SET " + set_list + " FROM pg_temp._syncforce_backfill s WHERE t.sfid = s.sfid " +
+             "AND t._hc_lastop IS DISTINCT FROM 'PENDING' AND NOT EXISTS (SELECT 1 FROM " +
+             qualified_name(tx, spec->schema, "_trigger_log") + " l WHERE l.table_name = " + tx.quote(spec->table) +
+             " AND l.record_id = t.id AND l.state IN ('NEW', 'PENDING')) AND ROW(" + current +
+             ") IS DISTINCT FROM ROW(" + incoming + ")";
+    };
+    log_sync(spdlog::level::info, j,
+             "RESYNC " + table + ": reading columns " + fmt::format("{}", fmt::join(names, ", ")), "RESYNC");
+    // Like a poll page, a page read before a write-back must not land after it.
+    auto guard = lock_table(spec->schema, spec->table);
+    auto cursor = sf.query(load_soql(fields, j.config.object_name)); // records not deleted
+    pg_row row;
+    std::vector<std::string> texts;
+    std::string error;
+    long updated = 0;
+    while (!cursor.done()) {
+      if (j.cancelled())
+        return job_outcome::failure(outcome_kind::retry, "cancelled");
+      auto t0 = clock_type::now();
+      auto page = cursor.next_page();
+      if (!page)
+        return from_sf_error(page.error());
+      auto query_secs = seconds_since(t0);
+      auto t1 = clock_type::now();
+      if (page->records.empty())
+        continue;
+      // One transaction per page on the engine session (capture triggers quiet).
+      pqxx::work tx(ctx.db(), "backfill_page");
+      const auto qtable = qualified_name(tx, spec->schema, spec->table);
+      std::string stage_cols;
+      for (const auto& c : conv.columns())
+        stage_cols += (stage_cols.empty() ? "" : ", ") + tx.quote_name(c);
+      tx.exec0("CREATE TEMPORARY TABLE _syncforce_backfill ON COMMIT DROP AS SELECT " + stage_cols + " FROM " +
+               qtable + " WITH NO DATA");
+      {
+        copy_writer writer(tx, "pg_temp", "_syncforce_backfill", conv.columns());
+        for (const auto& r : page->records) {
+          record_texts(r, fields, texts);
+          if (!conv.convert_csv(texts, row, error))
+            return job_outcome::failure(outcome_kind::fatal,
+                                        "record " + (id_index < texts.size() ? texts[id_index] : "") + ": " + error);
+          writer.write(row);
+        }
+        writer.complete();
+      }
+      // The engine's update marks rows SYNCED; the rows that were in another
+      // state (FAILED with its error, INSERTED, ...) get it back afterwards.
+      tx.exec0("CREATE TEMPORARY TABLE _syncforce_backfill_keep ON COMMIT DROP AS SELECT t.id, t._hc_lastop, "
+               "t._hc_err FROM " + qtable + " t JOIN pg_temp._syncforce_backfill s ON s.sfid = t.sfid "
+               "WHERE t._hc_lastop IS DISTINCT FROM 'SYNCED' AND t._hc_lastop IS NOT NULL");
+      auto res = tx.exec0(update_sql(tx, qtable));
+      tx.exec0("UPDATE " + qtable + " t SET _hc_lastop = k._hc_lastop, _hc_err = k._hc_err FROM "
+               "pg_temp._syncforce_backfill_keep k WHERE t.id = k.id AND (t._hc_lastop IS DISTINCT FROM k._hc_lastop "
+               "OR t._hc_err IS DISTINCT FROM k._hc_err)");
+      tx.commit();
+      updated += static_cast<long>(res.affected_rows());
+      log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPDATE");
+    }
+    auto total_secs = seconds_since(start);
+    log(spdlog::level::info,
+        log_event{"RESYNC " + table + ": backfilled " + std::to_string(updated) + " rows of columns " +
+                    fmt::format("{}", fmt::join(names, ", ")) + " (" + secs(total_secs) + " secs)",
+                  "sync", j.mapping_id, "RESYNC"}
+          .with("object_name", j.config.object_name));
+    job_outcome o;
+    o.rows = updated;
+    o.api_calls = sf.requests_sent() - calls_before;
+    return o;
   }
 
   job_outcome poll(worker_context& ctx, const mapping_job& j) override {
@@ -278,6 +425,8 @@ public:
         total += static_cast<long>(page->records.size());
         if (!page->records.empty())
           log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPSERT");
+        if (j.cancelled() && !cursor.done())
+          return cancelled_poll(ctx, j); // the mark has what was applied
       }
     } else {
       auto job_info = sf.create_query_job(soql, /*include_deleted=*/true);
@@ -333,6 +482,10 @@ public:
         if (page_rows > 0)
           log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1), "UPSERT");
         t0 = clock_type::now();
+        if (j.cancelled() && !reader.done()) {
+          sf.delete_query_job(job_info->id); // the next poll starts from the old mark again
+          return cancelled_poll(ctx, j);
+        }
       }
       sf.delete_query_job(job_info->id);
     }
@@ -415,6 +568,8 @@ private:
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       tx.commit();
       log_page(j, page->records.size(), query_secs, seconds_since(t1));
+      if (j.cancelled() && !cursor.done())
+        return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
     }
     return {};
   }
@@ -488,8 +643,19 @@ private:
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       tx.commit();
       t0 = clock_type::now();
+      if (j.cancelled() && !reader.done())
+        return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
     }
     return {};
+  }
+
+  /// A poll stopped between pages: the state goes back to DATA_SYNCED (the
+  /// mark holds what was applied), the job reports "cancelled".
+  job_outcome cancelled_poll(worker_context& ctx, const mapping_job& j) {
+    pqxx::work tx(ctx.db(), "poll_cancelled");
+    store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
+    tx.commit();
+    return job_outcome::failure(outcome_kind::retry, "cancelled");
   }
 
   /// Forgets a checkpoint that cannot be resumed; the retry starts the load over.

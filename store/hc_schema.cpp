@@ -1,6 +1,7 @@
 #include "store/hc_schema.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 namespace syncforce {
@@ -531,6 +532,219 @@ void replace_mapping_column(pqxx::transaction_base& tx, const std::string& schem
   const auto qtable = qualified_name(tx, schema, table);
   tx.exec0("ALTER TABLE " + qtable + " DROP COLUMN IF EXISTS " + tx.quote_name(column.name)
            + ", ADD COLUMN " + tx.quote_name(column.name) + " " + column.type);
+}
+
+// ---------------------------------------------------------------------------
+// mapping edits
+// ---------------------------------------------------------------------------
+
+namespace {
+
+bool is_text_type(const std::string& t) {
+  return t == "text" || t == "character varying" || t.rfind("character varying(", 0) == 0;
+}
+
+/// n of `character varying(n)`; nullopt for unbounded text types.
+std::optional<long> varchar_length(const std::string& t) {
+  static const std::string prefix = "character varying(";
+  if (t.rfind(prefix, 0) != 0 || t.back() != ')')
+    return std::nullopt;
+  try {
+    return std::stol(t.substr(prefix.size(), t.size() - prefix.size() - 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+/// (precision, scale) of `numeric(p[,s])`; (0, 0) for an unbounded `numeric`.
+std::optional<std::pair<int, int>> numeric_of(const std::string& t) {
+  if (t == "numeric")
+    return std::make_pair(0, 0);
+  static const std::string prefix = "numeric(";
+  if (t.rfind(prefix, 0) != 0 || t.back() != ')')
+    return std::nullopt;
+  auto inner = t.substr(prefix.size(), t.size() - prefix.size() - 1);
+  try {
+    auto comma = inner.find(',');
+    if (comma == std::string::npos)
+      return std::make_pair(std::stoi(inner), 0);
+    return std::make_pair(std::stoi(inner.substr(0, comma)), std::stoi(inner.substr(comma + 1)));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+/// Columns every mapped table keeps, whatever the mapping's fields.
+bool is_system_column(const std::string& c) {
+  static const char* const names[] = {"id",          "sfid",         "_hc_lastop",  "_hc_err",
+                                      "systemmodstamp", "isdeleted", "createddate", "lastmodifieddate"};
+  return std::any_of(std::begin(names), std::end(names), [&](const char* n) { return c == n; });
+}
+
+/// (view, column) pairs: views (and rules) of other relations using a column of `qtable`.
+std::vector<std::pair<std::string, std::string>> dependent_views(pqxx::transaction_base& tx,
+                                                                 const std::string& qtable) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto r = tx.exec_params(
+    "SELECT DISTINCT r.ev_class::regclass::text, a.attname FROM pg_depend d "
+    "JOIN pg_rewrite r ON r.oid = d.objid "
+    "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+    "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass($1) "
+    "AND d.refobjsubid > 0 AND r.ev_class <> d.refobjid ORDER BY 1, 2",
+    qtable);
+  for (const auto& row : r)
+    out.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  return out;
+}
+
+const char* change_verb(column_change_kind k) {
+  switch (k) {
+    case column_change_kind::added: return "added";
+    case column_change_kind::altered: return "altered";
+    case column_change_kind::retyped: return "re-typed";
+    case column_change_kind::dropped: return "dropped";
+  }
+  return "changed";
+}
+
+} // namespace
+
+bool in_place_type_change(const std::string& from, const std::string& to) {
+  if (from == to)
+    return true;
+  if (is_text_type(from) && is_text_type(to))
+    return true;
+  auto a = numeric_of(from);
+  auto b = numeric_of(to);
+  if (a && b) {
+    if (b->first == 0)
+      return true; // unbounded numeric holds anything
+    if (a->first == 0)
+      return false;
+    return b->second >= a->second && b->first - b->second >= a->first - a->second;
+  }
+  return false;
+}
+
+std::vector<column_change> plan_column_changes(
+  const std::vector<std::pair<std::string, std::string>>& existing, const hc_table_spec& spec) {
+  std::vector<column_change> added, altered, retyped, dropped;
+  for (const auto& c : spec.columns) {
+    auto it = std::find_if(existing.begin(), existing.end(),
+                           [&](const auto& e) { return e.first == c.name; });
+    if (it == existing.end())
+      added.push_back(column_change{column_change_kind::added, c.name, "", c.type});
+    else if (it->second != c.type)
+      (in_place_type_change(it->second, c.type) ? altered : retyped)
+        .push_back(column_change{in_place_type_change(it->second, c.type) ? column_change_kind::altered
+                                                                          : column_change_kind::retyped,
+                                 c.name, it->second, c.type});
+  }
+  for (const auto& e : existing) {
+    if (is_system_column(e.first) || spec.find_column(e.first) != nullptr)
+      continue;
+    dropped.push_back(column_change{column_change_kind::dropped, e.first, e.second, ""});
+  }
+  std::vector<column_change> out;
+  for (auto* v : {&added, &altered, &retyped, &dropped})
+    out.insert(out.end(), v->begin(), v->end());
+  return out;
+}
+
+mapping_change_result change_mapping_table(pqxx::transaction_base& tx, const hc_table_spec& spec) {
+  mapping_change_result result;
+  if (spec.find_column("sfid") == nullptr)
+    throw std::invalid_argument("table spec for " + spec.table + " has no sfid column");
+  tx.exec(ddl_lock);
+  const auto names = hc_names_for(spec.table);
+  const auto qtable = qualified_name(tx, spec.schema, names.table);
+  if (!relation_exists(tx, qtable)) {
+    result.created = ensure_mapping_table(tx, spec).created;
+    return result;
+  }
+  auto changes = plan_column_changes(existing_columns(tx, qtable), spec);
+
+  // Views on a column to drop or change block the whole edit: say which, change nothing.
+  std::string blocked;
+  for (const auto& [view, column] : dependent_views(tx, qtable)) {
+    auto it = std::find_if(changes.begin(), changes.end(), [&](const column_change& c) {
+      return c.column == column && c.kind != column_change_kind::added;
+    });
+    if (it == changes.end())
+      continue;
+    blocked += std::string{blocked.empty() ? "" : "; "} + "view " + view + " depends on column " + column
+               + " (to be " + change_verb(it->kind) + (it->to_type.empty() ? "" : " to " + it->to_type) + ")";
+  }
+  if (!blocked.empty()) {
+    result.error = "cannot change table " + spec.schema + "." + names.table + " to the mapping's fields: "
+                   + blocked + "; drop or change the view first";
+    return result;
+  }
+
+  for (const auto& c : changes) {
+    const auto qcol = tx.quote_name(c.column);
+    switch (c.kind) {
+      case column_change_kind::added:
+        tx.exec0("ALTER TABLE " + qtable + " ADD COLUMN "
+                 + column_ddl(tx, *spec.find_column(c.column), spec.ucs_basic_collation));
+        result.backfill.push_back(c.column);
+        break;
+      case column_change_kind::altered: {
+        // A shorter text type truncates (an explicit cast), as Salesforce does to its values.
+        auto from_len = varchar_length(c.from_type);
+        auto to_len = varchar_length(c.to_type);
+        bool shrinks = to_len && (!from_len || *to_len < *from_len);
+        tx.exec0("ALTER TABLE " + qtable + " ALTER COLUMN " + qcol + " TYPE " + c.to_type
+                 + (shrinks ? " USING " + qcol + "::" + c.to_type : std::string{}));
+        break;
+      }
+      case column_change_kind::retyped:
+        tx.exec0("ALTER TABLE " + qtable + " DROP COLUMN " + qcol + ", ADD COLUMN "
+                 + column_ddl(tx, *spec.find_column(c.column), spec.ucs_basic_collation));
+        result.backfill.push_back(c.column);
+        break;
+      case column_change_kind::dropped:
+        tx.exec0("ALTER TABLE " + qtable + " DROP COLUMN " + qcol);
+        break;
+    }
+  }
+  result.changes = std::move(changes);
+
+  // Our indexes no longer in the spec go (those of dropped columns went with them).
+  auto defs = hc_index_defs(spec);
+  auto indexes = tx.exec_params("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                                "WHERE i.indrelid = to_regclass($1) AND (c.relname LIKE 'hc\\_idx\\_%' "
+                                "OR c.relname LIKE 'hcu\\_idx\\_%') ORDER BY 1",
+                                qtable);
+  for (const auto& row : indexes) {
+    auto name = row[0].as<std::string>();
+    if (std::none_of(defs.begin(), defs.end(), [&](const hc_index_def& d) { return d.name == name; })) {
+      tx.exec0("DROP INDEX " + qualified_name(tx, spec.schema, name));
+      result.dropped_indexes.push_back(name);
+    }
+  }
+
+  // A shadow of an interrupted load with another shape cannot be swapped in any more.
+  const auto qshadow = qualified_name(tx, spec.schema, reload_table_name(spec.table));
+  if (relation_exists(tx, qshadow)) {
+    std::vector<std::pair<std::string, std::string>> want;
+    for (const auto& c : spec.columns)
+      want.emplace_back(c.name, c.type);
+    std::vector<std::pair<std::string, std::string>> have;
+    for (auto& e : existing_columns(tx, qshadow))
+      if (e.first != "id" && e.first != "_hc_lastop" && e.first != "_hc_err")
+        have.push_back(std::move(e));
+    std::sort(want.begin(), want.end());
+    std::sort(have.begin(), have.end());
+    if (want != have) {
+      tx.exec0("DROP TABLE " + qshadow);
+      result.dropped_reload_table = true;
+    }
+  }
+
+  // New indexes, functions and triggers (the logger captures whatever columns the row has).
+  ensure_mapping_table(tx, spec);
+  return result;
 }
 
 // ---------------------------------------------------------------------------

@@ -74,6 +74,58 @@ struct mapping_ddl_result {
 /// Needs ensure_connection_schema first.
 mapping_ddl_result ensure_mapping_table(pqxx::transaction_base& tx, const hc_table_spec& spec);
 
+/// How one column of an existing mapped table is brought to the spec.
+enum class column_change_kind {
+  added,   ///< a new field: added empty, its values are backfilled
+  altered, ///< `ALTER COLUMN ... TYPE` in place, values kept (a length change, varchar -> text, ...)
+  retyped, ///< dropped and re-added with the new type, values backfilled
+  dropped, ///< the field left the mapping
+};
+
+/// One column change of change_mapping_table.
+struct column_change {
+  column_change_kind kind = column_change_kind::added;
+  std::string column;
+  std::string from_type; ///< empty for added
+  std::string to_type;   ///< empty for dropped
+};
+
+/// Whether PostgreSQL can change a column from `from` to `to` in place without
+/// changing what the values mean: text types among themselves (varchar(n),
+/// varchar, text; a shorter varchar truncates as Salesforce does) and numeric
+/// precision/scale that grow. Types as format_type() writes them.
+bool in_place_type_change(const std::string& from, const std::string& to);
+
+/// The column changes that bring a table with `existing` columns (name,
+/// format_type) to `spec`: added, altered, retyped and dropped columns, in
+/// that order. The system columns (`id`, `sfid`, `_hc_*`, systemmodstamp,
+/// isdeleted, createddate, lastmodifieddate) are never dropped.
+std::vector<column_change> plan_column_changes(
+  const std::vector<std::pair<std::string, std::string>>& existing, const hc_table_spec& spec);
+
+/// What change_mapping_table did (or would have done).
+struct mapping_change_result {
+  bool created = false;                 ///< the table did not exist (nothing else below)
+  std::vector<column_change> changes;   ///< applied column changes
+  std::vector<std::string> backfill;    ///< added and retyped columns, whose values must be read again
+  std::vector<std::string> dropped_indexes;  ///< hc_idx_/hcu_idx_ indexes no longer in the spec
+  bool dropped_reload_table = false;    ///< a `__reload` shadow with another shape was dropped
+  /// Set when the change cannot be made (e.g. a view depends on a column to
+  /// drop or change); nothing was changed then.
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+/// Brings the mapped table to `spec` in the caller's transaction, as Heroku
+/// Connect does when a mapping is edited: new columns added, in-place type
+/// changes altered, other type changes dropped and re-added, columns of
+/// removed fields dropped, the spec's indexes created and others of ours
+/// dropped, the logger/status functions and triggers ensured, and a
+/// `__reload` shadow of another shape dropped. Creates the table when it does
+/// not exist. When a view depends on a column to drop or change it returns
+/// the error (naming the view) before changing anything.
+mapping_change_result change_mapping_table(pqxx::transaction_base& tx, const hc_table_spec& spec);
+
 /// Drops the mapped table with its functions (mapping deleted).
 void drop_mapping_table(pqxx::transaction_base& tx, const std::string& schema,
                         const std::string& table);

@@ -605,6 +605,70 @@ TEST_F(cli_e2e, mapping_edit_adds_a_column_filled_from_salesforce_without_a_relo
   stop_node();
 }
 
+// Heroku Connect's rule for a field changed in Salesforce: a longer text is
+// altered in place (values kept), a new type drops the column, re-adds it and
+// backfills it. Here `mapping:edit OBJECT` with nothing to change re-reads
+// describe, and neither needs a reload.
+TEST_F(cli_e2e, a_field_changed_in_salesforce_reaches_the_table_without_a_reload) {
+  json records = json::array();
+  for (int i = 0; i < 5; ++i)
+    records.push_back({{"Name", "W" + std::to_string(i)},
+                       {"Ext_Id__c", "W-" + std::to_string(i)},
+                       {"Text__c", "text-" + std::to_string(i)},
+                       {"Count__c", i}});
+  ASSERT_EQ(load_records(*sf, *emu, "Widget__c", records).size(), 5u);
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  ASSERT_NO_FATAL_FAILURE(create_connection());
+  ASSERT_NO_FATAL_FAILURE(create_mapping("Widget__c", "Name,Ext_Id__c,Text__c,Count__c"));
+  ASSERT_TRUE(wait_state("Widget__c", "DATA_SYNCED")) << node->output();
+  auto type_of = [&](const std::string& column) {
+    return scalar(db->url(), "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                             "'salesforce.widget__c'::regclass AND attname = '" + column + "'")
+      .value_or("");
+  };
+  ASSERT_EQ(type_of("text__c"), "character varying(100)");
+  ASSERT_EQ(type_of("count__c"), "double precision");
+  const auto ids = row_ids("widget__c");
+  const auto mark = node->output().size();
+
+  // In Salesforce: Text__c gets longer, Count__c becomes a text field.
+  control("POST", "schema",
+          {{"objects",
+            {{{"name", "Widget__c"},
+              {"key_prefix", "a01"},
+              {"fields",
+               {{{"name", "Ext_Id__c"}, {"type", "string"}, {"length", 40}, {"external_id", true}, {"unique", true}},
+                {{"name", "Text__c"}, {"type", "string"}, {"length", 255}},
+                {{"name", "Count__c"}, {"type", "string"}, {"length", 20}}}}}}}});
+  auto refresh = cli({"mapping:edit", "Widget__c"});
+  ASSERT_EQ(refresh.code, 0) << refresh.output;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return type_of("text__c") == "character varying(255)" && type_of("count__c") == "character varying(20)" &&
+             count_of(db->url(), "SELECT count(*) FROM salesforce.widget__c WHERE count__c IS NOT NULL") == 5;
+    },
+    30s))
+    << node->output();
+  ASSERT_TRUE(wait_state("Widget__c", "DATA_SYNCED")) << node->output();
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.widget__c WHERE text__c = 'text-' || "
+                                "substr(ext_id__c, 3)"),
+            5)
+    << "the longer column kept its values";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.widget__c WHERE count__c::numeric = "
+                                "substr(ext_id__c, 3)::numeric"),
+            5)
+    << "the re-typed column holds Salesforce's values again";
+  EXPECT_EQ(row_ids("widget__c"), ids);
+  auto since = node->output().substr(mark);
+  EXPECT_NE(since.find("Altered column text__c"), std::string::npos) << since;
+  EXPECT_NE(since.find("Re-typed column count__c"), std::string::npos) << since;
+  EXPECT_EQ(since.find("RELOAD TABLE"), std::string::npos) << "no reload:\n" << since;
+  auto audit = cli({"audit", "--json"});
+  ASSERT_EQ(audit.code, 0) << audit.output;
+  EXPECT_NE(audit.output.find("mapping.refresh"), std::string::npos) << audit.output;
+  stop_node();
+}
+
 TEST_F(cli_e2e, mapping_delete_needs_the_confirmation_and_then_drops_the_table) {
   ASSERT_EQ(load_records(*sf, *emu, "Widget__c", json::array({{{"Name", "W0"}, {"Ext_Id__c", "W-0"}}})).size(), 1u);
   ASSERT_NO_FATAL_FAILURE(start_node());
