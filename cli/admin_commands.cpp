@@ -179,6 +179,26 @@ std::string secret_ref_of(const connection_options& c, std::string& auth) {
   return c.secret_ref;
 }
 
+/// A call the node checks against Salesforce first (a login, describe): it may
+/// take longer than --timeout's default.
+std::unique_ptr<grpc::ClientContext> salesforce_checking_context(const common_options& opts) {
+  auto ctx = admin_context(opts);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 60)));
+  return ctx;
+}
+
+/// The login part of CreateConnectionRequest and SetAuthRequest (same fields).
+template <class Request>
+void fill_login(Request& req, const connection_options& c) {
+  req.set_login_url(c.login_url);
+  req.set_username(c.username);
+  std::string auth = c.auth;
+  req.set_secret_ref(secret_ref_of(c, auth));
+  req.set_auth_method(auth);
+  req.set_client_id(c.client_id);
+  req.set_client_secret_ref(c.client_secret_ref);
+}
+
 int print_mapping_reply(const common_options& opts, const syncforce::v1::MappingState& m, const char* verb) {
   if (opts.json)
     std::cout << mapping_json(m).dump(2) << "\n";
@@ -313,18 +333,11 @@ int import_config(const common_options& opts, const std::string& file, bool dry_
 
 int connection_create(const common_options& opts, const connection_options& c) {
   auto stub = stub_for(opts);
-  auto ctx = admin_context(opts);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 60)));
+  auto ctx = salesforce_checking_context(opts);
   syncforce::v1::CreateConnectionRequest req;
   req.set_name(c.name);
   req.set_schema_name(c.schema);
-  req.set_login_url(c.login_url);
-  req.set_username(c.username);
-  std::string auth = c.auth;
-  req.set_secret_ref(secret_ref_of(c, auth));
-  req.set_auth_method(auth);
-  req.set_client_id(c.client_id);
-  req.set_client_secret_ref(c.client_secret_ref);
+  fill_login(req, c);
   req.set_api_version(c.api_version);
   for (const auto& f : c.features) {
     auto eq = f.find('=');
@@ -362,17 +375,10 @@ int db_set(const common_options& opts, const std::string& schema) {
 
 int sf_auth(const common_options& opts, const connection_options& c) {
   auto stub = stub_for(opts);
-  auto ctx = admin_context(opts);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 60)));
+  auto ctx = salesforce_checking_context(opts);
   syncforce::v1::SetAuthRequest req;
   req.set_connection(opts.connection);
-  req.set_login_url(c.login_url);
-  req.set_username(c.username);
-  std::string auth = c.auth;
-  req.set_secret_ref(secret_ref_of(c, auth));
-  req.set_auth_method(auth);
-  req.set_client_id(c.client_id);
-  req.set_client_secret_ref(c.client_secret_ref);
+  fill_login(req, c);
   syncforce::v1::ConnectionState reply;
   auto status = stub->SetAuth(ctx.get(), req, &reply);
   std::ostringstream text;
@@ -384,8 +390,7 @@ int sf_auth(const common_options& opts, const connection_options& c) {
 
 int api_version(const common_options& opts, const std::string& target) {
   auto stub = stub_for(opts);
-  auto ctx = admin_context(opts);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 60)));
+  auto ctx = salesforce_checking_context(opts);
   syncforce::v1::SetApiVersionRequest req;
   req.set_connection(opts.connection);
   req.set_target_version(target);
@@ -399,8 +404,7 @@ int api_version(const common_options& opts, const std::string& target) {
 
 int mapping_create(const common_options& opts, const mapping_options& m) {
   auto stub = stub_for(opts);
-  auto ctx = admin_context(opts);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 60)));
+  auto ctx = salesforce_checking_context(opts);
   syncforce::v1::CreateMappingRequest req;
   req.set_connection(opts.connection);
   req.set_object_name(m.object);
@@ -419,8 +423,7 @@ int mapping_create(const common_options& opts, const mapping_options& m) {
 
 int mapping_edit(const common_options& opts, const mapping_options& m) {
   auto stub = stub_for(opts);
-  auto ctx = admin_context(opts);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 60)));
+  auto ctx = salesforce_checking_context(opts);
   syncforce::v1::EditMappingRequest req;
   req.set_connection(opts.connection);
   req.set_object_name(m.object);

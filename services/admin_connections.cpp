@@ -16,6 +16,24 @@ namespace detail = admin_detail;
 
 namespace {
 
+/// The connection (locked against concurrent admin changes) named `name`.
+grpc::Status locked_connection(pqxx::transaction_base& tx, const std::string& name, store::connection_row& c) {
+  if (auto lookup = detail::find_connection(tx, name, c); !lookup.ok())
+    return lookup;
+  detail::lock_connection(tx, c.id);
+  return grpc::Status::OK;
+}
+
+/// After a change of connection `id`: the audit row (before -> stored), the NOTIFY, the reply.
+grpc::Status finish_change(pqxx::transaction_base& tx, const std::string& actor, const std::string& action,
+                           const std::string& id, const std::string& before, syncforce::v1::ConnectionState& reply) {
+  auto stored = detail::reload_connection(tx, id);
+  detail::audit_and_notify(tx, actor, action, stored, nullptr, before, detail::connection_json(stored));
+  detail::fill_connection(tx, stored, reply);
+  return grpc::Status::OK;
+}
+
+
 std::string without_trailing_slash(std::string url) {
   while (!url.empty() && url.back() == '/')
     url.pop_back();
@@ -104,10 +122,7 @@ grpc::ServerUnaryReactor* admin_service::CreateConnection(grpc::CallbackServerCo
                            null_if_empty(c.login.client_secret_ref), c.api_version, c.organization_id,
                            detail::features_json(c.features))[0]
              .as<std::string>();
-    auto stored = detail::reload_connection(tx, c.id);
-    detail::audit_and_notify(tx, actor, "connection.create", stored, nullptr, "", detail::connection_json(stored));
-    detail::fill_connection(tx, stored, *reply);
-    return grpc::Status::OK;
+    return finish_change(tx, actor, "connection.create", c.id, "", *reply);
   });
 }
 
@@ -116,9 +131,8 @@ grpc::ServerUnaryReactor* admin_service::SetDatabase(grpc::CallbackServerContext
                                                      syncforce::v1::ConnectionState* reply) {
   return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
     store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+    if (auto lookup = locked_connection(tx, req->connection(), c); !lookup.ok())
       return lookup;
-    detail::lock_connection(tx, c.id);
     std::vector<config_problem> problems;
     check_schema_name("schema_name", req->schema_name(), problems);
     if (problems.empty())
@@ -143,11 +157,7 @@ grpc::ServerUnaryReactor* admin_service::SetDatabase(grpc::CallbackServerContext
                    c.id,
                    "loading into schema " + req->schema_name() + "; the old tables in schema " + old_schema +
                      " are left in place (drop them when you no longer need them)");
-    auto stored = detail::reload_connection(tx, c.id);
-    detail::audit_and_notify(tx, actor, "connection.set_database", stored, nullptr, before,
-                             detail::connection_json(stored));
-    detail::fill_connection(tx, stored, *reply);
-    return grpc::Status::OK;
+    return finish_change(tx, actor, "connection.set_database", c.id, before, *reply);
   });
 }
 
@@ -156,9 +166,8 @@ grpc::ServerUnaryReactor* admin_service::SetAuth(grpc::CallbackServerContext* ct
                                                  syncforce::v1::ConnectionState* reply) {
   return write_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::work& tx, const std::string& actor) {
     store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+    if (auto lookup = locked_connection(tx, req->connection(), c); !lookup.ok())
       return lookup;
-    detail::lock_connection(tx, c.id);
     const auto before = detail::connection_json(c);
     auto next = c;
     auto take = [](std::string& field, const std::string& value) {
@@ -191,11 +200,7 @@ grpc::ServerUnaryReactor* admin_service::SetAuth(grpc::CallbackServerContext* ct
     if (!org.empty())
       next.organization_id = org;
     update_login(tx, next);
-    auto stored = detail::reload_connection(tx, c.id);
-    detail::audit_and_notify(tx, actor, "connection.set_auth", stored, nullptr, before,
-                             detail::connection_json(stored));
-    detail::fill_connection(tx, stored, *reply);
-    return grpc::Status::OK;
+    return finish_change(tx, actor, "connection.set_auth", c.id, before, *reply);
   });
 }
 
@@ -204,9 +209,8 @@ grpc::ServerUnaryReactor* admin_service::SetApiVersion(grpc::CallbackServerConte
                                                        syncforce::v1::ConnectionState* reply) {
   return write_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::work& tx, const std::string& actor) {
     store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+    if (auto lookup = locked_connection(tx, req->connection(), c); !lookup.ok())
       return lookup;
-    detail::lock_connection(tx, c.id);
     std::vector<config_problem> problems;
     check_api_version("target_version", req->target_version(), problems);
     if (!problems.empty())
@@ -222,11 +226,7 @@ grpc::ServerUnaryReactor* admin_service::SetApiVersion(grpc::CallbackServerConte
     const auto before = detail::connection_json(c);
     tx.exec_params("UPDATE syncforce.connections SET api_version = $2, updated_at = now() WHERE id = $1", c.id,
                    req->target_version());
-    auto stored = detail::reload_connection(tx, c.id);
-    detail::audit_and_notify(tx, actor, "connection.set_api_version", stored, nullptr, before,
-                             detail::connection_json(stored));
-    detail::fill_connection(tx, stored, *reply);
-    return grpc::Status::OK;
+    return finish_change(tx, actor, "connection.set_api_version", c.id, before, *reply);
   });
 }
 
@@ -236,20 +236,15 @@ namespace {
 grpc::Status set_pause_state(pqxx::work& tx, const std::string& actor, const std::string& connection,
                              bool pause, syncforce::v1::ConnectionState& reply) {
   store::connection_row c;
-  if (auto lookup = detail::find_connection(tx, connection, c); !lookup.ok())
+  if (auto lookup = locked_connection(tx, connection, c); !lookup.ok())
     return lookup;
-  detail::lock_connection(tx, c.id);
   c = detail::reload_connection(tx, c.id);
   auto state = effective_connection_state(c.state, detail::activities_of(store::load_mappings(tx, c.id)));
   if (auto refusal = pause ? pause_refusal(c.name, state) : resume_refusal(c.name, state))
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, *refusal);
   const auto before = detail::connection_json(c);
   store::set_connection_state(tx, c.id, pause ? "PAUSED" : "IDLE");
-  auto stored = detail::reload_connection(tx, c.id);
-  detail::audit_and_notify(tx, actor, pause ? "connection.pause" : "connection.resume", stored, nullptr, before,
-                           detail::connection_json(stored));
-  detail::fill_connection(tx, stored, reply);
-  return grpc::Status::OK;
+  return finish_change(tx, actor, pause ? "connection.pause" : "connection.resume", c.id, before, reply);
 }
 
 } // namespace
@@ -275,9 +270,8 @@ grpc::ServerUnaryReactor* admin_service::Recover(grpc::CallbackServerContext* ct
                                                  syncforce::v1::ConnectionState* reply) {
   return write_call(ctx, [req, reply](pqxx::work& tx, const std::string& actor) {
     store::connection_row c;
-    if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
+    if (auto lookup = locked_connection(tx, req->connection(), c); !lookup.ok())
       return lookup;
-    detail::lock_connection(tx, c.id);
     c = detail::reload_connection(tx, c.id);
     auto mappings = store::load_mappings(tx, c.id);
     auto plan = plan_recover(c.state, detail::activities_of(mappings));
