@@ -41,11 +41,12 @@ void converge_writer(connection_ptr self);
 /// Logs once every mapping and the writer of a paused connection have stopped.
 void report_paused(connection_ptr self) {
   auto& st = self->state;
-  if (!st.cfg.paused || st.writer)
+  if (!st.cfg.paused || st.writer || st.paused_reported)
     return;
   for (const auto& [id, c] : st.children)
     if (c.hdl || c.applying)
       return;
+  st.paused_reported = true;
   log(spdlog::level::info, log_event{"Connection paused", "connection", st.cfg.connection.name, "PAUSED"});
 }
 
@@ -384,6 +385,8 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
       st.cfg.writer = std::move(next.writer);
       st.cfg.writes = std::move(next.writes);
       st.cfg.paused = next.paused;
+      if (!st.cfg.paused)
+        st.paused_reported = false;
       if (st.cfg.paused && !was_paused)
         log(spdlog::level::info, log_event{"Pausing connection: running operations finish first", "connection",
                                            st.cfg.connection.name, "PAUSED"});

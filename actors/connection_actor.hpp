@@ -63,6 +63,8 @@ struct connection_actor_state {
   bool ready = false;
   /// stop_atom received: stop every child, then quit.
   bool stopping = false;
+  /// "Connection paused" was logged for the current pause.
+  bool paused_reported = false;
   std::shared_ptr<connection_lease> lease;
   bool standing_by = false;
   int setup_failures = 0;
