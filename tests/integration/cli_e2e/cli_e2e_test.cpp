@@ -26,6 +26,7 @@ const std::string alice_token = "alice-t0ken-e2e-7f3a9c51";
 const std::string bob_token = "bob-t0ken-e2e-2d81ee04";
 const std::string sf_user = "e2e@example.com";
 const std::string sf_password = "e2e-Pa55word-c41d";
+const std::string wrong_password = "not-the-Pa55word-77aa";
 
 const char* e2e_org = R"({
   "users": [{"username": "e2e@example.com", "password": "e2e-Pa55word-c41d"}],
@@ -128,7 +129,10 @@ struct cli_e2e : ::testing::Test {
                                   "127.0.0.1:0", "--node-name", "e2e-node", "--admin-token-file", token_path,
                                   "--bulk-threshold", "1000000"};
     args.insert(args.end(), extra.begin(), extra.end());
-    node = child_process::start(args, {{"SF_TEST_PASSWORD", sf_password}, {"SYNCFORCE_TEST_POLL_SECONDS", "1"}});
+    node = child_process::start(args, {{"SF_TEST_PASSWORD", sf_password},
+                                       {"SF_ROTATED_PASSWORD", sf_password}, // sf:auth moves to this reference
+                                       {"SF_WRONG_PASSWORD", wrong_password},
+                                       {"SYNCFORCE_TEST_POLL_SECONDS", "1"}});
     ASSERT_TRUE(node->wait_for_output("gRPC server listening", 20s)) << node->output();
     std::smatch m;
     auto out = node->output();
@@ -666,6 +670,54 @@ TEST_F(cli_e2e, a_field_changed_in_salesforce_reaches_the_table_without_a_reload
   auto audit = cli({"audit", "--json"});
   ASSERT_EQ(audit.code, 0) << audit.output;
   EXPECT_NE(audit.output.find("mapping.refresh"), std::string::npos) << audit.output;
+  stop_node();
+}
+
+TEST_F(cli_e2e, sf_auth_api_version_and_db_set_are_checked_then_applied_live) {
+  json records = json::array();
+  for (int i = 0; i < 3; ++i)
+    records.push_back({{"Name", "W" + std::to_string(i)}, {"Ext_Id__c", "W-" + std::to_string(i)}});
+  ASSERT_EQ(load_records(*sf, *emu, "Widget__c", records).size(), 3u);
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  ASSERT_NO_FATAL_FAILURE(create_connection());
+  ASSERT_NO_FATAL_FAILURE(create_mapping("Widget__c", "Name,Ext_Id__c"));
+  ASSERT_TRUE(wait_state("Widget__c", "DATA_SYNCED")) << node->output();
+  auto connection_field = [&](const std::string& column) {
+    return scalar(db->url(), "SELECT " + column + " FROM syncforce.connections WHERE name = 'it'").value_or("");
+  };
+
+  // Credentials are checked by logging in before they are stored.
+  auto wrong = cli({"sf:auth", "--password-env", "SF_WRONG_PASSWORD"});
+  EXPECT_EQ(wrong.code, 6) << wrong.output;
+  EXPECT_EQ(wrong.output.find(wrong_password), std::string::npos) << "a password is never echoed";
+  EXPECT_EQ(connection_field("secret_ref"), "env:SF_TEST_PASSWORD") << "nothing stored";
+  auto rotated = cli({"sf:auth", "--password-env", "SF_ROTATED_PASSWORD"});
+  ASSERT_EQ(rotated.code, 0) << rotated.output;
+  EXPECT_EQ(connection_field("secret_ref"), "env:SF_ROTATED_PASSWORD");
+
+  // The version must be one the org offers.
+  auto unoffered = cli({"api-version", "--target-version", "99.0"});
+  EXPECT_EQ(unoffered.code, 7) << unoffered.output;
+  EXPECT_EQ(connection_field("api_version"), "60.0");
+  auto upgraded = cli({"api-version", "--target-version", "61.0"});
+  ASSERT_EQ(upgraded.code, 0) << upgraded.output;
+  EXPECT_EQ(connection_field("api_version"), "61.0");
+
+  // A new schema: the connection's node loads the mapping there; the old table stays.
+  auto moved = cli({"db:set", "--schema", "sf2"});
+  ASSERT_EQ(moved.code, 0) << moved.output;
+  ASSERT_TRUE(wait_until([&] { return count_of(db->url(), "SELECT count(*) FROM sf2.widget__c") == 3; }, 60s))
+    << node->output();
+  ASSERT_TRUE(wait_state("Widget__c", "DATA_SYNCED")) << node->output();
+  EXPECT_TRUE(table_exists("widget__c")) << "the old table is left in place";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM sf2._trigger_log"), 0) << "the new schema has its support tables";
+
+  auto audit = cli({"audit", "--json"});
+  ASSERT_EQ(audit.code, 0) << audit.output;
+  for (const char* action : {"connection.set_auth", "connection.set_api_version", "connection.set_database"})
+    EXPECT_NE(audit.output.find(action), std::string::npos) << action << "\n" << audit.output;
+  EXPECT_EQ(audit.output.find(wrong_password), std::string::npos);
+  EXPECT_EQ(audit.output.find(sf_password), std::string::npos);
   stop_node();
 }
 
