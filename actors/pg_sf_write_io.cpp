@@ -445,7 +445,9 @@ private:
         const auto& e = answer.error();
         if (e.kind == salesforce::error_kind::request_limit)
           return transient_failure{outcome_kind::budget, "API budget exhausted: " + e.describe()};
-        if (e.retryable() || e.kind == salesforce::error_kind::auth)
+        // An answer that could not be read says nothing of what was done: the
+        // batch goes again (a create stays in doubt and is settled first).
+        if (e.retryable() || e.kind == salesforce::error_kind::auth || e.kind == salesforce::error_kind::protocol)
           return transient_failure{outcome_kind::retry, e.describe()};
         for (auto i : sent) {
           results[i].code = e.code;

@@ -465,10 +465,19 @@ void server::register_routes() {
         route_context::write_error(res, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
         return;
       case fault_rule::action::drop:
+        // The answer starts, then the connection closes mid-body (a chunked
+        // body without its last chunk: the client cannot take it for whole).
         res.status = 200;
-        res.set_content_provider(
-            1024, "application/json;charset=UTF-8",
-            [](std::size_t, std::size_t, httplib::DataSink&) { return false; }, nullptr);
+        res.body.clear();
+        res.headers.erase("Content-Type");
+        res.headers.erase("Content-Length");
+        res.set_chunked_content_provider("application/json;charset=UTF-8",
+                                         [](std::size_t offset, httplib::DataSink& sink) {
+                                           if (offset > 0)
+                                             return false;
+                                           sink.write("[{\"id\":", 7);
+                                           return true;
+                                         });
         return;
     }
   });

@@ -62,13 +62,9 @@ std::optional<std::string> utc_second(const std::string& s) {
   return out;
 }
 
-bool empty_like(const nlohmann::json& v) {
-  return v.is_null() || (v.is_boolean() && !v.get<bool>()) || (v.is_string() && v.get_ref<const std::string&>().empty());
-}
-
 bool same_value(const nlohmann::json& sent, const nlohmann::json& stored) {
   if (sent.is_null())
-    return empty_like(stored);
+    return true; // no value sent: Salesforce may have put its default (a Name, false, a picklist's)
   if (stored.is_null())
     return sent.is_string() && sent.get_ref<const std::string&>().empty();
   if (sent.is_boolean() || stored.is_boolean()) {

@@ -17,9 +17,10 @@ namespace syncforce {
 
 /// Whether `stored` (a record as Salesforce returns it from a query) carries
 /// every value `sent` (the record body of the create). Numbers compare as
-/// numbers, datetimes to the second (Salesforce keeps no more), a null sent
-/// matches a null, false or empty stored value; fields the query did not
-/// return are not held against the match.
+/// numbers, datetimes to the second (Salesforce keeps no more); a field sent
+/// null is not held against the match (Salesforce may have filled in its
+/// default: an auto Name, false, a picklist's default), nor is a field the
+/// query did not return.
 bool carries_values(const nlohmann::json& sent, const nlohmann::json& stored);
 
 /// For each create in `sent` (in the order they were sent), the index of the

@@ -145,7 +145,7 @@ TEST_F(secret_confinement, connection_create_refuses_foreign_hosts_and_forbidden
     {emu->base_url(), "env:SYNCFORCE_DATABASE_URL", "node's own credentials"},
     {emu->base_url(), "env:HOME", "starting with"},
     {emu->base_url(), "file:/etc/shadow", "only from files below"},
-    {emu->base_url(), "file:" + token_path, "only from files below"},
+    {emu->base_url(), "file:" + token_path, "node's own files"},
   };
   for (const auto& a : attempts) {
     auto r = cli({"connection:create", "evil", "--login-url", a.login_url, "--username", "admin@sfemu.local", "--auth",

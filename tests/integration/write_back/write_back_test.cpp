@@ -483,6 +483,7 @@ TEST_F(write_back, a_create_whose_answer_was_lost_is_found_in_salesforce_not_sen
   ASSERT_TRUE(wait_until([&] { return rows("sfid IS NOT NULL AND _hc_lastop = 'SYNCED'") == 50; }, 30s))
     << node->output();
   EXPECT_EQ(sf_count(*this), 50) << "no record created twice\n" << node->output();
+  EXPECT_EQ(rows(), 50) << "no record polled in as a second row";
   EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.wb__c"), 50);
   EXPECT_NE(node->output().find("50 found in Salesforce and recorded, 0 not made"), std::string::npos)
     << node->output();
@@ -508,6 +509,7 @@ TEST_F(write_back, a_node_killed_during_creates_neither_loses_nor_duplicates_the
   ASSERT_TRUE(wait_until([&] { return rows("sfid IS NOT NULL AND _hc_lastop = 'SYNCED'") == 300; }, 60s))
     << node->output();
   EXPECT_EQ(sf_count(*this), 300) << node->output();
+  EXPECT_EQ(rows(), 300) << "no record polled in as a second row";
   EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.wb__c"), 300);
   EXPECT_NE(node->output().find("200 found in Salesforce and recorded"), std::string::npos) << node->output();
 }
