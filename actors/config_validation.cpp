@@ -94,7 +94,10 @@ class mapping_validator {
 public:
   mapping_validator(const mapping_to_validate& m, const salesforce::global_describe& global, describe_cache& describes,
                     std::vector<config_problem>& out)
-    : m_(m), cfg_(m.config), global_(global), describes_(describes), out_(out) {}
+    : m_(m), cfg_(m.config), global_(global), describes_(describes), out_(out), canonical_(m.config) {}
+
+  /// The mapping as Salesforce spells it (after run()).
+  const mapping_config& canonical() const { return canonical_; }
 
   void run() {
     const auto* summary = global_.find(cfg_.object_name);
@@ -112,6 +115,7 @@ public:
     }
     const auto& desc = d.value();
     const auto names = field_names(desc);
+    canonicalize(desc);
 
     // Every mapped field: known, mappable; relationship columns resolvable.
     std::vector<sf_field_info> infos;
@@ -170,6 +174,46 @@ public:
   }
 
 private:
+  /// A mapped name as describe spells it: a field, or a relationship column
+  /// `Base__r__Ext__c` (the relationship's and the parent field's spelling).
+  /// Unknown names are returned as given.
+  std::string canonical_field(const salesforce::sobject_describe& desc, const std::string& field) {
+    auto rel = field.find(relationship_marker);
+    if (rel == std::string::npos || rel == 0) {
+      const auto* f = desc.find_field(field);
+      return f != nullptr ? f->name : field;
+    }
+    const std::string base = field.substr(0, rel);
+    const std::string ext = field.substr(rel + relationship_marker.size());
+    for (const auto& f : desc.fields) {
+      if (f.relationship_name.empty() || f.reference_to.size() != 1)
+        continue;
+      std::string canonical_base;
+      if (iequals(f.relationship_name, base + "__r"))
+        canonical_base = f.relationship_name.substr(0, f.relationship_name.size() - 3);
+      else if (iequals(f.relationship_name, base))
+        canonical_base = f.relationship_name;
+      else
+        continue;
+      std::string canonical_ext = ext;
+      if (const auto& parent = describes_.get(f.reference_to.front()))
+        if (const auto* pf = parent->find_field(ext))
+          canonical_ext = pf->name;
+      return canonical_base + std::string{relationship_marker} + canonical_ext;
+    }
+    return field;
+  }
+
+  void canonicalize(const salesforce::sobject_describe& desc) {
+    canonical_.object_name = desc.name;
+    for (auto& f : canonical_.fields)
+      f = canonical_field(desc, f);
+    if (canonical_.upsert_field && !canonical_.upsert_field->empty())
+      canonical_.upsert_field = canonical_field(desc, *canonical_.upsert_field);
+    for (auto& i : canonical_.indexes)
+      i.field = canonical_field(desc, i.field);
+  }
+
   /// `Parent__r__Ext__c`: the relationship must exist on the object and the
   /// parent must have an External ID field `Ext__c`. Returns the describe
   /// entry make_table_spec types the column from.
@@ -268,6 +312,7 @@ private:
   const salesforce::global_describe& global_;
   describe_cache& describes_;
   std::vector<config_problem>& out_;
+  mapping_config canonical_;
 };
 
 } // namespace
@@ -295,9 +340,14 @@ salesforce::result<std::vector<std::string>> org_api_versions(salesforce::client
   return out;
 }
 
-std::vector<config_problem> validate_mappings(salesforce::client& sf,
-                                              const std::vector<mapping_to_validate>& mappings) {
+std::vector<config_problem> validate_mappings(salesforce::client& sf, const std::vector<mapping_to_validate>& mappings,
+                                              std::vector<mapping_config>* canonical) {
   std::vector<config_problem> out;
+  if (canonical != nullptr) {
+    canonical->clear();
+    for (const auto& m : mappings)
+      canonical->push_back(m.config);
+  }
   auto at = [](const mapping_to_validate& m, const std::string& rest) {
     return m.path.empty() ? rest : m.path + "." + rest;
   };
@@ -333,10 +383,14 @@ std::vector<config_problem> validate_mappings(salesforce::client& sf,
     return out;
   }
   describe_cache describes(sf);
-  for (const auto& m : mappings) {
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    const auto& m = mappings[i];
     if (m.config.object_name.empty())
       continue;
-    mapping_validator(m, global.value(), describes, out).run();
+    mapping_validator v(m, global.value(), describes, out);
+    v.run();
+    if (canonical != nullptr)
+      (*canonical)[i] = v.canonical();
   }
   return out;
 }
