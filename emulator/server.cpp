@@ -7,6 +7,8 @@
 #define SFEMU_HAS_BULK 1
 #endif
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -392,6 +394,19 @@ std::optional<std::string> server::load_org() {
   return std::nullopt;
 }
 
+namespace {
+
+/// Whether the request says how long its body is (Content-Length, or chunked).
+bool has_body_length(const httplib::Request& req) {
+  if (req.has_header("Content-Length"))
+    return true;
+  auto te = req.get_header_value("Transfer-Encoding");
+  std::transform(te.begin(), te.end(), te.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return te.find("chunked") != std::string::npos;
+}
+
+} // namespace
+
 void server::register_routes() {
   route_context& ctx = *ctx_;
   auto threads = static_cast<std::size_t>(std::max(2, opts_.threads));
@@ -415,6 +430,19 @@ void server::register_routes() {
                                    "ConcurrentRequests (Concurrent API Requests) Limit exceeded.");
         return httplib::Server::HandlerResponse::Handled;
       }
+    }
+    if (!has_body_length(req)) {
+      if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+        // As Salesforce's front end does: a body of unknown length is refused at once
+        // (cpp-httplib would otherwise read until the client closes, i.e. the read timeout).
+        res.set_header("Connection", "close");
+        route_context::write_error(res, 411, "LENGTH_REQUIRED",
+                                   "Length Required: send the body with Content-Length or Transfer-Encoding: chunked");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      // Any other request without a length has no body (RFC 9112, 6.3): say so, so
+      // that cpp-httplib does not wait for one (it reads a DELETE's body until EOF).
+      const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
     }
     auto d = ctx.faults().decide(req.method, req.path);
     if (d.latency_ms > 0)
