@@ -158,6 +158,7 @@ private:
   std::uint64_t quote_open_line_start_ = 0;
   std::size_t rows_ = 0;
   std::size_t expected_columns_ = 0;
+  bool row_has_content_ = false;
   bool at_start_ = true;
   std::size_t bom_seen_ = 0;       // bytes of a byte order mark seen at the start
   std::optional<parse_error> error_;

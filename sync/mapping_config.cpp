@@ -33,6 +33,7 @@ std::string mapping_config::table_name() const {
   return lowercase_name(object_name);
 }
 
+// In any case: Salesforce API names ignore case (`email` is `Email`).
 bool mapping_config::has_field(std::string_view api_name) const {
   return std::any_of(fields.begin(), fields.end(), [&](const std::string& f) { return iequals(f, api_name); });
 }

@@ -48,7 +48,6 @@ struct mapping_config {
 
   /// The table name: the object name lowercased.
   std::string table_name() const;
-  /// Whether `api_name` is mapped, in any case (Salesforce names ignore case).
   bool has_field(std::string_view api_name) const;
 
   friend bool operator==(const mapping_config& a, const mapping_config& b);
