@@ -16,6 +16,14 @@ namespace {
 
 constexpr std::string_view relationship_marker = "__r__";
 
+/// Where `__r__` (in any case: `__R__` is the same marker) starts in a mapped name, or npos.
+std::size_t find_relationship_marker(std::string_view field) {
+  for (std::size_t i = 0; i + relationship_marker.size() <= field.size(); ++i)
+    if (iequals(field.substr(i, relationship_marker.size()), relationship_marker))
+      return i;
+  return std::string_view::npos;
+}
+
 /// Edit distance of two API names, ignoring ASCII case.
 std::size_t distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1);
@@ -94,7 +102,7 @@ class mapping_validator {
 public:
   mapping_validator(const mapping_to_validate& m, const salesforce::global_describe& global, describe_cache& describes,
                     std::vector<config_problem>& out)
-    : m_(m), cfg_(m.config), global_(global), describes_(describes), out_(out), canonical_(m.config) {}
+    : m_(m), canonical_(m.config), cfg_(canonical_), global_(global), describes_(describes), out_(out) {}
 
   /// The mapping as Salesforce spells it (after run()).
   const mapping_config& canonical() const { return canonical_; }
@@ -115,6 +123,7 @@ public:
     }
     const auto& desc = d.value();
     const auto names = field_names(desc);
+    // From here on the checks see the names as Salesforce spells them (`__R__` too).
     canonicalize(desc);
 
     // Every mapped field: known, mappable; relationship columns resolvable.
@@ -122,7 +131,7 @@ public:
     mapping_config valid = cfg_;
     valid.fields.clear();
     for (const auto& field : cfg_.fields) {
-      auto rel = field.find(relationship_marker);
+      auto rel = find_relationship_marker(field);
       if (rel != std::string::npos && rel > 0) {
         if (auto parent = check_relationship_column(desc, field, rel)) {
           infos.push_back(*parent);
@@ -178,7 +187,7 @@ private:
   /// `Base__r__Ext__c` (the relationship's and the parent field's spelling).
   /// Unknown names are returned as given.
   std::string canonical_field(const salesforce::sobject_describe& desc, const std::string& field) {
-    auto rel = field.find(relationship_marker);
+    auto rel = find_relationship_marker(field);
     if (rel == std::string::npos || rel == 0) {
       const auto* f = desc.find_field(field);
       return f != nullptr ? f->name : field;
@@ -308,11 +317,11 @@ private:
   }
 
   const mapping_to_validate& m_;
-  const mapping_config& cfg_;
+  mapping_config canonical_;  ///< the mapping, names in describe's spelling once run() has described it
+  const mapping_config& cfg_; ///< what the checks read: canonical_
   const salesforce::global_describe& global_;
   describe_cache& describes_;
   std::vector<config_problem>& out_;
-  mapping_config canonical_;
 };
 
 } // namespace
