@@ -163,6 +163,14 @@ TEST_F(sfemu_raw_http, patch_and_put_without_content_length_are_refused_at_once_
   }
 }
 
+TEST_F(sfemu_raw_http, the_control_api_refuses_a_post_without_content_length_at_once_too) {
+  raw_connection c(emu_->port());
+  ASSERT_TRUE(c.send("POST /__sfemu/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r) << "no answer within 5 s";
+  EXPECT_EQ(r->status, 411) << r->body;
+}
+
 TEST_F(sfemu_raw_http, a_delete_without_content_length_has_no_body_and_is_answered_at_once) {
   auto token = login();
   ASSERT_FALSE(token.empty());
