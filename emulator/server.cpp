@@ -7,6 +7,8 @@
 #define SFEMU_HAS_BULK 1
 #endif
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -393,6 +395,39 @@ std::optional<std::string> server::load_org() {
   return std::nullopt;
 }
 
+namespace {
+
+/// Whether the request says how long its body is (Content-Length, or chunked).
+bool has_body_length(const httplib::Request& req) {
+  if (req.has_header("Content-Length"))
+    return true;
+  auto te = req.get_header_value("Transfer-Encoding");
+  std::transform(te.begin(), te.end(), te.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return te.find("chunked") != std::string::npos;
+}
+
+/// For a request that does not say how long its body is: a POST, PUT or PATCH is
+/// answered 411 at once, as Salesforce's front end does (cpp-httplib would
+/// otherwise read the body until the client closes, i.e. until the read timeout),
+/// and true is returned. Any other such request has no body (RFC 9112, 6.3): it
+/// is marked `Content-Length: 0` so that cpp-httplib does not wait for one (it
+/// reads a DELETE's body until EOF too), and false is returned.
+bool length_required(const httplib::Request& req, httplib::Response& res) {
+  if (has_body_length(req))
+    return false;
+  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+    res.set_header("Connection", "close");
+    route_context::write_error(res, 411, "LENGTH_REQUIRED",
+                               "Length Required: send the body with Content-Length or Transfer-Encoding: chunked");
+    return true;
+  }
+  // The pre-routing handler sees the request cpp-httplib is about to route (not a copy).
+  const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+  return false;
+}
+
+} // namespace
+
 void server::register_routes() {
   route_context& ctx = *ctx_;
   auto threads = static_cast<std::size_t>(std::max(2, opts_.threads));
@@ -406,7 +441,8 @@ void server::register_routes() {
 
   http_.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/__sfemu", 0) == 0)
-      return httplib::Server::HandlerResponse::Unhandled;
+      return length_required(req, res) ? httplib::Server::HandlerResponse::Handled
+                                       : httplib::Server::HandlerResponse::Unhandled;
     bool rest = req.path.rfind("/services/data", 0) == 0;
     if (rest) {
       int now = ++ctx.in_flight();
@@ -417,6 +453,8 @@ void server::register_routes() {
         return httplib::Server::HandlerResponse::Handled;
       }
     }
+    if (length_required(req, res))
+      return httplib::Server::HandlerResponse::Handled;
     auto d = ctx.faults().decide(req.method, req.path);
     if (d.latency_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));

@@ -118,7 +118,7 @@ grpc::ServerUnaryReactor* admin_service::CreateConnection(grpc::CallbackServerCo
         problems.push_back({"schema_name", "schema " + c.schema_name + " is used by connection " + *user +
                                              "; each connection needs its own schema"});
     if (!problems.empty())
-      return detail::invalid(problems, "no connection was created");
+      return detail::reject(problems, "no connection was created", *reply);
     std::unique_ptr<salesforce::client> sf;
     if (auto login = detail::salesforce_login(c, secrets, sf); !login.ok())
       return login;
@@ -153,7 +153,7 @@ grpc::ServerUnaryReactor* admin_service::SetDatabase(grpc::CallbackServerContext
         problems.push_back({"schema_name", "schema " + req->schema_name() + " is used by connection " + *user +
                                              "; each connection needs its own schema"});
     if (!problems.empty())
-      return detail::invalid(problems, "nothing was changed");
+      return detail::reject(problems, "nothing was changed", *reply);
     if (req->schema_name() == c.schema_name)
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           "connection " + c.name + " already uses schema " + c.schema_name);
@@ -196,7 +196,7 @@ grpc::ServerUnaryReactor* admin_service::SetAuth(grpc::CallbackServerContext* ct
     std::vector<config_problem> problems;
     check_login(next.login, secrets.policy, problems);
     if (!problems.empty())
-      return detail::invalid(problems, "nothing was changed");
+      return detail::reject(problems, "nothing was changed", *reply);
     if (detail::connection_json(next) == before) {
       // The same settings again: nothing to check, change or record.
       detail::fill_connection(tx, c, *reply);
@@ -227,7 +227,7 @@ grpc::ServerUnaryReactor* admin_service::SetApiVersion(grpc::CallbackServerConte
     std::vector<config_problem> problems;
     check_api_version("target_version", req->target_version(), problems);
     if (!problems.empty())
-      return detail::invalid(problems, "nothing was changed");
+      return detail::reject(problems, "nothing was changed", *reply);
     if (req->target_version() == c.api_version)
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           "connection " + c.name + " already uses API version " + c.api_version);

@@ -210,8 +210,26 @@ void audit_and_notify(pqxx::transaction_base& tx, const std::string& actor, cons
   store::notify_control(tx, c.id);
 }
 
-grpc::Status invalid(const std::vector<config_problem>& problems, const std::string& what) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, problems_text(problems, what));
+grpc::Status bounded(const grpc::Status& status) {
+  const auto& message = status.error_message();
+  if (message.size() <= max_status_message)
+    return status;
+  std::size_t cut = max_status_message - 100;
+  // Never split a UTF-8 sequence: back up over continuation bytes.
+  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80)
+    --cut;
+  return grpc::Status(status.error_code(), message.substr(0, cut) + " ... (cut: " +
+                                             std::to_string(message.size() - cut) + " more bytes)");
+}
+
+void fill_rejection(const std::vector<config_problem>& problems, const std::string& what,
+                    syncforce::v1::Rejection& out) {
+  out.set_summary(std::to_string(problems.size()) + (problems.size() == 1 ? " problem, " : " problems, ") + what);
+  for (const auto& p : problems) {
+    auto* added = out.add_problems();
+    added->set_path(p.path);
+    added->set_message(p.message);
+  }
 }
 
 grpc::Status salesforce_login(const store::connection_row& c, const secret_lookup& secrets,
@@ -276,11 +294,14 @@ grpc::Status check_version_offered(salesforce::client& sf, const std::string& ve
 }
 
 std::vector<config_problem> check_against_salesforce(salesforce::client& sf, const std::vector<std::string>& paths,
-                                                     const std::vector<mapping_config>& mappings) {
+                                                     std::vector<mapping_config>& mappings) {
   std::vector<actors::mapping_to_validate> list;
   for (std::size_t i = 0; i < mappings.size(); ++i)
     list.push_back(actors::mapping_to_validate{paths[i], mappings[i]});
-  return actors::validate_mappings(sf, list);
+  std::vector<mapping_config> canonical;
+  auto problems = actors::validate_mappings(sf, list, &canonical);
+  mappings = std::move(canonical);
+  return problems;
 }
 
 } // namespace admin_detail
@@ -298,6 +319,16 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+/// What the client gets for the status a call's work returned: a rejection
+/// (reject()) is an OK answer whose reply holds the problems; any other
+/// message is bounded in size.
+grpc::Status answer(const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+      status.error_message() == detail::rejected_in_reply)
+    return grpc::Status::OK;
+  return detail::bounded(status);
 }
 
 /// Runs `body` (which opens its own transaction) and maps database failures to statuses.
@@ -356,15 +387,15 @@ grpc::ServerUnaryReactor* admin_service::read_call(grpc::CallbackServerContext* 
   auto* reactor = ctx->DefaultReactor();
   std::string actor;
   if (auto auth = authenticate(ctx, actor); !auth.ok()) {
-    reactor->Finish(auth);
+    reactor->Finish(detail::bounded(auth));
     return reactor;
   }
   sys_.spawn<caf::detached>([reactor, url = settings_.database_url, work = std::move(work)] {
-    reactor->Finish(guarded([&] {
+    reactor->Finish(answer(guarded([&] {
       pqxx::connection conn(url);
       pqxx::read_transaction tx(conn);
       return work(tx);
-    }));
+    })));
   });
   return reactor;
 }
@@ -373,18 +404,18 @@ grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext*
   auto* reactor = ctx->DefaultReactor();
   std::string actor;
   if (auto auth = authenticate(ctx, actor); !auth.ok()) {
-    reactor->Finish(auth);
+    reactor->Finish(detail::bounded(auth));
     return reactor;
   }
   sys_.spawn<caf::detached>([reactor, url = settings_.database_url, actor, work = std::move(work)] {
-    reactor->Finish(guarded([&] {
+    reactor->Finish(answer(guarded([&] {
       pqxx::connection conn(url);
       pqxx::work tx(conn);
       auto status = work(tx, actor);
       if (status.ok())
-        tx.commit();
+        tx.commit(); // a rejection is not OK here: nothing is committed
       return status;
-    }));
+    })));
   });
   return reactor;
 }

@@ -152,6 +152,30 @@ TEST_F(validation, a_good_configuration_has_no_problem) {
   EXPECT_TRUE(problems.empty()) << dump(problems);
 }
 
+TEST_F(validation, names_in_any_case_come_back_as_describe_spells_them) {
+  std::vector<actors::mapping_to_validate> typed{
+    {"mappings[0]", mapping("child__C", {"ID", "name", "systemmodstamp", "ext_id__c", "MUST__C", "PARENT__R__EXT__C"},
+                            mapping_access::read_write, "EXT_ID__C")},
+    {"mappings[1]", mapping("CONTACT", {"id", "lastname", "Nope__c"})},
+  };
+  typed[0].config.indexes.push_back({"ext_id__C", true});
+  std::vector<mapping_config> canonical;
+  auto problems = actors::validate_mappings(*sf, typed, &canonical);
+  ASSERT_EQ(problems.size(), 1u) << (problems.empty() ? "" : problems[0].to_string());
+  EXPECT_EQ(problems[0].path, "mappings[1].config.fields.Nope__c") << "an unknown name is reported as typed";
+  ASSERT_EQ(canonical.size(), 2u);
+  const auto& child = canonical[0];
+  EXPECT_EQ(child.object_name, "Child__c");
+  EXPECT_EQ(child.fields,
+            (std::vector<std::string>{"Id", "Name", "SystemModstamp", "Ext_Id__c", "Must__c", "Parent__r__Ext__c"}));
+  EXPECT_EQ(child.upsert_field, std::optional<std::string>{"Ext_Id__c"});
+  ASSERT_EQ(child.indexes.size(), 1u);
+  EXPECT_EQ(child.indexes[0].field, "Ext_Id__c");
+  EXPECT_EQ(canonical[1].object_name, "Contact");
+  EXPECT_EQ(canonical[1].fields, (std::vector<std::string>{"Id", "LastName", "Nope__c"}));
+  EXPECT_EQ(typed[0].config.object_name, "child__C") << "the input is left as it was";
+}
+
 TEST_F(validation, every_problem_is_reported_at_once_with_its_path) {
   std::vector<actors::mapping_to_validate> bad{
     {"mappings[0]", mapping("Foo__c", {"Id", "Label__c"})},
