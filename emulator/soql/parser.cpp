@@ -68,6 +68,20 @@ constexpr relative_literal relative_literals[] = {
   {"LAST_N_YEARS", relative_unit::last_n, date_period::year, true, 1},
   {"NEXT_N_YEARS", relative_unit::next_n, date_period::year, true, 1},
   {"N_YEARS_AGO", relative_unit::n_ago, date_period::year, true, 1},
+  // Fiscal periods: sfemu's org has Salesforce's default (standard) fiscal year, which
+  // starts in January, so fiscal quarters and years are the calendar ones.
+  {"THIS_FISCAL_QUARTER", relative_unit::this_, date_period::quarter, false, 1},
+  {"LAST_FISCAL_QUARTER", relative_unit::last, date_period::quarter, false, 1},
+  {"NEXT_FISCAL_QUARTER", relative_unit::next, date_period::quarter, false, 1},
+  {"LAST_N_FISCAL_QUARTERS", relative_unit::last_n, date_period::quarter, true, 1},
+  {"NEXT_N_FISCAL_QUARTERS", relative_unit::next_n, date_period::quarter, true, 1},
+  {"N_FISCAL_QUARTERS_AGO", relative_unit::n_ago, date_period::quarter, true, 1},
+  {"THIS_FISCAL_YEAR", relative_unit::this_, date_period::year, false, 1},
+  {"LAST_FISCAL_YEAR", relative_unit::last, date_period::year, false, 1},
+  {"NEXT_FISCAL_YEAR", relative_unit::next, date_period::year, false, 1},
+  {"LAST_N_FISCAL_YEARS", relative_unit::last_n, date_period::year, true, 1},
+  {"NEXT_N_FISCAL_YEARS", relative_unit::next_n, date_period::year, true, 1},
+  {"N_FISCAL_YEARS_AGO", relative_unit::n_ago, date_period::year, true, 1},
 };
 
 const relative_literal* find_relative(std::string_view word) {

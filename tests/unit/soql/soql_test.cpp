@@ -853,3 +853,106 @@ TEST(soql_compare, compare_values_orders_each_kind) {
 }
 
 } // namespace
+
+// ---- datetime literals: exactly the SOQL reference's forms ----------------------
+
+namespace {
+
+/// The lexer's verdict on `literal` placed after "SELECT Id FROM Account WHERE CreatedDate > "
+/// (43 characters, so the literal starts at column 43).
+result<std::vector<token>> lex_after_gt(const std::string& literal) {
+  return tokenize("SELECT Id FROM Account WHERE CreatedDate > " + literal);
+}
+
+} // namespace
+
+TEST(soql_lexer, datetime_literals_take_the_reference_forms_and_fractions) {
+  struct accepted {
+    const char* text;
+    std::int64_t ms;
+  };
+  const accepted ok[] = {
+      {"2024-01-01T00:00:00Z", jan1_2024_ms},
+      {"2024-01-01T01:00:00+01:00", jan1_2024_ms},
+      {"2023-12-31T16:00:00-08:00", jan1_2024_ms},
+      {"2024-01-01T00:00:00.000Z", jan1_2024_ms},
+      {"2024-01-01T00:00:00.5Z", jan1_2024_ms + 500},
+      {"2024-01-01T00:00:00.123456789+00:00", jan1_2024_ms + 123},
+      {"2024-01-01T05:30:00.250+05:30", jan1_2024_ms + 250},
+  };
+  for (const auto& a : ok) {
+    auto t = lex_after_gt(a.text);
+    ASSERT_TRUE(t) << a.text << ": " << t.error().message;
+    EXPECT_EQ((*t)[7].kind, token_kind::datetime) << a.text;
+    EXPECT_EQ((*t)[7].integer, a.ms) << a.text;
+    EXPECT_EQ((*t)[8].kind, token_kind::end) << a.text;
+  }
+}
+
+TEST(soql_lexer, malformed_datetime_tails_are_lexer_errors_at_the_first_bad_character) {
+  struct refused {
+    const char* text;
+    const char* message;
+  };
+  const refused bad[] = {
+      // no zone at all (end of the query, or followed by more text)
+      {"2024-01-01T00:00:00", "line 1:62 no viable alternative at character '<EOF>'"},
+      {"2024-01-01T00:00:00 LIMIT 1", "line 1:62 no viable alternative at character ' '"},
+      // the form Salesforce prints (+0000) is not a SOQL literal: the offset needs its colon
+      {"2024-01-01T00:00:00.000+0000", "line 1:69 no viable alternative at character '0'"},
+      {"2024-01-01T00:00:00+01", "line 1:65 no viable alternative at character '<EOF>'"},
+      {"2024-01-01T00:00:00+1:00", "line 1:64 no viable alternative at character ':'"},
+      {"2024-01-01T00:00:00z", "line 1:62 no viable alternative at character 'z'"},
+      {"2024-01-01T00:00Z", "line 1:59 no viable alternative at character 'Z'"},
+      {"2024-01-01T0:00:00Z", "line 1:55 no viable alternative at character ':'"},
+      {"2024-01-01T00:00:00.Z", "line 1:63 no viable alternative at character 'Z'"},
+      {"2024-01-01T00:00:00.1234567890Z", "line 1:72 no viable alternative at character '0'"},
+  };
+  for (const auto& b : bad) {
+    auto t = lex_after_gt(b.text);
+    ASSERT_FALSE(t) << b.text;
+    EXPECT_EQ(t.error().code, "MALFORMED_QUERY") << b.text;
+    EXPECT_EQ(t.error().message, b.message) << b.text;
+  }
+}
+
+TEST(soql_lexer, impossible_datetimes_are_unexpected_tokens) {
+  for (const char* text : {"2024-01-01T24:00:00Z", "2024-01-01T23:60:00Z", "2024-01-01T23:59:60Z",
+                           "2023-02-29T00:00:00Z", "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00-01:60"}) {
+    auto t = lex_after_gt(text);
+    ASSERT_FALSE(t) << text;
+    EXPECT_EQ(t.error().code, "MALFORMED_QUERY") << text;
+    EXPECT_NE(t.error().message.find("unexpected token: '" + std::string(text) + "'"), std::string::npos)
+        << t.error().message;
+    EXPECT_NE(t.error().message.find("ERROR at Row:1:Column:44"), std::string::npos) << t.error().message;
+  }
+}
+
+TEST(soql_parser, lowercase_t_or_a_relative_literal_without_its_n_is_malformed) {
+  for (const char* q : {"SELECT Id FROM Account WHERE CreatedDate > 2024-01-01t00:00:00Z",
+                        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS",
+                        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:",
+                        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:-1",
+                        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:1.5",
+                        "SELECT Id FROM Account WHERE CreatedDate = NEXT_N_FISCAL_YEARS",
+                        "SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_MONTH",
+                        "SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = 2024"}) {
+    auto p = parse(q);
+    ASSERT_FALSE(p) << q;
+    EXPECT_EQ(p.error().code, "MALFORMED_QUERY") << q;
+  }
+}
+
+TEST_F(soql_eval, fiscal_literals_follow_the_default_fiscal_year) {
+  // Salesforce's default fiscal year starts in January: fiscal periods are calendar ones.
+  // now = 2024-01-01T15:00Z; CreatedDate: a1 2024-01-01, a2 2023-12-31, a3 2024-01-03.
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_YEAR"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = LAST_FISCAL_YEAR"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = NEXT_FISCAL_YEAR"), ids({}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_QUARTER"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = LAST_FISCAL_QUARTER"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = LAST_N_FISCAL_QUARTERS:2"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = N_FISCAL_YEARS_AGO:1"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate > LAST_N_FISCAL_YEARS:3"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate < NEXT_N_FISCAL_QUARTERS:1"), ids({"a1", "a2", "a3"}));
+}
