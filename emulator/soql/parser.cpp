@@ -84,6 +84,23 @@ constexpr relative_literal relative_literals[] = {
   {"N_FISCAL_YEARS_AGO", relative_unit::n_ago, date_period::year, true, 1},
 };
 
+constexpr std::pair<std::string_view, date_function> date_functions[] = {
+  {"CALENDAR_MONTH", date_function::calendar_month}, {"CALENDAR_QUARTER", date_function::calendar_quarter},
+  {"CALENDAR_YEAR", date_function::calendar_year},   {"DAY_IN_MONTH", date_function::day_in_month},
+  {"DAY_IN_WEEK", date_function::day_in_week},       {"DAY_IN_YEAR", date_function::day_in_year},
+  {"DAY_ONLY", date_function::day_only},             {"FISCAL_MONTH", date_function::fiscal_month},
+  {"FISCAL_QUARTER", date_function::fiscal_quarter}, {"FISCAL_YEAR", date_function::fiscal_year},
+  {"HOUR_IN_DAY", date_function::hour_in_day},       {"WEEK_IN_MONTH", date_function::week_in_month},
+  {"WEEK_IN_YEAR", date_function::week_in_year},
+};
+
+date_function find_date_function(std::string_view word) {
+  for (const auto& [name, fn] : date_functions)
+    if (iequals(name, word))
+      return fn;
+  return date_function::none;
+}
+
 const relative_literal* find_relative(std::string_view word) {
   for (const auto& r : relative_literals)
     if (iequals(r.name, word))
@@ -314,8 +331,22 @@ private:
   }
 
   std::optional<soql_error> parse_condition(condition& c) {
-    if (auto err = parse_path(c.field))
+    if (peek().kind == token_kind::identifier && peek(1).kind == token_kind::lparen) {
+      // CALENDAR_YEAR(CreatedDate) = 2024: a date function around the field.
+      c.function = find_date_function(peek().raw);
+      if (c.function == date_function::none)
+        return unexpected();
+      c.function_name = std::string(peek().raw);
+      next();
+      next();
+      if (auto err = parse_path(c.field))
+        return err;
+      if (peek().kind != token_kind::rparen)
+        return unexpected();
+      next();
+    } else if (auto err = parse_path(c.field)) {
       return err;
+    }
     const token& op = peek();
     c.op_offset = op.offset;
     switch (op.kind) {

@@ -928,7 +928,7 @@ TEST(soql_lexer, impossible_datetimes_are_unexpected_tokens) {
   }
 }
 
-TEST(soql_parser, lowercase_t_or_a_relative_literal_without_its_n_is_malformed) {
+TEST(soql_parser, lowercase_t_a_relative_literal_without_its_n_or_an_unknown_function_is_malformed) {
   for (const char* q : {"SELECT Id FROM Account WHERE CreatedDate > 2024-01-01t00:00:00Z",
                         "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS",
                         "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:",
@@ -936,7 +936,9 @@ TEST(soql_parser, lowercase_t_or_a_relative_literal_without_its_n_is_malformed) 
                         "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:1.5",
                         "SELECT Id FROM Account WHERE CreatedDate = NEXT_N_FISCAL_YEARS",
                         "SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_MONTH",
-                        "SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = 2024"}) {
+                        "SELECT Id FROM Account WHERE CALENDAR_WEEK(CreatedDate) = 1",
+                        "SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate = 2024",
+                        "SELECT Id FROM Account WHERE CALENDAR_YEAR() = 2024"}) {
     auto p = parse(q);
     ASSERT_FALSE(p) << q;
     EXPECT_EQ(p.error().code, "MALFORMED_QUERY") << q;
@@ -955,4 +957,58 @@ TEST_F(soql_eval, fiscal_literals_follow_the_default_fiscal_year) {
   EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = N_FISCAL_YEARS_AGO:1"), ids({"a2"}));
   EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate > LAST_N_FISCAL_YEARS:3"), ids({"a1", "a3"}));
   EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate < NEXT_N_FISCAL_QUARTERS:1"), ids({"a1", "a2", "a3"}));
+}
+
+TEST_F(soql_eval, date_functions_filter_on_a_part_of_a_date_or_datetime) {
+  // CreatedDate: a1 2024-01-01T01:00Z (Monday), a2 2023-12-31T23:59:59.999Z (Sunday),
+  // a3 2024-01-03T00:00Z (Wednesday); LastActivityDate: a1 2024-01-01, a2 2023-12-31, a3 null.
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = 2024"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE calendar_year(CreatedDate) < 2024"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_MONTH(CreatedDate) = 12"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_QUARTER(CreatedDate) > 1"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE FISCAL_YEAR(CreatedDate) = 2024"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE FISCAL_QUARTER(CreatedDate) = 4"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE FISCAL_MONTH(CreatedDate) = 1"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_WEEK(CreatedDate) = 1"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_WEEK(CreatedDate) = 2"), ids({"a1"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_WEEK(CreatedDate) = 4"), ids({"a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_MONTH(CreatedDate) = 3"), ids({"a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_YEAR(CreatedDate) = 365"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE WEEK_IN_YEAR(CreatedDate) = 53"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE WEEK_IN_MONTH(CreatedDate) = 1"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE WEEK_IN_MONTH(CreatedDate) = 5"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE HOUR_IN_DAY(CreatedDate) = 23"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE HOUR_IN_DAY(CreatedDate) IN (0, 1)"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) = 2024-01-03"), ids({"a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) < 2024-01-01"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) = TODAY"), ids({"a1"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_MONTH(LastActivityDate) = 31"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_YEAR(LastActivityDate) != 2024"), ids({"a2", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_YEAR(LastActivityDate) = null"), ids({"a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = 2024 AND DAY_IN_WEEK(CreatedDate) = 2"),
+            ids({"a1"}));
+
+  struct refused {
+    const char* soql;
+    const char* message;
+  };
+  const refused bad[] = {
+      {"SELECT Id FROM Account WHERE CALENDAR_YEAR(Name) = 2024",
+       "Invalid date function: CALENDAR_YEAR(Name) needs a date or dateTime field"},
+      {"SELECT Id FROM Account WHERE HOUR_IN_DAY(LastActivityDate) = 1",
+       "Invalid date function: HOUR_IN_DAY(LastActivityDate) needs a dateTime field"},
+      {"SELECT Id FROM Account WHERE DAY_ONLY(LastActivityDate) = 2024-01-01",
+       "Invalid date function: DAY_ONLY(LastActivityDate) needs a dateTime field"},
+      {"SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = '2024'",
+       "value of filter criterion for field 'CreatedDate' must be of type integer and should not be enclosed in quotes"},
+      {"SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) = 2024-01-03T00:00:00Z",
+       "value of filter criterion for field 'CreatedDate' must be of type date and should not be enclosed in quotes"},
+      {"SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) LIKE '2%'", "invalid operator on"},
+  };
+  for (const auto& b : bad) {
+    auto e = compile(b.soql, schema_);
+    ASSERT_FALSE(e) << b.soql;
+    EXPECT_EQ(e.error().code, "INVALID_FIELD") << b.soql;
+    EXPECT_NE(e.error().message.find(b.message), std::string::npos) << e.error().message;
+  }
 }
