@@ -30,7 +30,7 @@ std::vector<object_def> commerce_objects() {
 
   out.push_back(build_object({"PricebookEntry", "Price Book Entry", "Price Book Entries", "01u",
       std::vector<field_spec>{
-          {"Name", "string", 255, "x", "Product Name"},
+          {"Name", "string", 255, "xn", "Product Name"},
           {"Pricebook2Id", "reference", 0, "ru", "Price Book ID", "Pricebook2"},
           {"Product2Id", "reference", 0, "ru", "Product ID", "Product2"},
           {"UnitPrice", "currency", 18, "r", "List Price", {}, 2},

@@ -181,7 +181,7 @@ std::vector<object_def> sales_objects() {
           {"PricebookEntryId", "reference", 0, "u", "Price Book Entry ID", "PricebookEntry"},
           {"Product2Id", "reference", 0, "u", "Product ID", "Product2"},
           {"ProductCode", "string", 255, "x", "Product Code"},
-          {"Name", "string", 376, "x", "Opportunity Product Name"},
+          {"Name", "string", 376, "xn", "Opportunity Product Name"},
           {"Quantity", "double", 12, "r", "Quantity", {}, 2},
           {"TotalPrice", "currency", 16, "", "Total Price", {}, 2},
           {"UnitPrice", "currency", 16, "", "Sales Price", {}, 2},

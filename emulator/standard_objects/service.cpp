@@ -53,7 +53,7 @@ std::vector<object_def> service_objects() {
       std::vector<field_spec>{
           {"WhoId", "reference", 0, "", "Name ID", "Contact,Lead>Who"},
           {"WhatId", "reference", 0, "", "Related To ID", activity_what},
-          {"Subject", "combobox", 255, "", "Subject", "Call|Send Letter|Send Quote|Other"},
+          {"Subject", "combobox", 255, "n", "Subject", "Call|Send Letter|Send Quote|Other"},
           {"ActivityDate", "date", 0, "", "Due Date Only"},
           {"Status", "picklist", 255, "r", "Status",
            "*Not Started|In Progress|Completed|Waiting on someone else|Deferred"},
@@ -78,7 +78,7 @@ std::vector<object_def> service_objects() {
       std::vector<field_spec>{
           {"WhoId", "reference", 0, "", "Name ID", "Contact,Lead>Who"},
           {"WhatId", "reference", 0, "", "Related To ID", activity_what},
-          {"Subject", "combobox", 255, "", "Subject", "Call|Email|Meeting|Send Letter/Quote|Other"},
+          {"Subject", "combobox", 255, "n", "Subject", "Call|Email|Meeting|Send Letter/Quote|Other"},
           {"Location", "string", 255, "", "Location"},
           {"IsAllDayEvent", "boolean", 0, "", "All-Day Event"},
           {"ActivityDateTime", "datetime", 0, "", "Due Date Time"},
