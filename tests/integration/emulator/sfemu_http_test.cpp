@@ -575,9 +575,10 @@ TEST_F(sfemu_test, describe_has_the_standard_fields_a_user_mapping_needs) {
   use(login());
   auto r = get(v + "/sobjects/User/describe");
   ASSERT_EQ(r->status, 200);
+  const json describe = json::parse(r->body);  // (a temporary's subobject would dangle in the loop)
   std::map<std::string, json> fields;
-  for (auto& f : json::parse(r->body)["fields"])
-    fields[f["name"]] = f;
+  for (auto& f : describe["fields"])
+    fields[f["name"].get<std::string>()] = f;
   ASSERT_TRUE(fields.count("Phone"));
   EXPECT_EQ(fields["Phone"]["type"], "phone");
   EXPECT_EQ(fields["Phone"]["length"], 40);
@@ -587,19 +588,21 @@ TEST_F(sfemu_test, describe_has_the_standard_fields_a_user_mapping_needs) {
   auto global = json::parse(get(v + "/sobjects")->body);
   std::set<std::string> names;
   for (auto& o : global["sobjects"])
-    names.insert(o["name"]);
+    names.insert(o["name"].get<std::string>());
   for (auto* name : {"Account", "Contact", "Lead", "Opportunity", "OpportunityLineItem", "Case", "User", "Campaign",
                      "CampaignMember", "Task", "Event", "Product2", "Pricebook2", "PricebookEntry", "Order", "Asset",
                      "Contract"})
     EXPECT_TRUE(names.count(name)) << name;
-  auto q = get(v + "/query?q=SELECT+Id,Profile.Name+FROM+User");
+  auto q = get(v + "/query?q=SELECT%20Id,Profile.Name%20FROM%20User");
   ASSERT_EQ(q->status, 200) << q->body;
   EXPECT_EQ(json::parse(q->body)["records"][0]["Profile"]["Name"], "System Administrator");
 }
 
 TEST_F(sfemu_test, datetimes_are_whole_seconds_unless_milliseconds_are_asked_for) {
   use(login());
-  control("POST", "/__sfemu/clock", {{"set", "2024-01-01T00:00:00.250Z"}, {"freeze", true}});
+  // Freeze first, then set: "set" then "freeze" in one call would let a millisecond pass between them.
+  control("POST", "/__sfemu/clock", {{"freeze", true}});
+  control("POST", "/__sfemu/clock", {{"set", "2024-01-01T00:00:00.250Z"}});
   auto created = send("POST", v + "/sobjects/Account", {{"Name", "A"}});
   ASSERT_EQ(created->status, 201) << created->body;
   std::string id = json::parse(created->body)["id"];

@@ -81,12 +81,12 @@ TEST(standard_objects, describe_matches_the_committed_fixtures) {
     std::map<std::string, json> want, got;
     std::vector<std::string> want_order, got_order;
     for (auto& f : expected["fields"]) {
-      want[f["name"]] = f;
-      want_order.push_back(f["name"]);
+      want[f["name"].get<std::string>()] = f;
+      want_order.push_back(f["name"].get<std::string>());
     }
     for (auto& f : actual["fields"]) {
-      got[f["name"]] = f;
-      got_order.push_back(f["name"]);
+      got[f["name"].get<std::string>()] = f;
+      got_order.push_back(f["name"].get<std::string>());
     }
     for (auto& [name, f] : want) {
       auto it = got.find(name);
