@@ -45,7 +45,8 @@ nlohmann::json org_settings::to_json() const {
           {"concurrent_limit", concurrent_limit},
           {"legacy_cursor_limit", legacy_cursor_limit},
           {"legacy_cursor_idle_seconds", legacy_cursor_idle_ms / 1000},
-          {"modern_cursor_ttl_seconds", modern_cursor_ttl_ms / 1000}};
+          {"modern_cursor_ttl_seconds", modern_cursor_ttl_ms / 1000},
+          {"millisecond_datetimes", millisecond_datetimes}};
 }
 
 std::optional<std::string> org_settings::apply(const nlohmann::json& j) {
@@ -72,6 +73,8 @@ std::optional<std::string> org_settings::apply(const nlohmann::json& j) {
         next.legacy_cursor_idle_ms = v.get<std::int64_t>() * 1000;
       } else if (k == "modern_cursor_ttl_seconds") {
         next.modern_cursor_ttl_ms = v.get<std::int64_t>() * 1000;
+      } else if (k == "millisecond_datetimes") {
+        next.millisecond_datetimes = v.get<bool>();
       } else {
         return "unknown setting '" + k + "'";
       }
@@ -261,12 +264,15 @@ org_settings route_context::settings() const {
 
 std::optional<std::string> route_context::apply_settings(const nlohmann::json& j) {
   std::lock_guard<std::mutex> lock(settings_mutex_);
-  return settings_.apply(j);
+  auto err = settings_.apply(j);
+  org_.set_millisecond_datetimes(settings_.millisecond_datetimes);
+  return err;
 }
 
 void route_context::set_settings(const org_settings& s) {
   std::lock_guard<std::mutex> lock(settings_mutex_);
   settings_ = s;
+  org_.set_millisecond_datetimes(s.millisecond_datetimes);
 }
 
 void route_context::write_error(httplib::Response& res, int status, std::string_view code, std::string_view message,

@@ -45,6 +45,7 @@ struct org_settings {
   int legacy_cursor_limit = 10;          ///< open cursors per user in legacy mode
   std::int64_t legacy_cursor_idle_ms = 15 * 60 * 1000;
   std::int64_t modern_cursor_ttl_ms = 2LL * 24 * 3600 * 1000;
+  bool millisecond_datetimes = false;    ///< keep ms in stored datetimes (Salesforce keeps seconds)
   nlohmann::json to_json() const;
   /// Applies the keys present in `j`; error message on bad values.
   std::optional<std::string> apply(const nlohmann::json& j);
