@@ -504,6 +504,16 @@ private:
     }
     if (doubts.empty())
       return {};
+    // Asked too early, Salesforce could still be making the records of a call
+    // whose sender died: its answer is only final once no call can be running.
+    auto youngest = std::min_element(doubts.begin(), doubts.end(),
+                                     [](const auto& a, const auto& b) { return a.age < b.age; })->age;
+    if (youngest < j.in_doubt_settle_after) {
+      auto wait = std::chrono::duration_cast<std::chrono::seconds>(j.in_doubt_settle_after - youngest).count() + 1;
+      return job_outcome::failure(outcome_kind::retry,
+                                  std::to_string(doubts.size()) + " creates in doubt: settled with Salesforce in " +
+                                    std::to_string(wait) + " s, once no call that sent them can still be running");
+    }
     auto& sf = ctx.sf(*j.user);
     std::map<std::string, std::vector<const store::in_doubt_create*>> by_table;
     for (const auto& d : doubts)

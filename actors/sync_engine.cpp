@@ -97,6 +97,8 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
       ws.job.mappings.push_back(write_mapping{m.id, m.config});
     if (st.cfg.test_poll_seconds) { // tests look at the trigger log as often as they poll
       ws.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
+      // ... and do not wait two minutes to settle creates in doubt.
+      ws.job.in_doubt_settle_after = std::chrono::seconds(3 * *st.cfg.test_poll_seconds);
       ws.fallback_poll = std::min<std::chrono::milliseconds>(ws.fallback_poll,
                                                              std::chrono::seconds(*st.cfg.test_poll_seconds));
     }

@@ -38,6 +38,9 @@ struct write_job {
   bool recover_pending = false;
   /// Purge the archive in this cycle.
   bool purge_archive = false;
+  /// Creates in doubt are settled only once they are this old: a request whose
+  /// sender died may still be running in Salesforce (and make its records late).
+  std::chrono::milliseconds in_doubt_settle_after{std::chrono::seconds(120)};
 };
 
 /// The blocking side of the writer: claims `_trigger_log` entries, writes them

@@ -52,7 +52,8 @@ std::vector<in_doubt_create> load_in_doubt(pqxx::transaction_base& tx, const std
                                            std::chrono::seconds margin) {
   auto rows = tx.exec_params(
     "SELECT entry_id, table_name, record_id, object_name, record::text, "
-    "to_char((sent_at - make_interval(secs => $2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+    "to_char((sent_at - make_interval(secs => $2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "(extract(epoch FROM clock_timestamp() - sent_at) * 1000)::bigint "
     "FROM syncforce.write_in_doubt WHERE connection_id = $1 ORDER BY sent_at, entry_id",
     connection_id, static_cast<double>(margin.count()));
   std::vector<in_doubt_create> out;
@@ -65,6 +66,7 @@ std::vector<in_doubt_create> load_in_doubt(pqxx::transaction_base& tx, const std
     c.object_name = r[3].as<std::string>();
     c.record_json = r[4].as<std::string>();
     c.since_soql = r[5].as<std::string>();
+    c.age = std::chrono::milliseconds(r[6].as<std::int64_t>());
     out.push_back(std::move(c));
   }
   return out;

@@ -22,6 +22,8 @@ struct in_doubt_create {
   /// When it was sent, minus a margin for clock skew, as a SOQL datetime
   /// literal (YYYY-MM-DDTHH:MM:SSZ); filled by load_in_doubt.
   std::string since_soql;
+  /// How long ago it was sent (by the database's clock); filled by load_in_doubt.
+  std::chrono::milliseconds age{0};
 };
 
 /// Records creates about to be sent, in the caller's transaction (commit it
