@@ -9,6 +9,7 @@
 #include "actors/sync_io.hpp"
 #include "store/control_repo.hpp"
 #include "store/copy_loader.hpp"
+#include "store/hc_meta.hpp"
 #include "store/hc_schema.hpp"
 #include "sync/poll_plan.hpp"
 #include "sync/sf_write.hpp"
@@ -71,6 +72,7 @@ public:
   job_outcome prepare_connection(worker_context& ctx, const connection_job& j) override {
     pqxx::work tx(ctx.db(), "prepare_connection");
     ensure_connection_schema(tx, j.schema);
+    write_connection_hcmeta(tx, j.connection_id, j.schema);
     // A paused connection stays paused across restarts (only Resume ends it).
     auto state = tx.exec_params1("UPDATE syncforce.connections SET state = CASE WHEN state = 'PAUSED' THEN state "
                                  "ELSE 'IDLE' END, updated_at = now() WHERE id = $1 RETURNING state",
@@ -141,6 +143,8 @@ public:
     }
     for (const auto& i : r.dropped_indexes)
       log_sync(spdlog::level::info, j, "Dropped index " + i + " of " + table, state);
+    for (const auto& p : r.unique_blocked)
+      log_sync(spdlog::level::warn, j, p.describe(j.schema, table), state);
     if (r.dropped_reload_table)
       log_sync(spdlog::level::info, j,
                "Dropped " + reload_table_name(table) + " of an interrupted load: the table's shape changed", state);
