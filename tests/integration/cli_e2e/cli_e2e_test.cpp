@@ -456,6 +456,14 @@ TEST_F(cli_e2e, an_export_of_cli_made_mappings_has_heroku_connects_shape) {
   EXPECT_TRUE(std::regex_match(conn["exported_at"].get<std::string>(), exported_at)) << text;
   EXPECT_TRUE(std::regex_match(ours["mappings"][0]["config"]["applied_at"].get<std::string>(), applied_at)) << text;
 
+  // The node filled _hcmeta when it started the connection: one row, the org and the add-on id.
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._hcmeta h JOIN syncforce.connections c ON "
+                                "h.org_id = c.organization_id AND (h.details::json ->> 'addon_id') = c.id::text "
+                                "WHERE h.hcver = 3 AND c.name = 'it'"),
+            1)
+    << scalar(db->url(), "SELECT row_to_json(h)::text FROM salesforce._hcmeta h").value_or("no _hcmeta row");
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._hcmeta"), 1);
+
   // The load's log lines, exactly in Heroku Connect's shape (docs/log-lines.md), at the default level.
   const auto addon = scalar(db->url(), "SELECT id::text FROM syncforce.connections WHERE name = 'it'").value_or("?");
   const auto mapping = scalar(db->url(), "SELECT id::text FROM syncforce.mappings").value_or("?");
