@@ -299,5 +299,11 @@ TEST(diagnose_rules, a_unique_index_held_back_by_duplicates_is_an_error_naming_t
   EXPECT_EQ(bad.object_name, "Contact");
   EXPECT_TRUE(contains(bad.hint, "HAVING count(*) > 1")) << bad.hint;
   f.table_exists = false;
-  EXPECT_EQ(rule_unique_indexes(f).status, diagnose_status::skip);
+  auto later = rule_unique_indexes(f);
+  EXPECT_EQ(later.status, diagnose_status::skip);
+  EXPECT_FALSE(later.hint.empty());
+  f.table_exists = true;
+  f.unique_columns.clear();
+  f.problems.clear();
+  EXPECT_EQ(rule_unique_indexes(f).status, diagnose_status::pass);
 }
