@@ -16,6 +16,14 @@ namespace {
 
 constexpr std::string_view relationship_marker = "__r__";
 
+/// Where `__r__` (in any case: `__R__` is the same marker) starts in a mapped name, or npos.
+std::size_t find_relationship_marker(std::string_view field) {
+  for (std::size_t i = 0; i + relationship_marker.size() <= field.size(); ++i)
+    if (iequals(field.substr(i, relationship_marker.size()), relationship_marker))
+      return i;
+  return std::string_view::npos;
+}
+
 /// Edit distance of two API names, ignoring ASCII case.
 std::size_t distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1);
@@ -94,7 +102,10 @@ class mapping_validator {
 public:
   mapping_validator(const mapping_to_validate& m, const salesforce::global_describe& global, describe_cache& describes,
                     std::vector<config_problem>& out)
-    : m_(m), cfg_(m.config), global_(global), describes_(describes), out_(out) {}
+    : m_(m), canonical_(m.config), cfg_(canonical_), global_(global), describes_(describes), out_(out) {}
+
+  /// The mapping as Salesforce spells it (after run()).
+  const mapping_config& canonical() const { return canonical_; }
 
   void run() {
     const auto* summary = global_.find(cfg_.object_name);
@@ -112,13 +123,15 @@ public:
     }
     const auto& desc = d.value();
     const auto names = field_names(desc);
+    // From here on the checks see the names as Salesforce spells them (`__R__` too).
+    canonicalize(desc);
 
     // Every mapped field: known, mappable; relationship columns resolvable.
     std::vector<sf_field_info> infos;
     mapping_config valid = cfg_;
     valid.fields.clear();
     for (const auto& field : cfg_.fields) {
-      auto rel = field.find(relationship_marker);
+      auto rel = find_relationship_marker(field);
       if (rel != std::string::npos && rel > 0) {
         if (auto parent = check_relationship_column(desc, field, rel)) {
           infos.push_back(*parent);
@@ -170,6 +183,46 @@ public:
   }
 
 private:
+  /// A mapped name as describe spells it: a field, or a relationship column
+  /// `Base__r__Ext__c` (the relationship's and the parent field's spelling).
+  /// Unknown names are returned as given.
+  std::string canonical_field(const salesforce::sobject_describe& desc, const std::string& field) {
+    auto rel = find_relationship_marker(field);
+    if (rel == std::string::npos || rel == 0) {
+      const auto* f = desc.find_field(field);
+      return f != nullptr ? f->name : field;
+    }
+    const std::string base = field.substr(0, rel);
+    const std::string ext = field.substr(rel + relationship_marker.size());
+    for (const auto& f : desc.fields) {
+      if (f.relationship_name.empty() || f.reference_to.size() != 1)
+        continue;
+      std::string canonical_base;
+      if (iequals(f.relationship_name, base + "__r"))
+        canonical_base = f.relationship_name.substr(0, f.relationship_name.size() - 3);
+      else if (iequals(f.relationship_name, base))
+        canonical_base = f.relationship_name;
+      else
+        continue;
+      std::string canonical_ext = ext;
+      if (const auto& parent = describes_.get(f.reference_to.front()))
+        if (const auto* pf = parent->find_field(ext))
+          canonical_ext = pf->name;
+      return canonical_base + std::string{relationship_marker} + canonical_ext;
+    }
+    return field;
+  }
+
+  void canonicalize(const salesforce::sobject_describe& desc) {
+    canonical_.object_name = desc.name;
+    for (auto& f : canonical_.fields)
+      f = canonical_field(desc, f);
+    if (canonical_.upsert_field && !canonical_.upsert_field->empty())
+      canonical_.upsert_field = canonical_field(desc, *canonical_.upsert_field);
+    for (auto& i : canonical_.indexes)
+      i.field = canonical_field(desc, i.field);
+  }
+
   /// `Parent__r__Ext__c`: the relationship must exist on the object and the
   /// parent must have an External ID field `Ext__c`. Returns the describe
   /// entry make_table_spec types the column from.
@@ -264,7 +317,8 @@ private:
   }
 
   const mapping_to_validate& m_;
-  const mapping_config& cfg_;
+  mapping_config canonical_;  ///< the mapping, names in describe's spelling once run() has described it
+  const mapping_config& cfg_; ///< what the checks read: canonical_
   const salesforce::global_describe& global_;
   describe_cache& describes_;
   std::vector<config_problem>& out_;
@@ -295,9 +349,14 @@ salesforce::result<std::vector<std::string>> org_api_versions(salesforce::client
   return out;
 }
 
-std::vector<config_problem> validate_mappings(salesforce::client& sf,
-                                              const std::vector<mapping_to_validate>& mappings) {
+std::vector<config_problem> validate_mappings(salesforce::client& sf, const std::vector<mapping_to_validate>& mappings,
+                                              std::vector<mapping_config>* canonical) {
   std::vector<config_problem> out;
+  if (canonical != nullptr) {
+    canonical->clear();
+    for (const auto& m : mappings)
+      canonical->push_back(m.config);
+  }
   auto at = [](const mapping_to_validate& m, const std::string& rest) {
     return m.path.empty() ? rest : m.path + "." + rest;
   };
@@ -333,10 +392,14 @@ std::vector<config_problem> validate_mappings(salesforce::client& sf,
     return out;
   }
   describe_cache describes(sf);
-  for (const auto& m : mappings) {
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    const auto& m = mappings[i];
     if (m.config.object_name.empty())
       continue;
-    mapping_validator(m, global.value(), describes, out).run();
+    mapping_validator v(m, global.value(), describes, out);
+    v.run();
+    if (canonical != nullptr)
+      (*canonical)[i] = v.canonical();
   }
   return out;
 }

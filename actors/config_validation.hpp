@@ -22,7 +22,14 @@ struct mapping_to_validate {
 /// Paths like `mappings[2].object_name`, `mappings[2].config.fields.Foo__c`,
 /// `mappings[2].config.upsert_field`. Empty: all good. Blocking (HTTP).
 /// A failure to talk to Salesforce at all is one problem at path "salesforce".
-std::vector<config_problem> validate_mappings(salesforce::client& sf, const std::vector<mapping_to_validate>& mappings);
+///
+/// With `canonical`, it is filled with the mappings as Salesforce spells them
+/// (one per mapping, in order): the object name, field names, relationship
+/// columns (`parent__r__ext__c` -> `Parent__r__Ext__c`), the upsert field and
+/// index fields take describe's spelling, so `contact` is stored as `Contact`.
+/// Names describe does not know are left as given (they are problems anyway).
+std::vector<config_problem> validate_mappings(salesforce::client& sf, const std::vector<mapping_to_validate>& mappings,
+                                              std::vector<mapping_config>* canonical = nullptr);
 
 /// The API versions the org offers (`GET /services/data`: "58.0", ..., "62.0"),
 /// in the org's order. Blocking (HTTP; logs in first when no session is held).

@@ -112,6 +112,23 @@ int wait_for_loads(const common_options& opts, const std::vector<std::string>& o
   }
 }
 
+/// A request the node refused as invalid (the reply's `rejected`): every problem,
+/// one per line, on standard error (and as JSON with --json); exit 6.
+int report_rejection(const common_options& opts, const syncforce::v1::Rejection& r) {
+  if (opts.json) {
+    auto problems = nlohmann::json::array();
+    for (const auto& p : r.problems())
+      problems.push_back({{"path", p.path()}, {"message", p.message()}});
+    std::cout << nlohmann::json{{"rejected", {{"summary", r.summary()}, {"problems", problems}}}}.dump(
+                   2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+  }
+  std::cerr << "syncforce: " << r.summary() << ":\n";
+  for (const auto& p : r.problems())
+    std::cerr << "  " << (p.path().empty() ? p.message() : p.path() + ": " + p.message()) << "\n";
+  return exit_rejected;
+}
+
 void print_connection(const syncforce::v1::ConnectionState& c) {
   std::map<std::string, int> states;
   for (const auto& m : c.mappings())
@@ -141,6 +158,8 @@ int connection_reply(const common_options& opts, const grpc::Status& status,
                      const syncforce::v1::ConnectionState& reply, const std::string& text) {
   if (!status.ok())
     return report_rpc_error(opts, status);
+  if (reply.has_rejected())
+    return report_rejection(opts, reply.rejected());
   if (opts.json)
     std::cout << connection_json(reply).dump(2) << "\n";
   else
@@ -308,6 +327,8 @@ int import_config(const common_options& opts, const std::string& file, bool dry_
   auto status = stub->ImportConfiguration(ctx.get(), req, &reply);
   if (!status.ok())
     return report_rpc_error(opts, status);
+  if (reply.has_rejected())
+    return report_rejection(opts, reply.rejected());
   if (opts.json) {
     std::cout << nlohmann::json{{"dry_run", reply.dry_run()},
                                 {"mappings_created", reply.mappings_created()},
@@ -417,6 +438,8 @@ int mapping_create(const common_options& opts, const mapping_options& m) {
   auto status = stub->CreateMapping(ctx.get(), req, &reply);
   if (!status.ok())
     return report_rpc_error(opts, status);
+  if (reply.has_rejected())
+    return report_rejection(opts, reply.rejected());
   print_mapping_reply(opts, reply, "Created");
   return wait_for_loads(opts, {reply.object_name()});
 }
@@ -439,6 +462,8 @@ int mapping_edit(const common_options& opts, const mapping_options& m) {
   auto status = stub->EditMapping(ctx.get(), req, &reply);
   if (!status.ok())
     return report_rpc_error(opts, status);
+  if (reply.has_rejected())
+    return report_rejection(opts, reply.rejected());
   return print_mapping_reply(opts, reply, "Edited");
 }
 

@@ -52,7 +52,11 @@ inline std::string admin_token(const common_options& opts) {
 }
 
 inline std::shared_ptr<grpc::Channel> channel_for(const common_options& opts) {
-  return grpc::CreateChannel(opts.server, grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments args;
+  // A rejection lists every problem in the reply, however many (an import of
+  // thousands of fields); the 4 MiB default must not turn it into an error.
+  args.SetMaxReceiveMessageSize(-1);
+  return grpc::CreateCustomChannel(opts.server, grpc::InsecureChannelCredentials(), args);
 }
 
 inline std::chrono::system_clock::time_point deadline(const common_options& opts) {

@@ -3,6 +3,7 @@
 #include "sync/csv.hpp"
 #include "emulator/formula.hpp"
 #include "emulator/ids.hpp"
+#include "emulator/standard_objects/builder.hpp"
 
 #include <malloc.h>
 
@@ -527,6 +528,15 @@ void org::reset() {
   next_custom_prefix_ = 1;
   for (auto& def : standard_objects())
     add_object_unlocked(std::move(def));
+  // The records every org has (profiles, the standard price book), created by the
+  // admin, whose id is known before the user record exists (ids are sequential).
+  std::string admin = ids::make_id("005", 1);
+  for (auto& seed : standard::seed_records()) {
+    nlohmann::json row = nlohmann::json::object();
+    for (auto& [field, text] : seed.values)
+      row[std::string(field)] = std::string(text);
+    bulk_load_unlocked(seed.object, {row}, admin);
+  }
   add_user_unlocked("admin@sfemu.local", "sfemu");
 }
 
@@ -749,8 +759,10 @@ std::optional<std::string> org::define_unlocked(const nlohmann::json& spec) {
           continue;
         value converted;
         field_error error;
-        if (convert_text(now, csv_text(*before, v), converted, error))
+        if (convert_text(now, csv_text(*before, v), converted, error)) {
+          settle(now, converted);
           v = std::move(converted);
+        }
         else
           v = value{};
       }
@@ -827,7 +839,7 @@ std::string org::add_user_unlocked(const std::string& username, const std::strin
       r.values[static_cast<std::size_t>(i)] = std::move(v);
   };
   std::string local = username.substr(0, username.find('@'));
-  std::int64_t now = clock_.now_ms();
+  std::int64_t now = stamp_now();
   set("Username", value::of_string(username));
   set("LastName", value::of_string(local.empty() ? username : local));
   set("Email", value::of_string(username.find('@') != std::string::npos ? username : username + "@sfemu.local"));
@@ -837,6 +849,11 @@ std::string org::add_user_unlocked(const std::string& username, const std::strin
   set("LocaleSidKey", value::of_string("en_US"));
   set("EmailEncodingKey", value::of_string("UTF-8"));
   set("LanguageLocaleKey", value::of_string("en_US"));
+  set("CommunityNickname", value::of_string(local.empty() ? username : local));
+  set("UserType", value::of_string("Standard"));
+  // Every user has a profile; the first seeded one is System Administrator.
+  if (object_store* p = store_unlocked("Profile"); p && !p->records.empty())
+    set("ProfileId", p->records.front().values[0]);
   set("CreatedDate", value::of_int(now));
   set("LastModifiedDate", value::of_int(now));
   set("SystemModstamp", value::of_int(now));
@@ -1003,6 +1020,11 @@ value org::field_value(const object_store& s, const record& r, int field, int de
 
 // ---- writes ---------------------------------------------------------------------------------
 
+void org::settle(const field_def& f, value& v) const {
+  if (f.type == field_type::datetime && !v.is_null() && !millisecond_datetimes())
+    v = value::of_int(truncate_to_second(v.as_int()));
+}
+
 bool org::convert_fields(object_store& s, const nlohmann::json& fields, bool creating,
                          std::vector<std::pair<int, value>>& changes, std::vector<field_error>& errors,
                          bool allow_system) {
@@ -1121,6 +1143,7 @@ bool org::convert_fields(object_store& s, const nlohmann::json& fields, bool cre
       errors.push_back(std::move(err));
       continue;
     }
+    settle(f, v);
     if (!v.is_null()) {
       if (is_string_like(f.type) && f.type != field_type::id && f.type != field_type::reference && f.length > 0 &&
           utf8_length(v.as_string()) > static_cast<std::size_t>(f.length)) {
@@ -1295,7 +1318,7 @@ write_result org::create_unlocked(object_store& s, const nlohmann::json& fields,
     if (name >= 0 && values[static_cast<std::size_t>(name)].is_null())
       values[static_cast<std::size_t>(name)] = value::of_string(id);
   }
-  std::int64_t now = clock_.now_ms();
+  std::int64_t now = stamp_now();
   auto set = [&](int idx, value v) {
     if (idx >= 0)
       values[static_cast<std::size_t>(idx)] = std::move(v);
@@ -1348,7 +1371,7 @@ write_result org::update_unlocked(object_store& s, std::uint32_t slot, const nlo
                                                          " duplicates value on record with id: " + dup));
     return res;
   }
-  std::int64_t now = clock_.now_ms();
+  std::int64_t now = stamp_now();
   if (s.last_modified_date >= 0)
     values[static_cast<std::size_t>(s.last_modified_date)] = value::of_int(now);
   if (s.system_modstamp >= 0)
@@ -1392,7 +1415,7 @@ write_result org::remove_unlocked(object_store& s, std::uint32_t slot, bool hard
   index_remove(s, slot);
   if (undo)
     undo->push_back(undo_entry{undo_entry::kind::changed, &s, slot, r.values});
-  std::int64_t now = clock_.now_ms();
+  std::int64_t now = stamp_now();
   r.values[static_cast<std::size_t>(s.is_deleted)] = value::of_bool(true);
   if (s.last_modified_date >= 0)
     r.values[static_cast<std::size_t>(s.last_modified_date)] = value::of_int(now);
@@ -1596,6 +1619,14 @@ std::vector<write_result> org::write_batch(const std::vector<write_op>& ops, boo
 org::load_result org::bulk_load(std::string_view object, const std::vector<nlohmann::json>& rows,
                                 const std::string& user_id) {
   std::unique_lock<std::shared_mutex> lock(mutex_);
+  auto res = bulk_load_unlocked(object, rows, user_id);
+  lock.unlock();
+  malloc_trim(0);
+  return res;
+}
+
+org::load_result org::bulk_load_unlocked(std::string_view object, const std::vector<nlohmann::json>& rows,
+                                         const std::string& user_id) {
   load_result res;
   object_store* s = store_unlocked(object);
   if (!s) {
@@ -1605,7 +1636,7 @@ org::load_result org::bulk_load(std::string_view object, const std::vector<nlohm
   s->records.reserve(s->records.size() + rows.size());
   s->by_id.reserve(s->by_id.size() + rows.size());
   res.ids.reserve(rows.size());
-  std::int64_t now = clock_.now_ms();
+  std::int64_t now = stamp_now();
   std::size_t row_no = 0;
   for (auto& row : rows) {
     ++row_no;
@@ -1658,8 +1689,6 @@ org::load_result org::bulk_load(std::string_view object, const std::vector<nlohm
     index_add(*s, slot);
     res.ids.push_back(std::move(id));
   }
-  lock.unlock();
-  malloc_trim(0);
   return res;
 }
 
@@ -1701,7 +1730,7 @@ org::load_result org::load_csv(std::string_view object, std::string_view csv, co
     for (std::size_t i = 0; i < s->def.fields.size(); ++i)
       if (s->def.fields[i].default_value)
         defaults[i] = *s->def.fields[i].default_value;
-    std::int64_t now = clock_.now_ms();
+    std::int64_t now = stamp_now();
     int name_idx = s->def.custom ? s->def.field_index("Name") : -1;
     // Rows arrive through the shared incremental parser; after the first
     // error the rest are ignored (rows before it stay loaded, as documented).
@@ -1731,6 +1760,7 @@ org::load_result org::load_csv(std::string_view object, std::string_view csv, co
           res.error = "row " + line + ": " + err.code + ": " + err.message;
           return;
         }
+        settle(s->def.fields[idx], values[idx]);
       }
       std::string id;
       auto slot = static_cast<std::uint32_t>(s->records.size());

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,12 @@
 namespace sfemu {
 
 // ---- records ---------------------------------------------------------------------
+
+/// Floors epoch milliseconds to the whole second (also before 1970).
+inline std::int64_t truncate_to_second(std::int64_t ms) {
+  std::int64_t r = ms % 1000;
+  return r < 0 ? ms - r - 1000 : ms - r;
+}
 
 /// One stored record: a value per field of its object (values[0] is the Id).
 struct record {
@@ -106,6 +113,13 @@ public:
   ~org() override;
 
   sfemu::clock& clock() { return clock_; }
+
+  /// Salesforce keeps datetimes to the second (responses show `.000`), so by default
+  /// every datetime the org stores (system stamps and datetime field values) is
+  /// truncated to the second, which makes SystemModstamp ties as common as in a real
+  /// org. `true` keeps milliseconds (setting `millisecond_datetimes`).
+  void set_millisecond_datetimes(bool keep) { millisecond_datetimes_.store(keep); }
+  bool millisecond_datetimes() const { return millisecond_datetimes_.load(); }
   const std::string& org_id() const { return org_id_; }
 
   /// Back to a fresh org: standard objects, no records, the default admin user.
@@ -204,6 +218,8 @@ private:
   void rebuild_soql_info(object_store& s);
   std::optional<std::string> define_unlocked(const nlohmann::json& spec);
   std::string add_user_unlocked(const std::string& username, const std::string& password);
+  load_result bulk_load_unlocked(std::string_view object, const std::vector<nlohmann::json>& rows,
+                                 const std::string& user_id);
 
   write_result write_unlocked(const write_op& op, const std::string& user_id, std::vector<undo_entry>* undo);
   write_result create_unlocked(object_store& s, const nlohmann::json& fields, const std::string& user_id,
@@ -224,7 +240,17 @@ private:
   value field_value(const object_store& s, const record& r, int field, int depth = 0) const;
   const record* follow(const object_store& s, const record& r, int ref_field, const object_store** target) const;
 
+  /// "Now" as a stored datetime (see set_millisecond_datetimes).
+  std::int64_t stamp_now() const { return stored_datetime(clock_.now_ms()); }
+  /// An epoch-ms datetime as the org stores it.
+  std::int64_t stored_datetime(std::int64_t ms) const {
+    return millisecond_datetimes() ? ms : truncate_to_second(ms);
+  }
+  /// Datetime field values as the org stores them (other types unchanged).
+  void settle(const field_def& f, value& v) const;
+
   sfemu::clock& clock_;
+  std::atomic<bool> millisecond_datetimes_{false};
   mutable std::shared_mutex mutex_;
   std::string org_id_;
   std::vector<std::unique_ptr<object_store>> stores_;

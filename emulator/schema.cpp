@@ -72,33 +72,10 @@ field_def make(std::string name, field_type t, int length = 0) {
   return f;
 }
 
-field_def required(field_def f) {
-  f.nillable = false;
-  return f;
-}
-
 field_def reference(std::string name, std::string to, std::string rel) {
   field_def f = make(std::move(name), field_type::reference, 18);
   f.reference_to.push_back(std::move(to));
   f.relationship_name = std::move(rel);
-  return f;
-}
-
-field_def picklist(std::string name, std::vector<std::string> values, bool restricted = false,
-                   std::string default_value = {}) {
-  field_def f = make(std::move(name), field_type::picklist, 255);
-  for (auto& v : values) {
-    picklist_value p;
-    p.value = v;
-    p.label = v;
-    p.default_value = v == default_value;
-    f.picklist.push_back(std::move(p));
-  }
-  f.restricted_picklist = restricted;
-  if (!default_value.empty()) {
-    f.defaulted_on_create = true;
-    f.default_value = value::of_string(default_value);
-  }
   return f;
 }
 
@@ -107,40 +84,6 @@ field_def read_only(field_def f) {
   f.updateable = false;
   return f;
 }
-
-field_def owner() {
-  field_def f = reference("OwnerId", "User", "Owner");
-  f.nillable = false;
-  f.defaulted_on_create = true;
-  f.label = "Owner ID";
-  return f;
-}
-
-field_def compound_name(int length) {
-  field_def f = read_only(make("Name", field_type::string, length));
-  f.label = "Full Name";
-  f.name_field = true;
-  f.formula_text = "TRIM(FirstName & \" \" & LastName)";
-  std::string err;
-  f.compiled = formula::parse(f.formula_text, err);
-  return f;
-}
-
-object_def make_object(std::string name, std::string plural, std::string prefix) {
-  object_def o;
-  o.name = name;
-  o.label = name;
-  o.label_plural = std::move(plural);
-  o.key_prefix = std::move(prefix);
-  add_system_fields(o);
-  return o;
-}
-
-const std::vector<std::string> lead_sources = {"Web", "Phone Inquiry", "Partner Referral",
-                                               "Purchased List", "Other"};
-const std::vector<std::string> industries = {"Agriculture", "Banking", "Education", "Energy",
-                                             "Finance", "Healthcare", "Manufacturing", "Retail",
-                                             "Technology", "Other"};
 
 } // namespace
 
@@ -280,170 +223,6 @@ void add_system_fields(object_def& o) {
     o.fields.push_back(f);
   }
   o.rebuild_index();
-}
-
-std::vector<object_def> standard_objects() {
-  std::vector<object_def> out;
-
-  // Account
-  {
-    object_def o = make_object("Account", "Accounts", "001");
-    field_def name = required(make("Name", field_type::string, 255));
-    name.label = "Account Name";
-    name.name_field = true;
-    name.id_lookup = true;
-    o.fields.push_back(name);
-    o.fields.push_back(picklist("Type", {"Prospect", "Customer - Direct", "Customer - Channel",
-                                         "Channel Partner / Reseller", "Installation Partner",
-                                         "Technology Partner", "Other"}));
-    o.fields.push_back(reference("ParentId", "Account", "Parent"));
-    o.fields.push_back(make("AccountNumber", field_type::string, 40));
-    o.fields.push_back(make("Site", field_type::string, 80));
-    o.fields.push_back(picklist("Industry", industries));
-    o.fields.push_back(picklist("Rating", {"Hot", "Warm", "Cold"}));
-    o.fields.push_back(make("Phone", field_type::phone, 40));
-    o.fields.push_back(make("Fax", field_type::phone, 40));
-    o.fields.push_back(make("Website", field_type::url, 255));
-    o.fields.push_back(make("AnnualRevenue", field_type::currency));
-    field_def emp = make("NumberOfEmployees", field_type::int_);
-    emp.digits = 8;
-    o.fields.push_back(emp);
-    o.fields.push_back(make("Description", field_type::textarea, 32000));
-    o.fields.push_back(make("BillingStreet", field_type::textarea, 255));
-    o.fields.push_back(make("BillingCity", field_type::string, 40));
-    o.fields.push_back(make("BillingState", field_type::string, 80));
-    o.fields.push_back(make("BillingPostalCode", field_type::string, 20));
-    o.fields.push_back(make("BillingCountry", field_type::string, 80));
-    o.fields.push_back(make("ShippingCity", field_type::string, 40));
-    o.fields.push_back(make("ShippingCountry", field_type::string, 80));
-    o.fields.push_back(owner());
-    o.rebuild_index();
-    out.push_back(std::move(o));
-  }
-  // Contact
-  {
-    object_def o = make_object("Contact", "Contacts", "003");
-    o.fields.push_back(reference("AccountId", "Account", "Account"));
-    o.fields.push_back(make("FirstName", field_type::string, 40));
-    o.fields.push_back(required(make("LastName", field_type::string, 80)));
-    o.fields.push_back(compound_name(121));
-    o.fields.push_back(picklist("Salutation", {"Mr.", "Ms.", "Mrs.", "Dr.", "Prof."}));
-    o.fields.push_back(make("Title", field_type::string, 128));
-    o.fields.push_back(make("Department", field_type::string, 80));
-    field_def email = make("Email", field_type::email, 80);
-    email.id_lookup = true;
-    o.fields.push_back(email);
-    o.fields.push_back(make("Phone", field_type::phone, 40));
-    o.fields.push_back(make("MobilePhone", field_type::phone, 40));
-    o.fields.push_back(make("Birthdate", field_type::date));
-    o.fields.push_back(picklist("LeadSource", lead_sources));
-    o.fields.push_back(make("MailingStreet", field_type::textarea, 255));
-    o.fields.push_back(make("MailingCity", field_type::string, 40));
-    o.fields.push_back(make("MailingState", field_type::string, 80));
-    o.fields.push_back(make("MailingPostalCode", field_type::string, 20));
-    o.fields.push_back(make("MailingCountry", field_type::string, 80));
-    o.fields.push_back(make("HasOptedOutOfEmail", field_type::boolean));
-    o.fields.push_back(make("DoNotCall", field_type::boolean));
-    o.fields.push_back(make("Description", field_type::textarea, 32000));
-    o.fields.push_back(reference("ReportsToId", "Contact", "ReportsTo"));
-    o.fields.push_back(owner());
-    o.rebuild_index();
-    out.push_back(std::move(o));
-  }
-  // Lead
-  {
-    object_def o = make_object("Lead", "Leads", "00Q");
-    o.fields.push_back(make("FirstName", field_type::string, 40));
-    o.fields.push_back(required(make("LastName", field_type::string, 80)));
-    o.fields.push_back(compound_name(121));
-    o.fields.push_back(make("Title", field_type::string, 128));
-    o.fields.push_back(required(make("Company", field_type::string, 255)));
-    o.fields.push_back(make("Email", field_type::email, 80));
-    o.fields.push_back(make("Phone", field_type::phone, 40));
-    o.fields.push_back(make("Website", field_type::url, 255));
-    o.fields.push_back(picklist("LeadSource", lead_sources));
-    field_def status = picklist("Status", {"Open - Not Contacted", "Working - Contacted",
-                                           "Closed - Converted", "Closed - Not Converted"},
-                                true, "Open - Not Contacted");
-    status.nillable = false;
-    status.label = "Lead Status";
-    o.fields.push_back(status);
-    o.fields.push_back(picklist("Industry", industries));
-    o.fields.push_back(picklist("Rating", {"Hot", "Warm", "Cold"}));
-    o.fields.push_back(make("AnnualRevenue", field_type::currency));
-    o.fields.push_back(make("NumberOfEmployees", field_type::int_));
-    o.fields.push_back(make("City", field_type::string, 40));
-    o.fields.push_back(make("State", field_type::string, 80));
-    o.fields.push_back(make("Country", field_type::string, 80));
-    o.fields.push_back(make("Description", field_type::textarea, 32000));
-    o.fields.push_back(read_only(make("IsConverted", field_type::boolean)));
-    o.fields.push_back(owner());
-    o.rebuild_index();
-    out.push_back(std::move(o));
-  }
-  // Opportunity
-  {
-    object_def o = make_object("Opportunity", "Opportunities", "006");
-    o.fields.push_back(reference("AccountId", "Account", "Account"));
-    field_def name = required(make("Name", field_type::string, 120));
-    name.name_field = true;
-    o.fields.push_back(name);
-    o.fields.push_back(make("Description", field_type::textarea, 32000));
-    field_def stage = picklist("StageName", {"Prospecting", "Qualification", "Needs Analysis",
-                                             "Value Proposition", "Id. Decision Makers",
-                                             "Perception Analysis", "Proposal/Price Quote",
-                                             "Negotiation/Review", "Closed Won", "Closed Lost"},
-                               true);
-    stage.nillable = false;
-    stage.label = "Stage";
-    o.fields.push_back(stage);
-    o.fields.push_back(make("Amount", field_type::currency));
-    o.fields.push_back(make("Probability", field_type::percent));
-    o.fields.push_back(required(make("CloseDate", field_type::date)));
-    o.fields.push_back(picklist("Type", {"Existing Customer - Upgrade", "Existing Customer - Replacement",
-                                         "Existing Customer - Downgrade", "New Customer"}));
-    o.fields.push_back(make("NextStep", field_type::string, 255));
-    o.fields.push_back(picklist("LeadSource", lead_sources));
-    o.fields.push_back(read_only(make("IsClosed", field_type::boolean)));
-    o.fields.push_back(read_only(make("IsWon", field_type::boolean)));
-    o.fields.push_back(owner());
-    o.rebuild_index();
-    out.push_back(std::move(o));
-  }
-  // User (no IsDeleted, as in Salesforce)
-  {
-    object_def o;
-    o.name = "User";
-    o.label = "User";
-    o.label_plural = "Users";
-    o.key_prefix = "005";
-    o.has_is_deleted = false;
-    o.deletable = false;
-    add_system_fields(o);
-    field_def username = required(make("Username", field_type::string, 80));
-    username.unique = true;
-    username.id_lookup = true;
-    o.fields.push_back(username);
-    o.fields.push_back(make("FirstName", field_type::string, 40));
-    o.fields.push_back(required(make("LastName", field_type::string, 80)));
-    o.fields.push_back(compound_name(121));
-    o.fields.push_back(required(make("Email", field_type::email, 128)));
-    o.fields.push_back(required(make("Alias", field_type::string, 8)));
-    field_def active = make("IsActive", field_type::boolean);
-    active.default_value = value::of_bool(true);
-    o.fields.push_back(active);
-    o.fields.push_back(picklist("TimeZoneSidKey", {"America/Los_Angeles", "America/New_York",
-                                                   "Europe/London", "Europe/Paris", "GMT"},
-                                true, "America/Los_Angeles"));
-    o.fields.push_back(picklist("LocaleSidKey", {"en_US", "en_GB", "fr_FR", "de_DE"}, true, "en_US"));
-    o.fields.push_back(picklist("EmailEncodingKey", {"UTF-8", "ISO-8859-1"}, true, "UTF-8"));
-    o.fields.push_back(picklist("LanguageLocaleKey", {"en_US", "fr", "de"}, true, "en_US"));
-    o.fields.push_back(make("Title", field_type::string, 80));
-    o.fields.push_back(make("Department", field_type::string, 80));
-    o.rebuild_index();
-    out.push_back(std::move(o));
-  }
-  return out;
 }
 
 // ---- JSON definitions --------------------------------------------------------------------

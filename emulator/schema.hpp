@@ -112,7 +112,7 @@ private:
 std::string lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 
-/// Builds the standard objects of a fresh org (Account, Contact, Lead, Opportunity, User).
+/// Builds the standard objects of a fresh org (tables in emulator/standard_objects/).
 std::vector<object_def> standard_objects();
 
 /// Adds the system fields (Id, IsDeleted, CreatedDate, ...) at the front of an object.

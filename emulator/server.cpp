@@ -7,6 +7,8 @@
 #define SFEMU_HAS_BULK 1
 #endif
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -43,7 +45,8 @@ nlohmann::json org_settings::to_json() const {
           {"concurrent_limit", concurrent_limit},
           {"legacy_cursor_limit", legacy_cursor_limit},
           {"legacy_cursor_idle_seconds", legacy_cursor_idle_ms / 1000},
-          {"modern_cursor_ttl_seconds", modern_cursor_ttl_ms / 1000}};
+          {"modern_cursor_ttl_seconds", modern_cursor_ttl_ms / 1000},
+          {"millisecond_datetimes", millisecond_datetimes}};
 }
 
 std::optional<std::string> org_settings::apply(const nlohmann::json& j) {
@@ -70,6 +73,8 @@ std::optional<std::string> org_settings::apply(const nlohmann::json& j) {
         next.legacy_cursor_idle_ms = v.get<std::int64_t>() * 1000;
       } else if (k == "modern_cursor_ttl_seconds") {
         next.modern_cursor_ttl_ms = v.get<std::int64_t>() * 1000;
+      } else if (k == "millisecond_datetimes") {
+        next.millisecond_datetimes = v.get<bool>();
       } else {
         return "unknown setting '" + k + "'";
       }
@@ -144,7 +149,7 @@ nlohmann::json fault_rule::to_json() const {
   return {{"id", id},           {"route", route},   {"method", method},
           {"latency_ms", latency_ms}, {"rate", rate}, {"remaining", remaining},
           {"action", actions[static_cast<int>(act)]}, {"status", status}, {"error_code", error_code},
-          {"message", message}, {"hits", hits}};
+          {"message", message}, {"hits", hits}, {"after", after}};
 }
 
 std::optional<std::string> fault_injector::add(const nlohmann::json& j, std::vector<int>& ids) {
@@ -168,6 +173,7 @@ std::optional<std::string> fault_injector::add(const nlohmann::json& j, std::vec
     r.status = j.value("status", 503);
     r.error_code = j.value("error_code", std::string("SERVER_UNAVAILABLE"));
     r.message = j.value("message", std::string("Server unavailable (injected fault)"));
+    r.after = j.value("after", false);
     std::string action = j.value("action", std::string());
     if (action.empty())
       action = j.contains("status") || j.contains("error_code") ? "error" : "none";
@@ -218,11 +224,11 @@ nlohmann::json fault_injector::to_json() const {
   return out;
 }
 
-fault_injector::decision fault_injector::decide(const std::string& method, const std::string& path) {
+fault_injector::decision fault_injector::decide(const std::string& method, const std::string& path, bool after) {
   std::lock_guard<std::mutex> lock(mutex_);
   decision d;
   for (auto& r : rules_) {
-    if (r.remaining == 0)
+    if (r.remaining == 0 || r.after != after)
       continue;
     if (!r.method.empty() && !iequals(r.method, method))
       continue;
@@ -258,12 +264,15 @@ org_settings route_context::settings() const {
 
 std::optional<std::string> route_context::apply_settings(const nlohmann::json& j) {
   std::lock_guard<std::mutex> lock(settings_mutex_);
-  return settings_.apply(j);
+  auto err = settings_.apply(j);
+  org_.set_millisecond_datetimes(settings_.millisecond_datetimes);
+  return err;
 }
 
 void route_context::set_settings(const org_settings& s) {
   std::lock_guard<std::mutex> lock(settings_mutex_);
   settings_ = s;
+  org_.set_millisecond_datetimes(s.millisecond_datetimes);
 }
 
 void route_context::write_error(httplib::Response& res, int status, std::string_view code, std::string_view message,
@@ -392,6 +401,39 @@ std::optional<std::string> server::load_org() {
   return std::nullopt;
 }
 
+namespace {
+
+/// Whether the request says how long its body is (Content-Length, or chunked).
+bool has_body_length(const httplib::Request& req) {
+  if (req.has_header("Content-Length"))
+    return true;
+  auto te = req.get_header_value("Transfer-Encoding");
+  std::transform(te.begin(), te.end(), te.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return te.find("chunked") != std::string::npos;
+}
+
+/// For a request that does not say how long its body is: a POST, PUT or PATCH is
+/// answered 411 at once, as Salesforce's front end does (cpp-httplib would
+/// otherwise read the body until the client closes, i.e. until the read timeout),
+/// and true is returned. Any other such request has no body (RFC 9112, 6.3): it
+/// is marked `Content-Length: 0` so that cpp-httplib does not wait for one (it
+/// reads a DELETE's body until EOF too), and false is returned.
+bool length_required(const httplib::Request& req, httplib::Response& res) {
+  if (has_body_length(req))
+    return false;
+  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+    res.set_header("Connection", "close");
+    route_context::write_error(res, 411, "LENGTH_REQUIRED",
+                               "Length Required: send the body with Content-Length or Transfer-Encoding: chunked");
+    return true;
+  }
+  // The pre-routing handler sees the request cpp-httplib is about to route (not a copy).
+  const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+  return false;
+}
+
+} // namespace
+
 void server::register_routes() {
   route_context& ctx = *ctx_;
   auto threads = static_cast<std::size_t>(std::max(2, opts_.threads));
@@ -405,7 +447,8 @@ void server::register_routes() {
 
   http_.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/__sfemu", 0) == 0)
-      return httplib::Server::HandlerResponse::Unhandled;
+      return length_required(req, res) ? httplib::Server::HandlerResponse::Handled
+                                       : httplib::Server::HandlerResponse::Unhandled;
     bool rest = req.path.rfind("/services/data", 0) == 0;
     if (rest) {
       int now = ++ctx.in_flight();
@@ -416,6 +459,8 @@ void server::register_routes() {
         return httplib::Server::HandlerResponse::Handled;
       }
     }
+    if (length_required(req, res))
+      return httplib::Server::HandlerResponse::Handled;
     auto d = ctx.faults().decide(req.method, req.path);
     if (d.latency_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
@@ -443,9 +488,42 @@ void server::register_routes() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  http_.set_post_routing_handler([&ctx](const httplib::Request& req, httplib::Response&) {
+  http_.set_post_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/services/data", 0) == 0)
       --ctx.in_flight();
+    if (req.path.rfind("/__sfemu", 0) == 0)
+      return;
+    // Faults "after": the request was carried out; its answer is late, replaced or lost.
+    auto d = ctx.faults().decide(req.method, req.path, true);
+    if (d.latency_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
+    switch (d.act) {
+      case fault_rule::action::none: return;
+      case fault_rule::action::error:
+        route_context::write_error(res, d.status, d.error_code, d.message);
+        return;
+      case fault_rule::action::unauthorized:
+        route_context::write_error(res, 401, "INVALID_SESSION_ID", "Session expired or invalid");
+        return;
+      case fault_rule::action::limit:
+        route_context::write_error(res, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
+        return;
+      case fault_rule::action::drop:
+        // The answer starts, then the connection closes mid-body (a chunked
+        // body without its last chunk: the client cannot take it for whole).
+        res.status = 200;
+        res.body.clear();
+        res.headers.erase("Content-Type");
+        res.headers.erase("Content-Length");
+        res.set_chunked_content_provider("application/json;charset=UTF-8",
+                                         [](std::size_t offset, httplib::DataSink& sink) {
+                                           if (offset > 0)
+                                             return false;
+                                           sink.write("[{\"id\":", 7);
+                                           return true;
+                                         });
+        return;
+    }
   });
   http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "An unexpected error occurred.";

@@ -45,6 +45,7 @@ struct org_settings {
   int legacy_cursor_limit = 10;          ///< open cursors per user in legacy mode
   std::int64_t legacy_cursor_idle_ms = 15 * 60 * 1000;
   std::int64_t modern_cursor_ttl_ms = 2LL * 24 * 3600 * 1000;
+  bool millisecond_datetimes = false;    ///< keep ms in stored datetimes (Salesforce keeps seconds)
   nlohmann::json to_json() const;
   /// Applies the keys present in `j`; error message on bad values.
   std::optional<std::string> apply(const nlohmann::json& j);
@@ -90,6 +91,9 @@ struct fault_rule {
   std::string error_code = "SERVER_UNAVAILABLE";
   std::string message = "Server unavailable (injected fault)";
   std::int64_t hits = 0;
+  /// Applied once the request was carried out (the change is made, then the
+  /// answer is late, an error or lost): what a timeout looks like to a client.
+  bool after = false;
   std::regex pattern;
   nlohmann::json to_json() const;
 };
@@ -109,7 +113,8 @@ public:
     std::string error_code;
     std::string message;
   };
-  decision decide(const std::string& method, const std::string& path);
+  /// `after`: the rules applied once the request was carried out, else the ones before.
+  decision decide(const std::string& method, const std::string& path, bool after = false);
   void seed(std::uint64_t s);
 
 private:

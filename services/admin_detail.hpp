@@ -56,8 +56,30 @@ void audit_and_notify(pqxx::transaction_base& tx, const std::string& actor, cons
                       const store::connection_row& c, const store::mapping_row* m, const std::string& before,
                       const std::string& after);
 
-/// INVALID_ARGUMENT listing every problem ("2 problems, nothing was imported:\n  ...").
-grpc::Status invalid(const std::vector<config_problem>& problems, const std::string& what);
+/// The longest status message a call answers (a longer one is cut and says so):
+/// status messages travel in HTTP/2 trailers, which clients refuse beyond a few KiB.
+inline constexpr std::size_t max_status_message = 1024;
+
+/// `status` with its message cut to max_status_message bytes (at a UTF-8
+/// boundary) and a note of how much was left out.
+grpc::Status bounded(const grpc::Status& status);
+
+/// What a call's work returns after reject(): write_call/read_call answer OK
+/// (the problems are in the reply) without committing anything.
+inline constexpr const char* rejected_in_reply = "the request was rejected; the problems are in the reply";
+
+/// `out` as the list of every problem ("2 problems, nothing was imported").
+void fill_rejection(const std::vector<config_problem>& problems, const std::string& what,
+                    syncforce::v1::Rejection& out);
+
+/// Refuses an invalid request: the reply is emptied and carries every problem in
+/// its `rejected` field (the message body, of any size, never a trailer).
+template <class Reply>
+grpc::Status reject(const std::vector<config_problem>& problems, const std::string& what, Reply& reply) {
+  reply.Clear();
+  fill_rejection(problems, what, *reply.mutable_rejected());
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, rejected_in_reply);
+}
 
 /// A client logged in with `c`'s credentials (secrets resolved on this node).
 /// FAILED_PRECONDITION when a secret reference cannot be resolved, INVALID_ARGUMENT
@@ -70,8 +92,9 @@ grpc::Status salesforce_login(const store::connection_row& c, const secret_looku
 /// FAILED_PRECONDITION naming the newest it offers otherwise.
 grpc::Status check_version_offered(salesforce::client& sf, const std::string& version);
 
-/// The mappings against describe (actors::validate_mappings): their problems, if any.
+/// The mappings against describe (actors::validate_mappings): their problems, if
+/// any. `mappings` take describe's spelling of every name (`contact` -> `Contact`).
 std::vector<config_problem> check_against_salesforce(salesforce::client& sf, const std::vector<std::string>& paths,
-                                                     const std::vector<mapping_config>& mappings);
+                                                     std::vector<mapping_config>& mappings);
 
 } // namespace syncforce::services::admin_detail

@@ -30,10 +30,12 @@ store::mapping_row insert_mapping(pqxx::transaction_base& tx, const std::string&
 }
 
 /// Stores a changed config; the revision goes up, so the node restarts the mapping on it.
+/// The object name takes the config's (describe's) spelling: a mapping stored as
+/// `contact` before names were canonicalised becomes `Contact` (same table).
 store::mapping_row update_mapping(pqxx::transaction_base& tx, const std::string& mapping_id, const mapping_config& m) {
-  tx.exec_params("UPDATE syncforce.mappings SET config = $2::jsonb, revision = revision + 1, updated_at = now() "
-                 "WHERE id = $1",
-                 mapping_id, mapping_config_json(normalized_mapping(m)));
+  tx.exec_params("UPDATE syncforce.mappings SET config = $2::jsonb, revision = revision + 1, updated_at = now(), "
+                 "object_name = CASE WHEN lower(object_name) = lower($3) THEN $3 ELSE object_name END WHERE id = $1",
+                 mapping_id, mapping_config_json(normalized_mapping(m)), m.object_name);
   return *store::load_mapping(tx, mapping_id);
 }
 
@@ -81,14 +83,23 @@ grpc::ServerUnaryReactor* admin_service::CreateMapping(grpc::CallbackServerConte
                                                                 "; change it with syncforce mapping:edit");
     auto built = build_mapping(r, path);
     if (!built.config)
-      return detail::invalid(built.problems, "nothing was created");
+      return detail::reject(built.problems, "nothing was created", *reply);
     std::unique_ptr<salesforce::client> sf;
     if (auto login = detail::salesforce_login(c, secrets, sf); !login.ok())
       return login;
-    auto problems = detail::check_against_salesforce(*sf, {path}, {*built.config});
+    std::vector<mapping_config> checked{*built.config};
+    auto problems = detail::check_against_salesforce(*sf, {path}, checked);
     if (!problems.empty())
-      return detail::invalid(problems, "nothing was created");
-    auto m = insert_mapping(tx, c.id, *built.config);
+      return detail::reject(problems, "nothing was created", *reply);
+    // Stored as Salesforce spells it (`contact` -> `Contact`); the already-mapped
+    // check above ignored case, and so does the one against describe's name here.
+    const auto& config = checked.front();
+    for (const auto& existing : store::load_mappings(tx, c.id))
+      if (iequals(existing.object_name, config.object_name))
+        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "connection " + c.name + " already maps " +
+                                                                existing.object_name +
+                                                                "; change it with syncforce mapping:edit");
+    auto m = insert_mapping(tx, c.id, config);
     detail::audit_and_notify(tx, actor, "mapping.create", c, &m, "", detail::mapping_json(m));
     detail::fill_mapping(tx, c, m, *reply);
     return grpc::Status::OK;
@@ -118,16 +129,17 @@ grpc::ServerUnaryReactor* admin_service::EditMapping(grpc::CallbackServerContext
     else
       edited = edit_mapping(m.config, e, m.object_name);
     if (!edited.config)
-      return detail::invalid(edited.problems, "nothing was changed");
+      return detail::reject(edited.problems, "nothing was changed", *reply);
     const bool refresh = same_mapping_config(m.config, *edited.config);
     std::unique_ptr<salesforce::client> sf;
     if (auto login = detail::salesforce_login(c, secrets, sf); !login.ok())
       return login;
-    auto problems = detail::check_against_salesforce(*sf, {m.object_name}, {*edited.config});
+    std::vector<mapping_config> checked{*edited.config};
+    auto problems = detail::check_against_salesforce(*sf, {m.object_name}, checked);
     if (!problems.empty())
-      return detail::invalid(problems, "nothing was changed");
+      return detail::reject(problems, "nothing was changed", *reply);
     const auto before = detail::mapping_json(m);
-    auto updated = update_mapping(tx, m.id, *edited.config);
+    auto updated = update_mapping(tx, m.id, checked.front());
     detail::audit_and_notify(tx, actor, refresh ? "mapping.refresh" : "mapping.edit", c, &updated, before,
                              detail::mapping_json(updated));
     detail::fill_mapping(tx, c, updated, *reply);
@@ -261,7 +273,7 @@ grpc::ServerUnaryReactor* admin_service::ImportConfiguration(grpc::CallbackServe
               problems.push_back(std::move(p));
           }
       }
-      return detail::invalid(problems, "nothing was imported");
+      return detail::reject(problems, "nothing was imported", *reply);
     }
     const auto& doc = *parsed.document;
     reply->set_dry_run(req->dry_run());
@@ -309,7 +321,7 @@ grpc::ServerUnaryReactor* admin_service::ImportConfiguration(grpc::CallbackServe
       changes.push_back(change{"mappings[" + std::to_string(i) + "]", std::move(config), row});
     }
     if (!problems.empty())
-      return detail::invalid(problems, "nothing was imported");
+      return detail::reject(problems, "nothing was imported", *reply);
 
     // Everything that changes is checked against Salesforce first.
     if (!changes.empty() || target.api_version != c.api_version) {
@@ -328,9 +340,22 @@ grpc::ServerUnaryReactor* admin_service::ImportConfiguration(grpc::CallbackServe
       if (!configs.empty())
         for (auto& p : detail::check_against_salesforce(*sf, paths, configs))
           problems.push_back(std::move(p));
+      // What is stored is spelled as Salesforce spells it (object, fields, upsert field, indexes);
+      // a file that differs from what is stored only in the case of its names changes nothing.
+      std::vector<change> spelled;
+      for (std::size_t i = 0; i < configs.size(); ++i) {
+        auto& ch = changes[i];
+        ch.config = std::move(configs[i]);
+        if (ch.row != nullptr && ch.row->object_name == ch.config.object_name &&
+            same_mapping_config(ch.row->config, ch.config))
+          ++unchanged;
+        else
+          spelled.push_back(std::move(ch));
+      }
+      changes = std::move(spelled);
     }
     if (!problems.empty())
-      return detail::invalid(problems, "nothing was imported");
+      return detail::reject(problems, "nothing was imported", *reply);
 
     int created = 0;
     int changed = 0;

@@ -1,6 +1,6 @@
 #include "services/admin_service.hpp"
 
-#include "sync/hc_export.hpp"
+#include "store/db_errors.hpp"
 
 #include "actors/config_validation.hpp"
 #include "actors/sf_login.hpp"
@@ -211,8 +211,26 @@ void audit_and_notify(pqxx::transaction_base& tx, const std::string& actor, cons
   store::notify_control(tx, c.id);
 }
 
-grpc::Status invalid(const std::vector<config_problem>& problems, const std::string& what) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, problems_text(problems, what));
+grpc::Status bounded(const grpc::Status& status) {
+  const auto& message = status.error_message();
+  if (message.size() <= max_status_message)
+    return status;
+  std::size_t cut = max_status_message - 100;
+  // Never split a UTF-8 sequence: back up over continuation bytes.
+  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80)
+    --cut;
+  return grpc::Status(status.error_code(), message.substr(0, cut) + " ... (cut: " +
+                                             std::to_string(message.size() - cut) + " more bytes)");
+}
+
+void fill_rejection(const std::vector<config_problem>& problems, const std::string& what,
+                    syncforce::v1::Rejection& out) {
+  out.set_summary(std::to_string(problems.size()) + (problems.size() == 1 ? " problem, " : " problems, ") + what);
+  for (const auto& p : problems) {
+    auto* added = out.add_problems();
+    added->set_path(p.path);
+    added->set_message(p.message);
+  }
 }
 
 grpc::Status salesforce_login(const store::connection_row& c, const secret_lookup& secrets,
@@ -277,11 +295,14 @@ grpc::Status check_version_offered(salesforce::client& sf, const std::string& ve
 }
 
 std::vector<config_problem> check_against_salesforce(salesforce::client& sf, const std::vector<std::string>& paths,
-                                                     const std::vector<mapping_config>& mappings) {
+                                                     std::vector<mapping_config>& mappings) {
   std::vector<actors::mapping_to_validate> list;
   for (std::size_t i = 0; i < mappings.size(); ++i)
     list.push_back(actors::mapping_to_validate{paths[i], mappings[i]});
-  return actors::validate_mappings(sf, list);
+  std::vector<mapping_config> canonical;
+  auto problems = actors::validate_mappings(sf, list, &canonical);
+  mappings = std::move(canonical);
+  return problems;
 }
 
 } // namespace admin_detail
@@ -292,14 +313,20 @@ std::vector<config_problem> check_against_salesforce(salesforce::client& sf, con
 
 namespace {
 
+/// What the client gets for the status a call's work returned: a rejection
+/// (reject()) is an OK answer whose reply holds the problems; any other
+/// message is bounded in size.
+grpc::Status answer(const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+      status.error_message() == detail::rejected_in_reply)
+    return grpc::Status::OK;
+  return detail::bounded(status);
+}
+
 /// Runs `body` (which opens its own transaction) and maps database failures to statuses.
 grpc::Status guarded(const std::function<grpc::Status()>& body) {
   try {
     return body();
-  } catch (const pqxx::broken_connection&) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the database is not reachable; try again");
-  } catch (const pqxx::transaction_rollback&) {
-    return grpc::Status(grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again");
   } catch (const pqxx::unique_violation&) {
     return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "it was created meanwhile by another call; look again");
   } catch (const pqxx::undefined_table&) {
@@ -307,6 +334,14 @@ grpc::Status guarded(const std::function<grpc::Status()>& body) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "the node is still starting (its control schema is not ready); try again in a moment");
   } catch (const std::exception& e) {
+    switch (store::classify_db_error(e)) {
+      case store::db_failure::unavailable:
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the database is not reachable; try again");
+      case store::db_failure::conflict:
+        return grpc::Status(grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again");
+      case store::db_failure::permanent:
+        break;
+    }
     return grpc::Status(grpc::StatusCode::INTERNAL, e.what());
   }
 }
@@ -344,15 +379,15 @@ grpc::ServerUnaryReactor* admin_service::read_call(grpc::CallbackServerContext* 
   auto* reactor = ctx->DefaultReactor();
   std::string actor;
   if (auto auth = authenticate(ctx, actor); !auth.ok()) {
-    reactor->Finish(auth);
+    reactor->Finish(detail::bounded(auth));
     return reactor;
   }
   sys_.spawn<caf::detached>([reactor, url = settings_.database_url, work = std::move(work)] {
-    reactor->Finish(guarded([&] {
+    reactor->Finish(answer(guarded([&] {
       pqxx::connection conn(url);
       pqxx::read_transaction tx(conn);
       return work(tx);
-    }));
+    })));
   });
   return reactor;
 }
@@ -361,18 +396,18 @@ grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext*
   auto* reactor = ctx->DefaultReactor();
   std::string actor;
   if (auto auth = authenticate(ctx, actor); !auth.ok()) {
-    reactor->Finish(auth);
+    reactor->Finish(detail::bounded(auth));
     return reactor;
   }
   sys_.spawn<caf::detached>([reactor, url = settings_.database_url, actor, work = std::move(work)] {
-    reactor->Finish(guarded([&] {
+    reactor->Finish(answer(guarded([&] {
       pqxx::connection conn(url);
       pqxx::work tx(conn);
       auto status = work(tx, actor);
       if (status.ok())
-        tx.commit();
+        tx.commit(); // a rejection is not OK here: nothing is committed
       return status;
-    }));
+    })));
   });
   return reactor;
 }
@@ -380,6 +415,9 @@ grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* admin_service::GetState(grpc::CallbackServerContext* ctx,
                                                   const syncforce::v1::GetStateRequest* req,
                                                   syncforce::v1::State* reply) {
+  reply->mutable_node()->set_name(settings_.node_name);
+  if (settings_.node_failure)
+    reply->mutable_node()->set_failure(settings_.node_failure());
   return read_call(ctx, [req, reply](pqxx::transaction_base& tx) {
     std::vector<store::connection_row> connections;
     if (auto lookup = detail::select_connections(tx, req->connection(), connections); !lookup.ok())
@@ -471,7 +509,9 @@ grpc::ServerUnaryReactor* admin_service::ExportConfiguration(grpc::CallbackServe
 grpc::ServerUnaryReactor* admin_service::Diagnose(grpc::CallbackServerContext* ctx,
                                                   const syncforce::v1::DiagnoseRequest* req,
                                                   syncforce::v1::DiagnoseReport* reply) {
-  return read_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::transaction_base& tx) {
+  std::string node_failure = settings_.node_failure ? settings_.node_failure() : std::string{};
+  return read_call(ctx, [req, reply, secrets = settings_.secrets, node_failure,
+                         node = settings_.node_name](pqxx::transaction_base& tx) {
     store::connection_row c;
     if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
       return lookup;
@@ -483,6 +523,7 @@ grpc::ServerUnaryReactor* admin_service::Diagnose(grpc::CallbackServerContext* c
       object = m.object_name;
     }
     syncforce::v1::DiagnoseReport all;
+    append_node_health(all, node, node_failure);
     run_diagnose(tx, c, object, secrets, all);
     for (const auto& r : all.results()) {
       if (req->verbose() || (r.status() != "PASS" && r.status() != "SKIP"))

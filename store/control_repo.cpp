@@ -100,8 +100,11 @@ import_report import_engine_config(pqxx::transaction_base& tx, const engine_conf
     report.connection_ids.push_back(conn_id);
     for (const auto& m : c.document.mappings) {
       auto config = stored_config_json(m);
-      auto existing = tx.exec("SELECT config::text FROM syncforce.mappings WHERE connection_id = " +
-                              tx.quote(conn_id) + " AND object_name = " + tx.quote(m.object_name));
+      // Object names are case-insensitive in Salesforce: `contact` in the file is the
+      // mapping stored as `Contact` (made with the CLI), never a second mapping of its table.
+      auto existing = tx.exec("SELECT config::text, id FROM syncforce.mappings WHERE connection_id = " +
+                              tx.quote(conn_id) + " AND lower(object_name) = lower(" + tx.quote(m.object_name) +
+                              ") ORDER BY object_name = " + tx.quote(m.object_name) + " DESC LIMIT 1");
       if (existing.empty()) {
         tx.exec0("INSERT INTO syncforce.mappings (connection_id, object_name, config) VALUES (" + tx.quote(conn_id) +
                  ", " + tx.quote(m.object_name) + ", " + tx.quote(config) + "::jsonb)");
@@ -114,8 +117,8 @@ import_report import_engine_config(pqxx::transaction_base& tx, const engine_conf
       if (same)
         continue;
       tx.exec0("UPDATE syncforce.mappings SET config = " + tx.quote(config) +
-               "::jsonb, revision = revision + 1, updated_at = now() WHERE connection_id = " + tx.quote(conn_id) +
-               " AND object_name = " + tx.quote(m.object_name));
+               "::jsonb, revision = revision + 1, updated_at = now() WHERE id = " +
+               tx.quote(existing[0][1].as<std::string>()));
       ++report.mappings_changed;
     }
   }

@@ -105,6 +105,22 @@ ALTER TABLE syncforce.audit_log ADD COLUMN connection_id uuid;
 ALTER TABLE syncforce.audit_log ADD COLUMN connection_name text;
 ALTER TABLE syncforce.audit_log ADD COLUMN object_name text;
 )sql"},
+    {6, "in-doubt creates: sent to Salesforce, result not yet recorded", R"sql(
+-- Written (and committed) before a plain create (no upsert field) is sent, removed
+-- in the transaction that records its result. A row left here means the create may
+-- or may not have made a record: the writer reconciles it with Salesforce before
+-- the entry can be sent again.
+CREATE TABLE syncforce.write_in_doubt (
+  connection_id uuid NOT NULL REFERENCES syncforce.connections (id) ON DELETE CASCADE,
+  entry_id      bigint NOT NULL,
+  table_name    text NOT NULL,
+  record_id     bigint,
+  object_name   text NOT NULL,
+  sent_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+  record        jsonb NOT NULL,
+  PRIMARY KEY (connection_id, entry_id)
+);
+)sql"},
   };
   return all;
 }

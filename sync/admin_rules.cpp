@@ -1,5 +1,6 @@
 #include "sync/admin_rules.hpp"
 
+#include "sync/json_input.hpp"
 #include "sync/hc_export.hpp"
 
 #include "sync/states.hpp"
@@ -48,7 +49,8 @@ bool contains_field(const std::vector<std::string>& fields, std::string_view nam
 mapping_build_result parse_built(const nlohmann::ordered_json& doc, const std::string& path,
                                  std::vector<config_problem> problems) {
   mapping_build_result r;
-  auto parsed = parse_mapping(doc.dump(), path);
+  // Request fields may hold any bytes: replace what is not UTF-8 rather than throw.
+  auto parsed = parse_mapping(doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), path);
   for (auto& e : parsed.errors)
     problems.push_back(std::move(e));
   r.problems = std::move(problems);
@@ -228,6 +230,10 @@ void check_login_url(const std::string& path, const std::string& url, std::vecto
     problem(out, path, "is required (e.g. https://login.salesforce.com)");
     return;
   }
+  if (url.size() > 2048) {
+    problem(out, path, "is " + std::to_string(url.size()) + " characters long; a login URL has at most 2048");
+    return;
+  }
   std::string_view rest = url;
   if (rest.rfind("https://", 0) == 0)
     rest.remove_prefix(8);
@@ -248,6 +254,8 @@ void check_login_url(const std::string& path, const std::string& url, std::vecto
 void check_username(const std::string& path, const std::string& username, std::vector<config_problem>& out) {
   if (username.empty())
     problem(out, path, "is required");
+  else if (username.size() > 80) // Salesforce's own limit; also keeps login errors short
+    problem(out, path, "is " + std::to_string(username.size()) + " characters long; a Salesforce username has at most 80");
   else if (std::any_of(username.begin(), username.end(),
                        [](char c) { return std::isspace(static_cast<unsigned char>(c)); }))
     problem(out, path, "'" + username + "' has spaces; a Salesforce username looks like an email address");
@@ -370,12 +378,13 @@ mapping_build_result build_mapping(const mapping_request& req, const std::string
     if (!req.fields.empty() || !req.access.empty() || !req.upsert_field.empty() || req.polling_seconds != 0)
       problem(problems, path,
               "give either the whole config (JSON) or fields/access/upsert field/polling, not both");
-    auto cfg = nlohmann::ordered_json::parse(req.config_json, nullptr, false);
-    if (cfg.is_discarded()) {
-      problem(problems, join_path(path, "config"), "is not valid JSON");
+    auto cfg = parse_json_input(req.config_json);
+    if (!cfg.value) {
+      for (auto& e : cfg.errors)
+        problem(problems, join_path(join_path(path, "config"), e.path), std::move(e.message));
       return mapping_build_result{std::nullopt, std::move(problems)};
     }
-    doc["config"] = std::move(cfg);
+    doc["config"] = std::move(*cfg.value);
     return parse_built(doc, path, std::move(problems));
   }
   if (req.object_name.empty())

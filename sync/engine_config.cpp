@@ -1,5 +1,7 @@
 #include "sync/engine_config.hpp"
 
+#include "sync/json_input.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -9,7 +11,7 @@ namespace syncforce {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string join_path(const std::string& prefix, const std::string& key) {
   if (prefix.empty())
@@ -178,11 +180,12 @@ std::string engine_config_result::error_text() const {
 
 engine_config_result parse_engine_config(std::string_view json_text) {
   engine_config_result result;
-  json doc = json::parse(json_text.begin(), json_text.end(), nullptr, false);
-  if (doc.is_discarded()) {
-    result.errors.push_back({"", "not valid JSON"});
+  auto parsed = parse_json_input(json_text);
+  if (!parsed.value) {
+    result.errors = std::move(parsed.errors);
     return result;
   }
+  const json& doc = *parsed.value;
   if (!doc.is_object()) {
     result.errors.push_back({"", "must be a JSON object"});
     return result;
@@ -222,6 +225,10 @@ engine_config_result parse_engine_config(std::string_view json_text) {
 }
 
 std::optional<std::string> resolve_secret(const std::string& ref, const secret_lookup& lookup, std::string& error) {
+  if (auto refused = refuse_secret_ref(ref, lookup.policy)) {
+    error = "secret reference refused: " + *refused;
+    return std::nullopt;
+  }
   auto colon = ref.find(':');
   if (colon == std::string::npos) {
     error = "bad secret reference (want env:NAME or file:/path)";

@@ -1,10 +1,12 @@
 #include "sync/mapping_config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
+#include "sync/json_input.hpp"
 #include "sync/type_mapping.hpp"
 
 namespace syncforce {
@@ -31,8 +33,9 @@ std::string mapping_config::table_name() const {
   return lowercase_name(object_name);
 }
 
+// In any case: Salesforce API names ignore case (`email` is `Email`).
 bool mapping_config::has_field(std::string_view api_name) const {
-  return std::find(fields.begin(), fields.end(), api_name) != fields.end();
+  return std::any_of(fields.begin(), fields.end(), [&](const std::string& f) { return iequals(f, api_name); });
 }
 
 bool operator==(const mapping_config& a, const mapping_config& b) {
@@ -226,12 +229,10 @@ public:
     if (version != obj.end() && !version->is_null()) {
       if (version->is_string() && is_api_version(version->get_ref<const std::string&>())) {
         c.api_version = version->get<std::string>();
-      } else if (version->is_number() && version->get<double>() > 0) {
+      } else if (version->is_number() && version->get<double>() >= 1 && version->get<double>() < 1000) {
         // Accept 57 or 57.0 written as a number; keep the usual "57.0" form.
-        auto d = version->get<double>();
-        auto major = static_cast<std::int64_t>(d);
-        auto minor = static_cast<std::int64_t>((d - static_cast<double>(major)) * 10 + 0.5);
-        c.api_version = std::to_string(major) + "." + std::to_string(minor);
+        const auto tenths = std::llround(version->get<double>() * 10); // 57.96 -> 580 -> "58.0"
+        c.api_version = std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
       } else {
         error(join(path, "api_version"), show(*version) + " is not an API version like \"57.0\"");
       }
@@ -384,13 +385,13 @@ public:
   }
 };
 
-std::optional<ojson> parse_json(std::string_view text, validator& v) {
-  try {
-    return ojson::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    v.error("", std::string{"not valid JSON: "} + e.what());
-    return std::nullopt;
-  }
+/// Never throws: a syntax error, an out-of-range number (1e400), a duplicate key or
+/// nesting too deep is a problem at the path where it was found.
+std::optional<ojson> parse_json(std::string_view text, validator& v, const std::string& prefix = "") {
+  auto parsed = parse_json_input(text);
+  for (auto& e : parsed.errors)
+    v.error(prefix.empty() ? e.path : (e.path.empty() ? prefix : prefix + "." + e.path), std::move(e.message));
+  return std::move(parsed.value);
 }
 
 config_parse_result finish(validator& v) {
@@ -446,7 +447,7 @@ config_parse_result parse_config(std::string_view json_text) {
 
 config_parse_result parse_mapping(std::string_view json_text, const std::string& path) {
   validator v;
-  auto root = parse_json(json_text, v);
+  auto root = parse_json(json_text, v, path);
   if (!root)
     return finish(v);
   auto m = v.mapping(*root, path);

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   app.add_option("--api-limit", opts.settings.api_limit, "daily API request limit")->capture_default_str();
   app.add_option("--legacy-cursors", legacy, "legacy query cursor rules: always, never or below-v56")
       ->capture_default_str();
+  app.add_flag("--millisecond-datetimes", opts.settings.millisecond_datetimes,
+               "keep milliseconds in stored datetimes (Salesforce, and sfemu by default, keep seconds)");
   app.add_option("--threads", opts.threads, "HTTP worker threads")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

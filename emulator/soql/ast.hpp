@@ -46,9 +46,18 @@ struct literal {
 /// Comparison operators.
 enum class comparison_op : std::uint8_t { eq, ne, lt, le, gt, ge, like, in, not_in, includes, excludes };
 
+/// A date function applied to the field of a condition (`CALENDAR_YEAR(CreatedDate) = 2024`).
+/// Datetimes are taken in UTC, as Salesforce does without convertTimezone().
+enum class date_function : std::uint8_t {
+  none, calendar_month, calendar_quarter, calendar_year, day_in_month, day_in_week, day_in_year, day_only,
+  fiscal_month, fiscal_quarter, fiscal_year, hour_in_day, week_in_month, week_in_year
+};
+
 /// `field op value` or `field IN (values)`.
 struct condition {
   field_path field;
+  date_function function = date_function::none;  ///< applied to the field's value first
+  std::string function_name;                     ///< as written
   comparison_op op = comparison_op::eq;
   std::vector<literal> values;  ///< one for scalar operators, one or more for IN/NOT IN/INCLUDES/EXCLUDES
   std::size_t op_offset = 0;

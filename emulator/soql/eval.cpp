@@ -149,6 +149,7 @@ struct constant {
 
 struct cond {
   std::uint32_t field = 0;  ///< index into bound_query::where_fields()
+  date_function function = date_function::none;  ///< applied to the value before comparing
   comparison_op op = comparison_op::eq;
   cmp_class cls = cmp_class::text;
   std::vector<constant> values;
@@ -422,6 +423,17 @@ public:
     auto cls = class_of(f.type);
     if (!f.filterable || !cls)
       return error(error_code::invalid_field, at, "field '" + f.name + "' can not be filtered in a query call");
+    field_info compared = f;  // the field, or what a date function makes of it
+    if (c.function != date_function::none) {
+      const bool is_date = f.type == field_type::date, is_datetime = f.type == field_type::datetime;
+      if ((!is_date && !is_datetime)
+          || (is_date && (c.function == date_function::hour_in_day || c.function == date_function::day_only)))
+        return error(error_code::invalid_field, at,
+                     "Invalid date function: " + c.function_name + "(" + c.field.text() + ") needs a "
+                       + (is_date ? "dateTime" : "date or dateTime") + " field");
+      compared.type = c.function == date_function::day_only ? field_type::date : field_type::integer;
+      cls = class_of(compared.type);
+    }
     const bool mp = *cls == cmp_class::multipicklist;
     if ((c.op == comparison_op::includes || c.op == comparison_op::excludes) && !mp)
       return error(error_code::invalid_field, at,
@@ -438,8 +450,9 @@ public:
     detail::cond bc;
     bc.op = c.op;
     bc.cls = *cls;
+    bc.function = c.function;
     for (const auto& lit : c.values) {
-      auto k = convert(lit, *cls, c.op, f, at);
+      auto k = convert(lit, *cls, c.op, compared, at);
       if (!k)
         return k.error();
       if (mp && bc.op != comparison_op::eq && bc.op != comparison_op::ne && !bc.values.empty()
@@ -762,7 +775,45 @@ bool in_hashed(const detail::cond& c, const value& v) {
   return false;
 }
 
+/// A date function of a date or datetime value (datetimes in UTC, as Salesforce without
+/// convertTimezone()); null stays null. Weeks start on Sunday (DAY_IN_WEEK: Sunday = 1);
+/// WEEK_IN_MONTH/YEAR count 7-day blocks from the 1st of the month/year; the fiscal year is
+/// the default one (starting in January), so fiscal periods are calendar periods.
+value apply_date_function(date_function fn, const value& v) {
+  if (v.kind() != value_kind::date && v.kind() != value_kind::datetime)
+    return value::null();
+  const bool instant = v.kind() == value_kind::datetime;
+  const std::int64_t day = instant ? floor_div(v.as_int(), 86'400'000) : v.as_int();
+  const civil_date c = civil_from_days(day);
+  const std::int64_t day_of_year = day - days_from_civil(c.year, 1, 1) + 1;
+  switch (fn) {
+    case date_function::calendar_month:
+    case date_function::fiscal_month: return value::integer(c.month);
+    case date_function::calendar_quarter:
+    case date_function::fiscal_quarter: return value::integer((c.month - 1) / 3 + 1);
+    case date_function::calendar_year:
+    case date_function::fiscal_year: return value::integer(c.year);
+    case date_function::day_in_month: return value::integer(c.day);
+    case date_function::day_in_week: return value::integer(day + 4 - floor_div(day + 4, 7) * 7 + 1);  // 1970-01-01: Thursday (5)
+    case date_function::day_in_year: return value::integer(day_of_year);
+    case date_function::day_only: return value::date(day);
+    case date_function::hour_in_day: return value::integer((v.as_int() - day * 86'400'000) / 3'600'000);
+    case date_function::week_in_month: return value::integer((c.day - 1) / 7 + 1);
+    case date_function::week_in_year: return value::integer((day_of_year - 1) / 7 + 1);
+    case date_function::none: break;
+  }
+  return v;
+}
+
+bool eval_cond_value(const detail::cond& c, const value& v, const eval_context& ctx);
+
 bool eval_cond(const detail::cond& c, const value& v, const eval_context& ctx) {
+  if (c.function != date_function::none)
+    return eval_cond_value(c, apply_date_function(c.function, v), ctx);
+  return eval_cond_value(c, v, ctx);
+}
+
+bool eval_cond_value(const detail::cond& c, const value& v, const eval_context& ctx) {
   switch (c.op) {
     case comparison_op::in:
     case comparison_op::not_in: {

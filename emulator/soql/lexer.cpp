@@ -75,34 +75,50 @@ bool looks_like_date(std::string_view s, std::size_t pos) {
   return true;
 }
 
-/// Length of a datetime tail starting at s[pos] == 'T', or 0.
-std::size_t datetime_tail(std::string_view s, std::size_t pos) {
+/// Checks the datetime tail starting at s[pos] == 'T' against the forms the SOQL
+/// reference lists: Thh:mm:ss then Z, +hh:mm or -hh:mm, with optional fractional
+/// seconds (.s to .sssssssss, which Salesforce accepts and clients send). Returns its
+/// length, or 0 and `bad` = the offset of the first character that breaks the form.
+std::size_t datetime_tail(std::string_view s, std::size_t pos, std::size_t& bad) {
   std::size_t p = pos + 1;
-  // hh:mm:ss
-  for (int i = 0; i < 8; ++i, ++p) {
-    if (p >= s.size())
-      return 0;
-    if (i == 2 || i == 5) {
-      if (s[p] != ':')
-        return 0;
-    } else if (!is_digit(s[p])) {
-      return 0;
-    }
-  }
+  auto digits = [&](int n) {
+    for (int i = 0; i < n; ++i, ++p)
+      if (p >= s.size() || !is_digit(s[p]))
+        return false;
+    return true;
+  };
+  auto expect = [&](char c) {
+    if (p >= s.size() || s[p] != c)
+      return false;
+    ++p;
+    return true;
+  };
+  auto fail = [&] {
+    bad = p;
+    return std::size_t{0};
+  };
+  if (!digits(2) || !expect(':') || !digits(2) || !expect(':') || !digits(2))
+    return fail();
   if (p < s.size() && s[p] == '.') {
     ++p;
+    std::size_t frac = p;
     while (p < s.size() && is_digit(s[p]))
       ++p;
+    if (p == frac || p - frac > 9) {
+      if (p != frac)
+        p = frac + 9;
+      return fail();
+    }
   }
-  if (p < s.size() && (s[p] == 'Z' || s[p] == 'z'))
+  if (p < s.size() && s[p] == 'Z')
     return p + 1 - pos;
   if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
     ++p;
-    while (p < s.size() && (is_digit(s[p]) || s[p] == ':'))
-      ++p;
+    if (!digits(2) || !expect(':') || !digits(2))
+      return fail();
     return p - pos;
   }
-  return 0;
+  return fail();
 }
 
 } // namespace
@@ -135,10 +151,13 @@ std::optional<soql_error> lex(std::string_view s, std::vector<token>& out) {
     }
     if (is_digit(c) && looks_like_date(s, pos)) {
       pos += 10;
-      if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't')) {
-        std::size_t tail = datetime_tail(s, pos);
+      if (pos < s.size() && s[pos] == 'T') {
+        std::size_t bad = pos;
+        std::size_t tail = datetime_tail(s, pos, bad);
         if (tail == 0)
-          return lexer_error(s, pos, "no viable alternative at character '" + std::string(1, s[pos]) + "'");
+          return lexer_error(s, bad,
+                             bad < s.size() ? "no viable alternative at character '" + std::string(1, s[bad]) + "'"
+                                            : std::string("no viable alternative at character '<EOF>'"));
         pos += tail;
         token t = make(token_kind::datetime, start, pos - start);
         auto ms = parse_datetime(t.raw);

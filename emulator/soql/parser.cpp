@@ -68,7 +68,38 @@ constexpr relative_literal relative_literals[] = {
   {"LAST_N_YEARS", relative_unit::last_n, date_period::year, true, 1},
   {"NEXT_N_YEARS", relative_unit::next_n, date_period::year, true, 1},
   {"N_YEARS_AGO", relative_unit::n_ago, date_period::year, true, 1},
+  // Fiscal periods: sfemu's org has Salesforce's default (standard) fiscal year, which
+  // starts in January, so fiscal quarters and years are the calendar ones.
+  {"THIS_FISCAL_QUARTER", relative_unit::this_, date_period::quarter, false, 1},
+  {"LAST_FISCAL_QUARTER", relative_unit::last, date_period::quarter, false, 1},
+  {"NEXT_FISCAL_QUARTER", relative_unit::next, date_period::quarter, false, 1},
+  {"LAST_N_FISCAL_QUARTERS", relative_unit::last_n, date_period::quarter, true, 1},
+  {"NEXT_N_FISCAL_QUARTERS", relative_unit::next_n, date_period::quarter, true, 1},
+  {"N_FISCAL_QUARTERS_AGO", relative_unit::n_ago, date_period::quarter, true, 1},
+  {"THIS_FISCAL_YEAR", relative_unit::this_, date_period::year, false, 1},
+  {"LAST_FISCAL_YEAR", relative_unit::last, date_period::year, false, 1},
+  {"NEXT_FISCAL_YEAR", relative_unit::next, date_period::year, false, 1},
+  {"LAST_N_FISCAL_YEARS", relative_unit::last_n, date_period::year, true, 1},
+  {"NEXT_N_FISCAL_YEARS", relative_unit::next_n, date_period::year, true, 1},
+  {"N_FISCAL_YEARS_AGO", relative_unit::n_ago, date_period::year, true, 1},
 };
+
+constexpr std::pair<std::string_view, date_function> date_functions[] = {
+  {"CALENDAR_MONTH", date_function::calendar_month}, {"CALENDAR_QUARTER", date_function::calendar_quarter},
+  {"CALENDAR_YEAR", date_function::calendar_year},   {"DAY_IN_MONTH", date_function::day_in_month},
+  {"DAY_IN_WEEK", date_function::day_in_week},       {"DAY_IN_YEAR", date_function::day_in_year},
+  {"DAY_ONLY", date_function::day_only},             {"FISCAL_MONTH", date_function::fiscal_month},
+  {"FISCAL_QUARTER", date_function::fiscal_quarter}, {"FISCAL_YEAR", date_function::fiscal_year},
+  {"HOUR_IN_DAY", date_function::hour_in_day},       {"WEEK_IN_MONTH", date_function::week_in_month},
+  {"WEEK_IN_YEAR", date_function::week_in_year},
+};
+
+date_function find_date_function(std::string_view word) {
+  for (const auto& [name, fn] : date_functions)
+    if (iequals(name, word))
+      return fn;
+  return date_function::none;
+}
 
 const relative_literal* find_relative(std::string_view word) {
   for (const auto& r : relative_literals)
@@ -300,8 +331,22 @@ private:
   }
 
   std::optional<soql_error> parse_condition(condition& c) {
-    if (auto err = parse_path(c.field))
+    if (peek().kind == token_kind::identifier && peek(1).kind == token_kind::lparen) {
+      // CALENDAR_YEAR(CreatedDate) = 2024: a date function around the field.
+      c.function = find_date_function(peek().raw);
+      if (c.function == date_function::none)
+        return unexpected();
+      c.function_name = std::string(peek().raw);
+      next();
+      next();
+      if (auto err = parse_path(c.field))
+        return err;
+      if (peek().kind != token_kind::rparen)
+        return unexpected();
+      next();
+    } else if (auto err = parse_path(c.field)) {
       return err;
+    }
     const token& op = peek();
     c.op_offset = op.offset;
     switch (op.kind) {

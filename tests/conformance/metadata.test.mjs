@@ -5,7 +5,11 @@ import assert from 'node:assert/strict';
 
 import { Sfemu, login, rejection } from './support/sfemu.mjs';
 
-const standard_objects = { Account: '001', Contact: '003', Lead: '00Q', Opportunity: '006', User: '005' };
+const standard_objects = {
+  Account: '001', Contact: '003', Lead: '00Q', Opportunity: '006', OpportunityLineItem: '00k', Case: '500',
+  User: '005', Campaign: '701', CampaignMember: '00v', Task: '00T', Event: '00U', Product2: '01t',
+  Pricebook2: '01s', PricebookEntry: '01u', Order: '801', Asset: '02i', Contract: '800',
+};
 
 describe('metadata', { timeout: 60000 }, () => {
   let emu;
@@ -35,6 +39,22 @@ describe('metadata', { timeout: 60000 }, () => {
     }
     // jsforce registers an SObject handle for every object describeGlobal lists.
     assert.ok(conn.sobjects.Account, 'jsforce did not register sobjects from describeGlobal');
+  });
+
+  it('describe User has the standard fields a describe-driven mapping asks for', async () => {
+    // A real sync client mapping User stopped at "Field Phone not found" (and UserRoleId).
+    const d = await conn.sobject('User').describe();
+    const fields = new Map(d.fields.map((f) => [f.name, f]));
+    for (const name of ['Phone', 'MobilePhone', 'UserRoleId', 'ProfileId', 'ManagerId', 'Title', 'Department']) {
+      assert.ok(fields.has(name), `User describe lacks ${name}`);
+    }
+    assert.equal(fields.get('Phone').type, 'phone');
+    assert.deepEqual(fields.get('UserRoleId').referenceTo, ['UserRole']);
+    assert.equal(fields.get('UserRoleId').relationshipName, 'UserRole');
+    assert.equal(fields.get('ProfileId').nillable, false);
+    const task = new Map((await conn.sobject('Task').describe()).fields.map((f) => [f.name, f]));
+    assert.deepEqual(task.get('WhoId').referenceTo, ['Contact', 'Lead']);
+    assert.equal(task.get('WhoId').relationshipName, 'Who');
   });
 
   it('describe Account: object properties and field metadata', async () => {

@@ -13,6 +13,8 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <set>
 #include <memory>
 #include <thread>
 #include <unistd.h>
@@ -566,4 +568,59 @@ TEST_F(sfemu_test, sigterm_stops_cleanly) {
   auto code = emu_->process().wait_exit(std::chrono::seconds(10));
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 0);
+}
+
+TEST_F(sfemu_test, describe_has_the_standard_fields_a_user_mapping_needs) {
+  // A describe-driven client mapping User stopped at "Field Phone not found" (and UserRoleId).
+  use(login());
+  auto r = get(v + "/sobjects/User/describe");
+  ASSERT_EQ(r->status, 200);
+  const json describe = json::parse(r->body);  // (a temporary's subobject would dangle in the loop)
+  std::map<std::string, json> fields;
+  for (auto& f : describe["fields"])
+    fields[f["name"].get<std::string>()] = f;
+  ASSERT_TRUE(fields.count("Phone"));
+  EXPECT_EQ(fields["Phone"]["type"], "phone");
+  EXPECT_EQ(fields["Phone"]["length"], 40);
+  ASSERT_TRUE(fields.count("UserRoleId"));
+  EXPECT_EQ(fields["UserRoleId"]["referenceTo"], json::array({"UserRole"}));
+  EXPECT_EQ(fields["UserRoleId"]["relationshipName"], "UserRole");
+  auto global = json::parse(get(v + "/sobjects")->body);
+  std::set<std::string> names;
+  for (auto& o : global["sobjects"])
+    names.insert(o["name"].get<std::string>());
+  for (auto* name : {"Account", "Contact", "Lead", "Opportunity", "OpportunityLineItem", "Case", "User", "Campaign",
+                     "CampaignMember", "Task", "Event", "Product2", "Pricebook2", "PricebookEntry", "Order", "Asset",
+                     "Contract"})
+    EXPECT_TRUE(names.count(name)) << name;
+  auto q = get(v + "/query?q=SELECT%20Id,Profile.Name%20FROM%20User");
+  ASSERT_EQ(q->status, 200) << q->body;
+  EXPECT_EQ(json::parse(q->body)["records"][0]["Profile"]["Name"], "System Administrator");
+}
+
+TEST_F(sfemu_test, datetimes_are_whole_seconds_unless_milliseconds_are_asked_for) {
+  use(login());
+  // Freeze first, then set: "set" then "freeze" in one call would let a millisecond pass between them.
+  control("POST", "/__sfemu/clock", {{"freeze", true}});
+  control("POST", "/__sfemu/clock", {{"set", "2024-01-01T00:00:00.250Z"}});
+  auto created = send("POST", v + "/sobjects/Account", {{"Name", "A"}});
+  ASSERT_EQ(created->status, 201) << created->body;
+  std::string id = json::parse(created->body)["id"];
+  auto read = json::parse(get(v + "/sobjects/Account/" + id)->body);
+  EXPECT_EQ(read["SystemModstamp"], "2024-01-01T00:00:00.000+0000");
+  EXPECT_EQ(control("GET", "/__sfemu/settings")["millisecond_datetimes"], false);
+  EXPECT_EQ(control("POST", "/__sfemu/settings", {{"millisecond_datetimes", true}})["millisecond_datetimes"], true);
+  auto patched = send("PATCH", v + "/sobjects/Account/" + id, {{"Name", "B"}});
+  ASSERT_EQ(patched->status, 204);
+  read = json::parse(get(v + "/sobjects/Account/" + id)->body);
+  EXPECT_EQ(read["SystemModstamp"], "2024-01-01T00:00:00.250+0000");
+  // a bad value changes nothing
+  auto bad = client_->Post("/__sfemu/settings", R"({"millisecond_datetimes": "yes"})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(control("GET", "/__sfemu/settings")["millisecond_datetimes"], true);
+
+  // The command-line flag starts an org that keeps milliseconds.
+  start({"--millisecond-datetimes"});
+  EXPECT_EQ(control("GET", "/__sfemu/settings")["millisecond_datetimes"], true);
 }

@@ -68,8 +68,17 @@ mapping_config mapping(std::string object, std::vector<std::string> fields,
   return m;
 }
 
+/// sfemu runs on loopback over http, and the test's password variable has its own prefix.
+secret_policy test_policy() {
+  secret_policy p;
+  p.env_prefixes = {"VALIDATE_TEST_"};
+  p.insecure_login_hosts = {"127.0.0.1"};
+  return p;
+}
+
 secret_lookup test_secrets() {
   secret_lookup s;
+  s.policy = test_policy();
   s.env = [](const std::string& name) -> std::optional<std::string> {
     if (name == secret_env)
       return the_password;
@@ -141,6 +150,30 @@ TEST_F(validation, a_good_configuration_has_no_problem) {
   good[1].config.indexes.push_back({"Ext_Id__c", true});
   auto problems = problems_of(good);
   EXPECT_TRUE(problems.empty()) << dump(problems);
+}
+
+TEST_F(validation, names_in_any_case_come_back_as_describe_spells_them) {
+  std::vector<actors::mapping_to_validate> typed{
+    {"mappings[0]", mapping("child__C", {"ID", "name", "systemmodstamp", "ext_id__c", "MUST__C", "PARENT__R__EXT__C"},
+                            mapping_access::read_write, "EXT_ID__C")},
+    {"mappings[1]", mapping("CONTACT", {"id", "lastname", "Nope__c"})},
+  };
+  typed[0].config.indexes.push_back({"ext_id__C", true});
+  std::vector<mapping_config> canonical;
+  auto problems = actors::validate_mappings(*sf, typed, &canonical);
+  ASSERT_EQ(problems.size(), 1u) << (problems.empty() ? "" : problems[0].to_string());
+  EXPECT_EQ(problems[0].path, "mappings[1].config.fields.Nope__c") << "an unknown name is reported as typed";
+  ASSERT_EQ(canonical.size(), 2u);
+  const auto& child = canonical[0];
+  EXPECT_EQ(child.object_name, "Child__c");
+  EXPECT_EQ(child.fields,
+            (std::vector<std::string>{"Id", "Name", "SystemModstamp", "Ext_Id__c", "Must__c", "Parent__r__Ext__c"}));
+  EXPECT_EQ(child.upsert_field, std::optional<std::string>{"Ext_Id__c"});
+  ASSERT_EQ(child.indexes.size(), 1u);
+  EXPECT_EQ(child.indexes[0].field, "Ext_Id__c");
+  EXPECT_EQ(canonical[1].object_name, "Contact");
+  EXPECT_EQ(canonical[1].fields, (std::vector<std::string>{"Id", "LastName", "Nope__c"}));
+  EXPECT_EQ(typed[0].config.object_name, "child__C") << "the input is left as it was";
 }
 
 TEST_F(validation, every_problem_is_reported_at_once_with_its_path) {
@@ -433,6 +466,7 @@ TEST_F(diagnose, backlog_failed_writes_error_states_budget_and_drift_are_reporte
 TEST_F(diagnose, without_credentials_the_salesforce_checks_are_skipped_with_why) {
   auto c = add_connection("it", healthy_mappings());
   secret_lookup empty;
+  empty.policy = test_policy();
   empty.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   auto r = run(c, {}, empty);
   const auto all = text(r);
@@ -448,6 +482,7 @@ TEST_F(diagnose, without_credentials_the_salesforce_checks_are_skipped_with_why)
 
   // A wrong password: the login's refusal, never the password.
   secret_lookup wrong;
+  wrong.policy = test_policy();
   wrong.env = [](const std::string&) -> std::optional<std::string> { return std::string{"wrong-pass-4x"}; };
   auto w = run(c, {}, wrong);
   const auto wall = text(w);

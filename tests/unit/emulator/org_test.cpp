@@ -292,3 +292,70 @@ TEST_F(org_test, csv_load_converts_cells_and_reports_bad_rows) {
   EXPECT_TRUE(model_.load_csv("Widget__c", "Name\n\"open\n", admin_, false, count).error);
   EXPECT_TRUE(model_.load_csv("Nope__c", "Name\nx\n", admin_, false, count).error);
 }
+
+TEST_F(org_test, datetimes_are_kept_to_the_second_as_salesforce_keeps_them) {
+  ASSERT_FALSE(model_.define(json::parse(R"({"name":"Widget__c","fields":[{"name":"When__c","type":"datetime"}]})")));
+  clock_.set(1700000000123); // 2023-11-14T22:13:20.123Z
+  auto a = create("Widget__c", {{"Price__c", 1}, {"When__c", "2024-01-01T10:00:00.789Z"}});
+  ASSERT_TRUE(a.success());
+  clock_.advance(800); // .923: the same second
+  auto b = create("Widget__c", {{"Price__c", 1}, {"When__c", "2024-01-01T10:00:00.999+00:00"}});
+  ASSERT_TRUE(b.success());
+  clock_.advance(100); // 21.023: the next second
+  auto c = create("Widget__c", {{"Price__c", 1}});
+  ASSERT_TRUE(c.success());
+  auto rows = query("SELECT Id, CreatedDate, SystemModstamp, When__c FROM Widget__c ORDER BY SystemModstamp, Id");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["SystemModstamp"], "2023-11-14T22:13:20.000+0000");
+  EXPECT_EQ(rows[0]["CreatedDate"], "2023-11-14T22:13:20.000+0000");
+  EXPECT_EQ(rows[1]["SystemModstamp"], rows[0]["SystemModstamp"]); // 800 ms apart, one second: a tie
+  EXPECT_EQ(rows[2]["SystemModstamp"], "2023-11-14T22:13:21.000+0000");
+  EXPECT_EQ(rows[0]["When__c"], "2024-01-01T10:00:00.000+0000");
+  EXPECT_EQ(rows[1]["When__c"], "2024-01-01T10:00:00.000+0000");
+  // A filter at millisecond precision sees the stored (whole-second) values.
+  auto run = model_.run_query("SELECT COUNT() FROM Widget__c WHERE SystemModstamp = 2023-11-14T22:13:20Z", false);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->total, 2u);
+  // Updates, deletes, fast loads (JSON and CSV) and values before 1970 are truncated too.
+  clock_.advance(555);
+  write_op upd;
+  upd.op = write_op::kind::update;
+  upd.id = a.id;
+  upd.fields = {{"When__c", "1969-12-31T23:59:59.500Z"}};
+  ASSERT_TRUE(model_.write(upd, admin_).success());
+  auto loaded = model_.bulk_load("Widget__c", {json{{"Price__c", 1}, {"SystemModstamp", "2020-01-01T00:00:00.999Z"}}},
+                                 admin_);
+  ASSERT_FALSE(loaded.error) << *loaded.error;
+  std::size_t count = 0;
+  auto csv = model_.load_csv("Widget__c", "Price__c,When__c\n1,2020-01-01T00:00:00.250Z\n", admin_, true, count);
+  ASSERT_FALSE(csv.error) << *csv.error;
+  auto one = [&](const std::string& id) {
+    auto r = query("SELECT SystemModstamp, LastModifiedDate, When__c FROM Widget__c WHERE Id = '" + id + "'");
+    return r.empty() ? json() : r[0];
+  };
+  EXPECT_EQ(one(a.id)["SystemModstamp"], "2023-11-14T22:13:21.000+0000");
+  EXPECT_EQ(one(a.id)["LastModifiedDate"], "2023-11-14T22:13:21.000+0000");
+  EXPECT_EQ(one(a.id)["When__c"], "1969-12-31T23:59:59.000+0000");
+  EXPECT_EQ(one(loaded.ids.at(0))["SystemModstamp"], "2020-01-01T00:00:00.000+0000");
+  EXPECT_EQ(one(csv.ids.at(0))["When__c"], "2020-01-01T00:00:00.000+0000");
+}
+
+TEST_F(org_test, millisecond_datetimes_keep_what_a_test_asks_for) {
+  model_.set_millisecond_datetimes(true);
+  ASSERT_FALSE(model_.define(json::parse(R"({"name":"Widget__c","fields":[{"name":"When__c","type":"datetime"}]})")));
+  clock_.set(1700000000123);
+  auto a = create("Widget__c", {{"Price__c", 1}, {"When__c", "2024-01-01T10:00:00.789Z"}});
+  ASSERT_TRUE(a.success());
+  auto rows = query("SELECT SystemModstamp, When__c FROM Widget__c");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["SystemModstamp"], "2023-11-14T22:13:20.123+0000");
+  EXPECT_EQ(rows[0]["When__c"], "2024-01-01T10:00:00.789+0000");
+  model_.set_millisecond_datetimes(false);
+  clock_.advance(1000);
+  write_op upd;
+  upd.op = write_op::kind::update;
+  upd.id = a.id;
+  upd.fields = {{"Price__c", 2}};
+  ASSERT_TRUE(model_.write(upd, admin_).success());
+  EXPECT_EQ(query("SELECT SystemModstamp FROM Widget__c")[0]["SystemModstamp"], "2023-11-14T22:13:21.000+0000");
+}

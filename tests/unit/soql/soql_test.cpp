@@ -853,3 +853,162 @@ TEST(soql_compare, compare_values_orders_each_kind) {
 }
 
 } // namespace
+
+// ---- datetime literals: exactly the SOQL reference's forms ----------------------
+
+namespace {
+
+/// The lexer's verdict on `literal` placed after "SELECT Id FROM Account WHERE CreatedDate > "
+/// (43 characters, so the literal starts at column 43).
+result<std::vector<token>> lex_after_gt(const std::string& literal) {
+  return tokenize("SELECT Id FROM Account WHERE CreatedDate > " + literal);
+}
+
+} // namespace
+
+TEST(soql_lexer, datetime_literals_take_the_reference_forms_and_fractions) {
+  struct accepted {
+    const char* text;
+    std::int64_t ms;
+  };
+  const accepted ok[] = {
+      {"2024-01-01T00:00:00Z", jan1_2024_ms},
+      {"2024-01-01T01:00:00+01:00", jan1_2024_ms},
+      {"2023-12-31T16:00:00-08:00", jan1_2024_ms},
+      {"2024-01-01T00:00:00.000Z", jan1_2024_ms},
+      {"2024-01-01T00:00:00.5Z", jan1_2024_ms + 500},
+      {"2024-01-01T00:00:00.123456789+00:00", jan1_2024_ms + 123},
+      {"2024-01-01T05:30:00.250+05:30", jan1_2024_ms + 250},
+  };
+  for (const auto& a : ok) {
+    auto t = lex_after_gt(a.text);
+    ASSERT_TRUE(t) << a.text << ": " << t.error().message;
+    EXPECT_EQ((*t)[7].kind, token_kind::datetime) << a.text;
+    EXPECT_EQ((*t)[7].integer, a.ms) << a.text;
+    EXPECT_EQ((*t)[8].kind, token_kind::end) << a.text;
+  }
+}
+
+TEST(soql_lexer, malformed_datetime_tails_are_lexer_errors_at_the_first_bad_character) {
+  struct refused {
+    const char* text;
+    const char* message;
+  };
+  const refused bad[] = {
+      // no zone at all (end of the query, or followed by more text)
+      {"2024-01-01T00:00:00", "line 1:62 no viable alternative at character '<EOF>'"},
+      {"2024-01-01T00:00:00 LIMIT 1", "line 1:62 no viable alternative at character ' '"},
+      // the form Salesforce prints (+0000) is not a SOQL literal: the offset needs its colon
+      {"2024-01-01T00:00:00.000+0000", "line 1:69 no viable alternative at character '0'"},
+      {"2024-01-01T00:00:00+01", "line 1:65 no viable alternative at character '<EOF>'"},
+      {"2024-01-01T00:00:00+1:00", "line 1:64 no viable alternative at character ':'"},
+      {"2024-01-01T00:00:00z", "line 1:62 no viable alternative at character 'z'"},
+      {"2024-01-01T00:00Z", "line 1:59 no viable alternative at character 'Z'"},
+      {"2024-01-01T0:00:00Z", "line 1:55 no viable alternative at character ':'"},
+      {"2024-01-01T00:00:00.Z", "line 1:63 no viable alternative at character 'Z'"},
+      {"2024-01-01T00:00:00.1234567890Z", "line 1:72 no viable alternative at character '0'"},
+  };
+  for (const auto& b : bad) {
+    auto t = lex_after_gt(b.text);
+    ASSERT_FALSE(t) << b.text;
+    EXPECT_EQ(t.error().code, "MALFORMED_QUERY") << b.text;
+    EXPECT_EQ(t.error().message, b.message) << b.text;
+  }
+}
+
+TEST(soql_lexer, impossible_datetimes_are_unexpected_tokens) {
+  for (const char* text : {"2024-01-01T24:00:00Z", "2024-01-01T23:60:00Z", "2024-01-01T23:59:60Z",
+                           "2023-02-29T00:00:00Z", "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00-01:60"}) {
+    auto t = lex_after_gt(text);
+    ASSERT_FALSE(t) << text;
+    EXPECT_EQ(t.error().code, "MALFORMED_QUERY") << text;
+    EXPECT_NE(t.error().message.find("unexpected token: '" + std::string(text) + "'"), std::string::npos)
+        << t.error().message;
+    EXPECT_NE(t.error().message.find("ERROR at Row:1:Column:44"), std::string::npos) << t.error().message;
+  }
+}
+
+TEST(soql_parser, lowercase_t_a_relative_literal_without_its_n_or_an_unknown_function_is_malformed) {
+  for (const char* q : {"SELECT Id FROM Account WHERE CreatedDate > 2024-01-01t00:00:00Z",
+                        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS",
+                        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:",
+                        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:-1",
+                        "SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:1.5",
+                        "SELECT Id FROM Account WHERE CreatedDate = NEXT_N_FISCAL_YEARS",
+                        "SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_MONTH",
+                        "SELECT Id FROM Account WHERE CALENDAR_WEEK(CreatedDate) = 1",
+                        "SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate = 2024",
+                        "SELECT Id FROM Account WHERE CALENDAR_YEAR() = 2024"}) {
+    auto p = parse(q);
+    ASSERT_FALSE(p) << q;
+    EXPECT_EQ(p.error().code, "MALFORMED_QUERY") << q;
+  }
+}
+
+TEST_F(soql_eval, fiscal_literals_follow_the_default_fiscal_year) {
+  // Salesforce's default fiscal year starts in January: fiscal periods are calendar ones.
+  // now = 2024-01-01T15:00Z; CreatedDate: a1 2024-01-01, a2 2023-12-31, a3 2024-01-03.
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_YEAR"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = LAST_FISCAL_YEAR"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = NEXT_FISCAL_YEAR"), ids({}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_QUARTER"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = LAST_FISCAL_QUARTER"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = LAST_N_FISCAL_QUARTERS:2"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate = N_FISCAL_YEARS_AGO:1"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate > LAST_N_FISCAL_YEARS:3"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CreatedDate < NEXT_N_FISCAL_QUARTERS:1"), ids({"a1", "a2", "a3"}));
+}
+
+TEST_F(soql_eval, date_functions_filter_on_a_part_of_a_date_or_datetime) {
+  // CreatedDate: a1 2024-01-01T01:00Z (Monday), a2 2023-12-31T23:59:59.999Z (Sunday),
+  // a3 2024-01-03T00:00Z (Wednesday); LastActivityDate: a1 2024-01-01, a2 2023-12-31, a3 null.
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = 2024"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE calendar_year(CreatedDate) < 2024"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_MONTH(CreatedDate) = 12"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_QUARTER(CreatedDate) > 1"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE FISCAL_YEAR(CreatedDate) = 2024"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE FISCAL_QUARTER(CreatedDate) = 4"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE FISCAL_MONTH(CreatedDate) = 1"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_WEEK(CreatedDate) = 1"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_WEEK(CreatedDate) = 2"), ids({"a1"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_WEEK(CreatedDate) = 4"), ids({"a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_MONTH(CreatedDate) = 3"), ids({"a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_YEAR(CreatedDate) = 365"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE WEEK_IN_YEAR(CreatedDate) = 53"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE WEEK_IN_MONTH(CreatedDate) = 1"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE WEEK_IN_MONTH(CreatedDate) = 5"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE HOUR_IN_DAY(CreatedDate) = 23"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE HOUR_IN_DAY(CreatedDate) IN (0, 1)"), ids({"a1", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) = 2024-01-03"), ids({"a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) < 2024-01-01"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) = TODAY"), ids({"a1"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE DAY_IN_MONTH(LastActivityDate) = 31"), ids({"a2"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_YEAR(LastActivityDate) != 2024"), ids({"a2", "a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_YEAR(LastActivityDate) = null"), ids({"a3"}));
+  EXPECT_EQ(run("SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = 2024 AND DAY_IN_WEEK(CreatedDate) = 2"),
+            ids({"a1"}));
+
+  struct refused {
+    const char* soql;
+    const char* message;
+  };
+  const refused bad[] = {
+      {"SELECT Id FROM Account WHERE CALENDAR_YEAR(Name) = 2024",
+       "Invalid date function: CALENDAR_YEAR(Name) needs a date or dateTime field"},
+      {"SELECT Id FROM Account WHERE HOUR_IN_DAY(LastActivityDate) = 1",
+       "Invalid date function: HOUR_IN_DAY(LastActivityDate) needs a dateTime field"},
+      {"SELECT Id FROM Account WHERE DAY_ONLY(LastActivityDate) = 2024-01-01",
+       "Invalid date function: DAY_ONLY(LastActivityDate) needs a dateTime field"},
+      {"SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = '2024'",
+       "value of filter criterion for field 'CreatedDate' must be of type integer and should not be enclosed in quotes"},
+      {"SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) = 2024-01-03T00:00:00Z",
+       "value of filter criterion for field 'CreatedDate' must be of type date and should not be enclosed in quotes"},
+      {"SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) LIKE '2%'", "invalid operator on"},
+  };
+  for (const auto& b : bad) {
+    auto e = compile(b.soql, schema_);
+    ASSERT_FALSE(e) << b.soql;
+    EXPECT_EQ(e.error().code, "INVALID_FIELD") << b.soql;
+    EXPECT_NE(e.error().message.find(b.message), std::string::npos) << e.error().message;
+  }
+}
