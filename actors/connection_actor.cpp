@@ -48,7 +48,7 @@ void report_paused(connection_ptr self) {
     if (c.hdl || c.applying)
       return;
   st.paused_reported = true;
-  log(spdlog::level::info, log_event{"Connection paused", "connection", st.cfg.connection.name, "PAUSED"});
+  log(spdlog::level::info, log_event{"Connection paused", "connection", st.cfg.connection.name, "PAUSED"}.addon(st.cfg.connection.connection_id));
 }
 
 /// Applies a mapping's admin command to its stored state while no actor runs it, then converges.
@@ -68,7 +68,7 @@ void apply_command(connection_ptr self, const mapping_settings& m) {
         c.applying = false;
         if (!o.ok()) {
           log(spdlog::level::warn, log_event{"Cannot apply the mapping's command, retrying", "mapping", id,
-                                             "RECOVERY"}
+                                             "RECOVERY"}.addon(st.cfg.connection.connection_id)
                                      .with("reason", o.error));
           self->delayed_send(self, st.cfg.retry.delay(++st.setup_failures), restart_atom::value, id);
           return;
@@ -178,7 +178,7 @@ void park(connection_ptr self, const mapping_settings& m, int restarts, const st
   auto& st = self->state;
   auto& c = st.children[m.job.mapping_id];
   c.parked = true;
-  log(spdlog::level::err, log_event{"Mapping failed too often, stopped", "mapping", m.job.mapping_id, "SYSTEM_ERROR"}
+  log(spdlog::level::err, log_event{"Mapping failed too often, stopped", "mapping", m.job.mapping_id, "SYSTEM_ERROR"}.addon(st.cfg.connection.connection_id)
                             .with("object_name", m.job.config.object_name)
                             .with("restarts", std::to_string(restarts))
                             .with("reason", reason));
@@ -204,7 +204,7 @@ void prepare(connection_ptr self) {
         if (!o.ok()) {
           auto delay = st.cfg.retry.delay(++st.setup_failures);
           log(spdlog::level::warn, log_event{"Cannot prepare the connection schema, retrying", "connection",
-                                             st.cfg.connection.name, "SYSTEM_ERROR"}
+                                             st.cfg.connection.name, "SYSTEM_ERROR"}.addon(st.cfg.connection.connection_id)
                                      .with("schema", st.cfg.connection.schema)
                                      .with("retry_in_ms", std::to_string(delay.count()))
                                      .with("reason", o.error));
@@ -215,7 +215,7 @@ void prepare(connection_ptr self) {
           st.cfg.paused = true;
         st.ready = true;
         log(spdlog::level::info, log_event{st.cfg.paused ? "Connection ready, paused" : "Connection ready",
-                                           "connection", st.cfg.connection.name, st.cfg.paused ? "PAUSED" : "IDLE"}
+                                           "connection", st.cfg.connection.name, st.cfg.paused ? "PAUSED" : "IDLE"}.addon(st.cfg.connection.connection_id)
                                    .with("schema", st.cfg.connection.schema)
                                    .with("mappings", std::to_string(st.cfg.mappings.size())));
         converge_all(self);
@@ -247,7 +247,7 @@ void take_lease(connection_ptr self) {
           st.lease = *slot;
           if (st.standing_by)
             log(spdlog::level::info, log_event{"Connection taken over from another node", "connection",
-                                               st.cfg.connection.name, "IDLE"});
+                                               st.cfg.connection.name, "IDLE"}.addon(st.cfg.connection.connection_id));
           st.standing_by = false;
           self->delayed_send(self, st.cfg.lease_check, check_atom::value);
           prepare(self);
@@ -255,11 +255,11 @@ void take_lease(connection_ptr self) {
         }
         if (!o.ok()) {
           log(spdlog::level::warn, log_event{"Cannot take the connection's lease, retrying", "connection",
-                                             st.cfg.connection.name, "DB_UNAVAILABLE"}
+                                             st.cfg.connection.name, "DB_UNAVAILABLE"}.addon(st.cfg.connection.connection_id)
                                      .with("reason", o.error));
         } else if (!st.standing_by) {
           log(spdlog::level::info,
-              log_event{"Connection is run by another node, standing by", "connection", st.cfg.connection.name, "IDLE"});
+              log_event{"Connection is run by another node, standing by", "connection", st.cfg.connection.name, "IDLE"}.addon(st.cfg.connection.connection_id));
           st.standing_by = true;
         }
         self->delayed_send(self, st.cfg.lease_retry, start_atom::value);
@@ -288,7 +288,7 @@ void check_lease(connection_ptr self) {
           return;
         }
         log(spdlog::level::err, log_event{"Connection lease lost, stopping the connection", "connection",
-                                          st.cfg.connection.name, "DB_UNAVAILABLE"});
+                                          st.cfg.connection.name, "DB_UNAVAILABLE"}.addon(st.cfg.connection.connection_id));
         self->quit(make_error(engine_errc::lease_lost));
       },
       [self](caf::error& err) { self->quit(err); });
@@ -321,7 +321,7 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
       auto d = st.writer_restarts.record(self->clock().now(), st.cfg.writer_restarts);
       if (d.give_up) {
         log(spdlog::level::err, log_event{"Writer failed too often, stopping the connection", "connection",
-                                          st.cfg.connection.name, "SYSTEM_ERROR"}
+                                          st.cfg.connection.name, "SYSTEM_ERROR"}.addon(st.cfg.connection.connection_id)
                                   .with("restarts", std::to_string(d.attempt - 1))
                                   .with("reason", describe(msg.reason)));
         self->quit(make_error(engine_errc::gave_up, "writer: " + describe(msg.reason)));
@@ -329,7 +329,7 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
       }
       auto delay = st.cfg.restart.delay(d.attempt);
       log(spdlog::level::warn, log_event{"Writer crashed, restarting", "connection", st.cfg.connection.name,
-                                         "RECOVERY"}
+                                         "RECOVERY"}.addon(st.cfg.connection.connection_id)
                                  .with("attempt", std::to_string(d.attempt))
                                  .with("restart_in_ms", std::to_string(delay.count()))
                                  .with("reason", describe(msg.reason)));
@@ -357,7 +357,7 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
         return;
       }
       auto delay = st.cfg.restart.delay(d.attempt);
-      log(spdlog::level::warn, log_event{"Mapping crashed, restarting", "mapping", id, "RECOVERY"}
+      log(spdlog::level::warn, log_event{"Mapping crashed, restarting", "mapping", id, "RECOVERY"}.addon(st.cfg.connection.connection_id)
                                  .with("object_name", m->job.config.object_name)
                                  .with("restart_in_ms", std::to_string(delay.count()))
                                  .with("reason", c.last_error));
@@ -401,9 +401,9 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
         st.paused_reported = false;
       if (st.cfg.paused && !was_paused)
         log(spdlog::level::info, log_event{"Pausing connection: running operations finish first", "connection",
-                                           st.cfg.connection.name, "PAUSED"});
+                                           st.cfg.connection.name, "PAUSED"}.addon(st.cfg.connection.connection_id));
       if (!st.cfg.paused && was_paused)
-        log(spdlog::level::info, log_event{"Connection resumed", "connection", st.cfg.connection.name, "IDLE"});
+        log(spdlog::level::info, log_event{"Connection resumed", "connection", st.cfg.connection.name, "IDLE"}.addon(st.cfg.connection.connection_id));
       converge_all(self);
     },
     [self](synced_atom, const std::string& id) {

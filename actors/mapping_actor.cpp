@@ -44,10 +44,16 @@ void save_state_async(mapping_ptr self, const std::string& state, const std::str
       });
 }
 
-void log_state(mapping_ptr self, spdlog::level::level_enum level, const std::string& event) {
+/// A line about the mapping in its current state. `hc_line`: one of Heroku
+/// Connect's own lines (RELOAD TABLE, RELOAD COMPLETE), written exactly in its
+/// shape, without our object_name (the event names the table already).
+void log_state(mapping_ptr self, spdlog::level::level_enum level, const std::string& event, bool hc_line = false) {
   auto& st = self->state;
-  log(level, log_event{event, "mapping", st.cfg.job.mapping_id, std::string{to_string(st.state)}}.with(
-               "object_name", st.cfg.job.config.object_name));
+  log_event ev{event, "mapping", st.cfg.job.mapping_id, std::string{to_string(st.state)}};
+  ev.addon(st.cfg.job.connection_id);
+  if (!hc_line)
+    ev.with("object_name", st.cfg.job.config.object_name);
+  log(level, ev);
 }
 
 void schedule_retry(mapping_ptr self, const std::string& reason, std::function<void()> step,
@@ -87,7 +93,7 @@ void run(mapping_ptr self, std::string name, std::function<job_outcome(worker_co
             st.state = mapping_state::bad_config;
             st.description = o.error;
             log(spdlog::level::err,
-                log_event{"Mapping configuration error", "mapping", st.cfg.job.mapping_id, "BAD_CONFIG"}
+                log_event{"Mapping configuration error", "mapping", st.cfg.job.mapping_id, "BAD_CONFIG"}.addon(st.cfg.job.connection_id)
                   .with("object_name", st.cfg.job.config.object_name)
                   .with("reason", o.error));
             save_state_async(self, "BAD_CONFIG", o.error);
@@ -212,7 +218,7 @@ void reload(mapping_ptr self) {
       [self, io](job_outcome&) {
         enter(self, mapping_state::reload_table, "", [self, io] {
           auto& st = self->state;
-          log_state(self, spdlog::level::info, "RELOAD TABLE " + st.cfg.job.config.table_name());
+          log_state(self, spdlog::level::info, "RELOAD TABLE " + st.cfg.job.config.table_name(), true);
           std::function<void()> load;
           load = [self, io] {
             with_cursor(self, [self] { reload(self); }, [self, io] {
@@ -226,7 +232,7 @@ void reload(mapping_ptr self) {
                   auto& st = self->state;
                   release_cursor(self);
                   count_calls(self, o.api_calls);
-                  log_state(self, spdlog::level::info, "RELOAD COMPLETE");
+                  log_state(self, spdlog::level::info, "RELOAD COMPLETE", true);
                   st.state = mapping_state::data_synced;
                   if (!o.hwm.empty())
                     st.cfg.job.hwm = o.hwm;
@@ -283,7 +289,7 @@ void schedule_retry(mapping_ptr self, const std::string& reason, std::function<v
   st.description = reason;
   st.retry_step = std::move(step);
   log(spdlog::level::warn, log_event{"Operation delayed, will retry", "mapping", st.cfg.job.mapping_id,
-                                     std::string{to_string(st.state)}}
+                                     std::string{to_string(st.state)}}.addon(st.cfg.job.connection_id)
                              .with("object_name", st.cfg.job.config.object_name)
                              .with("retry_in_ms", std::to_string(wait.count()))
                              .with("reason", reason));

@@ -9,6 +9,7 @@
 #include "actors/sync_io.hpp"
 #include "store/control_repo.hpp"
 #include "store/copy_loader.hpp"
+#include "store/hc_meta.hpp"
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
 #include "sync/poll_plan.hpp"
@@ -55,9 +56,26 @@ job_outcome from_sf_error(const salesforce::sf_error& e) {
   }
 }
 
+/// A line about moving data (pages read and written, polls), shaped like Heroku
+/// Connect's `object_type=sync object_id=<addon id>` lines.
 void log_sync(spdlog::level::level_enum level, const mapping_job& j, const std::string& event,
               const std::string& state) {
-  log(level, log_event{event, "sync", j.mapping_id, state}.with("object_name", j.config.object_name));
+  log(level, log_event{event, "sync", j.connection_id.empty() ? j.mapping_id : j.connection_id, state}
+               .addon(j.connection_id)
+               .with("object_name", j.config.object_name));
+}
+
+/// One of Heroku Connect's own lines, exactly in its shape: no extras (the event names the table).
+log_event hc_line(const mapping_job& j, const std::string& event, const std::string& type, const std::string& state) {
+  const auto& id = type == "sync" && !j.connection_id.empty() ? j.connection_id : j.mapping_id;
+  return log_event{event, type, id, state}.addon(j.connection_id);
+}
+
+/// A line about one mapping's table (created, changed, loaded): `object_type=mapping object_id=<mapping id>`.
+void log_mapping(spdlog::level::level_enum level, const mapping_job& j, const std::string& event,
+                 const std::string& state) {
+  log(level, log_event{event, "mapping", j.mapping_id, state}.addon(j.connection_id).with("object_name",
+                                                                                      j.config.object_name));
 }
 
 /// The values of one REST record in `fields` order, as CSV text (empty = null).
@@ -72,6 +90,7 @@ public:
   job_outcome prepare_connection(worker_context& ctx, const connection_job& j) override {
     pqxx::work tx(ctx.db(), "prepare_connection");
     ensure_connection_schema(tx, j.schema);
+    write_connection_hcmeta(tx, j.connection_id, j.schema);
     // A paused connection stays paused across restarts (only Resume ends it).
     auto state = tx.exec_params1("UPDATE syncforce.connections SET state = CASE WHEN state = 'PAUSED' THEN state "
                                  "ELSE 'IDLE' END, updated_at = now() WHERE id = $1 RETURNING state",
@@ -119,31 +138,33 @@ public:
     }
     const std::string state = r.created ? "INITIAL" : "RESYNC";
     if (r.created)
-      log_sync(spdlog::level::info, j, "Created table " + table, state);
+      log_mapping(spdlog::level::info, j, "Created table " + table, state);
     for (const auto& c : r.changes) {
       switch (c.kind) {
         case column_change_kind::added:
-          log_sync(spdlog::level::info, j, "Added column " + c.column + " to " + table, state);
+          log_mapping(spdlog::level::info, j, "Added column " + c.column + " to " + table, state);
           break;
         case column_change_kind::altered:
-          log_sync(spdlog::level::info, j,
+          log_mapping(spdlog::level::info, j,
                    "Altered column " + c.column + " of " + table + ": " + c.from_type + " -> " + c.to_type, state);
           break;
         case column_change_kind::retyped:
-          log_sync(spdlog::level::info, j,
+          log_mapping(spdlog::level::info, j,
                    "Re-typed column " + c.column + " of " + table + ": " + c.from_type + " -> " + c.to_type +
                      " (dropped and re-added; its values are backfilled)",
                    state);
           break;
         case column_change_kind::dropped:
-          log_sync(spdlog::level::info, j, "Dropped column " + c.column + " of " + table + " (field removed)", state);
+          log_mapping(spdlog::level::info, j, "Dropped column " + c.column + " of " + table + " (field removed)", state);
           break;
       }
     }
     for (const auto& i : r.dropped_indexes)
-      log_sync(spdlog::level::info, j, "Dropped index " + i + " of " + table, state);
+      log_mapping(spdlog::level::info, j, "Dropped index " + i + " of " + table, state);
+    for (const auto& p : r.unique_blocked)
+      log_mapping(spdlog::level::warn, j, p.describe(j.schema, table), state);
     if (r.dropped_reload_table)
-      log_sync(spdlog::level::info, j,
+      log_mapping(spdlog::level::info, j,
                "Dropped " + reload_table_name(table) + " of an interrupted load: the table's shape changed", state);
     job_outcome o;
     o.columns = r.backfill;
@@ -175,7 +196,7 @@ public:
     long resumed_at = 0;
     if (cp) {
       resumed_at = cp->rows_loaded;
-      log_sync(spdlog::level::info, j,
+      log_mapping(spdlog::level::info, j,
                "Resuming load of table " + table + " via " + (cp->method == "bulk" ? "BULK" : "SOAP") + " after " +
                  std::to_string(cp->rows_loaded) + " of " + std::to_string(cp->expected_rows) + " rows",
                "RELOAD_TABLE");
@@ -206,8 +227,12 @@ public:
       store::save_load_checkpoint(tx, j.mapping_id, fresh);
       tx.commit();
       cp = std::move(fresh);
-      log_sync(spdlog::level::info, j, "Loading table " + table + " via " + (cp->method == "bulk" ? "BULK" : "SOAP"),
-               "RELOAD_TABLE");
+      // The table being loaded (the shadow the swap puts in place) starts empty:
+      // Heroku Connect's "Cleared" line, though readers keep the live table meanwhile.
+      log(spdlog::level::info, hc_line(j, "Cleared table " + table + " for load", "mapping", "RELOAD_TABLE"));
+      log(spdlog::level::info,
+          hc_line(j, "Loading table " + table + " via " + (cp->method == "bulk" ? "BULK" : "SOAP"), "mapping",
+                  "RELOAD_TABLE"));
     }
 
     auto loaded = cp->method == "bulk" ? load_bulk_pages(ctx, j, *spec, conv, *cp)
@@ -227,7 +252,7 @@ public:
     auto rows = cp->rows_loaded - resumed_at;
     log(spdlog::level::info,
         log_event{"Loaded table " + table + ": " + std::to_string(rows) + " rows in " + secs(total_secs) + " secs",
-                  "sync", j.mapping_id, "RELOAD_TABLE"}
+                  "mapping", j.mapping_id, "RELOAD_TABLE"}.addon(j.connection_id)
           .with("object_name", j.config.object_name)
           .with("total_rows", std::to_string(cp->rows_loaded))
           .with("resumed_at", std::to_string(resumed_at))
@@ -285,7 +310,7 @@ public:
              " AND l.record_id = t.id AND l.state IN ('NEW', 'PENDING')) AND ROW(" + current +
              ") IS DISTINCT FROM ROW(" + incoming + ")";
     };
-    log_sync(spdlog::level::info, j,
+    log_mapping(spdlog::level::info, j,
              "RESYNC " + table + ": reading columns " + fmt::format("{}", fmt::join(names, ", ")), "RESYNC");
     // Like a poll page, a page read before a write-back must not land after it.
     auto guard = lock_table(spec->schema, spec->table);
@@ -341,7 +366,7 @@ public:
     log(spdlog::level::info,
         log_event{"RESYNC " + table + ": backfilled " + std::to_string(updated) + " rows of columns " +
                     fmt::format("{}", fmt::join(names, ", ")) + " (" + secs(total_secs) + " secs)",
-                  "sync", j.mapping_id, "RESYNC"}
+                  "mapping", j.mapping_id, "RESYNC"}.addon(j.connection_id)
           .with("object_name", j.config.object_name));
     job_outcome o;
     o.rows = updated;
@@ -509,8 +534,9 @@ public:
     // Records re-read at the high-water mark that did not change are not news.
     auto changed = sum.inserted + sum.updated + sum.deleted + sum.adopted;
     log(changed > 0 ? spdlog::level::info : spdlog::level::debug,
-        log_event{"Polling Salesforce found " + std::to_string(changed) + " updated records", "sync", j.mapping_id,
-                  state}
+        log_event{"Polling Salesforce found " + std::to_string(changed) + " updated records", "sync",
+                  j.connection_id.empty() ? j.mapping_id : j.connection_id,
+                  state}.addon(j.connection_id)
           .with("object_name", j.config.object_name)
           .with("read", std::to_string(total))
                                .with("inserted", std::to_string(sum.inserted))
@@ -689,14 +715,16 @@ private:
 
   static void log_page(const mapping_job& j, std::size_t n, double query_secs, double db_secs,
                        const std::string& op = "INSERT") {
-    log_sync(spdlog::level::info, j,
-             j.config.object_name + " QUERY \xE2\x86\xB7SALESFORCE " + std::to_string(n) + " rows (" +
-               secs(query_secs) + " secs)",
-             "IDLE");
-    log_sync(spdlog::level::debug, j,
-             j.config.object_name + " " + op + " \xE2\x86\x93" "DATABASE " + std::to_string(n) + " rows (" +
-               secs(db_secs) + " secs)",
-             "IDLE");
+    log(spdlog::level::info, hc_line(j,
+                                     j.config.object_name + " QUERY \xE2\x86\xB7SALESFORCE " + std::to_string(n) +
+                                       " rows (" + secs(query_secs) + " secs)",
+                                     "sync", "IDLE"));
+    // Heroku Connect's stream shows this line at its default level, labeled debug.
+    log_labeled(spdlog::level::info, spdlog::level::debug,
+                hc_line(j,
+                        j.config.object_name + " " + op + " \xE2\x86\x93" "DATABASE " + std::to_string(n) + " rows (" +
+                          secs(db_secs) + " secs)",
+                        "sync", "IDLE"));
   }
 
   /// The table spec of a mapping, from describe (cached per mapping, config

@@ -10,6 +10,7 @@
 #include "actors/write_io.hpp"
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
+#include "store/orphan_rows.hpp"
 #include "store/trigger_log.hpp"
 #include "sync/hstore.hpp"
 #include "sync/in_doubt.hpp"
@@ -39,6 +40,7 @@ double seconds_since(clock_type::time_point t) {
 /// A mapped table the writer may write.
 struct table_info {
   std::string mapping_id;
+  std::string connection_id; ///< the addon_id (and sync lines' object_id) of its log lines
   std::string object_name;
   std::shared_ptr<const hc_table_spec> spec;
   sf_writable_fields writable;
@@ -64,7 +66,7 @@ struct transient_failure {
 
 void log_conn(spdlog::level::level_enum level, const write_job& j, const std::string& event,
               const std::string& state = "POLLING_DB_CHANGES") {
-  log(level, log_event{event, "connection", j.name, state});
+  log(level, log_event{event, "connection", j.name, state}.addon(j.connection_id));
 }
 
 std::vector<std::int64_t> entry_ids_of(const write_batch& b) {
@@ -74,6 +76,29 @@ std::vector<std::int64_t> entry_ids_of(const write_batch& b) {
     ids.insert(ids.end(), it.merged_ids.begin(), it.merged_ids.end());
   }
   return ids;
+}
+
+/// UPDATEs of rows whose INSERT failed (no sfid, no INSERT waiting) become
+/// INSERTs of the row (promote_updates_without_insert): the consumer's retry.
+void promote_orphan_updates(pqxx::connection& db, const write_job& j, const std::map<std::string, table_info>& tables,
+                            std::vector<write_entry>& entries) {
+  std::map<std::string, std::vector<std::int64_t>> wanted;
+  for (const auto& e : entries)
+    if (e.action == write_action::update && (!e.sfid || e.sfid->empty()) && e.record_id && tables.count(e.table_name))
+      wanted[e.table_name].push_back(*e.record_id);
+  if (wanted.empty())
+    return;
+  row_values rows;
+  {
+    pqxx::read_transaction tx(db);
+    for (const auto& [table, ids] : wanted)
+      for (auto& [id, text] : rows_without_insert(tx, j.schema, table, ids))
+        if (auto parsed = parse_hstore(text); parsed.ok())
+          rows.emplace(std::make_pair(table, id), std::move(*parsed.value));
+  }
+  if (auto n = promote_updates_without_insert(entries, rows))
+    log_conn(spdlog::level::info, j,
+             std::to_string(n) + " UPDATE(s) of rows whose INSERT never reached Salesforce sent as INSERT");
 }
 
 class pg_sf_write_io : public write_io {
@@ -158,6 +183,7 @@ public:
         e.old = std::move(*old->value);
       entries.push_back(std::move(e));
     }
+    promote_orphan_updates(db, j, tables, entries);
     table_write_configs configs;
     for (const auto& [name, t] : tables)
       configs[name] = table_write_config{true, t.spec->upsert_column};
@@ -268,13 +294,13 @@ public:
                 log_event{"Write queue of " + table.object_name + " stopped: INSERT of " + batch.table + " id " +
                             std::to_string(record) + " failed (" + f.code +
                             "); fix the row and recapture it with hc_capture_insert_from_row",
-                          "mapping", table.mapping_id, "DATA_SYNCED"}
+                          "mapping", table.mapping_id, "DATA_SYNCED"}.addon(j.connection_id)
                   .with("object_name", table.object_name));
           } else if (is_blocked(blocks, batch.table)) {
             tx.exec_params0("UPDATE syncforce.mappings SET write_block = NULL WHERE id = $1", table.mapping_id);
             log(spdlog::level::info,
                 log_event{"Write queue of " + table.object_name + " resumed", "mapping", table.mapping_id,
-                          "DATA_SYNCED"}
+                          "DATA_SYNCED"}.addon(j.connection_id)
                   .with("object_name", table.object_name));
             unblocked = true;
             blocks.erase(std::remove_if(blocks.begin(), blocks.end(),
@@ -293,7 +319,7 @@ public:
       log(spdlog::level::info,
           log_event{table.object_name + " " + std::string{to_string(batch.action)} + " \xE2\x86\x91SALESFORCE " +
                       std::to_string(count) + " rows (" + fmt::format("{:.2f}", sf_secs) + " secs)",
-                    "sync", table.mapping_id, "IDLE"}
+                    "sync", j.connection_id, "IDLE"}.addon(j.connection_id)
             .with("object_name", table.object_name)
             .with("via", batch.transport == write_transport::bulk ? "BULK" : "SOAP")
             .with("succeeded", std::to_string(ok_count))
@@ -372,7 +398,7 @@ private:
         return f;
       log(spdlog::level::warn,
           log_event{"BULK write batch to " + t.object_name + " ended due to " + why + " Will fall back to SOAP",
-                    "sync", t.mapping_id, "IDLE"}
+                    "sync", t.connection_id, "IDLE"}.addon(t.connection_id)
             .with("object_name", t.object_name));
       results.assign(batch.items.size(), item_result{});
     }
@@ -570,7 +596,7 @@ private:
           // let us query): the creates go again, as they would without this.
           log(spdlog::level::err, log_event{"Cannot settle creates in doubt of " + t.object_name +
                                               ", sending them again: " + e.describe(),
-                                            "mapping", t.mapping_id, "POLLING_DB_CHANGES"}
+                                            "mapping", t.mapping_id, "POLLING_DB_CHANGES"}.addon(t.connection_id)
                                     .with("object_name", t.object_name));
           candidates.clear();
           candidate_ids.clear();
@@ -638,7 +664,7 @@ private:
                                            " creates in doubt: " + std::to_string(found) +
                                            " found in Salesforce and recorded, " + std::to_string(resend) +
                                            " not made and sent again",
-                                         "connection", j.name, "POLLING_DB_CHANGES"});
+                                         "connection", j.name, "POLLING_DB_CHANGES"}.addon(j.connection_id));
     return {};
   }
 
@@ -833,6 +859,7 @@ private:
       return {job_outcome::failure(outcome_kind::retry, d->spec_error), {}};
     table_info t;
     t.mapping_id = m.mapping_id;
+    t.connection_id = j.connection_id;
     t.object_name = m.config.object_name;
     t.spec = d->spec;
     t.writable = writable_fields(d->rules);

@@ -64,6 +64,7 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
   for (const auto& m : lc.mappings) {
     mapping_settings ms;
     ms.job.mapping_id = m.id;
+    ms.job.connection_id = c.id;
     ms.job.schema = c.schema_name;
     ms.job.config = m.config;
     ms.job.bulk_threshold = st.cfg.bulk_threshold;
@@ -120,7 +121,7 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
   auto user = make_user(c, st.cfg.secrets, error);
   if (!user) {
     log(spdlog::level::err, log_event{"Cannot log in to Salesforce: " + error, "connection", c.name,
-                                      "NEED_AUTHENTICATION"}
+                                      "NEED_AUTHENTICATION"}.addon(c.id)
                               .with("username", c.login.username));
     return nullptr;
   }
@@ -185,7 +186,7 @@ void apply(engine_ptr self, std::vector<loaded_connection>& loaded) {
     if (st.after_stop.count(id) || st.fingerprints[id] != connection_fingerprint(lc.row)) {
       if (!st.after_stop.count(id))
         log(spdlog::level::info, log_event{"Connection settings changed, restarting it", "connection", lc.row.name,
-                                           lc.row.state});
+                                           lc.row.state}.addon(lc.row.id));
       stop_connection(self, id, [self, lc] { start_connection(self, lc); });
       continue;
     }
@@ -200,7 +201,7 @@ void apply(engine_ptr self, std::vector<loaded_connection>& loaded) {
     if (!seen.count(id))
       gone.push_back(id);
   for (const auto& id : gone) {
-    log(spdlog::level::info, log_event{"Connection removed, stopping it", "connection", id, ""});
+    log(spdlog::level::info, log_event{"Connection removed, stopping it", "connection", id, ""}.addon(id));
     stop_connection(self, id, nullptr);
   }
 }

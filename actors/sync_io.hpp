@@ -21,6 +21,7 @@ struct connection_job {
 /// What a mapping-level job needs.
 struct mapping_job {
   std::string mapping_id;
+  std::string connection_id; ///< the `addon_id` of its log lines
   std::string schema;
   mapping_config config;
   std::optional<std::string> hwm; ///< canonical high-water mark

@@ -13,7 +13,7 @@ using writer_ptr = caf::stateful_actor<writer_actor_state>*;
 void wait_then_wake(writer_ptr self, std::chrono::milliseconds delay, const std::string& reason) {
   auto& st = self->state;
   log(spdlog::level::warn, log_event{"Operation delayed, will retry", "connection", st.cfg.job.name,
-                                     "POLLING_DB_CHANGES"}
+                                     "POLLING_DB_CHANGES"}.addon(st.cfg.job.connection_id)
                              .with("retry_in_ms", std::to_string(delay.count()))
                              .with("reason", reason));
   self->delayed_send(self, delay, retry_atom::value);

@@ -8,6 +8,7 @@
 #include "services/admin_detail.hpp"
 #include "services/diagnose.hpp"
 #include "store/control_repo.hpp"
+#include "sync/hc_export.hpp"
 #include "sync/mapping_config.hpp"
 #include "sync/type_mapping.hpp"
 
@@ -312,15 +313,6 @@ std::vector<config_problem> check_against_salesforce(salesforce::client& sf, con
 
 namespace {
 
-std::string utc_now() {
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 /// What the client gets for the status a call's work returned: a rejection
 /// (reject()) is an OK answer whose reply holds the problems; any other
 /// message is bounded in size.
@@ -488,14 +480,27 @@ grpc::ServerUnaryReactor* admin_service::ExportConfiguration(grpc::CallbackServe
       return lookup;
     config_document doc;
     connection_config cc;
+    // Heroku Connect's shape (reference section 8): app_name, exported_at as
+    // `+00:00` with microseconds (Python <= 3.10 fromisoformat refuses `Z`),
+    // logplex_log_enabled (a node always writes its log stream).
+    cc.app_name = c.name;
     cc.name = c.name;
     cc.organization_id = c.organization_id;
     cc.api_version = c.api_version;
     cc.features = c.features;
-    cc.exported_at = utc_now();
+    cc.exported_at =
+      tx.exec1("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')")[0].as<std::string>();
+    cc.logplex_log_enabled = true;
     doc.connection = cc;
-    for (auto& m : store::load_mappings(tx, c.id))
-      doc.mappings.push_back(normalized_mapping(std::move(m.config)));
+    for (auto& m : store::load_mappings(tx, c.id)) {
+      // applied_at: when the configuration was last set (created, edited, imported).
+      auto applied = tx.exec_params1(
+        "SELECT to_char(coalesce((SELECT max(at) FROM syncforce.audit_log WHERE object_type = 'mapping' AND "
+        "object_id = $1 AND action IN ('mapping.create', 'mapping.edit', 'mapping.refresh')), m.created_at) "
+        "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM syncforce.mappings m WHERE m.id = $1::uuid",
+        m.id);
+      doc.mappings.push_back(export_mapping(std::move(m.config), applied[0].as<std::string>()));
+    }
     reply->set_json(serialize_config(doc));
     return grpc::Status::OK;
   });

@@ -7,8 +7,10 @@
 #include "salesforce/client.hpp"
 #include "sync/diagnose_rules.hpp"
 #include "sync/sf_write.hpp"
+#include "store/hc_schema.hpp"
 #include "sync/type_mapping.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -37,6 +39,31 @@ trigger_log_facts gather_backlog(pqxx::transaction_base& tx, const store::connec
   f.waiting = r[0].as<long>();
   if (!r[1].is_null())
     f.oldest_age_seconds = r[1].as<double>();
+  return f;
+}
+
+/// The mapping's columns that must be unique (besides sfid) and what keeps their index from being so.
+unique_index_facts gather_unique_indexes(pqxx::transaction_base& tx, const store::connection_row& c,
+                                         const store::mapping_row& m) {
+  unique_index_facts f;
+  f.object_name = m.object_name;
+  const auto table = m.config.table_name();
+  f.qualified_table = c.schema_name + "." + table;
+  f.table_exists = relation_exists(tx, c.schema_name, table);
+  auto add = [&f](const std::string& field) {
+    auto column = column_name_for(field);
+    if (column != "sfid" && std::find(f.unique_columns.begin(), f.unique_columns.end(), column) == f.unique_columns.end())
+      f.unique_columns.push_back(column);
+  };
+  if (m.config.upsert_field)
+    add(*m.config.upsert_field);
+  for (const auto& i : m.config.indexes)
+    if (i.unique)
+      add(i.field);
+  if (!f.table_exists)
+    return f;
+  for (const auto& p : find_unique_index_problems(tx, c.schema_name, table, f.unique_columns))
+    f.problems.push_back(p.describe(c.schema_name, table));
   return f;
 }
 
@@ -243,6 +270,7 @@ void run_diagnose(pqxx::transaction_base& tx, const store::connection_row& c, co
     table.exists = relation_exists(tx, c.schema_name, m.config.table_name());
     table.state = m.state;
     append(out, rule_table_exists(table));
+    append(out, rule_unique_indexes(gather_unique_indexes(tx, c, m)));
 
     std::vector<sf_field_rules> rules;
     auto described = gather_describe(live, skip, m.object_name, rules);

@@ -64,13 +64,23 @@ std::vector<hc_index_def> hc_index_defs(const hc_table_spec& spec) {
     add("systemmodstamp", false);
   for (const auto& i : spec.indexes)
     add(i.column, i.unique);
-  if (spec.upsert_column) {
-    bool indexed = std::any_of(out.begin(), out.end(),
-                               [&](const hc_index_def& d) { return d.column == *spec.upsert_column; });
-    if (!indexed)
-      add(*spec.upsert_column, false);
-  }
+  // The upsert field is a unique External ID in Salesforce: Heroku Connect gives
+  // it the unique hcu_idx_<t>_<field>, so `ON CONFLICT (field)` works and a
+  // duplicate key is refused in PostgreSQL already.
+  if (spec.upsert_column)
+    add(*spec.upsert_column, true);
   return out;
+}
+
+std::string unique_index_problem::describe(const std::string& schema, const std::string& table) const {
+  std::string list;
+  for (const auto& e : examples)
+    list += (list.empty() ? "" : ", ") + e;
+  return "cannot make " + index + " on " + schema + "." + table + " unique: " + std::to_string(duplicate_values)
+         + (duplicate_values == 1 ? " value" : " values") + " of " + column + " " + (duplicate_values == 1 ? "is" : "are")
+         + " held by more than one row (" + list + "); the non-unique " + fallback_index
+         + " serves meanwhile. Resolve the duplicates (keep one row per value or clear the others' " + column
+         + "); the unique index is built when the mapping next starts (node restart) or reloads";
 }
 
 std::string reload_table_name(const std::string& table) {
@@ -153,7 +163,7 @@ std::string logger_body(const pqxx::transaction_base& tx, const std::string& sch
   b += "    trigger_row.table_name = TG_TABLE_NAME::text;\n";
   b += "    trigger_row.txid = txid_current();\n";
   b += "    trigger_row.created_at = clock_timestamp();\n";
-  b += "    trigger_row.updated_at = trigger_row.created_at;\n";
+  // updated_at stays NULL until the writer processes the entry, as Heroku Connect leaves it.
   b += "    trigger_row.state = " + new_state + ";\n";
   b += "    IF (TG_OP = 'DELETE') THEN\n";
   b += "      trigger_row.record_id = OLD.id;\n";
@@ -219,9 +229,8 @@ std::string capture_insert_body(const pqxx::transaction_base& tx, const std::str
          "                              || excluded_cols_standard;\n"
          "    INSERT INTO "
          + qualified_name(tx, schema, "_trigger_log")
-         + " (action, table_name, txid, created_at, updated_at, state, record_id, \"values\")\n"
-           "    VALUES ('INSERT', table_name, txid_current(), clock_timestamp(), clock_timestamp(), "
-           "'NEW',\n"
+         + " (action, table_name, txid, created_at, state, record_id, \"values\")\n"
+           "    VALUES ('INSERT', table_name, txid_current(), clock_timestamp(), 'NEW',\n"
            "            (public.fetchval(source_row, 'id'))::integer,\n"
            "            public.delete(source_row, excluded_cols_standard))\n"
            "    RETURNING id INTO retval;\n"
@@ -246,10 +255,9 @@ std::string capture_update_body(const pqxx::transaction_base& tx, const std::str
          "    END IF;\n"
          "    INSERT INTO "
          + qualified_name(tx, schema, "_trigger_log")
-         + " (action, table_name, txid, created_at, updated_at, state, record_id, sfid, \"values\", "
+         + " (action, table_name, txid, created_at, state, record_id, sfid, \"values\", "
            "old)\n"
-           "    VALUES ('UPDATE', table_name, txid_current(), clock_timestamp(), clock_timestamp(), "
-           "'NEW',\n"
+           "    VALUES ('UPDATE', table_name, txid_current(), clock_timestamp(), 'NEW',\n"
            "            (public.fetchval(source_row, 'id'))::integer,\n"
            "            public.fetchval(source_row, 'sfid'),\n"
            "            public.delete(vals, excluded_cols_standard), NULL)\n"
@@ -290,6 +298,32 @@ void create_index(pqxx::transaction_base& tx, const std::string& schema, const s
            + definition);
 }
 
+/// Heroku Connect's sequences are bigint (its columns integer).
+constexpr const char* sequence_options = " AS bigint START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1";
+
+/// `ALTER SEQUENCE ... AS bigint` when `qseq` exists with another type (an
+/// earlier version made them integer). Only the type and, when it was the
+/// type's default, the maximum change; the current value stays.
+void ensure_bigint_sequence(pqxx::transaction_base& tx, const std::string& qseq) {
+  auto r = tx.exec_params("SELECT format_type(seqtypid, NULL) FROM pg_sequence WHERE seqrelid = to_regclass($1)",
+                          qseq);
+  if (r.empty() || r[0][0].as<std::string>() == "bigint")
+    return;
+  tx.exec0("ALTER SEQUENCE " + qseq + " AS bigint");
+}
+
+/// `CREATE TABLE <name> (id integer DEFAULT nextval('<name>_id_seq'), <columns>, PK)`
+/// with its own bigint sequence owned by `id`: what `id serial` gives, but bigint.
+void create_with_sequence(pqxx::transaction_base& tx, const std::string& schema, const std::string& name,
+                          const std::string& columns) {
+  const auto qtable = qualified_name(tx, schema, name);
+  const auto qseq = qualified_name(tx, schema, name + "_id_seq");
+  tx.exec0("CREATE SEQUENCE IF NOT EXISTS " + qseq + sequence_options);
+  tx.exec0("CREATE TABLE " + qtable + " (\n    id integer NOT NULL DEFAULT nextval(" + literal(tx, qseq)
+           + "::regclass),\n" + columns + "    CONSTRAINT " + tx.quote_name(name + "_pkey") + " PRIMARY KEY (id)\n)");
+  tx.exec0("ALTER SEQUENCE " + qseq + " OWNED BY " + qtable + ".id");
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------
@@ -316,8 +350,7 @@ void ensure_connection_schema(pqxx::transaction_base& tx, const std::string& sch
   const auto log = qualified_name(tx, schema, "_trigger_log");
   const auto log_seq = qualified_name(tx, schema, "_trigger_log_id_seq");
   if (!relation_exists(tx, log)) {
-    tx.exec0("CREATE SEQUENCE IF NOT EXISTS " + log_seq
-             + " AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1");
+    tx.exec0("CREATE SEQUENCE IF NOT EXISTS " + log_seq + sequence_options);
     tx.exec0("CREATE TABLE " + log + " (\n    id integer NOT NULL DEFAULT nextval("
              + literal(tx, log_seq) + "::regclass),\n" + log_columns(true)
              + "    CONSTRAINT _trigger_log_pkey PRIMARY KEY (id)\n)");
@@ -355,21 +388,24 @@ void ensure_connection_schema(pqxx::transaction_base& tx, const std::string& sch
     tx.exec0("CREATE TRIGGER tlog_insert_trigger AFTER INSERT ON " + log
              + " FOR EACH ROW EXECUTE FUNCTION " + notify_fn + "()");
 
+  // _hcmeta and _sf_event_log: `id serial` but with bigint sequences (a serial
+  // column would get an integer one), as in Heroku Connect's schemas.
   const auto hcmeta = qualified_name(tx, schema, "_hcmeta");
   if (!relation_exists(tx, hcmeta))
-    tx.exec0("CREATE TABLE " + hcmeta
-             + " (\n    id serial NOT NULL,\n    hcver integer,\n    org_id character varying(50),\n"
-               "    details text,\n    CONSTRAINT _hcmeta_pkey PRIMARY KEY (id)\n)");
+    create_with_sequence(tx, schema, "_hcmeta",
+                         "    hcver integer,\n    org_id character varying(50),\n    details text,\n");
 
   const auto events = qualified_name(tx, schema, "_sf_event_log");
   if (!relation_exists(tx, events))
-    tx.exec0("CREATE TABLE " + events
-             + " (\n    id serial NOT NULL,\n    table_name character varying(128),\n"
-               "    action character varying(7),\n"
-               "    synced_at timestamp with time zone DEFAULT now(),\n"
-               "    sf_timestamp timestamp with time zone,\n    sfid character varying(20),\n"
-               "    record text,\n    processed boolean,\n"
-               "    CONSTRAINT _sf_event_log_pkey PRIMARY KEY (id)\n)");
+    create_with_sequence(tx, schema, "_sf_event_log",
+                         "    table_name character varying(128),\n    action character varying(7),\n"
+                         "    synced_at timestamp with time zone DEFAULT now(),\n"
+                         "    sf_timestamp timestamp with time zone,\n    sfid character varying(20),\n"
+                         "    record text,\n    processed boolean,\n");
+
+  // Schemas made by earlier versions: integer sequences become bigint in place.
+  for (const char* seq : {"_trigger_log_id_seq", "_hcmeta_id_seq", "_sf_event_log_id_seq"})
+    ensure_bigint_sequence(tx, qualified_name(tx, schema, seq));
   create_index(tx, schema, "idx__sf_event_log_sfid", "_sf_event_log", "(sfid)");
   create_index(tx, schema, "idx__sf_event_log_comp_key", "_sf_event_log", "(table_name, synced_at)");
 
@@ -392,12 +428,16 @@ void ensure_connection_schema(pqxx::transaction_base& tx, const std::string& sch
 void write_hcmeta(pqxx::transaction_base& tx, const std::string& schema, const std::string& org_id,
                   const std::string& details) {
   const auto hcmeta = qualified_name(tx, schema, "_hcmeta");
-  auto r = tx.exec_params("UPDATE " + hcmeta + " SET org_id = $1, details = $2 WHERE id = "
-                            "(SELECT min(id) FROM " + hcmeta + ")",
-                          org_id, details);
-  if (r.affected_rows() == 0)
-    tx.exec_params("INSERT INTO " + hcmeta + " (hcver, org_id, details) VALUES (3, $1, $2)", org_id,
-                   details);
+  const std::optional<std::string> org = org_id.empty() ? std::nullopt : std::optional<std::string>{org_id};
+  const auto version = std::to_string(hcmeta_version);
+  // One row, written only when something differs: a restart changes nothing.
+  if (tx.exec1("SELECT EXISTS (SELECT 1 FROM " + hcmeta + ")")[0].as<bool>()) {
+    tx.exec_params("UPDATE " + hcmeta + " SET hcver = $1, org_id = $2, details = $3 WHERE id = (SELECT min(id) FROM "
+                     + hcmeta + ") AND (hcver, org_id, details) IS DISTINCT FROM ($1::integer, $2::varchar, $3::text)",
+                   version, org, details);
+    return;
+  }
+  tx.exec_params("INSERT INTO " + hcmeta + " (hcver, org_id, details) VALUES ($1, $2, $3)", version, org, details);
 }
 
 // ---------------------------------------------------------------------------
@@ -419,8 +459,7 @@ void create_table_shape(pqxx::transaction_base& tx, const hc_table_spec& spec,
                         const std::string& pkey, const std::vector<hc_index_def>& indexes) {
   const auto qtable = qualified_name(tx, spec.schema, table);
   const auto qseq = qualified_name(tx, spec.schema, sequence);
-  tx.exec0("CREATE SEQUENCE IF NOT EXISTS " + qseq
-           + " AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1");
+  tx.exec0("CREATE SEQUENCE IF NOT EXISTS " + qseq + sequence_options);
   std::string ddl = "CREATE TABLE " + qtable + " (\n";
   for (const auto& c : spec.columns)
     ddl += "    " + column_ddl(tx, c, spec.ucs_basic_collation) + ",\n";
@@ -472,7 +511,92 @@ std::vector<std::pair<std::string, std::string>> existing_columns(pqxx::transact
   return out;
 }
 
+/// The non-unique index kept on a column while its unique index cannot be built.
+std::string fallback_index_name(const std::string& table, const std::string& column) {
+  return pg_identifier("hc_idx_" + table + "_" + column);
+}
+
+/// The duplicate values of `column` that keep `index` from being unique; nullopt when there are none.
+std::optional<unique_index_problem> duplicates_of(pqxx::transaction_base& tx, const std::string& schema,
+                                                  const std::string& table, const std::string& column,
+                                                  const std::string& index) {
+  const auto qtable = qualified_name(tx, schema, table);
+  const auto qcol = tx.quote_name(column);
+  const std::string dup_sql = "SELECT " + qcol + "::text AS v, count(*) AS n FROM " + qtable + " WHERE " + qcol
+                              + " IS NOT NULL GROUP BY " + qcol + " HAVING count(*) > 1";
+  auto examples = tx.exec(dup_sql + " ORDER BY 2 DESC, 1 LIMIT 5");
+  if (examples.empty())
+    return std::nullopt;
+  unique_index_problem p;
+  p.index = index;
+  p.column = column;
+  p.fallback_index = fallback_index_name(table, column);
+  p.duplicate_values = tx.exec1("SELECT count(*) FROM (" + dup_sql + ") d")[0].as<long>();
+  for (const auto& row : examples)
+    p.examples.push_back(tx.quote(row[0].as<std::string>()) + " (" + row[1].as<std::string>() + " rows)");
+  return p;
+}
+
+/// Creates the spec's missing indexes on an existing table. A unique index is
+/// built only when the column holds no duplicate values; otherwise the column
+/// keeps (or gets) the non-unique hc_idx_ index and the problem is returned,
+/// so the node keeps running and says what to resolve. Once the unique index
+/// exists, the non-unique stand-in goes.
+std::vector<unique_index_problem> ensure_indexes(pqxx::transaction_base& tx, const hc_table_spec& spec,
+                                                 const std::string& qtable) {
+  std::vector<unique_index_problem> blocked;
+  const auto defs = hc_index_defs(spec);
+  for (const auto& i : defs) {
+    const auto qcol = tx.quote_name(i.column);
+    if (!i.unique || relation_exists(tx, qualified_name(tx, spec.schema, i.name))) {
+      create_index(tx, spec.schema, i.name, spec.table, "(" + qcol + ")", i.unique);
+      continue;
+    }
+    // No write may slip in between the check and the build (CREATE INDEX takes this lock anyway).
+    tx.exec0("LOCK TABLE " + qtable + " IN SHARE MODE");
+    auto p = duplicates_of(tx, spec.schema, spec.table, i.column, i.name);
+    if (!p) {
+      create_index(tx, spec.schema, i.name, spec.table, "(" + qcol + ")", true);
+      continue;
+    }
+    create_index(tx, spec.schema, p->fallback_index, spec.table, "(" + qcol + ")", false);
+    blocked.push_back(std::move(*p));
+  }
+  for (const auto& i : defs) {
+    if (!i.unique)
+      continue;
+    const auto fallback = fallback_index_name(spec.table, i.column);
+    bool wanted = std::any_of(defs.begin(), defs.end(), [&](const hc_index_def& d) { return d.name == fallback; })
+                  || std::any_of(blocked.begin(), blocked.end(),
+                                 [&](const unique_index_problem& p) { return p.column == i.column; });
+    if (!wanted && relation_exists(tx, qualified_name(tx, spec.schema, fallback)))
+      tx.exec0("DROP INDEX " + qualified_name(tx, spec.schema, fallback));
+  }
+  return blocked;
+}
+
 } // namespace
+
+std::vector<unique_index_problem> find_unique_index_problems(pqxx::transaction_base& tx, const std::string& schema,
+                                                             const std::string& table,
+                                                             const std::vector<std::string>& unique_columns) {
+  std::vector<unique_index_problem> out;
+  if (!relation_exists(tx, qualified_name(tx, schema, table)))
+    return out;
+  for (const auto& column : unique_columns) {
+    const auto index = pg_identifier("hcu_idx_" + table + "_" + column);
+    if (relation_exists(tx, qualified_name(tx, schema, index)))
+      continue;
+    auto has_column = tx.exec_params("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 "
+                                     "AND NOT attisdropped",
+                                     qualified_name(tx, schema, table), column);
+    if (has_column.empty())
+      continue;
+    if (auto p = duplicates_of(tx, schema, table, column, index))
+      out.push_back(std::move(*p));
+  }
+  return out;
+}
 
 mapping_ddl_result ensure_mapping_table(pqxx::transaction_base& tx, const hc_table_spec& spec) {
   mapping_ddl_result result;
@@ -497,10 +621,9 @@ mapping_ddl_result ensure_mapping_table(pqxx::transaction_base& tx, const hc_tab
         result.type_mismatches.push_back(c.name);
       }
     }
-    for (const auto& i : hc_index_defs(spec))
-      create_index(tx, spec.schema, i.name, names.table, "(" + tx.quote_name(i.column) + ")",
-                   i.unique);
+    result.unique_blocked = ensure_indexes(tx, spec, qtable);
   }
+  ensure_bigint_sequence(tx, qualified_name(tx, spec.schema, names.sequence));
   ensure_triggers(tx, spec, names.table);
   return result;
 }
@@ -716,9 +839,17 @@ mapping_change_result change_mapping_table(pqxx::transaction_base& tx, const hc_
                                 "WHERE i.indrelid = to_regclass($1) AND (c.relname LIKE 'hc\\_idx\\_%' "
                                 "OR c.relname LIKE 'hcu\\_idx\\_%') ORDER BY 1",
                                 qtable);
+  auto stands_in = [&](const std::string& name) {
+    // the non-unique index of a column whose unique index could not be built yet
+    return std::any_of(defs.begin(), defs.end(), [&](const hc_index_def& d) {
+      return d.unique && fallback_index_name(spec.table, d.column) == name
+             && !relation_exists(tx, qualified_name(tx, spec.schema, d.name));
+    });
+  };
   for (const auto& row : indexes) {
     auto name = row[0].as<std::string>();
-    if (std::none_of(defs.begin(), defs.end(), [&](const hc_index_def& d) { return d.name == name; })) {
+    if (std::none_of(defs.begin(), defs.end(), [&](const hc_index_def& d) { return d.name == name; })
+        && !stands_in(name)) {
       tx.exec0("DROP INDEX " + qualified_name(tx, spec.schema, name));
       result.dropped_indexes.push_back(name);
     }
@@ -743,7 +874,7 @@ mapping_change_result change_mapping_table(pqxx::transaction_base& tx, const hc_
   }
 
   // New indexes, functions and triggers (the logger captures whatever columns the row has).
-  ensure_mapping_table(tx, spec);
+  result.unique_blocked = ensure_mapping_table(tx, spec).unique_blocked;
   return result;
 }
 

@@ -45,8 +45,8 @@ struct hc_index_def {
 };
 
 /// All indexes of a mapped table: `hcu_idx_<t>_sfid`, `hc_idx_<t>_systemmodstamp`
-/// (when mapped), the mapping's indexes, and `hc_idx_<t>_<upsert>` when the
-/// upsert field has no index of its own.
+/// (when mapped), the mapping's indexes, and the unique `hcu_idx_<t>_<upsert>`
+/// of the upsert field (a unique External ID in Salesforce).
 std::vector<hc_index_def> hc_index_defs(const hc_table_spec& spec);
 
 /// The shadow table used by reloads: `<t>__reload`.
@@ -55,22 +55,53 @@ std::string reload_table_name(const std::string& table);
 /// Creates, if missing: schema, hstore in public, public.get_xmlbinary(),
 /// _trigger_log (+ sequence, indexes, notify trigger), _trigger_log_archive,
 /// _hcmeta, _sf_event_log, hc_capture_insert_from_row, hc_capture_update_from_row.
+/// Upgrades what earlier versions made: integer sequences become bigint, and
+/// the trigger/capture functions are replaced when their body differs.
 void ensure_connection_schema(pqxx::transaction_base& tx, const std::string& schema);
 
-/// Records the org and version in `_hcmeta` (one row; updated in place).
+/// The `hcver` written to `_hcmeta`.
+constexpr int hcmeta_version = 3;
+
+/// Records the org and version in `_hcmeta`, as Heroku Connect keeps it: one
+/// row, updated in place and only when it differs. An empty org_id is NULL.
 void write_hcmeta(pqxx::transaction_base& tx, const std::string& schema, const std::string& org_id,
                   const std::string& details);
+
+/// A unique index (the upsert field's hcu_idx_, or one of the mapping's) that
+/// could not be built on an existing table because the column holds duplicate
+/// values. The table keeps the non-unique `fallback_index` until they are resolved.
+struct unique_index_problem {
+  std::string index;
+  std::string column;
+  std::string fallback_index;
+  long duplicate_values = 0;         ///< distinct values held by more than one row
+  std::vector<std::string> examples; ///< up to 5, as `'value' (n rows)`
+  /// One sentence for the log, diagnose and the mapping's state description.
+  std::string describe(const std::string& schema, const std::string& table) const;
+};
+
+/// Read-only: for each of `unique_columns` of `schema.table` whose unique
+/// index `hcu_idx_<t>_<column>` does not exist, what keeps it from being built
+/// (duplicate values; an empty problem list when none). Nothing when the table
+/// does not exist. For diagnose.
+std::vector<unique_index_problem> find_unique_index_problems(pqxx::transaction_base& tx, const std::string& schema,
+                                                             const std::string& table,
+                                                             const std::vector<std::string>& unique_columns);
 
 /// What ensure_mapping_table did.
 struct mapping_ddl_result {
   bool created = false;                     ///< the table did not exist
   std::vector<std::string> added_columns;   ///< columns added to an existing table
   std::vector<std::string> type_mismatches; ///< existing columns whose type differs from the spec
+  std::vector<unique_index_problem> unique_blocked; ///< unique indexes refused by duplicate values
   bool changed() const { return created || !added_columns.empty(); }
 };
 
 /// Creates the mapped table (or adds missing columns in place), its indexes,
 /// logger/status functions (replaced when the access mode changed) and triggers.
+/// On an existing table it also upgrades an integer id sequence to bigint and
+/// builds missing unique indexes (reported in unique_blocked when duplicates
+/// prevent it).
 /// Needs ensure_connection_schema first.
 mapping_ddl_result ensure_mapping_table(pqxx::transaction_base& tx, const hc_table_spec& spec);
 
@@ -110,6 +141,7 @@ struct mapping_change_result {
   std::vector<std::string> backfill;    ///< added and retyped columns, whose values must be read again
   std::vector<std::string> dropped_indexes;  ///< hc_idx_/hcu_idx_ indexes no longer in the spec
   bool dropped_reload_table = false;    ///< a `__reload` shadow with another shape was dropped
+  std::vector<unique_index_problem> unique_blocked; ///< unique indexes refused by duplicate values
   /// Set when the change cannot be made (e.g. a view depends on a column to
   /// drop or change); nothing was changed then.
   std::string error;

@@ -298,6 +298,32 @@ diagnose_result rule_table_exists(const table_facts& f) {
               "`syncforce mapping:reload " + f.object_name + "` creates and loads it again", f.object_name);
 }
 
+diagnose_result rule_unique_indexes(const unique_index_facts& f) {
+  const char* id = "UNIQUE_INDEXES";
+  const char* name = "Unique indexes";
+  if (!f.table_exists)
+    return make(id, name, diagnose_status::skip, "table " + f.qualified_table + " does not exist yet",
+                "its unique indexes are checked once the mapping has created it (see the Mapped table check)",
+                f.object_name);
+  if (f.unique_columns.empty())
+    return make(id, name, diagnose_status::pass, "only sfid must be unique in " + f.qualified_table, {},
+                f.object_name);
+  if (f.problems.empty()) {
+    std::string cols;
+    for (const auto& c : f.unique_columns)
+      cols += (cols.empty() ? "" : ", ") + c;
+    return make(id, name, diagnose_status::pass, "unique in " + f.qualified_table + ": " + cols, {}, f.object_name);
+  }
+  std::string msg;
+  for (const auto& p : f.problems)
+    msg += (msg.empty() ? "" : "; ") + p;
+  return make(id, name, diagnose_status::error, msg,
+              "find them with SELECT <column>, count(*) FROM " + f.qualified_table
+                + " GROUP BY 1 HAVING count(*) > 1; until then inserts with ON CONFLICT (<column>) fail and "
+                  "duplicate keys are accepted",
+              f.object_name);
+}
+
 std::vector<std::string> missing_fields(const mapping_config& mapping, const describe_facts& f) {
   std::vector<std::string> out;
   auto has = [](const std::vector<std::string>& names, std::string_view n) {

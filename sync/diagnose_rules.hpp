@@ -134,6 +134,18 @@ struct table_facts {
 };
 diagnose_result rule_table_exists(const table_facts& f);
 
+/// The unique indexes of a mapped table (the upsert field's `hcu_idx_`, the
+/// mapping's unique indexes) that could not be built because the column holds
+/// duplicate values.
+struct unique_index_facts {
+  std::string object_name;
+  std::string qualified_table;
+  bool table_exists = false;
+  std::vector<std::string> unique_columns; ///< the columns that must be unique
+  std::vector<std::string> problems;       ///< one sentence per index that is not unique yet
+};
+diagnose_result rule_unique_indexes(const unique_index_facts& f);
+
 /// What describe says about a mapping's object.
 struct describe_facts {
   std::string object_name;

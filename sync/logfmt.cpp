@@ -40,6 +40,8 @@ std::string logfmt_value(std::string_view value, bool force_quotes) {
 }
 
 std::string format_logfmt(const log_event& ev) {
+  // addon_id right after the event, as in Heroku Connect's lines (log_event::addon
+  // puts it first among the extras).
   std::string line = "event=" + logfmt_value(ev.event, true);
   for (const auto& [k, v] : ev.extra)
     line += " " + k + "=" + logfmt_value(v);

@@ -8,8 +8,10 @@
 namespace syncforce {
 
 /// One log line in Heroku Connect's logfmt shape:
-///   event="RELOAD TABLE contact" object_type=mapping object_id=<id> state=RELOAD_TABLE
-/// (the logger appends `level=info`). Extra key/values go between event and object_type.
+///   event="RELOAD TABLE contact" addon_id=<connection id> object_type=mapping object_id=<id> state=RELOAD_TABLE
+/// (the logger appends `level=info`). `addon_id` comes right after the event;
+/// our own extra key/values follow it, before object_type. Heroku Connect's
+/// own lines are written with no extras, so they match its lines exactly.
 struct log_event {
   std::string event;
   std::string object_type;
@@ -19,6 +21,14 @@ struct log_event {
 
   log_event& with(std::string key, std::string value) {
     extra.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+
+  /// `addon_id=<id>` right after the event, where every Heroku Connect line has
+  /// it: the connection's id. Nothing for an empty id (node-level lines).
+  log_event& addon(std::string id) {
+    if (!id.empty())
+      extra.emplace(extra.begin(), "addon_id", std::move(id));
     return *this;
   }
 };

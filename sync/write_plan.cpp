@@ -596,4 +596,23 @@ write_plan plan_writes(const std::vector<write_entry>& entries, const table_writ
   return plan;
 }
 
+std::size_t promote_updates_without_insert(std::vector<write_entry>& entries, const row_values& rows) {
+  std::set<std::pair<std::string, std::int64_t>> done;
+  std::size_t n = 0;
+  for (auto& e : entries) {
+    if (e.action != write_action::update || (e.sfid && !e.sfid->empty()) || !e.record_id)
+      continue;
+    auto key = std::make_pair(e.table_name, *e.record_id);
+    auto row = rows.find(key);
+    if (row == rows.end() || !done.insert(key).second)
+      continue; // later updates of the row follow the insert (merged, or by the sfid it gets)
+    e.action = write_action::insert;
+    e.values = row->second;
+    e.old.reset();
+    e.sfid.reset();
+    ++n;
+  }
+  return n;
+}
+
 } // namespace syncforce

@@ -195,4 +195,17 @@ using table_write_configs = std::map<std::string, table_write_config>;
 write_plan plan_writes(const std::vector<write_entry>& entries, const table_write_configs& tables,
                        const write_plan_settings& settings);
 
+/// (table, record_id) -> the row's current values (without `_hc_lastop`/`_hc_err`).
+using row_values = std::map<std::pair<std::string, std::int64_t>, hstore>;
+
+/// UPDATEs of rows that never reached Salesforce. A row without sfid and
+/// without an INSERT waiting in the log (its INSERT failed, or was never
+/// captured) cannot be updated by Id; as Heroku Connect's writer goes by the
+/// row's state, the first such UPDATE per row becomes an INSERT of the row's
+/// current values (an upsert when the mapping has an external id, so a retry
+/// never duplicates). A consumer that retries a failed insert by fixing the row
+/// with an UPDATE gets the record created. `rows` holds those rows (the writer
+/// reads them); entries of other rows are untouched. Returns how many changed.
+std::size_t promote_updates_without_insert(std::vector<write_entry>& entries, const row_values& rows);
+
 } // namespace syncforce

@@ -9,11 +9,14 @@
 // records and API-call counters).
 
 #include "sync/csv.hpp"
+#include "sync/hc_export.hpp"
 #include "sync/mapping_config.hpp"
 #include "tests/integration/sync_read/sync_read_fixture.hpp"
 
 #include <algorithm>
 #include <regex>
+#include <set>
+#include <sstream>
 
 using namespace syncforce;
 using namespace syncforce::testing;
@@ -367,7 +370,9 @@ TEST_F(cli_e2e, the_reference_export_and_the_minimal_form_import_and_export_back
   for (const auto* original : {&ref.document->mappings[0], &min.document->mappings[0]}) {
     const auto* out = parsed.document->find_mapping(original->object_name);
     ASSERT_NE(out, nullptr) << original->object_name << " is not in the export:\n" << text;
-    EXPECT_TRUE(canonical(*out) == canonical(*original)) << original->object_name << " changed:\n" << text;
+    // As Heroku Connect exports: the table's indexes listed, the daily cap defaulted.
+    EXPECT_TRUE(canonical(*out) == canonical(export_mapping(*original, std::nullopt)))
+      << original->object_name << " changed:\n" << text;
   }
   for (const auto& secret : {sf_password, alice_token, bob_token})
     EXPECT_EQ(text.find(secret), std::string::npos) << "the export holds a secret";
@@ -380,6 +385,127 @@ TEST_F(cli_e2e, the_reference_export_and_the_minimal_form_import_and_export_back
   EXPECT_EQ(scalar(db->url(), "SELECT string_agg(object_name || revision, ',' ORDER BY object_name) FROM "
                               "syncforce.mappings"),
             revisions);
+  stop_node();
+}
+
+namespace {
+
+/// Every key path of a JSON document (array elements under `[]`), for comparing shapes.
+void key_paths(const json& j, const std::string& at, std::set<std::string>& out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      out.insert(at + "/" + it.key());
+      key_paths(it.value(), at + "/" + it.key(), out);
+    }
+  } else if (j.is_array()) {
+    for (const auto& e : j)
+      key_paths(e, at + "[]", out);
+  }
+}
+
+std::vector<std::string> keys_of(const json& j) {
+  std::vector<std::string> out;
+  for (auto it = j.begin(); it != j.end(); ++it)
+    out.push_back(it.key());
+  return out;
+}
+
+} // namespace
+
+TEST_F(cli_e2e, an_export_of_cli_made_mappings_has_heroku_connects_shape) {
+  ASSERT_EQ(load_records(*sf, *emu, "agf__ADM_Work__c",
+                         json::array({{{"Name", "Work 1"}, {"agf__External_ID__c", "X-1"}}}))
+              .size(),
+            1u);
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  ASSERT_NO_FATAL_FAILURE(create_connection());
+  ASSERT_NO_FATAL_FAILURE(create_mapping("agf__ADM_Work__c", "Name,agf__External_ID__c", "read_write",
+                                         "agf__External_ID__c"));
+  ASSERT_TRUE(wait_state("agf__ADM_Work__c", "DATA_SYNCED")) << node->output();
+
+  auto file = temp("cli_e2e_export_shape", "");
+  auto exported = cli({"export", file});
+  ASSERT_EQ(exported.code, 0) << exported.output;
+  const auto text = read_file(file);
+  const auto ours = json::parse(text);
+  const auto ref = json::parse(reference_export);
+
+  // The same keys at every level, in Heroku Connect's order.
+  std::set<std::string> our_paths, ref_paths;
+  key_paths(ours, "", our_paths);
+  key_paths(ref, "", ref_paths);
+  EXPECT_EQ(our_paths, ref_paths) << text;
+  EXPECT_EQ(keys_of(ours), keys_of(ref)) << text;
+  EXPECT_EQ(keys_of(ours["connection"]), keys_of(ref["connection"])) << text;
+  EXPECT_EQ(keys_of(ours["mappings"][0]["config"]), keys_of(ref["mappings"][0]["config"])) << text;
+
+  // The indexes the table has, as Heroku Connect lists them.
+  EXPECT_EQ(ours["mappings"][0]["config"]["indexes"], ref["mappings"][0]["config"]["indexes"]) << text;
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE "
+                                "c.relname IN ('hcu_idx_agf__adm_work__c_sfid', 'hcu_idx_agf__adm_work__c_agf__external_id__c') "
+                                "AND i.indisunique"),
+            2);
+  EXPECT_EQ(ours["mappings"][0]["config"]["sf_max_daily_api_calls"], 30000) << text;
+  const auto& conn = ours["connection"];
+  EXPECT_EQ(conn["app_name"], "it");
+  EXPECT_EQ(conn["name"], "it");
+  EXPECT_TRUE(conn["logplex_log_enabled"].is_boolean());
+  // Timestamps as Heroku Connect writes them (Python <= 3.10 fromisoformat reads exported_at).
+  const std::regex exported_at(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00)");
+  const std::regex applied_at(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
+  EXPECT_TRUE(std::regex_match(conn["exported_at"].get<std::string>(), exported_at)) << text;
+  EXPECT_TRUE(std::regex_match(ours["mappings"][0]["config"]["applied_at"].get<std::string>(), applied_at)) << text;
+
+  // The node filled _hcmeta when it started the connection: one row, the org and the add-on id.
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._hcmeta h JOIN syncforce.connections c ON "
+                                "h.org_id = c.organization_id AND (h.details::json ->> 'addon_id') = c.id::text "
+                                "WHERE h.hcver = 3 AND c.name = 'it'"),
+            1)
+    << scalar(db->url(), "SELECT row_to_json(h)::text FROM salesforce._hcmeta h").value_or("no _hcmeta row");
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._hcmeta"), 1);
+
+  // The load's log lines, exactly in Heroku Connect's shape (docs/log-lines.md), at the default level.
+  const auto addon = scalar(db->url(), "SELECT id::text FROM syncforce.connections WHERE name = 'it'").value_or("?");
+  const auto mapping = scalar(db->url(), "SELECT id::text FROM syncforce.mappings").value_or("?");
+  const auto out = node->output();
+  auto line = [&](const std::string& event, const std::string& type, const std::string& id, const std::string& state,
+                  const std::string& level) {
+    return "event=\"" + event + "\" addon_id=" + addon + " object_type=" + type + " object_id=" + id +
+           " state=" + state + " level=" + level + "\n";
+  };
+  const std::vector<std::string> stream{
+    line("RELOAD TABLE agf__adm_work__c", "mapping", mapping, "RELOAD_TABLE", "info"),
+    line("Cleared table agf__adm_work__c for load", "mapping", mapping, "RELOAD_TABLE", "info"),
+    line("Loading table agf__adm_work__c via SOAP", "mapping", mapping, "RELOAD_TABLE", "info"),
+    "event=\"agf__ADM_Work__c QUERY \xE2\x86\xB7SALESFORCE 1 rows (",
+    "event=\"agf__ADM_Work__c INSERT \xE2\x86\x93" "DATABASE 1 rows (",
+    line("RELOAD COMPLETE", "mapping", mapping, "RELOAD_TABLE", "info")};
+  std::size_t at = 0;
+  for (const auto& l : stream) {
+    auto found = out.find(l, at);
+    ASSERT_NE(found, std::string::npos) << "missing (in this order): " << l << "\n" << out;
+    at = found + l.size();
+  }
+  const std::regex page("event=\"agf__ADM_Work__c (QUERY \xE2\x86\xB7SALESFORCE|INSERT \xE2\x86\x93" "DATABASE) "
+                        "1 rows \\(\\d+\\.\\d\\d secs\\)\" addon_id=" + addon + " object_type=sync object_id=" + addon +
+                        " state=IDLE level=(info|debug)\n");
+  EXPECT_EQ(std::distance(std::sregex_iterator(out.begin(), out.end(), page), std::sregex_iterator()), 2) << out;
+  // Every line of the connection says which add-on it belongs to.
+  std::istringstream lines(out);
+  std::string l;
+  while (std::getline(lines, l)) {
+    if ((l.find("object_type=mapping") != std::string::npos || l.find("object_type=sync") != std::string::npos ||
+         l.find("object_type=connection") != std::string::npos) &&
+        l.find("no available query cursors") == std::string::npos) { // the shared integration user's line
+      EXPECT_NE(l.find(" addon_id=" + addon + " "), std::string::npos) << l;
+    }
+  }
+
+  // Imported back: no change, same revision.
+  auto revisions = scalar(db->url(), "SELECT string_agg(object_name || revision, ',') FROM syncforce.mappings");
+  auto again = cli({"import", file});
+  EXPECT_EQ(again.code, 0) << again.output;
+  EXPECT_EQ(scalar(db->url(), "SELECT string_agg(object_name || revision, ',') FROM syncforce.mappings"), revisions);
   stop_node();
 }
 

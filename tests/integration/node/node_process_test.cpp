@@ -95,7 +95,7 @@ TEST_F(node_fixture, readiness_follows_the_database_and_sigterm_exits_cleanly) {
   ASSERT_TRUE(code.has_value()) << "syncforced did not exit after SIGTERM:\n" << node->output();
   EXPECT_EQ(*code, 0) << node->output();
   auto out = node->output();
-  EXPECT_NE(out.find("event=\"Shutdown requested\" signal=SIGTERM object_type=node object_id=itest-node"),
+  EXPECT_NE(out.find("event=\"Shutdown requested\" signal=SIGTERM object_type=node object_id=itest-node state=DRAINING level=info"),
             std::string::npos)
     << out;
   EXPECT_NE(out.find("event=\"Stopped\" drained=true"), std::string::npos) << out;

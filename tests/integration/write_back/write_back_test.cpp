@@ -275,6 +275,36 @@ TEST_F(write_back, write_errors_end_in_the_documented_states) {
   stop_node();
 }
 
+TEST_F(write_back, fixing_a_failed_insert_with_an_update_creates_the_record_once) {
+  start_synced();
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c, code__c) VALUES ('R-1', NULL, 'R1')");
+  ASSERT_TRUE(wait_until([&] { return rows("ext__c = 'R-1' AND _hc_lastop = 'FAILED'") == 1; }, 20s))
+    << node->output();
+  EXPECT_EQ(sf_records("Ext__c = 'R-1'").size(), 0u);
+  // The consumer's retry: fix the row with an UPDATE (the row has no sfid: its INSERT failed).
+  sql("UPDATE salesforce.wb__c SET last__c = 'Fixed' WHERE ext__c = 'R-1'");
+  ASSERT_TRUE(wait_until([&] { return rows("ext__c = 'R-1' AND _hc_lastop = 'SYNCED' AND sfid IS NOT NULL") == 1; },
+                         20s))
+    << node->output();
+  EXPECT_EQ(scalar(db->url(), "SELECT _hc_err FROM salesforce.wb__c WHERE ext__c = 'R-1'"), std::nullopt);
+  auto records = sf_records("Ext__c = 'R-1'");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records.at(0)["Last__c"], "Fixed");
+  EXPECT_EQ(records.at(0)["Code__c"], "R1"); // the whole row, not only the changed column
+  EXPECT_EQ(scalar(db->url(), "SELECT sfid FROM salesforce.wb__c WHERE ext__c = 'R-1'"),
+            records.at(0)["Id"].get<std::string>());
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE action = 'UPDATE' AND "
+                                "state = 'SUCCESS' AND sf_message IS NULL"),
+            1);
+  // A later update goes by the sfid it now has: still one record.
+  sql("UPDATE salesforce.wb__c SET last__c = 'Again' WHERE ext__c = 'R-1'");
+  ASSERT_TRUE(wait_until([&] { return sf_records("Ext__c = 'R-1'").at(0)["Last__c"] == "Again"; }, 20s))
+    << node->output();
+  EXPECT_EQ(sf_records("Ext__c = 'R-1'").size(), 1u);
+  EXPECT_EQ(node->output().find("SYNCFORCE_NO_SFID"), std::string::npos);
+  stop_node();
+}
+
 TEST_F(write_back, a_child_refers_to_a_new_parent_by_its_external_id) {
   json parent{{"name", "Pa__c"},
               {"label", "Parent"},

@@ -281,3 +281,29 @@ TEST(diagnose_rules, polling_must_stay_in_bounds_and_within_the_mapping_budget) 
   m.sf_max_daily_api_calls = 1000;
   EXPECT_EQ(rule_polling(m).status, diagnose_status::pass);
 }
+
+TEST(diagnose_rules, a_unique_index_held_back_by_duplicates_is_an_error_naming_them) {
+  unique_index_facts f;
+  f.object_name = "Contact";
+  f.qualified_table = "salesforce.contact";
+  f.table_exists = true;
+  f.unique_columns = {"external_id__c"};
+  auto ok = rule_unique_indexes(f);
+  EXPECT_EQ(ok.status, diagnose_status::pass);
+  EXPECT_TRUE(contains(ok.message, "external_id__c")) << ok.message;
+  f.problems = {"cannot make hcu_idx_contact_external_id__c on salesforce.contact unique: 1 value of external_id__c "
+                "is held by more than one row ('x1' (2 rows))"};
+  auto bad = rule_unique_indexes(f);
+  EXPECT_EQ(bad.status, diagnose_status::error);
+  EXPECT_TRUE(contains(bad.message, "'x1' (2 rows)")) << bad.message;
+  EXPECT_EQ(bad.object_name, "Contact");
+  EXPECT_TRUE(contains(bad.hint, "HAVING count(*) > 1")) << bad.hint;
+  f.table_exists = false;
+  auto later = rule_unique_indexes(f);
+  EXPECT_EQ(later.status, diagnose_status::skip);
+  EXPECT_FALSE(later.hint.empty());
+  f.table_exists = true;
+  f.unique_columns.clear();
+  f.problems.clear();
+  EXPECT_EQ(rule_unique_indexes(f).status, diagnose_status::pass);
+}

@@ -32,3 +32,13 @@ TEST(redact, hides_passwords_in_urls_and_key_values) {
   EXPECT_EQ(redact_url("postgresql://db/app?user=bob&password=s3cret"), "postgresql://db/app?user=bob&password=***");
   EXPECT_EQ(redact_url("host=db password='a b' user=x").find("a b"), std::string::npos);
 }
+
+TEST(logfmt, addon_id_comes_right_after_the_event_as_in_heroku_connects_lines) {
+  log_event ev{"Contact QUERY \xE2\x86\xB7SALESFORCE 500 rows (0.77 secs)", "sync", "82b1", "IDLE"};
+  ev.with("object_name", "Contact").addon("82b1");
+  EXPECT_EQ(format_logfmt(ev), "event=\"Contact QUERY \xE2\x86\xB7SALESFORCE 500 rows (0.77 secs)\" addon_id=82b1 "
+                               "object_name=Contact object_type=sync object_id=82b1 state=IDLE");
+  log_event node{"Node starting", "node", "n1", "STARTING"};
+  node.addon(""); // node-level lines belong to no connection
+  EXPECT_EQ(format_logfmt(node), "event=\"Node starting\" object_type=node object_id=n1 state=STARTING");
+}

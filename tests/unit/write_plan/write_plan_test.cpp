@@ -1282,3 +1282,37 @@ TEST(write_plan_property, merged_sends_fewer_items_than_ordered_for_repeated_upd
   EXPECT_EQ(m.batches.size(), 1u);
   EXPECT_EQ(o.batches.size(), 5u);
 }
+
+TEST(promote_updates, an_update_of_a_row_whose_insert_failed_becomes_an_insert_of_the_row) {
+  std::vector<write_entry> entries{
+    upd(10, "contact", 1, std::nullopt, hs({{"last__c", "Fixed"}}), hs({{"id", "1"}, {"last__c", std::nullopt}})),
+    upd(11, "contact", 1, std::nullopt, hs({{"email__c", "a@b"}})), // a later one follows the insert
+    upd(12, "contact", 2, std::nullopt, hs({{"last__c", "x"}})),     // its insert is still waiting: untouched
+    upd(13, "contact", 3, sfid_of(3), hs({{"last__c", "y"}})),        // has an sfid: untouched
+  };
+  row_values rows;
+  rows[{"contact", 1}] = hs({{"id", "1"}, {"ext__c", "E-1"}, {"last__c", "Fixed"}, {"code__c", "C"}});
+  rows[{"contact", 3}] = hs({{"id", "3"}, {"ext__c", "E-3"}});
+  EXPECT_EQ(promote_updates_without_insert(entries, rows), 1u);
+  EXPECT_EQ(entries[0].action, write_action::insert);
+  EXPECT_EQ(entries[0].values, (rows[{"contact", 1}]));
+  EXPECT_FALSE(entries[0].old);
+  EXPECT_EQ(entries[1].action, write_action::update);
+  EXPECT_EQ(entries[2].action, write_action::update);
+  EXPECT_EQ(entries[3].action, write_action::update);
+
+  // Merged: the promoted insert and the later update fold into one upsert with the final values.
+  write_plan_settings merged;
+  auto plan = plan_writes(entries, tables(), merged);
+  auto contact_upserts = 0;
+  for (const auto& b : plan.batches)
+    for (const auto& item : b.items)
+      if (b.table == "contact" && b.operation == write_operation::upsert && item.record_id == 1) {
+        ++contact_upserts;
+        EXPECT_EQ(item.external_id, "E-1");
+        EXPECT_EQ(item.values.get("email__c"), "a@b");
+        EXPECT_EQ(item.values.get("code__c"), "C");
+        EXPECT_EQ(item.merged_ids, (std::vector<std::int64_t>{11}));
+      }
+  EXPECT_EQ(contact_upserts, 1);
+}
