@@ -465,7 +465,7 @@ public:
           record_texts(r, fields, texts);
           const std::string_view id = id_index < texts.size() ? std::string_view{texts[id_index]} : "";
           if (stamp_index < texts.size())
-            hwm.see(texts[stamp_index], id);
+            hwm.reach(texts[stamp_index], id);
           rp.add(texts, id);
         }
         pqxx::work tx(ctx.db(), "poll_page");

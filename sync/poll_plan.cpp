@@ -87,6 +87,17 @@ std::string poll_soql(const std::vector<std::string>& fields, std::string_view o
          keyset_filter(stamp_field, since, after_id) + " ORDER BY " + std::string{stamp_field} + " ASC, Id ASC";
 }
 
+bool high_water_mark::reach(std::string_view stamp, std::string_view id) {
+  auto c = canonical_timestamp(stamp);
+  if (!c)
+    return false;
+  if (value_ && *c < *value_)
+    return true;
+  value_ = std::move(c);
+  id_ = is_salesforce_id(id) ? std::optional<std::string>{std::string{id}} : std::nullopt;
+  return true;
+}
+
 int compare_ids(std::string_view a, std::string_view b) {
   const std::size_t n = std::min(a.size(), b.size());
   for (std::size_t i = 0; i < n; ++i) {

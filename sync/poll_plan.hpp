@@ -84,6 +84,11 @@ public:
   /// Notes one record's stamp (any form canonical_timestamp takes) and Id
   /// (empty: unknown); false if the stamp is unparsable.
   bool see(std::string_view stamp, std::string_view id = {});
+  /// For records that come in the server's keyset order (REST poll pages):
+  /// the mark becomes this record's (stamp, Id) unless its stamp is below the
+  /// mark. The server's Id order wins over compare_ids, so the next keyset
+  /// poll starts exactly after the last record read; false if unparsable.
+  bool reach(std::string_view stamp, std::string_view id);
   const std::optional<std::string>& value() const { return value_; }
   /// The largest Id seen at value(); nullopt when none was (a mark without id).
   const std::optional<std::string>& id() const { return id_; }

@@ -45,6 +45,24 @@ TEST(poll_plan, keyset_polls_resume_after_the_mark_and_its_id) {
                std::invalid_argument);
 }
 
+TEST(poll_plan, ordered_pages_move_the_mark_to_the_last_record_read) {
+  // REST pages come in the server's (stamp, Id) order: the last record is the
+  // mark, whatever compare_ids thinks of the ids.
+  high_water_mark m(std::string{"2024-01-02T00:00:00.000Z"}, std::string{"a0E5g00000000A1AAI"});
+  EXPECT_TRUE(m.reach("2024-01-02T00:00:00.000+0000", "a0E5g00000000Z1AAI"));
+  EXPECT_TRUE(m.reach("2024-01-02T00:00:00.000+0000", "a0E5g00000000b1AAI"));
+  EXPECT_EQ(m.id(), "a0E5g00000000b1AAI");
+  EXPECT_TRUE(m.reach("2024-01-03T00:00:00.000+0000", "a0E5g0000000011AAI"));
+  EXPECT_EQ(m.value(), "2024-01-03T00:00:00.000Z");
+  EXPECT_EQ(m.id(), "a0E5g0000000011AAI");
+  // Never backwards in stamp.
+  EXPECT_TRUE(m.reach("2024-01-01T00:00:00.000+0000", "a0E5g00000000zzAAI"));
+  EXPECT_EQ(m.value(), "2024-01-03T00:00:00.000Z");
+  EXPECT_EQ(m.id(), "a0E5g0000000011AAI");
+  EXPECT_FALSE(m.reach("garbage", "a0E5g0000000011AAI"));
+  EXPECT_TRUE(m.advanced());
+}
+
 TEST(poll_plan, keyset_mark_takes_the_largest_stamp_and_id_in_any_order) {
   // Bulk pages are not ordered: the mark is the max (stamp, id) of what was seen.
   high_water_mark m(std::string{"2024-01-02T00:00:00.000Z"});
