@@ -1,10 +1,12 @@
 // One bad value never blocks a mapping (docs/sync-read.md, "Values PostgreSQL
-// refuses"): NUL bytes are removed in REST and Bulk loads and in polls; a
+// refuses"): NUL bytes are removed in REST and Bulk loads and in REST and Bulk polls; a
 // record whose value PostgreSQL refuses is set aside as a read error while the
 // records around it and every later one arrive; `syncforce read-errors` lists
 // it; a record that later arrives clean clears its read error. Real
 // syncforced, real sfemu, real PostgreSQL.
 
+#include "store/copy_loader.hpp"
+#include "store/row_isolation.hpp"
 #include "tests/integration/sync_read/sync_read_fixture.hpp"
 
 #include <regex>
@@ -66,6 +68,33 @@ struct read_errors : sync_read {
 json named(const std::string& name, const std::string& ext) { return json{{"Name", name}, {"Ext_Id__c", ext}}; }
 
 } // namespace
+
+// The pure parts of finding a refused row: PostgreSQL's messages lose their
+// values, the COPY context names the column, a buffered COPY line gives back
+// the value for the excerpt.
+TEST(row_isolation, messages_name_the_column_and_lose_the_value) {
+  const std::string copy_error = "ERROR:  value too long for type character varying(100)\n"
+                                 "CONTEXT:  COPY every__c__reload, line 1, column text__c: \"wwww\"\n";
+  EXPECT_EQ(copy_error_column(copy_error), "text__c");
+  EXPECT_EQ(primary_message(copy_error), "value too long for type character varying(100)");
+  const std::string syntax = "ERROR:  invalid input syntax for type double precision: \"s3cret\"\n"
+                             "CONTEXT:  COPY t, line 1, column amount__c: \"s3cret\"";
+  EXPECT_EQ(primary_message(syntax), "invalid input syntax for type double precision");
+  EXPECT_EQ(copy_error_column(syntax), "amount__c");
+  const std::string unique = "ERROR:  duplicate key value violates unique constraint \"x\"\n"
+                             "DETAIL:  Key (ext_id__c)=(D-20) already exists.\n";
+  EXPECT_EQ(copy_error_column(unique), "");
+  EXPECT_EQ(primary_message(unique).find("D-20"), std::string::npos);
+}
+
+TEST(row_isolation, copy_lines_give_back_their_values) {
+  std::string line;
+  copy_writer::format_line({std::string{"a\tb\\c\nd"}, std::nullopt, std::string{"plain"}}, line);
+  EXPECT_EQ(copy_writer::line_field(line, 0), std::string{"a\tb\\c\nd"});
+  EXPECT_EQ(copy_writer::line_field(line, 1), std::nullopt);
+  EXPECT_EQ(copy_writer::line_field(line, 2), std::string{"plain"});
+  EXPECT_EQ(copy_writer::line_field(line, 3), std::nullopt);
+}
 
 TEST_F(read_errors, nul_bytes_are_removed_in_a_rest_load_and_in_a_poll) {
   json records = json::array();
@@ -225,5 +254,37 @@ TEST_F(read_errors, refused_values_in_a_poll_set_aside_single_records_and_later_
   ASSERT_TRUE(wait_until([&] { return rows() == 34 && read_error_count() == 0; }, 20s)) << node->output();
   EXPECT_EQ(text_of(batch_ids[10]), "short now");
   EXPECT_NE(node->output().find("Read errors cleared"), std::string::npos);
+  stop_node();
+}
+
+TEST_F(read_errors, a_bulk_poll_sets_aside_a_refused_record_and_moves_on) {
+  auto ids = load_records(*sf, *emu, "Every__c", json::array({named("A", "A-1")}));
+  ASSERT_EQ(ids.size(), 1u);
+  write_config(every_mapping());
+  start_admin_node(5); // more than 5 changes: a Bulk queryAll job
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
+  control("POST", "schema",
+          {{"objects", json::array({{{"name", "Every__c"},
+                                     {"fields", json::array({{{"name", "Text__c"}, {"type", "string"},
+                                                              {"length", 200}}})}}})}});
+  json batch = json::array();
+  for (int i = 0; i < 12; ++i)
+    batch.push_back(named("G" + std::to_string(i), "G-" + std::to_string(i)));
+  batch[5]["Text__c"] = std::string(120, 'x');
+  batch[8]["Text__c"] = std::string{"nu\0l", 4};
+  auto batch_ids = load_records(*sf, *emu, "Every__c", batch);
+  ASSERT_EQ(batch_ids.size(), 12u);
+  ASSERT_TRUE(wait_until([&] { return rows() == 12 && read_error_count() == 1; }, 30s)) << node->output();
+  EXPECT_NE(node->output().find("via BULK (12 changes)"), std::string::npos) << node->output();
+  EXPECT_FALSE(text_of(batch_ids[5], "name"));
+  EXPECT_EQ(text_of(batch_ids[8]), "nul");
+  auto listed = cli_json({"read-errors"});
+  ASSERT_TRUE(listed.is_array() && listed.size() == 1u) << listed;
+  EXPECT_EQ(listed[0]["sfid"], batch_ids[5]);
+  EXPECT_EQ(listed[0]["field"], "Text__c");
+  // Later records arrive (a REST poll now).
+  ASSERT_EQ(load_records(*sf, *emu, "Every__c", json::array({named("H", "H-1")})).size(), 1u);
+  ASSERT_TRUE(wait_until([&] { return rows() == 13; }, 20s)) << node->output();
+  EXPECT_EQ(mapping_field("Every__c", "state"), "DATA_SYNCED");
   stop_node();
 }
