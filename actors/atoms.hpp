@@ -20,6 +20,10 @@ using status_atom = caf::atom_constant<caf::atom("status")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 /// Restart a child (carries its name).
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
+/// Ask whether a supervisor gave up on a child (replies the failure, or empty).
+using health_atom = caf::atom_constant<caf::atom("health")>;
+/// A node that gave up: its liveness grace is over.
+using liveness_atom = caf::atom_constant<caf::atom("liveness")>;
 
 /// Something may be waiting in the trigger log: run a write cycle.
 using wake_atom = caf::atom_constant<caf::atom("wake")>;

@@ -1,6 +1,7 @@
 #include "actors/connection_actor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/errors.hpp"
 #include "actors/log.hpp"
 
 namespace syncforce::actors {
@@ -77,7 +78,7 @@ void apply_command(connection_ptr self, const mapping_settings& m) {
             ms.command.reset();
         // Whatever the command, the mapping runs again from a clean slate.
         c.parked = false;
-        c.restarts = 0;
+        c.restarts.clear();
         converge(self, id);
       },
       [self](caf::error& err) { self->quit(err); });
@@ -173,13 +174,13 @@ void converge_all(connection_ptr self) {
   maybe_quit(self);
 }
 
-void park(connection_ptr self, const mapping_settings& m, const std::string& reason) {
+void park(connection_ptr self, const mapping_settings& m, int restarts, const std::string& reason) {
   auto& st = self->state;
   auto& c = st.children[m.job.mapping_id];
   c.parked = true;
   log(spdlog::level::err, log_event{"Mapping failed too often, stopped", "mapping", m.job.mapping_id, "SYSTEM_ERROR"}
                             .with("object_name", m.job.config.object_name)
-                            .with("restarts", std::to_string(c.restarts - 1))
+                            .with("restarts", std::to_string(restarts))
                             .with("reason", reason));
   auto io = st.io;
   auto j = m.job;
@@ -288,7 +289,7 @@ void check_lease(connection_ptr self) {
         }
         log(spdlog::level::err, log_event{"Connection lease lost, stopping the connection", "connection",
                                           st.cfg.connection.name, "DB_UNAVAILABLE"});
-        self->quit(caf::make_error(caf::sec::runtime_error, "connection lease lost"));
+        self->quit(make_error(engine_errc::lease_lost));
       },
       [self](caf::error& err) { self->quit(err); });
 }
@@ -317,11 +318,21 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
     if (st.writer && st.writer.address() == msg.source) {
       st.writer = nullptr;
       st.writer_fingerprint.clear();
-      auto delay = st.cfg.restart.delay(++st.writer_restarts);
+      auto d = st.writer_restarts.record(self->clock().now(), st.cfg.writer_restarts);
+      if (d.give_up) {
+        log(spdlog::level::err, log_event{"Writer failed too often, stopping the connection", "connection",
+                                          st.cfg.connection.name, "SYSTEM_ERROR"}
+                                  .with("restarts", std::to_string(d.attempt - 1))
+                                  .with("reason", describe(msg.reason)));
+        self->quit(make_error(engine_errc::gave_up, "writer: " + describe(msg.reason)));
+        return;
+      }
+      auto delay = st.cfg.restart.delay(d.attempt);
       log(spdlog::level::warn, log_event{"Writer crashed, restarting", "connection", st.cfg.connection.name,
                                          "RECOVERY"}
+                                 .with("attempt", std::to_string(d.attempt))
                                  .with("restart_in_ms", std::to_string(delay.count()))
-                                 .with("reason", caf::to_string(msg.reason)));
+                                 .with("reason", describe(msg.reason)));
       self->delayed_send(self, delay, start_atom::value);
       return;
     }
@@ -339,12 +350,13 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
       const auto* m = find_mapping(self, id);
       if (m == nullptr)
         return;
-      c.last_error = caf::to_string(msg.reason);
-      if (++c.restarts > st.cfg.max_restarts) {
-        park(self, *m, c.last_error);
+      c.last_error = describe(msg.reason);
+      auto d = c.restarts.record(self->clock().now(), st.cfg.mapping_restarts);
+      if (d.give_up) {
+        park(self, *m, d.attempt - 1, c.last_error);
         return;
       }
-      auto delay = st.cfg.restart.delay(c.restarts);
+      auto delay = st.cfg.restart.delay(d.attempt);
       log(spdlog::level::warn, log_event{"Mapping crashed, restarting", "mapping", id, "RECOVERY"}
                                  .with("object_name", m->job.config.object_name)
                                  .with("restart_in_ms", std::to_string(delay.count()))
@@ -397,7 +409,7 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
     [self](synced_atom, const std::string& id) {
       auto i = self->state.children.find(id);
       if (i != self->state.children.end())
-        i->second.restarts = 0;
+        i->second.restarts.clear();
     },
     [self](status_atom) {
       int32_t running = 0;

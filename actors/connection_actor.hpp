@@ -4,6 +4,7 @@
 #include "actors/connection_lease.hpp"
 #include "actors/mapping_actor.hpp"
 #include "actors/writer_actor.hpp"
+#include "sync/restart_budget.hpp"
 
 #include <caf/all.hpp>
 
@@ -21,8 +22,12 @@ struct connection_settings {
   std::vector<mapping_settings> mappings;
   /// Restart schedule of crashed mapping actors.
   backoff_policy restart{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
-  /// Crashes in a row (without a successful cycle between) before a mapping is parked in SYSTEM_ERROR.
-  int max_restarts = 5;
+  /// Crashes of a mapping within the window (a successful cycle clears them)
+  /// before it is parked in SYSTEM_ERROR, as Heroku Connect does.
+  restart_window mapping_restarts{5, std::chrono::minutes(10)};
+  /// Crashes of the writer within the window before the connection gives up
+  /// (its engine restarts it, counting that in turn).
+  restart_window writer_restarts{8, std::chrono::minutes(10)};
   /// The writer (PostgreSQL -> Salesforce), when the connection has read-write mappings.
   std::optional<writer_settings> writer;
   std::shared_ptr<write_io> writes;
@@ -46,7 +51,7 @@ struct connection_actor_state {
   caf::actor user;
   struct child {
     caf::actor hdl;
-    int restarts = 0;
+    restart_budget restarts;
     bool parked = false;
     std::string last_error;
     int revision = 0;      ///< the revision the running actor was started with
@@ -55,7 +60,7 @@ struct connection_actor_state {
   };
   std::map<std::string, child> children; ///< by mapping id
   caf::actor writer;
-  int writer_restarts = 0;
+  restart_budget writer_restarts;
   bool writer_stopping = false;
   /// What the running writer was started with (mapping ids, revisions, mode).
   std::string writer_fingerprint;
@@ -74,11 +79,14 @@ struct connection_actor_state {
 
 /// One per connection: prepares the connection's schema, then runs a mapping
 /// actor per mapping and supervises them: a crashed mapping is restarted with
-/// exponential backoff; after `max_restarts` crashes in a row it is parked in
-/// SYSTEM_ERROR with the reason. One mapping's failures never touch another.
+/// exponential backoff; past `mapping_restarts` within its window it is parked
+/// in SYSTEM_ERROR with the reason. One mapping's failures never touch another.
+/// The writer is restarted the same way; past `writer_restarts` the connection
+/// quits with engine_errc::gave_up.
 /// With a lease_url it first takes the connection's lease (connection_lease);
 /// while another node holds it, it stands by and tries again; a lost lease
-/// stops it (its engine restarts and stands by or takes the lease again).
+/// stops it with engine_errc::lease_lost (its engine starts it again: it
+/// stands by or takes the lease again).
 /// (reconfigure_atom, connection_settings) brings it to new settings without
 /// touching what did not change: a removed or edited mapping's actor is
 /// stopped (a running load cancelled) and, when edited, started again; a

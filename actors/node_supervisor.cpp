@@ -1,6 +1,7 @@
 #include "actors/node_supervisor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/errors.hpp"
 #include "actors/log.hpp"
 
 namespace syncforce::actors {
@@ -86,6 +87,21 @@ void finish_drain_if_done(supervisor_ptr self) {
   st.drain_waiters.clear();
 }
 
+/// A child is given up: the node is not ready from now on, says why in its
+/// status, and turns not live once the grace period is over.
+void give_up(supervisor_ptr self, const std::string& child, const caf::error& reason) {
+  auto& st = self->state;
+  st.failed = child + " failed " + describe(st.cfg.restarts) + ", last: " + describe(reason);
+  st.not_ready_reason = st.failed;
+  set_readiness(self, false, st.failed);
+  st.sink->set_failed(st.failed);
+  log(spdlog::level::err, log_event{"Node gave up: " + child + " failed too often", "node", st.cfg.node_name,
+                                    "SYSTEM_ERROR"}
+                            .with("reason", describe(reason))
+                            .with("liveness_fails_in_ms", std::to_string(st.cfg.liveness_grace.count())));
+  self->delayed_send(self, st.cfg.liveness_grace, liveness_atom::value);
+}
+
 } // namespace
 
 caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, node_config cfg,
@@ -94,26 +110,28 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
   st.cfg = std::move(cfg);
   st.sink = std::move(sink);
   st.make_db_monitor = std::move(make_db_monitor);
+  st.sink->set_live(true, "");
   set_readiness(self, false, st.not_ready_reason);
 
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
+    auto now = self->clock().now();
     if (st.engine && dm.source == st.engine.address()) {
       st.engine = nullptr;
       if (st.draining) {
         finish_drain_if_done(self);
         return;
       }
-      if (++st.engine_restarts > st.cfg.max_restarts) {
-        log(spdlog::level::err, log_event{"Sync engine failed too often, giving up", "node", st.cfg.node_name,
-                                          "SYSTEM_ERROR"}
-                                  .with("reason", caf::to_string(dm.reason)));
+      auto d = st.engine_restarts.record(now, st.cfg.restarts);
+      if (d.give_up) {
+        give_up(self, "sync engine", dm.reason);
         return;
       }
-      auto delay = st.cfg.restart.delay(st.engine_restarts);
+      auto delay = st.cfg.restart.delay(d.attempt);
       log(spdlog::level::warn, log_event{"Restarting sync engine", "node", st.cfg.node_name, "RECOVERY"}
+                                 .with("attempt", std::to_string(d.attempt))
                                  .with("restart_in_ms", std::to_string(delay.count()))
-                                 .with("reason", caf::to_string(dm.reason)));
+                                 .with("reason", describe(dm.reason)));
       self->delayed_send(self, delay, restart_atom::value, std::string("engine"));
       return;
     }
@@ -128,16 +146,16 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
     st.db_ready = false;
     st.not_ready_reason = "database monitor restarting";
     set_readiness(self, false, st.not_ready_reason);
-    if (++st.db_monitor_restarts > st.cfg.max_restarts) {
-      log(spdlog::level::err, log_event{"Database monitor failed too often, giving up", "node", st.cfg.node_name,
-                                        "SYSTEM_ERROR"}
-                                .with("reason", caf::to_string(dm.reason)));
+    auto d = st.db_monitor_restarts.record(now, st.cfg.restarts);
+    if (d.give_up) {
+      give_up(self, "database monitor", dm.reason);
       return;
     }
-    auto delay = st.cfg.restart.delay(st.db_monitor_restarts);
+    auto delay = st.cfg.restart.delay(d.attempt);
     log(spdlog::level::warn, log_event{"Restarting database monitor", "node", st.cfg.node_name, "RECOVERY"}
+                               .with("attempt", std::to_string(d.attempt))
                                .with("restart_in_ms", std::to_string(delay.count()))
-                               .with("reason", caf::to_string(dm.reason)));
+                               .with("reason", describe(dm.reason)));
     self->delayed_send(self, delay, restart_atom::value, std::string("db_monitor"));
   });
 
@@ -151,6 +169,8 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
     },
     [self](restart_atom, const std::string& child) {
       auto& st = self->state;
+      if (!st.failed.empty())
+        return;
       if (child == "db_monitor" && !st.db_monitor && !st.draining)
         spawn_db_monitor(self);
       if (child == "engine" && !st.engine && st.db_ready)
@@ -158,12 +178,18 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
     },
     [self](db_up_atom, int version) {
       auto& st = self->state;
+      bool was_down = !st.db_ready;
       st.db_ready = true;
       st.schema_version = version;
-      st.db_monitor_restarts = 0;
+      if (!st.failed.empty())
+        return; // stays not ready: a given-up node waits for its restart
       st.not_ready_reason.clear();
       if (st.draining)
         return;
+      // Crashes during a database outage were the outage's, not the engine's:
+      // a node that lives through many database restarts must not give up.
+      if (was_down)
+        st.engine_restarts.clear();
       log(spdlog::level::info, log_event{"Database ready", "node", st.cfg.node_name, "READY"}.with(
                                  "schema_version", std::to_string(version)));
       set_readiness(self, true, "");
@@ -172,6 +198,8 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
     [self](db_down_atom, const std::string& reason) {
       auto& st = self->state;
       st.db_ready = false;
+      if (!st.failed.empty())
+        return;
       st.not_ready_reason = "database unavailable: " + reason;
       log(spdlog::level::warn, log_event{"Database unavailable", "node", st.cfg.node_name, "DB_UNAVAILABLE"}.with(
                                  "reason", reason));
@@ -179,8 +207,16 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
     },
     [self](status_atom) -> caf::result<bool, std::string, int> {
       auto& st = self->state;
-      bool ready = st.db_ready && !st.draining;
+      bool ready = st.db_ready && !st.draining && st.failed.empty();
       return {ready, ready ? std::string() : st.not_ready_reason, st.schema_version};
+    },
+    [self](health_atom) -> std::string { return self->state.failed; },
+    [self](liveness_atom) {
+      auto& st = self->state;
+      log(spdlog::level::err, log_event{"Liveness failing: the node gave up and waits to be restarted", "node",
+                                        st.cfg.node_name, "SYSTEM_ERROR"}
+                                .with("reason", st.failed));
+      st.sink->set_live(false, st.failed);
     },
     [self](drain_atom) -> caf::result<bool> {
       auto& st = self->state;

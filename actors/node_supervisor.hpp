@@ -2,6 +2,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/database_probe.hpp"
+#include "sync/restart_budget.hpp"
 
 #include <caf/all.hpp>
 
@@ -11,12 +12,18 @@
 
 namespace syncforce::actors {
 
-/// Where the node's readiness goes (the gRPC health service in production,
-/// a recorder in tests). Must be thread-safe.
+/// Where the node's readiness and liveness go (the gRPC health service in
+/// production, a recorder in tests). Must be thread-safe.
 class readiness_sink {
 public:
   virtual ~readiness_sink() = default;
+  /// Whether the node takes work (the `readiness` service).
   virtual void set_ready(bool ready, const std::string& reason) = 0;
+  /// Whether the process is worth keeping (the overall service ""): false only
+  /// once a supervisor gave up, so that Kubernetes restarts the pod.
+  virtual void set_live(bool live, const std::string& reason) = 0;
+  /// A supervisor gave up on a child: why (shown by `syncforce state` and diagnose).
+  virtual void set_failed(const std::string& reason) = 0;
 };
 
 /// Settings of the database monitor.
@@ -41,10 +48,14 @@ using db_monitor_factory = std::function<caf::actor(caf::event_based_actor* pare
 /// Settings of the node supervisor.
 struct node_config {
   std::string node_name;
-  /// Restart schedule of crashed children.
+  /// Restart schedule of crashed children (the attempt is the crash's rank within the window).
   backoff_policy restart{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.0};
-  /// After this many restarts in a row without a healthy period, a child is parked.
-  int max_restarts = 8;
+  /// A child that crashes more than this many times within the window is given
+  /// up: the node turns not ready at once and not live after `liveness_grace`.
+  restart_window restarts{8, std::chrono::minutes(10)};
+  /// How long a node that gave up stays live (answering, logs and state
+  /// readable) before its liveness fails and Kubernetes restarts it.
+  std::chrono::milliseconds liveness_grace{std::chrono::seconds(60)};
   /// Builds the sync engine once the database is first up (none: the node only
   /// watches its database). The supervisor monitors it, restarts it with
   /// backoff and stops it on drain.
@@ -56,9 +67,11 @@ struct node_supervisor_state {
   std::shared_ptr<readiness_sink> sink;
   db_monitor_factory make_db_monitor;
   caf::actor db_monitor;
-  int db_monitor_restarts = 0;
+  restart_budget db_monitor_restarts;
   caf::actor engine;
-  int engine_restarts = 0;
+  restart_budget engine_restarts;
+  /// Set when a child was given up: why (never cleared; the process is restarted).
+  std::string failed;
   bool db_ready = false;
   std::string not_ready_reason = "starting";
   int schema_version = 0;
@@ -69,9 +82,13 @@ struct node_supervisor_state {
 };
 
 /// Owns everything on a node and turns the database's health into readiness.
+/// Crashed children are restarted with backoff within a restart window; a
+/// child that crash-loops past it is given up: readiness off, the failure
+/// in the status, liveness off after the grace period.
 /// Messages:
 ///   start_atom                    -> starts children
 ///   status_atom                   -> (ready: bool, reason: string, schema_version: int32)
+///   health_atom                   -> failure: string (empty while no child was given up)
 ///   drain_atom                    -> readiness off at once, children stopped; replies `true` when done
 ///   db_up_atom(int), db_down_atom(string)   (from the monitor)
 caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, node_config cfg,

@@ -11,6 +11,7 @@
 #include "store/control_repo.hpp"
 #include "store/copy_loader.hpp"
 #include "store/hc_schema.hpp"
+#include "store/in_doubt.hpp"
 #include "store/read_errors.hpp"
 #include "sync/poll_plan.hpp"
 #include "sync/sf_write.hpp"
@@ -448,6 +449,17 @@ public:
     // From the query until the last page is applied, the writer does not write
     // this table back (a page read before a write-back must not land after it).
     auto guard = lock_table(spec->schema, spec->table);
+    if (spec->access == mapping_access::read_write) {
+      // Under the guard no create of this node is on the wire: creates still
+      // in doubt lost their answer (a crash, a timeout; docs/write-back.md). A
+      // record this poll would find may be one of them: the writer settles
+      // them first, else the poll would add it as a new row and the create
+      // would be sent again.
+      pqxx::read_transaction tx(ctx.db(), "poll_in_doubt");
+      if (store::has_in_doubt(tx, spec->schema, spec->table))
+        return job_outcome::failure(outcome_kind::retry,
+                                    "creates of " + spec->table + " in doubt: waiting for the writer to settle them");
+    }
     if (!bulk) {
       auto cursor = sf.query_all(soql);
       while (!cursor.done()) {

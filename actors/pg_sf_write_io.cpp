@@ -9,8 +9,10 @@
 #include "actors/table_guard.hpp"
 #include "actors/write_io.hpp"
 #include "store/hc_schema.hpp"
+#include "store/in_doubt.hpp"
 #include "store/trigger_log.hpp"
 #include "sync/hstore.hpp"
+#include "sync/in_doubt.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
 
@@ -112,6 +114,11 @@ public:
       tables.emplace(info.second.spec->table, info.second);
     }
 
+    // Creates whose result was never recorded are settled with Salesforce
+    // before anything (them included) can be sent again.
+    if (auto unsettled = reconcile_in_doubt(ctx, j, tables); !unsettled.ok())
+      return unsettled;
+
     std::vector<trigger_log_entry> claimed;
     {
       pqxx::work tx(db, "write_claim");
@@ -201,7 +208,7 @@ public:
       auto guard = lock_table(table.spec->schema, table.spec->table);
       auto t0 = clock_type::now();
       std::vector<item_result> results;
-      auto failure = execute(db, sf, table, batch, created, results);
+      auto failure = execute(db, sf, j, table, batch, created, results);
       if (failure) {
         for (std::size_t rest = bi; rest < plan.batches.size(); ++rest) {
           auto ids = entry_ids_of(plan.batches[rest]);
@@ -241,6 +248,8 @@ public:
         }
         finish_entries(tx, j.schema, outcomes);
         apply_rows(tx, *table.spec, batch, results);
+        if (batch.operation == write_operation::create)
+          store::clear_in_doubt(tx, j.connection_id, entry_ids_of(batch));
         if (j.mode == write_mode::ordered && batch.action == write_action::insert) {
           if (first_failed_insert) {
             // A failed INSERT stops this mapping's queue until the row is fixed and recaptured.
@@ -349,8 +358,8 @@ private:
 
   /// Sends one batch; fills one result per item. Returns a failure when the
   /// whole call should be tried again later (nothing recorded).
-  std::optional<transient_failure> execute(pqxx::connection& db, salesforce::client& sf, const table_info& t,
-                                           const write_batch& batch,
+  std::optional<transient_failure> execute(pqxx::connection& db, salesforce::client& sf, const write_job& j,
+                                           const table_info& t, const write_batch& batch,
                                            const std::map<std::pair<std::string, std::int64_t>, std::string>& created,
                                            std::vector<item_result>& results) {
     results.assign(batch.items.size(), item_result{});
@@ -367,11 +376,11 @@ private:
             .with("object_name", t.object_name));
       results.assign(batch.items.size(), item_result{});
     }
-    return execute_collections(db, sf, t, batch, created, results);
+    return execute_collections(db, sf, j, t, batch, created, results);
   }
 
   std::optional<transient_failure> execute_collections(
-    pqxx::connection& db, salesforce::client& sf, const table_info& t, const write_batch& batch,
+    pqxx::connection& db, salesforce::client& sf, const write_job& j, const table_info& t, const write_batch& batch,
     const std::map<std::pair<std::string, std::int64_t>, std::string>& created, std::vector<item_result>& results) {
     for (std::size_t from = 0; from < batch.items.size(); from += 200) {
       auto to = std::min(batch.items.size(), from + 200);
@@ -415,6 +424,18 @@ private:
       }
       if (sent.empty())
         continue;
+      if (batch.operation == write_operation::create) {
+        // From here until its result is recorded, a create is in doubt: made
+        // or not, only Salesforce knows. Committed before the call.
+        std::vector<store::in_doubt_create> doubts;
+        for (std::size_t k = 0; k < sent.size(); ++k) {
+          const auto& item = batch.items[sent[k]];
+          doubts.push_back({item.entry_id, batch.table, item.record_id, t.object_name, records[k].dump(), {}});
+        }
+        pqxx::work tx(db, "write_in_doubt");
+        store::record_in_doubt(tx, j.connection_id, doubts);
+        tx.commit();
+      }
       salesforce::result<std::vector<salesforce::save_result>> answer =
         batch.operation == write_operation::remove ? sf.remove(ids)
         : batch.operation == write_operation::update ? sf.update(t.object_name, records)
@@ -424,7 +445,9 @@ private:
         const auto& e = answer.error();
         if (e.kind == salesforce::error_kind::request_limit)
           return transient_failure{outcome_kind::budget, "API budget exhausted: " + e.describe()};
-        if (e.retryable() || e.kind == salesforce::error_kind::auth)
+        // An answer that could not be read says nothing of what was done: the
+        // batch goes again (a create stays in doubt and is settled first).
+        if (e.retryable() || e.kind == salesforce::error_kind::auth || e.kind == salesforce::error_kind::protocol)
           return transient_failure{outcome_kind::retry, e.describe()};
         for (auto i : sent) {
           results[i].code = e.code;
@@ -465,6 +488,153 @@ private:
     }
     return std::nullopt;
   }
+
+  /// Settles the connection's creates in doubt: each one Salesforce made (a
+  /// record its user created since the call, carrying the values sent, not
+  /// yet any row's) is recorded as done, as if its answer had arrived; the
+  /// rest are forgotten, to be sent again. Nothing is claimed until this
+  /// succeeds.
+  job_outcome reconcile_in_doubt(worker_context& ctx, const write_job& j,
+                                 const std::map<std::string, table_info>& tables) {
+    auto& db = ctx.db();
+    std::vector<store::in_doubt_create> doubts;
+    {
+      pqxx::read_transaction tx(db, "in_doubt_load");
+      doubts = store::load_in_doubt(tx, j.connection_id, in_doubt_margin);
+    }
+    if (doubts.empty())
+      return {};
+    auto& sf = ctx.sf(*j.user);
+    std::map<std::string, std::vector<const store::in_doubt_create*>> by_table;
+    for (const auto& d : doubts)
+      by_table[d.table_name].push_back(&d);
+    long found = 0;
+    long resend = 0;
+    for (const auto& [table_name, group] : by_table) {
+      std::vector<std::int64_t> ids;
+      for (const auto* d : group)
+        ids.push_back(d->entry_id);
+      auto ti = tables.find(table_name);
+      if (ti == tables.end()) {
+        // The mapping is gone or cannot write: its entries wait; so does their doubt.
+        continue;
+      }
+      const auto& t = ti->second;
+      std::vector<json> sent;
+      std::set<std::string> fields{"Id"};
+      for (const auto* d : group) {
+        auto body = json::parse(d->record_json, nullptr, false);
+        if (body.is_discarded() || !body.is_object())
+          body = json::object();
+        body.erase("attributes");
+        for (auto it = body.begin(); it != body.end(); ++it)
+          fields.insert(it.key());
+        sent.push_back(std::move(body));
+      }
+      std::string soql = "SELECT ";
+      bool first = true;
+      for (const auto& f : fields) {
+        soql += (first ? "" : ", ") + f;
+        first = false;
+      }
+      soql += " FROM " + t.object_name + " WHERE CreatedDate >= " + group.front()->since_soql;
+      const auto& user_id = sf.current_session().user_id;
+      if (!user_id.empty() && user_id.find('\'') == std::string::npos && user_id.find('\\') == std::string::npos)
+        soql += " AND CreatedById = '" + user_id + "'";
+      soql += " ORDER BY CreatedDate, Id";
+      std::vector<json> candidates;
+      std::vector<std::string> candidate_ids;
+      auto cursor = sf.query(soql);
+      bool unanswerable = false;
+      while (!cursor.done() && !unanswerable) {
+        auto page = cursor.next_page();
+        if (!page) {
+          const auto& e = page.error();
+          if (e.kind == salesforce::error_kind::request_limit)
+            return job_outcome::failure(outcome_kind::budget, "API budget exhausted: " + e.describe());
+          if (e.retryable() || e.kind == salesforce::error_kind::auth)
+            return job_outcome::failure(outcome_kind::retry, "cannot settle " + std::to_string(group.size()) +
+                                                               " creates of " + t.object_name +
+                                                               " in doubt: " + e.describe());
+          // Salesforce will never answer this question (a field it does not
+          // let us query): the creates go again, as they would without this.
+          log(spdlog::level::err, log_event{"Cannot settle creates in doubt of " + t.object_name +
+                                              ", sending them again: " + e.describe(),
+                                            "mapping", t.mapping_id, "POLLING_DB_CHANGES"}
+                                    .with("object_name", t.object_name));
+          candidates.clear();
+          candidate_ids.clear();
+          unanswerable = true;
+          break;
+        }
+        for (const auto& rec : page->records) {
+          json j_rec = json::object();
+          for (const auto& [name, v] : rec.fields) {
+            switch (v.type) {
+              case salesforce::value_type::null: j_rec[name] = nullptr; break;
+              case salesforce::value_type::boolean: j_rec[name] = v.as_bool(); break;
+              case salesforce::value_type::number: j_rec[name] = json::parse(v.text, nullptr, false); break;
+              default: j_rec[name] = v.text; break;
+            }
+          }
+          candidate_ids.push_back(std::string{rec.text("Id")});
+          candidates.push_back(std::move(j_rec));
+        }
+      }
+      pqxx::work tx(db, "in_doubt_settle");
+      // A record already some row's is that row's: never another create's.
+      auto known = store::known_sfids(tx, t.spec->schema, t.spec->table, candidate_ids);
+      std::set<std::string> taken(known.begin(), known.end());
+      std::vector<json> free_candidates;
+      std::vector<std::string> free_ids;
+      for (std::size_t c = 0; c < candidates.size(); ++c)
+        if (!taken.count(candidate_ids[c])) {
+          free_candidates.push_back(candidates[c]);
+          free_ids.push_back(candidate_ids[c]);
+        }
+      auto match = match_in_doubt(sent, free_candidates);
+      auto in_log = store::entries_in_log(tx, j.schema, ids);
+      std::set<std::int64_t> waiting(in_log.begin(), in_log.end());
+      write_batch done;
+      done.table = table_name;
+      done.action = write_action::insert;
+      done.operation = write_operation::create;
+      std::vector<item_result> results;
+      std::vector<log_result> outcomes;
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        const auto* d = group[i];
+        if (match[i] < 0 || !waiting.count(d->entry_id)) {
+          ++resend;
+          continue;
+        }
+        ++found;
+        write_item item;
+        item.entry_id = d->entry_id;
+        item.record_id = d->record_id;
+        done.items.push_back(item);
+        item_result r;
+        r.ok = true;
+        r.sfid = free_ids[static_cast<std::size_t>(match[i])];
+        results.push_back(r);
+        outcomes.push_back({d->entry_id, log_outcome::success, std::nullopt, std::nullopt});
+      }
+      finish_entries(tx, j.schema, outcomes);
+      apply_rows(tx, *t.spec, done, results);
+      store::clear_in_doubt(tx, j.connection_id, ids);
+      tx.commit();
+    }
+    if (found + resend > 0)
+      log(spdlog::level::warn, log_event{"Settled " + std::to_string(found + resend) +
+                                           " creates in doubt: " + std::to_string(found) +
+                                           " found in Salesforce and recorded, " + std::to_string(resend) +
+                                           " not made and sent again",
+                                         "connection", j.name, "POLLING_DB_CHANGES"});
+    return {};
+  }
+
+  /// Margin taken off the time a create was sent when asking Salesforce what
+  /// was created since: clocks of the database and Salesforce differ a little.
+  static constexpr std::chrono::seconds in_doubt_margin{300};
 
   /// A Bulk 2.0 ingest job for the batch. An empty `why` and no failure: done;
   /// `why` set: the job failed as a whole and the batch should go by collections.

@@ -4,6 +4,11 @@ namespace syncforce::actors {
 
 std::optional<salesforce::client_config> client_config_for(const store::connection_row& c,
                                                            const secret_lookup& secrets, std::string& error) {
+  // Where the secrets would go is checked before any is read.
+  if (auto refused = refuse_login_url(c.login.login_url, secrets.policy)) {
+    error = "login URL refused: " + *refused;
+    return std::nullopt;
+  }
   auto secret = resolve_secret(c.login.secret_ref, secrets, error);
   if (!secret)
     return std::nullopt;

@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/connection_actor.hpp"
+#include "actors/errors.hpp"
 #include "actors/integration_user.hpp"
 #include "actors/log.hpp"
 #include "actors/sf_login.hpp"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <set>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -171,6 +173,10 @@ void apply(engine_ptr self, std::vector<loaded_connection>& loaded) {
     seen.insert(id);
     auto running = st.connections.find(id);
     if (running == st.connections.end()) {
+      auto wait = st.not_before.find(id);
+      if (wait != st.not_before.end() && self->clock().now() < wait->second)
+        continue; // restarting after a crash: the delayed wake starts it
+      st.not_before.erase(id);
       start_connection(self, lc);
       continue;
     }
@@ -256,9 +262,38 @@ void load(engine_ptr self) {
       [self](caf::error& err) { self->quit(err); });
 }
 
+/// A connection actor stopped on its own: start it again (through a load, so
+/// it gets the current settings) unless it crash-loops.
+void restart_connection(engine_ptr self, const std::string& id, const caf::error& reason) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  std::chrono::milliseconds delay = st.cfg.lease_restart;
+  if (is(reason, engine_errc::lease_lost)) {
+    log(spdlog::level::warn, log_event{"Connection lost its lease, starting it again", "connection", id, "RECOVERY"}
+                               .with("restart_in_ms", std::to_string(delay.count())));
+  } else {
+    auto d = st.connection_crashes[id].record(now, st.cfg.connection_restarts);
+    if (d.give_up) {
+      log(spdlog::level::err, log_event{"Connection failed too often, stopping the sync engine", "connection", id,
+                                        "SYSTEM_ERROR"}
+                                .with("restarts", std::to_string(d.attempt - 1))
+                                .with("reason", describe(reason)));
+      self->quit(make_error(engine_errc::gave_up, "connection " + id + ": " + describe(reason)));
+      return;
+    }
+    delay = st.cfg.retry.delay(d.attempt);
+    log(spdlog::level::warn, log_event{"Connection crashed, restarting it", "connection", id, "RECOVERY"}
+                               .with("attempt", std::to_string(d.attempt))
+                               .with("restart_in_ms", std::to_string(delay.count()))
+                               .with("reason", describe(reason)));
+  }
+  st.not_before[id] = now + delay;
+  self->delayed_send(self, delay, wake_atom::value);
+}
+
 } // namespace
 
-secret_lookup system_secret_lookup() {
+secret_lookup system_secret_lookup(secret_policy policy) {
   secret_lookup l;
   l.env = [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
@@ -266,8 +301,31 @@ secret_lookup system_secret_lookup() {
       return std::nullopt;
     return std::string{v};
   };
-  l.file = [](const std::string& path) -> std::optional<std::string> {
-    std::ifstream in(path, std::ios::binary);
+  // The reference was checked lexically; the file actually opened is checked
+  // too, so a symbolic link cannot lead out of the allowed directories.
+  std::vector<std::string> dirs;
+  for (const auto& d : policy.file_dirs) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(d, ec);
+    dirs.push_back(ec ? d : canonical.string());
+  }
+  std::vector<std::string> denied;
+  for (const auto& f : policy.denied_files) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(f, ec);
+    denied.push_back(ec ? f : canonical.string());
+  }
+  l.policy = std::move(policy);
+  l.file = [dirs, denied](const std::string& path) -> std::optional<std::string> {
+    std::error_code ec;
+    auto real = std::filesystem::canonical(path, ec).string();
+    if (ec)
+      return std::nullopt;
+    if (std::find(denied.begin(), denied.end(), real) != denied.end())
+      return std::nullopt;
+    if (std::none_of(dirs.begin(), dirs.end(), [&](const std::string& d) { return path_below(real, d); }))
+      return std::nullopt;
+    std::ifstream in(real, std::ios::binary);
     if (!in)
       return std::nullopt;
     std::ostringstream ss;
@@ -295,23 +353,27 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
   pcfg.database_url = st.cfg.database_url;
   st.pool = self->spawn<caf::linked>(worker_pool, pcfg);
   // A connection stopped on purpose (removed, or restarted with new settings)
-  // is not a failure; any other linked actor's failure stops the engine (its
-  // supervisor restarts it).
+  // is not a failure; one that stopped on its own is started again (a lost
+  // lease at once, a crash with backoff within its window); any other linked
+  // actor's failure (the pool, a user) stops the engine, and its supervisor
+  // restarts it.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
     for (auto it = st.connections.begin(); it != st.connections.end(); ++it) {
       if (it->second.address() != msg.source)
         continue;
       auto id = it->first;
-      auto stop = st.after_stop.find(id);
-      if (stop == st.after_stop.end())
-        break;
-      auto then = std::move(stop->second);
-      st.after_stop.erase(stop);
       st.connections.erase(it);
       st.fingerprints.erase(id);
-      if (then)
-        then();
+      auto stop = st.after_stop.find(id);
+      if (stop != st.after_stop.end()) {
+        auto then = std::move(stop->second);
+        st.after_stop.erase(stop);
+        if (then)
+          then();
+        return;
+      }
+      restart_connection(self, id, msg.reason);
       return;
     }
     if (msg.reason)

@@ -6,6 +6,7 @@
 #include "actors/write_io.hpp"
 #include "actors/worker_pool.hpp"
 #include "sync/engine_config.hpp"
+#include "sync/restart_budget.hpp"
 
 #include <caf/all.hpp>
 
@@ -40,6 +41,12 @@ struct sync_engine_config {
   /// Days `_trigger_log_archive` keeps processed entries (Heroku Connect: 31).
   int archive_retention_days = 31;
   backoff_policy retry{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.0};
+  /// Crashes of one connection actor allowed within the window before the
+  /// engine gives up (and its supervisor counts that). A lost lease is no crash.
+  restart_window connection_restarts{5, std::chrono::minutes(10)};
+  /// How soon a connection that lost its lease is started again (it then takes
+  /// the lease back or stands by while another node holds it).
+  std::chrono::milliseconds lease_restart{std::chrono::seconds(1)};
 };
 
 struct sync_engine_state {
@@ -52,6 +59,10 @@ struct sync_engine_state {
   std::map<std::string, std::string> fingerprints;
   /// By connection id: connections being stopped, and what to do once they are.
   std::map<std::string, std::function<void()>> after_stop;
+  /// By connection id: crashes within the restart window.
+  std::map<std::string, restart_budget> connection_crashes;
+  /// By connection id: a crashed or lease-less connection is not started again before this.
+  std::map<std::string, caf::actor_clock::time_point> not_before;
   /// LISTEN syncforce_control: admin changes wake the engine.
   std::unique_ptr<notify_listener> listener;
   bool loading = false;
@@ -68,11 +79,16 @@ struct sync_engine_state {
 /// per connection. It LISTENs on syncforce_control: an admin change makes it
 /// load again and reconcile (new connections started, removed ones stopped,
 /// changed logins restarted, mapping changes handed to the connection actor).
+/// A connection actor that stops on its own is started again: after its lease
+/// was lost at once (not counted), after a crash with backoff within
+/// `connection_restarts`; past that the engine gives up (its supervisor
+/// counts the engine's crashes in turn).
 /// Spawned by the node supervisor once the database is up.
 /// Messages: start_atom, wake_atom (reload the configuration).
 caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_engine_config cfg);
 
-/// Environment variables and files.
-secret_lookup system_secret_lookup();
+/// Environment variables and files, within `policy` (files are checked again
+/// once symbolic links are resolved).
+secret_lookup system_secret_lookup(secret_policy policy = {});
 
 } // namespace syncforce::actors

@@ -1,5 +1,7 @@
 #include "actors/worker_pool.hpp"
 
+#include "store/db_errors.hpp"
+
 #include "actors/atoms.hpp"
 #include "store/copy_loader.hpp"
 
@@ -49,12 +51,17 @@ caf::behavior pool_worker(caf::event_based_actor* self, std::shared_ptr<worker_c
     [ctx](run_job_atom, job& j) -> job_outcome {
       try {
         return j.run(*ctx);
-      } catch (const pqxx::broken_connection& e) {
-        ctx->reset_db();
-        return job_outcome::failure(outcome_kind::retry, "database unavailable: " + std::string{e.what()});
       } catch (const std::exception& e) {
         // A failed statement may leave the session unusable: start afresh.
         ctx->reset_db();
+        switch (store::classify_db_error(e)) {
+          case store::db_failure::unavailable:
+            return job_outcome::failure(outcome_kind::retry, "database unavailable: " + std::string{e.what()});
+          case store::db_failure::conflict:
+            return job_outcome::failure(outcome_kind::retry, j.name + ": " + e.what());
+          case store::db_failure::permanent:
+            break;
+        }
         return job_outcome::failure(outcome_kind::fatal, j.name + ": " + e.what());
       }
     },

@@ -95,12 +95,17 @@ int state(const common_options& opts, const std::string& object) {
               << (opts.connection.empty() ? "" : " in connection " + opts.connection) << "\n";
     return exit_not_found;
   }
+  // A node that gave up must not look healthy: said on stderr, exit 1.
+  const bool failed = !reply.node().failure().empty();
+  if (failed)
+    std::cerr << "syncforce: node " << reply.node().name() << " has FAILED and waits to be restarted: "
+              << reply.node().failure() << "\n";
   if (opts.json) {
     auto out = nlohmann::json::array();
     for (const auto& c : reply.connections())
       out.push_back(connection_json(c));
     std::cout << out.dump(2) << "\n";
-    return 0;
+    return failed ? 1 : 0;
   }
   for (const auto& c : reply.connections()) {
     std::cout << "=== " << c.name() << " (schema " << c.schema_name() << ", API " << c.api_version() << "): "
@@ -122,7 +127,9 @@ int state(const common_options& opts, const std::string& object) {
       std::cout << "\n";
     }
   }
-  return 0;
+  if (failed)
+    std::cout << "Node " << reply.node().name() << ": FAILED (" << reply.node().failure() << ")\n";
+  return failed ? 1 : 0;
 }
 
 /// `write-errors` / `mapping:write-errors OBJECT`: failed writes of the last 24 hours.

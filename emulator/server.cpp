@@ -144,7 +144,7 @@ nlohmann::json fault_rule::to_json() const {
   return {{"id", id},           {"route", route},   {"method", method},
           {"latency_ms", latency_ms}, {"rate", rate}, {"remaining", remaining},
           {"action", actions[static_cast<int>(act)]}, {"status", status}, {"error_code", error_code},
-          {"message", message}, {"hits", hits}};
+          {"message", message}, {"hits", hits}, {"after", after}};
 }
 
 std::optional<std::string> fault_injector::add(const nlohmann::json& j, std::vector<int>& ids) {
@@ -168,6 +168,7 @@ std::optional<std::string> fault_injector::add(const nlohmann::json& j, std::vec
     r.status = j.value("status", 503);
     r.error_code = j.value("error_code", std::string("SERVER_UNAVAILABLE"));
     r.message = j.value("message", std::string("Server unavailable (injected fault)"));
+    r.after = j.value("after", false);
     std::string action = j.value("action", std::string());
     if (action.empty())
       action = j.contains("status") || j.contains("error_code") ? "error" : "none";
@@ -218,11 +219,11 @@ nlohmann::json fault_injector::to_json() const {
   return out;
 }
 
-fault_injector::decision fault_injector::decide(const std::string& method, const std::string& path) {
+fault_injector::decision fault_injector::decide(const std::string& method, const std::string& path, bool after) {
   std::lock_guard<std::mutex> lock(mutex_);
   decision d;
   for (auto& r : rules_) {
-    if (r.remaining == 0)
+    if (r.remaining == 0 || r.after != after)
       continue;
     if (!r.method.empty() && !iequals(r.method, method))
       continue;
@@ -443,9 +444,42 @@ void server::register_routes() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  http_.set_post_routing_handler([&ctx](const httplib::Request& req, httplib::Response&) {
+  http_.set_post_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/services/data", 0) == 0)
       --ctx.in_flight();
+    if (req.path.rfind("/__sfemu", 0) == 0)
+      return;
+    // Faults "after": the request was carried out; its answer is late, replaced or lost.
+    auto d = ctx.faults().decide(req.method, req.path, true);
+    if (d.latency_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
+    switch (d.act) {
+      case fault_rule::action::none: return;
+      case fault_rule::action::error:
+        route_context::write_error(res, d.status, d.error_code, d.message);
+        return;
+      case fault_rule::action::unauthorized:
+        route_context::write_error(res, 401, "INVALID_SESSION_ID", "Session expired or invalid");
+        return;
+      case fault_rule::action::limit:
+        route_context::write_error(res, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
+        return;
+      case fault_rule::action::drop:
+        // The answer starts, then the connection closes mid-body (a chunked
+        // body without its last chunk: the client cannot take it for whole).
+        res.status = 200;
+        res.body.clear();
+        res.headers.erase("Content-Type");
+        res.headers.erase("Content-Length");
+        res.set_chunked_content_provider("application/json;charset=UTF-8",
+                                         [](std::size_t offset, httplib::DataSink& sink) {
+                                           if (offset > 0)
+                                             return false;
+                                           sink.write("[{\"id\":", 7);
+                                           return true;
+                                         });
+        return;
+    }
   });
   http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "An unexpected error occurred.";

@@ -90,6 +90,9 @@ struct fault_rule {
   std::string error_code = "SERVER_UNAVAILABLE";
   std::string message = "Server unavailable (injected fault)";
   std::int64_t hits = 0;
+  /// Applied once the request was carried out (the change is made, then the
+  /// answer is late, an error or lost): what a timeout looks like to a client.
+  bool after = false;
   std::regex pattern;
   nlohmann::json to_json() const;
 };
@@ -109,7 +112,8 @@ public:
     std::string error_code;
     std::string message;
   };
-  decision decide(const std::string& method, const std::string& path);
+  /// `after`: the rules applied once the request was carried out, else the ones before.
+  decision decide(const std::string& method, const std::string& path, bool after = false);
   void seed(std::uint64_t s);
 
 private:

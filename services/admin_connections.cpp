@@ -40,13 +40,26 @@ std::string without_trailing_slash(std::string url) {
   return url;
 }
 
-/// Problems of a connection's login settings, all at once.
-void check_login(const salesforce_login& l, std::vector<config_problem>& problems) {
+/// Problems of a connection's login settings, all at once, including what the
+/// node's secret policy refuses (checked before any secret is read or sent).
+void check_login(const salesforce_login& l, const secret_policy& policy, std::vector<config_problem>& problems) {
+  auto policy_check = [&](const std::string& path, const std::string& value, auto refuse) {
+    for (const auto& p : problems)
+      if (p.path == path)
+        return; // already wrong in form
+    if (value.empty())
+      return;
+    if (auto why = refuse(value, policy))
+      problems.push_back({path, *why});
+  };
   check_login_url("login_url", l.login_url, problems);
   check_username("username", l.username, problems);
   check_auth_method("auth_method", l.auth, problems);
   check_secret_ref("secret_ref", l.secret_ref, true, problems);
   check_secret_ref("client_secret_ref", l.client_secret_ref, false, problems);
+  policy_check("login_url", l.login_url, refuse_login_url);
+  policy_check("secret_ref", l.secret_ref, refuse_secret_ref);
+  policy_check("client_secret_ref", l.client_secret_ref, refuse_secret_ref);
   if (l.auth == "jwt" && l.client_id.empty())
     problems.push_back({"client_id", "is required for jwt (the connected app's consumer key)"});
 }
@@ -94,7 +107,7 @@ grpc::ServerUnaryReactor* admin_service::CreateConnection(grpc::CallbackServerCo
     check_connection_name("name", c.name, problems);
     check_schema_name("schema_name", c.schema_name, problems);
     check_api_version("api_version", c.api_version, problems);
-    check_login(c.login, problems);
+    check_login(c.login, secrets.policy, problems);
     apply_features("features", std::map<std::string, bool>(req->features().begin(), req->features().end()),
                    c.features, problems);
     for (const auto& other : store::load_connections(tx))
@@ -181,7 +194,7 @@ grpc::ServerUnaryReactor* admin_service::SetAuth(grpc::CallbackServerContext* ct
     take(next.login.client_id, req->client_id());
     take(next.login.client_secret_ref, req->client_secret_ref());
     std::vector<config_problem> problems;
-    check_login(next.login, problems);
+    check_login(next.login, secrets.policy, problems);
     if (!problems.empty())
       return detail::invalid(problems, "nothing was changed");
     if (detail::connection_json(next) == before) {

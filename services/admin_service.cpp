@@ -1,5 +1,7 @@
 #include "services/admin_service.hpp"
 
+#include "store/db_errors.hpp"
+
 #include "actors/config_validation.hpp"
 #include "actors/sf_login.hpp"
 #include "actors/sync_engine.hpp"
@@ -305,10 +307,6 @@ std::string utc_now() {
 grpc::Status guarded(const std::function<grpc::Status()>& body) {
   try {
     return body();
-  } catch (const pqxx::broken_connection&) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the database is not reachable; try again");
-  } catch (const pqxx::transaction_rollback&) {
-    return grpc::Status(grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again");
   } catch (const pqxx::unique_violation&) {
     return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "it was created meanwhile by another call; look again");
   } catch (const pqxx::undefined_table&) {
@@ -316,6 +314,14 @@ grpc::Status guarded(const std::function<grpc::Status()>& body) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "the node is still starting (its control schema is not ready); try again in a moment");
   } catch (const std::exception& e) {
+    switch (store::classify_db_error(e)) {
+      case store::db_failure::unavailable:
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the database is not reachable; try again");
+      case store::db_failure::conflict:
+        return grpc::Status(grpc::StatusCode::ABORTED, "a concurrent change got in the way; try again");
+      case store::db_failure::permanent:
+        break;
+    }
     return grpc::Status(grpc::StatusCode::INTERNAL, e.what());
   }
 }
@@ -389,6 +395,9 @@ grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* admin_service::GetState(grpc::CallbackServerContext* ctx,
                                                   const syncforce::v1::GetStateRequest* req,
                                                   syncforce::v1::State* reply) {
+  reply->mutable_node()->set_name(settings_.node_name);
+  if (settings_.node_failure)
+    reply->mutable_node()->set_failure(settings_.node_failure());
   return read_call(ctx, [req, reply](pqxx::transaction_base& tx) {
     std::vector<store::connection_row> connections;
     if (auto lookup = detail::select_connections(tx, req->connection(), connections); !lookup.ok())
@@ -500,7 +509,9 @@ grpc::ServerUnaryReactor* admin_service::ExportConfiguration(grpc::CallbackServe
 grpc::ServerUnaryReactor* admin_service::Diagnose(grpc::CallbackServerContext* ctx,
                                                   const syncforce::v1::DiagnoseRequest* req,
                                                   syncforce::v1::DiagnoseReport* reply) {
-  return read_call(ctx, [req, reply, secrets = settings_.secrets](pqxx::transaction_base& tx) {
+  std::string node_failure = settings_.node_failure ? settings_.node_failure() : std::string{};
+  return read_call(ctx, [req, reply, secrets = settings_.secrets, node_failure,
+                         node = settings_.node_name](pqxx::transaction_base& tx) {
     store::connection_row c;
     if (auto lookup = detail::find_connection(tx, req->connection(), c); !lookup.ok())
       return lookup;
@@ -512,6 +523,7 @@ grpc::ServerUnaryReactor* admin_service::Diagnose(grpc::CallbackServerContext* c
       object = m.object_name;
     }
     syncforce::v1::DiagnoseReport all;
+    append_node_health(all, node, node_failure);
     run_diagnose(tx, c, object, secrets, all);
     for (const auto& r : all.results()) {
       if (req->verbose() || (r.status() != "PASS" && r.status() != "SKIP"))

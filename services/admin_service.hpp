@@ -20,6 +20,10 @@ struct admin_settings {
   std::string database_url;
   std::vector<admin_token> tokens;
   secret_lookup secrets;
+  /// This node's name and why one of its supervisors gave up (empty while none
+  /// did): shown by GetState and Diagnose.
+  std::string node_name;
+  std::function<std::string()> node_failure;
 };
 
 /// syncforce.v1.Admin. Handlers never block a gRPC thread: each call checks the

@@ -147,6 +147,22 @@ void append(syncforce::v1::DiagnoseReport& out, const diagnose_result& r) {
 
 } // namespace
 
+void append_node_health(syncforce::v1::DiagnoseReport& out, const std::string& node_name, const std::string& failure) {
+  diagnose_result r;
+  r.rule_id = "NODE_HEALTH";
+  r.display_name = "Node " + node_name + " is running every component";
+  if (failure.empty()) {
+    r.status = diagnose_status::pass;
+    r.message = "no component of this node gave up";
+  } else {
+    r.status = diagnose_status::error;
+    r.message = "this node gave up: " + failure;
+    r.hint = "the node is not ready and its liveness fails soon, so Kubernetes restarts it; elsewhere restart "
+             "syncforced, and look at its log for the cause (lines with level=error before 'Node gave up')";
+  }
+  append(out, r);
+}
+
 void run_diagnose(pqxx::transaction_base& tx, const store::connection_row& c, const std::string& object_name,
                   const secret_lookup& secrets, syncforce::v1::DiagnoseReport& out) {
   const int first_result = out.results_size();

@@ -19,4 +19,8 @@ namespace syncforce::services {
 void run_diagnose(pqxx::transaction_base& tx, const store::connection_row& c, const std::string& object_name,
                   const secret_lookup& secrets, syncforce::v1::DiagnoseReport& out);
 
+/// The NODE_HEALTH check of the answering node: an error when one of its
+/// supervisors gave up (`failure`), a pass otherwise.
+void append_node_health(syncforce::v1::DiagnoseReport& out, const std::string& node_name, const std::string& failure);
+
 } // namespace syncforce::services

@@ -17,12 +17,29 @@ void health_readiness::set_ready(bool ready, const std::string&) {
     health_->SetServingStatus("readiness", ready);
 }
 
+void health_readiness::set_live(bool live, const std::string&) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  live_ = live;
+  if (health_ != nullptr && !shut_down_)
+    health_->SetServingStatus("", live);
+}
+
+void health_readiness::set_failed(const std::string& reason) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  failure_ = reason;
+}
+
+std::string health_readiness::failure() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return failure_;
+}
+
 void health_readiness::attach(grpc::HealthCheckServiceInterface* health) {
   std::lock_guard<std::mutex> guard(mtx_);
   health_ = health;
   if (health_ == nullptr)
     return;
-  health_->SetServingStatus("", true);
+  health_->SetServingStatus("", live_);
   health_->SetServingStatus("readiness", ready_);
 }
 

@@ -21,6 +21,10 @@ namespace syncforce::services {
 class health_readiness : public actors::readiness_sink {
 public:
   void set_ready(bool ready, const std::string& reason) override;
+  void set_live(bool live, const std::string& reason) override;
+  void set_failed(const std::string& reason) override;
+  /// Why a supervisor of this node gave up (empty while none did).
+  std::string failure() const;
   void attach(grpc::HealthCheckServiceInterface* health);
   /// Flips everything to NOT_SERVING for good (shutdown).
   void shut_down();
@@ -30,6 +34,8 @@ private:
   mutable std::mutex mtx_;
   grpc::HealthCheckServiceInterface* health_ = nullptr;
   bool ready_ = false;
+  bool live_ = true;
+  std::string failure_;
   bool shut_down_ = false;
 };
 

@@ -105,7 +105,23 @@ ALTER TABLE syncforce.audit_log ADD COLUMN connection_id uuid;
 ALTER TABLE syncforce.audit_log ADD COLUMN connection_name text;
 ALTER TABLE syncforce.audit_log ADD COLUMN object_name text;
 )sql"},
-    {6, "keyset polls: the high-water mark's record id", R"sql(
+    {6, "in-doubt creates: sent to Salesforce, result not yet recorded", R"sql(
+-- Written (and committed) before a plain create (no upsert field) is sent, removed
+-- in the transaction that records its result. A row left here means the create may
+-- or may not have made a record: the writer reconciles it with Salesforce before
+-- the entry can be sent again.
+CREATE TABLE syncforce.write_in_doubt (
+  connection_id uuid NOT NULL REFERENCES syncforce.connections (id) ON DELETE CASCADE,
+  entry_id      bigint NOT NULL,
+  table_name    text NOT NULL,
+  record_id     bigint,
+  object_name   text NOT NULL,
+  sent_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+  record        jsonb NOT NULL,
+  PRIMARY KEY (connection_id, entry_id)
+);
+)sql"},
+    {7, "keyset polls: the high-water mark's record id", R"sql(
 -- Polls read SystemModstamp > mark OR (SystemModstamp = mark AND Id > high_water_id): the
 -- largest (stamp, Id) already applied, stored with the rows. NULL (marks stored before this
 -- migration, or set by an admin command) polls SystemModstamp >= mark once, then moves to keyset.
@@ -113,7 +129,7 @@ ALTER TABLE syncforce.mappings ADD COLUMN high_water_id text;
 -- A load's start mark comes with the largest Id at that stamp.
 ALTER TABLE syncforce.load_checkpoints ADD COLUMN start_id text;
 )sql"},
-    {7, "read errors: Salesforce records set aside because PostgreSQL refuses a value", R"sql(
+    {8, "read errors: Salesforce records set aside because PostgreSQL refuses a value", R"sql(
 -- One row per record a load, poll or backfill could not store (a text longer than its column,
 -- a date PostgreSQL has no representation for, ...). The rest of the page arrives; the record's
 -- row is cleared when it later arrives clean. Values are excerpts, never an encrypted field's.

@@ -222,6 +222,10 @@ engine_config_result parse_engine_config(std::string_view json_text) {
 }
 
 std::optional<std::string> resolve_secret(const std::string& ref, const secret_lookup& lookup, std::string& error) {
+  if (auto refused = refuse_secret_ref(ref, lookup.policy)) {
+    error = "secret reference refused: " + *refused;
+    return std::nullopt;
+  }
   auto colon = ref.find(':');
   if (colon == std::string::npos) {
     error = "bad secret reference (want env:NAME or file:/path)";

@@ -2,6 +2,8 @@
 
 #include "sync/mapping_config.hpp"
 
+#include "sync/secret_policy.hpp"
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -61,10 +63,12 @@ struct engine_config_result {
 engine_config_result parse_engine_config(std::string_view json_text);
 
 /// Resolves a secret reference (`env:NAME` / `file:/path`) with injected
-/// lookups; nullopt with `error` (never containing the secret) when it fails.
+/// lookups, within the node's `policy`; nullopt with `error` (never
+/// containing the secret) when it fails or is not allowed.
 struct secret_lookup {
   std::function<std::optional<std::string>(const std::string&)> env;
   std::function<std::optional<std::string>(const std::string&)> file;
+  secret_policy policy;
 };
 std::optional<std::string> resolve_secret(const std::string& ref, const secret_lookup& lookup, std::string& error);
 

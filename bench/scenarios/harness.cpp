@@ -537,7 +537,8 @@ node_run::node_run(context& ctx, const std::string& name, const std::string& db_
   std::vector<std::string> args{ctx.syncforced, "--database-url", db_url,   "--grpc-address", "127.0.0.1:0",
                                 "--node-name",  "bench-node",    "--config", config_path};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::map<std::string, std::string> env{{"SF_BENCH_PASSWORD", "sfemu"}};
+  std::map<std::string, std::string> env{{"SF_BENCH_PASSWORD", "sfemu"},
+                                         {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"}};
   if (test_poll_seconds)
     env["SYNCFORCE_TEST_POLL_SECONDS"] = std::to_string(*test_poll_seconds);
   proc_ = process::start(args, env, ctx.log_path(name));

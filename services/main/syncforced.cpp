@@ -14,11 +14,13 @@
 #include "sync/engine_config.hpp"
 #include "sync/logfmt.hpp"
 #include "sync/node_settings.hpp"
+#include "sync/secret_policy.hpp"
 
 #include <CLI/CLI.hpp>
 #include <caf/all.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -101,9 +103,49 @@ int main(int argc, char** argv) {
                  "days _trigger_log_archive keeps written changes before they are purged")
     ->envname("SYNCFORCE_ARCHIVE_RETENTION_DAYS")
     ->capture_default_str();
+  secret_policy policy;
+  std::string env_prefixes, secret_dirs, login_hosts, insecure_login_hosts;
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v)
+      s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  env_prefixes = join(policy.env_prefixes);
+  secret_dirs = join(policy.file_dirs);
+  login_hosts = join(policy.login_hosts);
+  app.add_option("--secret-env-prefixes", env_prefixes,
+                 "comma-separated prefixes of the environment variables a connection's env:NAME secret reference "
+                 "may name (the node's own SYNCFORCE_DATABASE_URL, SYNCFORCE_ADMIN_TOKEN, DATABASE_URL, PGPASSWORD "
+                 "are refused whatever the prefixes)")
+    ->envname("SYNCFORCE_SECRET_ENV_PREFIXES")
+    ->capture_default_str();
+  app.add_option("--secret-dirs", secret_dirs,
+                 "comma-separated directories below which a file:/path secret reference may point (resolved, "
+                 "symbolic links followed; the admin token file and the configuration file are refused)")
+    ->envname("SYNCFORCE_SECRET_DIRS")
+    ->capture_default_str();
+  app.add_option("--login-hosts", login_hosts,
+                 "comma-separated hosts a connection's login URL may name, over https: exact, host:port, or "
+                 "*.suffix")
+    ->envname("SYNCFORCE_LOGIN_HOSTS")
+    ->capture_default_str();
+  app.add_option("--insecure-login-hosts", insecure_login_hosts,
+                 "DEVELOPMENT ONLY: comma-separated hosts (host or host:port) a login URL may name over plain "
+                 "http, e.g. sfemu on 127.0.0.1; empty in production")
+    ->envname("SYNCFORCE_INSECURE_LOGIN_HOSTS");
   app.footer("Environment variables are read when the flag is not given. Logs are logfmt lines on stdout.\n"
              "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".");
   CLI11_PARSE(app, argc, argv);
+  policy.env_prefixes = split_list(env_prefixes);
+  policy.file_dirs = split_list(secret_dirs);
+  policy.login_hosts = split_list(login_hosts);
+  policy.insecure_login_hosts = split_list(insecure_login_hosts);
+  for (const auto& d : policy.file_dirs)
+    if (d.empty() || d.front() != '/') {
+      std::cerr << "syncforced: --secret-dirs (SYNCFORCE_SECRET_DIRS): '" << d << "' is not an absolute path\n";
+      return 2;
+    }
 
   auto problems = validate(settings);
   if (!problems.empty()) {
@@ -149,7 +191,17 @@ int main(int argc, char** argv) {
   } else if (const char* t = std::getenv("SYNCFORCE_ADMIN_TOKEN"); t != nullptr && *t != '\0') {
     admin.tokens.push_back(admin_token{"admin", std::string{t}});
   }
-  admin.secrets = actors::system_secret_lookup();
+  // The node's own files are never secrets it sends anywhere.
+  for (const auto& own : {admin_token_file, settings.config_file})
+    if (!own.empty()) {
+      std::error_code ec;
+      auto canonical = std::filesystem::weakly_canonical(own, ec);
+      policy.denied_files.push_back(ec ? own : canonical.string());
+    }
+  admin.secrets = actors::system_secret_lookup(policy);
+  auto readiness = std::make_shared<services::health_readiness>();
+  admin.node_name = settings.node_name;
+  admin.node_failure = [readiness] { return readiness->failure(); };
   // TEST ONLY: a polling interval below Heroku Connect's 120 s minimum, said loudly in the log.
   std::optional<int> test_poll_seconds;
   if (const char* v = std::getenv("SYNCFORCE_TEST_POLL_SECONDS"); v != nullptr && *v != '\0') {
@@ -162,6 +214,10 @@ int main(int argc, char** argv) {
   }
 
   actors::init_logging(*actors::parse_log_level(settings.log_level));
+  if (!policy.insecure_login_hosts.empty())
+    actors::log(spdlog::level::warn, log_event{"DEVELOPMENT ONLY: credentials may be sent over plain http to " +
+                                                 join(policy.insecure_login_hosts) + " (--insecure-login-hosts)",
+                                               "node", settings.node_name, ""});
   actors::log(spdlog::level::info, log_event{"Starting syncforced", "node", settings.node_name, "STARTING"}
                                      .with("version", SYNCFORCE_VERSION)
                                      .with("database", redact_url(settings.database_url))
@@ -171,7 +227,6 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", 4);
   caf::actor_system sys{cfg};
 
-  auto readiness = std::make_shared<services::health_readiness>();
   actors::node_config node_cfg;
   node_cfg.node_name = settings.node_name;
   auto database_url = settings.database_url;
@@ -189,7 +244,7 @@ int main(int argc, char** argv) {
   engine_cfg.bulk_page_size = settings.bulk_page_size;
   engine_cfg.archive_retention_days = settings.archive_retention_days;
   engine_cfg.test_poll_seconds = test_poll_seconds;
-  engine_cfg.secrets = actors::system_secret_lookup();
+  engine_cfg.secrets = actors::system_secret_lookup(policy);
   node_cfg.make_engine = [engine_cfg](caf::event_based_actor* parent) {
     return parent->spawn(actors::sync_engine, engine_cfg);
   };

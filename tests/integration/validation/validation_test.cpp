@@ -68,8 +68,17 @@ mapping_config mapping(std::string object, std::vector<std::string> fields,
   return m;
 }
 
+/// sfemu runs on loopback over http, and the test's password variable has its own prefix.
+secret_policy test_policy() {
+  secret_policy p;
+  p.env_prefixes = {"VALIDATE_TEST_"};
+  p.insecure_login_hosts = {"127.0.0.1"};
+  return p;
+}
+
 secret_lookup test_secrets() {
   secret_lookup s;
+  s.policy = test_policy();
   s.env = [](const std::string& name) -> std::optional<std::string> {
     if (name == secret_env)
       return the_password;
@@ -433,6 +442,7 @@ TEST_F(diagnose, backlog_failed_writes_error_states_budget_and_drift_are_reporte
 TEST_F(diagnose, without_credentials_the_salesforce_checks_are_skipped_with_why) {
   auto c = add_connection("it", healthy_mappings());
   secret_lookup empty;
+  empty.policy = test_policy();
   empty.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   auto r = run(c, {}, empty);
   const auto all = text(r);
@@ -448,6 +458,7 @@ TEST_F(diagnose, without_credentials_the_salesforce_checks_are_skipped_with_why)
 
   // A wrong password: the login's refusal, never the password.
   secret_lookup wrong;
+  wrong.policy = test_policy();
   wrong.env = [](const std::string&) -> std::optional<std::string> { return std::string{"wrong-pass-4x"}; };
   auto w = run(c, {}, wrong);
   const auto wall = text(w);

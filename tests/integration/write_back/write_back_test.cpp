@@ -8,6 +8,7 @@
 #include "tests/integration/sync_read/sync_read_fixture.hpp"
 
 #include <chrono>
+#include <set>
 
 using namespace syncforce;
 using namespace syncforce::testing;
@@ -448,4 +449,67 @@ TEST_F(write_back, requeue_copies_an_archived_entry_back_and_it_is_written) {
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'REQUEUED'"), 1);
   ASSERT_TRUE(wait_until([&] { return rows("_hc_lastop = 'SYNCED'") == 1; }, 10s));
   stop_node();
+}
+
+// ---- creates in doubt -------------------------------------------------------------
+// Rows without an upsert-field value are plain creates: sending one again after
+// its answer was lost would make a second record. sfemu's "after" faults carry
+// the request out, then lose or delay its answer.
+
+namespace {
+
+long sf_count(write_back& t) {
+  auto recs = t.sf_records();
+  std::set<std::string> ids;
+  for (const auto& r : recs)
+    ids.insert(r["Id"].get<std::string>());
+  EXPECT_EQ(ids.size(), recs.size());
+  return static_cast<long>(recs.size());
+}
+
+void insert_plain_creates(write_back& t, int from, int to) {
+  t.sql("INSERT INTO salesforce.wb__c (last__c, amount__c) SELECT 'Plain ' || g, g FROM generate_series(" +
+        std::to_string(from) + ", " + std::to_string(to) + ") g");
+}
+
+} // namespace
+
+TEST_F(write_back, a_create_whose_answer_was_lost_is_found_in_salesforce_not_sent_twice) {
+  start_synced();
+  // The first collections create is carried out, then its connection drops mid-answer.
+  control("POST", "faults",
+          {{"route", "composite/sobjects"}, {"method", "POST"}, {"action", "drop"}, {"after", true}, {"count", 1}});
+  insert_plain_creates(*this, 1, 50);
+  ASSERT_TRUE(wait_until([&] { return rows("sfid IS NOT NULL AND _hc_lastop = 'SYNCED'") == 50; }, 30s))
+    << node->output();
+  EXPECT_EQ(sf_count(*this), 50) << "no record created twice\n" << node->output();
+  EXPECT_EQ(rows(), 50) << "no record polled in as a second row";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.wb__c"), 50);
+  EXPECT_NE(node->output().find("50 found in Salesforce and recorded, 0 not made"), std::string::npos)
+    << node->output();
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.write_in_doubt"), 0);
+  // Every row got the record with its own values.
+  for (const auto& r : sf_records("Last__c = 'Plain 17'"))
+    EXPECT_EQ(scalar(db->url(), "SELECT sfid FROM salesforce.wb__c WHERE last__c = 'Plain 17'"), r["Id"]);
+}
+
+TEST_F(write_back, a_node_killed_during_creates_neither_loses_nor_duplicates_them_on_restart) {
+  start_synced();
+  // The answer of the first create call (200 records) comes 5 s late: the node dies meanwhile.
+  control("POST", "faults",
+          {{"route", "composite/sobjects"}, {"method", "POST"}, {"latency_ms", 5000}, {"after", true}, {"count", 1}});
+  insert_plain_creates(*this, 1, 300);
+  ASSERT_TRUE(wait_until([&] { return sf_count(*this) >= 200; }, 30s)) << node->output();
+  ASSERT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.write_in_doubt"), 200)
+    << "the creates on the wire are recorded as in doubt";
+  ASSERT_TRUE(node->signal(SIGKILL));
+  node->wait_exit(10s);
+  EXPECT_EQ(rows("sfid IS NOT NULL"), 0) << "no answer was recorded before the kill";
+  start_node();
+  ASSERT_TRUE(wait_until([&] { return rows("sfid IS NOT NULL AND _hc_lastop = 'SYNCED'") == 300; }, 60s))
+    << node->output();
+  EXPECT_EQ(sf_count(*this), 300) << node->output();
+  EXPECT_EQ(rows(), 300) << "no record polled in as a second row";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.wb__c"), 300);
+  EXPECT_NE(node->output().find("200 found in Salesforce and recorded"), std::string::npos) << node->output();
 }

@@ -43,6 +43,10 @@ public:
   void set_ready(bool ready, const std::string& reason) override {
     history.emplace_back(ready, reason);
   }
+  void set_live(bool l, const std::string&) override { live = l; }
+  void set_failed(const std::string& why) override { failure = why; }
+  std::string failure;
+  bool live = true;
   bool ready() const {
     return !history.empty() && history.back().first;
   }

@@ -95,15 +95,43 @@ TEST(engine_config, resolves_secrets_without_leaking_them) {
     return i == env.end() ? std::nullopt : std::optional<std::string>{i->second};
   };
   lookup.file = [](const std::string& p) -> std::optional<std::string> {
-    if (p == "/k")
+    if (p == "/run/secrets/syncforce/k")
       return std::string{"key\n"};
     return std::nullopt;
   };
   std::string error;
   EXPECT_EQ(resolve_secret("env:SF_PASSWORD", lookup, error), "s3cret");
-  EXPECT_EQ(resolve_secret("file:/k", lookup, error), "key");
+  EXPECT_EQ(resolve_secret("file:/run/secrets/syncforce/k", lookup, error), "key");
   EXPECT_FALSE(resolve_secret("env:MISSING", lookup, error));
   EXPECT_NE(error.find("MISSING"), std::string::npos);
   EXPECT_FALSE(resolve_secret("plain", lookup, error));
   EXPECT_FALSE(resolve_secret("file:/nope", lookup, error));
+}
+
+TEST(engine_config, refuses_secret_references_outside_the_policy_before_looking) {
+  int looked = 0;
+  secret_lookup lookup;
+  lookup.env = [&](const std::string&) -> std::optional<std::string> {
+    ++looked;
+    return std::string{"postgresql://u:p@db/x"};
+  };
+  lookup.file = [&](const std::string&) -> std::optional<std::string> {
+    ++looked;
+    return std::string{"root:x:0:0"};
+  };
+  std::string error;
+  for (const auto* ref : {"env:SYNCFORCE_DATABASE_URL", "env:SYNCFORCE_ADMIN_TOKEN", "env:HOME", "env:PGPASSWORD",
+                          "file:/etc/shadow", "file:/run/secrets/syncforce/../../../etc/shadow",
+                          "file:/run/secrets/kubernetes.io/serviceaccount/token", "file:/run/secrets/syncforce"}) {
+    error.clear();
+    EXPECT_FALSE(resolve_secret(ref, lookup, error)) << ref;
+    EXPECT_NE(error.find("refused"), std::string::npos) << ref << ": " << error;
+    EXPECT_EQ(error.find("postgresql://"), std::string::npos);
+  }
+  EXPECT_EQ(looked, 0) << "nothing is read for a refused reference";
+  lookup.policy.denied_files = {"/run/secrets/syncforce/admin-tokens"};
+  EXPECT_FALSE(resolve_secret("file:/run/secrets/syncforce/admin-tokens", lookup, error));
+  EXPECT_EQ(looked, 0);
+  EXPECT_TRUE(resolve_secret("file:/run/secrets/syncforce/sf-password", lookup, error));
+  EXPECT_EQ(looked, 1);
 }

@@ -384,7 +384,7 @@ TEST_F(engine_sim, connection_restarts_a_crashing_mapping_then_parks_it_without_
   cs.connection.schema = "salesforce";
   cs.mappings = {mapping("good"), mapping("bad")};
   cs.restart = backoff_policy{1000ms, 4000ms, 2.0, 0.0};
-  cs.max_restarts = 3;
+  cs.mapping_restarts.max_restarts = 3;
   auto conn = sys.spawn(connection_actor, cs, std::static_pointer_cast<sync_io>(io), pool, user);
   spawned.push_back(conn);
   caf::anon_send(conn, start_atom::value);
@@ -397,7 +397,7 @@ TEST_F(engine_sim, connection_restarts_a_crashing_mapping_then_parks_it_without_
   }
   EXPECT_EQ(io->db["bad"].state, "SYSTEM_ERROR");
   EXPECT_NE(io->db["bad"].description.find("cursed"), std::string::npos) << io->db["bad"].description;
-  // Started once, restarted max_restarts times: each run persisted INITIAL first.
+  // Started once, restarted mapping_restarts.max_restarts times: each run persisted INITIAL first.
   EXPECT_EQ(std::count(io->db["bad"].history.begin(), io->db["bad"].history.end(), "INITIAL"), 4);
   // The good mapping kept polling all along.
   EXPECT_GE(io->db["good"].polls, 0);
@@ -553,7 +553,7 @@ TEST_F(reconfigure_sim, an_aborted_first_load_stays_idle_until_reloaded) {
 TEST_F(reconfigure_sim, a_removed_mapping_stops_and_recover_restarts_a_parked_one) {
   io->crash_prepare.insert("bad");
   auto cs = connection({mapping("good"), mapping("bad"), mapping("gone")});
-  cs.max_restarts = 1;
+  cs.mapping_restarts.max_restarts = 1;
   auto conn = start(cs);
   for (int i = 0; i < 4; ++i) {
     sched.advance_time(4s);

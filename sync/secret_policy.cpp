@@ -1,0 +1,156 @@
+#include "sync/secret_policy.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace syncforce {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+/// Whether `path` is absolute and has no `.`/`..` components nor empty ones.
+bool normalized_absolute(const std::string& path) {
+  if (path.size() < 2 || path.front() != '/')
+    return false;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string::npos)
+      end = path.size();
+    auto part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..")
+      return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool host_matches(const std::string& host, const std::string& port, const std::string& entry_raw) {
+  auto entry = lower(entry_raw);
+  std::string entry_port;
+  // A port in the entry (not for IPv6 literals in brackets, which carry their own colons).
+  auto colon = entry.rfind(':');
+  if (colon != std::string::npos && entry.find(']') == std::string::npos) {
+    entry_port = entry.substr(colon + 1);
+    entry = entry.substr(0, colon);
+  }
+  if (!entry_port.empty() && entry_port != port)
+    return false;
+  if (entry.rfind("*.", 0) == 0) {
+    auto suffix = entry.substr(1); // ".my.salesforce.com"
+    return host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return host == entry;
+}
+
+} // namespace
+
+bool path_below(const std::string& path, const std::string& dir_raw) {
+  std::string dir = dir_raw;
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
+  return path.size() > dir.size() + 1 && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
+std::optional<std::string> refuse_secret_ref(const std::string& ref, const secret_policy& policy) {
+  if (ref.rfind("env:", 0) == 0) {
+    auto name = ref.substr(4);
+    for (const auto& denied : policy.denied_env)
+      if (name == denied)
+        return "env:" + name + " is one of the node's own credentials and is never sent anywhere";
+    for (const auto& prefix : policy.env_prefixes)
+      if (!prefix.empty() && name.size() > prefix.size() && name.rfind(prefix, 0) == 0)
+        return std::nullopt;
+    std::string list;
+    for (const auto& p : policy.env_prefixes)
+      list += (list.empty() ? "" : ", ") + p;
+    return "env:" + name + " is not allowed: this node takes secrets only from environment variables starting with " +
+           (list.empty() ? "(none configured)" : list) + " (--secret-env-prefixes)";
+  }
+  if (ref.rfind("file:", 0) == 0) {
+    auto path = ref.substr(5);
+    if (!normalized_absolute(path))
+      return "file: must be a plain absolute path (no '.', '..' or '//')";
+    for (const auto& denied : policy.denied_files)
+      if (path == denied)
+        return "file:" + path + " is one of the node's own files and is never sent anywhere";
+    for (const auto& dir : policy.file_dirs)
+      if (path_below(path, dir))
+        return std::nullopt;
+    std::string list;
+    for (const auto& d : policy.file_dirs)
+      list += (list.empty() ? "" : ", ") + d;
+    return "file:" + path + " is not allowed: this node reads secrets only from files below " +
+           (list.empty() ? "(none configured)" : list) + " (--secret-dirs)";
+  }
+  return "must be env:NAME or file:/absolute/path";
+}
+
+std::optional<std::string> refuse_login_url(const std::string& login_url, const secret_policy& policy) {
+  std::string rest;
+  bool https = false;
+  auto url = login_url;
+  if (lower(url.substr(0, 8)) == "https://") {
+    https = true;
+    rest = url.substr(8);
+  } else if (lower(url.substr(0, 7)) == "http://") {
+    rest = url.substr(7);
+  } else {
+    return "'" + login_url + "' is not an https URL";
+  }
+  auto authority = rest.substr(0, rest.find('/'));
+  if (authority.empty() || authority.find('@') != std::string::npos)
+    return "'" + login_url + "' has no plain host";
+  std::string host = lower(authority);
+  std::string port = https ? "443" : "80";
+  if (host.front() == '[') {
+    auto close = host.find(']');
+    if (close == std::string::npos)
+      return "'" + login_url + "' has a malformed host";
+    if (close + 1 < host.size() && host[close + 1] == ':')
+      port = host.substr(close + 2);
+    host = host.substr(0, close + 1);
+  } else if (auto colon = host.find(':'); colon != std::string::npos) {
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+  }
+  for (const auto& e : policy.insecure_login_hosts)
+    if (host_matches(host, port, e))
+      return std::nullopt;
+  if (!https)
+    return "'" + login_url + "' is plain http: credentials go only over https (a development host such as sfemu "
+           "must be named with --insecure-login-hosts)";
+  for (const auto& e : policy.login_hosts)
+    if (host_matches(host, port, e))
+      return std::nullopt;
+  std::string list;
+  for (const auto& e : policy.login_hosts)
+    list += (list.empty() ? "" : ", ") + e;
+  return "host " + host + " is not a Salesforce login host this node sends credentials to (" + list +
+         "; add others with --login-hosts)";
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos)
+      end = text.size();
+    auto item = text.substr(start, end - start);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+      item.erase(item.begin());
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+      item.pop_back();
+    if (!item.empty())
+      out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+} // namespace syncforce
