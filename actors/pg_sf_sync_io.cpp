@@ -4,6 +4,7 @@
 
 #include "actors/log.hpp"
 #include "actors/pg_commands.hpp"
+#include "actors/read_page.hpp"
 #include "actors/mapping_describe.hpp"
 #include "actors/table_guard.hpp"
 #include "actors/sync_io.hpp"
@@ -12,6 +13,7 @@
 #include "store/hc_meta.hpp"
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
+#include "store/read_errors.hpp"
 #include "sync/poll_plan.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
@@ -212,8 +214,14 @@ public:
           return from_sf_error(mark_page.error());
         fresh.start_mark = std::string{epoch_mark};
         if (!mark_page->records.empty())
-          if (auto m = canonical_timestamp(mark_page->records.front().text(*stamp)))
+          if (auto m = canonical_timestamp(mark_page->records.front().text(*stamp))) {
             fresh.start_mark = *m;
+            // The largest Id at that stamp: records tied with it are loaded, so
+            // the first poll need not read them again (keyset polls).
+            std::string id{mark_page->records.front().text("Id")};
+            if (is_salesforce_id(id))
+              fresh.start_id = std::move(id);
+          }
       }
       // Count next: REST up to the threshold, Bulk 2.0 above it.
       auto count_cursor = sf.query(count_soql(j.config.object_name));
@@ -242,8 +250,10 @@ public:
 
     pqxx::work tx(ctx.db(), "reload_swap");
     swap_reload_table(tx, *spec);
-    store::set_high_water_mark(tx, j.mapping_id, cp->start_mark);
+    store::set_high_water_mark(tx, j.mapping_id, cp->start_mark, cp->start_id);
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
+    // Read errors of records now in the table, or gone from Salesforce, are over.
+    store::clear_read_errors_after_reload(tx, j.mapping_id, qualified_name(tx, spec->schema, spec->table));
     store::delete_load_checkpoint(tx, j.mapping_id);
     tx.commit();
     if (cp->bulk_job_id)
@@ -315,9 +325,8 @@ public:
     // Like a poll page, a page read before a write-back must not land after it.
     auto guard = lock_table(spec->schema, spec->table);
     auto cursor = sf.query(load_soql(fields, j.config.object_name)); // records not deleted
-    pg_row row;
+    read_page rp(sub, conv);
     std::vector<std::string> texts;
-    std::string error;
     long updated = 0;
     while (!cursor.done()) {
       if (j.cancelled())
@@ -330,36 +339,42 @@ public:
       auto t1 = clock_type::now();
       if (page->records.empty())
         continue;
+      rp.clear();
+      for (const auto& r : page->records) {
+        record_texts(r, fields, texts);
+        rp.add(texts, id_index < texts.size() ? texts[id_index] : std::string{});
+      }
       // One transaction per page on the engine session (capture triggers quiet).
       pqxx::work tx(ctx.db(), "backfill_page");
-      const auto qtable = qualified_name(tx, spec->schema, spec->table);
-      std::string stage_cols;
-      for (const auto& c : conv.columns())
-        stage_cols += (stage_cols.empty() ? "" : ", ") + tx.quote_name(c);
-      tx.exec0("CREATE TEMPORARY TABLE _syncforce_backfill ON COMMIT DROP AS SELECT " + stage_cols + " FROM " +
-               qtable + " WITH NO DATA");
-      {
-        copy_writer writer(tx, "pg_temp", "_syncforce_backfill", conv.columns());
-        for (const auto& r : page->records) {
-          record_texts(r, fields, texts);
-          if (!conv.convert_csv(texts, row, error))
-            return job_outcome::failure(outcome_kind::fatal,
-                                        "record " + (id_index < texts.size() ? texts[id_index] : "") + ": " + error);
-          writer.write(row);
+      rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
+                       std::size_t last) {
+        const auto qtable = qualified_name(t, spec->schema, spec->table);
+        std::string stage_cols;
+        for (const auto& c : conv.columns())
+          stage_cols += (stage_cols.empty() ? "" : ", ") + t.quote_name(c);
+        t.exec0("CREATE TEMPORARY TABLE _syncforce_backfill ON COMMIT DROP AS SELECT " + stage_cols + " FROM " +
+                qtable + " WITH NO DATA");
+        {
+          copy_writer writer(t, "pg_temp", "_syncforce_backfill", conv.columns());
+          for (auto i = first; i < last; ++i)
+            writer.write_line(lines[i]);
+          writer.complete();
         }
-        writer.complete();
-      }
-      // The engine's update marks rows SYNCED; the rows that were in another
-      // state (FAILED with its error, INSERTED, ...) get it back afterwards.
-      tx.exec0("CREATE TEMPORARY TABLE _syncforce_backfill_keep ON COMMIT DROP AS SELECT t.id, t._hc_lastop, "
-               "t._hc_err FROM " + qtable + " t JOIN pg_temp._syncforce_backfill s ON s.sfid = t.sfid "
-               "WHERE t._hc_lastop IS DISTINCT FROM 'SYNCED' AND t._hc_lastop IS NOT NULL");
-      auto res = tx.exec0(update_sql(tx, qtable));
-      tx.exec0("UPDATE " + qtable + " t SET _hc_lastop = k._hc_lastop, _hc_err = k._hc_err FROM "
-               "pg_temp._syncforce_backfill_keep k WHERE t.id = k.id AND (t._hc_lastop IS DISTINCT FROM k._hc_lastop "
-               "OR t._hc_err IS DISTINCT FROM k._hc_err)");
+        // The engine's update marks rows SYNCED; the rows that were in another
+        // state (FAILED with its error, INSERTED, ...) get it back afterwards.
+        t.exec0("CREATE TEMPORARY TABLE _syncforce_backfill_keep ON COMMIT DROP AS SELECT t.id, t._hc_lastop, "
+                "t._hc_err FROM " + qtable + " t JOIN pg_temp._syncforce_backfill s ON s.sfid = t.sfid "
+                "WHERE t._hc_lastop IS DISTINCT FROM 'SYNCED' AND t._hc_lastop IS NOT NULL");
+        auto res = t.exec0(update_sql(t, qtable));
+        t.exec0("UPDATE " + qtable + " t SET _hc_lastop = k._hc_lastop, _hc_err = k._hc_err FROM "
+                "pg_temp._syncforce_backfill_keep k WHERE t.id = k.id AND (t._hc_lastop IS DISTINCT FROM k._hc_lastop "
+                "OR t._hc_err IS DISTINCT FROM k._hc_err)");
+        // A page applied in parts (a row refused) creates them again.
+        t.exec0("DROP TABLE pg_temp._syncforce_backfill, pg_temp._syncforce_backfill_keep");
+        updated += static_cast<long>(res.affected_rows());
+      });
+      rp.settle(tx, j, "backfill", "RESYNC", false);
       tx.commit();
-      updated += static_cast<long>(res.affected_rows());
       log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPDATE");
     }
     auto total_secs = seconds_since(start);
@@ -386,11 +401,39 @@ public:
       return job_outcome::failure(outcome_kind::fatal, "poll without a high-water mark");
     auto& sf = ctx.sf(*j.user);
     auto calls_before = sf.requests_sent();
-    // Count first (deleted records too): more changes than the threshold go through Bulk 2.0.
-    auto count_cursor = sf.query_all(count_soql(j.config.object_name, *stamp, *j.hwm));
+    // The keyset mark: the Id stored with the mark, when the mark is the one
+    // this job was given (an admin command may have moved it: then `>=` once).
+    std::optional<std::string> mark_id;
+    bool known_read_errors = false;
+    {
+      pqxx::read_transaction tx(ctx.db());
+      if (auto row = store::load_mapping(tx, j.mapping_id);
+          row && row->high_water_id && row->high_water_mark &&
+          canonical_timestamp(*row->high_water_mark) == canonical_timestamp(*j.hwm) &&
+          is_salesforce_id(*row->high_water_id))
+        mark_id = row->high_water_id;
+      known_read_errors = store::has_read_errors(tx, j.mapping_id);
+    }
+    // Count first (deleted records too), with the poll's own keyset predicate:
+    // nothing new costs this one call; more changes than the threshold go through Bulk 2.0.
+    auto count_cursor = sf.query_all(count_soql(j.config.object_name, *stamp, *j.hwm, mark_id));
     auto count_page = count_cursor.next_page();
     if (!count_page)
       return from_sf_error(count_page.error());
+    if (count_page->total_size == 0) {
+      pqxx::work tx(ctx.db(), "poll_done");
+      store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
+      tx.commit();
+      log(spdlog::level::debug,
+          log_event{"Polling Salesforce found 0 updated records", "sync", j.mapping_id, "POLLING_SF_CHANGES"}
+            .with("object_name", j.config.object_name)
+            .with("read", "0")
+            .with("api_calls", std::to_string(sf.requests_sent() - calls_before)));
+      job_outcome o;
+      o.hwm = *j.hwm;
+      o.api_calls = sf.requests_sent() - calls_before;
+      return o;
+    }
     const bool bulk = use_bulk(count_page->total_size, j.bulk_threshold);
     const std::string state = bulk ? "POLLING_SF_BULK" : "POLLING_SF_CHANGES";
     {
@@ -402,21 +445,27 @@ public:
     const auto& fields = conv.soql_fields();
     conv.bind_csv_header(fields);
     auto stamp_index = index_of(fields, *stamp);
-    auto soql = poll_soql(fields, j.config.object_name, *stamp, *j.hwm);
+    auto id_index = index_of(fields, "Id");
+    auto soql = poll_soql(fields, j.config.object_name, *stamp, *j.hwm, mark_id);
     log_sync(bulk ? spdlog::level::info : spdlog::level::debug, j,
              "Polling " + soql + (bulk ? " via BULK (" + std::to_string(count_page->total_size) + " changes)" : ""),
              state);
-    high_water_mark hwm(j.hwm);
+    high_water_mark hwm(j.hwm, mark_id);
     // Read-write tables: a row whose newer local change is still waiting to be
     // written keeps its values (the echo rule, docs/write-back.md).
     upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column,
                          spec->access == mapping_access::read_write};
-    pg_row row;
+    read_page rp(*spec, conv);
     std::vector<std::string> texts;
-    std::string error;
     long total = 0;
     upsert_stats sum;
-    auto add = [&sum](const upsert_stats& stats) {
+    // The page's rows through one upsert (a part of them when a row is refused).
+    auto upsert = [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
+                      std::size_t last) {
+      upsert_loader loader(t, target);
+      for (auto i = first; i < last; ++i)
+        loader.write_line(lines[i]);
+      auto stats = loader.finish();
       sum.inserted += stats.inserted;
       sum.updated += stats.updated;
       sum.deleted += stats.deleted;
@@ -445,19 +494,22 @@ public:
           return from_sf_error(page.error());
         auto query_secs = seconds_since(t0);
         auto t1 = clock_type::now();
-        // Each page in its own transaction, with the mark it reached (pages come in stamp order).
-        pqxx::work tx(ctx.db(), "poll_page");
-        upsert_loader loader(tx, target);
+        // Each page in its own transaction, with the (stamp, Id) it reached
+        // (pages come in keyset order). A record set aside as a read error is
+        // passed too: it comes back when it changes again.
+        rp.clear();
         for (const auto& r : page->records) {
           record_texts(r, fields, texts);
-          if (!conv.convert_csv(texts, row, error))
-            return job_outcome::failure(outcome_kind::fatal, "record " + texts[0] + ": " + error);
+          const std::string_view id = id_index < texts.size() ? std::string_view{texts[id_index]} : "";
           if (stamp_index < texts.size())
-            hwm.see(texts[stamp_index]);
-          loader.write(row);
+            hwm.reach(texts[stamp_index], id);
+          rp.add(texts, id);
         }
-        add(loader.finish());
-        store::set_high_water_mark(tx, j.mapping_id, hwm.value());
+        pqxx::work tx(ctx.db(), "poll_page");
+        rp.apply(tx, upsert);
+        if (rp.settle(tx, j, "poll", state, known_read_errors) > 0)
+          known_read_errors = true;
+        store::set_high_water_mark(tx, j.mapping_id, hwm.value(), hwm.id());
         tx.commit();
         total += static_cast<long>(page->records.size());
         if (!page->records.empty())
@@ -478,42 +530,39 @@ public:
       auto reader = sf.query_job_results(job_info->id, j.bulk_page_size);
       bool bound = false;
       std::size_t bulk_stamp = 0;
+      std::size_t bulk_id = 0;
       auto t0 = clock_type::now();
       while (!reader.done()) {
-        // Each page in its own transaction; bulk results need not come in stamp
-        // order, so the mark moves only with the last page.
-        pqxx::work tx(ctx.db(), "poll_page");
-        upsert_loader loader(tx, target);
-        std::string bad;
-        long page_rows = 0;
+        // Each page in its own transaction; bulk results need not come in
+        // keyset order, so the mark moves only with the last page, to the
+        // largest (stamp, Id) of the whole job: every record at or below it
+        // that existed when the job ran is in the job.
+        rp.clear();
         auto t1 = clock_type::now();
         auto page = reader.next_page([&](const csv::row& r) {
-          if (!bad.empty())
-            return;
           if (!bound) {
             conv.bind_csv_header(reader.columns());
             bulk_stamp = index_of(reader.columns(), *stamp);
+            bulk_id = index_of(reader.columns(), "Id");
             bound = true;
           }
           texts.resize(r.size());
           for (std::size_t i = 0; i < r.size(); ++i)
             texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
-          if (!conv.convert_csv(texts, row, error)) {
-            bad = "bulk record " + (texts.empty() ? std::string{} : texts[0]) + ": " + error;
-            return;
-          }
+          const std::string_view id = bulk_id < texts.size() ? std::string_view{texts[bulk_id]} : "";
           if (bulk_stamp < texts.size())
-            hwm.see(texts[bulk_stamp]);
-          loader.write(row);
-          ++page_rows;
+            hwm.see(texts[bulk_stamp], id);
+          rp.add(texts, id);
         });
         if (!page)
           return from_sf_error(page.error());
-        if (!bad.empty())
-          return job_outcome::failure(outcome_kind::fatal, bad);
-        add(loader.finish());
+        const auto page_rows = static_cast<long>(rp.records());
+        pqxx::work tx(ctx.db(), "poll_page");
+        rp.apply(tx, upsert);
+        if (rp.settle(tx, j, "poll", state, known_read_errors) > 0)
+          known_read_errors = true;
         if (reader.done())
-          store::set_high_water_mark(tx, j.mapping_id, hwm.value());
+          store::set_high_water_mark(tx, j.mapping_id, hwm.value(), hwm.id());
         tx.commit();
         total += page_rows;
         if (page_rows > 0)
@@ -539,10 +588,11 @@ public:
                   state}.addon(j.connection_id)
           .with("object_name", j.config.object_name)
           .with("read", std::to_string(total))
-                               .with("inserted", std::to_string(sum.inserted))
-                               .with("updated", std::to_string(sum.updated))
-                               .with("deleted", std::to_string(sum.deleted))
-                               .with("adopted", std::to_string(sum.adopted)));
+          .with("inserted", std::to_string(sum.inserted))
+          .with("updated", std::to_string(sum.updated))
+          .with("deleted", std::to_string(sum.deleted))
+          .with("adopted", std::to_string(sum.adopted))
+          .with("api_calls", std::to_string(sf.requests_sent() - calls_before)));
     job_outcome o;
     o.rows = total;
     o.hwm = hwm.value().value_or("");
@@ -578,9 +628,8 @@ private:
     if (id_index == fields.size())
       return job_outcome::failure(outcome_kind::bad_config, "the mapping has no Id field");
     auto cursor = sf.query(load_soql_by_id(fields, j.config.object_name, cp.last_id));
-    pg_row row;
+    read_page rp(spec, conv);
     std::vector<std::string> texts;
-    std::string error;
     while (!cursor.done()) {
       auto t0 = clock_type::now();
       auto page = cursor.next_page();
@@ -590,17 +639,15 @@ private:
       auto t1 = clock_type::now();
       if (page->records.empty())
         continue;
-      pqxx::work tx(ctx.db(), "reload_page");
-      {
-        copy_writer writer(tx, spec.schema, reload_table_name(spec.table), conv.columns());
-        for (const auto& r : page->records) {
-          record_texts(r, fields, texts);
-          if (!conv.convert_csv(texts, row, error))
-            return job_outcome::failure(outcome_kind::fatal, "record " + texts[id_index] + ": " + error);
-          writer.write(row);
-        }
-        writer.complete();
+      rp.clear();
+      for (const auto& r : page->records) {
+        record_texts(r, fields, texts);
+        rp.add(texts, texts[id_index]);
       }
+      pqxx::work tx(ctx.db(), "reload_page");
+      rp.apply(tx, copy_into_shadow(spec, conv));
+      // Read errors of records that arrive clean are cleared by the swap.
+      rp.settle(tx, j, "load", "RELOAD_TABLE", false);
       cp.rows_loaded += static_cast<long>(page->records.size());
       cp.last_id = std::string{page->records.back().text(fields[id_index])};
       store::save_load_checkpoint(tx, j.mapping_id, cp);
@@ -637,45 +684,35 @@ private:
       return restart_load(ctx, j, spec,
                           "bulk query job " + done->id + " ended " + done->state_text + ": " + done->error_message);
     auto reader = sf.query_job_results(*cp.bulk_job_id, j.bulk_page_size, cp.bulk_locator.value_or(""));
-    pg_row row;
+    read_page rp(spec, conv);
     std::vector<std::string> texts;
-    std::string error;
     bool bound = false;
+    std::size_t bulk_id = 0;
     auto t0 = clock_type::now();
     while (!reader.done()) {
-      pqxx::work tx(ctx.db(), "reload_page");
-      long page_rows = 0;
-      std::string bad;
-      {
-        copy_writer writer(tx, spec.schema, reload_table_name(spec.table), conv.columns());
-        auto t1 = clock_type::now();
-        auto page = reader.next_page([&](const csv::row& r) {
-          if (!bad.empty())
-            return;
-          if (!bound) {
-            conv.bind_csv_header(reader.columns());
-            bound = true;
-          }
-          texts.resize(r.size());
-          for (std::size_t i = 0; i < r.size(); ++i)
-            texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
-          if (!conv.convert_csv(texts, row, error)) {
-            bad = "bulk record " + (texts.empty() ? std::string{} : texts[0]) + ": " + error;
-            return;
-          }
-          writer.write(row);
-          ++page_rows;
-        });
-        if (!page) {
-          if (page.error().kind == salesforce::error_kind::not_found)
-            return restart_load(ctx, j, spec, "bulk query job " + *cp.bulk_job_id + " results are gone");
-          return from_sf_error(page.error());
+      rp.clear();
+      auto page = reader.next_page([&](const csv::row& r) {
+        if (!bound) {
+          conv.bind_csv_header(reader.columns());
+          bulk_id = index_of(reader.columns(), "Id");
+          bound = true;
         }
-        if (!bad.empty())
-          return job_outcome::failure(outcome_kind::fatal, bad);
-        writer.complete();
-        log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1));
+        texts.resize(r.size());
+        for (std::size_t i = 0; i < r.size(); ++i)
+          texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
+        rp.add(texts, bulk_id < texts.size() ? std::string_view{texts[bulk_id]} : std::string_view{});
+      });
+      if (!page) {
+        if (page.error().kind == salesforce::error_kind::not_found)
+          return restart_load(ctx, j, spec, "bulk query job " + *cp.bulk_job_id + " results are gone");
+        return from_sf_error(page.error());
       }
+      const auto page_rows = static_cast<long>(rp.records());
+      auto t1 = clock_type::now();
+      pqxx::work tx(ctx.db(), "reload_page");
+      rp.apply(tx, copy_into_shadow(spec, conv));
+      rp.settle(tx, j, "load", "RELOAD_TABLE", false);
+      log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1));
       cp.rows_loaded += page_rows;
       cp.bulk_locator = reader.locator();
       store::save_load_checkpoint(tx, j.mapping_id, cp);
@@ -685,6 +722,17 @@ private:
         return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
     }
     return {};
+  }
+
+  /// Rows of a load page into the shadow table, through COPY.
+  static read_page::apply_lines copy_into_shadow(const hc_table_spec& spec, const wire_row_converter& conv) {
+    return [&spec, &conv](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
+                          std::size_t last) {
+      copy_writer writer(t, spec.schema, reload_table_name(spec.table), conv.columns());
+      for (auto i = first; i < last; ++i)
+        writer.write_line(lines[i]);
+      writer.complete();
+    };
   }
 
   /// A poll stopped between pages: the state goes back to DATA_SYNCED (the

@@ -85,6 +85,9 @@ int state(const common_options& opts, const std::string& object) {
             std::cout << mapping_json(m).dump(2) << "\n";
           else
             std::cout << m.state() << (m.state_description().empty() ? "" : " (" + m.state_description() + ")")
+                      << (m.read_errors() > 0 ? "; " + std::to_string(m.read_errors()) +
+                                                  " records set aside (syncforce read-errors " + object + ")"
+                                              : std::string{})
                       << "\n";
           return 0;
         }
@@ -119,6 +122,8 @@ int state(const common_options& opts, const std::string& object) {
                   << " rows";
       if (!m.pending_command().empty())
         std::cout << "  (" << m.pending_command() << " asked for)";
+      if (m.read_errors() > 0)
+        std::cout << "  " << m.read_errors() << " read errors";
       std::cout << "\n";
     }
   }
@@ -162,6 +167,46 @@ int write_errors(const common_options& opts, const std::string& object) {
     std::cout << std::left << std::setw(10) << e.id() << std::setw(22) << e.object_name() << std::setw(8)
               << e.action() << std::setw(10) << e.record_id() << std::setw(22) << e.processed_at() << e.message()
               << "\n";
+  return 0;
+}
+
+/// `read-errors [OBJECT]`: Salesforce records set aside because PostgreSQL refuses one of their values.
+int read_errors(const common_options& opts, const std::string& object) {
+  auto stub = syncforce::v1::Admin::NewStub(channel_for(opts));
+  auto ctx = admin_context(opts);
+  syncforce::v1::GetReadErrorsRequest req;
+  req.set_connection(opts.connection);
+  req.set_object_name(object);
+  syncforce::v1::ReadErrors reply;
+  auto status = stub->GetReadErrors(ctx.get(), req, &reply);
+  if (!status.ok())
+    return report_rpc_error(opts, status);
+  if (opts.json) {
+    auto out = nlohmann::json::array();
+    for (const auto& e : reply.errors())
+      out.push_back({{"connection", e.connection()},
+                     {"object_name", e.object_name()},
+                     {"sfid", e.sfid()},
+                     {"field", e.field()},
+                     {"error", e.error()},
+                     {"value_excerpt", e.value_excerpt()},
+                     {"operation", e.operation()},
+                     {"first_seen", e.first_seen()},
+                     {"last_seen", e.last_seen()},
+                     {"count", e.count()}});
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (reply.errors().empty()) {
+    std::cout << "No read errors.\n";
+    return 0;
+  }
+  std::cout << std::left << std::setw(22) << "Object" << std::setw(20) << "Record" << std::setw(24) << "Field"
+            << std::setw(26) << "Last seen" << std::setw(7) << "Times" << "Error (value)\n";
+  for (const auto& e : reply.errors())
+    std::cout << std::left << std::setw(22) << e.object_name() << std::setw(20) << e.sfid() << std::setw(24)
+              << e.field() << std::setw(26) << e.last_seen() << std::setw(7) << e.count() << e.error()
+              << (e.value_excerpt().empty() ? "" : " (" + e.value_excerpt() + ")") << "\n";
   return 0;
 }
 
@@ -260,6 +305,10 @@ int main(int argc, char** argv) {
   auto* export_cmd = app.add_subcommand("export", "the connection's configuration as import/export JSON v1 (no secrets)");
   export_cmd->add_option("FILE", export_file, "write here instead of to standard output");
   auto* errors_cmd = app.add_subcommand("write-errors", "writes to Salesforce that failed in the last 24 hours");
+  std::string read_errors_object;
+  auto* read_errors_cmd = app.add_subcommand(
+    "read-errors", "Salesforce records set aside because PostgreSQL refuses one of their values");
+  read_errors_cmd->add_option("OBJECT", read_errors_object, "only this mapping's object (e.g. Contact)");
   auto* health_cmd = app.add_subcommand("health", "check grpc.health.v1 (exit 0 when SERVING)");
   health_cmd->add_option("--service", service, "health service: \"\" (liveness) or readiness")
     ->capture_default_str();
@@ -416,6 +465,8 @@ int main(int argc, char** argv) {
     return export_config(opts, export_file);
   if (*errors_cmd)
     return write_errors(opts, "");
+  if (*read_errors_cmd)
+    return read_errors(opts, read_errors_object);
   if (*connection_create_cmd)
     return connection_create(opts, conn);
   if (*db_set_cmd)

@@ -27,7 +27,7 @@ nlohmann::json mapping_json(const syncforce::v1::MappingState& m) {
           {"pending_command", m.pending_command()},
           {"load", {{"rows_loaded", m.load_rows_loaded()}, {"rows_expected", m.load_rows_expected()}}},
           {"oldest_pending_write_at", m.oldest_pending_write_at()},
-          {"counts", {{"db", m.db_rows()}, {"pending", m.pending_writes()}, {"errors", m.failed_writes_24h()}}}};
+          {"counts", {{"db", m.db_rows()}, {"pending", m.pending_writes()}, {"errors", m.failed_writes_24h()}, {"read_errors", m.read_errors()}}}};
 }
 
 nlohmann::json connection_json(const syncforce::v1::ConnectionState& c) {

@@ -8,6 +8,7 @@
 #include "services/admin_detail.hpp"
 #include "services/diagnose.hpp"
 #include "store/control_repo.hpp"
+#include "store/read_errors.hpp"
 #include "sync/hc_export.hpp"
 #include "sync/mapping_config.hpp"
 #include "sync/type_mapping.hpp"
@@ -129,6 +130,8 @@ void fill_mapping(pqxx::transaction_base& tx, const store::connection_row& c, co
                                     "table_name = " + tx.quote(table) +
                                       " AND state = 'FAILED' AND processed_at > now() - interval '24 hours'",
                                     0));
+  ms.set_read_errors(tx.exec_params1("SELECT count(*) FROM syncforce.read_errors WHERE mapping_id = $1", m.id)[0]
+                       .as<std::int64_t>());
   if (auto cp = store::load_load_checkpoint(tx, m.id)) {
     ms.set_load_rows_loaded(cp->rows_loaded);
     ms.set_load_rows_expected(cp->expected_rows);
@@ -462,6 +465,39 @@ grpc::ServerUnaryReactor* admin_service::GetWriteErrors(grpc::CallbackServerCont
           e->set_message(r[4].is_null() ? "" : r[4].as<std::string>());
           e->set_processed_at(r[5].is_null() ? "" : r[5].as<std::string>());
         }
+      }
+    }
+    if (!found)
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "no mapping of " + object + (name.empty() ? std::string{} : " in connection " + name));
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::GetReadErrors(grpc::CallbackServerContext* ctx,
+                                                       const syncforce::v1::GetReadErrorsRequest* req,
+                                                       syncforce::v1::ReadErrors* reply) {
+  return read_call(ctx, [name = req->connection(), object = req->object_name(), reply](pqxx::transaction_base& tx) {
+    std::vector<store::connection_row> connections;
+    if (auto lookup = detail::select_connections(tx, name, connections); !lookup.ok())
+      return lookup;
+    bool found = object.empty();
+    for (const auto& c : connections) {
+      for (const auto& m : store::load_mappings(tx, c.id))
+        found = found || iequals(m.object_name, object);
+      auto rows = store::list_read_errors(tx, c.id, object.empty() ? std::nullopt : std::optional<std::string>{object});
+      for (const auto& r : rows) {
+        auto* e = reply->add_errors();
+        e->set_connection(c.name);
+        e->set_object_name(r.object_name);
+        e->set_sfid(r.sfid);
+        e->set_field(r.field);
+        e->set_error(r.error);
+        e->set_value_excerpt(r.excerpt);
+        e->set_operation(r.operation);
+        e->set_first_seen(r.first_seen);
+        e->set_last_seen(r.last_seen);
+        e->set_count(r.count);
       }
     }
     if (!found)

@@ -38,6 +38,9 @@ public:
   grpc::ServerUnaryReactor* GetWriteErrors(grpc::CallbackServerContext* ctx,
                                            const syncforce::v1::GetWriteErrorsRequest* req,
                                            syncforce::v1::WriteErrors* reply) override;
+  grpc::ServerUnaryReactor* GetReadErrors(grpc::CallbackServerContext* ctx,
+                                          const syncforce::v1::GetReadErrorsRequest* req,
+                                          syncforce::v1::ReadErrors* reply) override;
   grpc::ServerUnaryReactor* ExportConfiguration(grpc::CallbackServerContext* ctx,
                                                 const syncforce::v1::ExportConfigurationRequest* req,
                                                 syncforce::v1::ExportedConfiguration* reply) override;

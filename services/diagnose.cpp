@@ -93,6 +93,22 @@ failed_write_facts gather_failed_writes(pqxx::transaction_base& tx, const store:
   return f;
 }
 
+read_error_facts gather_read_errors(pqxx::transaction_base& tx, const store::connection_row& c,
+                                    const std::optional<std::string>& object_name) {
+  read_error_facts f;
+  auto rows = tx.exec_params("SELECT count(*) OVER (), object_name, sfid, CASE WHEN field = '' THEN error ELSE "
+                             "field || ': ' || error END FROM syncforce.read_errors WHERE connection_id = $1 AND "
+                             "($2::text IS NULL OR object_name = $2) ORDER BY last_seen DESC LIMIT 1",
+                             c.id, object_name);
+  if (!rows.empty()) {
+    f.records = rows[0][0].as<long>();
+    f.newest_object = rows[0][1].as<std::string>();
+    f.newest_sfid = rows[0][2].as<std::string>();
+    f.newest_error = rows[0][3].as<std::string>();
+  }
+  return f;
+}
+
 /// `GET /services/data`: the versions the org offers.
 void gather_versions(salesforce::client& sf, api_version_facts& f) {
   auto versions = actors::org_api_versions(sf);
@@ -252,6 +268,7 @@ void run_diagnose(pqxx::transaction_base& tx, const store::connection_row& c, co
 
     append(out, rule_trigger_log_backlog(gather_backlog(tx, c)));
     append(out, rule_failed_writes(gather_failed_writes(tx, c, {})));
+    append(out, rule_read_errors(gather_read_errors(tx, c, std::nullopt)));
   }
 
   std::vector<mapping_state_facts> states;
@@ -261,6 +278,7 @@ void run_diagnose(pqxx::transaction_base& tx, const store::connection_row& c, co
   if (!whole_connection) {
     append(out, rule_trigger_log_backlog(gather_backlog(tx, c, mappings.front().config.table_name())));
     append(out, rule_failed_writes(gather_failed_writes(tx, c, {mappings.front().config.table_name()})));
+    append(out, rule_read_errors(gather_read_errors(tx, c, mappings.front().object_name)));
   }
 
   for (const auto& m : mappings) {

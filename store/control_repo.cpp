@@ -51,7 +51,7 @@ std::string stored_config_json(const mapping_config& m) {
 
 const char* mapping_columns = "id, connection_id, object_name, config::text, revision, state, state_description, "
                               "to_char(high_water_mark AT TIME ZONE 'UTC', "
-                              "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), command";
+                              "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), command, high_water_id";
 
 mapping_row mapping_of(const pqxx::row& r) {
   mapping_row m;
@@ -64,6 +64,7 @@ mapping_row mapping_of(const pqxx::row& r) {
   m.state_description = r[6].as<std::string>();
   m.high_water_mark = opt(r[7]);
   m.command = opt(r[8]);
+  m.high_water_id = opt(r[9]);
   return m;
 }
 
@@ -180,15 +181,17 @@ void set_mapping_state(pqxx::transaction_base& tx, const std::string& mapping_id
 }
 
 void set_high_water_mark(pqxx::transaction_base& tx, const std::string& mapping_id,
-                         const std::optional<std::string>& hwm) {
+                         const std::optional<std::string>& hwm, const std::optional<std::string>& hwm_id) {
   auto value = hwm ? "(" + tx.quote(*hwm) + "::timestamp AT TIME ZONE 'UTC')" : std::string{"NULL"};
-  tx.exec0("UPDATE syncforce.mappings SET high_water_mark = " + value + " WHERE id = " + tx.quote(mapping_id));
+  auto id = hwm && hwm_id ? tx.quote(*hwm_id) : std::string{"NULL"};
+  tx.exec0("UPDATE syncforce.mappings SET high_water_mark = " + value + ", high_water_id = " + id +
+           " WHERE id = " + tx.quote(mapping_id));
 }
 
 std::optional<load_checkpoint> load_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id) {
   auto r = tx.exec_params("SELECT method, shape, to_char(start_mark AT TIME ZONE 'UTC', "
                           "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), expected_rows, rows_loaded, last_id, "
-                          "bulk_job_id, bulk_locator FROM syncforce.load_checkpoints WHERE mapping_id = $1",
+                          "bulk_job_id, bulk_locator, start_id FROM syncforce.load_checkpoints WHERE mapping_id = $1",
                           mapping_id);
   if (r.empty())
     return std::nullopt;
@@ -202,19 +205,21 @@ std::optional<load_checkpoint> load_load_checkpoint(pqxx::transaction_base& tx, 
   c.last_id = opt(row[5]);
   c.bulk_job_id = opt(row[6]);
   c.bulk_locator = opt(row[7]);
+  c.start_id = opt(row[8]);
   return c;
 }
 
 void save_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id, const load_checkpoint& c) {
   tx.exec_params("INSERT INTO syncforce.load_checkpoints AS c (mapping_id, method, shape, start_mark, "
-                 "expected_rows, rows_loaded, last_id, bulk_job_id, bulk_locator) "
-                 "VALUES ($1, $2, $3, $4::timestamp AT TIME ZONE 'UTC', $5, $6, $7, $8, $9) "
+                 "expected_rows, rows_loaded, last_id, bulk_job_id, bulk_locator, start_id) "
+                 "VALUES ($1, $2, $3, $4::timestamp AT TIME ZONE 'UTC', $5, $6, $7, $8, $9, $10) "
                  "ON CONFLICT (mapping_id) DO UPDATE SET method = EXCLUDED.method, shape = EXCLUDED.shape, "
                  "start_mark = EXCLUDED.start_mark, expected_rows = EXCLUDED.expected_rows, "
                  "rows_loaded = EXCLUDED.rows_loaded, last_id = EXCLUDED.last_id, "
-                 "bulk_job_id = EXCLUDED.bulk_job_id, bulk_locator = EXCLUDED.bulk_locator, updated_at = now()",
+                 "bulk_job_id = EXCLUDED.bulk_job_id, bulk_locator = EXCLUDED.bulk_locator, "
+                 "start_id = EXCLUDED.start_id, updated_at = now()",
                  mapping_id, c.method, c.shape, c.start_mark, c.expected_rows, c.rows_loaded, c.last_id,
-                 c.bulk_job_id, c.bulk_locator);
+                 c.bulk_job_id, c.bulk_locator, c.start_id);
 }
 
 void delete_load_checkpoint(pqxx::transaction_base& tx, const std::string& mapping_id) {

@@ -39,6 +39,8 @@ struct mapping_row {
   std::string state_description;
   /// Canonical `YYYY-MM-DDTHH:MM:SS.mmmZ`, nullopt before the first load.
   std::optional<std::string> high_water_mark;
+  /// The largest Id applied at high_water_mark (keyset polls); nullopt: poll `>=` the mark once.
+  std::optional<std::string> high_water_id;
   /// An admin command waiting for the connection's node: reload, abort or recover.
   std::optional<std::string> command;
 };
@@ -64,15 +66,18 @@ std::optional<mapping_row> load_mapping(pqxx::transaction_base& tx, const std::s
 void set_connection_state(pqxx::transaction_base& tx, const std::string& connection_id, const std::string& state);
 void set_mapping_state(pqxx::transaction_base& tx, const std::string& mapping_id, const std::string& state,
                        const std::string& description);
-/// Sets the mark (canonical or PostgreSQL timestamp text, UTC); nullopt clears it.
+/// Sets the mark (canonical or PostgreSQL timestamp text, UTC) and the largest
+/// Id applied at it (nullopt: the next poll reads `>=` the mark); nullopt clears both.
 void set_high_water_mark(pqxx::transaction_base& tx, const std::string& mapping_id,
-                         const std::optional<std::string>& hwm);
+                         const std::optional<std::string>& hwm,
+                         const std::optional<std::string>& hwm_id = std::nullopt);
 
 /// Progress of a full load into the shadow table, so a restart resumes it.
 struct load_checkpoint {
   std::string method; ///< "rest" or "bulk"
   std::string shape;  ///< the shadow table's columns, comma-separated
   std::optional<std::string> start_mark; ///< canonical timestamp
+  std::optional<std::string> start_id;   ///< the largest Id at start_mark (keyset polls)
   long expected_rows = 0;
   long rows_loaded = 0;
   std::optional<std::string> last_id;

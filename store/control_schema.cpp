@@ -121,6 +121,34 @@ CREATE TABLE syncforce.write_in_doubt (
   PRIMARY KEY (connection_id, entry_id)
 );
 )sql"},
+    {7, "keyset polls: the high-water mark's record id", R"sql(
+-- Polls read SystemModstamp > mark OR (SystemModstamp = mark AND Id > high_water_id): the
+-- largest (stamp, Id) already applied, stored with the rows. NULL (marks stored before this
+-- migration, or set by an admin command) polls SystemModstamp >= mark once, then moves to keyset.
+ALTER TABLE syncforce.mappings ADD COLUMN high_water_id text;
+-- A load's start mark comes with the largest Id at that stamp.
+ALTER TABLE syncforce.load_checkpoints ADD COLUMN start_id text;
+)sql"},
+    {8, "read errors: Salesforce records set aside because PostgreSQL refuses a value", R"sql(
+-- One row per record a load, poll or backfill could not store (a text longer than its column,
+-- a date PostgreSQL has no representation for, ...). The rest of the page arrives; the record's
+-- row is cleared when it later arrives clean. Values are excerpts, never an encrypted field's.
+CREATE TABLE syncforce.read_errors (
+  mapping_id    uuid NOT NULL REFERENCES syncforce.mappings (id) ON DELETE CASCADE,
+  connection_id uuid NOT NULL REFERENCES syncforce.connections (id) ON DELETE CASCADE,
+  object_name   text NOT NULL,
+  sfid          text NOT NULL,
+  field         text NOT NULL DEFAULT '',
+  error         text NOT NULL,
+  value_excerpt text NOT NULL DEFAULT '',
+  operation     text NOT NULL,  -- load, poll or backfill: what last read it
+  first_seen    timestamptz NOT NULL DEFAULT now(),
+  last_seen     timestamptz NOT NULL DEFAULT now(),
+  count         bigint NOT NULL DEFAULT 1,
+  PRIMARY KEY (mapping_id, sfid)
+);
+CREATE INDEX read_errors_connection_idx ON syncforce.read_errors (connection_id, object_name);
+)sql"},
   };
   return all;
 }

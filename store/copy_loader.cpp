@@ -78,14 +78,51 @@ void copy_writer::write(const pg_row& row) {
   if (row.size() != columns_)
     throw std::invalid_argument("copy_writer: row has " + std::to_string(row.size())
                                 + " values for " + std::to_string(columns_) + " columns");
-  line_.clear();
-  for (std::size_t i = 0; i < row.size(); ++i) {
-    if (i > 0)
-      line_.push_back('\t');
-    append_copy_field(line_, row[i]);
-  }
+  format_line(row, line_);
   impl_->writer.write_raw_line(line_);
   ++rows_;
+}
+
+void copy_writer::write_line(const std::string& line) {
+  impl_->writer.write_raw_line(line);
+  ++rows_;
+}
+
+void copy_writer::format_line(const pg_row& row, std::string& line) {
+  line.clear();
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    if (i > 0)
+      line.push_back('\t');
+    append_copy_field(line, row[i]);
+  }
+}
+
+std::optional<std::string> copy_writer::line_field(const std::string& line, std::size_t index) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < index; ++i) {
+    start = line.find('\t', start);
+    if (start == std::string::npos)
+      return std::nullopt;
+    ++start;
+  }
+  auto end = line.find('\t', start);
+  auto raw = std::string_view{line}.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (raw == "\\N")
+    return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\' || i + 1 == raw.size()) {
+      out.push_back(raw[i]);
+      continue;
+    }
+    switch (raw[++i]) {
+      case 't': out.push_back('\t'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      default: out.push_back(raw[i]);
+    }
+  }
+  return out;
 }
 
 std::size_t copy_writer::complete() {
@@ -147,6 +184,12 @@ void upsert_loader::write(const pg_row& row) {
   if (finished_)
     throw std::logic_error("upsert_loader: write after finish");
   writer_->write(row);
+}
+
+void upsert_loader::write_line(const std::string& line) {
+  if (finished_)
+    throw std::logic_error("upsert_loader: write after finish");
+  writer_->write_line(line);
 }
 
 upsert_stats upsert_loader::finish() {

@@ -47,6 +47,15 @@ public:
   /// Writes one row; throws std::invalid_argument on a wrong value count.
   void write(const pg_row& row);
 
+  /// Writes one line made by format_line for the same columns.
+  void write_line(const std::string& line);
+
+  /// A row as one COPY text line (no newline).
+  static void format_line(const pg_row& row, std::string& line);
+
+  /// The value of field `index` of a COPY text line, unescaped; nullopt for NULL or no such field.
+  static std::optional<std::string> line_field(const std::string& line, std::size_t index);
+
   /// Ends the COPY; returns the number of rows written. Must be called
   /// before the transaction is used for anything else.
   std::size_t complete();
@@ -104,6 +113,8 @@ public:
   upsert_loader& operator=(const upsert_loader&) = delete;
 
   void write(const pg_row& row);
+  /// A line made by copy_writer::format_line.
+  void write_line(const std::string& line);
 
   /// Applies the staged rows; the loader cannot be used afterwards.
   upsert_stats finish();

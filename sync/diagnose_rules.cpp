@@ -246,6 +246,19 @@ diagnose_result rule_failed_writes(const failed_write_facts& f) {
               "see them with `syncforce write-errors`, fix the rows or Salesforce, and they are retried");
 }
 
+diagnose_result rule_read_errors(const read_error_facts& f) {
+  const char* id = "READ_ERRORS";
+  const char* name = "Records set aside by the read side";
+  if (f.records == 0)
+    return make(id, name, diagnose_status::pass, "every Salesforce record read could be stored");
+  std::string text = std::to_string(f.records) + " Salesforce record(s) could not be stored in PostgreSQL";
+  if (!f.newest_sfid.empty())
+    text += "; the newest (" + f.newest_object + " " + f.newest_sfid + "): " + f.newest_error;
+  return make(id, name, diagnose_status::warning, text,
+              "see them with `syncforce read-errors`; fix the value in Salesforce (or widen the field and edit the "
+              "mapping) and the record arrives with its next change");
+}
+
 diagnose_result rule_mappings_in_error(const std::vector<mapping_state_facts>& mappings,
                                        const std::string& object_name) {
   const char* id = "MAPPINGS_IN_ERROR";

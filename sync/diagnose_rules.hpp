@@ -108,6 +108,15 @@ struct failed_write_facts {
 };
 diagnose_result rule_failed_writes(const failed_write_facts& f);
 
+/// Salesforce records the read side set aside (syncforce.read_errors).
+struct read_error_facts {
+  long records = 0;
+  std::string newest_object;
+  std::string newest_sfid;
+  std::string newest_error;
+};
+diagnose_result rule_read_errors(const read_error_facts& f);
+
 /// One mapping's stored state.
 struct mapping_state_facts {
   std::string object_name;

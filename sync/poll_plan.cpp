@@ -37,11 +37,27 @@ std::optional<std::string> modstamp_field(const std::vector<std::string>& mapped
   return std::nullopt;
 }
 
+bool is_salesforce_id(std::string_view id) {
+  return (id.size() == 15 || id.size() == 18) &&
+         std::all_of(id.begin(), id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+std::string keyset_filter(std::string_view stamp_field, std::string_view since,
+                          const std::optional<std::string>& after_id) {
+  const std::string f{stamp_field};
+  const std::string t{since};
+  if (!after_id)
+    return f + " >= " + t;
+  if (!is_salesforce_id(*after_id))
+    throw std::invalid_argument("not a Salesforce id: '" + *after_id + "'");
+  return f + " > " + t + " OR (" + f + " = " + t + " AND Id > '" + *after_id + "')";
+}
+
 std::string count_soql(std::string_view object, const std::optional<std::string>& stamp_field,
-                       const std::optional<std::string>& since) {
+                       const std::optional<std::string>& since, const std::optional<std::string>& after_id) {
   std::string q = "SELECT COUNT() FROM " + std::string{object};
   if (stamp_field && since)
-    q += " WHERE " + *stamp_field + " >= " + *since;
+    q += " WHERE " + keyset_filter(*stamp_field, *since, after_id);
   return q;
 }
 
@@ -53,9 +69,7 @@ std::string load_soql_by_id(const std::vector<std::string>& fields, std::string_
                             const std::optional<std::string>& after_id) {
   std::string q = load_soql(fields, object);
   if (after_id) {
-    bool valid = (after_id->size() == 15 || after_id->size() == 18) &&
-                 std::all_of(after_id->begin(), after_id->end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
-    if (!valid)
+    if (!is_salesforce_id(*after_id))
       throw std::invalid_argument("not a Salesforce id: '" + *after_id + "'");
     q += " WHERE Id > '" + *after_id + "'";
   }
@@ -63,14 +77,38 @@ std::string load_soql_by_id(const std::vector<std::string>& fields, std::string_
 }
 
 std::string latest_stamp_soql(std::string_view object, std::string_view stamp_field) {
-  return "SELECT " + std::string{stamp_field} + " FROM " + std::string{object} + " ORDER BY " +
-         std::string{stamp_field} + " DESC LIMIT 1";
+  return "SELECT Id, " + std::string{stamp_field} + " FROM " + std::string{object} + " ORDER BY " +
+         std::string{stamp_field} + " DESC, Id DESC LIMIT 1";
 }
 
 std::string poll_soql(const std::vector<std::string>& fields, std::string_view object, std::string_view stamp_field,
-                      std::string_view since) {
-  return "SELECT " + field_list(fields) + " FROM " + std::string{object} + " WHERE " + std::string{stamp_field} +
-         " >= " + std::string{since} + " ORDER BY " + std::string{stamp_field} + " ASC";
+                      std::string_view since, const std::optional<std::string>& after_id) {
+  return "SELECT " + field_list(fields) + " FROM " + std::string{object} + " WHERE " +
+         keyset_filter(stamp_field, since, after_id) + " ORDER BY " + std::string{stamp_field} + " ASC, Id ASC";
+}
+
+bool high_water_mark::reach(std::string_view stamp, std::string_view id) {
+  auto c = canonical_timestamp(stamp);
+  if (!c)
+    return false;
+  if (value_ && *c < *value_)
+    return true;
+  value_ = std::move(c);
+  id_ = is_salesforce_id(id) ? std::optional<std::string>{std::string{id}} : std::nullopt;
+  return true;
+}
+
+int compare_ids(std::string_view a, std::string_view b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto x = static_cast<unsigned char>(ascii_lower(a[i]));
+    auto y = static_cast<unsigned char>(ascii_lower(b[i]));
+    if (x != y)
+      return x < y ? -1 : 1;
+  }
+  if (a.size() == b.size())
+    return 0;
+  return a.size() < b.size() ? -1 : 1;
 }
 
 std::optional<std::string> canonical_timestamp(std::string_view s) {
@@ -97,19 +135,28 @@ std::optional<std::string> canonical_timestamp(std::string_view s) {
   return out;
 }
 
-high_water_mark::high_water_mark(std::optional<std::string> start) {
+high_water_mark::high_water_mark(std::optional<std::string> start, std::optional<std::string> start_id) {
   if (start)
     start = canonical_timestamp(*start);
+  if (!start || (start_id && !is_salesforce_id(*start_id)))
+    start_id.reset();
   start_ = start;
   value_ = start;
+  start_id_ = start_id;
+  id_ = std::move(start_id);
 }
 
-bool high_water_mark::see(std::string_view stamp) {
+bool high_water_mark::see(std::string_view stamp, std::string_view id) {
   auto c = canonical_timestamp(stamp);
   if (!c)
     return false;
-  if (!value_ || *c > *value_)
+  const bool valid_id = is_salesforce_id(id);
+  if (!value_ || *c > *value_) {
     value_ = std::move(c);
+    id_ = valid_id ? std::optional<std::string>{std::string{id}} : std::nullopt;
+  } else if (*c == *value_ && valid_id && (!id_ || compare_ids(id, *id_) > 0)) {
+    id_ = std::string{id};
+  }
   return true;
 }
 

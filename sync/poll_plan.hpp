@@ -12,11 +12,15 @@ namespace syncforce {
 // high-water-mark rules (pure, no I/O)
 // ---------------------------------------------------------------------------
 //
-// Overlap rule: a poll selects `SystemModstamp >= hwm` (not `>`), ordered by
-// SystemModstamp, and the high-water mark only moves to the largest stamp
-// already written. Records sharing one stamp across a page or poll boundary
-// are therefore read again rather than missed; the upserts are idempotent
-// (and never go back in SystemModstamp), so reading a record twice is harmless.
+// Keyset rule: the mark is a (stamp, Id) pair, the largest one already
+// written. A poll selects `SystemModstamp > t OR (SystemModstamp = t AND
+// Id > 'id')` ordered by SystemModstamp, Id: records sharing one stamp across
+// a page or poll boundary are neither missed nor read again, so an idle poll
+// reads nothing however many records share the mark's stamp. A mark without
+// an Id (stored before keyset polls, or set by an admin command) selects
+// `SystemModstamp >= t` once, like before, and the poll stores the Id it
+// reached. The upserts are idempotent (and never go back in SystemModstamp),
+// so reading a record twice is harmless; missing one is not.
 
 /// The default number of records above which a load uses Bulk 2.0.
 constexpr long default_bulk_threshold = 10000;
@@ -25,9 +29,19 @@ constexpr long default_bulk_threshold = 10000;
 /// nullopt when neither is mapped (the mapping can only be reloaded).
 std::optional<std::string> modstamp_field(const std::vector<std::string>& mapped_fields);
 
-/// `SELECT COUNT() FROM <object>` (with the poll filter when `since` is given).
+/// Whether `id` is a Salesforce id (15 or 18 letters and digits), safe inside a SOQL literal.
+bool is_salesforce_id(std::string_view id);
+
+/// The keyset filter of a poll: `<stamp> > <since> OR (<stamp> = <since> AND Id > '<after_id>')`,
+/// or `<stamp> >= <since>` without an id. Throws std::invalid_argument when
+/// `after_id` is not a Salesforce id.
+std::string keyset_filter(std::string_view stamp_field, std::string_view since,
+                          const std::optional<std::string>& after_id);
+
+/// `SELECT COUNT() FROM <object>` (with the poll's keyset filter when `since` is given).
 std::string count_soql(std::string_view object, const std::optional<std::string>& stamp_field = std::nullopt,
-                       const std::optional<std::string>& since = std::nullopt);
+                       const std::optional<std::string>& since = std::nullopt,
+                       const std::optional<std::string>& after_id = std::nullopt);
 
 /// The full load: `SELECT <fields> FROM <object>`.
 std::string load_soql(const std::vector<std::string>& fields, std::string_view object);
@@ -37,16 +51,16 @@ std::string load_soql(const std::vector<std::string>& fields, std::string_view o
 std::string load_soql_by_id(const std::vector<std::string>& fields, std::string_view object,
                             const std::optional<std::string>& after_id = std::nullopt);
 
-/// The newest stamp before a load reads anything, where its polls start:
-/// `SELECT <stamp> FROM <object> ORDER BY <stamp> DESC LIMIT 1` (run with queryAll).
+/// The newest (stamp, Id) before a load reads anything, where its polls start:
+/// `SELECT Id, <stamp> FROM <object> ORDER BY <stamp> DESC, Id DESC LIMIT 1` (run with queryAll).
 std::string latest_stamp_soql(std::string_view object, std::string_view stamp_field);
 
 /// The mark of an object with no records yet: every record is newer.
 constexpr const char* epoch_mark = "1970-01-01T00:00:00.000Z";
 
-/// A poll: `SELECT <fields> FROM <object> WHERE <stamp> >= <since> ORDER BY <stamp> ASC`.
+/// A poll: `SELECT <fields> FROM <object> WHERE <keyset_filter> ORDER BY <stamp> ASC, Id ASC`.
 std::string poll_soql(const std::vector<std::string>& fields, std::string_view object, std::string_view stamp_field,
-                      std::string_view since);
+                      std::string_view since, const std::optional<std::string>& after_id = std::nullopt);
 
 /// Whether a load or poll of `count` records goes through Bulk 2.0.
 inline bool use_bulk(long count, long threshold) { return threshold > 0 && count > threshold; }
@@ -56,21 +70,36 @@ inline bool use_bulk(long count, long threshold) { return threshold > 0 && count
 /// PostgreSQL (`2024-01-02 03:04:05[.f]`) text; nullopt when unparsable.
 std::optional<std::string> canonical_timestamp(std::string_view text);
 
-/// Tracks the largest stamp seen (canonical forms compare as strings).
+/// Orders two Salesforce ids the way SOQL's `Id >` does for 18-character ids
+/// (ASCII case folded: 18-character ids are unique ignoring case); <0, 0, >0.
+int compare_ids(std::string_view a, std::string_view b);
+
+/// Tracks the largest (stamp, Id) seen (canonical stamps compare as strings,
+/// ids by compare_ids). Pages need not be ordered: Bulk results are not.
 class high_water_mark {
 public:
   high_water_mark() = default;
-  explicit high_water_mark(std::optional<std::string> start);
+  explicit high_water_mark(std::optional<std::string> start, std::optional<std::string> start_id = std::nullopt);
 
-  /// Notes one record's stamp (any form canonical_timestamp takes); false if unparsable.
-  bool see(std::string_view stamp);
+  /// Notes one record's stamp (any form canonical_timestamp takes) and Id
+  /// (empty: unknown); false if the stamp is unparsable.
+  bool see(std::string_view stamp, std::string_view id = {});
+  /// For records that come in the server's keyset order (REST poll pages):
+  /// the mark becomes this record's (stamp, Id) unless its stamp is below the
+  /// mark. The server's Id order wins over compare_ids, so the next keyset
+  /// poll starts exactly after the last record read; false if unparsable.
+  bool reach(std::string_view stamp, std::string_view id);
   const std::optional<std::string>& value() const { return value_; }
-  /// Whether the mark moved past `start`.
-  bool advanced() const { return value_ != start_; }
+  /// The largest Id seen at value(); nullopt when none was (a mark without id).
+  const std::optional<std::string>& id() const { return id_; }
+  /// Whether the mark moved past `start` (stamp or id).
+  bool advanced() const { return value_ != start_ || id_ != start_id_; }
 
 private:
   std::optional<std::string> start_;
+  std::optional<std::string> start_id_;
   std::optional<std::string> value_;
+  std::optional<std::string> id_;
 };
 
 } // namespace syncforce

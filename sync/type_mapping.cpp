@@ -1,4 +1,5 @@
 #include "sync/type_mapping.hpp"
+#include "sync/value_cleaning.hpp"
 
 #include <array>
 #include <cerrno>
@@ -189,6 +190,7 @@ pg_column make_column(std::string name, sf_field_type type, std::int64_t length,
   c.kind = value_kind_for(type);
   c.sf_field = std::move(sf_field);
   c.max_length = varchar_length(c.type);
+  c.sensitive = type == sf_field_type::encryptedstring;
   return c;
 }
 
@@ -523,8 +525,11 @@ pg_value convert_double(std::string_view wire) {
   errno = 0;
   char* end = nullptr;
   double d = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || std::isnan(d) || std::isinf(d) || s[0] == ' ')
+  if (end != s.c_str() + s.size() || std::isnan(d) || s[0] == ' ')
     return bad_value("not a number", wire);
+  // PostgreSQL refuses what overflows or underflows to zero (it keeps denormals).
+  if (std::isinf(d) || (errno == ERANGE && d == 0.0))
+    return bad_value("out of range for type double precision", wire);
   for (char c : s)
     if (c == 'x' || c == 'X')
       return bad_value("not a number", wire);
@@ -642,6 +647,7 @@ wire_row_converter::wire_row_converter(const hc_table_spec& spec) {
     columns_.push_back(c.name);
     fields_.push_back(c.sf_field);
     kinds_.push_back(c.kind);
+    specs_.push_back(c);
   }
 }
 
@@ -659,6 +665,36 @@ std::vector<std::string> wire_row_converter::bind_csv_header(const std::vector<s
       missing.push_back(fields_[i]);
   }
   return missing;
+}
+
+bool wire_row_converter::convert_csv(const std::vector<std::string>& record, pg_row& out,
+                                     record_problem& problem) const {
+  problem = record_problem{};
+  out.resize(fields_.size());
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    auto k = i < csv_index_.size() ? csv_index_[i] : record.size();
+    if (k >= record.size() || record[k].empty()) {
+      out[i].reset();
+      continue;
+    }
+    auto v = convert_wire_value(kinds_[i], record[k]);
+    if (!v.ok()) {
+      problem.field = fields_[i];
+      problem.error = error_without_value(v.error);
+      problem.excerpt = value_excerpt(record[k], specs_[i].sensitive);
+      return false;
+    }
+    if (kinds_[i] == pg_value_kind::text)
+      problem.cleaned |= clean_text(*v.text);
+    if (auto why = refusal(specs_[i], *v.text); !why.empty()) {
+      problem.field = fields_[i];
+      problem.error = std::move(why);
+      problem.excerpt = value_excerpt(*v.text, specs_[i].sensitive);
+      return false;
+    }
+    out[i] = std::move(v.text);
+  }
+  return true;
 }
 
 bool wire_row_converter::convert_csv(const std::vector<std::string>& record, pg_row& out,

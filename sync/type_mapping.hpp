@@ -68,6 +68,7 @@ struct pg_column {
   pg_value_kind kind = pg_value_kind::text;
   std::string sf_field;  ///< the Salesforce field it is read from (`Email__c`, `Id`)
   std::optional<std::int64_t> max_length; ///< for varchar(n): n
+  bool sensitive = false; ///< an encrypted string: its value is never shown in errors or logs
 };
 
 /// The part of a describe result the type mapping needs.
@@ -172,6 +173,15 @@ void append_copy_field(std::string& line, const std::optional<std::string>& valu
 /// One row for COPY: values in PostgreSQL text input form, nullopt = NULL.
 using pg_row = std::vector<std::optional<std::string>>;
 
+/// Why a record cannot be loaded as it is (a read error), and what was cleaned.
+struct record_problem {
+  std::string field;   ///< the Salesforce field of the refused value (empty: none refused)
+  std::string error;   ///< why, without the value
+  std::string excerpt; ///< a short printable excerpt of the value (hidden for encrypted fields)
+  unsigned cleaned = 0; ///< text_cleaning bits applied to the record's texts (sync/value_cleaning.hpp)
+  bool refused() const { return !error.empty(); }
+};
+
 /// Turns Salesforce records (REST JSON or Bulk 2.0 CSV) into rows whose
 /// values follow `columns()` (the spec's mapped columns, in order).
 class wire_row_converter {
@@ -193,6 +203,12 @@ public:
   /// (Salesforce has no empty strings). False with `error` on a bad value.
   bool convert_csv(const std::vector<std::string>& record, pg_row& out, std::string& error) const;
 
+  /// Same, cleaning texts (NUL bytes removed, invalid UTF-8 replaced) and
+  /// checking every value against its column (sync/value_cleaning.hpp):
+  /// false with `problem` set for a value PostgreSQL would refuse; `problem.cleaned`
+  /// says what was cleaned either way.
+  bool convert_csv(const std::vector<std::string>& record, pg_row& out, record_problem& problem) const;
+
   /// Converts one REST record (`{"attributes":..., "Id": ..., "Account": {"External_Id__c": ...}}`).
   /// A missing field is NULL.
   bool convert_json(const nlohmann::json& record, pg_row& out, std::string& error) const;
@@ -201,6 +217,7 @@ private:
   std::vector<std::string> columns_;
   std::vector<std::string> fields_;
   std::vector<pg_value_kind> kinds_;
+  std::vector<pg_column> specs_;
   std::vector<std::size_t> csv_index_;
 };
 
