@@ -210,6 +210,26 @@ void scenario::TearDown() {
   row_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   if (row_.records == 0)
     row_.records = expected_;
+  if (HasFailure()) {
+    // The first failure's gist goes to the report.
+    const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
+    for (int i = 0; i < result->total_part_count(); ++i) {
+      const auto& part = result->GetTestPartResult(i);
+      if (!part.failed())
+        continue;
+      std::string gist = part.summary();
+      for (char& c : gist)
+        if (c == '\n' || c == '|')
+          c = ' ';
+      if (gist.size() > 220)
+        gist = gist.substr(0, 220) + "...";
+      row_.note += (row_.note.empty() ? "" : "; ") + std::string("first failure: ") + gist;
+      break;
+    }
+  }
+  if (deadlocks_ > 0)
+    row_.note += (row_.note.empty() ? "" : "; ") + std::to_string(deadlocks_) +
+                 " workload statements retried after a deadlock with the engine";
   if (node_) {
     past_logs_.push_back(node_->output());
     node_->kill();
@@ -229,6 +249,7 @@ void scenario::TearDown() {
     if (emu_) {
       std::ofstream(s.log_dir + "/" + row_.scenario + "-sfemu.log") << emu_->process().output();
     }
+    dump_tables(s.log_dir + "/" + row_.scenario);
     std::cout << "chaos: " << row_.scenario << " FAILED with seed " << s.seed << "; node logs in " << s.log_dir
               << "; replay: scripts/chaos --seed " << s.seed << (s.long_form ? " --long" : "") << " --scenario "
               << row_.scenario << std::endl;
@@ -237,6 +258,50 @@ void scenario::TearDown() {
     std::remove(org_path_.c_str());
   if (!config_path_.empty())
     std::remove(config_path_.c_str());
+}
+
+void scenario::dump_tables(const std::string& prefix) {
+  // What the database held when the scenario failed, for the post-mortem (the scratch database is dropped).
+  const std::pair<const char*, const char*> tables[] = {
+    {"chaos__c", "SELECT id, sfid, name, ext__c, _hc_lastop, _hc_err, systemmodstamp FROM salesforce.chaos__c "
+                 "ORDER BY id"},
+    {"trigger_log", "SELECT id, txid, state, action, record_id, sfid, sf_message, created_at, processed_at, \"values\" "
+                    "FROM salesforce._trigger_log ORDER BY id"},
+    {"trigger_log_archive", "SELECT id, txid, state, action, record_id, sfid, sf_message, created_at, processed_at, "
+                            "\"values\" FROM salesforce._trigger_log_archive ORDER BY id"},
+    {"mappings", "SELECT object_name, state, state_description, high_water_mark FROM syncforce.mappings"}};
+  try {
+    pqxx::connection c(db_url_);
+    pqxx::nontransaction tx(c);
+    for (const auto& [name, query] : tables) {
+      std::ofstream out(prefix + "-" + name + ".tsv");
+      auto r = tx.exec(query);
+      for (pqxx::row::size_type i = 0; i < r.columns(); ++i)
+        out << (i ? "\t" : "") << r.column_name(i);
+      out << "\n";
+      for (const auto& row : r) {
+        for (pqxx::row::size_type i = 0; i < row.size(); ++i)
+          out << (i ? "\t" : "") << (row[i].is_null() ? "NULL" : row[i].c_str());
+        out << "\n";
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cout << "chaos: could not dump the tables: " << e.what() << std::endl;
+  }
+  if (!sf_)
+    return;
+  control("DELETE", "faults");
+  std::ofstream out(prefix + "-salesforce.tsv");
+  out << "Id\tName\tExt__c\tIsDeleted\tSystemModstamp\n";
+  auto cursor = sf_->query_all("SELECT Id, Name, Ext__c, IsDeleted, SystemModstamp FROM Chaos__c ORDER BY Id");
+  while (!cursor.done()) {
+    auto page = cursor.next_page();
+    if (!page)
+      break;
+    for (const auto& r : page->records)
+      out << r.text("Id") << "\t" << r.text("Name") << "\t" << r.text("Ext__c") << "\t" << r.text("IsDeleted") << "\t"
+          << r.text("SystemModstamp") << "\n";
+  }
 }
 
 int scenario::uniform(int lo, int hi) {
@@ -376,6 +441,19 @@ std::string scenario::node_log() const {
   return all;
 }
 
+int scenario::logged(const std::string& needle) const {
+  int n = 0;
+  auto count_in = [&](const std::string& out) {
+    for (auto i = out.find(needle); i != std::string::npos; i = out.find(needle, i + 1))
+      ++n;
+  };
+  for (const auto& out : past_logs_)
+    count_in(out);
+  if (node_)
+    count_in(node_->output());
+  return n;
+}
+
 json scenario::control(const std::string& method, const std::string& path, const json& body) {
   try {
     return emu_->control(method, path, body);
@@ -457,11 +535,22 @@ void scenario::sf_delete(int n) {
 }
 
 long scenario::sql(const std::string& statement) {
-  pqxx::connection c(db_url_);
-  pqxx::work tx(c);
-  auto r = tx.exec(statement);
-  tx.commit();
-  return static_cast<long>(r.affected_rows());
+  // An application's statement touching many rows can deadlock with the engine's own updates of
+  // those rows (sfids, _hc_lastop); PostgreSQL aborts one of them and, like an application, the
+  // workload runs its statement again.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::connection c(db_url_);
+      pqxx::work tx(c);
+      auto r = tx.exec(statement);
+      tx.commit();
+      return static_cast<long>(r.affected_rows());
+    } catch (const pqxx::deadlock_detected&) {
+      if (attempt == 5)
+        throw;
+      ++deadlocks_;
+    }
+  }
 }
 
 void scenario::pg_insert(int n, bool with_ext) {
@@ -564,6 +653,17 @@ void scenario::expect_converged(long expected, std::chrono::milliseconds timeout
     << scalar("SELECT _hc_err FROM salesforce.chaos__c WHERE _hc_lastop = 'FAILED' LIMIT 1").value_or("");
   EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'FAILED'"), 0)
     << scalar("SELECT sf_message FROM salesforce._trigger_log_archive WHERE state = 'FAILED' LIMIT 1").value_or("");
+  // Two archived deletes of one Salesforce record: a row deleted in PostgreSQL came back (a poll
+  // re-inserted it while its delete still waited in the trigger log) and the application deleted it again.
+  EXPECT_EQ(count("SELECT count(*) FROM (SELECT sfid FROM salesforce._trigger_log_archive WHERE action = 'DELETE' "
+                  "AND state = 'SUCCESS' AND sfid IS NOT NULL GROUP BY sfid HAVING count(*) > 1) twice"),
+            0)
+    << "rows deleted in PostgreSQL came back before their delete reached Salesforce, e.g. "
+    << scalar("SELECT string_agg(record_id::text, ', ' ORDER BY id) FROM salesforce._trigger_log_archive WHERE "
+              "action = 'DELETE' AND sfid = (SELECT sfid FROM salesforce._trigger_log_archive WHERE action = "
+              "'DELETE' AND state = 'SUCCESS' GROUP BY sfid HAVING count(*) > 1 LIMIT 1)")
+         .value_or("")
+    << " (row ids of one record's deletes)";
   auto state = mapping("state").value_or("?");
   EXPECT_TRUE(state == "DATA_SYNCED" || state == "POLLING_SF_CHANGES" || state == "POLLING_SF_BULK") << state;
 }

@@ -92,6 +92,8 @@ protected:
   /// Fails the test at once (with the line) when the node gave up or died.
   bool node_gave_up(std::string* why = nullptr);
   std::string node_log() const;
+  /// How often `needle` was logged by every node this scenario started.
+  int logged(const std::string& needle) const;
 
   // ---- the workload (seeded) ------------------------------------------------------
   /// n records made in Salesforce (sfemu's fast path, not counted as API calls).
@@ -108,6 +110,8 @@ protected:
   void pg_delete(int n);
   long sql(const std::string& statement);
   long expected_records() const { return expected_; }
+  /// Workload statements run again after PostgreSQL chose them as a deadlock's victim.
+  int deadlocks_ = 0;
 
   // ---- sfemu ----------------------------------------------------------------------
   json control(const std::string& method, const std::string& path, const json& body = nullptr);
@@ -131,6 +135,8 @@ protected:
 
 private:
   std::string salt();
+  /// The synced table, the trigger log and its archive as TSV files (a failed scenario's evidence).
+  void dump_tables(const std::string& prefix);
   std::mt19937_64 rng_;
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<testing::pg_server> own_pg_;
