@@ -362,7 +362,7 @@ TEST_F(chaos, sfemu_faults) {
     pg_insert(pick(50, 300), false);
     pg_update(pick(100, 1000));
     pg_delete(pick(20, 200));
-    // The checker's own REST calls meet the faults too: it retries them itself.
+    // Changes in Salesforce too (the faults are lifted for the test's own REST calls, they are for the node).
     control("DELETE", "faults");
     sf_update(pick(100, 1000));
     sf_delete(pick(10, 50));
