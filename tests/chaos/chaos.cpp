@@ -367,7 +367,11 @@ void scenario::start_node(const std::vector<std::string>& extra_args) {
   if (node_starts_ == 0)
     o.config_path = config_path_; // imported once; then the control schema is the truth (mapping:edit stays)
   o.args = extra_args;
-  o.env = {{"SF_TEST_PASSWORD", "sfemu"}, {"SYNCFORCE_TEST_POLL_SECONDS", "1"}, {"SYNCFORCE_ADMIN_TOKEN", admin_token}};
+  // sfemu is a login host over plain http on loopback: a development host the node must be told about.
+  o.env = {{"SF_TEST_PASSWORD", "sfemu"},
+           {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
+           {"SYNCFORCE_ADMIN_TOKEN", admin_token},
+           {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"}};
   if (node_) {
     past_logs_.push_back(node_->output());
     node_.reset();

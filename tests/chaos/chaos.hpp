@@ -113,6 +113,9 @@ protected:
   /// Workload statements run again after PostgreSQL chose them as a deadlock's victim.
   int deadlocks_ = 0;
 
+  /// The test's own Salesforce client (the user checker@sfemu.local, not the node's).
+  salesforce::client& checker() { return *sf_; }
+
   // ---- sfemu ----------------------------------------------------------------------
   json control(const std::string& method, const std::string& path, const json& body = nullptr);
 
