@@ -2,6 +2,8 @@
 
 #include "tests/support/process.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +19,12 @@ public:
   const std::string& base_url() const { return base_url_; }
   int port() const { return port_; }
   child_process& process() { return *process_; }
+
+  /// A call to the control API (`/__sfemu/PATH`, docs/sfemu.md): the JSON answer.
+  /// Throws std::runtime_error (with the status and body) on a transport error or
+  /// a status of 400 and above. The control API is never faulted nor counted.
+  nlohmann::json control(const std::string& method, const std::string& path,
+                         const nlohmann::json& body = nullptr) const;
 
 private:
   std::unique_ptr<child_process> process_;
