@@ -220,6 +220,14 @@ upsert_stats upsert_loader::finish() {
     tx_.exec0("DELETE FROM " + stage + " WHERE isdeleted");
   }
 
+  // A row deleted here whose DELETE still waits in the trigger log is gone: a
+  // poll reading its record before the delete reaches Salesforce must not
+  // bring it back as a new row (the echo rule, for deletes).
+  if (target_.protect_pending)
+    tx_.exec0("DELETE FROM " + stage + " s USING " + qualified_name(tx_, target_.schema, "_trigger_log") +
+              " l WHERE l.table_name = " + tx_.quote(target_.table) +
+              " AND l.action = 'DELETE' AND l.state IN ('NEW', 'PENDING') AND l.sfid = s.sfid");
+
   std::string set_list;
   std::string insert_cols;
   std::string select_cols;

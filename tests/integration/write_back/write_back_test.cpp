@@ -543,3 +543,36 @@ TEST_F(write_back, a_node_killed_during_creates_neither_loses_nor_duplicates_the
   EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.wb__c"), 300);
   EXPECT_NE(node->output().find("200 found in Salesforce and recorded"), std::string::npos) << node->output();
 }
+
+TEST_F(write_back, a_row_deleted_here_is_not_brought_back_by_a_poll_while_its_delete_waits) {
+  start_synced();
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c) VALUES ('R-1', 'Before')");
+  ASSERT_TRUE(wait_until([&] { return rows("ext__c = 'R-1' AND _hc_lastop = 'SYNCED'") == 1; }, 20s))
+    << node->output();
+  auto sfid = *scalar(db->url(), "SELECT sfid FROM salesforce.wb__c WHERE ext__c = 'R-1'");
+  // Salesforce refuses deletes for now: the DELETE waits in the trigger log.
+  control("POST", "faults", {{"route", "composite/sobjects"}, {"method", "DELETE"}, {"status", 503}});
+  sql("DELETE FROM salesforce.wb__c WHERE ext__c = 'R-1'");
+  // Meanwhile the record changes in Salesforce, so polls read it.
+  auto updated = sf->update("Wb__c", {json{{"Id", sfid}, {"Last__c", "Changed"}}});
+  ASSERT_TRUE(updated.ok() && updated->at(0).success);
+  auto polls = [&] {
+    auto out = node->output();
+    std::size_t n = 0;
+    for (auto at = out.find("Polling Salesforce found"); at != std::string::npos;
+         at = out.find("Polling Salesforce found", at + 1))
+      ++n;
+    return n;
+  };
+  auto before = polls();
+  ASSERT_TRUE(wait_until([&] { return polls() >= before + 2; }, 20s)) << node->output();
+  EXPECT_EQ(rows("sfid = '" + sfid + "'"), 0) << "the poll brought the deleted row back\n" << node->output();
+  // Once Salesforce takes deletes again, the record goes and the row stays gone.
+  control("DELETE", "faults");
+  ASSERT_TRUE(wait_until([&] { return sf_records("Id = '" + sfid + "'").empty(); }, 30s)) << node->output();
+  EXPECT_EQ(rows("sfid = '" + sfid + "'"), 0);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE action = 'DELETE' "
+                                "AND sfid = '" + sfid + "'"),
+            1)
+    << "deleted once";
+}
