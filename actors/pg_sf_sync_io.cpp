@@ -218,9 +218,12 @@ public:
             fresh.start_mark = *m;
             // The largest Id at that stamp: records tied with it are loaded, so
             // the first poll need not read them again (keyset polls).
+            // Only for a settled stamp: a record could still be changed within
+            // a stamp that has not settled, after this query (poll_plan.hpp, Settling).
             std::string id{mark_page->records.front().text("Id")};
             if (is_salesforce_id(id))
-              fresh.start_id = std::move(id);
+              fresh.start_id = settled_mark_id(
+                *m, id, settling_cutoff(std::chrono::system_clock::now(), j.keyset_settle));
           }
       }
       // Count next: REST up to the threshold, Bulk 2.0 above it.
@@ -414,6 +417,10 @@ public:
         mark_id = row->high_water_id;
       known_read_errors = store::has_read_errors(tx, j.mapping_id);
     }
+    // A mark not yet settled is read again with `>=` (sync/poll_plan.hpp, Settling).
+    const auto cutoff = settling_cutoff(std::chrono::system_clock::now(), j.keyset_settle);
+    if (mark_id)
+      mark_id = settled_mark_id(*j.hwm, mark_id, cutoff);
     // Count first (deleted records too), with the poll's own keyset predicate:
     // nothing new costs this one call; more changes than the threshold go through Bulk 2.0.
     auto count_cursor = sf.query_all(count_soql(j.config.object_name, *stamp, *j.hwm, mark_id));
@@ -451,6 +458,7 @@ public:
              "Polling " + soql + (bulk ? " via BULK (" + std::to_string(count_page->total_size) + " changes)" : ""),
              state);
     high_water_mark hwm(j.hwm, mark_id);
+    hwm.unsettled_from(cutoff);
     // Read-write tables: a row whose newer local change is still waiting to be
     // written keeps its values (the echo rule, docs/write-back.md).
     upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column,

@@ -75,8 +75,11 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
     ms.command = m.command;
     int secs = st.cfg.test_poll_seconds ? *st.cfg.test_poll_seconds : m.config.sf_polling_seconds;
     ms.poll_interval = std::chrono::seconds(secs);
-    if (st.cfg.test_poll_seconds) // tests do not wait a minute for the API budget either
+    if (st.cfg.test_poll_seconds) { // tests do not wait a minute for the API budget either
       ms.budget_wait = std::chrono::seconds(*st.cfg.test_poll_seconds);
+      // ... nor for a keyset mark to settle (two seconds cover sfemu's whole-second stamps).
+      ms.job.keyset_settle = std::chrono::seconds(2 * *st.cfg.test_poll_seconds);
+    }
     cs.mappings.push_back(std::move(ms));
   }
   bool writes = std::any_of(lc.mappings.begin(), lc.mappings.end(), [](const store::mapping_row& m) {

@@ -4,6 +4,7 @@
 #include "sync/mapping_config.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,8 @@ struct mapping_job {
   std::optional<std::string> hwm; ///< canonical high-water mark
   long bulk_threshold = 10000;
   long bulk_page_size = 0; ///< maxRecords per Bulk 2.0 results page (0 = server's choice)
+  /// Marks younger than this keep no keyset Id (sync/poll_plan.hpp, Settling).
+  std::chrono::seconds keyset_settle{60};
   bool ucs_basic_collation = false;
   std::shared_ptr<const sf_user> user;
   /// Set when the mapping is being stopped (deleted, edited, aborted): long

@@ -1,5 +1,7 @@
 #include "sync/in_doubt.hpp"
 
+#include "sync/type_mapping.hpp"
+
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -10,20 +12,11 @@ namespace syncforce {
 
 namespace {
 
-bool iequal(const std::string& a, const std::string& b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
 const nlohmann::json* find_field(const nlohmann::json& record, const std::string& name) {
   if (auto it = record.find(name); it != record.end())
     return &*it;
   for (auto it = record.begin(); it != record.end(); ++it)
-    if (iequal(it.key(), name))
+    if (iequals(it.key(), name))
       return &*it;
   return nullptr;
 }

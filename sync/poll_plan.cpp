@@ -1,4 +1,6 @@
 #include "sync/poll_plan.hpp"
+
+#include <ctime>
 #include "sync/type_mapping.hpp"
 
 #include <algorithm>
@@ -95,7 +97,36 @@ bool high_water_mark::reach(std::string_view stamp, std::string_view id) {
     return true;
   value_ = std::move(c);
   id_ = is_salesforce_id(id) ? std::optional<std::string>{std::string{id}} : std::nullopt;
+  settle();
   return true;
+}
+
+void high_water_mark::unsettled_from(std::string cutoff) {
+  cutoff_ = canonical_timestamp(cutoff);
+  settle();
+}
+
+void high_water_mark::settle() {
+  if (cutoff_ && value_ && *value_ >= *cutoff_)
+    id_.reset();
+}
+
+std::optional<std::string> settled_mark_id(const std::string& stamp, const std::optional<std::string>& id,
+                                           const std::string& cutoff) {
+  auto s = canonical_timestamp(stamp);
+  auto c = canonical_timestamp(cutoff);
+  if (!s || !c || *s >= *c)
+    return std::nullopt;
+  return id;
+}
+
+std::string settling_cutoff(std::chrono::system_clock::time_point now, std::chrono::seconds window) {
+  auto t = std::chrono::system_clock::to_time_t(now - window);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+  return buf;
 }
 
 int compare_ids(std::string_view a, std::string_view b) {
@@ -157,6 +188,7 @@ bool high_water_mark::see(std::string_view stamp, std::string_view id) {
   } else if (*c == *value_ && valid_id && (!id_ || compare_ids(id, *id_) > 0)) {
     id_ = std::string{id};
   }
+  settle();
   return true;
 }
 

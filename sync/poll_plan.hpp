@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,13 @@ namespace syncforce {
 // `SystemModstamp >= t` once, like before, and the poll stores the Id it
 // reached. The upserts are idempotent (and never go back in SystemModstamp),
 // so reading a record twice is harmless; missing one is not.
+//
+// Settling: Salesforce keeps stamps to the second, so a record read at stamp
+// t can be changed again within that same second and keep t; a transaction
+// can also commit a little after its stamp. The keyset Id is therefore kept
+// only for stamps older than a settling window (a minute in production): a
+// mark within it has no Id, so its stamp is read again with `>=` until it
+// settles. An idle poll over a tie reads nothing once the tie is a minute old.
 
 /// The default number of records above which a load uses Bulk 2.0.
 constexpr long default_bulk_threshold = 10000;
@@ -81,6 +89,10 @@ public:
   high_water_mark() = default;
   explicit high_water_mark(std::optional<std::string> start, std::optional<std::string> start_id = std::nullopt);
 
+  /// Stamps at or after `cutoff` (canonical) have not settled: a mark there
+  /// keeps no Id (see Settling above). Applies to the start mark too.
+  void unsettled_from(std::string cutoff);
+
   /// Notes one record's stamp (any form canonical_timestamp takes) and Id
   /// (empty: unknown); false if the stamp is unparsable.
   bool see(std::string_view stamp, std::string_view id = {});
@@ -96,10 +108,21 @@ public:
   bool advanced() const { return value_ != start_ || id_ != start_id_; }
 
 private:
+  void settle();
+
   std::optional<std::string> start_;
   std::optional<std::string> start_id_;
   std::optional<std::string> value_;
   std::optional<std::string> id_;
+  std::optional<std::string> cutoff_;
 };
+
+/// The Id a poll may use with the mark `stamp` (canonical): `id` when the
+/// stamp is older than `cutoff`, else nullopt (the stamp is read with `>=`).
+std::optional<std::string> settled_mark_id(const std::string& stamp, const std::optional<std::string>& id,
+                                           const std::string& cutoff);
+
+/// The canonical timestamp `window` before `now` (the settling cutoff).
+std::string settling_cutoff(std::chrono::system_clock::time_point now, std::chrono::seconds window);
 
 } // namespace syncforce

@@ -7,11 +7,10 @@
 // the control schema (bypassing the admin API) meets the same wall in the engine.
 
 #include "tests/integration/sync_read/sync_read_fixture.hpp"
+#include "tests/support/node.hpp"
 
 #include <httplib.h>
 
-#include <atomic>
-#include <regex>
 #include <thread>
 
 using namespace syncforce;
@@ -61,11 +60,6 @@ private:
   std::vector<std::string> bodies_;
 };
 
-struct cli_result {
-  int code = -1;
-  std::string output;
-};
-
 struct secret_confinement : ::testing::Test {
   void SetUp() override {
     auto url = test_database_url();
@@ -74,28 +68,23 @@ struct secret_confinement : ::testing::Test {
     db = std::make_unique<scratch_database>(*url, "secret_confinement");
     token_path = write_temp("secret_tokens", "ops:" + token + "\n");
     emu = std::make_unique<sfemu_process>();
-    // The node takes its database from SYNCFORCE_DATABASE_URL (the variable an
-    // attacker names), with a password that must never leave the node.
+    // The node's database URL, with a password that must never leave the node,
+    // is also in SYNCFORCE_DATABASE_URL: the variable an attacker names.
     node_db_url = db->url();
     auto at = node_db_url.find('@');
     ASSERT_NE(at, std::string::npos) << node_db_url;
     node_db_url.insert(at, ":" + db_secret_marker);
-    node = child_process::start(
-      {bin_path("syncforced"), "--grpc-address", "127.0.0.1:0", "--node-name", "sec-node", "--admin-token-file",
-       token_path},
-      {{"SYNCFORCE_DATABASE_URL", node_db_url},
-       {"SF_TEST_PASSWORD", "sfemu"},
-       // Only sfemu's own port may be spoken to over http: not the attacker's on the same host.
-       {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1:" + std::to_string(emu->port())},
-       {"SYNCFORCE_TEST_POLL_SECONDS", "1"}});
-    ASSERT_TRUE(node->wait_for_output("gRPC server listening", 20s)) << node->output();
-    std::smatch m;
-    auto out = node->output();
-    ASSERT_TRUE(std::regex_search(out, m, std::regex("gRPC server listening\" port=(\\d+)"))) << out;
-    server = "127.0.0.1:" + m[1].str();
-    cli_result ready;
-    ASSERT_TRUE(wait_until([&] { return (ready = cli({"health", "--service", "readiness"})).code == 0; }, 20s, 100ms))
-      << ready.output << node->output();
+    node_options o;
+    o.database_url = node_db_url;
+    o.node_name = "sec-node";
+    o.args = {"--admin-token-file", token_path};
+    o.env = {{"SYNCFORCE_DATABASE_URL", node_db_url},
+             {"SF_TEST_PASSWORD", "sfemu"},
+             // Only sfemu's own port may be spoken to over http: not the attacker's on the same host.
+             {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1:" + std::to_string(emu->port())},
+             {"SYNCFORCE_TEST_POLL_SECONDS", "1"}};
+    node = std::make_unique<node_process>(o);
+    ASSERT_TRUE(wait_until([&] { return node->ready(); }, 20s, 100ms)) << node->output();
   }
 
   void TearDown() override {
@@ -104,24 +93,15 @@ struct secret_confinement : ::testing::Test {
       std::remove(token_path.c_str());
   }
 
-  cli_result cli(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{bin_path("syncforce"), "--server", server};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto p = child_process::start(argv, {{"SYNCFORCE_TOKEN", token}});
-    cli_result r;
-    r.code = p->wait_exit(60s).value_or(-1);
-    r.output = p->output();
-    return r;
-  }
+  cli_result cli(const std::vector<std::string>& args) { return node->cli(args, token); }
 
   long connections() { return count_of(db->url(), "SELECT count(*) FROM syncforce.connections"); }
 
   std::unique_ptr<scratch_database> db;
   std::unique_ptr<sfemu_process> emu;
-  std::unique_ptr<child_process> node;
+  std::unique_ptr<node_process> node;
   std::string token_path;
   std::string node_db_url;
-  std::string server;
   fake_login_server evil;
 };
 
@@ -191,7 +171,7 @@ TEST_F(secret_confinement, the_engine_refuses_a_connection_row_written_around_th
     tx.exec("NOTIFY syncforce_control");
     tx.commit();
   }
-  ASSERT_TRUE(node->wait_for_output("login URL refused", 20s)) << node->output();
+  ASSERT_TRUE(node->process().wait_for_output("login URL refused", 20s)) << node->output();
   EXPECT_TRUE(evil.received().empty()) << evil.received().front();
   EXPECT_EQ(node->output().find(db_secret_marker), std::string::npos);
 }

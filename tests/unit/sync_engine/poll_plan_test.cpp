@@ -134,3 +134,27 @@ TEST(poll_plan, high_water_mark_only_moves_forward) {
   empty.see("2024-01-02T00:00:00.000Z");
   EXPECT_EQ(empty.value(), "2024-01-02T00:00:00.000Z");
 }
+
+TEST(poll_plan, a_mark_keeps_its_keyset_id_only_once_its_stamp_has_settled) {
+  const std::string cutoff = "2024-05-01T10:00:00.000Z";
+  // Older than the cutoff: the Id is used; at or after it: the stamp is read again with >=.
+  EXPECT_EQ(settled_mark_id("2024-05-01T09:59:59.000Z", std::string{"001000000000001AAA"}, cutoff),
+            std::optional<std::string>{"001000000000001AAA"});
+  EXPECT_EQ(settled_mark_id("2024-05-01T10:00:00.000Z", std::string{"001000000000001AAA"}, cutoff), std::nullopt);
+  EXPECT_EQ(settled_mark_id("2024-05-01T10:00:05.000+0000", std::string{"001000000000001AAA"}, cutoff), std::nullopt);
+
+  high_water_mark m(std::string{"2024-05-01T09:00:00.000Z"}, std::string{"001000000000001AAA"});
+  m.unsettled_from(cutoff);
+  ASSERT_TRUE(m.id());
+  m.reach("2024-05-01T09:59:58.000Z", "001000000000002AAA");
+  EXPECT_EQ(m.id(), std::optional<std::string>{"001000000000002AAA"}) << "settled: keyset";
+  m.reach("2024-05-01T10:00:01.000Z", "001000000000003AAA");
+  EXPECT_EQ(m.value(), std::optional<std::string>{"2024-05-01T10:00:01.000Z"});
+  EXPECT_FALSE(m.id()) << "a record changed again within that second must be read again";
+  m.see("2024-05-01T10:00:01.000Z", "001000000000009AAA");
+  EXPECT_FALSE(m.id());
+  EXPECT_TRUE(m.advanced());
+  // The cutoff is a canonical stamp `window` before now.
+  auto now = std::chrono::system_clock::from_time_t(1714557600); // 2024-05-01T10:00:00Z
+  EXPECT_EQ(settling_cutoff(now, std::chrono::seconds(60)), "2024-05-01T09:59:00.000Z");
+}
