@@ -35,6 +35,7 @@ salesforce::result<described_mapping> describe_mapping(salesforce::client& sf, c
   if (!d)
     return d.error();
   described_mapping out;
+  out.object_name = d->name;
   std::vector<sf_field_info> infos;
   for (const auto& f : d->fields) {
     if (auto t = parse_sf_field_type(f.type))

@@ -20,6 +20,8 @@ struct described_mapping {
   std::vector<sf_field_rules> rules;
   /// Why a read-write mapping cannot write (validate_write_mapping), `; `-joined; empty when it can.
   std::string write_problems;
+  /// The object's name as describe spells it.
+  std::string object_name;
 };
 
 /// The write rules of one described field.

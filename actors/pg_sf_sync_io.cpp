@@ -801,6 +801,15 @@ private:
       return job_outcome::failure(outcome_kind::bad_config, d->write_problems);
     if (!d->spec)
       return job_outcome::failure(outcome_kind::bad_config, d->spec_error);
+    if (fresh && !d->object_name.empty() && d->object_name != j.config.object_name) {
+      // A mapping named `contact` (a configuration file written by hand) takes
+      // describe's spelling `Contact`, as the admin API gives it.
+      pqxx::work tx(ctx.db(), "mapping_object_name");
+      if (store::canonicalize_object_name(tx, j.mapping_id, d->object_name))
+        log_sync(spdlog::level::info, j, "Object name " + j.config.object_name + " stored as " + d->object_name,
+                 "INITIAL");
+      tx.commit();
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     specs_[j.mapping_id] = {j.config, d->spec};
     return {};

@@ -174,6 +174,14 @@ void set_connection_state(pqxx::transaction_base& tx, const std::string& connect
            tx.quote(state));
 }
 
+bool canonicalize_object_name(pqxx::transaction_base& tx, const std::string& mapping_id,
+                              const std::string& object_name) {
+  auto r = tx.exec_params0("UPDATE syncforce.mappings SET object_name = $2, updated_at = now() WHERE id = $1 "
+                           "AND object_name <> $2 AND lower(object_name) = lower($2)",
+                           mapping_id, object_name);
+  return r.affected_rows() > 0;
+}
+
 void set_mapping_state(pqxx::transaction_base& tx, const std::string& mapping_id, const std::string& state,
                        const std::string& description) {
   tx.exec0("UPDATE syncforce.mappings SET state = " + tx.quote(state) + ", state_description = " +

@@ -64,6 +64,11 @@ std::vector<mapping_row> load_mappings(pqxx::transaction_base& tx, const std::st
 std::optional<mapping_row> load_mapping(pqxx::transaction_base& tx, const std::string& mapping_id);
 
 void set_connection_state(pqxx::transaction_base& tx, const std::string& connection_id, const std::string& state);
+/// Stores `object_name` (describe's spelling) as the mapping's object name when
+/// it differs only in case from the stored one; true when it changed.
+bool canonicalize_object_name(pqxx::transaction_base& tx, const std::string& mapping_id,
+                              const std::string& object_name);
+
 void set_mapping_state(pqxx::transaction_base& tx, const std::string& mapping_id, const std::string& state,
                        const std::string& description);
 /// Sets the mark (canonical or PostgreSQL timestamp text, UTC) and the largest

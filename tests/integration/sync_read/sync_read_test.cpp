@@ -335,3 +335,22 @@ TEST_F(sync_read, two_connections_share_one_legacy_user_without_losing_cursors) 
   }
   stop_node();
 }
+
+TEST_F(sync_read, a_configuration_file_naming_an_object_in_any_case_stores_describes_spelling) {
+  auto mappings = every_mapping();
+  mappings[0]["object_name"] = "EVERY__C";
+  write_config(mappings);
+  start_node();
+  ASSERT_TRUE(wait_until([&] { return scalar(db->url(), "SELECT object_name FROM syncforce.mappings") == "Every__c"; },
+                         30s))
+    << node->output();
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
+  EXPECT_NE(node->output().find("Object name EVERY__C stored as Every__c"), std::string::npos) << node->output();
+  stop_node();
+  // The file, imported again at the next start, matches the stored mapping: no second one, no change.
+  start_node();
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.mappings"), 1);
+  EXPECT_EQ(scalar(db->url(), "SELECT object_name FROM syncforce.mappings"), "Every__c");
+  EXPECT_EQ(scalar(db->url(), "SELECT revision::text FROM syncforce.mappings"), "1");
+}
