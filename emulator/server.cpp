@@ -253,6 +253,27 @@ fault_injector::decision fault_injector::decide(const std::string& method, const
   return d;
 }
 
+namespace {
+
+/// Writes the answer of an error, unauthorized or limit fault; false for none
+/// and drop (whose answer depends on when it applies).
+bool write_fault_error(const fault_injector::decision& d, httplib::Response& res) {
+  switch (d.act) {
+    case fault_rule::action::error: route_context::write_error(res, d.status, d.error_code, d.message); return true;
+    case fault_rule::action::unauthorized:
+      route_context::write_error(res, 401, "INVALID_SESSION_ID", "Session expired or invalid");
+      return true;
+    case fault_rule::action::limit:
+      route_context::write_error(res, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
+      return true;
+    case fault_rule::action::none:
+    case fault_rule::action::drop: return false;
+  }
+  return false;
+}
+
+} // namespace
+
 // ---- route context -------------------------------------------------------------------------------
 
 route_context::route_context(sfemu::clock& clk, sfemu::org& model) : clock_(clk), org_(model) {}
@@ -468,23 +489,14 @@ void server::register_routes() {
     // another request (the unread body would be parsed as one), so close it.
     if (d.act != fault_rule::action::none)
       res.set_header("Connection", "close");
-    switch (d.act) {
-      case fault_rule::action::none: return httplib::Server::HandlerResponse::Unhandled;
-      case fault_rule::action::error:
-        route_context::write_error(res, d.status, d.error_code, d.message);
-        return httplib::Server::HandlerResponse::Handled;
-      case fault_rule::action::unauthorized:
-        route_context::write_error(res, 401, "INVALID_SESSION_ID", "Session expired or invalid");
-        return httplib::Server::HandlerResponse::Handled;
-      case fault_rule::action::limit:
-        route_context::write_error(res, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
-        return httplib::Server::HandlerResponse::Handled;
-      case fault_rule::action::drop:
-        res.status = 200;
-        res.set_content_provider(
-            1024, "application/json;charset=UTF-8",
-            [](std::size_t, std::size_t, httplib::DataSink&) { return false; }, nullptr);
-        return httplib::Server::HandlerResponse::Handled;
+    if (write_fault_error(d, res))
+      return httplib::Server::HandlerResponse::Handled;
+    if (d.act == fault_rule::action::drop) {
+      res.status = 200;
+      res.set_content_provider(
+          1024, "application/json;charset=UTF-8",
+          [](std::size_t, std::size_t, httplib::DataSink&) { return false; }, nullptr);
+      return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
@@ -497,33 +509,20 @@ void server::register_routes() {
     auto d = ctx.faults().decide(req.method, req.path, true);
     if (d.latency_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
-    switch (d.act) {
-      case fault_rule::action::none: return;
-      case fault_rule::action::error:
-        route_context::write_error(res, d.status, d.error_code, d.message);
-        return;
-      case fault_rule::action::unauthorized:
-        route_context::write_error(res, 401, "INVALID_SESSION_ID", "Session expired or invalid");
-        return;
-      case fault_rule::action::limit:
-        route_context::write_error(res, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
-        return;
-      case fault_rule::action::drop:
-        // The answer starts, then the connection closes mid-body (a chunked
-        // body without its last chunk: the client cannot take it for whole).
-        res.status = 200;
-        res.body.clear();
-        res.headers.erase("Content-Type");
-        res.headers.erase("Content-Length");
-        res.set_chunked_content_provider("application/json;charset=UTF-8",
-                                         [](std::size_t offset, httplib::DataSink& sink) {
-                                           if (offset > 0)
-                                             return false;
-                                           sink.write("[{\"id\":", 7);
-                                           return true;
-                                         });
-        return;
-    }
+    if (write_fault_error(d, res) || d.act != fault_rule::action::drop)
+      return;
+    // The answer starts, then the connection closes mid-body (a chunked body
+    // without its last chunk: the client cannot take it for whole).
+    res.status = 200;
+    res.body.clear();
+    res.headers.erase("Content-Type");
+    res.headers.erase("Content-Length");
+    res.set_chunked_content_provider("application/json;charset=UTF-8", [](std::size_t offset, httplib::DataSink& sink) {
+      if (offset > 0)
+        return false;
+      sink.write("[{\"id\":", 7);
+      return true;
+    });
   });
   http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "An unexpected error occurred.";

@@ -1,36 +1,10 @@
 #include "store/in_doubt.hpp"
 
+#include "store/sql_arrays.hpp"
+
 #include <chrono>
 
 namespace syncforce::store {
-
-namespace {
-
-/// A PostgreSQL array literal of texts, for = ANY($1).
-std::string text_array(pqxx::transaction_base& tx, const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    out += i == 0 ? "" : ",";
-    out += "\"";
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      out += c;
-    }
-    out += "\"";
-  }
-  (void)tx;
-  return out + "}";
-}
-
-std::string bigint_array(const std::vector<std::int64_t>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i)
-    out += (i == 0 ? "" : ",") + std::to_string(items[i]);
-  return out + "}";
-}
-
-} // namespace
 
 void record_in_doubt(pqxx::transaction_base& tx, const std::string& connection_id,
                      const std::vector<in_doubt_create>& creates) {
@@ -95,7 +69,7 @@ std::vector<std::string> known_sfids(pqxx::transaction_base& tx, const std::stri
     return out;
   auto rows = tx.exec_params("SELECT sfid FROM " + tx.quote_name(schema) + "." + tx.quote_name(table) +
                                " WHERE sfid = ANY($1::text[])",
-                             text_array(tx, sfids));
+                             text_array(sfids));
   for (const auto& r : rows)
     out.push_back(r[0].as<std::string>());
   return out;

@@ -1,28 +1,8 @@
 #include "store/read_errors.hpp"
 
+#include "store/sql_arrays.hpp"
+
 namespace syncforce::store {
-
-namespace {
-
-/// A text[] literal for `= ANY($n::text[])`.
-std::string text_array(pqxx::transaction_base& tx, const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  (void)tx;
-  return out + "}";
-}
-
-} // namespace
 
 void record_read_errors(pqxx::transaction_base& tx, const std::string& mapping_id, const std::string& operation,
                         const std::vector<read_error>& errors) {
@@ -41,7 +21,7 @@ long clear_read_errors(pqxx::transaction_base& tx, const std::string& mapping_id
   if (sfids.empty())
     return 0;
   auto r = tx.exec_params("DELETE FROM syncforce.read_errors WHERE mapping_id = $1 AND sfid = ANY($2::text[])",
-                          mapping_id, text_array(tx, sfids));
+                          mapping_id, text_array(sfids));
   return static_cast<long>(r.affected_rows());
 }
 

@@ -65,11 +65,9 @@ std::optional<std::string> refuse_secret_ref(const std::string& ref, const secre
     for (const auto& prefix : policy.env_prefixes)
       if (!prefix.empty() && name.size() > prefix.size() && name.rfind(prefix, 0) == 0)
         return std::nullopt;
-    std::string list;
-    for (const auto& p : policy.env_prefixes)
-      list += (list.empty() ? "" : ", ") + p;
     return "env:" + name + " is not allowed: this node takes secrets only from environment variables starting with " +
-           (list.empty() ? "(none configured)" : list) + " (--secret-env-prefixes)";
+           (policy.env_prefixes.empty() ? "(none configured)" : join_list(policy.env_prefixes, ", ")) +
+           " (--secret-env-prefixes)";
   }
   if (ref.rfind("file:", 0) == 0) {
     auto path = ref.substr(5);
@@ -81,11 +79,8 @@ std::optional<std::string> refuse_secret_ref(const std::string& ref, const secre
     for (const auto& dir : policy.file_dirs)
       if (path_below(path, dir))
         return std::nullopt;
-    std::string list;
-    for (const auto& d : policy.file_dirs)
-      list += (list.empty() ? "" : ", ") + d;
     return "file:" + path + " is not allowed: this node reads secrets only from files below " +
-           (list.empty() ? "(none configured)" : list) + " (--secret-dirs)";
+           (policy.file_dirs.empty() ? "(none configured)" : join_list(policy.file_dirs, ", ")) + " (--secret-dirs)";
   }
   return "must be env:NAME or file:/absolute/path";
 }
@@ -127,11 +122,15 @@ std::optional<std::string> refuse_login_url(const std::string& login_url, const 
   for (const auto& e : policy.login_hosts)
     if (host_matches(host, port, e))
       return std::nullopt;
-  std::string list;
-  for (const auto& e : policy.login_hosts)
-    list += (list.empty() ? "" : ", ") + e;
-  return "host " + host + " is not a Salesforce login host this node sends credentials to (" + list +
-         "; add others with --login-hosts)";
+  return "host " + host + " is not a Salesforce login host this node sends credentials to (" +
+         join_list(policy.login_hosts, ", ") + "; add others with --login-hosts)";
+}
+
+std::string join_list(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const auto& item : items)
+    out += (out.empty() ? "" : separator) + item;
+  return out;
 }
 
 std::vector<std::string> split_list(const std::string& text) {

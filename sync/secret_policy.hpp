@@ -42,6 +42,9 @@ std::optional<std::string> refuse_login_url(const std::string& login_url, const 
 /// Whether `path` (absolute, normalized) lies below `dir` (absolute, normalized).
 bool path_below(const std::string& path, const std::string& dir);
 
+/// `items` joined by `separator` (the inverse of split_list with ",").
+std::string join_list(const std::vector<std::string>& items, const std::string& separator);
+
 /// Splits a comma-separated flag value into its non-empty, trimmed items.
 std::vector<std::string> split_list(const std::string& text);
 

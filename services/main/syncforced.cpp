@@ -105,15 +105,9 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   secret_policy policy;
   std::string env_prefixes, secret_dirs, login_hosts, insecure_login_hosts;
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v)
-      s += (s.empty() ? "" : ",") + x;
-    return s;
-  };
-  env_prefixes = join(policy.env_prefixes);
-  secret_dirs = join(policy.file_dirs);
-  login_hosts = join(policy.login_hosts);
+  env_prefixes = join_list(policy.env_prefixes, ",");
+  secret_dirs = join_list(policy.file_dirs, ",");
+  login_hosts = join_list(policy.login_hosts, ",");
   app.add_option("--secret-env-prefixes", env_prefixes,
                  "comma-separated prefixes of the environment variables a connection's env:NAME secret reference "
                  "may name (the node's own SYNCFORCE_DATABASE_URL, SYNCFORCE_ADMIN_TOKEN, DATABASE_URL, PGPASSWORD "
@@ -216,7 +210,7 @@ int main(int argc, char** argv) {
   actors::init_logging(*actors::parse_log_level(settings.log_level));
   if (!policy.insecure_login_hosts.empty())
     actors::log(spdlog::level::warn, log_event{"DEVELOPMENT ONLY: credentials may be sent over plain http to " +
-                                                 join(policy.insecure_login_hosts) + " (--insecure-login-hosts)",
+                                                 join_list(policy.insecure_login_hosts, ",") + " (--insecure-login-hosts)",
                                                "node", settings.node_name, ""});
   actors::log(spdlog::level::info, log_event{"Starting syncforced", "node", settings.node_name, "STARTING"}
                                      .with("version", SYNCFORCE_VERSION)
