@@ -145,6 +145,14 @@ TEST_F(chaos, kill9_during_poll) {
     auto polled = [&] {
       return count("SELECT count(*) FROM salesforce.chaos__c WHERE systemmodstamp > '" + mark + "'");
     };
+    // Salesforce (and sfemu) stamp to the second: changes made within the mark's
+    // second would not count as newer here. Wait until that second is over.
+    ASSERT_TRUE(support::wait_until(
+      [&] {
+        return scalar("SELECT ((now() AT TIME ZONE 'UTC') >= '" + mark + "'::timestamp + interval '1 second')::text") ==
+               "true";
+      },
+      10s, 10ms));
     sf_update(changed);
     sf_create(uniform(10, 100));
     sf_delete(uniform(10, 100));
