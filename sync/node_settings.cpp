@@ -56,6 +56,12 @@ std::vector<std::string> validate(const node_settings& s) {
     problems.emplace_back("--sync-workers (SYNCFORCE_SYNC_WORKERS) must be between 1 and 64");
   if (s.bulk_threshold < 1)
     problems.emplace_back("--bulk-threshold (SYNCFORCE_BULK_THRESHOLD) must be at least 1");
+  if (s.lease_ttl_ms < 1000 || s.lease_ttl_ms > 300000)
+    problems.emplace_back("--lease-ttl-ms (SYNCFORCE_LEASE_TTL_MS) must be between 1000 and 300000");
+  if (s.heartbeat_interval_ms < 100 || s.heartbeat_interval_ms * 3 > s.lease_ttl_ms)
+    problems.emplace_back("--heartbeat-interval-ms (SYNCFORCE_HEARTBEAT_INTERVAL_MS) must be at least 100 and at "
+                          "most a third of --lease-ttl-ms, so a node renews its lease at least twice before it "
+                          "expires");
   if (s.archive_retention_days < 1 || s.archive_retention_days > 3650)
     problems.emplace_back("--archive-retention-days (SYNCFORCE_ARCHIVE_RETENTION_DAYS) must be between 1 and 3650");
   if (s.bulk_page_size < 0 || s.bulk_page_size > 1000000)

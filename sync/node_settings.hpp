@@ -27,6 +27,10 @@ struct node_settings {
   long bulk_page_size = 0;
   /// Days `_trigger_log_archive` keeps processed entries (Heroku Connect: 31; 7 on its demo plan).
   int archive_retention_days = 31;
+  /// How long a node stays live (and keeps its units) without a heartbeat.
+  int lease_ttl_ms = 10000;
+  /// How often a node heartbeats and looks at the cluster.
+  int heartbeat_interval_ms = 2000;
 };
 
 /// Every problem with `s`, each naming the setting (flag and environment

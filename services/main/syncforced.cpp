@@ -40,6 +40,17 @@ std::string host_name() {
   return buf;
 }
 
+/// Where other nodes reach this one: the pod IP (Kubernetes' downward API), or
+/// the listen host (the host name when listening on every interface).
+std::string advertise_address(const std::string& listen, int port) {
+  auto host = listen.substr(0, listen.rfind(':'));
+  if (const char* pod = std::getenv("POD_IP"); pod != nullptr && *pod != '\0')
+    host = pod;
+  else if (host == "0.0.0.0" || host == "[::]" || host == "::")
+    host = host_name();
+  return host + ":" + std::to_string(port);
+}
+
 std::int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
     .count();
@@ -102,6 +113,16 @@ int main(int argc, char** argv) {
   app.add_option("--archive-retention-days", settings.archive_retention_days,
                  "days _trigger_log_archive keeps written changes before they are purged")
     ->envname("SYNCFORCE_ARCHIVE_RETENTION_DAYS")
+    ->capture_default_str();
+  app.add_option("--lease-ttl-ms", settings.lease_ttl_ms,
+                 "milliseconds a node stays live without a heartbeat; its units move to other nodes after that "
+                 "(docs/cluster.md)")
+    ->envname("SYNCFORCE_LEASE_TTL_MS")
+    ->capture_default_str();
+  app.add_option("--heartbeat-interval-ms", settings.heartbeat_interval_ms,
+                 "milliseconds between a node's heartbeats (each also rebalances units); at most a third of the "
+                 "lease TTL")
+    ->envname("SYNCFORCE_HEARTBEAT_INTERVAL_MS")
     ->capture_default_str();
   secret_policy policy;
   std::string env_prefixes, secret_dirs, login_hosts, insecure_login_hosts;
@@ -239,8 +260,15 @@ int main(int argc, char** argv) {
   engine_cfg.archive_retention_days = settings.archive_retention_days;
   engine_cfg.test_poll_seconds = test_poll_seconds;
   engine_cfg.secrets = actors::system_secret_lookup(policy);
-  node_cfg.make_engine = [engine_cfg](caf::event_based_actor* parent) {
-    return parent->spawn(actors::sync_engine, engine_cfg);
+  engine_cfg.version = SYNCFORCE_VERSION;
+  engine_cfg.lease_ttl = std::chrono::milliseconds(settings.lease_ttl_ms);
+  engine_cfg.heartbeat_interval = std::chrono::milliseconds(settings.heartbeat_interval_ms);
+  // Known once the gRPC server listens (the port may be chosen by the system).
+  auto advertised = std::make_shared<std::string>();
+  node_cfg.make_engine = [engine_cfg, advertised](caf::event_based_actor* parent) {
+    auto cfg = engine_cfg;
+    cfg.advertise_address = *advertised;
+    return parent->spawn(actors::sync_engine, cfg);
   };
   auto supervisor = sys.spawn(actors::node_supervisor, node_cfg, readiness, make_monitor);
 
@@ -258,6 +286,7 @@ int main(int argc, char** argv) {
   }
   actors::log(spdlog::level::info, log_event{"gRPC server listening", "node", settings.node_name, "STARTING"}.with(
                                      "port", std::to_string(server->port())));
+  *advertised = advertise_address(settings.grpc_address, server->port());
   caf::anon_send(supervisor, actors::start_atom::value);
 
   int sig = 0;
