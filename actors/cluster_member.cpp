@@ -15,8 +15,12 @@ using steady = lease_validity::clock;
 
 std::string unit_id(const std::string& kind, const std::string& key) { return kind + ":" + key; }
 
-log_event unit_event(const std::string& event, const std::string& kind, const std::string& key) {
-  return log_event{event, kind, key, ""};
+log_event unit_event(const std::string& event, const std::string& kind, const std::string& key,
+                     const std::string& connection_id) {
+  log_event ev{event, kind, key, ""};
+  if (!connection_id.empty())
+    ev.addon(connection_id);
+  return ev;
 }
 
 /// Tells the engine what should run here: every lease held, minus units being handed over.
@@ -74,7 +78,7 @@ void take_units(member_ptr self, const store::cluster_view& view) {
       ++it;
       continue;
     }
-    log(spdlog::level::warn, unit_event("Unit lease lost", it->second->kind, it->second->key)
+    log(spdlog::level::warn, unit_event("Unit lease lost", it->second->kind, it->second->key, it->second->connection_id)
                                .with("node", me)
                                .with("epoch", std::to_string(it->second->epoch)));
     it = st.owned.erase(it);
@@ -111,10 +115,11 @@ void take_units(member_ptr self, const store::cluster_view& view) {
       fence->key = u->key;
       fence->node = me;
       fence->epoch = *epoch;
+      fence->connection_id = u->connection_id;
       fence->generation = st.cfg.validity->generation();
       fence->validity = st.cfg.validity;
       st.owned[id] = fence;
-      auto ev = unit_event("Unit taken", u->kind, u->key).with("node", me).with("epoch", std::to_string(*epoch));
+      auto ev = unit_event("Unit taken", u->kind, u->key, u->connection_id).with("node", me).with("epoch", std::to_string(*epoch));
       if (!u->label.empty())
         ev.with("label", u->label);
       if (from && *from != me)
@@ -136,7 +141,7 @@ void take_units(member_ptr self, const store::cluster_view& view) {
       continue;
     auto fence = st.owned.at(id);
     st.store->release(fence->kind, fence->key, me, fence->epoch);
-    auto ev = unit_event("Unit handed over", fence->kind, fence->key)
+    auto ev = unit_event("Unit handed over", fence->kind, fence->key, fence->connection_id)
                 .with("node", me)
                 .with("epoch", std::to_string(fence->epoch));
     if (target.count(id))

@@ -92,7 +92,7 @@ public:
   job_outcome prepare_connection(worker_context& ctx, const connection_job& j) override {
     pqxx::work tx(ctx.db(), "prepare_connection");
     // Every node that runs a unit of the connection prepares it: one at a time.
-    tx.exec_params0("SELECT pg_advisory_xact_lock(hashtext('syncforce.connection'), hashtext($1))", j.connection_id);
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('syncforce.connection'), hashtext($1))", j.connection_id);
     ensure_connection_schema(tx, j.schema);
     write_connection_hcmeta(tx, j.connection_id, j.schema);
     // A paused connection stays paused across restarts (only Resume ends it).

@@ -58,6 +58,7 @@ struct lease_fence {
   std::string key;  ///< mapping id, connection id or user key
   std::string node;
   std::int64_t epoch = 0;
+  std::string connection_id; ///< the unit's connection (empty for integration users): its log lines' addon_id
   std::uint64_t generation = 0;
   std::shared_ptr<const lease_validity> validity;
 

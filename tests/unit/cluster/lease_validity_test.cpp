@@ -43,7 +43,7 @@ TEST(lease_validity, a_fence_refuses_work_once_its_lease_is_gone) {
   auto v = std::make_shared<lease_validity>();
   auto now = lease_validity::clock::now();
   v->renew(now, 60s, 1s, now);
-  lease_fence f{"mapping", "m1", "node-a", 3, v->generation(), v};
+  lease_fence f{"mapping", "m1", "node-a", 3, "c1", v->generation(), v};
   EXPECT_TRUE(f.valid_now());
   EXPECT_NO_THROW(f.require_valid("commit"));
   v->lapse();
