@@ -16,6 +16,7 @@ MetricFamily gauge_family(const std::string& name, const std::string& help) {
   return MetricFamily{name, help, MetricType::Gauge, {}};
 }
 
+/// Labels are given sorted by name, as prometheus-cpp's own families write them.
 void add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
   ClientMetric m;
   m.label = std::move(labels);
@@ -82,8 +83,8 @@ std::vector<MetricFamily> control_gauges::read(pqxx::connection& db) const {
     auto object = r[1].as<std::string>();
     auto st = r[2].as<std::string>();
     if (!r[3].is_null())
-      add(lag, {{"schema", schema}, {"object", object}}, r[3].as<double>());
-    add(state, {{"schema", schema}, {"object", object}, {"state", st}}, 1);
+      add(lag, {{"object", object}, {"schema", schema}}, r[3].as<double>());
+    add(state, {{"object", object}, {"schema", schema}, {"state", st}}, 1);
     ++counts[st];
   }
   for (const auto& [st, n] : counts)
