@@ -70,6 +70,12 @@ struct image : sync_read {
     archive = fs::path(src ? src : ".") / "build/image/syncforced.oci.tar";
     if (!fs::exists(archive))
       GTEST_SKIP() << "no image at " << archive << ": run scripts/image first (about 3 minutes)";
+    // What is tested is the archive as built; say so when the sources' binaries are newer.
+    if (const char* bin = std::getenv("SYNCFORCE_BIN_DIR");
+        bin != nullptr && fs::exists(fs::path(bin) / "syncforced") &&
+        fs::last_write_time(fs::path(bin) / "syncforced") > fs::last_write_time(archive))
+      std::cout << "note: " << archive << " is older than " << bin
+                << "/syncforced: this tests the image as last built (scripts/image builds it again)\n";
     work = fs::temp_directory_path() / ("syncforce-image-" + std::to_string(::getpid()));
     fs::create_directories(work / "oci");
     fs::create_directories(work / "rootfs");
