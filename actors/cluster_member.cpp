@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/log.hpp"
+#include "metrics/metrics.hpp"
 #include "sync/cluster_assignment.hpp"
 
 #include <map>
@@ -21,6 +22,14 @@ log_event unit_event(const std::string& event, const std::string& kind, const st
   if (!connection_id.empty())
     ev.addon(connection_id);
   return ev;
+}
+
+metrics::lease_kind lease_kind_of(const std::string& kind) {
+  if (kind == "writer")
+    return metrics::lease_kind::writer;
+  if (kind == "integration_user")
+    return metrics::lease_kind::user;
+  return metrics::lease_kind::mapping;
 }
 
 /// Tells the engine what should run here: every lease held, minus units being handed over.
@@ -122,8 +131,10 @@ void take_units(member_ptr self, const store::cluster_view& view) {
       auto ev = unit_event("Unit taken", u->kind, u->key, u->connection_id).with("node", me).with("epoch", std::to_string(*epoch));
       if (!u->label.empty())
         ev.with("label", u->label);
-      if (from && *from != me)
+      if (from && *from != me) {
         ev.with("from", *from);
+        metrics::lease_moved(lease_kind_of(u->kind));
+      }
       log(spdlog::level::info, ev);
       continue;
     }

@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/log.hpp"
+#include "metrics/metrics.hpp"
 
 #include <cstdlib>
 
@@ -15,6 +16,11 @@ int cursor_limit_for(const std::string& api_version) {
 namespace {
 
 using user_ptr = caf::stateful_actor<integration_user_state>*;
+
+void report_cursors(user_ptr self) {
+  const auto& st = self->state;
+  metrics::cursors(st.cfg.username, st.held, static_cast<int>(st.waiters.size()));
+}
 
 bool budget_spent(user_ptr self) {
   auto& st = self->state;
@@ -30,6 +36,7 @@ void grant(user_ptr self, const std::string& mapping_id, const caf::actor_addr& 
   ++h.second;
   ++st.held;
   st.peak = std::max(st.peak, st.held);
+  report_cursors(self);
 }
 
 void serve_waiters(user_ptr self) {
@@ -40,6 +47,7 @@ void serve_waiters(user_ptr self) {
     grant(self, w.mapping_id, w.who);
     w.promise.deliver(true, std::string{});
   }
+  report_cursors(self);
 }
 
 void give_back(user_ptr self, const std::string& mapping_id, int count) {
@@ -75,6 +83,7 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
     }
     for (auto& [id, n] : gone)
       give_back(self, id, n);
+    report_cursors(self);
   });
   return {
     [self](acquire_atom, const std::string& mapping_id) -> caf::result<bool, std::string> {
@@ -103,6 +112,8 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       // Not monitored while waiting: a waiter that died is granted, monitored
       // then, and its cursor comes back with the down message.
       st.waiters.push_back({mapping_id, caf::actor_cast<caf::actor_addr>(who), rp});
+      metrics::cursor_wait(st.cfg.username);
+      report_cursors(self);
       return rp;
     },
     [self](release_atom, const std::string& mapping_id) { give_back(self, mapping_id, 1); },
@@ -111,6 +122,7 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       bool was_spent = budget_spent(self);
       st.api_used = used;
       st.api_max = max;
+      metrics::api_usage(st.cfg.username, used, max);
       if (!was_spent && budget_spent(self))
         log(spdlog::level::warn, log_event{"API budget exhausted, waiting", "integration_user", st.cfg.username, ""}
                                    .with("api_usage", std::to_string(used) + "/" + std::to_string(max)));

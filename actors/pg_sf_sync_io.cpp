@@ -3,6 +3,7 @@
 // polls), each call on the worker's own connection and client.
 
 #include "actors/log.hpp"
+#include "metrics/metrics.hpp"
 #include "actors/pg_commands.hpp"
 #include "actors/read_page.hpp"
 #include "actors/mapping_describe.hpp"
@@ -265,6 +266,7 @@ public:
       sf.delete_query_job(*cp->bulk_job_id); // best effort: Salesforce drops it after 7 days anyway
     auto total_secs = seconds_since(load_start);
     auto rows = cp->rows_loaded - resumed_at;
+    metrics::load_finished(j.schema, j.config.object_name, total_secs);
     log(spdlog::level::info,
         log_event{"Loaded table " + table + ": " + std::to_string(rows) + " rows in " + secs(total_secs) + " secs",
                   "mapping", j.mapping_id, "RELOAD_TABLE"}.addon(j.connection_id)
@@ -395,6 +397,7 @@ public:
   }
 
   job_outcome poll(worker_context& ctx, const mapping_job& j) override {
+    const auto poll_start = clock_type::now();
     auto spec_outcome = describe(ctx, j);
     if (!spec_outcome.ok())
       return spec_outcome;
@@ -438,6 +441,7 @@ public:
             .with("object_name", j.config.object_name)
             .with("read", "0")
             .with("api_calls", std::to_string(sf.requests_sent() - calls_before)));
+      metrics::poll_finished(j.schema, j.config.object_name, seconds_since(poll_start));
       job_outcome o;
       o.hwm = *j.hwm;
       o.api_calls = sf.requests_sent() - calls_before;
@@ -521,6 +525,7 @@ public:
           known_read_errors = true;
         store::set_high_water_mark(tx, j.mapping_id, hwm.value(), hwm.id());
         commit_fenced(tx, ctx);
+        metrics::rows_polled(j.schema, j.config.object_name, static_cast<long>(page->records.size()));
         total += static_cast<long>(page->records.size());
         if (!page->records.empty())
           log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPSERT");
@@ -574,6 +579,7 @@ public:
         if (reader.done())
           store::set_high_water_mark(tx, j.mapping_id, hwm.value(), hwm.id());
         commit_fenced(tx, ctx);
+        metrics::rows_polled(j.schema, j.config.object_name, page_rows);
         total += page_rows;
         if (page_rows > 0)
           log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1), "UPSERT");
@@ -603,6 +609,7 @@ public:
           .with("deleted", std::to_string(sum.deleted))
           .with("adopted", std::to_string(sum.adopted))
           .with("api_calls", std::to_string(sf.requests_sent() - calls_before)));
+    metrics::poll_finished(j.schema, j.config.object_name, seconds_since(poll_start));
     job_outcome o;
     o.rows = total;
     o.hwm = hwm.value().value_or("");
@@ -662,6 +669,7 @@ private:
       cp.last_id = std::string{page->records.back().text(fields[id_index])};
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
+      metrics::rows_loaded(j.schema, j.config.object_name, static_cast<long>(page->records.size()));
       log_page(j, page->records.size(), query_secs, seconds_since(t1));
       if (j.cancelled() && !cursor.done())
         return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
@@ -727,6 +735,7 @@ private:
       cp.bulk_locator = reader.locator();
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
+      metrics::rows_loaded(j.schema, j.config.object_name, page_rows);
       t0 = clock_type::now();
       if (j.cancelled() && !reader.done())
         return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint

@@ -5,6 +5,7 @@
 // entries' outcome, archived. Entries not attempted go back to NEW.
 
 #include "actors/log.hpp"
+#include "metrics/metrics.hpp"
 #include "actors/mapping_describe.hpp"
 #include "actors/table_guard.hpp"
 #include "actors/write_io.hpp"
@@ -313,6 +314,8 @@ public:
       auto count = static_cast<long>(batch.items.size());
       succeeded += ok_count;
       failed += count - ok_count;
+      metrics::rows_written(j.schema, table.object_name, std::string{to_string(batch.action)}, ok_count);
+      metrics::write_errors(j.schema, table.object_name, std::string{to_string(batch.action)}, count - ok_count);
       finished += count;
       for (const auto& item : batch.items)
         finished += static_cast<long>(item.merged_ids.size());

@@ -1,5 +1,6 @@
 #include "actors/worker_pool.hpp"
 
+#include "metrics/metrics.hpp"
 #include "store/cluster.hpp"
 #include "store/db_errors.hpp"
 
@@ -67,6 +68,8 @@ caf::behavior pool_worker(caf::event_based_actor* self, std::shared_ptr<worker_c
         return j.run(*ctx);
       } catch (const fenced_out& e) {
         ctx->reset_db();
+        if (const auto* f = ctx->fence())
+          metrics::fencing_refused(f->kind == "writer" ? metrics::lease_kind::writer : metrics::lease_kind::mapping);
         return job_outcome::failure(outcome_kind::fenced, j.name + ": " + e.what());
       } catch (const std::exception& e) {
         // A failed statement may leave the session unusable: start afresh.

@@ -37,6 +37,16 @@ std::vector<std::string> validate(const node_settings& s) {
     problems.emplace_back("--grpc-address (SYNCFORCE_GRPC_ADDRESS) '" + s.grpc_address +
                           "' must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:50051");
   }
+  if (!s.metrics_address.empty()) {
+    auto mc = s.metrics_address.rfind(':');
+    if (mc == std::string::npos || mc == 0 || !valid_port(s.metrics_address.substr(mc + 1)))
+      problems.emplace_back("--metrics-address (SYNCFORCE_METRICS_ADDRESS) '" + s.metrics_address +
+                            "' must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:9464");
+    else if (s.metrics_address.substr(mc + 1) == s.grpc_address.substr(s.grpc_address.rfind(':') + 1) &&
+             s.metrics_address.substr(mc + 1) != "0")
+      problems.emplace_back("--metrics-address (SYNCFORCE_METRICS_ADDRESS) '" + s.metrics_address +
+                            "' uses the port of --grpc-address");
+  }
   if (s.node_name.empty() || s.node_name.size() > 63 ||
       !std::all_of(s.node_name.begin(), s.node_name.end(),
                    [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; })) {

@@ -11,6 +11,8 @@ struct node_settings {
   std::string database_url;
   /// host:port the gRPC server listens on.
   std::string grpc_address = "0.0.0.0:50051";
+  /// host:port the Prometheus metrics endpoint (GET /metrics) listens on; empty: none.
+  std::string metrics_address;
   /// This node's name in the cluster (defaults to the host name).
   std::string node_name;
   /// trace, debug, info, warn, error, critical, off.

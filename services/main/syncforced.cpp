@@ -9,6 +9,7 @@
 #include "actors/log.hpp"
 #include "actors/node_supervisor.hpp"
 #include "actors/sync_engine.hpp"
+#include "metrics/server.hpp"
 #include "services/node_server.hpp"
 #include "sync/admin_rules.hpp"
 #include "sync/engine_config.hpp"
@@ -79,6 +80,10 @@ int main(int argc, char** argv) {
   app.add_option("--grpc-address", settings.grpc_address, "HOST:PORT the gRPC server (health, admin) listens on")
     ->envname("SYNCFORCE_GRPC_ADDRESS")
     ->capture_default_str();
+  app.add_option("--metrics-address", settings.metrics_address,
+                 "HOST:PORT of the Prometheus metrics endpoint (GET /metrics; docs/operations.md lists the "
+                 "metrics), e.g. 0.0.0.0:9464; none when empty")
+    ->envname("SYNCFORCE_METRICS_ADDRESS");
   app.add_option("--node-name", settings.node_name, "this node's name in the cluster (default: the host name)")
     ->envname("SYNCFORCE_NODE_NAME");
   app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
@@ -150,7 +155,8 @@ int main(int argc, char** argv) {
                  "http, e.g. sfemu on 127.0.0.1; empty in production")
     ->envname("SYNCFORCE_INSECURE_LOGIN_HOSTS");
   app.footer("Environment variables are read when the flag is not given. Logs are logfmt lines on stdout.\n"
-             "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".");
+             "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".\n"
+             "Metrics: Prometheus text format on http://--metrics-address/metrics when set.");
   CLI11_PARSE(app, argc, argv);
   policy.env_prefixes = split_list(env_prefixes);
   policy.file_dirs = split_list(secret_dirs);
@@ -287,6 +293,22 @@ int main(int argc, char** argv) {
   actors::log(spdlog::level::info, log_event{"gRPC server listening", "node", settings.node_name, "STARTING"}.with(
                                      "port", std::to_string(server->port())));
   *advertised = advertise_address(settings.grpc_address, server->port());
+  std::unique_ptr<metrics::server> metrics_server;
+  if (!settings.metrics_address.empty()) {
+    metrics_server = metrics::start_server({settings.metrics_address, settings.database_url, settings.node_name},
+                                           error);
+    if (!metrics_server) {
+      actors::log(spdlog::level::err, log_event{"Cannot start the metrics server", "node", settings.node_name,
+                                                "SYSTEM_ERROR"}
+                                        .with("reason", error));
+      readiness->shut_down();
+      server->shutdown(std::chrono::seconds(1));
+      caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+    actors::log(spdlog::level::info, log_event{"Metrics server listening", "node", settings.node_name, "STARTING"}
+                                       .with("port", std::to_string(metrics_server->port())));
+  }
   caf::anon_send(supervisor, actors::start_atom::value);
 
   int sig = 0;

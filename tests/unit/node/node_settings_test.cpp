@@ -53,6 +53,23 @@ TEST(node_settings, reports_every_problem_naming_the_setting) {
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_BULK_THRESHOLD"));
 }
 
+TEST(node_settings, a_metrics_address_is_optional_and_checked_when_given) {
+  auto s = valid();
+  EXPECT_TRUE(s.metrics_address.empty()); // no endpoint unless asked for
+  s.metrics_address = "0.0.0.0:9464";
+  EXPECT_TRUE(validate(s).empty());
+  s.metrics_address = "127.0.0.1:0";
+  EXPECT_TRUE(validate(s).empty());
+  s.metrics_address = "9464";
+  auto problems = validate(s);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_METRICS_ADDRESS"));
+  s.metrics_address = "0.0.0.0:65536";
+  EXPECT_TRUE(mentions(validate(s), "--metrics-address"));
+  s.metrics_address = "127.0.0.1:" + s.grpc_address.substr(s.grpc_address.rfind(':') + 1);
+  EXPECT_TRUE(mentions(validate(s), "uses the port of --grpc-address"));
+}
+
 TEST(node_settings, rejects_bad_ports_and_urls_without_echoing_passwords) {
   auto s = valid();
   s.grpc_address = "0.0.0.0:70000";
