@@ -300,13 +300,26 @@ void dashboard_server::routes() {
     pqxx::connection conn(settings_.database_url);
     pqxx::read_transaction tx(conn);
     nlohmann::json out{{"answered_by", settings_.node_name}, {"cluster", false}};
-    if (!tx.exec1("SELECT to_regclass('syncforce.nodes') IS NULL")[0].as<bool>()) {
+    // Nodes that registered themselves (the cluster's heartbeat table); until
+    // one has, this node is the cluster and runs everything.
+    const bool registered =
+      !tx.exec1("SELECT to_regclass('syncforce.nodes') IS NULL")[0].as<bool>() &&
+      tx.exec1("SELECT EXISTS (SELECT 1 FROM syncforce.nodes)")[0].as<bool>();
+    if (registered) {
       out["cluster"] = true;
       out["nodes"] = nlohmann::json::parse(
-        tx.exec1("SELECT coalesce(json_agg(to_jsonb(n)), '[]'::json)::text FROM syncforce.nodes n")[0].as<std::string>());
+        tx.exec1("SELECT coalesce(json_agg(json_build_object('name', name, 'version', version, 'grpc_address', "
+                 "grpc_address, 'started_at', started_at, 'heartbeat_at', heartbeat_at) ORDER BY name), '[]')::text "
+                 "FROM syncforce.nodes")[0]
+          .as<std::string>());
+      // What each runs: its unexpired leases, a connection's named by its name.
       if (!tx.exec1("SELECT to_regclass('syncforce.leases') IS NULL")[0].as<bool>())
         out["leases"] = nlohmann::json::parse(
-          tx.exec1("SELECT coalesce(json_agg(to_jsonb(l)), '[]'::json)::text FROM syncforce.leases l")[0]
+          tx.exec1("SELECT coalesce(json_agg(json_build_object('owner_node', l.owner_node, 'kind', l.kind, "
+                   "'what', coalesce(c.name, m.object_name, l.key))), '[]')::text FROM syncforce.leases l "
+                   "LEFT JOIN syncforce.connections c ON l.kind = 'connection' AND c.id::text = l.key "
+                   "LEFT JOIN syncforce.mappings m ON l.kind = 'mapping' AND m.id::text = l.key "
+                   "WHERE l.owner_node IS NOT NULL AND (l.expires_at IS NULL OR l.expires_at > now())")[0]
             .as<std::string>());
     } else {
       out["nodes"] = nlohmann::json::array({nlohmann::json{{"name", settings_.node_name}}});
