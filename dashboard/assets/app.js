@@ -31,9 +31,14 @@ function h(tag, attrs, ...children) {
 
 const main = () => document.getElementById('main');
 
+/// Replaces an element's children, skipping the null/false of optional parts.
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 function show(...children) {
   const m = main();
-  m.replaceChildren(...children);
+  fill(m, ...children);
 }
 
 function say(text, kind = 'info') {
@@ -180,7 +185,7 @@ async function page_overview() {
     const st = await load_state();
     const c = st.connections.find((x) => x.name === state.connection) || st.connections[0];
     if (!c) {
-      region.replaceChildren(h('p', {}, 'There is no connection yet: create one with ',
+      fill(region, h('p', {}, 'There is no connection yet: create one with ',
         h('code', {}, 'syncforce connection:create'), ' or import a configuration.'));
       return;
     }
@@ -200,7 +205,7 @@ async function page_overview() {
       h('td', { class: 'num' }, num(m.pending_writes)),
       h('td', { class: 'num errors' }, num(Number(m.failed_writes_24h) + Number(m.read_errors))),
       h('td', {}, m.access)));
-    region.replaceChildren(
+    fill(region,
       connection_picker(st),
       h('section', { class: 'card', 'aria-labelledby': 'conn-h' },
         h('h2', { id: 'conn-h' }, 'Connection ', c.name, ' ', h('span', { id: 'connection-state' }, badge(c.state))),
@@ -243,7 +248,7 @@ async function page_mapping(object) {
     const st = await load_state();
     const c = st.connections.find((x) => x.name === state.connection) || st.connections[0];
     const m = c && c.mappings.find((x) => x.object_name.toLowerCase() === object.toLowerCase());
-    if (!m) { head.replaceChildren(h('p', { class: 'error' }, 'No mapping of ' + object + '.')); return; }
+    if (!m) { fill(head, h('p', { class: 'error' }, 'No mapping of ' + object + '.')); return; }
     const config = JSON.parse(m.config_json || '{}');
     const fields = Object.keys(config.fields || {});
     const reload = h('button', { type: 'button', id: 'reload', onclick: () => act(reload, 'Reloading', async () => {
@@ -254,7 +259,7 @@ async function page_mapping(object) {
       'Abort load');
     const del = h('button', { type: 'button', id: 'delete', class: 'danger', onclick: () => confirm_delete(m.object_name) },
       'Delete...');
-    head.replaceChildren(h('section', { class: 'card' },
+    fill(head, h('section', { class: 'card' },
       h('dl', { class: 'facts' },
         h('dt', {}, 'State'), h('dd', { id: 'mapping-state' }, badge(m.state), ' ', m.state_description, ' ', progress(m)),
         h('dt', {}, 'Rows'), h('dd', {}, m.db_rows < 0 ? '-' : num(m.db_rows)),
@@ -287,13 +292,13 @@ async function page_mapping(object) {
     });
     const retry = h('button', { type: 'button', id: 'retry', onclick: () => resolve('retry', retry) }, 'Retry selected');
     const ignore = h('button', { type: 'button', id: 'ignore', onclick: () => resolve('ignore', ignore) }, 'Ignore selected');
-    writes.replaceChildren(h('h2', { id: 'we-h' }, 'Write errors (last 24 hours)'),
+    fill(writes, h('h2', { id: 'we-h' }, 'Write errors (last 24 hours)'),
       rows.length ? h('div', { class: 'scroll' }, h('table', { id: 'write-errors' },
         h('thead', {}, h('tr', {}, ['', 'When', 'Action', 'Row id', 'sfid', 'Salesforce said'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, rows))) : h('p', { id: 'no-write-errors' }, 'No failed writes.'),
       rows.length ? h('p', { class: 'actions' }, retry, ignore) : null);
     const re = await admin('GetReadErrors', { object_name: object });
-    reads.replaceChildren(h('h2', { id: 're-h' }, 'Read errors'),
+    fill(reads, h('h2', { id: 're-h' }, 'Read errors'),
       re.errors.length ? h('div', { class: 'scroll' }, h('table', { id: 'read-errors' },
         h('thead', {}, h('tr', {}, ['sfid', 'Field', 'Error', 'Value', 'Last seen', 'Times'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, re.errors.map((e) => h('tr', {}, h('td', {}, e.sfid), h('td', {}, e.field), h('td', {}, e.error),
@@ -301,7 +306,7 @@ async function page_mapping(object) {
         h('p', {}, 'No records set aside.'));
     const audit = await admin('GetAuditLog', { limit: 200 });
     const mine = audit.entries.filter((e) => (e.object_name || '').toLowerCase() === object.toLowerCase()).slice(0, 20);
-    activity.replaceChildren(h('h2', { id: 'ac-h' }, 'Recent activity'),
+    fill(activity, h('h2', { id: 'ac-h' }, 'Recent activity'),
       mine.length ? h('ul', { class: 'activity' }, mine.map((e) => h('li', {}, e.at + ' ' + e.actor + ': ' + e.action))) :
         h('p', {}, 'Nothing recorded yet.'));
   };
@@ -341,12 +346,12 @@ async function page_picker(edit_object) {
     const st = await load_state();
     const c = st.connections.find((x) => x.name === state.connection) || st.connections[0];
     current = c && c.mappings.find((x) => x.object_name.toLowerCase() === edit_object.toLowerCase());
-    if (!current) { area.replaceChildren(h('p', { class: 'error' }, 'No mapping of ' + edit_object + '.')); return; }
+    if (!current) { fill(area, h('p', { class: 'error' }, 'No mapping of ' + edit_object + '.')); return; }
     current.config = JSON.parse(current.config_json || '{}');
   }
   const object_select = h('select', { id: 'object', name: 'object', disabled: !!edit_object });
   const fields_area = h('div', { id: 'fields-area' });
-  area.replaceChildren(h('form', { class: 'card', id: 'picker', onsubmit: (ev) => ev.preventDefault() },
+  fill(area, h('form', { class: 'card', id: 'picker', onsubmit: (ev) => ev.preventDefault() },
     h('label', { for: 'object' }, 'Salesforce object'), object_select,
     h('p', { class: 'field-error', id: 'object-error', role: 'alert' }), fields_area));
   if (edit_object) {
@@ -360,10 +365,10 @@ async function page_picker(edit_object) {
     object_select.addEventListener('change', () => object_select.value && describe(object_select.value));
   }
   async function describe(name) {
-    fields_area.replaceChildren(h('p', {}, 'Describing ' + name + '...'));
+    fill(fields_area, h('p', {}, 'Describing ' + name + '...'));
     let d;
     try { d = await admin('DescribeObject', { object_name: name }); } catch (e) {
-      fields_area.replaceChildren(h('p', { class: 'field-error', role: 'alert' }, e.message)); return;
+      fill(fields_area, h('p', { class: 'field-error', role: 'alert' }, e.message)); return;
     }
     const chosen = new Set(current ? Object.keys(current.config.fields || {}).map((f) => f.toLowerCase()) : []);
     const filter = h('input', { id: 'field-filter', type: 'search', placeholder: 'Filter fields' });
@@ -401,7 +406,7 @@ async function page_picker(edit_object) {
     const submit = h('button', { type: 'button', class: 'primary', id: 'save' }, edit_object ? 'Save changes' : 'Create mapping');
     submit.addEventListener('click', () => act(submit, edit_object ? 'Saving' : 'Creating', async () => {
       for (const el of fields_area.querySelectorAll('.field-error')) el.textContent = '';
-      general.replaceChildren();
+      fill(general);
       const picked = [...fields_area.querySelectorAll('input[name=field]:checked')].filter((c) => !c.disabled).map((c) => c.value);
       const acc = fields_area.querySelector('input[name=access]:checked').value;
       let r;
@@ -433,7 +438,7 @@ async function page_picker(edit_object) {
       say(edit_object ? 'Mapping of ' + r.object_name + ' changed.' : 'Mapping of ' + r.object_name + ' created: its table is being loaded.', 'ok');
       location.hash = '#/mapping/' + encodeURIComponent(r.object_name);
     }));
-    fields_area.replaceChildren(
+    fill(fields_area,
       h('h2', {}, d.object_name + (d.label ? ' (' + d.label + ')' : '')),
       h('label', { for: 'field-filter' }, 'Fields'), filter,
       h('div', { class: 'scroll picker' }, h('table', { id: 'field-table' },
@@ -472,7 +477,7 @@ async function page_import() {
   const report = h('div', { id: 'import-report', role: 'region', 'aria-live': 'polite' });
   file.addEventListener('change', async () => { if (file.files[0]) text.value = await file.files[0].text(); });
   const run = (dry_run, button) => act(button, dry_run ? 'Checking' : 'Importing', async () => {
-    report.replaceChildren();
+    fill(report);
     const r = await admin('ImportConfiguration', { json: text.value, dry_run });
     if (r.rejected && r.rejected.problems && r.rejected.problems.length) {
       report.append(h('h2', {}, r.rejected.summary),
@@ -519,7 +524,7 @@ async function page_diagnose() {
   const out = h('div', { id: 'diagnose-results' });
   const run = h('button', { type: 'button', class: 'primary', id: 'run-diagnose', onclick: () => act(run, 'Diagnosing', async () => {
     const d = await admin('Diagnose', { verbose: true });
-    out.replaceChildren(h('p', {}, d.errors + ' errors, ' + d.warnings + ' warnings, ' + d.passes + ' passes, ' + d.skips + ' skipped'),
+    fill(out, h('p', {}, d.errors + ' errors, ' + d.warnings + ' warnings, ' + d.passes + ' passes, ' + d.skips + ' skipped'),
       h('div', { class: 'scroll' }, h('table', {},
         h('thead', {}, h('tr', {}, ['Check', 'Object', 'Result', 'What', 'Hint'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, d.results.map((r) => h('tr', {}, h('td', {}, r.display_name || r.rule_id), h('td', {}, r.object_name),

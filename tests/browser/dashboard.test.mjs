@@ -21,7 +21,7 @@ describe('dashboard', { timeout: 280000 }, () => {
 
   const state_of = (object) => db.query(`SELECT state FROM syncforce.mappings WHERE object_name = '${object}'`)[0]?.[0];
   const audit_actions = () => db.query('SELECT actor, action FROM syncforce.audit_log ORDER BY id').map((r) => r.join(' '));
-  const shot = (name, p = page) => p.screenshot({ path: path.join(shots, name + '.png'), fullPage: false });
+  const shot = (name, p = page, fullPage = false) => p.screenshot({ path: path.join(shots, name + '.png'), fullPage });
 
   before(async () => {
     emu = await Sfemu.start();
@@ -94,7 +94,7 @@ describe('dashboard', { timeout: 280000 }, () => {
         && row('Account').querySelector('.rows').textContent === '10';
     }, null, { timeout: 90000 });
     await page.waitForFunction(() => !document.querySelector('#budget')?.textContent.startsWith('Asking'));
-    await shot('overview');
+    await shot('overview', page, true);
   });
 
   it('refuses a change without the CSRF token and changes nothing', async () => {
@@ -131,7 +131,7 @@ describe('dashboard', { timeout: 280000 }, () => {
     assert.match(await page.textContent('#problems'), /upsert/i);
     assert.equal(db.query("SELECT count(*) FROM syncforce.mappings WHERE object_name = 'Lead'")[0][0], '0');
     await page.check('input[name=access][value=read_only]');
-    await shot('create-mapping');
+    await shot('create-mapping', page, true);
     await page.click('#save');
     await page.waitForFunction(() => location.hash === '#/mapping/Lead');
     await page.waitForFunction(() => document.querySelector('#mapping-state')?.textContent.includes('DATA_SYNCED'),
@@ -140,6 +140,26 @@ describe('dashboard', { timeout: 280000 }, () => {
     const config = JSON.parse(db.query("SELECT config::text FROM syncforce.mappings WHERE object_name = 'Lead'")[0][0]);
     for (const f of ['LastName', 'Company', 'Email']) assert.ok(f in config.fields, `${f} not mapped`);
     assert.ok(audit_actions().includes('tester mapping.create'));
+  });
+
+  it('edits the mapping in the picker and asks for a reload', async () => {
+    await page.click('a[href="#/edit/Lead"]');
+    await page.waitForSelector('#field-table tr[data-field="Phone"]');
+    assert.equal(await page.isChecked('#f-Company'), true, 'the mapped fields start checked');
+    await page.fill('#field-filter', 'pho');
+    assert.equal(await page.isVisible('#field-table tr[data-field="Company"]'), false, 'the filter hides the others');
+    await page.check('#f-Phone');
+    await page.click('#save');
+    await page.waitForFunction(() => location.hash === '#/mapping/Lead');
+    const config = JSON.parse(db.query("SELECT config::text FROM syncforce.mappings WHERE object_name = 'Lead'")[0][0]);
+    assert.ok('Phone' in config.fields && 'Company' in config.fields, JSON.stringify(config.fields));
+    await page.waitForFunction(() => document.querySelector('#mapping-state')?.textContent.includes('DATA_SYNCED'),
+                               null, { timeout: 60000 });
+    await page.click('#reload');
+    await page.waitForFunction(() => /reload of Lead requested/.test(document.querySelector('#status').textContent));
+    assert.ok(audit_actions().includes('tester mapping.edit') && audit_actions().includes('tester mapping.reload'));
+    await page.waitForFunction(() => document.querySelector('#mapping-state')?.textContent.includes('DATA_SYNCED'),
+                               null, { timeout: 60000 });
   });
 
   it('pauses and resumes the connection', async () => {
@@ -200,7 +220,9 @@ describe('dashboard', { timeout: 280000 }, () => {
     await page.waitForSelector('#import-problems li');
     const problems = await page.$$eval('#import-problems li', (lis) => lis.map((li) => li.textContent));
     assert.ok(problems.length >= 1, 'no problems listed');
-    assert.ok(problems.some((p) => /read_sometimes/.test(p)), problems.join('\n'));
+    for (const wrong of ['read_sometimes', 'NoSuchField__c', 'AlsoMissing__c'])
+      assert.ok(problems.some((p) => p.includes(wrong)), `${wrong} not reported:\n${problems.join('\n')}`);
+    await page.locator('#import-report').scrollIntoViewIfNeeded();
     await shot('import-report');
     await page.click('#apply');
     await page.waitForFunction(() => /nothing was imported/.test(document.querySelector('#status').textContent));
@@ -229,6 +251,22 @@ describe('dashboard', { timeout: 280000 }, () => {
     assert.equal(lines.length - 1, Number(db.query('SELECT count(*) FROM syncforce.audit_log')[0][0]));
   });
 
+  it('deletes a mapping only once its name is typed', async () => {
+    await page.goto(node.base_url + '/#/mapping/Lead');
+    await page.click('#delete');
+    await page.waitForSelector('#delete-dialog[open]');
+    await page.fill('#confirm-name', 'Contact');
+    await page.press('#confirm-name', 'Enter');
+    await page.waitForFunction(() => document.querySelector('#delete-dialog .field-error')?.textContent.length > 0);
+    assert.equal(db.query("SELECT count(*) FROM syncforce.mappings WHERE object_name = 'Lead'")[0][0], '1');
+    await page.fill('#confirm-name', 'Lead');
+    await page.press('#confirm-name', 'Enter');
+    await page.waitForFunction(() => location.hash === '#/');
+    await until('the mapping to go', () =>
+      db.query("SELECT count(*) FROM syncforce.mappings WHERE object_name = 'Lead'")[0][0] === '0');
+    assert.ok(audit_actions().includes('tester mapping.delete'));
+  });
+
   it('shows diagnose with hints and the nodes page', async () => {
     await page.click('#nav a[href="#/diagnose"]');
     await page.waitForSelector('#diagnose-results table');
@@ -242,7 +280,7 @@ describe('dashboard', { timeout: 280000 }, () => {
     node2 = await Node.start({ database_url: db.url, sfemu_url: emu.base_url, tokens, name: 'browser-node-2' });
     const other = await context.newPage();
     await other.goto(node2.base_url + '/');
-    await other.waitForSelector('#mappings tr[data-object="Lead"]');
+    await other.waitForSelector('#mappings tr[data-object="Contact"]');
     assert.match(await other.textContent('#who'), /tester \(node browser-node-2\)/);
     await other.click('#sign-out');
     await other.waitForSelector('#token');
@@ -260,7 +298,7 @@ describe('dashboard', { timeout: 280000 }, () => {
     await p.goto(node.base_url + '/');
     await p.fill('#token', token);
     await p.press('#token', 'Enter');
-    await p.waitForSelector('#mappings tr[data-object="Lead"]');
+    await p.waitForSelector('#mappings tr[data-object="Contact"]');
     const widths = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
     assert.ok(widths[0] <= widths[1] + 1, `the page scrolls sideways: ${widths}`);
     await shot('phone', p);
