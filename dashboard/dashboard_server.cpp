@@ -1,6 +1,7 @@
 #include "dashboard/dashboard_server.hpp"
 
 #include "dashboard/assets.hpp"
+#include "dashboard/http_text.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -36,21 +37,7 @@ void send_error(httplib::Response& res, int status, const std::string& code, con
 }
 
 std::string cookie_of(const httplib::Request& req) {
-  auto header = req.get_header_value("Cookie");
-  const std::string key = std::string{cookie_name} + "=";
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    while (pos < header.size() && (header[pos] == ' ' || header[pos] == ';'))
-      ++pos;
-    auto end = header.find(';', pos);
-    auto part = header.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    if (part.compare(0, key.size(), key) == 0)
-      return part.substr(key.size());
-    if (end == std::string::npos)
-      break;
-    pos = end + 1;
-  }
-  return {};
+  return cookie_value(req.get_header_value("Cookie"), cookie_name);
 }
 
 /// Behind a TLS-terminating proxy the browser speaks https: the cookie must then be Secure.
@@ -69,27 +56,8 @@ bool same_text(const std::string& a, const std::string& b) {
 
 /// A change must come from a page of this origin: when the browser names the
 /// origin, its host must be the one it asked.
-bool foreign_origin(const httplib::Request& req) {
-  auto origin = req.get_header_value("Origin");
-  if (origin.empty())
-    return false;
-  auto scheme_end = origin.find("://");
-  auto host = scheme_end == std::string::npos ? origin : origin.substr(scheme_end + 3);
-  return host != req.get_header_value("Host");
-}
-
-/// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled.
-/// A leading = + - @ is neutralised so a spreadsheet never runs it as a formula.
-std::string csv_field(const std::string& value) {
-  std::string v = value;
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@'))
-    v = "'" + v;
-  if (v.find_first_of(",\"\r\n") == std::string::npos)
-    return v;
-  std::string out = "\"";
-  for (char ch : v)
-    out += ch == '"' ? std::string{"\"\""} : std::string(1, ch);
-  return out + "\"";
+bool foreign_request(const httplib::Request& req) {
+  return foreign_origin(req.get_header_value("Origin"), req.get_header_value("Host"));
 }
 
 std::string json_error_message(const std::string& body) {
@@ -196,7 +164,7 @@ void dashboard_server::routes() {
   // Sign in with an admin token: the same named tokens as the CLI's.
   http.Post("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
     harden(res);
-    if (foreign_origin(req))
+    if (foreign_request(req))
       return send_error(res, 403, "PERMISSION_DENIED", "a sign-in from another site is refused");
     auto body = nlohmann::json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.contains("token") || !body["token"].is_string() ||
@@ -222,7 +190,7 @@ void dashboard_server::routes() {
       return std::nullopt;
     }
     if (change) {
-      if (foreign_origin(req)) {
+      if (foreign_request(req)) {
         send_error(res, 403, "PERMISSION_DENIED", "a change from another site is refused");
         return std::nullopt;
       }
