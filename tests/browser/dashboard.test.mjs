@@ -204,6 +204,26 @@ describe('dashboard', { timeout: 280000 }, () => {
     await page.click('#ignore');
     await page.waitForSelector('#no-write-errors');
     assert.equal(db.query(`SELECT state FROM salesforce._trigger_log_archive WHERE id = ${again}`)[0][0], 'IGNORED');
+    // Bad requests are refused whole, saying what is wrong.
+    const answers = await page.evaluate(async ([gone, failed_id]) => {
+      const { csrf_token } = await fetch('/api/session').then((r) => r.json());
+      const call = (body) => fetch('/api/admin/ResolveWriteErrors', { method: 'POST', body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf_token } })
+        .then(async (r) => ({ status: r.status, body: await r.json() }));
+      return [await call({ object_name: 'Contact', ids: [gone], action: 'retry' }),
+              await call({ object_name: 'Contact', ids: [gone], action: 'forget' }),
+              await call({ object_name: 'Nobody', ids: [gone], action: 'retry' }),
+              await call({ object_name: 'Contact', ids: [failed_id], action: 'retry', bogus: 1 })];
+    }, [again, failed]);
+    assert.equal(answers[0].status, 404);
+    assert.match(answers[0].body.error, new RegExp(`no failed write of Contact with id ${again}`));
+    assert.equal(answers[1].status, 400);
+    assert.match(answers[1].body.error, /'forget' is not retry or ignore/);
+    assert.equal(answers[2].status, 404);
+    assert.match(answers[2].body.error, /no mapping of Nobody/);
+    assert.equal(answers[3].status, 400);
+    assert.match(answers[3].body.error, /bogus/);
+    assert.equal(db.query(`SELECT state FROM salesforce._trigger_log_archive WHERE id = ${again}`)[0][0], 'IGNORED');
   });
 
   it('imports a file with errors and shows every problem, changing nothing', async () => {
@@ -305,5 +325,18 @@ describe('dashboard', { timeout: 280000 }, () => {
     await p.click('#sign-out');
     await p.waitForSelector('#token');
     await phone.close();
+  });
+
+  it('marks the cookie Secure behind a TLS proxy and refuses a sign-in from another site', async () => {
+    const over_tls = await fetch(node.base_url + '/api/session', { method: 'POST', body: JSON.stringify({ token }),
+      headers: { 'Content-Type': 'application/json', 'X-Forwarded-Proto': 'https' } });
+    assert.equal(over_tls.status, 200);
+    assert.match(over_tls.headers.get('set-cookie'), /; Secure/);
+    const plain = await fetch(node.base_url + '/api/session', { method: 'POST', body: JSON.stringify({ token }) });
+    assert.doesNotMatch(plain.headers.get('set-cookie'), /Secure/);
+    const foreign = await fetch(node.base_url + '/api/session', { method: 'POST', body: JSON.stringify({ token }),
+      headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example.com' } });
+    assert.equal(foreign.status, 403);
+    assert.equal(foreign.headers.get('set-cookie'), null);
   });
 });
