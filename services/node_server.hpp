@@ -62,6 +62,10 @@ public:
   /// The port actually bound (useful with port 0).
   int port() const { return port_; }
 
+  /// A channel to this server inside the process (no socket): the dashboard
+  /// calls the admin service through it, so every check is the gRPC one.
+  std::shared_ptr<grpc::Channel> in_process_channel();
+
   /// Stops accepting calls; calls still running after `deadline` are cancelled.
   void shutdown(std::chrono::milliseconds deadline);
 

@@ -165,6 +165,21 @@ ALTER TABLE syncforce.leases ADD CONSTRAINT leases_kind_check
 ALTER TABLE syncforce.leases DROP COLUMN expires_at;
 ALTER TABLE syncforce.leases ADD COLUMN acquired_at timestamptz;
 ALTER TABLE syncforce.leases ADD COLUMN moves bigint NOT NULL DEFAULT 0;
+    {10, "dashboard sessions, shared by every node behind one address", R"sql(
+-- A signed-in browser: only the SHA-256 of its cookie is stored (a database
+-- dump signs nobody in), the admin token's name it acts under (never the token:
+-- the node looks the token up by name, so removing it from the token file ends
+-- its sessions), and the CSRF token its page must send with every change.
+CREATE TABLE syncforce.dashboard_sessions (
+  id_hash     bytea PRIMARY KEY,
+  token_name  text NOT NULL,
+  csrf_token  text NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  last_seen   timestamptz NOT NULL DEFAULT now(),
+  expires_at  timestamptz NOT NULL,
+  created_by_node text NOT NULL DEFAULT ''
+);
+CREATE INDEX dashboard_sessions_expires_idx ON syncforce.dashboard_sessions (expires_at);
 )sql"},
   };
   return all;

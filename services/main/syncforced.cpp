@@ -9,6 +9,7 @@
 #include "actors/log.hpp"
 #include "actors/node_supervisor.hpp"
 #include "actors/sync_engine.hpp"
+#include "dashboard/dashboard_server.hpp"
 #include "metrics/server.hpp"
 #include "services/node_server.hpp"
 #include "sync/admin_rules.hpp"
@@ -92,6 +93,18 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-timeout", settings.shutdown_timeout_seconds,
                  "seconds a graceful shutdown may take before running calls are cancelled")
     ->envname("SYNCFORCE_SHUTDOWN_TIMEOUT")
+    ->capture_default_str();
+  std::string http_address;
+  app.add_option("--http-address", http_address,
+                 "HOST:PORT the web dashboard listens on (plain http: put a TLS proxy in front of it beyond "
+                 "loopback, it sets Secure cookies when told X-Forwarded-Proto: https); sign in with an admin "
+                 "token. Empty (the default): no dashboard")
+    ->envname("SYNCFORCE_HTTP_ADDRESS");
+  int session_idle_minutes = 60;
+  app.add_option("--http-session-idle-minutes", session_idle_minutes,
+                 "minutes a dashboard session lives without use (it ends after 12 hours in any case), 1-720")
+    ->envname("SYNCFORCE_HTTP_SESSION_IDLE_MINUTES")
+    ->check(CLI::Range(1, 720))
     ->capture_default_str();
   std::string admin_token_file;
   app.add_option("--admin-token-file", admin_token_file,
@@ -220,6 +233,7 @@ int main(int argc, char** argv) {
       policy.denied_files.push_back(ec ? own : canonical.string());
     }
   admin.secrets = actors::system_secret_lookup(policy);
+  auto dashboard_tokens = admin.tokens;
   auto readiness = std::make_shared<services::health_readiness>();
   admin.node_name = settings.node_name;
   admin.node_failure = [readiness] { return readiness->failure(); };
@@ -309,6 +323,27 @@ int main(int argc, char** argv) {
     actors::log(spdlog::level::info, log_event{"Metrics server listening", "node", settings.node_name, "STARTING"}
                                        .with("port", std::to_string(metrics_server->port())));
   }
+  std::unique_ptr<dashboard::dashboard_server> web;
+  if (!http_address.empty()) {
+    dashboard::dashboard_settings web_settings;
+    web_settings.address = http_address;
+    web_settings.database_url = settings.database_url;
+    web_settings.node_name = settings.node_name;
+    web_settings.idle_timeout = std::chrono::minutes(session_idle_minutes);
+    web = dashboard::dashboard_server::start(
+      web_settings, std::make_unique<dashboard::admin_bridge>(server->in_process_channel(), dashboard_tokens), error);
+    if (!web) {
+      actors::log(spdlog::level::err, log_event{"Cannot start the dashboard", "node", settings.node_name,
+                                                "SYSTEM_ERROR"}
+                                        .with("reason", error));
+      server->shutdown(std::chrono::seconds(1));
+      caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+    actors::log(spdlog::level::info, log_event{"Dashboard listening", "node", settings.node_name, "STARTING"}
+                                       .with("port", std::to_string(web->port()))
+                                       .with("sessions", dashboard_tokens.empty() ? "off (no admin token)" : "on"));
+  }
   caf::anon_send(supervisor, actors::start_atom::value);
 
   int sig = 0;
@@ -330,6 +365,8 @@ int main(int argc, char** argv) {
                });
   }
   readiness->shut_down();
+  if (web)
+    web->stop(); // before the gRPC server: its calls go through the in-process channel
   server->shutdown(deadline);
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   actors::log(spdlog::level::info, log_event{"Stopped", "node", settings.node_name, "STOPPED"}.with(
