@@ -522,6 +522,82 @@ int mapping_abort(const common_options& opts, const std::string& object) {
   });
 }
 
+namespace {
+
+nlohmann::json unit_json(const syncforce::v1::ClusterUnit& u) {
+  return {{"kind", u.kind()},         {"key", u.key()},   {"label", u.label()},
+          {"connection_id", u.connection_id()}, {"epoch", u.epoch()}, {"held_seconds", u.held_seconds()},
+          {"moves", u.moves()}};
+}
+
+std::string age(double seconds) {
+  auto s = static_cast<long>(seconds);
+  if (s < 120)
+    return std::to_string(s) + "s";
+  if (s < 7200)
+    return std::to_string(s / 60) + "m";
+  return std::to_string(s / 3600) + "h";
+}
+
+} // namespace
+
+int nodes(const common_options& opts) {
+  auto stub = stub_for(opts);
+  auto ctx = admin_context(opts);
+  syncforce::v1::ListNodesRequest req;
+  syncforce::v1::ClusterNodes reply;
+  auto status = stub->ListNodes(ctx.get(), req, &reply);
+  if (!status.ok())
+    return report_rpc_error(opts, status);
+  const bool orphans = !reply.unassigned().empty();
+  if (opts.json) {
+    auto nodes = nlohmann::json::array();
+    for (const auto& n : reply.nodes()) {
+      auto units = nlohmann::json::array();
+      for (const auto& u : n.units())
+        units.push_back(unit_json(u));
+      nodes.push_back({{"name", n.name()},
+                       {"address", n.address()},
+                       {"version", n.version()},
+                       {"started_at", n.started_at()},
+                       {"heartbeat_age_seconds", n.heartbeat_age_seconds()},
+                       {"live", n.live()},
+                       {"incarnation", n.incarnation()},
+                       {"units", units}});
+    }
+    auto unassigned = nlohmann::json::array();
+    for (const auto& u : reply.unassigned())
+      unassigned.push_back(unit_json(u));
+    std::cout << nlohmann::json{{"nodes", nodes}, {"unassigned", unassigned}, {"answered_by", reply.answered_by()}}
+                   .dump(2)
+              << "\n";
+    return orphans ? exit_not_ok : 0;
+  }
+  std::cout << std::left << std::setw(24) << "Node" << std::setw(24) << "Address" << std::setw(8) << "Live"
+            << std::setw(11) << "Heartbeat" << std::setw(8) << "Units" << "Version\n";
+  for (const auto& n : reply.nodes()) {
+    std::cout << std::left << std::setw(24) << n.name() << std::setw(24) << n.address() << std::setw(8)
+              << (n.live() ? "yes" : "no") << std::setw(11) << (age(n.heartbeat_age_seconds()) + " ago")
+              << std::setw(8) << n.units().size() << n.version() << "\n";
+  }
+  for (const auto& n : reply.nodes()) {
+    if (n.units().empty())
+      continue;
+    std::cout << "\n=== " << n.name() << "\n";
+    std::cout << std::left << std::setw(18) << "Kind" << std::setw(40) << "Unit" << std::setw(8) << "Epoch"
+              << std::setw(8) << "Held" << "Moves\n";
+    for (const auto& u : n.units())
+      std::cout << std::left << std::setw(18) << u.kind() << std::setw(40) << (u.label().empty() ? u.key() : u.label())
+                << std::setw(8) << u.epoch() << std::setw(8) << age(u.held_seconds()) << u.moves() << "\n";
+  }
+  if (orphans) {
+    std::cout << "\nNot running on any live node (moving, or no node live):\n";
+    for (const auto& u : reply.unassigned())
+      std::cout << "  " << u.kind() << " " << (u.label().empty() ? u.key() : u.label()) << "\n";
+  }
+  return orphans ? exit_not_ok : 0;
+}
+
 int audit(const common_options& opts, const std::string& csv_file, const std::string& since, int limit) {
   auto stub = stub_for(opts);
   auto ctx = admin_context(opts);

@@ -59,5 +59,7 @@ int mapping_reload(const common_options& opts, const std::string& object);
 int mapping_abort(const common_options& opts, const std::string& object);
 
 int audit(const common_options& opts, const std::string& csv_file, const std::string& since, int limit);
+/// `nodes`: the cluster's nodes, the units each runs and units nobody runs (exit 1 when a unit has no live node).
+int nodes(const common_options& opts);
 
 } // namespace syncforce::cli

@@ -109,14 +109,14 @@ int state(const common_options& opts, const std::string& object) {
   }
   for (const auto& c : reply.connections()) {
     std::cout << "=== " << c.name() << " (schema " << c.schema_name() << ", API " << c.api_version() << "): "
-              << c.state() << "\n";
+              << c.state() << (c.writer_node().empty() ? "" : "; writer on " + c.writer_node()) << "\n";
     std::cout << std::left << std::setw(28) << "Object" << std::setw(20) << "State" << std::setw(12) << "Access"
               << std::right << std::setw(10) << "Rows" << std::setw(9) << "Pending" << std::setw(8) << "Errors"
-              << "\n";
+              << "  Node\n";
     for (const auto& m : c.mappings()) {
       std::cout << std::left << std::setw(28) << m.object_name() << std::setw(20) << m.state() << std::setw(12)
                 << m.access() << std::right << std::setw(10) << m.db_rows() << std::setw(9) << m.pending_writes()
-                << std::setw(8) << m.failed_writes_24h();
+                << std::setw(8) << m.failed_writes_24h() << "  " << (m.node().empty() ? "-" : m.node());
       if (m.load_rows_expected() > 0)
         std::cout << "  loading " << with_commas(m.load_rows_loaded()) << " / " << with_commas(m.load_rows_expected())
                   << " rows";
@@ -408,6 +408,8 @@ int main(int argc, char** argv) {
   std::string csv_file;
   std::string since;
   int limit = 0;
+  auto* nodes_cmd = app.add_subcommand("nodes", "the cluster's nodes, the units of work each runs (leases with epochs "
+                                                 "and ages) and units no live node runs (exit 1 if any)");
   auto* audit_cmd = app.add_subcommand("audit", "the audit trail: who changed what, when (newest first)");
   audit_cmd->add_option("--csv", csv_file, "write it to this CSV file");
   audit_cmd->add_option("--since", since, "only entries at or after this time (YYYY-MM-DDTHH:MM:SSZ)");
@@ -451,6 +453,8 @@ int main(int argc, char** argv) {
     return info(opts);
   if (*state_cmd)
     return state(opts, "");
+  if (*nodes_cmd)
+    return nodes(opts);
   if (*pause_cmd)
     return pause(opts);
   if (*resume_cmd)

@@ -27,6 +27,7 @@ nlohmann::json mapping_json(const syncforce::v1::MappingState& m) {
           {"pending_command", m.pending_command()},
           {"load", {{"rows_loaded", m.load_rows_loaded()}, {"rows_expected", m.load_rows_expected()}}},
           {"oldest_pending_write_at", m.oldest_pending_write_at()},
+          {"node", m.node()},
           {"counts", {{"db", m.db_rows()}, {"pending", m.pending_writes()}, {"errors", m.failed_writes_24h()}, {"read_errors", m.read_errors()}}}};
 }
 
@@ -50,6 +51,7 @@ nlohmann::json connection_json(const syncforce::v1::ConnectionState& c) {
             {"client_id", c.client_id()},
             {"organization_id", c.organization_id()}}},
           {"features", features},
+          {"writer_node", c.writer_node()},
           {"mappings", mappings}};
 }
 

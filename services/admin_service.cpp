@@ -1,5 +1,7 @@
 #include "services/admin_service.hpp"
 
+#include "store/cluster.hpp"
+
 #include "store/db_errors.hpp"
 
 #include "actors/config_validation.hpp"
@@ -132,6 +134,7 @@ void fill_mapping(pqxx::transaction_base& tx, const store::connection_row& c, co
                                     0));
   ms.set_read_errors(tx.exec_params1("SELECT count(*) FROM syncforce.read_errors WHERE mapping_id = $1", m.id)[0]
                        .as<std::int64_t>());
+  ms.set_node(store::live_owner(tx, "mapping", m.id).value_or(""));
   if (auto cp = store::load_load_checkpoint(tx, m.id)) {
     ms.set_load_rows_loaded(cp->rows_loaded);
     ms.set_load_rows_expected(cp->expected_rows);
@@ -156,6 +159,7 @@ void fill_connection(pqxx::transaction_base& tx, const store::connection_row& c,
   features["rest_count_only"] = c.features.rest_count_only;
   features["ucs_basic_collation_index"] = c.features.ucs_basic_collation_index;
   auto mappings = store::load_mappings(tx, c.id);
+  cs.set_writer_node(store::live_owner(tx, "writer", c.id).value_or(""));
   cs.set_state(effective_connection_state(c.state, activities_of(mappings)).state);
   for (const auto& m : mappings)
     fill_mapping(tx, c, m, *cs.add_mappings());
@@ -610,6 +614,60 @@ grpc::ServerUnaryReactor* admin_service::GetAuditLog(grpc::CallbackServerContext
       e->set_after_json(compact(r[7]));
       e->set_connection(text(r[8]));
       e->set_object_name(text(r[9]));
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* admin_service::ListNodes(grpc::CallbackServerContext* ctx,
+                                                   const syncforce::v1::ListNodesRequest*,
+                                                   syncforce::v1::ClusterNodes* reply) {
+  reply->set_answered_by(settings_.node_name);
+  return read_call(ctx, [reply](pqxx::transaction_base& tx) {
+    auto view = store::read_cluster(tx);
+    std::map<std::pair<std::string, std::string>, const store::unit_row*> units;
+    for (const auto& u : view.units)
+      units[{u.kind, u.key}] = &u;
+    std::map<std::string, syncforce::v1::ClusterNode*> nodes;
+    for (const auto& n : view.nodes) {
+      auto* out = reply->add_nodes();
+      out->set_name(n.info.name);
+      out->set_address(n.info.address);
+      out->set_version(n.info.version);
+      out->set_started_at(n.started_at);
+      out->set_heartbeat_age_seconds(n.heartbeat_age_seconds);
+      out->set_live(n.live);
+      out->set_incarnation(n.incarnation);
+      if (n.live)
+        nodes[n.info.name] = out;
+    }
+    std::set<std::pair<std::string, std::string>> held;
+    for (const auto& l : view.leases) {
+      auto u = units.find({l.kind, l.key});
+      if (u == units.end())
+        continue; // a lease of a unit that is gone (pruned soon)
+      syncforce::v1::ClusterUnit cu;
+      cu.set_kind(l.kind);
+      cu.set_key(l.key);
+      cu.set_label(u->second->label);
+      cu.set_connection_id(u->second->connection_id);
+      cu.set_epoch(l.epoch);
+      cu.set_held_seconds(l.held_seconds);
+      cu.set_moves(l.moves);
+      auto n = l.owner ? nodes.find(*l.owner) : nodes.end();
+      if (n == nodes.end())
+        continue;
+      *n->second->add_units() = cu;
+      held.insert({l.kind, l.key});
+    }
+    for (const auto& u : view.units) {
+      if (held.count({u.kind, u.key}))
+        continue;
+      auto* cu = reply->add_unassigned();
+      cu->set_kind(u.kind);
+      cu->set_key(u.key);
+      cu->set_label(u.label);
+      cu->set_connection_id(u.connection_id);
     }
     return grpc::Status::OK;
   });

@@ -81,6 +81,8 @@ public:
                                     syncforce::v1::ConnectionState* reply) override;
   grpc::ServerUnaryReactor* Diagnose(grpc::CallbackServerContext* ctx, const syncforce::v1::DiagnoseRequest* req,
                                      syncforce::v1::DiagnoseReport* reply) override;
+  grpc::ServerUnaryReactor* ListNodes(grpc::CallbackServerContext* ctx, const syncforce::v1::ListNodesRequest* req,
+                                      syncforce::v1::ClusterNodes* reply) override;
   grpc::ServerUnaryReactor* GetAuditLog(grpc::CallbackServerContext* ctx, const syncforce::v1::GetAuditLogRequest* req,
                                         syncforce::v1::AuditLog* reply) override;
   grpc::ServerUnaryReactor* DescribeObject(grpc::CallbackServerContext* ctx,

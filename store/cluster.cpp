@@ -139,6 +139,15 @@ long prune_leases(pqxx::connection& conn) {
   return static_cast<long>(r.affected_rows());
 }
 
+std::optional<std::string> live_owner(pqxx::transaction_base& tx, const std::string& kind, const std::string& key) {
+  auto r = tx.exec_params("SELECT l.owner_node FROM syncforce.leases l JOIN syncforce.nodes n ON n.name = l.owner_node "
+                          "WHERE l.kind = $1 AND l.key = $2 AND n.expires_at > clock_timestamp()",
+                          kind, key);
+  if (r.empty())
+    return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
 void check_fence(pqxx::transaction_base& tx, const lease_fence& fence) {
   auto r = tx.exec_params("SELECT 1 FROM syncforce.leases l JOIN syncforce.nodes n ON n.name = l.owner_node "
                           "WHERE l.kind = $1 AND l.key = $2 AND l.owner_node = $3 AND l.epoch = $4 "

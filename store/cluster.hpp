@@ -85,6 +85,9 @@ bool release_lease(pqxx::connection& conn, const std::string& kind, const std::s
 /// Removes leases of units that no longer exist and that nobody live holds.
 long prune_leases(pqxx::connection& conn);
 
+/// The live node holding a unit's lease, if any.
+std::optional<std::string> live_owner(pqxx::transaction_base& tx, const std::string& kind, const std::string& key);
+
 /// Checks, inside the transaction that is about to commit, that `fence` is
 /// still the unit's lease (same owner and epoch, owner live) and keeps it so
 /// until the commit (a take-over waits for it). Throws fenced_out otherwise.

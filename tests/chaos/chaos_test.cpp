@@ -44,10 +44,10 @@ struct chaos : scenario {
 
   /// The backend of the node's lease session: the one holding the connection's advisory lock
   /// (actors/connection_lease.cpp: pg_try_advisory_lock(hashtext('syncforce.connection'), hashtext(id))).
-  std::optional<std::string> lease_pid() {
-    return scalar("SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                  "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database() "
-                  "AND l.objsubid = 2 AND l.classid::bigint = (hashtext('syncforce.connection')::bigint & 4294967295)");
+  /// The node's cluster session: its heartbeats and lease moves (docs/cluster.md).
+  std::optional<std::string> cluster_pid() {
+    return scalar("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND application_name = 'syncforce-cluster' ORDER BY backend_start DESC LIMIT 1");
   }
 
   support::cli_result admin(const std::vector<std::string>& args) { return node_->cli(args, std::string(admin_token)); }
@@ -329,21 +329,24 @@ TEST_F(chaos, lease_session_terminated) {
     sf_update(pick(50, 300));
     chaos_pause(200ms, pick(1500ms, 4000ms));
     std::optional<std::string> pid;
-    ASSERT_TRUE(support::wait_until([&] { return (pid = lease_pid()).has_value() || node_gave_up(); }, 60s) && pid)
-      << "no lease session\n"
+    ASSERT_TRUE(support::wait_until([&] { return (pid = cluster_pid()).has_value() || node_gave_up(); }, 60s) && pid)
+      << "no cluster session\n"
       << node_log();
-    sql("SELECT pg_terminate_backend(" + *pid + ")");
+    // The lease's session and every worker's, as a DBA, a pooler or a network reset would.
+    sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name IN ('syncforce-cluster', 'syncforce-worker')");
     ++row_.iterations;
     std::optional<std::string> again;
-    bool taken = support::wait_until([&] { return ((again = lease_pid()) && again != pid) || node_gave_up(); }, 60s);
+    bool back = support::wait_until([&] { return ((again = cluster_pid()) && again != pid) || node_gave_up(); }, 60s);
     if (std::string why; node_gave_up(&why))
-      FAIL() << "the node gave up after lease loss " << k + 1 << " of " << n << ": " << why << "\n" << node_log();
-    ASSERT_TRUE(taken && again && again != pid) << "the node did not take its lease again\n" << node_log();
+      FAIL() << "the node gave up after losing its sessions " << k + 1 << " of " << n << ": " << why << "\n"
+             << node_log();
+    ASSERT_TRUE(back && again && again != pid) << "the node did not reopen its cluster session\n" << node_log();
   }
   control("DELETE", "faults");
   row_.note = "collections +" + std::to_string(latency) + " ms";
   expect_converged(expected_records(), pick(120s, 300s));
-  EXPECT_GE(logged("Connection lease lost"), 1) << node_log();
+  EXPECT_GE(logged("Cannot reach the cluster store"), 1) << node_log();
 }
 
 // ---- sfemu faults ----------------------------------------------------------------------------
