@@ -144,6 +144,8 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
   auto& st = self->state;
   std::string error;
   auto user = make_user(c, st.cfg.secrets, error);
+  if (user) // Salesforce's API usage shows which node made each call
+    user->config.client_name = "syncforce/" + st.cfg.node_name;
   if (!user) {
     log(spdlog::level::err, log_event{"Cannot log in to Salesforce: " + error, "connection", c.name,
                                       "NEED_AUTHENTICATION"}.addon(c.id)

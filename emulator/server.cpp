@@ -117,6 +117,11 @@ std::int64_t api_usage::used(std::int64_t now_ms) {
   return daily_;
 }
 
+void api_usage::count_client(const std::string& client) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++by_client_[client];
+}
+
 void api_usage::count_login(const std::string& username) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++logins_;
@@ -124,7 +129,8 @@ void api_usage::count_login(const std::string& username) {
 
 nlohmann::json api_usage::to_json() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return {{"total", total_}, {"daily", daily_}, {"logins", logins_}, {"by_route", by_route_}, {"by_user", by_user_}};
+  return {{"total", total_},       {"daily", daily_},     {"logins", logins_},
+          {"by_route", by_route_}, {"by_user", by_user_}, {"by_client", by_client_}};
 }
 
 void api_usage::reset() {
@@ -134,6 +140,7 @@ void api_usage::reset() {
   logins_ = 0;
   by_route_.clear();
   by_user_.clear();
+  by_client_.clear();
 }
 
 void api_usage::set_used(std::int64_t n, std::int64_t now_ms) {
@@ -366,6 +373,12 @@ std::optional<session> route_context::begin(const httplib::Request& req, httplib
     set_limit_header(res);
     return std::nullopt;
   }
+  // Which client sent it (tests count the calls of one node of a cluster).
+  const auto& options = req.get_header_value("Sforce-Call-Options");
+  if (auto at = options.find("client="); at != std::string::npos)
+    usage_.count_client(options.substr(at + 7, options.find(',', at) == std::string::npos
+                                                  ? std::string::npos
+                                                  : options.find(',', at) - at - 7));
   set_limit_header(res);
   return s;
 }

@@ -60,6 +60,8 @@ public:
   bool count(const std::string& route, const std::string& username, std::int64_t limit, std::int64_t now_ms);
   std::int64_t used(std::int64_t now_ms);
   void count_login(const std::string& username);
+  /// Counts one call by the client named in its `Sforce-Call-Options: client=NAME` header.
+  void count_client(const std::string& client);
   nlohmann::json to_json() const;
   void reset();
   /// Sets the daily usage (tests: exhaust or refill the budget).
@@ -73,6 +75,7 @@ private:
   std::int64_t logins_ = 0;
   std::map<std::string, std::int64_t> by_route_;
   std::map<std::string, std::int64_t> by_user_;
+  std::map<std::string, std::int64_t> by_client_;
 };
 
 // ---- faults ------------------------------------------------------------------------------

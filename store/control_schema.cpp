@@ -165,6 +165,7 @@ ALTER TABLE syncforce.leases ADD CONSTRAINT leases_kind_check
 ALTER TABLE syncforce.leases DROP COLUMN expires_at;
 ALTER TABLE syncforce.leases ADD COLUMN acquired_at timestamptz;
 ALTER TABLE syncforce.leases ADD COLUMN moves bigint NOT NULL DEFAULT 0;
+)sql"},
     {10, "dashboard sessions, shared by every node behind one address", R"sql(
 -- A signed-in browser: only the SHA-256 of its cookie is stored (a database
 -- dump signs nobody in), the admin token's name it acts under (never the token:

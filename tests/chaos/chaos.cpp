@@ -235,6 +235,12 @@ void scenario::TearDown() {
     node_->kill();
     node_.reset();
   }
+  for (auto& p : peers_) {
+    past_logs_.push_back(p->output());
+    p->process().signal(SIGCONT); // a frozen peer must be able to die
+    p->kill();
+  }
+  peers_.clear();
   if (!IsSkipped()) {
     std::lock_guard<std::mutex> lock(rows_mutex);
     rows().push_back(row_);
@@ -357,6 +363,13 @@ void scenario::start_world(bool private_postgres) {
      {{"login_url", emu_->base_url()}, {"username", "admin@sfemu.local"}, {"password_env", "SF_TEST_PASSWORD"}}},
     {"connection", {{"name", "chaos"}, {"api_version", "60.0"}, {"features", json::object()}}},
     {"mappings", json::array({chaos_mapping()})}};
+  for (const auto& object : extra_objects_) {
+    json fields = json::object();
+    for (const char* f : {"Id", "IsDeleted", "SystemModstamp", "CreatedDate", "Name"})
+      fields[f] = json::object();
+    config["mappings"].push_back(
+      {{"object_name", object}, {"config", {{"access", "read_only"}, {"sf_polling_seconds", 120}, {"fields", fields}}}});
+  }
   config_path_ = temp_file("config", config.dump(2));
 }
 
@@ -378,6 +391,18 @@ void scenario::start_node(const std::vector<std::string>& extra_args) {
   }
   ++node_starts_;
   node_ = std::make_unique<testing::node_process>(o);
+}
+
+testing::node_process& scenario::start_peer(const std::string& name) {
+  testing::node_options o;
+  o.database_url = db_url_;
+  o.node_name = name;
+  o.env = {{"SF_TEST_PASSWORD", "sfemu"},
+           {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
+           {"SYNCFORCE_ADMIN_TOKEN", admin_token},
+           {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"}};
+  peers_.push_back(std::make_unique<testing::node_process>(o));
+  return *peers_.back();
 }
 
 void scenario::kill_node(const std::string& during) {
@@ -442,6 +467,8 @@ std::string scenario::node_log() const {
     all += "---- node run " + std::to_string(i + 1) + " (last lines)\n" + last_lines(past_logs_[i], 40) + "\n";
   if (node_)
     all += "---- current node (last lines)\n" + last_lines(node_->output(), 60);
+  for (const auto& p : peers_)
+    all += "---- peer node (last lines)\n" + last_lines(p->output(), 40);
   return all;
 }
 
@@ -455,6 +482,8 @@ int scenario::logged(const std::string& needle) const {
     count_in(out);
   if (node_)
     count_in(node_->output());
+  for (const auto& p : peers_)
+    count_in(p->output());
   return n;
 }
 

@@ -81,6 +81,8 @@ protected:
   void start_node(const std::vector<std::string>& extra_args = {});
   /// kill -9; `during` says what it interrupted (for the log and the report).
   void kill_node(const std::string& during);
+  /// Another node of the same cluster (docs/cluster.md), named `name`, running from the control schema.
+  testing::node_process& start_peer(const std::string& name);
   /// The private PostgreSQL server (start_world(true)).
   testing::pg_server& postgres() { return *own_pg_; }
 
@@ -132,6 +134,11 @@ protected:
   std::vector<testing::compared_field> compared_;
   report_row row_;
   std::unique_ptr<testing::node_process> node_;
+  /// Further nodes of the cluster (start_peer); their logs count in node_log() and logged().
+  std::vector<std::unique_ptr<testing::node_process>> peers_;
+  /// Read-only mappings of standard objects added to the configuration (set before start_world):
+  /// units for a cluster to spread.
+  std::vector<std::string> extra_objects_;
   std::unique_ptr<testing::sfemu_process> emu_;
   std::string db_url_;
   static constexpr const char* admin_token = "chaos-admin-token-5b1e";
