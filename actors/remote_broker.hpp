@@ -15,6 +15,16 @@
 
 namespace syncforce::actors {
 
+/// How a node reaches the brokers of the cluster: given to the sync engine.
+/// Without it every broker is local (a single node).
+struct broker_cluster {
+  std::shared_ptr<broker_directory> directory;
+  std::shared_ptr<broker_transport> transport;
+  /// Brokers started here are registered for the Cluster service and proxies.
+  std::shared_ptr<broker_registry> registry;
+  std::chrono::milliseconds grant_ttl{std::chrono::seconds(30)};
+};
+
 /// Settings of a node's proxy for one Salesforce user's broker.
 struct remote_broker_config {
   /// The user: "<login URL>|<username>" (the lease is 'user:<user key>').

@@ -135,10 +135,30 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
     ucfg.cursor_limit = cursor_limit_for(c.api_version);
     if (st.cfg.test_poll_seconds)
       ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
-    auto hdl = self->spawn<caf::linked>(integration_user, ucfg);
+    caf::actor hdl;
+    const auto* cluster = st.cfg.cluster.get();
+    if (cluster != nullptr && !cluster->directory->is_local(user->key)) {
+      // The user's broker runs on another node: mappings here ask it through a proxy.
+      remote_broker_config pcfg;
+      pcfg.user_key = user->key;
+      pcfg.username = user->username;
+      pcfg.node_name = st.cfg.node_name;
+      pcfg.directory = cluster->directory;
+      pcfg.transport = cluster->transport;
+      pcfg.local = cluster->registry;
+      pcfg.grant_ttl = cluster->grant_ttl;
+      hdl = self->spawn<caf::linked>(remote_broker, pcfg);
+      log(spdlog::level::info, log_event{"Integration user's broker runs on another node", "integration_user",
+                                         user->username, ""}
+                                 .with("owner", cluster->directory->owner_address(user->key).value_or("unknown")));
+    } else {
+      hdl = self->spawn<caf::linked>(integration_user, ucfg);
+      if (cluster != nullptr)
+        cluster->registry->add(user->key, hdl);
+      log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
+                                 "cursor_limit", ucfg.cursor_limit == 0 ? "none" : std::to_string(ucfg.cursor_limit)));
+    }
     ui = st.users.emplace(user->key, hdl).first;
-    log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
-                               "cursor_limit", ucfg.cursor_limit == 0 ? "none" : std::to_string(ucfg.cursor_limit)));
     auto target = hdl;
     user->on_usage = [target](const salesforce::api_usage& u) {
       caf::anon_send(target, usage_atom::value, static_cast<int64_t>(u.used), static_cast<int64_t>(u.max));

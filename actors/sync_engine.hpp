@@ -2,6 +2,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/notify_listener.hpp"
+#include "actors/remote_broker.hpp"
 #include "actors/sync_io.hpp"
 #include "actors/write_io.hpp"
 #include "actors/worker_pool.hpp"
@@ -40,6 +41,8 @@ struct sync_engine_config {
   std::shared_ptr<write_io> writes;
   /// Days `_trigger_log_archive` keeps processed entries (Heroku Connect: 31).
   int archive_retention_days = 31;
+  /// Where each Salesforce user's broker runs (none: here, for every user).
+  std::shared_ptr<broker_cluster> cluster;
   backoff_policy retry{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.0};
   /// Crashes of one connection actor allowed within the window before the
   /// engine gives up (and its supervisor counts that). A lost lease is no crash.
