@@ -99,6 +99,7 @@ std::string grant_remote(user_ptr self, const std::string& holder_node, const st
   auto id = st.cfg.incarnation + "-" + std::to_string(st.next_grant++);
   st.grants[id] = integration_user_state::grant{holder_node, holder, self->clock().now() + ttl};
   count_one(self);
+  ++st.remote_grants;
   return id;
 }
 
@@ -376,6 +377,7 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       out.api_used = st.api_used;
       out.api_max = st.api_max;
       out.holders = holders_of(self);
+      out.remote_grants = st.remote_grants;
       return caf::make_message(std::move(out));
     },
   };

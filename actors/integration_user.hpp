@@ -55,6 +55,8 @@ struct broker_state {
   long api_used = 0;
   long api_max = 0;
   std::vector<holder_grants> holders;
+  /// Grants handed to remote holders since the start (taken-over ones not counted).
+  long remote_grants = 0;
 };
 
 struct integration_user_state {
@@ -70,6 +72,7 @@ struct integration_user_state {
   /// grant id -> grant
   std::map<std::string, grant> grants;
   std::uint64_t next_grant = 1;
+  long remote_grants = 0;
   int held = 0;
   int peak = 0;
   int delayed = 0;

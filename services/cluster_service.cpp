@@ -182,6 +182,7 @@ grpc::ServerUnaryReactor* cluster_service::GetBrokerState(grpc::CallbackServerCo
           reply->set_recovering_for_ms(s.recovering_for.count());
           reply->set_api_used(s.api_used);
           reply->set_api_max(s.api_max);
+          reply->set_remote_grants(s.remote_grants);
           for (const auto& h : s.holders) {
             auto* out = reply->add_holders();
             out->set_holder_node(h.holder_node);

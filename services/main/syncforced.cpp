@@ -277,14 +277,13 @@ int main(int argc, char** argv) {
   engine_cfg.secrets = actors::system_secret_lookup(policy);
   // The Cluster service and the broker proxies. Until leases decide where each
   // user's broker runs, every broker is local unless --test-broker-owner says otherwise.
+  // The brokers this node runs are registered for the Cluster service.
   auto brokers = std::make_shared<actors::broker_registry>();
-  std::shared_ptr<actors::fixed_broker_directory> directory;
-  if (!settings.test_broker_owners.empty()) {
-    // The advertised address needs the bound port: known before the engine starts (below).
-    engine_cfg.cluster = std::make_shared<actors::broker_cluster>();
-    engine_cfg.cluster->transport = std::make_shared<services::grpc_broker_transport>(*cluster_security);
-    engine_cfg.cluster->registry = brokers;
-  }
+  engine_cfg.cluster = std::make_shared<actors::broker_cluster>();
+  engine_cfg.cluster->transport = std::make_shared<services::grpc_broker_transport>(*cluster_security);
+  engine_cfg.cluster->registry = brokers;
+  // The directory needs the advertised address, so the bound port: set below,
+  // before the supervisor is told to start (and so before the engine exists).
   node_cfg.make_engine = [engine_cfg](caf::event_based_actor* parent) {
     return parent->spawn(actors::sync_engine, engine_cfg);
   };
@@ -307,15 +306,16 @@ int main(int argc, char** argv) {
                                      "port", std::to_string(server->port())));
   auto advertise = advertise_address_for(settings, std::getenv("POD_IP"),
                                          cluster_security->tls() ? server->cluster_tls_port() : server->port());
-  if (engine_cfg.cluster) {
+  {
     auto dir = std::make_shared<actors::fixed_broker_directory>(advertise);
     for (const auto& e : settings.test_broker_owners) {
       auto owner = parse_broker_owner(e);
       dir->set_owner(owner->first, owner->second);
     }
     engine_cfg.cluster->directory = dir;
-    actors::log(spdlog::level::warn, log_event{"TEST ONLY: broker owners fixed by --test-broker-owner", "node",
-                                               settings.node_name, ""});
+    if (!settings.test_broker_owners.empty())
+      actors::log(spdlog::level::warn, log_event{"TEST ONLY: broker owners fixed by --test-broker-owner", "node",
+                                                 settings.node_name, ""});
   }
   actors::log(spdlog::level::info, log_event{"Cluster service ready", "node", settings.node_name, "STARTING"}
                                      .with("advertise_address", advertise)
