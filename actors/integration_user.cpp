@@ -100,6 +100,7 @@ std::string grant_remote(user_ptr self, const std::string& holder_node, const st
   st.grants[id] = integration_user_state::grant{holder_node, holder, self->clock().now() + ttl};
   count_one(self);
   ++st.remote_grants;
+  ++st.grants_by_node[holder_node];
   return id;
 }
 
@@ -269,7 +270,11 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
         return {true, std::string{}, id, static_cast<int64_t>(ttl.count()), false};
       }
       ++st.delayed;
-      log(spdlog::level::info, log_event{"Operation delayed, no available query cursors", "mapping", holder, ""}
+      // Holders are "<node>/<mapping id>": the log names the mapping as local holders do.
+      auto mapping_id = holder.compare(0, holder_node.size() + 1, holder_node + "/") == 0
+                          ? holder.substr(holder_node.size() + 1)
+                          : holder;
+      log(spdlog::level::info, log_event{"Operation delayed, no available query cursors", "mapping", mapping_id, ""}
                                  .with("user", st.cfg.username)
                                  .with("holder_node", holder_node)
                                  .with("cursors_held", std::to_string(st.held)));
@@ -378,6 +383,7 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       out.api_max = st.api_max;
       out.holders = holders_of(self);
       out.remote_grants = st.remote_grants;
+      out.grants_by_node = st.grants_by_node;
       return caf::make_message(std::move(out));
     },
   };

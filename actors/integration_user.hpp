@@ -55,8 +55,9 @@ struct broker_state {
   long api_used = 0;
   long api_max = 0;
   std::vector<holder_grants> holders;
-  /// Grants handed to remote holders since the start (taken-over ones not counted).
+  /// Grants with a TTL handed out since the start (taken-over ones not counted), in all and by holder node.
   long remote_grants = 0;
+  std::map<std::string, long> grants_by_node;
 };
 
 struct integration_user_state {
@@ -73,6 +74,7 @@ struct integration_user_state {
   std::map<std::string, grant> grants;
   std::uint64_t next_grant = 1;
   long remote_grants = 0;
+  std::map<std::string, long> grants_by_node;
   int held = 0;
   int peak = 0;
   int delayed = 0;

@@ -11,6 +11,9 @@ namespace {
 
 using proxy_ptr = caf::stateful_actor<remote_broker_state>*;
 
+/// How long an in-process ask waits in the broker's line: as long as it takes.
+constexpr int64_t local_wait = int64_t{7} * 24 * 3600 * 1000;
+
 /// Where the user's broker is now: "" for this node (with its handle), the
 /// owner's address, or nullopt while nobody is known to own it.
 struct owner_target {
@@ -99,8 +102,9 @@ void send_acquire(proxy_ptr self, std::uint64_t call) {
   auto ttl = static_cast<int64_t>(st.cfg.grant_ttl.count());
   auto wait = static_cast<int64_t>(st.cfg.max_wait.count());
   if (owner->address.empty()) {
-    self->request(owner->local, st.cfg.max_wait + std::chrono::seconds(5), grant_atom::value, st.cfg.node_name, holder,
-                  ttl, wait)
+    // In-process no thread waits: keep the place in line until served (a
+    // broker that stops answers with an error, and the owner is asked anew).
+    self->request(owner->local, caf::infinite, grant_atom::value, st.cfg.node_name, holder, ttl, local_wait)
       .then(
         [self, call](bool granted, std::string& reason, std::string& id, int64_t expires, bool retry) {
           broker_answer a;

@@ -183,6 +183,8 @@ grpc::ServerUnaryReactor* cluster_service::GetBrokerState(grpc::CallbackServerCo
           reply->set_api_used(s.api_used);
           reply->set_api_max(s.api_max);
           reply->set_remote_grants(s.remote_grants);
+          for (const auto& [node, n] : s.grants_by_node)
+            (*reply->mutable_grants_by_node())[node] = n;
           for (const auto& h : s.holders) {
             auto* out = reply->add_holders();
             out->set_holder_node(h.holder_node);

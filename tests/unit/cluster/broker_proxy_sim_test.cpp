@@ -276,3 +276,31 @@ TEST_F(proxy_sim, usage_snapshots_to_a_remote_owner_are_coalesced) {
   ASSERT_EQ(transport->count("limits"), 1u);
   EXPECT_EQ(transport->take("limits").holder, "5/100") << "the latest one";
 }
+
+TEST_F(proxy_sim, grants_of_this_nodes_broker_follow_it_when_it_moves_away) {
+  directory->set_owner(user_key, "10.0.0.2:50051"); // this node
+  integration_user_config ucfg;
+  ucfg.cursor_limit = 2;
+  ucfg.incarnation = "here";
+  auto broker = spawn_broker(ucfg);
+  registry->add(user_key, broker);
+  auto proxy = spawn_proxy();
+  auto [m1, a1] = mapping(proxy, "m1");
+  ASSERT_TRUE(a1->has_value());
+  // The user's lease moves to node C; this node's broker stops.
+  directory->set_owner(user_key, "10.0.0.3:50051");
+  caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
+  sched.run();
+  advance(10s);
+  auto r = transport->take("renew");
+  EXPECT_EQ(r.address, "10.0.0.3:50051");
+  EXPECT_EQ(r.grant_ids, std::vector<std::string>{"here-1"}) << "the new broker learns of the cursor held here";
+  broker_answer ok;
+  ok.reached = true;
+  ok.valid_grant_ids = {"here-1"};
+  r.done(ok);
+  sched.run();
+  caf::anon_send(proxy, release_atom::value, std::string{"m1"});
+  sched.run();
+  EXPECT_EQ(transport->take("release").address, "10.0.0.3:50051");
+}

@@ -105,6 +105,8 @@ TEST_F(broker_sim, waiters_are_served_in_the_order_they_came) {
   EXPECT_EQ(s.held, 2);
   EXPECT_EQ(s.peak, 2);
   EXPECT_EQ(s.delayed, 4);
+  EXPECT_EQ(s.remote_grants, 5);
+  EXPECT_EQ(s.grants_by_node, (std::map<std::string, long>{{"node-a", 1}, {"node-b", 1}, {"node-c", 3}}));
 }
 
 TEST_F(broker_sim, a_new_ask_does_not_overtake_the_line) {
@@ -158,6 +160,7 @@ TEST_F(broker_sim, a_broker_that_moved_never_grants_more_than_the_limit) {
   auto s = state_of(broker);
   EXPECT_EQ(s.held, 3);
   EXPECT_EQ(s.peak, 3);
+  EXPECT_EQ(s.remote_grants, 1) << "taken-over grants were not handed out here";
 }
 
 TEST_F(broker_sim, a_broker_that_moved_grants_what_nobody_renewed_once_the_ttl_is_over) {
