@@ -109,7 +109,10 @@ void schedule_sweep(user_ptr self);
 void serve_waiters(user_ptr self) {
   auto& st = self->state;
   bool granted_remote = false;
-  while (!st.waiters.empty() && can_grant(self)) {
+  // A remote waiter between its retry answer and its next ask (a network
+  // round trip) keeps its place: nobody behind it is served meanwhile. One that
+  // does not come back within keep_place is forgotten by the sweep.
+  while (!st.waiters.empty() && !st.waiters.front().keep_place_until && can_grant(self)) {
     auto w = std::move(st.waiters.front());
     st.waiters.pop_front();
     if (!w.remote) {
@@ -159,14 +162,23 @@ void sweep(user_ptr self) {
     i = st.grants.erase(i);
   }
   for (auto i = st.waiters.begin(); i != st.waiters.end();) {
-    if (!i->remote || !i->deadline || *i->deadline > now) {
-      ++i;
+    if (i->keep_place_until && *i->keep_place_until <= now) {
+      log(spdlog::level::info, log_event{"A waiting holder did not ask again, its place in line is given up",
+                                         "integration_user", st.cfg.username, ""}
+                                 .with("holder_node", i->holder_node)
+                                 .with("holder", i->mapping_id));
+      i = st.waiters.erase(i);
       continue;
     }
-    i->promise.deliver(false,
-                       std::string{"still waiting for a query cursor (" + std::to_string(st.held) + " held)"},
-                       std::string{}, int64_t{0}, true);
-    i = st.waiters.erase(i);
+    if (i->remote && i->deadline && *i->deadline <= now) {
+      i->promise.deliver(false,
+                         std::string{"still waiting for a query cursor (" + std::to_string(st.held) + " held)"},
+                         std::string{}, int64_t{0}, true);
+      i->promise = caf::response_promise{};
+      i->deadline.reset();
+      i->keep_place_until = now + st.cfg.keep_place;
+    }
+    ++i;
   }
   serve_waiters(self);
 }
@@ -181,9 +193,12 @@ void schedule_sweep(user_ptr self) {
   };
   for (const auto& [id, g] : st.grants)
     consider(g.expires);
-  for (const auto& w : st.waiters)
+  for (const auto& w : st.waiters) {
     if (w.deadline)
       consider(*w.deadline);
+    if (w.keep_place_until)
+      consider(*w.keep_place_until);
+  }
   if (st.recovering_until > now)
     consider(st.recovering_until);
   if (!earliest || (st.next_sweep && *st.next_sweep <= *earliest))
@@ -264,6 +279,19 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       if (auto refused = budget_gate(self))
         return {false, *refused, std::string{}, int64_t{0}, false};
       auto ttl = capped_ttl(self, ttl_ms);
+      auto deadline = self->clock().now() + std::chrono::milliseconds(std::max<int64_t>(max_wait_ms, 0));
+      for (auto& w : st.waiters)
+        if (w.keep_place_until && w.remote && w.holder_node == holder_node && w.mapping_id == holder) {
+          // Back after a retry answer: its place in line again.
+          auto rp = self->make_response_promise();
+          w.keep_place_until.reset();
+          w.promise = rp;
+          w.ttl = ttl;
+          w.deadline = deadline;
+          serve_waiters(self);
+          schedule_sweep(self);
+          return rp;
+        }
       if (st.waiters.empty() && can_grant(self)) {
         auto id = grant_remote(self, holder_node, holder, ttl);
         schedule_sweep(self);
@@ -285,7 +313,7 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       w.remote = true;
       w.holder_node = holder_node;
       w.ttl = ttl;
-      w.deadline = self->clock().now() + std::chrono::milliseconds(std::max<int64_t>(max_wait_ms, 0));
+      w.deadline = deadline;
       st.waiters.push_back(std::move(w));
       schedule_sweep(self);
       return rp;

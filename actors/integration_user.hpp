@@ -30,6 +30,8 @@ struct integration_user_config {
   /// broker that cannot have a predecessor (a single node). Set it to the
   /// holders' grant time-to-live.
   std::chrono::milliseconds recover_for{0};
+  /// How long a remote waiter whose wait ran out keeps its place in line for its next ask.
+  std::chrono::milliseconds keep_place{std::chrono::seconds(5)};
   /// Prefix of the grant ids this broker hands out; unique per broker start
   /// (empty: a random one), so a grant of a predecessor is told from its own.
   std::string incarnation;
@@ -87,6 +89,9 @@ struct integration_user_state {
     std::string holder_node;
     std::chrono::milliseconds ttl{0};
     std::optional<caf::actor_clock::time_point> deadline;
+    /// A remote waiter whose wait ran out (answered retry) keeps its place in
+    /// line until then, for its holder's next ask; it is served only once back.
+    std::optional<caf::actor_clock::time_point> keep_place_until;
   };
   std::deque<waiter> waiters;
   long api_used = 0;
@@ -116,7 +121,8 @@ struct integration_user_state {
 ///   (release_atom, mapping_id)             gives one cursor back
 ///   (grant_atom, holder_node, holder, ttl_ms: int64, max_wait_ms: int64)
 ///       -> (granted: bool, reason: string, grant_id: string, expires_in_ms: int64, retry: bool);
-///       waits in the same line as acquire_atom, at most max_wait_ms (then retry = true)
+///       waits in the same line as acquire_atom, at most max_wait_ms (then retry = true, and the
+///       holder's next ask within keep_place takes its place in line back)
 ///   (renew_atom, holder_node, grant_ids: vector<string>, holders: vector<string>, ttl_ms: int64)
 ///       -> (valid grant ids: vector<string>); a grant of another broker is taken over
 ///   (release_atom, holder_node, grant_id)  gives a remote holder's cursor back

@@ -78,7 +78,9 @@ TEST_F(broker_sim, a_remote_wait_is_bounded_and_answers_retry) {
   ASSERT_TRUE(second->has_value()) << "no gRPC call waits past its bound";
   EXPECT_FALSE((*second)->granted);
   EXPECT_TRUE((*second)->retry);
-  EXPECT_EQ(state_of(broker).waiting, 0) << "the waiter left the line";
+  EXPECT_EQ(state_of(broker).waiting, 1) << "its place is kept for its next ask";
+  advance(5s);
+  EXPECT_EQ(state_of(broker).waiting, 0) << "node-c did not ask again: the place is given up";
 }
 
 TEST_F(broker_sim, waiters_are_served_in_the_order_they_came) {
@@ -240,4 +242,44 @@ TEST_F(broker_sim, grant_ttls_are_capped) {
   advance(61s);
   ASSERT_TRUE(w->has_value()) << "a holder asking for an hour still has to renew within the cap";
   EXPECT_TRUE((*w)->granted);
+}
+
+TEST_F(broker_sim, a_remote_waiter_asking_again_after_retry_keeps_its_place_in_line) {
+  auto cfg = limited(1);
+  cfg.keep_place = 5s;
+  auto broker = spawn_broker(cfg);
+  auto held = ask_grant(broker, "node-a", "node-a/m1", 60s, 600s);
+  auto early = ask_grant(broker, "node-b", "node-b/m2", 60s, 20s);
+  auto later = ask_grant(broker, "node-c", "node-c/m3", 60s, 600s);
+  advance(20s);
+  ASSERT_TRUE(early->has_value());
+  EXPECT_TRUE((*early)->retry);
+  // The cursor frees while node-b's proxy is between its retry answer and its next ask:
+  // node-c, behind it in line, does not take it ...
+  caf::anon_send(broker, release_atom::value, std::string{"node-a"}, (*held)->grant_id);
+  sched.run();
+  EXPECT_FALSE(later->has_value()) << "node-b keeps its place";
+  // ... node-b, back, does.
+  auto again = ask_grant(broker, "node-b", "node-b/m2", 60s, 20s);
+  ASSERT_TRUE(again->has_value());
+  EXPECT_TRUE((*again)->granted);
+  EXPECT_FALSE(later->has_value());
+  EXPECT_EQ(state_of(broker).delayed, 2) << "a holder coming back is not counted twice";
+}
+
+TEST_F(broker_sim, a_remote_waiter_that_does_not_come_back_loses_its_place) {
+  auto cfg = limited(1);
+  cfg.keep_place = 5s;
+  auto broker = spawn_broker(cfg);
+  auto held = ask_grant(broker, "node-a", "node-a/m1", 60s, 600s);
+  auto gone = ask_grant(broker, "node-b", "node-b/m2", 60s, 20s);
+  auto later = ask_grant(broker, "node-c", "node-c/m3", 60s, 600s);
+  advance(20s);
+  caf::anon_send(broker, release_atom::value, std::string{"node-a"}, (*held)->grant_id);
+  sched.run();
+  EXPECT_FALSE(later->has_value());
+  advance(5s);
+  ASSERT_TRUE(later->has_value()) << "node-b did not ask again within 5 s: the next in line is served";
+  EXPECT_TRUE((*later)->granted);
+  EXPECT_EQ(state_of(broker).waiting, 0);
 }
