@@ -54,6 +54,10 @@ using synced_atom = caf::atom_constant<caf::atom("synced")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 /// A connection's new settings (mappings added, removed, edited; commands; pause).
 using reconfigure_atom = caf::atom_constant<caf::atom("reconfig")>;
+/// The units of work this node holds leases for (cluster member -> engine -> connections).
+using units_atom = caf::atom_constant<caf::atom("units")>;
+/// The units that run on this node now (connections -> engine -> cluster member).
+using running_atom = caf::atom_constant<caf::atom("running")>;
 
 // ---- limit broker (one per Salesforce user in the cluster) ------------------------
 

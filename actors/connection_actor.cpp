@@ -17,13 +17,54 @@ const mapping_settings* find_mapping(connection_ptr self, const std::string& id)
   return nullptr;
 }
 
+/// The lease this node holds on mapping `id`'s read side (null when it holds
+/// none; outside a cluster every mapping runs, unfenced).
+std::shared_ptr<const lease_fence> mapping_lease(connection_ptr self, const std::string& id) {
+  auto& u = self->state.cfg.units.mappings;
+  auto i = u.find(id);
+  return i == u.end() ? nullptr : i->second;
+}
+
+bool owns_mapping(connection_ptr self, const std::string& id) {
+  return !self->state.cfg.clustered || mapping_lease(self, id) != nullptr;
+}
+
+bool same_lease(const std::shared_ptr<const lease_fence>& a, const std::shared_ptr<const lease_fence>& b) {
+  if (!a || !b)
+    return a == b;
+  return a->epoch == b->epoch && a->generation == b->generation && a->node == b->node;
+}
+
+/// Tells the reporter which units run here now (when that changed).
+void report_running(connection_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.reporter)
+    return;
+  std::vector<std::string> units;
+  for (const auto& [id, c] : st.children)
+    if (c.hdl || c.applying)
+      units.push_back("mapping:" + id);
+  if (st.writer)
+    units.push_back("writer:" + st.cfg.connection.connection_id);
+  if (units == st.reported)
+    return;
+  st.reported = units;
+  self->send(st.cfg.reporter, running_atom::value, st.cfg.connection.connection_id, std::move(units));
+}
+
 void spawn_mapping(connection_ptr self, const mapping_settings& m) {
   auto& st = self->state;
-  auto hdl = self->spawn<caf::linked>(mapping_actor, m, st.io, st.pool, st.user, caf::actor_cast<caf::actor>(self));
+  auto settings = m;
+  settings.fence = mapping_lease(self, m.job.mapping_id);
+  auto hdl =
+    self->spawn<caf::linked>(mapping_actor, settings, st.io, st.pool, st.user, caf::actor_cast<caf::actor>(self));
   auto& c = st.children[m.job.mapping_id];
   c.hdl = hdl;
   c.revision = m.revision;
+  c.fence = settings.fence;
+  c.lost = false;
   self->send(hdl, start_atom::value);
+  report_running(self);
 }
 
 /// The writer's settings in a word: a different one means a new writer.
@@ -31,6 +72,10 @@ std::string writer_fingerprint(const connection_settings& cfg) {
   if (!cfg.writer)
     return {};
   std::string f = std::to_string(static_cast<int>(cfg.writer->job.mode));
+  if (cfg.clustered)
+    f += "@" + (cfg.units.writer ? cfg.units.writer->node + "#" + std::to_string(cfg.units.writer->epoch) + "." +
+                                     std::to_string(cfg.units.writer->generation)
+                                 : std::string{"none"});
   for (const auto& m : cfg.mappings)
     f += "|" + m.job.mapping_id + ":" + std::to_string(m.revision);
   return f;
@@ -56,16 +101,21 @@ void apply_command(connection_ptr self, const mapping_settings& m) {
   auto& st = self->state;
   auto id = m.job.mapping_id;
   st.children[id].applying = true;
+  report_running(self);
   auto io = st.io;
   auto j = m.job;
   self
     ->request(st.pool, caf::infinite, run_job_atom::value,
-              job{"take_command", [io, j](worker_context& ctx) { return io->take_command(ctx, j); }})
+              job{"take_command", [io, j](worker_context& ctx) { return io->take_command(ctx, j); },
+                  mapping_lease(self, id)})
     .then(
       [self, id](job_outcome& o) {
         auto& st = self->state;
         auto& c = st.children[id];
         c.applying = false;
+        report_running(self);
+        if (o.kind == outcome_kind::fenced)
+          return; // the lease moved on: the new owner applies it
         if (!o.ok()) {
           log(spdlog::level::warn, log_event{"Cannot apply the mapping's command, retrying", "mapping", id,
                                              "RECOVERY"}.addon(st.cfg.connection.connection_id)
@@ -97,7 +147,9 @@ void converge(connection_ptr self, const std::string& id) {
     if (c.stopping || c.applying)
       return; // converges again when that is done
     if (c.hdl) {
-      bool stop = desired == nullptr || st.cfg.paused || desired->command || desired->revision != c.revision;
+      bool moved = st.cfg.clustered && !same_lease(c.fence, mapping_lease(self, id));
+      bool stop =
+        desired == nullptr || st.cfg.paused || desired->command || desired->revision != c.revision || moved;
       if (!stop)
         return;
       // A deleted or edited mapping's load is cancelled; a pause lets it finish.
@@ -112,10 +164,13 @@ void converge(connection_ptr self, const std::string& id) {
       return;
     }
   }
-  if (desired == nullptr || st.cfg.paused) {
+  if (desired == nullptr || st.cfg.paused || !owns_mapping(self, id)) {
     report_paused(self);
     return;
   }
+  if (auto lost = st.children.find(id);
+      lost != st.children.end() && lost->second.lost && same_lease(lost->second.fence, mapping_lease(self, id)))
+    return; // stopped on this lease: only a new one starts it again
   if (desired->command) {
     apply_command(self, *desired);
     return;
@@ -132,7 +187,11 @@ void converge_writer(connection_ptr self) {
   auto& st = self->state;
   if (!st.ready || st.writer_stopping)
     return;
-  auto wanted = st.cfg.paused || !st.cfg.writer || !st.cfg.writes ? std::string{} : writer_fingerprint(st.cfg);
+  bool owned = !st.cfg.clustered || st.cfg.units.writer != nullptr;
+  if (owned && st.cfg.clustered && st.writer_lost_epoch && *st.writer_lost_epoch == st.cfg.units.writer->epoch)
+    owned = false; // stopped on this lease: only a new one starts it again
+  auto wanted =
+    st.cfg.paused || !st.cfg.writer || !st.cfg.writes || !owned ? std::string{} : writer_fingerprint(st.cfg);
   if (st.writer) {
     if (wanted == st.writer_fingerprint)
       return;
@@ -145,8 +204,12 @@ void converge_writer(connection_ptr self) {
     return;
   }
   st.writer_fingerprint = wanted;
-  st.writer = self->spawn<caf::linked>(writer_actor, *st.cfg.writer, st.cfg.writes, st.pool);
+  auto ws = *st.cfg.writer;
+  ws.fence = st.cfg.clustered ? st.cfg.units.writer : nullptr;
+  st.writer_lost_epoch.reset();
+  st.writer = self->spawn<caf::linked>(writer_actor, ws, st.cfg.writes, st.pool);
   self->send(st.writer, start_atom::value);
+  report_running(self);
 }
 
 /// Quits once a stopping connection has no mapping actor and no writer left.
@@ -186,9 +249,9 @@ void park(connection_ptr self, const mapping_settings& m, int restarts, const st
   auto j = m.job;
   self
     ->request(st.pool, caf::infinite, run_job_atom::value,
-              job{"save_state", [io, j, reason](worker_context& ctx) {
-                    return io->save_state(ctx, j, "SYSTEM_ERROR", reason);
-                  }})
+              job{"save_state",
+                  [io, j, reason](worker_context& ctx) { return io->save_state(ctx, j, "SYSTEM_ERROR", reason); },
+                  c.fence})
     .then([](job_outcome&) {}, [](caf::error&) {});
 }
 
@@ -223,77 +286,6 @@ void prepare(connection_ptr self) {
       [self](caf::error& err) { self->quit(err); });
 }
 
-/// Takes the lease, then prepares; stands by while another node holds it.
-void take_lease(connection_ptr self) {
-  auto& st = self->state;
-  if (st.cfg.lease_url.empty() || st.lease) {
-    prepare(self);
-    return;
-  }
-  auto slot = std::make_shared<std::shared_ptr<connection_lease>>();
-  auto url = st.cfg.lease_url;
-  auto id = st.cfg.connection.connection_id;
-  self
-    ->request(st.pool, caf::infinite, run_job_atom::value,
-              job{"take_lease",
-                  [slot, url, id](worker_context&) {
-                    *slot = connection_lease::try_acquire(url, id);
-                    return job_outcome{};
-                  }})
-    .then(
-      [self, slot](job_outcome& o) {
-        auto& st = self->state;
-        if (o.ok() && *slot) {
-          st.lease = *slot;
-          if (st.standing_by)
-            log(spdlog::level::info, log_event{"Connection taken over from another node", "connection",
-                                               st.cfg.connection.name, "IDLE"}.addon(st.cfg.connection.connection_id));
-          st.standing_by = false;
-          self->delayed_send(self, st.cfg.lease_check, check_atom::value);
-          prepare(self);
-          return;
-        }
-        if (!o.ok()) {
-          log(spdlog::level::warn, log_event{"Cannot take the connection's lease, retrying", "connection",
-                                             st.cfg.connection.name, "DB_UNAVAILABLE"}.addon(st.cfg.connection.connection_id)
-                                     .with("reason", o.error));
-        } else if (!st.standing_by) {
-          log(spdlog::level::info,
-              log_event{"Connection is run by another node, standing by", "connection", st.cfg.connection.name, "IDLE"}.addon(st.cfg.connection.connection_id));
-          st.standing_by = true;
-        }
-        self->delayed_send(self, st.cfg.lease_retry, start_atom::value);
-      },
-      [self](caf::error& err) { self->quit(err); });
-}
-
-void check_lease(connection_ptr self) {
-  auto& st = self->state;
-  if (!st.lease)
-    return;
-  auto lease = st.lease;
-  auto alive = std::make_shared<bool>(true);
-  self
-    ->request(st.pool, caf::infinite, run_job_atom::value,
-              job{"check_lease",
-                  [lease, alive](worker_context&) {
-                    *alive = lease->alive();
-                    return job_outcome{};
-                  }})
-    .then(
-      [self, alive](job_outcome&) {
-        auto& st = self->state;
-        if (*alive) {
-          self->delayed_send(self, st.cfg.lease_check, check_atom::value);
-          return;
-        }
-        log(spdlog::level::err, log_event{"Connection lease lost, stopping the connection", "connection",
-                                          st.cfg.connection.name, "DB_UNAVAILABLE"}.addon(st.cfg.connection.connection_id));
-        self->quit(make_error(engine_errc::lease_lost));
-      },
-      [self](caf::error& err) { self->quit(err); });
-}
-
 } // namespace
 
 caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
@@ -311,6 +303,7 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
       st.writer = nullptr;
       st.writer_stopping = false;
       st.writer_fingerprint.clear();
+      report_running(self);
       converge_writer(self);
       maybe_quit(self);
       return;
@@ -318,6 +311,18 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
     if (st.writer && st.writer.address() == msg.source) {
       st.writer = nullptr;
       st.writer_fingerprint.clear();
+      report_running(self);
+      if (is(msg.reason, engine_errc::lease_lost)) {
+        log(spdlog::level::warn, log_event{"Writer stopped: its lease is no longer this node's", "connection",
+                                           st.cfg.connection.name, "RECOVERY"}
+                                   .addon(st.cfg.connection.connection_id)
+                                   .with("reason", describe(msg.reason)));
+        if (st.cfg.units.writer)
+          st.writer_lost_epoch = st.cfg.units.writer->epoch;
+        converge_writer(self);
+        maybe_quit(self);
+        return;
+      }
       auto d = st.writer_restarts.record(self->clock().now(), st.cfg.writer_restarts);
       if (d.give_up) {
         log(spdlog::level::err, log_event{"Writer failed too often, stopping the connection", "connection",
@@ -343,10 +348,22 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
       if (c.stopping) {
         c.stopping = false;
         auto stopped = id; // converge may erase the entry
+        report_running(self);
         converge(self, stopped);
         maybe_quit(self);
         return;
       }
+      if (is(msg.reason, engine_errc::lease_lost)) {
+        c.lost = true;
+        log(spdlog::level::warn, log_event{"Mapping stopped: its lease is no longer this node's", "mapping", id,
+                                           "RECOVERY"}
+                                   .addon(st.cfg.connection.connection_id)
+                                   .with("reason", describe(msg.reason)));
+        report_running(self);
+        maybe_quit(self);
+        return;
+      }
+      report_running(self);
       const auto* m = find_mapping(self, id);
       if (m == nullptr)
         return;
@@ -368,8 +385,14 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
     self->quit(msg.reason);
   });
   return {
-    [self](start_atom) { take_lease(self); },
-    [self](check_atom) { check_lease(self); },
+    [self](start_atom) { prepare(self); },
+    [self](units_atom, connection_units& units) {
+      auto& st = self->state;
+      if (st.stopping)
+        return;
+      st.cfg.units = std::move(units);
+      converge_all(self);
+    },
     [self](restart_atom, const std::string& id) {
       auto& st = self->state;
       auto i = st.children.find(id);

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "actors/backoff.hpp"
-#include "actors/connection_lease.hpp"
+#include "sync/lease_fence.hpp"
 #include "actors/mapping_actor.hpp"
 #include "actors/writer_actor.hpp"
 #include "sync/restart_budget.hpp"
@@ -14,6 +14,14 @@
 #include <vector>
 
 namespace syncforce::actors {
+
+/// What this node runs of a connection: the units it holds leases for.
+struct connection_units {
+  /// mapping id -> the lease of its read side
+  std::map<std::string, std::shared_ptr<const lease_fence>> mappings;
+  /// the lease of the connection's writer
+  std::shared_ptr<const lease_fence> writer;
+};
 
 /// Settings of one connection actor.
 struct connection_settings {
@@ -31,13 +39,14 @@ struct connection_settings {
   /// The writer (PostgreSQL -> Salesforce), when the connection has read-write mappings.
   std::optional<writer_settings> writer;
   std::shared_ptr<write_io> writes;
-  /// The database the connection's lease is taken in (one node runs a connection
-  /// at a time); empty = no lease (tests with in-memory fakes).
-  std::string lease_url;
-  /// How often a standing-by node tries to take the lease, and how often the
-  /// holder checks that its lease session is still there.
-  std::chrono::milliseconds lease_retry{5000};
-  std::chrono::milliseconds lease_check{5000};
+  /// In a cluster only the units this node holds leases for run here
+  /// (`units`, updated with units_atom); false: every mapping and the writer
+  /// run, unfenced (tests with in-memory fakes).
+  bool clustered = false;
+  connection_units units;
+  /// Told (running_atom, connection id, unit ids) whenever what runs here
+  /// changes: the cluster member gives a lease up only once its unit stopped.
+  caf::actor reporter;
   /// Retry schedule of the connection's own setup.
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0, 0.0};
   /// Stored state PAUSED: no mapping polls, the writer does not write.
@@ -57,21 +66,27 @@ struct connection_actor_state {
     int revision = 0;      ///< the revision the running actor was started with
     bool stopping = false; ///< stop_atom sent; converge again when it exits
     bool applying = false; ///< its admin command is being applied
+    /// The lease the running actor was started with; after it stopped on a
+    /// lost lease (`lost`), it starts again only under a new one.
+    std::shared_ptr<const lease_fence> fence;
+    bool lost = false;
   };
   std::map<std::string, child> children; ///< by mapping id
   caf::actor writer;
   restart_budget writer_restarts;
   bool writer_stopping = false;
-  /// What the running writer was started with (mapping ids, revisions, mode).
+  /// What the running writer was started with (mapping ids, revisions, mode, lease epoch).
   std::string writer_fingerprint;
+  /// The writer's lease epoch when it stopped on a lost lease (it waits for a new one).
+  std::optional<std::int64_t> writer_lost_epoch;
+  /// Unit ids last reported running.
+  std::vector<std::string> reported;
   /// prepare() done: children may run.
   bool ready = false;
   /// stop_atom received: stop every child, then quit.
   bool stopping = false;
   /// "Connection paused" was logged for the current pause.
   bool paused_reported = false;
-  std::shared_ptr<connection_lease> lease;
-  bool standing_by = false;
   int setup_failures = 0;
 
   static inline const char* name = "connection";
@@ -83,10 +98,11 @@ struct connection_actor_state {
 /// in SYSTEM_ERROR with the reason. One mapping's failures never touch another.
 /// The writer is restarted the same way; past `writer_restarts` the connection
 /// quits with engine_errc::gave_up.
-/// With a lease_url it first takes the connection's lease (connection_lease);
-/// while another node holds it, it stands by and tries again; a lost lease
-/// stops it with engine_errc::lease_lost (its engine starts it again: it
-/// stands by or takes the lease again).
+/// In a cluster (`clustered`) it runs only the mappings and the writer whose
+/// leases this node holds (docs/cluster.md), each under its lease's fence;
+/// (units_atom, connection_units) moves units in and out without touching the
+/// others. A unit that finds its lease gone stops (engine_errc::lease_lost,
+/// not a crash) and starts again only under a new lease.
 /// (reconfigure_atom, connection_settings) brings it to new settings without
 /// touching what did not change: a removed or edited mapping's actor is
 /// stopped (a running load cancelled) and, when edited, started again; a
@@ -96,6 +112,7 @@ struct connection_actor_state {
 /// Messages: start_atom, (restart_atom, mapping_id), (synced_atom, mapping_id),
 ///   (reconfigure_atom, connection_settings), (stop_atom, bool): stop every
 ///   mapping (cancelling loads) and the writer, then quit with user_shutdown,
+///   (units_atom, connection_units),
 ///   (status_atom) -> (mappings running, mappings parked) as int32s.
 caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
                                std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user);
@@ -103,3 +120,4 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
 } // namespace syncforce::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(syncforce::actors::connection_settings)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(syncforce::actors::connection_units)

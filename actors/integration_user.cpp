@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/log.hpp"
+#include "metrics/metrics.hpp"
 
 #include <cstdlib>
 #include <random>
@@ -29,6 +30,11 @@ std::string random_incarnation() {
   for (int i = 0; i < 12; ++i)
     out += hex[rd() % 16];
   return out;
+}
+
+void report_cursors(user_ptr self) {
+  const auto& st = self->state;
+  metrics::cursors(st.cfg.username, st.held, static_cast<int>(st.waiters.size()));
 }
 
 bool budget_spent(user_ptr self) {
@@ -75,6 +81,7 @@ void count_one(user_ptr self) {
   auto& st = self->state;
   ++st.held;
   st.peak = std::max(st.peak, st.held);
+  report_cursors(self);
 }
 
 void grant(user_ptr self, const std::string& mapping_id, const caf::actor_addr& who) {
@@ -126,6 +133,7 @@ void serve_waiters(user_ptr self) {
   }
   if (granted_remote)
     schedule_sweep(self);
+  report_cursors(self);
 }
 
 void give_back(user_ptr self, const std::string& mapping_id, int count) {
@@ -251,6 +259,7 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
     }
     for (auto& [id, n] : gone)
       give_back(self, id, n);
+    report_cursors(self);
   });
   return {
     [self](acquire_atom, const std::string& mapping_id) -> caf::result<bool, std::string> {
@@ -270,6 +279,8 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       // Not monitored while waiting: a waiter that died is granted, monitored
       // then, and its cursor comes back with the down message.
       st.waiters.push_back({mapping_id, caf::actor_cast<caf::actor_addr>(who), rp});
+      metrics::cursor_wait(st.cfg.username);
+      report_cursors(self);
       return rp;
     },
     [self](release_atom, const std::string& mapping_id) { give_back(self, mapping_id, 1); },
@@ -315,6 +326,8 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       w.ttl = ttl;
       w.deadline = deadline;
       st.waiters.push_back(std::move(w));
+      metrics::cursor_wait(st.cfg.username);
+      report_cursors(self);
       schedule_sweep(self);
       return rp;
     },
@@ -375,6 +388,7 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       bool was_spent = budget_spent(self);
       st.api_used = used;
       st.api_max = max;
+      metrics::api_usage(st.cfg.username, used, max);
       if (!was_spent && budget_spent(self))
         log(spdlog::level::warn, log_event{"API budget exhausted, waiting", "integration_user", st.cfg.username, ""}
                                    .with("api_usage", std::to_string(used) + "/" + std::to_string(max)));

@@ -1,6 +1,7 @@
 #include "actors/mapping_actor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/errors.hpp"
 #include "actors/log.hpp"
 
 namespace syncforce::actors {
@@ -30,9 +31,11 @@ void save_state_async(mapping_ptr self, const std::string& state, const std::str
   ++st.in_flight;
   self
     ->request(st.pool, caf::infinite, run_job_atom::value,
-              job{"save_state", [io, j, state, description](worker_context& ctx) {
+              job{"save_state",
+                  [io, j, state, description](worker_context& ctx) {
                     return io->save_state(ctx, j, state, description);
-                  }})
+                  },
+                  st.cfg.fence})
     .then(
       [self](job_outcome&) {
         --self->state.in_flight;
@@ -68,7 +71,7 @@ void run(mapping_ptr self, std::string name, std::function<job_outcome(worker_co
     return;
   }
   auto j = st.cfg.job;
-  auto io_job = job{name, [fn, j](worker_context& ctx) { return fn(ctx, j); }};
+  auto io_job = job{name, [fn, j](worker_context& ctx) { return fn(ctx, j); }, st.cfg.fence};
   ++st.in_flight;
   self->request(st.pool, caf::infinite, run_job_atom::value, std::move(io_job))
     .then(
@@ -101,6 +104,10 @@ void run(mapping_ptr self, std::string name, std::function<job_outcome(worker_co
           }
           case outcome_kind::fatal:
             self->quit(caf::make_error(caf::sec::runtime_error, name + ": " + o.error));
+            return;
+          case outcome_kind::fenced:
+            release_cursor(self);
+            self->quit(make_error(engine_errc::lease_lost, o.error));
             return;
         }
       },

@@ -28,6 +28,9 @@ struct mapping_settings {
   int revision = 1;
   /// An admin command waiting in the store (reload, abort, recover), as last read.
   std::optional<std::string> command;
+  /// The lease of the mapping's read side on this node; every job runs under
+  /// it (none: unfenced, tests with fakes).
+  std::shared_ptr<const lease_fence> fence;
 };
 
 struct mapping_actor_state {
@@ -68,6 +71,8 @@ struct mapping_actor_state {
 /// Messages: start_atom, poll_atom, retry_atom, (stop_atom, bool),
 ///   (status_atom) -> (state, description).
 /// Tells `parent` (synced_atom, mapping_id) after each successful load or poll.
+/// A job that finds the lease gone (outcome_kind::fenced) stops the actor at
+/// once with engine_errc::lease_lost, without another write.
 caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapping_settings cfg,
                             std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user, caf::actor parent);
 

@@ -34,7 +34,7 @@ job_outcome take_and_apply_command(worker_context& ctx, const mapping_job& j) {
     event = "Recovering mapping";
   }
   store::set_mapping_state(tx, j.mapping_id, state, "");
-  tx.commit();
+  commit_fenced(tx, ctx);
   log(spdlog::level::info, log_event{event, "mapping", j.mapping_id, state}.addon(j.connection_id)
                              .with("object_name", j.config.object_name)
                              .with("command", *command));

@@ -3,6 +3,7 @@
 // polls), each call on the worker's own connection and client.
 
 #include "actors/log.hpp"
+#include "metrics/metrics.hpp"
 #include "actors/pg_commands.hpp"
 #include "actors/read_page.hpp"
 #include "actors/mapping_describe.hpp"
@@ -91,6 +92,8 @@ class pg_sf_sync_io : public sync_io {
 public:
   job_outcome prepare_connection(worker_context& ctx, const connection_job& j) override {
     pqxx::work tx(ctx.db(), "prepare_connection");
+    // Every node that runs a unit of the connection prepares it: one at a time.
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('syncforce.connection'), hashtext($1))", j.connection_id);
     ensure_connection_schema(tx, j.schema);
     write_connection_hcmeta(tx, j.connection_id, j.schema);
     // A paused connection stays paused across restarts (only Resume ends it).
@@ -136,7 +139,7 @@ public:
       }
       if (!r.ok())
         return job_outcome::failure(outcome_kind::bad_config, r.error); // rolled back: nothing changed
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
     const std::string state = r.created ? "INITIAL" : "RESYNC";
     if (r.created)
@@ -236,7 +239,7 @@ public:
       pqxx::work tx(ctx.db(), "reload_start");
       create_reload_table(tx, *spec);
       store::save_load_checkpoint(tx, j.mapping_id, fresh);
-      tx.commit();
+      commit_fenced(tx, ctx);
       cp = std::move(fresh);
       // The table being loaded (the shadow the swap puts in place) starts empty:
       // Heroku Connect's "Cleared" line, though readers keep the live table meanwhile.
@@ -258,11 +261,12 @@ public:
     // Read errors of records now in the table, or gone from Salesforce, are over.
     store::clear_read_errors_after_reload(tx, j.mapping_id, qualified_name(tx, spec->schema, spec->table));
     store::delete_load_checkpoint(tx, j.mapping_id);
-    tx.commit();
+    commit_fenced(tx, ctx);
     if (cp->bulk_job_id)
       sf.delete_query_job(*cp->bulk_job_id); // best effort: Salesforce drops it after 7 days anyway
     auto total_secs = seconds_since(load_start);
     auto rows = cp->rows_loaded - resumed_at;
+    metrics::load_finished(j.schema, j.config.object_name, total_secs);
     log(spdlog::level::info,
         log_event{"Loaded table " + table + ": " + std::to_string(rows) + " rows in " + secs(total_secs) + " secs",
                   "mapping", j.mapping_id, "RELOAD_TABLE"}.addon(j.connection_id)
@@ -377,7 +381,7 @@ public:
         updated += static_cast<long>(res.affected_rows());
       });
       rp.settle(tx, j, "backfill", "RESYNC", false);
-      tx.commit();
+      commit_fenced(tx, ctx);
       log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPDATE");
     }
     auto total_secs = seconds_since(start);
@@ -393,6 +397,7 @@ public:
   }
 
   job_outcome poll(worker_context& ctx, const mapping_job& j) override {
+    const auto poll_start = clock_type::now();
     auto spec_outcome = describe(ctx, j);
     if (!spec_outcome.ok())
       return spec_outcome;
@@ -430,12 +435,13 @@ public:
     if (count_page->total_size == 0) {
       pqxx::work tx(ctx.db(), "poll_done");
       store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
-      tx.commit();
+      commit_fenced(tx, ctx);
       log(spdlog::level::debug,
           log_event{"Polling Salesforce found 0 updated records", "sync", j.mapping_id, "POLLING_SF_CHANGES"}
             .with("object_name", j.config.object_name)
             .with("read", "0")
             .with("api_calls", std::to_string(sf.requests_sent() - calls_before)));
+      metrics::poll_finished(j.schema, j.config.object_name, seconds_since(poll_start));
       job_outcome o;
       o.hwm = *j.hwm;
       o.api_calls = sf.requests_sent() - calls_before;
@@ -446,7 +452,7 @@ public:
     {
       pqxx::work tx(ctx.db(), "poll_state");
       store::set_mapping_state(tx, j.mapping_id, state, "");
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
     wire_row_converter conv(*spec);
     const auto& fields = conv.soql_fields();
@@ -518,7 +524,8 @@ public:
         if (rp.settle(tx, j, "poll", state, known_read_errors) > 0)
           known_read_errors = true;
         store::set_high_water_mark(tx, j.mapping_id, hwm.value(), hwm.id());
-        tx.commit();
+        commit_fenced(tx, ctx);
+        metrics::rows_polled(j.schema, j.config.object_name, static_cast<long>(page->records.size()));
         total += static_cast<long>(page->records.size());
         if (!page->records.empty())
           log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPSERT");
@@ -571,7 +578,8 @@ public:
           known_read_errors = true;
         if (reader.done())
           store::set_high_water_mark(tx, j.mapping_id, hwm.value(), hwm.id());
-        tx.commit();
+        commit_fenced(tx, ctx);
+        metrics::rows_polled(j.schema, j.config.object_name, page_rows);
         total += page_rows;
         if (page_rows > 0)
           log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1), "UPSERT");
@@ -586,7 +594,7 @@ public:
     {
       pqxx::work tx(ctx.db(), "poll_done");
       store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
     // Records re-read at the high-water mark that did not change are not news.
     auto changed = sum.inserted + sum.updated + sum.deleted + sum.adopted;
@@ -601,6 +609,7 @@ public:
           .with("deleted", std::to_string(sum.deleted))
           .with("adopted", std::to_string(sum.adopted))
           .with("api_calls", std::to_string(sf.requests_sent() - calls_before)));
+    metrics::poll_finished(j.schema, j.config.object_name, seconds_since(poll_start));
     job_outcome o;
     o.rows = total;
     o.hwm = hwm.value().value_or("");
@@ -616,7 +625,7 @@ public:
                          const std::string& description) override {
     pqxx::work tx(ctx.db(), "save_state");
     store::set_mapping_state(tx, j.mapping_id, state, description);
-    tx.commit();
+    commit_fenced(tx, ctx);
     return {};
   }
 
@@ -659,7 +668,8 @@ private:
       cp.rows_loaded += static_cast<long>(page->records.size());
       cp.last_id = std::string{page->records.back().text(fields[id_index])};
       store::save_load_checkpoint(tx, j.mapping_id, cp);
-      tx.commit();
+      commit_fenced(tx, ctx);
+      metrics::rows_loaded(j.schema, j.config.object_name, static_cast<long>(page->records.size()));
       log_page(j, page->records.size(), query_secs, seconds_since(t1));
       if (j.cancelled() && !cursor.done())
         return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
@@ -681,7 +691,7 @@ private:
       cp.bulk_locator.reset();
       pqxx::work tx(ctx.db(), "reload_job");
       store::save_load_checkpoint(tx, j.mapping_id, cp);
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
     auto done = sf.wait_for_query_job(*cp.bulk_job_id, std::chrono::minutes(30));
     if (!done && done.error().kind == salesforce::error_kind::not_found)
@@ -724,7 +734,8 @@ private:
       cp.rows_loaded += page_rows;
       cp.bulk_locator = reader.locator();
       store::save_load_checkpoint(tx, j.mapping_id, cp);
-      tx.commit();
+      commit_fenced(tx, ctx);
+      metrics::rows_loaded(j.schema, j.config.object_name, page_rows);
       t0 = clock_type::now();
       if (j.cancelled() && !reader.done())
         return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
@@ -748,7 +759,7 @@ private:
   job_outcome cancelled_poll(worker_context& ctx, const mapping_job& j) {
     pqxx::work tx(ctx.db(), "poll_cancelled");
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
-    tx.commit();
+    commit_fenced(tx, ctx);
     return job_outcome::failure(outcome_kind::retry, "cancelled");
   }
 
@@ -758,7 +769,7 @@ private:
     pqxx::work tx(ctx.db(), "reload_restart");
     store::delete_load_checkpoint(tx, j.mapping_id);
     drop_reload_table(tx, spec);
-    tx.commit();
+    commit_fenced(tx, ctx);
     return job_outcome::failure(outcome_kind::retry, why + "; the load starts over");
   }
 
@@ -808,7 +819,7 @@ private:
       if (store::canonicalize_object_name(tx, j.mapping_id, d->object_name))
         log_sync(spdlog::level::info, j, "Object name " + j.config.object_name + " stored as " + d->object_name,
                  "INITIAL");
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
     std::lock_guard<std::mutex> lock(mutex_);
     specs_[j.mapping_id] = {j.config, d->spec};

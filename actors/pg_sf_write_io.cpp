@@ -5,6 +5,7 @@
 // entries' outcome, archived. Entries not attempted go back to NEW.
 
 #include "actors/log.hpp"
+#include "metrics/metrics.hpp"
 #include "actors/mapping_describe.hpp"
 #include "actors/table_guard.hpp"
 #include "actors/write_io.hpp"
@@ -119,7 +120,7 @@ public:
         if (auto n = purge_archive(tx, j.schema, j.archive_retention))
           log_conn(spdlog::level::info, j, "Purged " + std::to_string(n) + " archived trigger log entries");
       }
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
 
     // The writable tables, described once per mapping configuration. A mapping
@@ -152,7 +153,7 @@ public:
         blocks.insert(blocks.end(), stopped.begin(), stopped.end());
       }
       claimed = claim_entries(tx, j.schema, j.claim_limit, blocks);
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
     if (claimed.empty())
       return {};
@@ -209,7 +210,7 @@ public:
         skipped.push_back({s.entry_id, outcome_of(s.reason) == "MERGED" ? log_outcome::merged : log_outcome::ignored,
                            std::nullopt, std::nullopt});
       finish_entries(tx, j.schema, skipped);
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
 
     // Execute, batch by batch.
@@ -234,7 +235,7 @@ public:
       auto guard = lock_table(table.spec->schema, table.spec->table);
       auto t0 = clock_type::now();
       std::vector<item_result> results;
-      auto failure = execute(db, sf, j, table, batch, created, results);
+      auto failure = execute(ctx, sf, j, table, batch, created, results);
       if (failure) {
         for (std::size_t rest = bi; rest < plan.batches.size(); ++rest) {
           auto ids = entry_ids_of(plan.batches[rest]);
@@ -242,7 +243,7 @@ public:
         }
         pqxx::work tx(db, "write_unclaim");
         unclaim_entries(tx, j.schema, not_attempted);
-        tx.commit();
+        commit_fenced(tx, ctx);
         return job_outcome::failure(failure->kind, failure->reason);
       }
       auto sf_secs = seconds_since(t0);
@@ -308,11 +309,13 @@ public:
                          blocks.end());
           }
         }
-        tx.commit();
+        commit_fenced(tx, ctx);
       }
       auto count = static_cast<long>(batch.items.size());
       succeeded += ok_count;
       failed += count - ok_count;
+      metrics::rows_written(j.schema, table.object_name, std::string{to_string(batch.action)}, ok_count);
+      metrics::write_errors(j.schema, table.object_name, std::string{to_string(batch.action)}, count - ok_count);
       finished += count;
       for (const auto& item : batch.items)
         finished += static_cast<long>(item.merged_ids.size());
@@ -329,7 +332,7 @@ public:
     if (!not_attempted.empty()) {
       pqxx::work tx(db, "write_unclaim");
       unclaim_entries(tx, j.schema, not_attempted);
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
     job_outcome o;
     o.rows = finished;
@@ -384,7 +387,7 @@ private:
 
   /// Sends one batch; fills one result per item. Returns a failure when the
   /// whole call should be tried again later (nothing recorded).
-  std::optional<transient_failure> execute(pqxx::connection& db, salesforce::client& sf, const write_job& j,
+  std::optional<transient_failure> execute(worker_context& ctx, salesforce::client& sf, const write_job& j,
                                            const table_info& t, const write_batch& batch,
                                            const std::map<std::pair<std::string, std::int64_t>, std::string>& created,
                                            std::vector<item_result>& results) {
@@ -402,12 +405,13 @@ private:
             .with("object_name", t.object_name));
       results.assign(batch.items.size(), item_result{});
     }
-    return execute_collections(db, sf, j, t, batch, created, results);
+    return execute_collections(ctx, sf, j, t, batch, created, results);
   }
 
   std::optional<transient_failure> execute_collections(
-    pqxx::connection& db, salesforce::client& sf, const write_job& j, const table_info& t, const write_batch& batch,
+    worker_context& ctx, salesforce::client& sf, const write_job& j, const table_info& t, const write_batch& batch,
     const std::map<std::pair<std::string, std::int64_t>, std::string>& created, std::vector<item_result>& results) {
+    auto& db = ctx.db();
     for (std::size_t from = 0; from < batch.items.size(); from += 200) {
       auto to = std::min(batch.items.size(), from + 200);
       std::vector<json> records;
@@ -460,7 +464,7 @@ private:
         }
         pqxx::work tx(db, "write_in_doubt");
         store::record_in_doubt(tx, j.connection_id, doubts);
-        tx.commit();
+        commit_fenced(tx, ctx);
       }
       salesforce::result<std::vector<salesforce::save_result>> answer =
         batch.operation == write_operation::remove ? sf.remove(ids)
@@ -657,7 +661,7 @@ private:
       finish_entries(tx, j.schema, outcomes);
       apply_rows(tx, *t.spec, done, results);
       store::clear_in_doubt(tx, j.connection_id, ids);
-      tx.commit();
+      commit_fenced(tx, ctx);
     }
     if (found + resend > 0)
       log(spdlog::level::warn, log_event{"Settled " + std::to_string(found + resend) +

@@ -52,6 +52,30 @@ std::string connection_fingerprint(const store::connection_row& c) {
          std::to_string(f.ucs_basic_collation_index);
 }
 
+/// The units of connection `id` this node holds leases for.
+connection_units units_of(engine_ptr self, const std::string& id) {
+  connection_units u;
+  for (const auto& [unit, fence] : self->state.owned) {
+    if (fence->kind == "writer" && fence->key == id)
+      u.writer = fence;
+  }
+  for (const auto& [unit, fence] : self->state.owned)
+    if (fence->kind == "mapping")
+      u.mappings.emplace(fence->key, fence);
+  return u;
+}
+
+/// Tells the cluster member every unit that runs here now.
+void report_running(engine_ptr self) {
+  auto& st = self->state;
+  if (!st.member)
+    return;
+  std::vector<std::string> all;
+  for (const auto& [id, units] : st.running)
+    all.insert(all.end(), units.begin(), units.end());
+  self->send(st.member, running_atom::value, std::move(all));
+}
+
 /// The connection actor's settings: its mappings (with revisions and pending
 /// commands), its writer when some mapping writes, its lease and pause.
 connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
@@ -109,11 +133,9 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
     cs.writer = std::move(ws);
     cs.writes = st.cfg.writes;
   }
-  if (!st.cfg.database_url.empty()) {
-    cs.lease_url = st.cfg.database_url;
-    if (st.cfg.test_poll_seconds)
-      cs.lease_retry = cs.lease_check = std::chrono::seconds(*st.cfg.test_poll_seconds);
-  }
+  cs.clustered = static_cast<bool>(st.member);
+  cs.units = units_of(self, c.id);
+  cs.reporter = caf::actor_cast<caf::actor>(self);
   return cs;
 }
 
@@ -399,6 +421,8 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
       auto id = it->first;
       st.connections.erase(it);
       st.fingerprints.erase(id);
+      st.running.erase(id);
+      report_running(self);
       auto stop = st.after_stop.find(id);
       if (stop != st.after_stop.end()) {
         auto then = std::move(stop->second);
@@ -416,6 +440,20 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
   return {
     [self](start_atom) {
       auto& st = self->state;
+      // With a database the node is a cluster member: it runs what it holds leases for.
+      if (!st.cfg.database_url.empty() && !st.member) {
+        cluster_member_config mc;
+        mc.node = store::node_info{st.cfg.node_name, st.cfg.advertise_address, st.cfg.version};
+        mc.lease_ttl = st.cfg.lease_ttl;
+        mc.heartbeat_interval = st.cfg.heartbeat_interval;
+        mc.safety_margin = std::max(std::chrono::milliseconds(500), st.cfg.lease_ttl / 5);
+        auto url = st.cfg.database_url;
+        auto timeout = st.cfg.heartbeat_interval;
+        mc.make_store = [url, timeout] { return make_pg_cluster_store(url, timeout); };
+        mc.engine = caf::actor_cast<caf::actor>(self);
+        st.member = self->spawn<caf::detached + caf::linked>(cluster_member, mc);
+        self->send(st.member, tick_atom::value);
+      }
       // Every node hears about admin changes (NOTIFY syncforce_control) and reconciles.
       if (!st.cfg.database_url.empty() && !st.listener)
         st.listener = std::make_unique<notify_listener>(st.cfg.database_url, store::control_channel,
@@ -423,6 +461,20 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
       load(self);
     },
     [self](wake_atom) { load(self); },
+    [self](units_atom, owned_units& owned) {
+      auto& st = self->state;
+      st.owned = std::move(owned);
+      st.told_units = true;
+      for (const auto& [id, conn] : st.connections)
+        self->send(conn, units_atom::value, units_of(self, id));
+    },
+    [self](running_atom, const std::string& connection_id, std::vector<std::string>& units) {
+      auto& st = self->state;
+      if (!st.connections.count(connection_id))
+        return;
+      st.running[connection_id] = std::move(units);
+      report_running(self);
+    },
   };
 }
 

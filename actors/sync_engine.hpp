@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/backoff.hpp"
+#include "actors/cluster_member.hpp"
 #include "actors/notify_listener.hpp"
 #include "actors/remote_broker.hpp"
 #include "actors/sync_io.hpp"
@@ -47,9 +48,15 @@ struct sync_engine_config {
   /// Crashes of one connection actor allowed within the window before the
   /// engine gives up (and its supervisor counts that). A lost lease is no crash.
   restart_window connection_restarts{5, std::chrono::minutes(10)};
-  /// How soon a connection that lost its lease is started again (it then takes
-  /// the lease back or stands by while another node holds it).
+  /// How soon a connection that stopped on a lost lease is started again.
   std::chrono::milliseconds lease_restart{std::chrono::seconds(1)};
+  /// The cluster (docs/cluster.md): with a database, the node joins it and
+  /// runs only the units it holds leases for. The node's name, address and
+  /// version come from the fields above and the node settings.
+  std::string advertise_address;
+  std::string version;
+  std::chrono::milliseconds lease_ttl{10000};
+  std::chrono::milliseconds heartbeat_interval{2000};
 };
 
 struct sync_engine_state {
@@ -67,6 +74,13 @@ struct sync_engine_state {
   std::map<std::string, restart_budget> connection_crashes;
   /// By connection id: a crashed or lease-less connection is not started again before this.
   std::map<std::string, caf::actor_clock::time_point> not_before;
+  /// The node's cluster member (none without a database: everything runs here, unfenced).
+  caf::actor member;
+  /// The leases this node holds, as last told by the member.
+  owned_units owned;
+  bool told_units = false;
+  /// By connection id: the units its actor runs now.
+  std::map<std::string, std::vector<std::string>> running;
   /// LISTEN syncforce_control: admin changes wake the engine.
   std::unique_ptr<notify_listener> listener;
   bool loading = false;

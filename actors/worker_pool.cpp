@@ -1,5 +1,7 @@
 #include "actors/worker_pool.hpp"
 
+#include "metrics/metrics.hpp"
+#include "store/cluster.hpp"
 #include "store/db_errors.hpp"
 
 #include "actors/atoms.hpp"
@@ -34,6 +36,12 @@ public:
     }
     if (user.on_usage)
       c->on_api_usage(user.on_usage);
+    // Nothing goes to Salesforce under a lease this node's clock says is gone
+    // (a frozen node wakes up past its deadline: not one request).
+    c->set_request_gate([this] {
+      if (const auto* f = fence())
+        f->require_valid("Salesforce request");
+    });
     auto& ref = *c;
     clients_.emplace(user.key, std::move(c));
     return ref;
@@ -49,8 +57,20 @@ caf::behavior pool_worker(caf::event_based_actor* self, std::shared_ptr<worker_c
   (void)self;
   return {
     [ctx](run_job_atom, job& j) -> job_outcome {
+      struct fence_scope {
+        worker_context& ctx;
+        ~fence_scope() { ctx.set_fence(nullptr); }
+      } scope{*ctx};
+      ctx->set_fence(j.fence);
       try {
+        if (j.fence)
+          j.fence->require_valid(j.name.c_str());
         return j.run(*ctx);
+      } catch (const fenced_out& e) {
+        ctx->reset_db();
+        if (const auto* f = ctx->fence())
+          metrics::fencing_refused(f->kind == "writer" ? metrics::lease_kind::writer : metrics::lease_kind::mapping);
+        return job_outcome::failure(outcome_kind::fenced, j.name + ": " + e.what());
       } catch (const std::exception& e) {
         // A failed statement may leave the session unusable: start afresh.
         ctx->reset_db();
@@ -98,6 +118,14 @@ void dispatch(caf::event_based_actor* self, const std::shared_ptr<pool_state>& s
 }
 
 } // namespace
+
+void commit_fenced(pqxx::transaction_base& tx, const worker_context& ctx) {
+  if (const auto* f = ctx.fence()) {
+    f->require_valid("commit");
+    store::check_fence(tx, *f);
+  }
+  tx.commit();
+}
 
 std::unique_ptr<worker_context> make_worker_context(std::string database_url) {
   return std::make_unique<pg_sf_context>(std::move(database_url));

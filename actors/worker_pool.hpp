@@ -2,6 +2,7 @@
 
 #include "salesforce/client.hpp"
 #include "salesforce/shared_session.hpp"
+#include "sync/lease_fence.hpp"
 
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
@@ -44,7 +45,21 @@ public:
   virtual salesforce::client& sf(const sf_user& user) = 0;
   /// Drops the database connection (after it broke); the next db() reopens it.
   virtual void reset_db() = 0;
+
+  /// The lease the running job works under (none: unfenced work, e.g. tests
+  /// with fakes or the node's own housekeeping). Set by the worker per job;
+  /// every Salesforce request and every commit_fenced() checks it.
+  const lease_fence* fence() const { return fence_.get(); }
+  void set_fence(std::shared_ptr<const lease_fence> f) { fence_ = std::move(f); }
+
+private:
+  std::shared_ptr<const lease_fence> fence_;
 };
+
+/// Commits `tx` if the job's lease still holds: the node's own deadline first,
+/// then the lease row in the same transaction (store::check_fence). Throws
+/// fenced_out (the job ends with outcome_kind::fenced, nothing committed).
+void commit_fenced(pqxx::transaction_base& tx, const worker_context& ctx);
 
 /// How a job ended.
 enum class outcome_kind : std::uint8_t {
@@ -53,6 +68,7 @@ enum class outcome_kind : std::uint8_t {
   budget,     ///< the API budget is spent: try again after the budget wait
   bad_config, ///< the mapping cannot work as configured: park it
   fatal,      ///< anything else: the mapping actor crashes and is restarted
+  fenced,     ///< the unit's lease is no longer this node's: the unit stops here (no crash)
 };
 
 /// The result of a job.
@@ -79,6 +95,8 @@ struct job_outcome {
 struct job {
   std::string name;
   std::function<job_outcome(worker_context&)> run;
+  /// The lease the job works under (see worker_context::fence).
+  std::shared_ptr<const lease_fence> fence = nullptr;
 };
 
 /// Settings of a worker pool.

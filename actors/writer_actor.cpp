@@ -1,6 +1,7 @@
 #include "actors/writer_actor.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/errors.hpp"
 #include "actors/log.hpp"
 #include "store/trigger_log.hpp"
 
@@ -37,7 +38,7 @@ void cycle(writer_ptr self) {
     st.last_purge = now;
   auto io = st.io;
   self->request(st.pool, caf::infinite, run_job_atom::value,
-                job{"write_cycle", [io, j](worker_context& ctx) { return io->write_cycle(ctx, j); }})
+                job{"write_cycle", [io, j](worker_context& ctx) { return io->write_cycle(ctx, j); }, st.cfg.fence})
     .then(
       [self](job_outcome& o) {
         auto& st = self->state;
@@ -61,6 +62,9 @@ void cycle(writer_ptr self) {
           case outcome_kind::bad_config:
           case outcome_kind::fatal:
             wait_then_wake(self, st.cfg.retry.delay(++st.failures), o.error);
+            return;
+          case outcome_kind::fenced:
+            self->quit(make_error(engine_errc::lease_lost, o.error));
             return;
         }
       },

@@ -25,6 +25,8 @@ struct writer_settings {
   std::chrono::milliseconds budget_wait{60000};
   /// How often the archive is purged of entries older than the retention.
   std::chrono::milliseconds purge_every{std::chrono::hours(1)};
+  /// The lease of the connection's writer on this node (none: unfenced, tests with fakes).
+  std::shared_ptr<const lease_fence> fence;
 };
 
 struct writer_actor_state {

@@ -244,6 +244,8 @@ result<http_response> client::send(const raw_call& c, bool authenticated) {
       req.headers.emplace_back("Content-Type", c.content_type);
     req.body = c.body;
     req.body_sink = c.body_sink;
+    if (request_gate_)
+      request_gate_();
     ++requests_sent_;
     auto r = transport_->perform(req);
     // A fake transport may hand back a whole body: stream it as curl would.

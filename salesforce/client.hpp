@@ -205,6 +205,9 @@ public:
   const std::optional<api_usage>& last_api_usage() const { return api_usage_; }
   /// Called with every `Sforce-Limit-Info` snapshot as it arrives.
   void on_api_usage(std::function<void(const api_usage&)> f) { on_api_usage_ = std::move(f); }
+  /// Called before every request is sent; it may throw to stop the request
+  /// (the engine's lease fencing: nothing is sent under a lost lease).
+  void set_request_gate(std::function<void()> gate) { request_gate_ = std::move(gate); }
   /// Requests sent (every attempt, logins included).
   long requests_sent() const { return requests_sent_; }
   /// Retries made (after errors), and re-logins after expired sessions.
@@ -308,6 +311,7 @@ private:
   reauth_hook reauth_hook_;
   std::optional<api_usage> api_usage_;
   std::function<void(const api_usage&)> on_api_usage_;
+  std::function<void()> request_gate_;
   page_parser page_parser_;
   long requests_sent_ = 0;
   long retries_ = 0;

@@ -83,6 +83,12 @@ public:
                                      syncforce::v1::DiagnoseReport* reply) override;
   grpc::ServerUnaryReactor* GetAuditLog(grpc::CallbackServerContext* ctx, const syncforce::v1::GetAuditLogRequest* req,
                                         syncforce::v1::AuditLog* reply) override;
+  grpc::ServerUnaryReactor* DescribeObject(grpc::CallbackServerContext* ctx,
+                                           const syncforce::v1::DescribeObjectRequest* req,
+                                           syncforce::v1::ObjectDescription* reply) override;
+  grpc::ServerUnaryReactor* ResolveWriteErrors(grpc::CallbackServerContext* ctx,
+                                               const syncforce::v1::ResolveWriteErrorsRequest* req,
+                                               syncforce::v1::ActionResult* reply) override;
 
 private:
   /// A read-only call's work, in a read transaction of its own.

@@ -133,6 +133,10 @@ std::unique_ptr<node_server> node_server::start(const std::string& address, caf:
   return srv;
 }
 
+std::shared_ptr<grpc::Channel> node_server::in_process_channel() {
+  return server_->InProcessChannel(grpc::ChannelArguments{});
+}
+
 void node_server::shutdown(std::chrono::milliseconds deadline) {
   if (!server_)
     return;

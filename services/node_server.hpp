@@ -74,6 +74,10 @@ public:
   /// The port of the mTLS listener for Cluster calls (0 without mTLS).
   int cluster_tls_port() const { return tls_port_; }
 
+  /// A channel to this server inside the process (no socket): the dashboard
+  /// calls the admin service through it, so every check is the gRPC one.
+  std::shared_ptr<grpc::Channel> in_process_channel();
+
   /// Stops accepting calls; calls still running after `deadline` are cancelled.
   void shutdown(std::chrono::milliseconds deadline);
 

@@ -149,6 +149,39 @@ CREATE TABLE syncforce.read_errors (
 );
 CREATE INDEX read_errors_connection_idx ON syncforce.read_errors (connection_id, object_name);
 )sql"},
+    {9, "cluster: node liveness and fenced unit leases", R"sql(
+-- A node is live while expires_at (renewed by its heartbeat) is in the future,
+-- on PostgreSQL's clock. Each (re)join starts a new incarnation and gives up
+-- every lease the node held before.
+ALTER TABLE syncforce.nodes ADD COLUMN expires_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE syncforce.nodes ADD COLUMN incarnation bigint NOT NULL DEFAULT 1;
+-- Units of work: a mapping's read side, a connection's writer, an integration
+-- user's broker. A lease is held while owner_node is live; every take bumps the
+-- epoch, and every state write under the lease checks (owner_node, epoch) in its
+-- own transaction. Lease expiry is the owner node's expiry.
+ALTER TABLE syncforce.leases DROP CONSTRAINT IF EXISTS leases_kind_check;
+ALTER TABLE syncforce.leases ADD CONSTRAINT leases_kind_check
+  CHECK (kind IN ('mapping', 'writer', 'integration_user'));
+ALTER TABLE syncforce.leases DROP COLUMN expires_at;
+ALTER TABLE syncforce.leases ADD COLUMN acquired_at timestamptz;
+ALTER TABLE syncforce.leases ADD COLUMN moves bigint NOT NULL DEFAULT 0;
+)sql"},
+    {10, "dashboard sessions, shared by every node behind one address", R"sql(
+-- A signed-in browser: only the SHA-256 of its cookie is stored (a database
+-- dump signs nobody in), the admin token's name it acts under (never the token:
+-- the node looks the token up by name, so removing it from the token file ends
+-- its sessions), and the CSRF token its page must send with every change.
+CREATE TABLE syncforce.dashboard_sessions (
+  id_hash     bytea PRIMARY KEY,
+  token_name  text NOT NULL,
+  csrf_token  text NOT NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  last_seen   timestamptz NOT NULL DEFAULT now(),
+  expires_at  timestamptz NOT NULL,
+  created_by_node text NOT NULL DEFAULT ''
+);
+CREATE INDEX dashboard_sessions_expires_idx ON syncforce.dashboard_sessions (expires_at);
+)sql"},
   };
   return all;
 }

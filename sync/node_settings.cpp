@@ -27,7 +27,8 @@ bool valid_host_port(const std::string& a) {
 
 } // namespace
 
-std::string advertise_address_for(const node_settings& s, const char* pod_ip, int cluster_port) {
+std::string advertise_address_for(const node_settings& s, const char* pod_ip, int cluster_port,
+                                  const std::string& host_name) {
   if (!s.advertise_address.empty())
     return s.advertise_address;
   if (pod_ip != nullptr && *pod_ip != '\0') {
@@ -40,7 +41,7 @@ std::string advertise_address_for(const node_settings& s, const char* pod_ip, in
   auto colon = listen.rfind(':');
   auto host = colon == std::string::npos ? listen : listen.substr(0, colon);
   if (host == "0.0.0.0" || host == "[::]" || host == "::" || host.empty())
-    host = "127.0.0.1";
+    host = host_name.empty() ? "127.0.0.1" : host_name;
   return host + ":" + std::to_string(cluster_port);
 }
 
@@ -66,6 +67,16 @@ std::vector<std::string> validate(const node_settings& s) {
     problems.emplace_back("--grpc-address (SYNCFORCE_GRPC_ADDRESS) '" + s.grpc_address +
                           "' must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:50051");
   }
+  if (!s.metrics_address.empty()) {
+    auto mc = s.metrics_address.rfind(':');
+    if (mc == std::string::npos || mc == 0 || !valid_port(s.metrics_address.substr(mc + 1)))
+      problems.emplace_back("--metrics-address (SYNCFORCE_METRICS_ADDRESS) '" + s.metrics_address +
+                            "' must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:9464");
+    else if (s.metrics_address.substr(mc + 1) == s.grpc_address.substr(s.grpc_address.rfind(':') + 1) &&
+             s.metrics_address.substr(mc + 1) != "0")
+      problems.emplace_back("--metrics-address (SYNCFORCE_METRICS_ADDRESS) '" + s.metrics_address +
+                            "' uses the port of --grpc-address");
+  }
   if (s.node_name.empty() || s.node_name.size() > 63 ||
       !std::all_of(s.node_name.begin(), s.node_name.end(),
                    [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; })) {
@@ -85,6 +96,12 @@ std::vector<std::string> validate(const node_settings& s) {
     problems.emplace_back("--sync-workers (SYNCFORCE_SYNC_WORKERS) must be between 1 and 64");
   if (s.bulk_threshold < 1)
     problems.emplace_back("--bulk-threshold (SYNCFORCE_BULK_THRESHOLD) must be at least 1");
+  if (s.lease_ttl_ms < 1000 || s.lease_ttl_ms > 300000)
+    problems.emplace_back("--lease-ttl-ms (SYNCFORCE_LEASE_TTL_MS) must be between 1000 and 300000");
+  if (s.heartbeat_interval_ms < 100 || s.heartbeat_interval_ms * 3 > s.lease_ttl_ms)
+    problems.emplace_back("--heartbeat-interval-ms (SYNCFORCE_HEARTBEAT_INTERVAL_MS) must be at least 100 and at "
+                          "most a third of --lease-ttl-ms, so a node renews its lease at least twice before it "
+                          "expires");
   if (s.archive_retention_days < 1 || s.archive_retention_days > 3650)
     problems.emplace_back("--archive-retention-days (SYNCFORCE_ARCHIVE_RETENTION_DAYS) must be between 1 and 3650");
   if (s.bulk_page_size < 0 || s.bulk_page_size > 1000000)

@@ -13,6 +13,8 @@ struct node_settings {
   std::string database_url;
   /// host:port the gRPC server listens on.
   std::string grpc_address = "0.0.0.0:50051";
+  /// host:port the Prometheus metrics endpoint (GET /metrics) listens on; empty: none.
+  std::string metrics_address;
   /// This node's name in the cluster (defaults to the host name).
   std::string node_name;
   /// trace, debug, info, warn, error, critical, off.
@@ -29,6 +31,10 @@ struct node_settings {
   long bulk_page_size = 0;
   /// Days `_trigger_log_archive` keeps processed entries (Heroku Connect: 31; 7 on its demo plan).
   int archive_retention_days = 31;
+  /// How long a node stays live (and keeps its units) without a heartbeat.
+  int lease_ttl_ms = 10000;
+  /// How often a node heartbeats and looks at the cluster.
+  int heartbeat_interval_ms = 2000;
 
   // ---- cluster (docs/cluster.md) ----
   /// host:port other nodes reach this node's Cluster service at (written to
@@ -54,8 +60,9 @@ struct node_settings {
 /// The address this node advertises to the cluster: --advertise-address when
 /// given, else POD_IP (the pod's IP from the downward API) with the port of
 /// the Cluster listener, else the listen address (a wildcard host replaced by
-/// 127.0.0.1, only reachable from this machine).
-std::string advertise_address_for(const node_settings& s, const char* pod_ip, int cluster_port);
+/// `host_name`).
+std::string advertise_address_for(const node_settings& s, const char* pod_ip, int cluster_port,
+                                  const std::string& host_name);
 
 /// A TEST-ONLY broker owner entry split at its last '=' (nullopt when malformed).
 std::optional<std::pair<std::string, std::string>> parse_broker_owner(const std::string& entry);

@@ -11,6 +11,8 @@
 #include "actors/sync_engine.hpp"
 #include "services/cluster_client.hpp"
 #include "services/cluster_security.hpp"
+#include "dashboard/dashboard_server.hpp"
+#include "metrics/server.hpp"
 #include "services/node_server.hpp"
 #include "sync/admin_rules.hpp"
 #include "sync/engine_config.hpp"
@@ -70,6 +72,10 @@ int main(int argc, char** argv) {
   app.add_option("--grpc-address", settings.grpc_address, "HOST:PORT the gRPC server (health, admin) listens on")
     ->envname("SYNCFORCE_GRPC_ADDRESS")
     ->capture_default_str();
+  app.add_option("--metrics-address", settings.metrics_address,
+                 "HOST:PORT of the Prometheus metrics endpoint (GET /metrics; docs/operations.md lists the "
+                 "metrics), e.g. 0.0.0.0:9464; none when empty")
+    ->envname("SYNCFORCE_METRICS_ADDRESS");
   app.add_option("--node-name", settings.node_name, "this node's name in the cluster (default: the host name)")
     ->envname("SYNCFORCE_NODE_NAME");
   app.add_option("--log-level", settings.log_level, "trace, debug, info, warn, error, critical or off")
@@ -78,6 +84,18 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-timeout", settings.shutdown_timeout_seconds,
                  "seconds a graceful shutdown may take before running calls are cancelled")
     ->envname("SYNCFORCE_SHUTDOWN_TIMEOUT")
+    ->capture_default_str();
+  std::string http_address;
+  app.add_option("--http-address", http_address,
+                 "HOST:PORT the web dashboard listens on (plain http: put a TLS proxy in front of it beyond "
+                 "loopback, it sets Secure cookies when told X-Forwarded-Proto: https); sign in with an admin "
+                 "token. Empty (the default): no dashboard")
+    ->envname("SYNCFORCE_HTTP_ADDRESS");
+  int session_idle_minutes = 60;
+  app.add_option("--http-session-idle-minutes", session_idle_minutes,
+                 "minutes a dashboard session lives without use (it ends after 12 hours in any case), 1-720")
+    ->envname("SYNCFORCE_HTTP_SESSION_IDLE_MINUTES")
+    ->check(CLI::Range(1, 720))
     ->capture_default_str();
   std::string admin_token_file;
   app.add_option("--admin-token-file", admin_token_file,
@@ -104,6 +122,16 @@ int main(int argc, char** argv) {
   app.add_option("--archive-retention-days", settings.archive_retention_days,
                  "days _trigger_log_archive keeps written changes before they are purged")
     ->envname("SYNCFORCE_ARCHIVE_RETENTION_DAYS")
+    ->capture_default_str();
+  app.add_option("--lease-ttl-ms", settings.lease_ttl_ms,
+                 "milliseconds a node stays live without a heartbeat; its units move to other nodes after that "
+                 "(docs/cluster.md)")
+    ->envname("SYNCFORCE_LEASE_TTL_MS")
+    ->capture_default_str();
+  app.add_option("--heartbeat-interval-ms", settings.heartbeat_interval_ms,
+                 "milliseconds between a node's heartbeats (each also rebalances units); at most a third of the "
+                 "lease TTL")
+    ->envname("SYNCFORCE_HEARTBEAT_INTERVAL_MS")
     ->capture_default_str();
   app.add_option("--advertise-address", settings.advertise_address,
                  "HOST:PORT other nodes call this node's Cluster service at (default: $POD_IP with the port of "
@@ -158,7 +186,8 @@ int main(int argc, char** argv) {
                  "http, e.g. sfemu on 127.0.0.1; empty in production")
     ->envname("SYNCFORCE_INSECURE_LOGIN_HOSTS");
   app.footer("Environment variables are read when the flag is not given. Logs are logfmt lines on stdout.\n"
-             "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".");
+             "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".\n"
+             "Metrics: Prometheus text format on http://--metrics-address/metrics when set.");
   CLI11_PARSE(app, argc, argv);
   policy.env_prefixes = split_list(env_prefixes);
   policy.file_dirs = split_list(secret_dirs);
@@ -229,6 +258,7 @@ int main(int argc, char** argv) {
       policy.denied_files.push_back(ec ? own : canonical.string());
     }
   admin.secrets = actors::system_secret_lookup(policy);
+  auto dashboard_tokens = admin.tokens;
   auto readiness = std::make_shared<services::health_readiness>();
   admin.node_name = settings.node_name;
   admin.node_failure = [readiness] { return readiness->failure(); };
@@ -275,6 +305,9 @@ int main(int argc, char** argv) {
   engine_cfg.archive_retention_days = settings.archive_retention_days;
   engine_cfg.test_poll_seconds = test_poll_seconds;
   engine_cfg.secrets = actors::system_secret_lookup(policy);
+  engine_cfg.version = SYNCFORCE_VERSION;
+  engine_cfg.lease_ttl = std::chrono::milliseconds(settings.lease_ttl_ms);
+  engine_cfg.heartbeat_interval = std::chrono::milliseconds(settings.heartbeat_interval_ms);
   // The Cluster service and the broker proxies. Until leases decide where each
   // user's broker runs, every broker is local unless --test-broker-owner says otherwise.
   // The brokers this node runs are registered for the Cluster service.
@@ -282,10 +315,14 @@ int main(int argc, char** argv) {
   engine_cfg.cluster = std::make_shared<actors::broker_cluster>();
   engine_cfg.cluster->transport = std::make_shared<services::grpc_broker_transport>(*cluster_security);
   engine_cfg.cluster->registry = brokers;
-  // The directory needs the advertised address, so the bound port: set below,
-  // before the supervisor is told to start (and so before the engine exists).
-  node_cfg.make_engine = [engine_cfg](caf::event_based_actor* parent) {
-    return parent->spawn(actors::sync_engine, engine_cfg);
+  // Known once the gRPC server listens (the port may be chosen by the system),
+  // before the supervisor is told to start (and so before the engine exists):
+  // the advertised address, and the broker directory that needs it.
+  auto advertised = std::make_shared<std::string>();
+  node_cfg.make_engine = [engine_cfg, advertised](caf::event_based_actor* parent) {
+    auto cfg = engine_cfg;
+    cfg.advertise_address = *advertised;
+    return parent->spawn(actors::sync_engine, cfg);
   };
   auto supervisor = sys.spawn(actors::node_supervisor, node_cfg, readiness, make_monitor);
 
@@ -305,7 +342,9 @@ int main(int argc, char** argv) {
   actors::log(spdlog::level::info, log_event{"gRPC server listening", "node", settings.node_name, "STARTING"}.with(
                                      "port", std::to_string(server->port())));
   auto advertise = advertise_address_for(settings, std::getenv("POD_IP"),
-                                         cluster_security->tls() ? server->cluster_tls_port() : server->port());
+                                         cluster_security->tls() ? server->cluster_tls_port() : server->port(),
+                                         host_name());
+  *advertised = advertise;
   {
     auto dir = std::make_shared<actors::fixed_broker_directory>(advertise);
     for (const auto& e : settings.test_broker_owners) {
@@ -323,6 +362,43 @@ int main(int argc, char** argv) {
                                                    : !cluster_security->secret.empty() ? "secret"
                                                    : cluster_security->insecure       ? "none (--cluster-insecure)"
                                                                                       : "refusing"));
+  std::unique_ptr<metrics::server> metrics_server;
+  if (!settings.metrics_address.empty()) {
+    metrics_server = metrics::start_server({settings.metrics_address, settings.database_url, settings.node_name},
+                                           error);
+    if (!metrics_server) {
+      actors::log(spdlog::level::err, log_event{"Cannot start the metrics server", "node", settings.node_name,
+                                                "SYSTEM_ERROR"}
+                                        .with("reason", error));
+      readiness->shut_down();
+      server->shutdown(std::chrono::seconds(1));
+      caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+    actors::log(spdlog::level::info, log_event{"Metrics server listening", "node", settings.node_name, "STARTING"}
+                                       .with("port", std::to_string(metrics_server->port())));
+  }
+  std::unique_ptr<dashboard::dashboard_server> web;
+  if (!http_address.empty()) {
+    dashboard::dashboard_settings web_settings;
+    web_settings.address = http_address;
+    web_settings.database_url = settings.database_url;
+    web_settings.node_name = settings.node_name;
+    web_settings.idle_timeout = std::chrono::minutes(session_idle_minutes);
+    web = dashboard::dashboard_server::start(
+      web_settings, std::make_unique<dashboard::admin_bridge>(server->in_process_channel(), dashboard_tokens), error);
+    if (!web) {
+      actors::log(spdlog::level::err, log_event{"Cannot start the dashboard", "node", settings.node_name,
+                                                "SYSTEM_ERROR"}
+                                        .with("reason", error));
+      server->shutdown(std::chrono::seconds(1));
+      caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+    actors::log(spdlog::level::info, log_event{"Dashboard listening", "node", settings.node_name, "STARTING"}
+                                       .with("port", std::to_string(web->port()))
+                                       .with("sessions", dashboard_tokens.empty() ? "off (no admin token)" : "on"));
+  }
   caf::anon_send(supervisor, actors::start_atom::value);
 
   int sig = 0;
@@ -344,6 +420,8 @@ int main(int argc, char** argv) {
                });
   }
   readiness->shut_down();
+  if (web)
+    web->stop(); // before the gRPC server: its calls go through the in-process channel
   server->shutdown(deadline);
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   actors::log(spdlog::level::info, log_event{"Stopped", "node", settings.node_name, "STOPPED"}.with(

@@ -54,6 +54,23 @@ TEST(node_settings, reports_every_problem_naming_the_setting) {
   EXPECT_TRUE(mentions(problems, "SYNCFORCE_BULK_THRESHOLD"));
 }
 
+TEST(node_settings, a_metrics_address_is_optional_and_checked_when_given) {
+  auto s = valid();
+  EXPECT_TRUE(s.metrics_address.empty()); // no endpoint unless asked for
+  s.metrics_address = "0.0.0.0:9464";
+  EXPECT_TRUE(validate(s).empty());
+  s.metrics_address = "127.0.0.1:0";
+  EXPECT_TRUE(validate(s).empty());
+  s.metrics_address = "9464";
+  auto problems = validate(s);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(mentions(problems, "SYNCFORCE_METRICS_ADDRESS"));
+  s.metrics_address = "0.0.0.0:65536";
+  EXPECT_TRUE(mentions(validate(s), "--metrics-address"));
+  s.metrics_address = "127.0.0.1:" + s.grpc_address.substr(s.grpc_address.rfind(':') + 1);
+  EXPECT_TRUE(mentions(validate(s), "uses the port of --grpc-address"));
+}
+
 TEST(node_settings, rejects_bad_ports_and_urls_without_echoing_passwords) {
   auto s = valid();
   s.grpc_address = "0.0.0.0:70000";
@@ -68,14 +85,14 @@ TEST(node_settings, rejects_bad_ports_and_urls_without_echoing_passwords) {
 TEST(node_settings, the_advertised_address_is_the_flag_else_the_pod_ip_else_the_listen_address) {
   auto s = valid();
   s.grpc_address = "0.0.0.0:50051";
-  EXPECT_EQ(advertise_address_for(s, nullptr, 50051), "127.0.0.1:50051");
-  EXPECT_EQ(advertise_address_for(s, "", 50051), "127.0.0.1:50051");
-  EXPECT_EQ(advertise_address_for(s, "10.4.0.7", 50051), "10.4.0.7:50051");
-  EXPECT_EQ(advertise_address_for(s, "fd00::7", 50051), "[fd00::7]:50051");
+  EXPECT_EQ(advertise_address_for(s, nullptr, 50051, "box-7"), "box-7:50051") << "every interface: the host name";
+  EXPECT_EQ(advertise_address_for(s, "", 50051, ""), "127.0.0.1:50051");
+  EXPECT_EQ(advertise_address_for(s, "10.4.0.7", 50051, "box-7"), "10.4.0.7:50051");
+  EXPECT_EQ(advertise_address_for(s, "fd00::7", 50051, "box-7"), "[fd00::7]:50051");
   s.grpc_address = "192.168.1.5:0";
-  EXPECT_EQ(advertise_address_for(s, nullptr, 41234), "192.168.1.5:41234") << "the port actually bound";
+  EXPECT_EQ(advertise_address_for(s, nullptr, 41234, "box-7"), "192.168.1.5:41234") << "the port actually bound";
   s.advertise_address = "node-a.syncforce:50051";
-  EXPECT_EQ(advertise_address_for(s, "10.4.0.7", 50051), "node-a.syncforce:50051");
+  EXPECT_EQ(advertise_address_for(s, "10.4.0.7", 50051, "box-7"), "node-a.syncforce:50051");
 }
 
 TEST(node_settings, cluster_settings_are_checked) {

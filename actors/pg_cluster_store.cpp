@@ -1,0 +1,72 @@
+#include "actors/cluster_store.hpp"
+
+#include "store/copy_loader.hpp"
+
+namespace syncforce::actors {
+
+namespace {
+
+class pg_cluster_store : public cluster_store {
+public:
+  pg_cluster_store(std::string url, std::chrono::milliseconds statement_timeout)
+    : url_(std::move(url)), statement_timeout_(statement_timeout) {}
+
+  std::int64_t join(const store::node_info& node, std::chrono::milliseconds ttl) override {
+    return guarded([&](pqxx::connection& c) { return store::join_cluster(c, node, ttl); });
+  }
+  bool heartbeat(const std::string& node, std::chrono::milliseconds ttl) override {
+    return guarded([&](pqxx::connection& c) { return store::heartbeat(c, node, ttl); });
+  }
+  void leave(const std::string& node) override {
+    guarded([&](pqxx::connection& c) {
+      store::leave_cluster(c, node);
+      return 0;
+    });
+  }
+  store::cluster_view read() override {
+    return guarded([&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      return store::read_cluster(tx);
+    });
+  }
+  std::optional<std::int64_t> acquire(const std::string& kind, const std::string& key,
+                                      const std::string& node) override {
+    return guarded([&](pqxx::connection& c) { return store::acquire_lease(c, kind, key, node); });
+  }
+  bool release(const std::string& kind, const std::string& key, const std::string& node,
+               std::int64_t epoch) override {
+    return guarded([&](pqxx::connection& c) { return store::release_lease(c, kind, key, node, epoch); });
+  }
+  long prune() override {
+    return guarded([&](pqxx::connection& c) { return store::prune_leases(c); });
+  }
+
+private:
+  template <class F>
+  auto guarded(F&& f) -> decltype(f(std::declval<pqxx::connection&>())) {
+    try {
+      if (!conn_ || !conn_->is_open()) {
+        conn_ = open_engine_connection(url_, "syncforce-cluster");
+        // A heartbeat stuck behind a lock must fail in time, not outlive the lease.
+        conn_->set_variable("statement_timeout", "'" + std::to_string(statement_timeout_.count()) + "ms'");
+      }
+      return f(*conn_);
+    } catch (...) {
+      conn_.reset(); // the next call opens a fresh session
+      throw;
+    }
+  }
+
+  std::string url_;
+  std::chrono::milliseconds statement_timeout_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+} // namespace
+
+std::unique_ptr<cluster_store> make_pg_cluster_store(std::string database_url,
+                                                     std::chrono::milliseconds statement_timeout) {
+  return std::make_unique<pg_cluster_store>(std::move(database_url), statement_timeout);
+}
+
+} // namespace syncforce::actors
