@@ -59,4 +59,23 @@ using units_atom = caf::atom_constant<caf::atom("units")>;
 /// The units that run on this node now (connections -> engine -> cluster member).
 using running_atom = caf::atom_constant<caf::atom("running")>;
 
+// ---- limit broker (one per Salesforce user in the cluster) ------------------------
+
+/// A cursor with a time-to-live for a holder that renews it (remote holders).
+using grant_atom = caf::atom_constant<caf::atom("grant")>;
+/// Keep grants alive; unknown ones are taken over.
+using renew_atom = caf::atom_constant<caf::atom("renew")>;
+/// A broker's timer: grants expired, waits ran out, recovery over.
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+/// Ask whether the daily API budget allows work.
+using budget_atom = caf::atom_constant<caf::atom("budget")>;
+/// Ask a broker for its pool (broker_state).
+using broker_state_atom = caf::atom_constant<caf::atom("brk_state")>;
+/// A broker proxy's answer from the owner (carries a call number and the answer).
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
+/// A broker proxy's time to renew its grants.
+using renew_tick_atom = caf::atom_constant<caf::atom("renew_tick")>;
+/// A broker proxy's time to send the coalesced API usage.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
 } // namespace syncforce::actors

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace syncforce::actors {
 
@@ -21,15 +22,61 @@ struct integration_user_config {
   /// While the budget is spent, one request per interval is let through: its
   /// answer brings a fresh `Sforce-Limit-Info` (the budget is a rolling 24 hours).
   std::chrono::milliseconds probe_interval{60000};
+  /// The longest time-to-live a remote holder's grant gets (its renewals keep it).
+  std::chrono::milliseconds max_grant_ttl{std::chrono::seconds(60)};
+  /// A broker that took over from another node (the user's lease moved) grants
+  /// nothing new for this long: grants of the previous broker it does not know
+  /// yet are either renewed here meanwhile (taken over) or expired. Zero for a
+  /// broker that cannot have a predecessor (a single node). Set it to the
+  /// holders' grant time-to-live.
+  std::chrono::milliseconds recover_for{0};
+  /// How long a remote waiter whose wait ran out keeps its place in line for its next ask.
+  std::chrono::milliseconds keep_place{std::chrono::seconds(5)};
+  /// Prefix of the grant ids this broker hands out; unique per broker start
+  /// (empty: a random one), so a grant of a predecessor is told from its own.
+  std::string incarnation;
 };
 
 /// The cursor limit for an API version: Salesforce's legacy 10 per user below 56.0.
 int cursor_limit_for(const std::string& api_version);
 
+/// A broker's pool, as GetBrokerState shows it.
+struct broker_state {
+  struct holder_grants {
+    std::string holder_node; ///< empty for holders of the broker's own node
+    std::string holder;
+    int cursors = 0;
+  };
+  std::string username;
+  int cursor_limit = 0;
+  int held = 0;
+  int peak = 0;
+  int waiting = 0;
+  int delayed = 0;
+  std::chrono::milliseconds recovering_for{0};
+  long api_used = 0;
+  long api_max = 0;
+  std::vector<holder_grants> holders;
+  /// Grants with a TTL handed out since the start (taken-over ones not counted), in all and by holder node.
+  long remote_grants = 0;
+  std::map<std::string, long> grants_by_node;
+};
+
 struct integration_user_state {
   integration_user_config cfg;
-  /// mapping id -> holder (cursors held by it)
+  /// mapping id -> holder (cursors held by it), for holders in this node (monitored).
   std::map<std::string, std::pair<caf::actor_addr, int>> holders;
+  /// A cursor held by a remote holder: valid while renewed.
+  struct grant {
+    std::string holder_node;
+    std::string holder;
+    caf::actor_clock::time_point expires;
+  };
+  /// grant id -> grant
+  std::map<std::string, grant> grants;
+  std::uint64_t next_grant = 1;
+  long remote_grants = 0;
+  std::map<std::string, long> grants_by_node;
   int held = 0;
   int peak = 0;
   int delayed = 0;
@@ -37,28 +84,54 @@ struct integration_user_state {
     std::string mapping_id;
     caf::actor_addr who;
     caf::response_promise promise;
+    /// Remote waiters: who asks, the grant's time-to-live, how long it may wait.
+    bool remote = false;
+    std::string holder_node;
+    std::chrono::milliseconds ttl{0};
+    std::optional<caf::actor_clock::time_point> deadline;
+    /// A remote waiter whose wait ran out (answered retry) keeps its place in
+    /// line until then, for its holder's next ask; it is served only once back.
+    std::optional<caf::actor_clock::time_point> keep_place_until;
   };
   std::deque<waiter> waiters;
   long api_used = 0;
   long api_max = 0;
   /// When a request was last let through while the budget was spent.
   std::optional<caf::actor_clock::time_point> last_probe;
+  /// Until then nothing new is granted (recover_for after the start).
+  caf::actor_clock::time_point recovering_until;
+  /// The earliest pending expire_atom (none scheduled when empty).
+  std::optional<caf::actor_clock::time_point> next_sweep;
 
   static inline const char* name = "integration_user";
 };
 
-/// One per Salesforce user: the query-cursor pool and the API budget shared by
-/// every mapping of every connection that logs in as this user. (The OAuth
-/// session itself is the thread-safe `salesforce::shared_session` in `sf_user`,
-/// used by the workers directly.)
+/// One per Salesforce user in the cluster: the query-cursor pool and the API
+/// budget shared by every mapping of every connection that logs in as this
+/// user. (The OAuth session itself is the thread-safe
+/// `salesforce::shared_session` in `sf_user`, used by the workers directly.)
+/// Holders in the same node talk to it directly and their cursors come back
+/// when they die (monitored); holders elsewhere (over the Cluster gRPC
+/// service, or a node's broker proxy) get grants with a time-to-live that they
+/// renew, and a grant that is not renewed in time expires.
 /// Messages:
 ///   (acquire_atom, mapping_id) -> (granted: bool, reason: string); waits (logging
 ///       `Operation delayed, no available query cursors`) while every cursor is held;
 ///       false when the daily API budget is spent
 ///   (release_atom, mapping_id)             gives one cursor back
+///   (grant_atom, holder_node, holder, ttl_ms: int64, max_wait_ms: int64)
+///       -> (granted: bool, reason: string, grant_id: string, expires_in_ms: int64, retry: bool);
+///       waits in the same line as acquire_atom, at most max_wait_ms (then retry = true, and the
+///       holder's next ask within keep_place takes its place in line back)
+///   (renew_atom, holder_node, grant_ids: vector<string>, holders: vector<string>, ttl_ms: int64)
+///       -> (valid grant ids: vector<string>); a grant of another broker is taken over
+///   (release_atom, holder_node, grant_id)  gives a remote holder's cursor back
 ///   (usage_atom, used: int64, max: int64)  a Sforce-Limit-Info snapshot
+///   (budget_atom) -> (available: bool, used: int64, max: int64, reason: string)
 ///   (status_atom) -> (held, peak, delayed, waiting) as int32s
-/// Cursors of a mapping actor that dies are given back.
+///   (broker_state_atom) -> broker_state
 caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self, integration_user_config cfg);
 
 } // namespace syncforce::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(syncforce::actors::broker_state)

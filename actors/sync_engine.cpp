@@ -159,10 +159,38 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
     ucfg.cursor_limit = cursor_limit_for(c.api_version);
     if (st.cfg.test_poll_seconds)
       ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
-    auto hdl = self->spawn<caf::linked>(integration_user, ucfg);
+    caf::actor hdl;
+    const auto* cluster = st.cfg.cluster.get();
+    bool local = cluster == nullptr || cluster->directory->is_local(user->key);
+    if (local) {
+      auto broker = self->spawn<caf::linked>(integration_user, ucfg);
+      log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
+                                 "cursor_limit", ucfg.cursor_limit == 0 ? "none" : std::to_string(ucfg.cursor_limit)));
+      hdl = broker;
+      if (cluster != nullptr) {
+        cluster->registry->add(user->key, broker);
+        st.brokers[user->key] = broker;
+      }
+    } else {
+      log(spdlog::level::info, log_event{"Integration user's broker runs on another node", "integration_user",
+                                         user->username, ""}
+                                 .with("owner", cluster->directory->owner_address(user->key).value_or("unknown")));
+    }
+    if (cluster != nullptr) {
+      // In a cluster every mapping asks through the node's proxy, even while the
+      // broker is in this node (then in-process): its grants have a TTL and are
+      // renewed wherever the broker is, so they follow a broker that moves.
+      remote_broker_config pcfg;
+      pcfg.user_key = user->key;
+      pcfg.username = user->username;
+      pcfg.node_name = st.cfg.node_name;
+      pcfg.directory = cluster->directory;
+      pcfg.transport = cluster->transport;
+      pcfg.local = cluster->registry;
+      pcfg.grant_ttl = cluster->grant_ttl;
+      hdl = self->spawn<caf::linked>(remote_broker, pcfg);
+    }
     ui = st.users.emplace(user->key, hdl).first;
-    log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
-                               "cursor_limit", ucfg.cursor_limit == 0 ? "none" : std::to_string(ucfg.cursor_limit)));
     auto target = hdl;
     user->on_usage = [target](const salesforce::api_usage& u) {
       caf::anon_send(target, usage_atom::value, static_cast<int64_t>(u.used), static_cast<int64_t>(u.max));

@@ -3,6 +3,7 @@
 #include "actors/backoff.hpp"
 #include "actors/cluster_member.hpp"
 #include "actors/notify_listener.hpp"
+#include "actors/remote_broker.hpp"
 #include "actors/sync_io.hpp"
 #include "actors/write_io.hpp"
 #include "actors/worker_pool.hpp"
@@ -41,6 +42,8 @@ struct sync_engine_config {
   std::shared_ptr<write_io> writes;
   /// Days `_trigger_log_archive` keeps processed entries (Heroku Connect: 31).
   int archive_retention_days = 31;
+  /// Where each Salesforce user's broker runs (none: here, for every user).
+  std::shared_ptr<broker_cluster> cluster;
   backoff_policy retry{std::chrono::milliseconds(500), std::chrono::milliseconds(30000), 2.0, 0.0};
   /// Crashes of one connection actor allowed within the window before the
   /// engine gives up (and its supervisor counts that). A lost lease is no crash.
@@ -59,7 +62,8 @@ struct sync_engine_config {
 struct sync_engine_state {
   sync_engine_config cfg;
   caf::actor pool;
-  std::map<std::string, caf::actor> users;       ///< by sf_user key
+  std::map<std::string, caf::actor> users;       ///< by sf_user key: what the mappings ask (broker or proxy)
+  std::map<std::string, caf::actor> brokers;     ///< by sf_user key: the brokers running here, in a cluster
   std::map<std::string, std::shared_ptr<const sf_user>> logins; ///< by sf_user key: one login per user
   std::map<std::string, caf::actor> connections; ///< by connection id
   /// By connection id: what its actor was started with (connection_fingerprint).

@@ -104,19 +104,29 @@ node_server::~node_server() {
 std::unique_ptr<node_server> node_server::start(const std::string& address, caf::actor_system& sys,
                                                 caf::actor supervisor, node_identity identity,
                                                 std::shared_ptr<health_readiness> readiness, admin_settings admin,
-                                                std::string& error) {
+                                                std::string& error, cluster_endpoint cluster) {
   std::unique_ptr<node_server> srv(new node_server);
   srv->node_service_ = std::make_unique<node_service>(sys, std::move(supervisor), std::move(identity));
   srv->admin_service_ = std::make_unique<admin_service>(sys, std::move(admin));
+  bool tls = cluster.security.tls();
+  srv->cluster_service_ = std::make_unique<cluster_service>(sys, cluster.brokers, cluster.security);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &srv->port_);
   builder.RegisterService(srv->node_service_.get());
+  if (tls) // Health and admin stay on plain TCP (kubelet probes); Cluster calls need this listener.
+    builder.AddListeningPort(cluster.tls_address, cluster_server_credentials(cluster.security), &srv->tls_port_);
   builder.RegisterService(srv->admin_service_.get());
+  builder.RegisterService(srv->cluster_service_.get());
   srv->server_ = builder.BuildAndStart();
   if (!srv->server_ || srv->port_ == 0) {
     error = "cannot listen on " + address + " (address in use, or not a valid address)";
+    return nullptr;
+  }
+  if (tls && srv->tls_port_ == 0) {
+    error = "cannot listen on " + cluster.tls_address + " with mTLS (address in use, not a valid address, or "
+            "the certificate and key do not match)";
     return nullptr;
   }
   readiness->attach(srv->server_->GetHealthCheckService());

@@ -2,6 +2,7 @@
 
 #include "actors/node_supervisor.hpp"
 #include "services/admin_service.hpp"
+#include "services/cluster_service.hpp"
 
 #include <caf/all.hpp>
 #include <grpcpp/grpcpp.h>
@@ -46,8 +47,17 @@ struct node_identity {
   std::int64_t started_at_unix_ms = 0;
 };
 
+/// What the node serves to other nodes (syncforce.v1.Cluster).
+struct cluster_endpoint {
+  /// The limit brokers running in this node.
+  std::shared_ptr<actors::broker_registry> brokers;
+  cluster_security security;
+  /// With mTLS: host:port of the second listener (client certificates required).
+  std::string tls_address;
+};
+
 /// The node's gRPC server: grpc.health.v1.Health, server reflection,
-/// syncforce.v1.Node and syncforce.v1.Admin.
+/// syncforce.v1.Node, syncforce.v1.Admin and syncforce.v1.Cluster.
 class node_server {
 public:
   ~node_server();
@@ -57,10 +67,12 @@ public:
   static std::unique_ptr<node_server> start(const std::string& address, caf::actor_system& sys,
                                             caf::actor supervisor, node_identity identity,
                                             std::shared_ptr<health_readiness> readiness, admin_settings admin,
-                                            std::string& error);
+                                            std::string& error, cluster_endpoint cluster = {});
 
   /// The port actually bound (useful with port 0).
   int port() const { return port_; }
+  /// The port of the mTLS listener for Cluster calls (0 without mTLS).
+  int cluster_tls_port() const { return tls_port_; }
 
   /// A channel to this server inside the process (no socket): the dashboard
   /// calls the admin service through it, so every check is the gRPC one.
@@ -74,8 +86,10 @@ private:
   class node_service;
   std::unique_ptr<node_service> node_service_;
   std::unique_ptr<admin_service> admin_service_;
+  std::unique_ptr<cluster_service> cluster_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  int tls_port_ = 0;
 };
 
 } // namespace syncforce::services

@@ -20,7 +20,37 @@ bool valid_port(const std::string& text) {
   return port >= 0 && port <= 65535;
 }
 
+bool valid_host_port(const std::string& a) {
+  auto colon = a.rfind(':');
+  return colon != std::string::npos && colon != 0 && valid_port(a.substr(colon + 1)) && a.find(' ') == std::string::npos;
+}
+
 } // namespace
+
+std::string advertise_address_for(const node_settings& s, const char* pod_ip, int cluster_port,
+                                  const std::string& host_name) {
+  if (!s.advertise_address.empty())
+    return s.advertise_address;
+  if (pod_ip != nullptr && *pod_ip != '\0') {
+    std::string ip = pod_ip;
+    if (ip.find(':') != std::string::npos && ip.front() != '[')
+      ip = "[" + ip + "]"; // IPv6
+    return ip + ":" + std::to_string(cluster_port);
+  }
+  const auto& listen = s.cluster_tls_address.empty() ? s.grpc_address : s.cluster_tls_address;
+  auto colon = listen.rfind(':');
+  auto host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host == "0.0.0.0" || host == "[::]" || host == "::" || host.empty())
+    host = host_name.empty() ? "127.0.0.1" : host_name;
+  return host + ":" + std::to_string(cluster_port);
+}
+
+std::optional<std::pair<std::string, std::string>> parse_broker_owner(const std::string& entry) {
+  auto eq = entry.rfind('=');
+  if (eq == std::string::npos || eq == 0 || !valid_host_port(entry.substr(eq + 1)))
+    return std::nullopt;
+  return std::make_pair(entry.substr(0, eq), entry.substr(eq + 1));
+}
 
 std::vector<std::string> validate(const node_settings& s) {
   std::vector<std::string> problems;
@@ -77,6 +107,25 @@ std::vector<std::string> validate(const node_settings& s) {
   if (s.bulk_page_size < 0 || s.bulk_page_size > 1000000)
     problems.emplace_back("--bulk-page-size (SYNCFORCE_BULK_PAGE_SIZE) must be between 0 (Salesforce's choice) "
                           "and 1000000 records");
+  if (!s.advertise_address.empty() && !valid_host_port(s.advertise_address))
+    problems.emplace_back("--advertise-address (SYNCFORCE_ADVERTISE_ADDRESS) '" + s.advertise_address +
+                          "' must be HOST:PORT, e.g. 10.1.2.3:50051");
+  int tls_parts = !s.cluster_tls_cert.empty() + !s.cluster_tls_key.empty() + !s.cluster_tls_ca.empty();
+  if (tls_parts != 0 && tls_parts != 3)
+    problems.emplace_back("--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca (SYNCFORCE_CLUSTER_TLS_*) "
+                          "go together: give all three for mTLS between nodes, or none");
+  if (tls_parts == 3 && !valid_host_port(s.cluster_tls_address))
+    problems.emplace_back("--cluster-tls-address (SYNCFORCE_CLUSTER_TLS_ADDRESS) '" + s.cluster_tls_address +
+                          "' must be HOST:PORT (the mTLS listener for Cluster calls), e.g. 0.0.0.0:50052");
+  if (tls_parts == 0 && !s.cluster_tls_address.empty())
+    problems.emplace_back("--cluster-tls-address (SYNCFORCE_CLUSTER_TLS_ADDRESS) needs --cluster-tls-cert, "
+                          "--cluster-tls-key and --cluster-tls-ca");
+  if (s.cluster_insecure && !s.cluster_secret_file.empty())
+    problems.emplace_back("--cluster-insecure (SYNCFORCE_CLUSTER_INSECURE) and --cluster-secret-file "
+                          "(SYNCFORCE_CLUSTER_SECRET_FILE) exclude each other");
+  for (const auto& e : s.test_broker_owners)
+    if (!parse_broker_owner(e))
+      problems.emplace_back("--test-broker-owner '" + e + "' must be USER_KEY=HOST:PORT");
   return problems;
 }
 

@@ -9,6 +9,8 @@
 #include "actors/log.hpp"
 #include "actors/node_supervisor.hpp"
 #include "actors/sync_engine.hpp"
+#include "services/cluster_client.hpp"
+#include "services/cluster_security.hpp"
 #include "dashboard/dashboard_server.hpp"
 #include "metrics/server.hpp"
 #include "services/node_server.hpp"
@@ -40,17 +42,6 @@ std::string host_name() {
   if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0')
     return "syncforced";
   return buf;
-}
-
-/// Where other nodes reach this one: the pod IP (Kubernetes' downward API), or
-/// the listen host (the host name when listening on every interface).
-std::string advertise_address(const std::string& listen, int port) {
-  auto host = listen.substr(0, listen.rfind(':'));
-  if (const char* pod = std::getenv("POD_IP"); pod != nullptr && *pod != '\0')
-    host = pod;
-  else if (host == "0.0.0.0" || host == "[::]" || host == "::")
-    host = host_name();
-  return host + ":" + std::to_string(port);
 }
 
 std::int64_t now_unix_ms() {
@@ -142,6 +133,33 @@ int main(int argc, char** argv) {
                  "lease TTL")
     ->envname("SYNCFORCE_HEARTBEAT_INTERVAL_MS")
     ->capture_default_str();
+  app.add_option("--advertise-address", settings.advertise_address,
+                 "HOST:PORT other nodes call this node's Cluster service at (default: $POD_IP with the port of "
+                 "the Cluster listener, else the listen address)")
+    ->envname("SYNCFORCE_ADVERTISE_ADDRESS");
+  app.add_option("--cluster-secret-file", settings.cluster_secret_file,
+                 "file holding the secret all nodes of the cluster share (one line, 16+ characters); node-to-node "
+                 "(Cluster) calls carry it, and without it this node refuses them")
+    ->envname("SYNCFORCE_CLUSTER_SECRET_FILE");
+  app.add_flag("--cluster-insecure", settings.cluster_insecure,
+               "DEVELOPMENT ONLY, one node: take Cluster calls without a secret")
+    ->envname("SYNCFORCE_CLUSTER_INSECURE");
+  app.add_option("--cluster-tls-cert", settings.cluster_tls_cert,
+                 "PEM certificate of this node for mTLS between nodes (with --cluster-tls-key and --cluster-tls-ca)")
+    ->envname("SYNCFORCE_CLUSTER_TLS_CERT");
+  app.add_option("--cluster-tls-key", settings.cluster_tls_key, "PEM private key of --cluster-tls-cert")
+    ->envname("SYNCFORCE_CLUSTER_TLS_KEY");
+  app.add_option("--cluster-tls-ca", settings.cluster_tls_ca,
+                 "PEM CA certificate that signed every node's certificate")
+    ->envname("SYNCFORCE_CLUSTER_TLS_CA");
+  app.add_option("--cluster-tls-address", settings.cluster_tls_address,
+                 "HOST:PORT of the mTLS listener that serves Cluster calls (required with the certificates; "
+                 "health and admin stay on --grpc-address)")
+    ->envname("SYNCFORCE_CLUSTER_TLS_ADDRESS");
+  app.add_option("--test-broker-owner", settings.test_broker_owners,
+                 "TEST ONLY: USER_KEY=HOST:PORT, the node running the broker of a Salesforce user (USER_KEY is "
+                 "LOGIN_URL|USERNAME); repeatable. Users not named have their broker on this node")
+    ->group("");
   secret_policy policy;
   std::string env_prefixes, secret_dirs, login_hosts, insecure_login_hosts;
   env_prefixes = join_list(policy.env_prefixes, ",");
@@ -225,8 +243,15 @@ int main(int argc, char** argv) {
   } else if (const char* t = std::getenv("SYNCFORCE_ADMIN_TOKEN"); t != nullptr && *t != '\0') {
     admin.tokens.push_back(admin_token{"admin", std::string{t}});
   }
+  std::string cluster_error;
+  auto cluster_security = services::load_cluster_security(settings, cluster_error);
+  if (!cluster_security) {
+    std::cerr << "syncforced: " << cluster_error << "\n";
+    return 2;
+  }
   // The node's own files are never secrets it sends anywhere.
-  for (const auto& own : {admin_token_file, settings.config_file})
+  for (const auto& own : {admin_token_file, settings.config_file, settings.cluster_secret_file,
+                          settings.cluster_tls_key})
     if (!own.empty()) {
       std::error_code ec;
       auto canonical = std::filesystem::weakly_canonical(own, ec);
@@ -283,7 +308,16 @@ int main(int argc, char** argv) {
   engine_cfg.version = SYNCFORCE_VERSION;
   engine_cfg.lease_ttl = std::chrono::milliseconds(settings.lease_ttl_ms);
   engine_cfg.heartbeat_interval = std::chrono::milliseconds(settings.heartbeat_interval_ms);
-  // Known once the gRPC server listens (the port may be chosen by the system).
+  // The Cluster service and the broker proxies. Until leases decide where each
+  // user's broker runs, every broker is local unless --test-broker-owner says otherwise.
+  // The brokers this node runs are registered for the Cluster service.
+  auto brokers = std::make_shared<actors::broker_registry>();
+  engine_cfg.cluster = std::make_shared<actors::broker_cluster>();
+  engine_cfg.cluster->transport = std::make_shared<services::grpc_broker_transport>(*cluster_security);
+  engine_cfg.cluster->registry = brokers;
+  // Known once the gRPC server listens (the port may be chosen by the system),
+  // before the supervisor is told to start (and so before the engine exists):
+  // the advertised address, and the broker directory that needs it.
   auto advertised = std::make_shared<std::string>();
   node_cfg.make_engine = [engine_cfg, advertised](caf::event_based_actor* parent) {
     auto cfg = engine_cfg;
@@ -293,10 +327,11 @@ int main(int argc, char** argv) {
   auto supervisor = sys.spawn(actors::node_supervisor, node_cfg, readiness, make_monitor);
 
   std::string error;
+  services::cluster_endpoint cluster_ep{brokers, *cluster_security, settings.cluster_tls_address};
   auto server = services::node_server::start(settings.grpc_address, sys, supervisor,
                                              services::node_identity{settings.node_name, SYNCFORCE_VERSION,
                                                                      now_unix_ms()},
-                                             readiness, std::move(admin), error);
+                                             readiness, std::move(admin), error, cluster_ep);
   if (!server) {
     actors::log(spdlog::level::err, log_event{"Cannot start the gRPC server", "node", settings.node_name,
                                               "SYSTEM_ERROR"}
@@ -306,7 +341,27 @@ int main(int argc, char** argv) {
   }
   actors::log(spdlog::level::info, log_event{"gRPC server listening", "node", settings.node_name, "STARTING"}.with(
                                      "port", std::to_string(server->port())));
-  *advertised = advertise_address(settings.grpc_address, server->port());
+  auto advertise = advertise_address_for(settings, std::getenv("POD_IP"),
+                                         cluster_security->tls() ? server->cluster_tls_port() : server->port(),
+                                         host_name());
+  *advertised = advertise;
+  {
+    auto dir = std::make_shared<actors::fixed_broker_directory>(advertise);
+    for (const auto& e : settings.test_broker_owners) {
+      auto owner = parse_broker_owner(e);
+      dir->set_owner(owner->first, owner->second);
+    }
+    engine_cfg.cluster->directory = dir;
+    if (!settings.test_broker_owners.empty())
+      actors::log(spdlog::level::warn, log_event{"TEST ONLY: broker owners fixed by --test-broker-owner", "node",
+                                                 settings.node_name, ""});
+  }
+  actors::log(spdlog::level::info, log_event{"Cluster service ready", "node", settings.node_name, "STARTING"}
+                                     .with("advertise_address", advertise)
+                                     .with("auth", cluster_security->tls()        ? "mtls+secret"
+                                                   : !cluster_security->secret.empty() ? "secret"
+                                                   : cluster_security->insecure       ? "none (--cluster-insecure)"
+                                                                                      : "refusing"));
   std::unique_ptr<metrics::server> metrics_server;
   if (!settings.metrics_address.empty()) {
     metrics_server = metrics::start_server({settings.metrics_address, settings.database_url, settings.node_name},

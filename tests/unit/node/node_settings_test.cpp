@@ -1,5 +1,6 @@
 #include "sync/node_settings.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 using namespace syncforce;
@@ -79,4 +80,40 @@ TEST(node_settings, rejects_bad_ports_and_urls_without_echoing_passwords) {
   auto problems = validate(s);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_FALSE(mentions(problems, "hunter2"));
+}
+
+TEST(node_settings, the_advertised_address_is_the_flag_else_the_pod_ip_else_the_listen_address) {
+  auto s = valid();
+  s.grpc_address = "0.0.0.0:50051";
+  EXPECT_EQ(advertise_address_for(s, nullptr, 50051, "box-7"), "box-7:50051") << "every interface: the host name";
+  EXPECT_EQ(advertise_address_for(s, "", 50051, ""), "127.0.0.1:50051");
+  EXPECT_EQ(advertise_address_for(s, "10.4.0.7", 50051, "box-7"), "10.4.0.7:50051");
+  EXPECT_EQ(advertise_address_for(s, "fd00::7", 50051, "box-7"), "[fd00::7]:50051");
+  s.grpc_address = "192.168.1.5:0";
+  EXPECT_EQ(advertise_address_for(s, nullptr, 41234, "box-7"), "192.168.1.5:41234") << "the port actually bound";
+  s.advertise_address = "node-a.syncforce:50051";
+  EXPECT_EQ(advertise_address_for(s, "10.4.0.7", 50051, "box-7"), "node-a.syncforce:50051");
+}
+
+TEST(node_settings, cluster_settings_are_checked) {
+  auto s = valid();
+  s.advertise_address = "no-port";
+  s.cluster_tls_cert = "/etc/syncforce/node.crt";
+  s.cluster_insecure = true;
+  s.cluster_secret_file = "/etc/syncforce/secret";
+  s.test_broker_owners = {"https://login.example.com|u@example.com=127.0.0.1:5001", "nonsense"};
+  auto problems = validate(s);
+  auto has = [&](const std::string& part) {
+    return std::any_of(problems.begin(), problems.end(),
+                       [&](const std::string& p) { return p.find(part) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("--advertise-address (SYNCFORCE_ADVERTISE_ADDRESS) 'no-port'"));
+  EXPECT_TRUE(has("go together"));
+  EXPECT_TRUE(has("exclude each other"));
+  EXPECT_TRUE(has("--test-broker-owner 'nonsense'"));
+  EXPECT_EQ(problems.size(), 4u);
+  auto owner = parse_broker_owner("https://login.example.com|u@example.com=127.0.0.1:5001");
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->first, "https://login.example.com|u@example.com");
+  EXPECT_EQ(owner->second, "127.0.0.1:5001");
 }

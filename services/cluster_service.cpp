@@ -1,0 +1,201 @@
+#include "services/cluster_service.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/integration_user.hpp"
+
+#include <algorithm>
+
+namespace syncforce::services {
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace pb = syncforce::v1;
+
+/// How long any broker call may take besides waiting in line.
+constexpr auto broker_answer_time = std::chrono::seconds(10);
+/// The longest an AcquireCursor waits in line before answering retry.
+constexpr int64_t max_wait_cap_ms = 60000;
+
+grpc::Status unavailable(const caf::error& err) {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the broker did not answer: " + caf::to_string(err));
+}
+
+} // namespace
+
+cluster_service::cluster_service(caf::actor_system& sys, std::shared_ptr<actors::broker_registry> brokers,
+                                 cluster_security security)
+  : sys_(sys), brokers_(std::move(brokers)), security_(std::move(security)) {
+}
+
+caf::actor cluster_service::admit(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                                  const std::string& user_key) {
+  if (auto auth = authorize_cluster_call(security_, ctx); !auth.ok()) {
+    reactor->Finish(auth);
+    return {};
+  }
+  if (user_key.empty()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "user_key is required"));
+    return {};
+  }
+  auto broker = brokers_ ? brokers_->find(user_key) : caf::actor{};
+  if (!broker)
+    reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 "this node does not run the broker of that user (it moved, or is not started yet)"));
+  return broker;
+}
+
+grpc::ServerUnaryReactor* cluster_service::AcquireCursor(grpc::CallbackServerContext* ctx,
+                                                         const pb::AcquireCursorRequest* req,
+                                                         pb::AcquireCursorReply* reply) {
+  auto* reactor = ctx->DefaultReactor();
+  auto broker = admit(ctx, reactor, req->user_key());
+  if (!broker)
+    return reactor;
+  if (req->holder_node().empty() || req->holder().empty() || req->ttl_ms() <= 0) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "holder_node, holder and a positive ttl_ms are required"));
+    return reactor;
+  }
+  auto wait = std::clamp<int64_t>(req->max_wait_ms(), 0, max_wait_cap_ms);
+  auto node = req->holder_node();
+  sys_.spawn([=](caf::event_based_actor* self) {
+    self->request(broker, std::chrono::milliseconds(wait) + broker_answer_time, actors::grant_atom::value, node,
+                  req->holder(), req->ttl_ms(), wait)
+      .then(
+        [=](bool granted, std::string& reason, std::string& id, int64_t expires, bool retry) {
+          if (granted && ctx->IsCancelled()) {
+            // The caller gave up (deadline, node gone): nobody would renew it.
+            caf::anon_send(broker, actors::release_atom::value, node, id);
+            reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled"));
+            return;
+          }
+          reply->set_granted(granted);
+          reply->set_reason(reason);
+          reply->set_grant_id(id);
+          reply->set_expires_in_ms(expires);
+          reply->set_retry(retry);
+          reactor->Finish(grpc::Status::OK);
+        },
+        [=](caf::error& err) { reactor->Finish(unavailable(err)); });
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* cluster_service::RenewGrants(grpc::CallbackServerContext* ctx,
+                                                       const pb::RenewGrantsRequest* req,
+                                                       pb::RenewGrantsReply* reply) {
+  auto* reactor = ctx->DefaultReactor();
+  auto broker = admit(ctx, reactor, req->user_key());
+  if (!broker)
+    return reactor;
+  if (req->holder_node().empty() || req->ttl_ms() <= 0) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "holder_node and a positive ttl_ms are required"));
+    return reactor;
+  }
+  std::vector<std::string> ids, holders;
+  for (const auto& g : req->grants()) {
+    ids.push_back(g.grant_id());
+    holders.push_back(g.holder());
+  }
+  sys_.spawn([=](caf::event_based_actor* self) {
+    self->request(broker, broker_answer_time, actors::renew_atom::value, req->holder_node(), ids, holders,
+                  req->ttl_ms())
+      .then(
+        [=](std::vector<std::string>& valid) {
+          for (auto& id : valid)
+            reply->add_valid_grant_ids(std::move(id));
+          reply->set_expires_in_ms(req->ttl_ms());
+          reactor->Finish(grpc::Status::OK);
+        },
+        [=](caf::error& err) { reactor->Finish(unavailable(err)); });
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* cluster_service::ReleaseCursor(grpc::CallbackServerContext* ctx,
+                                                         const pb::ReleaseCursorRequest* req,
+                                                         pb::ReleaseCursorReply*) {
+  auto* reactor = ctx->DefaultReactor();
+  auto broker = admit(ctx, reactor, req->user_key());
+  if (!broker)
+    return reactor;
+  caf::anon_send(broker, actors::release_atom::value, req->holder_node(), req->grant_id());
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* cluster_service::ReportLimits(grpc::CallbackServerContext* ctx,
+                                                        const pb::ReportLimitsRequest* req, pb::ReportLimitsReply*) {
+  auto* reactor = ctx->DefaultReactor();
+  auto broker = admit(ctx, reactor, req->user_key());
+  if (!broker)
+    return reactor;
+  if (req->used() < 0 || req->max() < 0) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "used and max must not be negative"));
+    return reactor;
+  }
+  caf::anon_send(broker, actors::usage_atom::value, static_cast<int64_t>(req->used()),
+                 static_cast<int64_t>(req->max()));
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* cluster_service::AskBudget(grpc::CallbackServerContext* ctx, const pb::AskBudgetRequest* req,
+                                                     pb::AskBudgetReply* reply) {
+  auto* reactor = ctx->DefaultReactor();
+  auto broker = admit(ctx, reactor, req->user_key());
+  if (!broker)
+    return reactor;
+  sys_.spawn([=](caf::event_based_actor* self) {
+    self->request(broker, broker_answer_time, actors::budget_atom::value)
+      .then(
+        [=](bool available, int64_t used, int64_t max, std::string& reason) {
+          reply->set_available(available);
+          reply->set_used(used);
+          reply->set_max(max);
+          reply->set_reason(reason);
+          reactor->Finish(grpc::Status::OK);
+        },
+        [=](caf::error& err) { reactor->Finish(unavailable(err)); });
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* cluster_service::GetBrokerState(grpc::CallbackServerContext* ctx,
+                                                          const pb::GetBrokerStateRequest* req,
+                                                          pb::BrokerState* reply) {
+  auto* reactor = ctx->DefaultReactor();
+  auto broker = admit(ctx, reactor, req->user_key());
+  if (!broker)
+    return reactor;
+  sys_.spawn([=](caf::event_based_actor* self) {
+    self->request(broker, broker_answer_time, actors::broker_state_atom::value)
+      .then(
+        [=](actors::broker_state& s) {
+          reply->set_username(s.username);
+          reply->set_cursor_limit(s.cursor_limit);
+          reply->set_held(s.held);
+          reply->set_peak(s.peak);
+          reply->set_waiting(s.waiting);
+          reply->set_delayed(s.delayed);
+          reply->set_recovering_for_ms(s.recovering_for.count());
+          reply->set_api_used(s.api_used);
+          reply->set_api_max(s.api_max);
+          reply->set_remote_grants(s.remote_grants);
+          for (const auto& [node, n] : s.grants_by_node)
+            (*reply->mutable_grants_by_node())[node] = n;
+          for (const auto& h : s.holders) {
+            auto* out = reply->add_holders();
+            out->set_holder_node(h.holder_node);
+            out->set_holder(h.holder);
+            out->set_cursors(h.cursors);
+          }
+          reactor->Finish(grpc::Status::OK);
+        },
+        [=](caf::error& err) { reactor->Finish(unavailable(err)); });
+  });
+  return reactor;
+}
+
+} // namespace syncforce::services

@@ -1,0 +1,109 @@
+#pragma once
+// Shared by the broker simulations: an actor system on CAF's test coordinator
+// (every message and timer runs only when the test says so; time is fake) and
+// "holders" that ask a broker and remember what it answered.
+
+#include "actors/atoms.hpp"
+#include "actors/integration_user.hpp"
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace syncforce::testing {
+
+using namespace std::chrono_literals;
+
+/// What one grant request was answered.
+struct grant_reply {
+  bool granted = false;
+  std::string reason;
+  std::string grant_id;
+  int64_t expires_in_ms = 0;
+  bool retry = false;
+};
+
+struct broker_sim : ::testing::Test {
+  broker_sim() : sys(init_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+  }
+
+  ~broker_sim() override {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  static caf::actor_system_config& init_config() {
+    static caf::actor_system_config cfg;
+    static bool done = false;
+    if (!done) {
+      cfg.set("scheduler.policy", caf::atom("testing"));
+      done = true;
+    }
+    return cfg;
+  }
+
+  caf::actor spawn_broker(actors::integration_user_config cfg) {
+    if (cfg.username.empty())
+      cfg.username = "integration@example.com";
+    auto h = sys.spawn(actors::integration_user, cfg);
+    spawned.push_back(h);
+    sched.run();
+    return h;
+  }
+
+  /// A remote holder's grant request; the answer lands in the returned slot.
+  std::shared_ptr<std::optional<grant_reply>> ask_grant(const caf::actor& broker, const std::string& node,
+                                                        const std::string& holder, std::chrono::milliseconds ttl,
+                                                        std::chrono::milliseconds max_wait) {
+    auto slot = std::make_shared<std::optional<grant_reply>>();
+    auto asker = sys.spawn([=](caf::event_based_actor* self) {
+      self->request(broker, caf::infinite, actors::grant_atom::value, node, holder,
+                    static_cast<int64_t>(ttl.count()), static_cast<int64_t>(max_wait.count()))
+        .then([slot](bool granted, std::string& reason, std::string& id, int64_t expires, bool retry) {
+          *slot = grant_reply{granted, reason, id, expires, retry};
+        });
+    });
+    spawned.push_back(asker);
+    sched.run();
+    return slot;
+  }
+
+  /// (valid grant ids) of a renewal.
+  std::vector<std::string> renew(const caf::actor& broker, const std::string& node,
+                                 const std::vector<std::string>& ids, const std::vector<std::string>& holders,
+                                 std::chrono::milliseconds ttl) {
+    std::vector<std::string> out;
+    caf::scoped_actor self{sys};
+    self->send(broker, actors::renew_atom::value, node, ids, holders, static_cast<int64_t>(ttl.count()));
+    sched.run();
+    self->receive([&](std::vector<std::string>& valid) { out = std::move(valid); });
+    return out;
+  }
+
+  actors::broker_state state_of(const caf::actor& broker) {
+    actors::broker_state out;
+    caf::scoped_actor self{sys};
+    self->send(broker, actors::broker_state_atom::value);
+    sched.run();
+    self->receive([&](actors::broker_state& s) { out = std::move(s); });
+    return out;
+  }
+
+  /// Moves the fake clock and runs what became due.
+  void advance(std::chrono::milliseconds d) {
+    sched.advance_time(d);
+    sched.run();
+  }
+
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  std::vector<caf::actor> spawned;
+};
+
+} // namespace syncforce::testing
