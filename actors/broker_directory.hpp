@@ -52,4 +52,37 @@ private:
   std::map<std::string, std::string> owners_;
 };
 
+/// Where each user's broker runs, from the cluster's leases (docs/cluster.md):
+/// the cluster member updates it on every heartbeat with the live owner of each
+/// `integration_user` lease and that node's advertised address.
+class lease_broker_directory : public broker_directory {
+public:
+  explicit lease_broker_directory(std::string self_address) : self_(std::move(self_address)) {}
+
+  /// user key -> the advertised address of the node holding its broker's lease.
+  void update(std::map<std::string, std::string> owners) {
+    std::lock_guard<std::mutex> guard(mtx_);
+    owners_ = std::move(owners);
+  }
+
+  std::optional<std::string> owner_address(const std::string& user_key) override {
+    std::lock_guard<std::mutex> guard(mtx_);
+    auto i = owners_.find(user_key);
+    if (i == owners_.end())
+      return std::nullopt; // moving, or no node live: the proxy asks again
+    return i->second;
+  }
+
+  bool is_local(const std::string& user_key) override {
+    std::lock_guard<std::mutex> guard(mtx_);
+    auto i = owners_.find(user_key);
+    return i != owners_.end() && i->second == self_;
+  }
+
+private:
+  std::mutex mtx_;
+  std::string self_;
+  std::map<std::string, std::string> owners_;
+};
+
 } // namespace syncforce::actors

@@ -104,6 +104,17 @@ void take_units(member_ptr self, const store::cluster_view& view) {
     loads.push_back(std::move(ul));
   }
   auto target = assign_units(loads, live);
+  if (st.cfg.on_broker_owners) {
+    std::map<std::string, std::string> address;
+    for (const auto& n : view.nodes)
+      if (n.live)
+        address[n.info.name] = n.info.address;
+    std::map<std::string, std::string> brokers;
+    for (const auto& l : view.leases)
+      if (l.kind == "integration_user" && l.owner && address.count(*l.owner))
+        brokers[l.key] = address[*l.owner];
+    st.cfg.on_broker_owners(std::move(brokers));
+  }
 
   std::set<std::string> handing_over;
   for (const auto& [id, u] : units) {

@@ -32,6 +32,8 @@ struct cluster_member_config {
   std::shared_ptr<lease_validity> validity;
   /// Told (units_atom, owned_units) whenever what should run here changes.
   caf::actor engine;
+  /// Told where each user's broker runs, on every heartbeat (none: not told).
+  std::function<void(std::map<std::string, std::string>)> on_broker_owners;
   /// The node's clock for lease deadlines (tests inject a fake one).
   std::function<lease_validity::clock::time_point()> now = [] { return lease_validity::clock::now(); };
 };

@@ -23,6 +23,9 @@ struct broker_cluster {
   /// Brokers started here are registered for the Cluster service and proxies.
   std::shared_ptr<broker_registry> registry;
   std::chrono::milliseconds grant_ttl{std::chrono::seconds(30)};
+  /// Brokers run where the cluster's `integration_user` leases say (the
+  /// directory is a lease_broker_directory); false: `directory` is fixed (tests).
+  bool leased = false;
 };
 
 /// Settings of a node's proxy for one Salesforce user's broker.

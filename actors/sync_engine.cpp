@@ -76,6 +76,52 @@ void report_running(engine_ptr self) {
   self->send(st.member, running_atom::value, std::move(all));
 }
 
+/// Runs the brokers of the integration users whose leases this node holds,
+/// and stops those it no longer holds (their grants expire or are taken over
+/// by the new owner, which waits out a grant's TTL before granting anew).
+void run_brokers(engine_ptr self) {
+  auto& st = self->state;
+  auto* cluster = st.cfg.cluster.get();
+  if (cluster == nullptr || !cluster->leased)
+    return;
+  std::map<std::string, std::shared_ptr<const lease_fence>> wanted;
+  for (const auto& [unit, fence] : st.owned)
+    if (fence->kind == "integration_user")
+      wanted.emplace(fence->key, fence);
+  for (auto it = st.brokers.begin(); it != st.brokers.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    cluster->registry->remove(it->first);
+    self->send_exit(it->second, caf::exit_reason::user_shutdown);
+    log(spdlog::level::info, log_event{"Broker stopped here: its lease moved", "integration_user", it->first, ""});
+    it = st.brokers.erase(it);
+  }
+  for (const auto& [key, fence] : wanted) {
+    if (st.brokers.count(key))
+      continue;
+    auto login = st.logins.find(key);
+    if (login == st.logins.end())
+      continue; // its limits are known once a connection of the user is loaded (apply runs this again)
+    integration_user_config ucfg;
+    ucfg.username = login->second->username;
+    ucfg.cursor_limit = login->second->cursor_limit;
+    if (st.cfg.test_poll_seconds)
+      ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
+    // A broker that moved starts from what live holders renew, and grants
+    // nothing new before a grant's TTL has passed: it never over-grants.
+    if (fence->epoch > 1)
+      ucfg.recover_for = cluster->grant_ttl;
+    auto broker = self->spawn<caf::linked>(integration_user, ucfg);
+    cluster->registry->add(key, broker);
+    st.brokers[key] = broker;
+    log(spdlog::level::info, log_event{"Integration user ready", "integration_user", ucfg.username, ""}
+                               .with("cursor_limit", ucfg.cursor_limit == 0 ? "none" : std::to_string(ucfg.cursor_limit))
+                               .with("epoch", std::to_string(fence->epoch)));
+  }
+}
+
 /// The connection actor's settings: its mappings (with revisions and pending
 /// commands), its writer when some mapping writes, its lease and pause.
 connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
@@ -152,16 +198,18 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
                               .with("username", c.login.username));
     return nullptr;
   }
+  user->cursor_limit = cursor_limit_for(c.api_version);
   auto ui = st.users.find(user->key);
   if (ui == st.users.end()) {
     integration_user_config ucfg;
     ucfg.username = user->username;
-    ucfg.cursor_limit = cursor_limit_for(c.api_version);
+    ucfg.cursor_limit = user->cursor_limit;
     if (st.cfg.test_poll_seconds)
       ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
     caf::actor hdl;
     const auto* cluster = st.cfg.cluster.get();
-    bool local = cluster == nullptr || cluster->directory->is_local(user->key);
+    // With leases, brokers start and stop with their lease (units_atom), not here.
+    bool local = cluster == nullptr || (!cluster->leased && cluster->directory->is_local(user->key));
     if (local) {
       auto broker = self->spawn<caf::linked>(integration_user, ucfg);
       log(spdlog::level::info, log_event{"Integration user ready", "integration_user", user->username, ""}.with(
@@ -171,7 +219,7 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
         cluster->registry->add(user->key, broker);
         st.brokers[user->key] = broker;
       }
-    } else {
+    } else if (!cluster->leased) {
       log(spdlog::level::info, log_event{"Integration user's broker runs on another node", "integration_user",
                                          user->username, ""}
                                  .with("owner", cluster->directory->owner_address(user->key).value_or("unknown")));
@@ -251,6 +299,7 @@ void apply(engine_ptr self, std::vector<loaded_connection>& loaded) {
       continue;
     self->send(running->second, reconfigure_atom::value, settings_for(self, lc, user));
   }
+  run_brokers(self); // a user's limits are known now
   std::vector<std::string> gone;
   for (const auto& [id, hdl] : st.connections)
     if (!seen.count(id))
@@ -453,6 +502,9 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
         auto timeout = st.cfg.heartbeat_interval;
         mc.make_store = [url, timeout] { return make_pg_cluster_store(url, timeout); };
         mc.engine = caf::actor_cast<caf::actor>(self);
+        if (st.cfg.cluster && st.cfg.cluster->leased)
+          if (auto dir = std::dynamic_pointer_cast<lease_broker_directory>(st.cfg.cluster->directory))
+            mc.on_broker_owners = [dir](std::map<std::string, std::string> owners) { dir->update(std::move(owners)); };
         st.member = self->spawn<caf::detached + caf::linked>(cluster_member, mc);
         self->send(st.member, tick_atom::value);
       }
@@ -467,6 +519,7 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
       auto& st = self->state;
       st.owned = std::move(owned);
       st.told_units = true;
+      run_brokers(self);
       for (const auto& [id, conn] : st.connections)
         self->send(conn, units_atom::value, units_of(self, id));
     },

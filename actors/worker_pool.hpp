@@ -26,6 +26,8 @@ namespace syncforce::actors {
 struct sf_user {
   std::string key; ///< login_url + "|" + username
   std::string username;
+  /// Query cursors the user may hold at once (0: no limit), from its connections' API version.
+  int cursor_limit = 0;
   salesforce::client_config config;
   std::shared_ptr<salesforce::shared_session> session;
   /// Called (on worker threads) with every Sforce-Limit-Info snapshot.

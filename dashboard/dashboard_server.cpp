@@ -280,14 +280,14 @@ void dashboard_server::routes() {
                  "grpc_address, 'started_at', started_at, 'heartbeat_at', heartbeat_at) ORDER BY name), '[]')::text "
                  "FROM syncforce.nodes")[0]
           .as<std::string>());
-      // What each runs: its unexpired leases, a connection's named by its name.
+      // What each runs: the leases of live nodes (docs/cluster.md), named by connection or object.
       if (!tx.exec1("SELECT to_regclass('syncforce.leases') IS NULL")[0].as<bool>())
         out["leases"] = nlohmann::json::parse(
           tx.exec1("SELECT coalesce(json_agg(json_build_object('owner_node', l.owner_node, 'kind', l.kind, "
                    "'what', coalesce(c.name, m.object_name, l.key))), '[]')::text FROM syncforce.leases l "
-                   "LEFT JOIN syncforce.connections c ON l.kind = 'connection' AND c.id::text = l.key "
-                   "LEFT JOIN syncforce.mappings m ON l.kind = 'mapping' AND m.id::text = l.key "
-                   "WHERE l.owner_node IS NOT NULL AND (l.expires_at IS NULL OR l.expires_at > now())")[0]
+                   "JOIN syncforce.nodes n ON n.name = l.owner_node AND n.expires_at > clock_timestamp() "
+                   "LEFT JOIN syncforce.connections c ON l.kind = 'writer' AND c.id::text = l.key "
+                   "LEFT JOIN syncforce.mappings m ON l.kind = 'mapping' AND m.id::text = l.key")[0]
             .as<std::string>());
     } else {
       out["nodes"] = nlohmann::json::array({nlohmann::json{{"name", settings_.node_name}}});

@@ -308,8 +308,8 @@ int main(int argc, char** argv) {
   engine_cfg.version = SYNCFORCE_VERSION;
   engine_cfg.lease_ttl = std::chrono::milliseconds(settings.lease_ttl_ms);
   engine_cfg.heartbeat_interval = std::chrono::milliseconds(settings.heartbeat_interval_ms);
-  // The Cluster service and the broker proxies. Until leases decide where each
-  // user's broker runs, every broker is local unless --test-broker-owner says otherwise.
+  // The Cluster service and the broker proxies: each user's broker runs on the
+  // node holding its lease (unless the TEST-ONLY --test-broker-owner fixes it).
   // The brokers this node runs are registered for the Cluster service.
   auto brokers = std::make_shared<actors::broker_registry>();
   engine_cfg.cluster = std::make_shared<actors::broker_cluster>();
@@ -345,16 +345,19 @@ int main(int argc, char** argv) {
                                          cluster_security->tls() ? server->cluster_tls_port() : server->port(),
                                          host_name());
   *advertised = advertise;
-  {
+  if (settings.test_broker_owners.empty()) {
+    // Each user's broker runs where its lease is (docs/cluster.md).
+    engine_cfg.cluster->directory = std::make_shared<actors::lease_broker_directory>(advertise);
+    engine_cfg.cluster->leased = true;
+  } else {
     auto dir = std::make_shared<actors::fixed_broker_directory>(advertise);
     for (const auto& e : settings.test_broker_owners) {
       auto owner = parse_broker_owner(e);
       dir->set_owner(owner->first, owner->second);
     }
     engine_cfg.cluster->directory = dir;
-    if (!settings.test_broker_owners.empty())
-      actors::log(spdlog::level::warn, log_event{"TEST ONLY: broker owners fixed by --test-broker-owner", "node",
-                                                 settings.node_name, ""});
+    actors::log(spdlog::level::warn, log_event{"TEST ONLY: broker owners fixed by --test-broker-owner", "node",
+                                               settings.node_name, ""});
   }
   actors::log(spdlog::level::info, log_event{"Cluster service ready", "node", settings.node_name, "STARTING"}
                                      .with("advertise_address", advertise)

@@ -264,6 +264,8 @@ void scenario::TearDown() {
     std::remove(org_path_.c_str());
   if (!config_path_.empty())
     std::remove(config_path_.c_str());
+  if (!cluster_secret_path_.empty())
+    std::remove(cluster_secret_path_.c_str());
 }
 
 void scenario::dump_tables(const std::string& prefix) {
@@ -371,6 +373,8 @@ void scenario::start_world(bool private_postgres) {
       {{"object_name", object}, {"config", {{"access", "read_only"}, {"sf_polling_seconds", 120}, {"fields", fields}}}});
   }
   config_path_ = temp_file("config", config.dump(2));
+  // Nodes of one cluster authenticate to each other (docs/cluster.md, "Authentication between nodes").
+  cluster_secret_path_ = temp_file("cluster-secret", "chaos-cluster-secret-" + salt());
 }
 
 void scenario::start_node(const std::vector<std::string>& extra_args) {
@@ -384,7 +388,8 @@ void scenario::start_node(const std::vector<std::string>& extra_args) {
   o.env = {{"SF_TEST_PASSWORD", "sfemu"},
            {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
            {"SYNCFORCE_ADMIN_TOKEN", admin_token},
-           {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"}};
+           {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"},
+           {"SYNCFORCE_CLUSTER_SECRET_FILE", cluster_secret_path_}};
   if (node_) {
     past_logs_.push_back(node_->output());
     node_.reset();
@@ -400,7 +405,8 @@ testing::node_process& scenario::start_peer(const std::string& name) {
   o.env = {{"SF_TEST_PASSWORD", "sfemu"},
            {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
            {"SYNCFORCE_ADMIN_TOKEN", admin_token},
-           {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"}};
+           {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"},
+           {"SYNCFORCE_CLUSTER_SECRET_FILE", cluster_secret_path_}};
   peers_.push_back(std::make_unique<testing::node_process>(o));
   return *peers_.back();
 }

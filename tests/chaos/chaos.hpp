@@ -154,6 +154,7 @@ private:
   std::unique_ptr<salesforce::client> sf_;
   std::string org_path_;
   std::string config_path_;
+  std::string cluster_secret_path_;
   int node_starts_ = 0;
   std::vector<std::string> past_logs_;
   std::vector<std::string> sf_ids_; ///< records made in Salesforce and not deleted there

@@ -193,11 +193,13 @@ TEST(control_gauges, read_backlog_age_and_leases_from_the_database) {
              "('INSERT', 'contact', 1, now() - interval '1 minute', 'NEW', 2), "
              "('UPDATE', 'contact', 2, now(), 'PENDING', 3), "
              "('UPDATE', 'contact', 3, now() - interval '2 hours', 'SUCCESS', 4)");
-    tx.exec0("INSERT INTO syncforce.leases (kind, key, owner_node, epoch, expires_at) VALUES "
-             "('mapping', 'm1', 'me', 1, now() + interval '1 minute'), "
-             "('mapping', 'm2', 'me', 1, now() + interval '1 minute'), "
-             "('mapping', 'm3', 'me', 1, now() - interval '1 minute'), "
-             "('mapping', 'm4', 'other', 1, now() + interval '1 minute')");
+    // A lease is held while its owner node is live (docs/cluster.md): 'gone' expired.
+    tx.exec0("INSERT INTO syncforce.nodes (name, grpc_address, version, expires_at) VALUES "
+             "('me', 'a:1', 't', now() + interval '1 minute'), ('other', 'b:1', 't', now() + interval '1 minute'), "
+             "('gone', 'c:1', 't', now() - interval '1 minute')");
+    tx.exec0("INSERT INTO syncforce.leases (kind, key, owner_node, epoch) VALUES "
+             "('mapping', 'm1', 'me', 1), ('mapping', 'm2', 'me', 1), ('mapping', 'm3', 'gone', 1), "
+             "('mapping', 'm4', 'other', 1)");
     tx.commit();
   }
   metrics::control_gauges gauges(db.url(), "me");
@@ -211,7 +213,7 @@ TEST(control_gauges, read_backlog_age_and_leases_from_the_database) {
   EXPECT_LT(*age, 3700);
   // A connection whose schema is not made yet has no trigger log to count.
   EXPECT_EQ(text.find("schema=\"unmade\""), std::string::npos);
-  EXPECT_EQ(sample(text, "syncforce_leases_held", "kind=\"mapping\""), 2); // the expired one is not held
+  EXPECT_EQ(sample(text, "syncforce_leases_held", "kind=\"mapping\""), 2); // another's, or a dead node's, are not
   EXPECT_EQ(sample(text, "syncforce_leases_held", "kind=\"writer\""), 0);
 
   // The database gone: the scrape still answers, saying it could not read.

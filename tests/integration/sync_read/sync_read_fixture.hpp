@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <algorithm>
 #include <fstream>
+#include <unistd.h>
 #include <map>
 #include <optional>
 

@@ -228,11 +228,17 @@ TEST_F(sync_read, two_nodes_on_one_database_share_the_units_and_take_over_within
   auto ids = load_records(*sf, *emu, "Every__c", numbered("K", 0, 100));
   ASSERT_EQ(ids.size(), 100u);
   write_config(every_mapping());
+  // The nodes authenticate to each other: the mapping may ask the other node's broker.
+  auto secret = "/tmp/syncforce-it-cluster-secret." + std::to_string(::getpid());
+  std::ofstream(secret) << "it-cluster-secret";
+  node_env["SYNCFORCE_CLUSTER_SECRET_FILE"] = secret;
   start_node();
   ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED")) << node->output();
   auto second = child_process::start({bin_path("syncforced"), "--database-url", db->url(), "--grpc-address",
                                       "127.0.0.1:0", "--node-name", "it-node-2", "--config", config_path},
-                                     {{"SF_TEST_PASSWORD", "sfemu"}, {"SYNCFORCE_TEST_POLL_SECONDS", "1"}});
+                                     {{"SF_TEST_PASSWORD", "sfemu"},
+                                      {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
+                                      {"SYNCFORCE_CLUSTER_SECRET_FILE", secret}});
   // Two units (the mapping's read side, the integration user's broker) over two
   // nodes: one each, whichever way the assignment splits them.
   auto owners = [&] {
@@ -283,4 +289,5 @@ TEST_F(sync_read, two_nodes_on_one_database_share_the_units_and_take_over_within
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), 100);
   ASSERT_TRUE(survivor->signal(SIGTERM));
   EXPECT_EQ(survivor->wait_exit(20s), 0);
+  std::remove(secret.c_str());
 }
