@@ -415,6 +415,19 @@ grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext*
   return reactor;
 }
 
+grpc::ServerUnaryReactor* admin_service::long_call(grpc::CallbackServerContext* ctx, long_work work) {
+  auto* reactor = ctx->DefaultReactor();
+  std::string actor;
+  if (auto auth = authenticate(ctx, actor); !auth.ok()) {
+    reactor->Finish(detail::bounded(auth));
+    return reactor;
+  }
+  sys_.spawn<caf::detached>([reactor, actor, work = std::move(work)] {
+    reactor->Finish(answer(guarded([&] { return work(actor); })));
+  });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* admin_service::GetState(grpc::CallbackServerContext* ctx,
                                                   const syncforce::v1::GetStateRequest* req,
                                                   syncforce::v1::State* reply) {
