@@ -580,3 +580,15 @@ int audit(const common_options& opts, const std::string& csv_file, const std::st
 }
 
 } // namespace syncforce::cli
+
+namespace syncforce::cli {
+
+int wait_for_mapping_loads(const common_options& opts, const std::vector<std::string>& objects) {
+  return wait_for_loads(opts, objects);
+}
+
+int print_rejection(const common_options& opts, const syncforce::v1::Rejection& r) {
+  return report_rejection(opts, r);
+}
+
+} // namespace syncforce::cli
