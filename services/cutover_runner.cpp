@@ -305,7 +305,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   {
     pqxx::work tx(conn, "cutover_prepare");
     set_lock_timeout(tx, req.lock_timeout);
-    tx.exec0("SELECT set_config('search_path', '', true)");
+    tx.exec("SELECT set_config('search_path', '', true)");
     auto statements = store::carry_statements(p.objects, store::carry_phase::prepare);
     for (const auto& s : statements)
       tx.exec0(s);
@@ -453,7 +453,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     auto row = tx.exec_params1("SELECT status, step FROM syncforce.cutovers WHERE id = $1 FOR UPDATE", id);
     if (row[0].as<std::string>() != "running" || row[1].as<std::string>() != "caught_up")
       throw std::runtime_error("cutover " + std::to_string(id) + " was settled by another node meanwhile");
-    tx.exec0("SELECT set_config('search_path', '', true)");
+    tx.exec("SELECT set_config('search_path', '', true)");
     const auto statements = store::carry_statements(p.objects, store::carry_phase::in_switch);
     for (const auto& s : statements) {
       try {

@@ -184,7 +184,7 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
   // search_path would not find: with an empty path, every name is qualified,
   // so references to the moved tables can be retargeted exactly.
   const auto saved_path = tx.exec1("SELECT current_setting('search_path')")[0].as<std::string>();
-  tx.exec0("SELECT set_config('search_path', '', true)");
+  tx.exec("SELECT set_config('search_path', '', true)");
 
   std::vector<std::string> oids;
   for (const auto& r : tx.exec_params("SELECT c.oid::text FROM pg_class c JOIN pg_namespace n ON n.oid = "
@@ -207,7 +207,11 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
       out.push_back(std::move(o));
     }
   }
-  for (const auto& t : tables) {
+  // The trigger log too: the capture triggers write to it as the application's role.
+  auto granted = tables;
+  if (!tx.exec_params1("SELECT to_regclass($1) IS NULL", dst + "._trigger_log")[0].as<bool>())
+    granted.push_back({"", "_trigger_log", "", ""});
+  for (const auto& t : granted) {
     auto acl = tx.exec_params(std::string{"SELECT"} + acl_query_tail +
                                 " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a "
                                 "WHERE n.nspname = $1 AND c.relname = $2 AND a.grantee <> c.relowner ORDER BY 2, 1",
