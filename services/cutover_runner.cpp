@@ -244,6 +244,10 @@ void set_lock_timeout(pqxx::transaction_base& tx, milliseconds timeout) {
 void roll_back(const std::string& url, long long id, const std::string& reason, const std::string& actor) {
   pqxx::connection conn(url);
   pqxx::work tx(conn, "cutover_rollback");
+  // Dropping the fence waits for application transactions on the tables; one that never ends
+  // must not hold the rollback forever: it fails, the runner's session ends with it, and the
+  // next settling pass (any node, every 10 s) tries again.
+  set_lock_timeout(tx, std::chrono::seconds(30));
   auto row = tx.exec_params("SELECT source_schema, tables::text, status, step, source_connection_id FROM "
                             "syncforce.cutovers WHERE id = $1 FOR UPDATE",
                             id);

@@ -434,7 +434,9 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
   }
 
   // -- search_path: role and database settings that name the source schema --
+  // Roles whose search_path the plan already handles; the others named with --roles get one.
   std::set<std::string> roles_done;
+  bool any_setting = false;
   for (const auto& r : tx.exec(
          "SELECT coalesce(quote_ident(ro.rolname), ''), coalesce(ro.rolname, ''), s.setdatabase <> 0, "
          "  substr(cfg, length('search_path=') + 1), quote_ident(current_database()) "
@@ -446,12 +448,13 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
     const bool in_database = r[2].as<bool>();
     const auto path = r[3].as<std::string>();
     const auto next = search_path_with(path, source_schema, target_schema);
-    if (!role.empty())
-      roles_done.insert(role);
+    any_setting = true;
     if (next == path) {
       bool names_source = false;
       for (const auto& item : path_items(path))
         names_source = names_source || item_schema(item) == source_schema;
+      if (names_source && !role.empty())
+        roles_done.insert(role);
       if (names_source) // already puts the target first (a cutover run again, or set by hand)
         out.push_back(dependent_object{"search_path", role.empty() ? "this database" : "role " + role,
                                        "search_path " + path + " already puts " + target_schema + " first",
@@ -468,6 +471,8 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
                   " SET search_path = " + next;
       what = "role " + role + (in_database ? " in this database" : "");
     }
+    if (!role.empty())
+      roles_done.insert(role);
     dependent_object o{"search_path", what, "", carry_phase::in_switch, {}, {statement}, ""};
     o.action = "search_path " + path + " becomes " + next + " in the switch (new sessions take it)";
     out.push_back(std::move(o));
@@ -490,7 +495,7 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
   bool any_path = std::any_of(out.begin(), out.end(), [](const dependent_object& o) { return o.kind == "search_path"; });
   if (!any_path) {
     // Without one, the application could not find the target schema's tables after the switch.
-    const bool already = !roles_done.empty();
+    const bool already = any_setting;
     dependent_object o{"search_path", "application roles", "", carry_phase::none, {}, {}, ""};
     o.blocker = already ? "no role or database setting puts schema " + source_schema +
                             " on the search_path; name the application roles with --roles"

@@ -462,6 +462,9 @@ TEST_F(cutover, refuses_what_it_cannot_carry_and_rolls_back_what_cannot_drain) {
   EXPECT_EQ(r.code, 6) << "a dry run that would be refused says so: " << r.output;
   EXPECT_NE(r.output.find("CANNOT BE CARRIED"), std::string::npos) << r.output;
   sql("DROP TABLE public.widget_by_id");
+  r = cli({"cutover", "hc1", "hc2", "--dry-run", "--roles", "nobody_by_that_name"});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("there is no role named nobody_by_that_name"), std::string::npos) << r.output;
 
   // hc1 cannot send its changes (Salesforce refuses writes): the drain times out and everything rolls back.
   control("POST", "faults", {{"route", "composite/sobjects"}, {"status", 503}});
