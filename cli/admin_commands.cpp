@@ -151,6 +151,8 @@ void print_connection(const syncforce::v1::ConnectionState& c) {
             << "API version:   " << c.api_version() << "\n"
             << "Features:      " << (features.empty() ? "(none)" : features) << "\n"
             << "Mappings:      " << c.mappings().size() << (summary.empty() ? "" : " (" + summary + ")") << "\n";
+  if (!c.cutover().empty())
+    std::cout << "Cutover:       " << c.cutover() << "\n";
 }
 
 /// Prints a call's connection (--json) or `text`, or the call's error.

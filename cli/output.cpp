@@ -50,6 +50,7 @@ nlohmann::json connection_json(const syncforce::v1::ConnectionState& c) {
             {"client_id", c.client_id()},
             {"organization_id", c.organization_id()}}},
           {"features", features},
+          {"cutover", c.cutover()},
           {"mappings", mappings}};
 }
 

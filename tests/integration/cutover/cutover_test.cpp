@@ -409,6 +409,10 @@ TEST_F(cutover, moves_the_tables_while_the_application_writes_and_loses_nothing)
             2);
   r = cli({"audit", "--limit", "20"});
   EXPECT_NE(r.output.find("cutover.switch"), std::string::npos) << r.output;
+  r = cli({"-c", "hc1", "info"});
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("Cutover: +cutover 1 hc1 \\(schema1\\) -> hc2 \\(schema2\\): done at "
+                                                     "[-0-9T:]+Z; writes refused for [0-9]+ ms")))
+    << r.output;
 
   // The application's objects work over schema2.
   pqxx::connection as_app(app_url());
@@ -480,6 +484,9 @@ TEST_F(cutover, refuses_what_it_cannot_carry_and_rolls_back_what_cannot_drain) {
             1)
     << "hc1 keeps its mapping";
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log WHERE action = 'cutover.rollback'"), 1);
+  r = cli({"-c", "hc2", "info"});
+  EXPECT_NE(r.output.find("Cutover:       cutover 1 hc1 (schema1) -> hc2 (schema2): rolled back at"), std::string::npos)
+    << r.output;
   // The application writes to schema1 again, and hc1 sends it once Salesforce answers.
   pqxx::connection as_app(app_url());
   pqxx::work tx(as_app);
