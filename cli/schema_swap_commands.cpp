@@ -82,13 +82,13 @@ void print_report(const syncforce::v1::CutoverReport& r) {
   for (const auto& t : r.tables())
     std::cout << " " << t;
   std::cout << "\n";
-  std::cout << "Objects outside Syncforce that depend on them: " << (r.objects().empty() ? "none" : "") << "\n";
+  std::cout << "Objects outside Syncforce that depend on them:" << (r.objects().empty() ? " none" : "") << "\n";
   for (const auto& o : r.objects()) {
     std::cout << "  " << o.kind() << " " << o.name() << ": "
               << (o.blocker().empty() ? o.action() : "CANNOT BE CARRIED: " + o.blocker()) << "\n";
     if (r.dry_run())
       for (const auto& s : o.sql())
-        std::cout << "      " << s << (s.find('\n') == std::string::npos ? "" : "\n");
+        std::cout << "      " << s << (!s.empty() && s.back() == '\n' ? "" : "\n");
   }
   std::cout << "Steps:\n";
   int n = 0;

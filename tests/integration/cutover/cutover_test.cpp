@@ -332,6 +332,7 @@ TEST_F(cutover, moves_the_tables_while_the_application_writes_and_loses_nothing)
   // The dry run lists every dependent object and changes nothing.
   r = cli({"cutover", "hc1", "hc2", "--dry-run"});
   ASSERT_EQ(r.code, 0) << r.output;
+  std::cout << r.output; // what an operator reads before the real thing
   for (const auto* needle :
        {"view public.widget_names", "view public.widget_total", "function public.widget_text(key text)",
         "function public.widget_count_loose()", "index schema1.widget_text_idx",
@@ -356,6 +357,7 @@ TEST_F(cutover, moves_the_tables_while_the_application_writes_and_loses_nothing)
   app.stop = true;
   writer.join();
   ASSERT_EQ(r.code, 0) << r.output << node->output();
+  std::cout << r.output;
   EXPECT_NE(r.output.find("Done. Application writes to the moved tables were refused for"), std::string::npos)
     << r.output;
   EXPECT_TRUE(app.errors.empty()) << app.errors.size() << " unexpected error(s), first: " << app.errors.front();
