@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <future>
 
 namespace syncforce::cli {
 
@@ -124,7 +125,25 @@ int cutover(const common_options& opts, const cutover_options& c) {
   req.set_catch_up_timeout_seconds(c.catch_up_timeout);
   req.set_lock_timeout_seconds(c.lock_timeout);
   syncforce::v1::CutoverReport reply;
-  auto status = stub->Cutover(ctx.get(), req, &reply);
+  // The node answers once every step is done; meanwhile the steps it reached are shown
+  // (from the connection's state), so that an operator sees where it is.
+  auto call = std::async(std::launch::async, [&] { return stub->Cutover(ctx.get(), req, &reply); });
+  if (!c.dry_run && !opts.json) {
+    std::string last;
+    while (call.wait_for(std::chrono::milliseconds(250)) != std::future_status::ready) {
+      auto state_ctx = admin_context(opts);
+      syncforce::v1::GetStateRequest state_req;
+      state_req.set_connection(c.source);
+      syncforce::v1::State state;
+      if (!stub->GetState(state_ctx.get(), state_req, &state).ok() || state.connections().empty())
+        continue;
+      const auto& now = state.connections(0).cutover();
+      if (now != last && now.find(": running, step ") != std::string::npos)
+        std::cerr << now << "\n";
+      last = now;
+    }
+  }
+  auto status = call.get();
   if (!status.ok())
     return report_rpc_error(opts, status);
   if (reply.has_rejected())

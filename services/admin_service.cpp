@@ -158,8 +158,8 @@ void fill_connection(pqxx::transaction_base& tx, const store::connection_row& c,
   auto cutover = tx.exec_params(
     "SELECT 'cutover ' || k.id || ' ' || s.name || ' (' || k.source_schema || ') -> ' || t.name || ' (' || "
     "k.target_schema || '): ' || CASE k.status "
-    "WHEN 'running' THEN 'running, step ' || k.step || ' since ' || to_char(k.started_at AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+    "WHEN 'running' THEN 'running, step ' || k.step || ' reached (started ' || to_char(k.started_at AT TIME ZONE "
+    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ')' "
     "WHEN 'done' THEN 'done at ' || to_char(k.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || "
     "'; writes refused for ' || (extract(epoch FROM k.switched_at - k.fenced_at) * 1000)::bigint || ' ms' "
     "ELSE 'rolled back at ' || to_char(k.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || "
