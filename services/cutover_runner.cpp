@@ -35,6 +35,9 @@ using steady = std::chrono::steady_clock;
 const std::set<std::string> synced_states{"DATA_SYNCED", "POLLING_SF_CHANGES", "POLLING_SF_BULK",
                                           "POLLING_SF_FOR_DELETES"};
 
+/// A backlog the source's writer sends in about one batch: fencing at or below it keeps the drain short.
+constexpr long long low_backlog = 50;
+
 const char* phase_name(store::carry_phase p) {
   switch (p) {
     case store::carry_phase::prepare:
@@ -163,6 +166,9 @@ std::vector<std::string> planned_steps(const cutover_plan& p, const cutover_requ
   std::vector<std::string> steps;
   steps.push_back("prepare: " + std::to_string(prepare) + " statement(s) in schema " + p.target.schema_name +
                   " while the application still writes (indexes, grants)");
+  if (!p.source_read_write.empty())
+    steps.push_back("settle: wait (at most 10 s) for a moment when " + p.source.name + " has at most " +
+                    std::to_string(low_backlog) + " changes of them left to send, so that the drain is short");
   steps.push_back("fence: application writes to " + table_list(p.source.schema_name, p.tables) +
                   " are refused from here on (trigger " + store::fence_trigger + ", SQLSTATE 55006), waiting at most " +
                   seconds_text(req.lock_timeout) + " for transactions that hold them");
@@ -295,10 +301,39 @@ std::optional<newest_change> newest_in_salesforce(salesforce::client& sf, const 
   return newest_change{std::string{r.text("SystemModstamp")}, std::string{r.text("Id")}};
 }
 
+/// The source's changes of the moved tables not yet sent to Salesforce (trigger-log entries
+/// NEW or PENDING, creates in doubt); throws when its ordered writes are stopped on a failed
+/// insert (they could not drain).
+long long unsent_changes(pqxx::connection& conn, const cutover_plan& p) {
+  pqxx::nontransaction q(conn, "cutover_unsent");
+  const auto names = store::text_array(table_names(p.tables));
+  const auto log = qualified_name(q, p.source.schema_name, "_trigger_log");
+  const bool has_log = !q.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>();
+  const auto waiting = q.exec_params1("SELECT (SELECT count(*) FROM syncforce.write_in_doubt WHERE connection_id = "
+                                      "$1 AND table_name = ANY($2::text[]))" +
+                                        (has_log ? " + (SELECT count(*) FROM " + log +
+                                                     " WHERE table_name = ANY($2::text[]) AND state IN ('NEW', "
+                                                     "'PENDING'))"
+                                                 : std::string{}),
+                                      p.source.id, names)[0]
+                         .as<long long>();
+  std::vector<std::string> objects;
+  for (const auto& t : p.tables)
+    objects.push_back(t.object_name);
+  auto blocked = q.exec_params("SELECT object_name, write_block::text FROM syncforce.mappings WHERE "
+                               "connection_id = $1 AND object_name = ANY($2::text[]) AND write_block IS NOT NULL",
+                               p.source.id, store::text_array(objects));
+  if (!blocked.empty())
+    throw std::runtime_error(p.source.name + "'s ordered writes of " + blocked[0][0].as<std::string>() +
+                             " stopped on a failed insert (" + blocked[0][1].as<std::string>() +
+                             "), so its changes cannot drain; fix it (syncforce write-errors) and run the "
+                             "cutover again");
+  return waiting;
+}
+
 /// The steps after planning; throws on any failure (the caller rolls back).
 void execute(pqxx::connection& conn, const std::string& url, const secret_lookup& secrets,
              const cutover_request& req, const cutover_plan& p, long long id, syncforce::v1::CutoverReport& out) {
-  const auto names = store::text_array(table_names(p.tables));
   auto step_started = steady::now();
   auto done = [&](const std::string& what) {
     out.add_steps(what + " (" + std::to_string(elapsed_ms(step_started)) + " ms)");
@@ -318,6 +353,16 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     done("prepare: " + std::to_string(statements.size()) + " statement(s) in schema " + p.target.schema_name);
   }
   log_step(p.source.id, "Cutover prepared", id, "prepared");
+
+  // -- settle: the downtime is mostly the drain, so the fence goes up at a moment when the
+  // source has little left to send (at most 10 s of waiting; then it goes up anyway) --
+  long long backlog = 0;
+  if (!p.source_read_write.empty()) {
+    const auto until = steady::now() + std::min<milliseconds>(req.drain_timeout, milliseconds(10'000));
+    while ((backlog = unsent_changes(conn, p)) > low_backlog && steady::now() < until)
+      std::this_thread::sleep_for(milliseconds(20));
+    done("settle: " + std::to_string(backlog) + " change(s) of the moved tables waiting to be sent");
+  }
 
   // -- fence: from this commit on, application writes to the moved tables are refused --
   {
@@ -344,31 +389,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     const auto deadline = steady::now() + req.drain_timeout;
     long long waiting = 0;
     for (;;) {
-      {
-        pqxx::nontransaction q(conn, "cutover_drain");
-        const auto log = qualified_name(q, p.source.schema_name, "_trigger_log");
-        const bool has_log = !q.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>();
-        waiting = q.exec_params1("SELECT (SELECT count(*) FROM syncforce.write_in_doubt WHERE connection_id = $1 AND "
-                                 "table_name = ANY($2::text[]))" +
-                                   (has_log ? " + (SELECT count(*) FROM " + log +
-                                                " WHERE table_name = ANY($2::text[]) AND state IN ('NEW', 'PENDING'))"
-                                            : std::string{}),
-                                 p.source.id, names)[0]
-                    .as<long long>();
-        auto blocked = q.exec_params("SELECT object_name, write_block::text FROM syncforce.mappings WHERE "
-                                     "connection_id = $1 AND object_name = ANY($2::text[]) AND write_block IS NOT NULL",
-                                     p.source.id, [&] {
-                                       std::vector<std::string> objects;
-                                       for (const auto& t : p.tables)
-                                         objects.push_back(t.object_name);
-                                       return store::text_array(objects);
-                                     }());
-        if (!blocked.empty())
-          throw std::runtime_error(p.source.name + "'s ordered writes of " + blocked[0][0].as<std::string>() +
-                                   " stopped on a failed insert (" + blocked[0][1].as<std::string>() +
-                                   "), so its changes cannot drain; fix it (syncforce write-errors) and run the "
-                                   "cutover again");
-      }
+      waiting = unsent_changes(conn, p);
       if (waiting == 0)
         break;
       if (steady::now() > deadline)
