@@ -426,43 +426,88 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     std::vector<std::optional<newest_change>> newest;
     for (const auto& t : p.tables)
       newest.push_back(newest_in_salesforce(*sf, t.object_name));
-    auto behind = [&] {
-      std::vector<std::string> ids;
-      pqxx::nontransaction q(conn, "cutover_catch_up");
-      for (std::size_t i = 0; i < p.tables.size(); ++i) {
-        if (!newest[i])
-          continue;
-        const auto& t = p.tables[i];
-        const auto table = qualified_name(q, p.target.schema_name, t.table);
-        auto ok = q.exec_params1(
-          "SELECT m.high_water_mark IS NOT NULL AND (m.high_water_mark > $2::timestamptz OR "
-          "(m.high_water_mark = $2::timestamptz AND (m.high_water_id = $3 OR EXISTS (SELECT 1 FROM " +
-            table + " WHERE sfid = $3)))) FROM syncforce.mappings m WHERE m.id = $1",
-          t.target_mapping_id, newest[i]->stamp, newest[i]->id)[0];
-        if (ok.is_null() || !ok.as<bool>())
-          ids.push_back(t.target_mapping_id);
+    // Caught up, per object: the target's mark has reached Salesforce's newest change S, and
+    // every record Salesforce stamped at or after S is in the target's table at least as new
+    // (a deleted one: not there in an older version). The second half matters because stamps
+    // are kept to the second: a poll that ran during second S may have read some of S's
+    // records and not those written after it in the same second.
+    auto caught_up = [&](std::size_t i, pqxx::transaction_base& q) {
+      const auto& t = p.tables[i];
+      auto reached = q.exec_params1("SELECT coalesce(high_water_mark >= $2::timestamptz, false) FROM "
+                                    "syncforce.mappings WHERE id = $1",
+                                    t.target_mapping_id, newest[i]->stamp)[0]
+                       .as<bool>();
+      if (!reached)
+        return false;
+      std::vector<std::string> ids, stamps, deleted;
+      salesforce::query_options options;
+      auto cursor = sf->query_all("SELECT Id, SystemModstamp, IsDeleted FROM " + t.object_name +
+                                    " WHERE SystemModstamp >= " + newest[i]->stamp.substr(0, 19) + "Z",
+                                  options);
+      for (;;) {
+        auto page = cursor.next_page();
+        if (!page.ok())
+          throw std::runtime_error("Salesforce did not answer the latest changes of " + t.object_name + ": " +
+                                   page.error().message);
+        for (const auto& r : page->records) {
+          ids.emplace_back(r.text("Id"));
+          stamps.emplace_back(r.text("SystemModstamp"));
+          deleted.emplace_back(r.text("IsDeleted") == "true" ? "true" : "false");
+        }
+        if (page->next_records_url.empty())
+          break;
       }
-      return ids;
+      if (ids.empty())
+        return true;
+      std::string flags = "{";
+      for (std::size_t k = 0; k < deleted.size(); ++k)
+        flags += (k == 0 ? "" : ",") + deleted[k];
+      flags += "}";
+      const auto table = qualified_name(q, p.target.schema_name, t.table);
+      const auto missing =
+        q.exec_params1("SELECT count(*) FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS sf(id, stamp, "
+                       "deleted) WHERE CASE WHEN sf.deleted THEN EXISTS (SELECT 1 FROM " + table +
+                         " r WHERE r.sfid = sf.id AND r.systemmodstamp < (sf.stamp AT TIME ZONE 'UTC')) "
+                         "ELSE NOT EXISTS (SELECT 1 FROM " + table +
+                         " r WHERE r.sfid = sf.id AND r.systemmodstamp >= (sf.stamp AT TIME ZONE 'UTC')) END",
+                       store::text_array(ids), store::text_array(stamps), flags)[0]
+          .as<long long>();
+      return missing == 0;
     };
-    auto waiting = behind();
-    if (!waiting.empty()) {
-      // Poll now rather than at the next interval: a recover restarts a synced
-      // mapping, which catches up at once (after a poll under way, if any).
+    auto behind = [&] {
+      std::vector<std::string> out;
+      pqxx::nontransaction q(conn, "cutover_catch_up");
+      for (std::size_t i = 0; i < p.tables.size(); ++i)
+        if (newest[i] && !caught_up(i, q))
+          out.push_back(p.tables[i].target_mapping_id);
+      return out;
+    };
+    // Poll now rather than at the next interval: a recover restarts a synced mapping, which
+    // catches up at once (after a poll under way, if any). Asked again while still behind.
+    auto poll_now = [&](const std::vector<std::string>& mappings) {
       pqxx::work tx(conn, "cutover_poll_now");
       tx.exec_params("UPDATE syncforce.mappings SET command = 'recover', command_at = now() WHERE id = ANY($1::uuid[]) "
                      "AND command IS NULL",
-                     store::text_array(waiting));
+                     store::text_array(mappings));
       store::notify_control(tx, p.target.id);
       tx.commit();
-    }
+    };
+    auto waiting = behind();
+    auto nudged = steady::now();
+    if (!waiting.empty())
+      poll_now(waiting);
     const auto deadline = steady::now() + req.catch_up_timeout;
     while (!waiting.empty()) {
       if (steady::now() > deadline)
         throw std::runtime_error(p.target.name + " did not catch up with Salesforce within " +
                                  seconds_text(req.catch_up_timeout) + " (syncforce state " + p.target.name +
                                  "; --catch-up-timeout waits longer)");
-      std::this_thread::sleep_for(milliseconds(20));
+      std::this_thread::sleep_for(milliseconds(100));
       waiting = behind();
+      if (!waiting.empty() && steady::now() - nudged > milliseconds(2000)) {
+        poll_now(waiting);
+        nudged = steady::now();
+      }
     }
     pqxx::work tx(conn, "cutover_caught_up");
     set_step(tx, id, "caught_up");

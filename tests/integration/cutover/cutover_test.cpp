@@ -423,8 +423,17 @@ TEST_F(cutover, moves_the_tables_while_the_application_writes_and_loses_nothing)
     << "a new session's search_path starts with schema2";
   EXPECT_EQ(tx.exec1("SELECT n FROM public.widget_total")[0].as<long>(),
             tx.exec1("SELECT count(*) FROM schema2.widget__c")[0].as<long>());
-  EXPECT_EQ(tx.exec1("SELECT count(*) FROM public.widget_names WHERE app_key__c LIKE 'app-%'")[0].as<long>(),
-            app.inserts);
+  std::string missing_rows;
+  for (const auto& [key, text] : app.accepted)
+    if (tx.exec_params1("SELECT count(*) FROM public.widget_names WHERE app_key__c = $1", key)[0].as<long>() != 1)
+      missing_rows += " " + key + "[schema1: " +
+                      tx.exec_params1("SELECT coalesce(string_agg(coalesce(sfid, 'no sfid') || ' ' || "
+                                      "coalesce(systemmodstamp::text, 'no stamp'), '; '), 'none') FROM "
+                                      "schema1.widget__c WHERE app_key__c = $1",
+                                      key)[0]
+                        .as<std::string>() +
+                      "]";
+  EXPECT_TRUE(missing_rows.empty()) << "app rows not in schema2 exactly once:" << missing_rows;
   const auto& [some_key, some_text] = *app.accepted.rbegin();
   EXPECT_EQ(tx.exec_params1("SELECT public.widget_text($1)", some_key)[0].as<std::string>(), some_text);
   tx.commit();
