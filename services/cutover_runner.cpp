@@ -457,6 +457,18 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
         if (page->next_records_url.empty())
           break;
       }
+      // Every record the source holds must be in the target too (a record deleted in
+      // Salesforce leaves the source with the source's next poll).
+      const auto source_table = qualified_name(q, p.source.schema_name, t.table);
+      const auto target_table = qualified_name(q, p.target.schema_name, t.table);
+      const auto absent = q.exec1("SELECT count(*) FROM " + source_table + " a WHERE a.sfid IS NOT NULL AND NOT EXISTS "
+                                  "(SELECT 1 FROM " + target_table + " b WHERE b.sfid = a.sfid)")[0]
+                            .as<long long>();
+      if (absent > 0) {
+        log_step(p.source.id, "Cutover waits for the target", id, "drained",
+                 {{"object_name", t.object_name}, {"records_not_in_target", std::to_string(absent)}});
+        return false;
+      }
       if (ids.empty())
         return true;
       std::string flags = "{";
