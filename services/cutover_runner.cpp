@@ -426,6 +426,8 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     std::vector<std::optional<newest_change>> newest;
     for (const auto& t : p.tables)
       newest.push_back(newest_in_salesforce(*sf, t.object_name));
+    std::set<std::string> rewound;
+    auto nudged = steady::now();
     // Caught up, per object: the target's mark has reached Salesforce's newest change S, and
     // every record Salesforce stamped at or after S is in the target's table at least as new
     // (a deleted one: not there in an older version). The second half matters because stamps
@@ -465,8 +467,25 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
                                   "(SELECT 1 FROM " + target_table + " b WHERE b.sfid = a.sfid)")[0]
                             .as<long long>();
       if (absent > 0) {
-        log_step(p.source.id, "Cutover waits for the target", id, "drained",
-                 {{"object_name", t.object_name}, {"records_not_in_target", std::to_string(absent)}});
+        // A record Salesforce committed after a poll of the target had read past its stamp
+        // (a late commit: docs/sync-read.md) is never polled again by the target. Its mark
+        // is moved back to just before the earliest such record the source knows (once no
+        // poll runs: the restart below), so that its next poll reads them; re-reading what
+        // it has changes nothing.
+        if (rewound.insert(t.target_mapping_id).second || steady::now() - nudged > milliseconds(2000)) {
+          // On the check's own session (autocommit): the mark and the command in one statement.
+          q.exec_params("UPDATE syncforce.mappings m SET high_water_mark = r.stamp, high_water_id = NULL, "
+                        "command = 'recover', command_at = now() FROM (SELECT coalesce(min(a.systemmodstamp) AT TIME "
+                        "ZONE 'UTC' - interval '1 second', (SELECT high_water_mark - interval '5 minutes' FROM "
+                        "syncforce.mappings WHERE id = $1)) AS stamp FROM " + source_table + " a WHERE a.sfid IS NOT "
+                        "NULL AND NOT EXISTS (SELECT 1 FROM " + target_table + " b WHERE b.sfid = a.sfid)) r "
+                        "WHERE m.id = $1 AND m.command IS NULL AND m.high_water_mark > r.stamp",
+                        t.target_mapping_id);
+          store::notify_control(q, p.target.id);
+          nudged = steady::now();
+          log_step(p.source.id, "Cutover reads missed records into the target again", id, "drained",
+                   {{"object_name", t.object_name}, {"records_not_in_target", std::to_string(absent)}});
+        }
         return false;
       }
       if (ids.empty())
@@ -505,7 +524,6 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
       tx.commit();
     };
     auto waiting = behind();
-    auto nudged = steady::now();
     if (!waiting.empty())
       poll_now(waiting);
     const auto deadline = steady::now() + req.catch_up_timeout;
