@@ -151,6 +151,8 @@ void print_connection(const syncforce::v1::ConnectionState& c) {
             << "API version:   " << c.api_version() << "\n"
             << "Features:      " << (features.empty() ? "(none)" : features) << "\n"
             << "Mappings:      " << c.mappings().size() << (summary.empty() ? "" : " (" + summary + ")") << "\n";
+  if (!c.cutover().empty())
+    std::cout << "Cutover:       " << c.cutover() << "\n";
 }
 
 /// Prints a call's connection (--json) or `text`, or the call's error.
@@ -653,6 +655,18 @@ int audit(const common_options& opts, const std::string& csv_file, const std::st
     std::cout << std::left << std::setw(26) << e.at() << std::setw(14) << e.actor() << std::setw(28) << e.action()
               << std::setw(16) << e.connection() << e.object_name() << "\n";
   return 0;
+}
+
+} // namespace syncforce::cli
+
+namespace syncforce::cli {
+
+int wait_for_mapping_loads(const common_options& opts, const std::vector<std::string>& objects) {
+  return wait_for_loads(opts, objects);
+}
+
+int print_rejection(const common_options& opts, const syncforce::v1::Rejection& r) {
+  return report_rejection(opts, r);
 }
 
 } // namespace syncforce::cli

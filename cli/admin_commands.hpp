@@ -62,4 +62,19 @@ int audit(const common_options& opts, const std::string& csv_file, const std::st
 /// `nodes`: the cluster's nodes, the units each runs and units nobody runs (exit 1 when a unit has no live node).
 int nodes(const common_options& opts);
 
+/// Waits (on a terminal, or with --wait) until the loads of `objects` in
+/// opts.connection end, showing progress; 0 when all reached DATA_SYNCED.
+int wait_for_mapping_loads(const common_options& opts, const std::vector<std::string>& objects);
+
+} // namespace syncforce::cli
+
+namespace syncforce::v1 {
+class Rejection;
+}
+
+namespace syncforce::cli {
+
+/// Every problem of a refused request on standard error (JSON with --json); exit 6.
+int print_rejection(const common_options& opts, const syncforce::v1::Rejection& r);
+
 } // namespace syncforce::cli

@@ -1,6 +1,7 @@
 // syncforce: the admin command line of a Syncforce cluster. Talks gRPC to any node.
 
 #include "cli/admin_commands.hpp"
+#include "cli/schema_swap_commands.hpp"
 #include "cli/common.hpp"
 #include "cli/output.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -337,6 +338,37 @@ int main(int argc, char** argv) {
   connection_create_cmd->add_option("--feature", conn.features,
                                     "NAME=true|false, repeatable: poll_db_no_merge, disable_bulk_writes, "
                                     "poll_external_ids, rest_count_only, ucs_basic_collation_index");
+  clone_options clone;
+  auto* connection_clone_cmd = connection_cmd->add_subcommand(
+    "clone", "a second connection in another schema with copies of SOURCE's mappings (same login: it shares the "
+             "integration user); loads them while SOURCE keeps syncing (docs/schema-swap.md)");
+  connection_clone_cmd->add_option("SOURCE", clone.source, "the connection to copy")->required();
+  connection_clone_cmd->add_option("--as", clone.name, "the new connection's name")->required();
+  connection_clone_cmd->add_option("--schema", clone.schema, "its PostgreSQL schema (one no connection uses)")
+    ->required();
+  std::vector<std::string> clone_mappings;
+  std::vector<std::string> clone_fields;
+  connection_clone_cmd->add_option("--mappings", clone_mappings, "objects to copy, comma-separated (default: all)");
+  connection_clone_cmd->add_option("--add-fields", clone_fields,
+                                   "fields to add to the copies, comma-separated, as Object.Field");
+  cutover_options cut;
+  std::vector<std::string> cut_mappings;
+  std::vector<std::string> cut_roles;
+  auto* cutover_cmd = app.add_subcommand(
+    "cutover", "move the tables TARGET also maps from SOURCE's schema to TARGET's: fence writes, drain, catch up, "
+               "switch search_path in one transaction; any failure rolls back (docs/schema-swap.md)");
+  cutover_cmd->add_option("SOURCE", cut.source, "the connection whose tables move (hc1)")->required();
+  cutover_cmd->add_option("TARGET", cut.target, "the connection that takes them over (hc2)")->required();
+  cutover_cmd->add_flag("--dry-run", cut.dry_run, "list everything it would do, change nothing");
+  cutover_cmd->add_option("--mappings", cut_mappings, "objects to move, comma-separated (default: all in common)");
+  cutover_cmd->add_option("--roles", cut_roles,
+                          "application roles whose search_path must start with TARGET's schema, comma-separated "
+                          "(besides those whose setting names SOURCE's schema)");
+  cutover_cmd->add_option("--drain-timeout", cut.drain_timeout, "seconds to wait for SOURCE's unsent writes (60)");
+  cutover_cmd->add_option("--catch-up-timeout", cut.catch_up_timeout,
+                          "seconds to wait for TARGET to catch up with Salesforce (120)");
+  cutover_cmd->add_option("--lock-timeout", cut.lock_timeout,
+                          "seconds a step waits for a table lock the application holds (10)");
   std::string schema;
   auto* db_cmd = app.add_subcommand("db", "the connection's database side");
   db_cmd->require_subcommand(1);
@@ -441,6 +473,10 @@ int main(int argc, char** argv) {
   }
   if (wait || no_wait)
     opts.wait = wait;
+  clone.mappings = split_list(clone_mappings);
+  clone.add_fields = split_list(clone_fields);
+  cut.mappings = split_list(cut_mappings);
+  cut.roles = split_list(cut_roles);
   mapping.fields = split_list(fields);
   mapping.add_fields = split_list(add_fields);
   mapping.remove_fields = split_list(remove_fields);
@@ -473,6 +509,10 @@ int main(int argc, char** argv) {
     return read_errors(opts, read_errors_object);
   if (*connection_create_cmd)
     return connection_create(opts, conn);
+  if (*connection_clone_cmd)
+    return connection_clone(opts, clone);
+  if (*cutover_cmd)
+    return cutover(opts, cut);
   if (*db_set_cmd)
     return db_set(opts, schema);
   if (*sf_auth_cmd)

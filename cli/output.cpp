@@ -52,6 +52,7 @@ nlohmann::json connection_json(const syncforce::v1::ConnectionState& c) {
             {"organization_id", c.organization_id()}}},
           {"features", features},
           {"writer_node", c.writer_node()},
+          {"cutover", c.cutover()},
           {"mappings", mappings}};
 }
 

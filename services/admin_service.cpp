@@ -158,6 +158,23 @@ void fill_connection(pqxx::transaction_base& tx, const store::connection_row& c,
   features["poll_external_ids"] = c.features.poll_external_ids;
   features["rest_count_only"] = c.features.rest_count_only;
   features["ucs_basic_collation_index"] = c.features.ucs_basic_collation_index;
+  auto cutover = tx.exec_params(
+    "SELECT 'cutover ' || k.id || ' ' || s.name || ' (' || k.source_schema || ') -> ' || t.name || ' (' || "
+    "k.target_schema || '): ' || CASE k.status "
+    "WHEN 'running' THEN 'running, step ' || k.step || ' reached (started ' || to_char(k.started_at AT TIME ZONE "
+    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ')' "
+    "WHEN 'done' THEN 'done at ' || to_char(k.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || "
+    "'; writes refused for ' || (extract(epoch FROM k.switched_at - k.fenced_at) * 1000)::bigint || ' ms' "
+    "ELSE 'rolled back at ' || to_char(k.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || "
+    "': ' || coalesce(k.error, '') END "
+    "FROM syncforce.cutovers k JOIN syncforce.connections s ON s.id = k.source_connection_id "
+    "JOIN syncforce.connections t ON t.id = k.target_connection_id "
+    "WHERE $1 IN (k.source_connection_id, k.target_connection_id) "
+    "AND (k.status = 'running' OR k.finished_at > now() - interval '24 hours') "
+    "ORDER BY k.status = 'running' DESC, k.id DESC LIMIT 1",
+    c.id);
+  if (!cutover.empty())
+    cs.set_cutover(cutover[0][0].as<std::string>());
   auto mappings = store::load_mappings(tx, c.id);
   cs.set_writer_node(store::live_owner(tx, "writer", c.id).value_or(""));
   cs.set_state(effective_connection_state(c.state, activities_of(mappings)).state);
@@ -415,6 +432,19 @@ grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext*
         tx.commit(); // a rejection is not OK here: nothing is committed
       return status;
     })));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* admin_service::long_call(grpc::CallbackServerContext* ctx, long_work work) {
+  auto* reactor = ctx->DefaultReactor();
+  std::string actor;
+  if (auto auth = authenticate(ctx, actor); !auth.ok()) {
+    reactor->Finish(detail::bounded(auth));
+    return reactor;
+  }
+  sys_.spawn<caf::detached>([reactor, actor, work = std::move(work)] {
+    reactor->Finish(answer(guarded([&] { return work(actor); })));
   });
   return reactor;
 }

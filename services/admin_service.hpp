@@ -91,6 +91,11 @@ public:
   grpc::ServerUnaryReactor* ResolveWriteErrors(grpc::CallbackServerContext* ctx,
                                                const syncforce::v1::ResolveWriteErrorsRequest* req,
                                                syncforce::v1::ActionResult* reply) override;
+  grpc::ServerUnaryReactor* CloneConnection(grpc::CallbackServerContext* ctx,
+                                            const syncforce::v1::CloneConnectionRequest* req,
+                                            syncforce::v1::ConnectionState* reply) override;
+  grpc::ServerUnaryReactor* Cutover(grpc::CallbackServerContext* ctx, const syncforce::v1::CutoverRequest* req,
+                                    syncforce::v1::CutoverReport* reply) override;
 
 private:
   /// A read-only call's work, in a read transaction of its own.
@@ -104,6 +109,10 @@ private:
   /// Authenticates, then runs `work` on a detached actor of its own and finishes the call.
   grpc::ServerUnaryReactor* read_call(grpc::CallbackServerContext* ctx, read_work work);
   grpc::ServerUnaryReactor* write_call(grpc::CallbackServerContext* ctx, write_work work);
+  /// A call that manages its own connections and transactions (a cutover's steps),
+  /// on a detached actor that runs to the end even when the caller goes away.
+  using long_work = std::function<grpc::Status(const std::string& actor)>;
+  grpc::ServerUnaryReactor* long_call(grpc::CallbackServerContext* ctx, long_work work);
 
   caf::actor_system& sys_;
   admin_settings settings_;

@@ -182,6 +182,53 @@ CREATE TABLE syncforce.dashboard_sessions (
 );
 CREATE INDEX dashboard_sessions_expires_idx ON syncforce.dashboard_sessions (expires_at);
 )sql"},
+    {11, "schema-swap cutovers: progress that survives a node crash, and the write fence", R"sql(
+-- One row per `syncforce cutover`: the runner writes every step here before taking it, so a
+-- node that restarts (or any node, once the runner's session is gone) rolls an unfinished
+-- cutover back, or finishes one whose switch committed. At most one runs per connection.
+CREATE TABLE syncforce.cutovers (
+  id                   bigserial PRIMARY KEY,
+  source_connection_id uuid NOT NULL REFERENCES syncforce.connections (id) ON DELETE CASCADE,
+  target_connection_id uuid NOT NULL REFERENCES syncforce.connections (id) ON DELETE CASCADE,
+  source_schema        text NOT NULL,
+  target_schema        text NOT NULL,
+  -- [{"object_name", "table", "source_mapping_id", "target_mapping_id"}]
+  tables               jsonb NOT NULL,
+  -- the dependent objects and role settings, with the SQL that carries them (the plan)
+  plan                 jsonb NOT NULL,
+  step                 text NOT NULL DEFAULT 'planned'
+                       CHECK (step IN ('planned', 'prepared', 'fenced', 'drained', 'caught_up', 'switched')),
+  status               text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done', 'rolled_back')),
+  actor                text NOT NULL,
+  node                 text NOT NULL,
+  error                text,
+  started_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+  fenced_at            timestamptz,
+  switched_at          timestamptz,
+  finished_at          timestamptz
+);
+CREATE UNIQUE INDEX cutovers_one_running_source ON syncforce.cutovers (source_connection_id) WHERE status = 'running';
+CREATE UNIQUE INDEX cutovers_one_running_target ON syncforce.cutovers (target_connection_id) WHERE status = 'running';
+
+-- The write fence a cutover puts on the tables it moves: application writes are refused with
+-- a clear error (never queued, never lost) from the moment the fence commits. The engine's own
+-- sessions (xmlbinary = hex: loads, polls, write-back results) pass. After the switch the fence
+-- stays on the old tables: a session that still resolves the old schema is told to reconnect.
+-- TG_ARGV: the target schema, the cutover id.
+CREATE FUNCTION syncforce.cutover_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
+BEGIN
+  IF current_setting('xmlbinary', true) = 'hex' THEN
+    IF TG_LEVEL = 'STATEMENT' OR TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION USING ERRCODE = 'object_in_use',
+    MESSAGE = format('writes to %I.%I are refused: syncforce cutover %s moves it to schema %s', TG_TABLE_SCHEMA,
+                     TG_TABLE_NAME, TG_ARGV[1], TG_ARGV[0]),
+    HINT = format('retry on a new connection: once the cutover is done the application roles'' search_path '
+                  'starts with %s', TG_ARGV[0]);
+END
+$fence$;
+)sql"},
   };
   return all;
 }

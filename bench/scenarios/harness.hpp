@@ -237,6 +237,7 @@ json scenario_write(context& ctx);
 json scenario_latency(context& ctx);
 json scenario_mappings(context& ctx);
 json scenario_micro(context& ctx);
+json scenario_cutover(context& ctx);
 
 json machine_info(const context& ctx);
 std::string render_markdown(const json& report);

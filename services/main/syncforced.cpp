@@ -13,6 +13,7 @@
 #include "services/cluster_security.hpp"
 #include "dashboard/dashboard_server.hpp"
 #include "metrics/server.hpp"
+#include "services/cutover_runner.hpp"
 #include "services/node_server.hpp"
 #include "sync/admin_rules.hpp"
 #include "sync/engine_config.hpp"
@@ -290,8 +291,10 @@ int main(int argc, char** argv) {
   actors::node_config node_cfg;
   node_cfg.node_name = settings.node_name;
   auto database_url = settings.database_url;
-  auto make_monitor = [database_url](caf::event_based_actor* parent) {
-    std::shared_ptr<actors::database_probe> probe = actors::make_pg_database_probe(database_url);
+  auto make_monitor = [database_url, node_name = settings.node_name](caf::event_based_actor* parent) {
+    // A cutover this node (or a node gone for good) left unfinished is rolled back once the database answers.
+    std::shared_ptr<actors::database_probe> probe =
+      services::settling_cutovers(actors::make_pg_database_probe(database_url), database_url, node_name);
     return parent->spawn<caf::detached>(actors::db_monitor, caf::actor_cast<caf::actor>(parent), probe,
                                         actors::db_monitor_config{});
   };

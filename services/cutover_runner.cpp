@@ -1,0 +1,722 @@
+// The schema-swap cutover's steps. Every step is its own transaction and is
+// written to syncforce.cutovers before the next begins; the runner holds the
+// cutover's advisory lock on its session for the whole run, so "the runner is
+// gone" is exactly "the lock can be taken" (settle_interrupted_cutovers). The
+// switch is one transaction: views, functions, triggers, foreign keys, the
+// roles' search_path and the removal of the source's mappings commit together
+// or not at all, so a failure anywhere before it leaves the source as it was
+// (once the fence is dropped), and nothing after it can fail half-way.
+
+#include "services/cutover_runner.hpp"
+
+#include "actors/log.hpp"
+#include "services/admin_detail.hpp"
+#include "store/cutover_catalog.hpp"
+#include "store/hc_schema.hpp"
+#include "store/sql_arrays.hpp"
+#include "sync/type_mapping.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+namespace syncforce::services {
+
+namespace detail = admin_detail;
+
+namespace {
+
+using std::chrono::milliseconds;
+using steady = std::chrono::steady_clock;
+
+const std::set<std::string> synced_states{"DATA_SYNCED", "POLLING_SF_CHANGES", "POLLING_SF_BULK",
+                                          "POLLING_SF_FOR_DELETES"};
+
+/// A backlog the source's writer sends in about one batch: fencing at or below it keeps the drain short.
+constexpr long long low_backlog = 50;
+
+const char* phase_name(store::carry_phase p) {
+  switch (p) {
+    case store::carry_phase::prepare:
+      return "prepare";
+    case store::carry_phase::in_switch:
+      return "switch";
+    case store::carry_phase::none:
+      break;
+  }
+  return "none";
+}
+
+long long elapsed_ms(steady::time_point since) {
+  return std::chrono::duration_cast<milliseconds>(steady::now() - since).count();
+}
+
+std::string seconds_text(milliseconds d) { return std::to_string(d.count() / 1000) + " s"; }
+
+/// Everything the cutover needs, decided in the planning transaction.
+struct cutover_plan {
+  store::connection_row source;
+  store::connection_row target;
+  std::vector<store::cutover_table> tables;
+  std::vector<store::dependent_object> objects;
+  std::vector<std::string> source_read_write; ///< tables whose source mapping writes to Salesforce
+};
+
+std::string table_list(const std::string& schema, const std::vector<store::cutover_table>& tables) {
+  std::string out;
+  for (const auto& t : tables)
+    out += (out.empty() ? "" : ", ") + schema + "." + t.table;
+  return out;
+}
+
+std::vector<std::string> table_names(const std::vector<store::cutover_table>& tables) {
+  std::vector<std::string> out;
+  for (const auto& t : tables)
+    out.push_back(t.table);
+  return out;
+}
+
+/// The connections, the tables that move and their dependents; problems say why it cannot run.
+grpc::Status make_plan(pqxx::transaction_base& tx, const cutover_request& req, cutover_plan& p,
+                       std::vector<config_problem>& problems) {
+  if (auto s = detail::find_connection(tx, req.source, p.source); !s.ok())
+    return s;
+  if (auto s = detail::find_connection(tx, req.target, p.target); !s.ok())
+    return s;
+  if (p.source.id == p.target.id)
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the source and the target are the same connection (" + p.source.name + ")");
+  detail::lock_connection(tx, p.source.id);
+  detail::lock_connection(tx, p.target.id);
+  if (p.source.organization_id && p.target.organization_id && !p.source.organization_id->empty() &&
+      !p.target.organization_id->empty() && *p.source.organization_id != *p.target.organization_id)
+    problems.push_back({"target", "connection " + p.target.name + " syncs org " + *p.target.organization_id + ", " +
+                                    p.source.name + " syncs org " + *p.source.organization_id});
+  if (p.source.schema_name == p.target.schema_name)
+    problems.push_back({"target", "both connections use schema " + p.source.schema_name});
+  auto source_mappings = store::load_mappings(tx, p.source.id);
+  auto target_mappings = store::load_mappings(tx, p.target.id);
+  for (const auto& wanted : req.mappings) {
+    const bool in_target = std::any_of(target_mappings.begin(), target_mappings.end(),
+                                       [&](const store::mapping_row& m) { return iequals(m.object_name, wanted); });
+    const bool in_source = std::any_of(source_mappings.begin(), source_mappings.end(),
+                                       [&](const store::mapping_row& m) { return iequals(m.object_name, wanted); });
+    if (!in_target || !in_source)
+      problems.push_back({"mappings." + wanted, std::string{"is not mapped by "} +
+                                                  (!in_source ? p.source.name : p.target.name) +
+                                                  "; a cutover moves mappings both connections have"});
+  }
+  for (const auto& tm : target_mappings) {
+    if (!req.mappings.empty() &&
+        std::none_of(req.mappings.begin(), req.mappings.end(),
+                     [&](const std::string& w) { return iequals(w, tm.object_name); }))
+      continue;
+    auto sm = std::find_if(source_mappings.begin(), source_mappings.end(),
+                           [&](const store::mapping_row& m) { return iequals(m.object_name, tm.object_name); });
+    if (sm == source_mappings.end())
+      continue; // a mapping only the target has: nothing to move
+    const auto path = "mappings." + tm.object_name;
+    if (sm->config.table_name() != tm.config.table_name())
+      problems.push_back({path, "the tables differ in name (" + sm->config.table_name() + " in " + p.source.name +
+                                  ", " + tm.config.table_name() + " in " + p.target.name + ")"});
+    if (!synced_states.count(tm.state) || !tm.high_water_mark || tm.command)
+      problems.push_back({path, p.target.name + "'s mapping is " + tm.state +
+                                  (tm.command ? " with a pending " + *tm.command : std::string{}) +
+                                  "; wait until it is in sync (syncforce state " + p.target.name + ")"});
+    auto block = tx.exec_params1("SELECT write_block::text FROM syncforce.mappings WHERE id = $1", sm->id);
+    if (!block[0].is_null())
+      problems.push_back({path, p.source.name + "'s ordered writes of " + sm->object_name +
+                                  " are stopped by a failed insert (" + block[0].as<std::string>() +
+                                  "); fix it (syncforce write-errors) first, or its changes could not drain"});
+    if (sm->config.access == mapping_access::read_write)
+      p.source_read_write.push_back(sm->config.table_name());
+    p.tables.push_back({sm->object_name, sm->config.table_name(), sm->id, tm.id});
+  }
+  if (p.tables.empty() && problems.empty())
+    problems.push_back({"mappings", "connections " + p.source.name + " and " + p.target.name +
+                                      " have no mapping in common: nothing to move"});
+  if (!p.source_read_write.empty() && p.source.state == "PAUSED")
+    problems.push_back({"source", "connection " + p.source.name +
+                                    " is PAUSED, so its unsent changes could not drain; resume it first"});
+  if (p.target.state == "PAUSED")
+    problems.push_back({"target", "connection " + p.target.name +
+                                    " is PAUSED, so it could not catch up with Salesforce; resume it first"});
+  auto running = tx.exec_params("SELECT id FROM syncforce.cutovers WHERE status = 'running' AND "
+                                "(source_connection_id IN ($1, $2) OR target_connection_id IN ($1, $2))",
+                                p.source.id, p.target.id);
+  if (!running.empty())
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "cutover " + running[0][0].as<std::string>() + " of these connections is still running");
+  if (p.tables.empty())
+    return grpc::Status::OK;
+  p.objects = store::find_dependents(tx, p.source.schema_name, p.target.schema_name, p.tables, req.roles);
+  for (const auto& o : p.objects)
+    if (!o.blocker.empty())
+      problems.push_back({"objects." + o.kind + " " + o.name, o.blocker});
+  return grpc::Status::OK;
+}
+
+/// The steps, in words, as a dry run lists them.
+std::vector<std::string> planned_steps(const cutover_plan& p, const cutover_request& req) {
+  const auto prepare = store::carry_statements(p.objects, store::carry_phase::prepare).size();
+  const auto in_switch = store::carry_statements(p.objects, store::carry_phase::in_switch).size();
+  std::vector<std::string> steps;
+  steps.push_back("prepare: " + std::to_string(prepare) + " statement(s) in schema " + p.target.schema_name +
+                  " while the application still writes (indexes, grants)");
+  if (!p.source_read_write.empty())
+    steps.push_back("settle: wait (at most 10 s) for a moment when " + p.source.name + " has at most " +
+                    std::to_string(low_backlog) + " changes of them left to send, so that the drain is short");
+  steps.push_back("fence: application writes to " + table_list(p.source.schema_name, p.tables) +
+                  " are refused from here on (trigger " + store::fence_trigger + ", SQLSTATE 55006), waiting at most " +
+                  seconds_text(req.lock_timeout) + " for transactions that hold them");
+  steps.push_back(p.source_read_write.empty()
+                    ? "drain: nothing to drain (" + p.source.name + " does not write these tables to Salesforce)"
+                    : "drain: wait until " + p.source.name + " has sent every change of " +
+                        table_list(p.source.schema_name, p.tables) + " to Salesforce (at most " +
+                        seconds_text(req.drain_timeout) + ")");
+  steps.push_back("catch up: " + p.target.name + " polls until it holds every Salesforce change of the moved "
+                  "objects made up to now (at most " + seconds_text(req.catch_up_timeout) + ")");
+  steps.push_back("switch, in one transaction: " + std::to_string(in_switch) +
+                  " statement(s) (views, functions, triggers, foreign keys, search_path), then the mappings of " +
+                  table_list(p.source.schema_name, p.tables) + " are removed from " + p.source.name +
+                  " (the tables stay in schema " + p.source.schema_name + ", fenced)");
+  steps.push_back("done: " + p.target.name + " syncs them in schema " + p.target.schema_name +
+                  "; new sessions of the application roles find schema " + p.target.schema_name + " first; " +
+                  p.source.name + " keeps syncing its other mappings");
+  return steps;
+}
+
+void fill_report_plan(const cutover_plan& p, syncforce::v1::CutoverReport& out) {
+  out.set_source(p.source.name);
+  out.set_target(p.target.name);
+  out.set_source_schema(p.source.schema_name);
+  out.set_target_schema(p.target.schema_name);
+  for (const auto& t : p.tables)
+    out.add_tables(t.table);
+  for (const auto& o : p.objects) {
+    auto* r = out.add_objects();
+    r->set_kind(o.kind);
+    r->set_name(o.name);
+    r->set_action(o.action);
+    r->set_phase(phase_name(o.phase));
+    for (auto it = o.drop_sql.rbegin(); it != o.drop_sql.rend(); ++it)
+      r->add_sql(*it);
+    for (const auto& s : o.create_sql)
+      r->add_sql(s);
+    r->set_blocker(o.blocker);
+  }
+}
+
+nlohmann::json tables_json(const std::vector<store::cutover_table>& tables) {
+  auto out = nlohmann::json::array();
+  for (const auto& t : tables)
+    out.push_back({{"object_name", t.object_name},
+                   {"table", t.table},
+                   {"source_mapping_id", t.source_mapping_id},
+                   {"target_mapping_id", t.target_mapping_id}});
+  return out;
+}
+
+nlohmann::json plan_json(const cutover_plan& p) {
+  auto objects = nlohmann::json::array();
+  for (const auto& o : p.objects)
+    objects.push_back({{"kind", o.kind}, {"name", o.name}, {"action", o.action}, {"phase", phase_name(o.phase)}});
+  return {{"objects", objects},
+          {"prepare", store::carry_statements(p.objects, store::carry_phase::prepare)},
+          {"switch", store::carry_statements(p.objects, store::carry_phase::in_switch)}};
+}
+
+void log_step(const std::string& connection_id, const std::string& event, long long id, const std::string& step,
+              std::vector<std::pair<std::string, std::string>> extra = {}) {
+  log_event ev{event, "connection", connection_id, "CUTOVER"};
+  ev.addon(connection_id).with("cutover", std::to_string(id)).with("step", step);
+  for (auto& [k, v] : extra)
+    ev.with(std::move(k), std::move(v));
+  actors::log(spdlog::level::info, ev);
+}
+
+void set_step(pqxx::transaction_base& tx, long long id, const std::string& step) {
+  tx.exec_params("UPDATE syncforce.cutovers SET step = $2 WHERE id = $1", id, step);
+}
+
+void set_lock_timeout(pqxx::transaction_base& tx, milliseconds timeout) {
+  tx.exec_params("SELECT set_config('lock_timeout', $1, true)", std::to_string(timeout.count()) + "ms");
+}
+
+/// Rolls cutover `id` back (unless it is no longer running): fences dropped, outcome and audit recorded.
+void roll_back(const std::string& url, long long id, const std::string& reason, const std::string& actor) {
+  pqxx::connection conn(url);
+  pqxx::work tx(conn, "cutover_rollback");
+  // Dropping the fence waits for application transactions on the tables; one that never ends
+  // must not hold the rollback forever: it fails, the runner's session ends with it, and the
+  // next settling pass (any node, every 10 s) tries again.
+  set_lock_timeout(tx, std::chrono::seconds(30));
+  auto row = tx.exec_params("SELECT source_schema, tables::text, status, step, source_connection_id FROM "
+                            "syncforce.cutovers WHERE id = $1 FOR UPDATE",
+                            id);
+  if (row.empty() || row[0][2].as<std::string>() != "running")
+    return;
+  const auto schema = row[0][0].as<std::string>();
+  const auto step = row[0][3].as<std::string>();
+  auto tables = nlohmann::json::parse(row[0][1].as<std::string>());
+  for (const auto& t : tables) {
+    const auto table = qualified_name(tx, schema, t.at("table").get<std::string>());
+    if (tx.exec_params1("SELECT to_regclass($1) IS NULL", table)[0].as<bool>())
+      continue;
+    tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_trigger) + " ON " + table);
+    tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_truncate_trigger) + " ON " + table);
+  }
+  tx.exec_params("UPDATE syncforce.cutovers SET status = 'rolled_back', error = $2, finished_at = clock_timestamp() "
+                 "WHERE id = $1",
+                 id, reason);
+  auto source = detail::reload_connection(tx, row[0][4].as<std::string>());
+  nlohmann::json after{{"cutover", id}, {"step", step}, {"error", reason}};
+  detail::audit_and_notify(tx, actor, "cutover.rollback", source, nullptr, "", after.dump());
+  tx.commit();
+  log_step(source.id, "Cutover rolled back", id, step, {{"reason", reason}});
+}
+
+/// Salesforce's newest change of `object` (its SystemModstamp and Id), deleted records included.
+struct newest_change {
+  std::string stamp;
+  std::string id;
+};
+
+std::optional<newest_change> newest_in_salesforce(salesforce::client& sf, const std::string& object) {
+  salesforce::query_options options;
+  options.batch_size = 200;
+  auto cursor = sf.query_all("SELECT Id, SystemModstamp FROM " + object +
+                               " ORDER BY SystemModstamp DESC, Id DESC LIMIT 1",
+                             options);
+  auto page = cursor.next_page();
+  if (!page.ok())
+    throw std::runtime_error("Salesforce did not answer the newest change of " + object + ": " +
+                             page.error().message);
+  if (page->records.empty())
+    return std::nullopt;
+  const auto& r = page->records.front();
+  return newest_change{std::string{r.text("SystemModstamp")}, std::string{r.text("Id")}};
+}
+
+/// The source's changes of the moved tables not yet sent to Salesforce (trigger-log entries
+/// NEW or PENDING, creates in doubt); throws when its ordered writes are stopped on a failed
+/// insert (they could not drain).
+long long unsent_changes(pqxx::connection& conn, const cutover_plan& p) {
+  pqxx::nontransaction q(conn, "cutover_unsent");
+  const auto names = store::text_array(table_names(p.tables));
+  const auto log = qualified_name(q, p.source.schema_name, "_trigger_log");
+  const bool has_log = !q.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>();
+  const auto waiting = q.exec_params1("SELECT (SELECT count(*) FROM syncforce.write_in_doubt WHERE connection_id = "
+                                      "$1 AND table_name = ANY($2::text[]))" +
+                                        (has_log ? " + (SELECT count(*) FROM " + log +
+                                                     " WHERE table_name = ANY($2::text[]) AND state IN ('NEW', "
+                                                     "'PENDING'))"
+                                                 : std::string{}),
+                                      p.source.id, names)[0]
+                         .as<long long>();
+  std::vector<std::string> objects;
+  for (const auto& t : p.tables)
+    objects.push_back(t.object_name);
+  auto blocked = q.exec_params("SELECT object_name, write_block::text FROM syncforce.mappings WHERE "
+                               "connection_id = $1 AND object_name = ANY($2::text[]) AND write_block IS NOT NULL",
+                               p.source.id, store::text_array(objects));
+  if (!blocked.empty())
+    throw std::runtime_error(p.source.name + "'s ordered writes of " + blocked[0][0].as<std::string>() +
+                             " stopped on a failed insert (" + blocked[0][1].as<std::string>() +
+                             "), so its changes cannot drain; fix it (syncforce write-errors) and run the "
+                             "cutover again");
+  return waiting;
+}
+
+/// The steps after planning; throws on any failure (the caller rolls back).
+void execute(pqxx::connection& conn, const std::string& url, const secret_lookup& secrets,
+             const cutover_request& req, const cutover_plan& p, long long id, syncforce::v1::CutoverReport& out) {
+  auto step_started = steady::now();
+  auto done = [&](const std::string& what) {
+    out.add_steps(what + " (" + std::to_string(elapsed_ms(step_started)) + " ms)");
+    step_started = steady::now();
+  };
+
+  // -- prepare: indexes and grants while the application still writes --
+  {
+    pqxx::work tx(conn, "cutover_prepare");
+    set_lock_timeout(tx, req.lock_timeout);
+    tx.exec("SELECT set_config('search_path', '', true)");
+    auto statements = store::carry_statements(p.objects, store::carry_phase::prepare);
+    for (const auto& s : statements)
+      tx.exec0(s);
+    set_step(tx, id, "prepared");
+    tx.commit();
+    done("prepare: " + std::to_string(statements.size()) + " statement(s) in schema " + p.target.schema_name);
+  }
+  log_step(p.source.id, "Cutover prepared", id, "prepared");
+
+  // -- settle: the downtime is mostly the drain, so the fence goes up at a moment when the
+  // source has little left to send (at most 10 s of waiting; then it goes up anyway) --
+  long long backlog = 0;
+  if (!p.source_read_write.empty()) {
+    const auto until = steady::now() + std::min<milliseconds>(req.drain_timeout, milliseconds(10'000));
+    while ((backlog = unsent_changes(conn, p)) > low_backlog && steady::now() < until)
+      std::this_thread::sleep_for(milliseconds(20));
+    done("settle: " + std::to_string(backlog) + " change(s) of the moved tables waiting to be sent");
+  }
+
+  // -- fence: from this commit on, application writes to the moved tables are refused --
+  {
+    pqxx::work tx(conn, "cutover_fence");
+    set_lock_timeout(tx, req.lock_timeout);
+    for (const auto& t : p.tables) {
+      const auto table = qualified_name(tx, p.source.schema_name, t.table);
+      const auto args = "(" + tx.quote(p.target.schema_name) + ", " + tx.quote(std::to_string(id)) + ")";
+      tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_trigger) + " ON " + table);
+      tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_truncate_trigger) + " ON " + table);
+      tx.exec0("CREATE TRIGGER " + tx.quote_name(store::fence_trigger) + " BEFORE INSERT OR UPDATE OR DELETE ON " +
+               table + " FOR EACH ROW EXECUTE FUNCTION syncforce.cutover_fence" + args);
+      tx.exec0("CREATE TRIGGER " + tx.quote_name(store::fence_truncate_trigger) + " BEFORE TRUNCATE ON " + table +
+               " FOR EACH STATEMENT EXECUTE FUNCTION syncforce.cutover_fence" + args);
+    }
+    tx.exec_params("UPDATE syncforce.cutovers SET step = 'fenced', fenced_at = clock_timestamp() WHERE id = $1", id);
+    tx.commit();
+    done("fence: application writes to " + table_list(p.source.schema_name, p.tables) + " are refused");
+  }
+  log_step(p.source.id, "Cutover fenced application writes", id, "fenced");
+
+  // -- drain: the source sends what the application wrote before the fence --
+  if (!p.source_read_write.empty()) {
+    const auto deadline = steady::now() + req.drain_timeout;
+    long long waiting = 0;
+    for (;;) {
+      waiting = unsent_changes(conn, p);
+      if (waiting == 0)
+        break;
+      if (steady::now() > deadline)
+        throw std::runtime_error(std::to_string(waiting) + " change(s) of " +
+                                 table_list(p.source.schema_name, p.tables) + " were still not sent to Salesforce by " +
+                                 p.source.name + " after " + seconds_text(req.drain_timeout) +
+                                 " (syncforce state " + p.source.name + "; --drain-timeout waits longer)");
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+  {
+    pqxx::work tx(conn, "cutover_drained");
+    set_step(tx, id, "drained");
+    for (const auto& t : p.tables) {
+      auto unsent = tx.exec1("SELECT count(*) FROM " + qualified_name(tx, p.source.schema_name, t.table) +
+                             " WHERE sfid IS NULL")[0]
+                      .as<long long>();
+      if (unsent > 0)
+        out.add_warnings(std::to_string(unsent) + " row(s) of " + p.source.schema_name + "." + t.table +
+                         " have no sfid (their inserts failed in Salesforce: syncforce write-errors " +
+                         p.source.name + "); they stay in schema " + p.source.schema_name + " only");
+    }
+    tx.commit();
+    done(p.source_read_write.empty() ? std::string{"drain: nothing to drain"}
+                                     : "drain: " + p.source.name + " sent every change of the moved tables");
+  }
+  log_step(p.source.id, "Cutover drained the trigger log", id, "drained");
+
+  // -- catch up: the target holds every Salesforce change made up to now --
+  {
+    std::unique_ptr<salesforce::client> sf;
+    if (auto login = detail::salesforce_login(p.target, secrets, sf); !login.ok())
+      throw std::runtime_error(login.error_message());
+    std::vector<std::optional<newest_change>> newest;
+    for (const auto& t : p.tables)
+      newest.push_back(newest_in_salesforce(*sf, t.object_name));
+    std::set<std::string> rewound;
+    auto nudged = steady::now();
+    // Caught up, per object: the target's mark has reached Salesforce's newest change S, and
+    // every record Salesforce stamped at or after S is in the target's table at least as new
+    // (a deleted one: not there in an older version). The second half matters because stamps
+    // are kept to the second: a poll that ran during second S may have read some of S's
+    // records and not those written after it in the same second.
+    auto caught_up = [&](std::size_t i, pqxx::transaction_base& q) {
+      const auto& t = p.tables[i];
+      auto reached = q.exec_params1("SELECT coalesce(high_water_mark >= $2::timestamptz, false) FROM "
+                                    "syncforce.mappings WHERE id = $1",
+                                    t.target_mapping_id, newest[i]->stamp)[0]
+                       .as<bool>();
+      if (!reached)
+        return false;
+      std::vector<std::string> ids, stamps, deleted;
+      salesforce::query_options options;
+      auto cursor = sf->query_all("SELECT Id, SystemModstamp, IsDeleted FROM " + t.object_name +
+                                    " WHERE SystemModstamp >= " + newest[i]->stamp.substr(0, 19) + "Z",
+                                  options);
+      for (;;) {
+        auto page = cursor.next_page();
+        if (!page.ok())
+          throw std::runtime_error("Salesforce did not answer the latest changes of " + t.object_name + ": " +
+                                   page.error().message);
+        for (const auto& r : page->records) {
+          ids.emplace_back(r.text("Id"));
+          stamps.emplace_back(r.text("SystemModstamp"));
+          deleted.emplace_back(r.text("IsDeleted") == "true" ? "true" : "false");
+        }
+        if (page->next_records_url.empty())
+          break;
+      }
+      // Every record the source holds must be in the target too (a record deleted in
+      // Salesforce leaves the source with the source's next poll).
+      const auto source_table = qualified_name(q, p.source.schema_name, t.table);
+      const auto target_table = qualified_name(q, p.target.schema_name, t.table);
+      const auto absent = q.exec1("SELECT count(*) FROM " + source_table + " a WHERE a.sfid IS NOT NULL AND NOT EXISTS "
+                                  "(SELECT 1 FROM " + target_table + " b WHERE b.sfid = a.sfid)")[0]
+                            .as<long long>();
+      if (absent > 0) {
+        // A record Salesforce committed after a poll of the target had read past its stamp
+        // (a late commit: docs/sync-read.md) is never polled again by the target. Its mark
+        // is moved back to just before the earliest such record the source knows (once no
+        // poll runs: the restart below), so that its next poll reads them; re-reading what
+        // it has changes nothing.
+        if (rewound.insert(t.target_mapping_id).second || steady::now() - nudged > milliseconds(2000)) {
+          // On the check's own session (autocommit): the mark and the command in one statement.
+          q.exec_params("UPDATE syncforce.mappings m SET high_water_mark = r.stamp, high_water_id = NULL, "
+                        "command = 'recover', command_at = now() FROM (SELECT coalesce(min(a.systemmodstamp) AT TIME "
+                        "ZONE 'UTC' - interval '1 second', (SELECT high_water_mark - interval '5 minutes' FROM "
+                        "syncforce.mappings WHERE id = $1)) AS stamp FROM " + source_table + " a WHERE a.sfid IS NOT "
+                        "NULL AND NOT EXISTS (SELECT 1 FROM " + target_table + " b WHERE b.sfid = a.sfid)) r "
+                        "WHERE m.id = $1 AND m.command IS NULL AND m.high_water_mark > r.stamp",
+                        t.target_mapping_id);
+          store::notify_control(q, p.target.id);
+          nudged = steady::now();
+          log_step(p.source.id, "Cutover reads missed records into the target again", id, "drained",
+                   {{"object_name", t.object_name}, {"records_not_in_target", std::to_string(absent)}});
+        }
+        return false;
+      }
+      if (ids.empty())
+        return true;
+      std::string flags = "{";
+      for (std::size_t k = 0; k < deleted.size(); ++k)
+        flags += (k == 0 ? "" : ",") + deleted[k];
+      flags += "}";
+      const auto table = qualified_name(q, p.target.schema_name, t.table);
+      const auto missing =
+        q.exec_params1("SELECT count(*) FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS sf(id, stamp, "
+                       "deleted) WHERE CASE WHEN sf.deleted THEN EXISTS (SELECT 1 FROM " + table +
+                         " r WHERE r.sfid = sf.id AND r.systemmodstamp < (sf.stamp AT TIME ZONE 'UTC')) "
+                         "ELSE NOT EXISTS (SELECT 1 FROM " + table +
+                         " r WHERE r.sfid = sf.id AND r.systemmodstamp >= (sf.stamp AT TIME ZONE 'UTC')) END",
+                       store::text_array(ids), store::text_array(stamps), flags)[0]
+          .as<long long>();
+      return missing == 0;
+    };
+    auto behind = [&] {
+      std::vector<std::string> out;
+      pqxx::nontransaction q(conn, "cutover_catch_up");
+      for (std::size_t i = 0; i < p.tables.size(); ++i)
+        if (newest[i] && !caught_up(i, q))
+          out.push_back(p.tables[i].target_mapping_id);
+      return out;
+    };
+    // Poll now rather than at the next interval: a recover restarts a synced mapping, which
+    // catches up at once (after a poll under way, if any). Asked again while still behind.
+    auto poll_now = [&](const std::vector<std::string>& mappings) {
+      pqxx::work tx(conn, "cutover_poll_now");
+      tx.exec_params("UPDATE syncforce.mappings SET command = 'recover', command_at = now() WHERE id = ANY($1::uuid[]) "
+                     "AND command IS NULL",
+                     store::text_array(mappings));
+      store::notify_control(tx, p.target.id);
+      tx.commit();
+    };
+    auto waiting = behind();
+    if (!waiting.empty())
+      poll_now(waiting);
+    const auto deadline = steady::now() + req.catch_up_timeout;
+    while (!waiting.empty()) {
+      if (steady::now() > deadline)
+        throw std::runtime_error(p.target.name + " did not catch up with Salesforce within " +
+                                 seconds_text(req.catch_up_timeout) + " (syncforce state " + p.target.name +
+                                 "; --catch-up-timeout waits longer)");
+      std::this_thread::sleep_for(milliseconds(100));
+      waiting = behind();
+      if (!waiting.empty() && steady::now() - nudged > milliseconds(2000)) {
+        poll_now(waiting);
+        nudged = steady::now();
+      }
+    }
+    pqxx::work tx(conn, "cutover_caught_up");
+    set_step(tx, id, "caught_up");
+    tx.commit();
+    done("catch up: " + p.target.name + " holds every Salesforce change of the moved objects");
+  }
+  log_step(p.source.id, "Cutover caught the target up", id, "caught_up");
+
+  // -- switch: one transaction --
+  {
+    pqxx::work tx(conn, "cutover_switch");
+    set_lock_timeout(tx, req.lock_timeout);
+    auto row = tx.exec_params1("SELECT status, step FROM syncforce.cutovers WHERE id = $1 FOR UPDATE", id);
+    if (row[0].as<std::string>() != "running" || row[1].as<std::string>() != "caught_up")
+      throw std::runtime_error("cutover " + std::to_string(id) + " was settled by another node meanwhile");
+    tx.exec("SELECT set_config('search_path', '', true)");
+    const auto statements = store::carry_statements(p.objects, store::carry_phase::in_switch);
+    for (const auto& s : statements) {
+      try {
+        tx.exec0(s);
+      } catch (const pqxx::sql_error& e) {
+        throw std::runtime_error("the switch failed on `" + s.substr(0, 300) + "`: " + e.what());
+      }
+    }
+    for (const auto& t : p.tables) {
+      auto m = store::load_mapping(tx, t.source_mapping_id);
+      if (!m)
+        continue;
+      tx.exec_params("DELETE FROM syncforce.mappings WHERE id = $1", m->id);
+      detail::audit_and_notify(tx, req.actor, "mapping.delete", p.source, &*m, detail::mapping_json(*m), "");
+    }
+    auto ms = tx.exec_params1("UPDATE syncforce.cutovers SET step = 'switched', status = 'done', switched_at = "
+                              "clock_timestamp(), finished_at = clock_timestamp() WHERE id = $1 "
+                              "RETURNING (extract(epoch FROM switched_at - fenced_at) * 1000)::bigint",
+                              id)[0]
+                .as<long long>();
+    out.set_write_downtime_ms(ms);
+    nlohmann::json after{{"cutover", id},
+                         {"target", p.target.name},
+                         {"target_schema", p.target.schema_name},
+                         {"tables", table_names(p.tables)},
+                         {"write_downtime_ms", ms}};
+    detail::audit_and_notify(tx, req.actor, "cutover.switch", p.source, nullptr, "", after.dump());
+    store::notify_control(tx, p.target.id);
+    tx.commit();
+    done("switch: " + std::to_string(statements.size()) + " statement(s), the mappings removed from " +
+         p.source.name + ", committed");
+  }
+  log_step(p.source.id, "Cutover switched", id, "switched",
+           {{"write_downtime_ms", std::to_string(out.write_downtime_ms())}});
+}
+
+} // namespace
+
+int settle_interrupted_cutovers(const std::string& database_url, const std::string& node) {
+  pqxx::connection conn(database_url);
+  std::vector<std::pair<long long, std::string>> running;
+  {
+    pqxx::nontransaction q(conn);
+    if (q.exec1("SELECT to_regclass('syncforce.cutovers') IS NULL")[0].as<bool>())
+      return 0;
+    for (const auto& r : q.exec("SELECT id, step || ' (run by node ' || node || ')' FROM syncforce.cutovers "
+                                "WHERE status = 'running' ORDER BY id"))
+      running.emplace_back(r[0].as<long long>(), r[1].as<std::string>());
+  }
+  int settled = 0;
+  for (const auto& [id, where] : running) {
+    pqxx::nontransaction q(conn);
+    if (!q.exec_params1("SELECT pg_try_advisory_lock($1, $2::int)", cutover_lock_class, id)[0].as<bool>())
+      continue; // its runner is alive
+    try {
+      roll_back(database_url, id, "the cutover stopped at step " + where + " and was rolled back",
+                "node:" + node);
+      ++settled;
+    } catch (...) {
+      q.exec_params("SELECT pg_advisory_unlock($1, $2::int)", cutover_lock_class, id);
+      throw;
+    }
+    q.exec_params("SELECT pg_advisory_unlock($1, $2::int)", cutover_lock_class, id);
+  }
+  return settled;
+}
+
+namespace {
+
+class settling_probe : public actors::database_probe {
+public:
+  settling_probe(std::unique_ptr<actors::database_probe> inner, std::string url, std::string node,
+                 std::chrono::milliseconds every)
+    : inner_(std::move(inner)), url_(std::move(url)), node_(std::move(node)), every_(every) {
+  }
+
+  actors::probe_result check() override {
+    auto r = inner_->check();
+    if (!r.ok || (last_ && steady::now() - *last_ < every_))
+      return r;
+    last_ = steady::now();
+    try {
+      settle_interrupted_cutovers(url_, node_);
+    } catch (const std::exception& e) {
+      // The database answered the probe; a failure here is retried at the next check.
+      actors::log(spdlog::level::warn, log_event{"Cannot settle interrupted cutovers", "node", node_, ""}
+                                         .with("reason", e.what()));
+    }
+    return r;
+  }
+
+private:
+  std::unique_ptr<actors::database_probe> inner_;
+  std::string url_;
+  std::string node_;
+  std::chrono::milliseconds every_;
+  std::optional<steady::time_point> last_;
+};
+
+} // namespace
+
+std::unique_ptr<actors::database_probe> settling_cutovers(std::unique_ptr<actors::database_probe> probe,
+                                                          std::string database_url, std::string node,
+                                                          std::chrono::milliseconds every) {
+  return std::make_unique<settling_probe>(std::move(probe), std::move(database_url), std::move(node), every);
+}
+
+grpc::Status run_cutover(const std::string& database_url, const secret_lookup& secrets, const cutover_request& req,
+                         syncforce::v1::CutoverReport& out) {
+  settle_interrupted_cutovers(database_url, req.node);
+  pqxx::connection conn(database_url);
+  cutover_plan p;
+  long long id = 0;
+  {
+    pqxx::work tx(conn, "cutover_plan");
+    std::vector<config_problem> problems;
+    if (auto s = make_plan(tx, req, p, problems); !s.ok())
+      return s;
+    out.set_dry_run(req.dry_run);
+    if (req.dry_run) {
+      fill_report_plan(p, out);
+      for (const auto& s : planned_steps(p, req))
+        out.add_steps(s);
+      for (const auto& problem : problems)
+        out.add_warnings("would refuse: " + problem.path + ": " + problem.message);
+      return grpc::Status::OK; // nothing is committed
+    }
+    if (!problems.empty())
+      return detail::reject(problems, "no cutover was started", out);
+    id = tx.exec_params1("INSERT INTO syncforce.cutovers (source_connection_id, target_connection_id, source_schema, "
+                         "target_schema, tables, plan, actor, node) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, "
+                         "$8) RETURNING id",
+                         p.source.id, p.target.id, p.source.schema_name, p.target.schema_name,
+                         tables_json(p.tables).dump(), plan_json(p).dump(), req.actor, req.node)[0]
+           .as<long long>();
+    // Held by this session until the run ends: while it is held, no node settles the cutover.
+    tx.exec_params("SELECT pg_advisory_lock($1, $2::int)", cutover_lock_class, id);
+    nlohmann::json after{{"cutover", id}, {"target", p.target.name}, {"tables", table_names(p.tables)},
+                         {"plan", plan_json(p)}};
+    detail::audit_and_notify(tx, req.actor, "cutover.start", p.source, nullptr, "", after.dump());
+    tx.commit();
+  }
+  out.set_id(id);
+  fill_report_plan(p, out);
+  log_step(p.source.id, "Cutover started", id, "planned", {{"target", p.target.name}});
+  try {
+    execute(conn, database_url, secrets, req, p, id, out);
+    out.set_outcome("done");
+  } catch (const std::exception& e) {
+    const std::string reason = e.what();
+    roll_back(database_url, id, reason, req.actor);
+    out.set_outcome("rolled_back");
+    out.set_error(reason);
+    out.add_steps("rolled back: the fence is dropped; " + p.source.name + " syncs " +
+                  table_list(p.source.schema_name, p.tables) + " as before");
+  }
+  try {
+    pqxx::nontransaction q(conn);
+    q.exec_params("SELECT pg_advisory_unlock($1, $2::int)", cutover_lock_class, id);
+  } catch (const std::exception&) {
+    // The session ends with this connection: the lock goes with it.
+  }
+  return grpc::Status::OK;
+}
+
+} // namespace syncforce::services
