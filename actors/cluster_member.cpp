@@ -157,10 +157,16 @@ void take_units(member_ptr self, const store::cluster_view& view) {
     if (!units.count(id))
       handing_over.insert(id);
 
-  // A unit being handed over is given up once it no longer runs here.
+  // A unit being handed over is given up once it no longer runs here: not
+  // reported running on a heartbeat after the one that told the engine to stop
+  // it (a report sent before the engine heard of the stop cannot release it).
+  for (auto it = st.handover_since.begin(); it != st.handover_since.end();)
+    it = handing_over.count(it->first) ? std::next(it) : st.handover_since.erase(it);
   for (const auto& id : handing_over) {
-    if (st.running.count(id))
+    auto since = st.handover_since.emplace(id, st.ticks).first->second;
+    if (st.running.count(id) || st.ticks <= since)
       continue;
+    st.handover_since.erase(id);
     auto fence = st.owned.at(id);
     st.store->release(fence->kind, fence->key, me, fence->epoch);
     auto ev = unit_event("Unit handed over", fence->kind, fence->key, fence->connection_id)

@@ -50,6 +50,8 @@ struct cluster_member_state {
   bool told = false;
   /// Units the engine reports running.
   std::set<std::string> running;
+  /// Units being handed over, by the heartbeat that first asked the engine to stop them.
+  std::map<std::string, int> handover_since;
   int ticks = 0;
   bool store_failing = false;
 

@@ -235,7 +235,7 @@ public:
       auto guard = lock_table(table.spec->schema, table.spec->table);
       auto t0 = clock_type::now();
       std::vector<item_result> results;
-      auto failure = execute(ctx, sf, j, table, batch, created, results);
+      auto failure = execute(ctx, db, sf, j, table, batch, created, results);
       if (failure) {
         for (std::size_t rest = bi; rest < plan.batches.size(); ++rest) {
           auto ids = entry_ids_of(plan.batches[rest]);
@@ -387,7 +387,8 @@ private:
 
   /// Sends one batch; fills one result per item. Returns a failure when the
   /// whole call should be tried again later (nothing recorded).
-  std::optional<transient_failure> execute(worker_context& ctx, salesforce::client& sf, const write_job& j,
+  std::optional<transient_failure> execute(worker_context& ctx, pqxx::connection& db, salesforce::client& sf,
+                                           const write_job& j,
                                            const table_info& t, const write_batch& batch,
                                            const std::map<std::pair<std::string, std::int64_t>, std::string>& created,
                                            std::vector<item_result>& results) {
@@ -405,13 +406,14 @@ private:
             .with("object_name", t.object_name));
       results.assign(batch.items.size(), item_result{});
     }
-    return execute_collections(ctx, sf, j, t, batch, created, results);
+    return execute_collections(ctx, db, sf, j, t, batch, created, results);
   }
 
   std::optional<transient_failure> execute_collections(
-    worker_context& ctx, salesforce::client& sf, const write_job& j, const table_info& t, const write_batch& batch,
-    const std::map<std::pair<std::string, std::int64_t>, std::string>& created, std::vector<item_result>& results) {
-    auto& db = ctx.db();
+    worker_context& ctx, pqxx::connection& db, salesforce::client& sf, const write_job& j, const table_info& t,
+    const write_batch& batch, const std::map<std::pair<std::string, std::int64_t>, std::string>& created,
+    std::vector<item_result>& results) {
+    // `db` is the cycle's own connection (ctx.db() may open another after a break): ctx is for the fence.
     for (std::size_t from = 0; from < batch.items.size(); from += 200) {
       auto to = std::min(batch.items.size(), from + 200);
       std::vector<json> records;

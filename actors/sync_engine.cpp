@@ -520,6 +520,14 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
       st.owned = std::move(owned);
       st.told_units = true;
       run_brokers(self);
+      // A unit of a connection this node has not loaded yet (the configuration
+      // changed since its last load, e.g. another node imported its file):
+      // load again; the connection starts with its units.
+      for (const auto& [unit, fence] : st.owned)
+        if (!fence->connection_id.empty() && !st.connections.count(fence->connection_id)) {
+          load(self);
+          break;
+        }
       for (const auto& [id, conn] : st.connections)
         self->send(conn, units_atom::value, units_of(self, id));
     },

@@ -17,7 +17,10 @@ public:
   explicit pg_sf_context(std::string url) : url_(std::move(url)) {}
 
   pqxx::connection& db() override {
-    if (!conn_ || !conn_->is_open())
+    // Opened once per break, never in the middle of a job: a job may hold the
+    // connection by reference across calls. A connection that broke makes the
+    // job fail (retried); the failure resets it, and the next job opens anew.
+    if (!conn_)
       conn_ = open_engine_connection(url_, "syncforce-worker");
     return *conn_;
   }

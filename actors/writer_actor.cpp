@@ -56,11 +56,19 @@ void cycle(writer_ptr self) {
             return;
           case outcome_kind::budget:
             ++st.failures;
+            st.first = true; // see below
             wait_then_wake(self, st.cfg.budget_wait, o.error);
             return;
           case outcome_kind::retry:
           case outcome_kind::bad_config:
           case outcome_kind::fatal:
+            // A cycle that failed after its claim may not have been able to give
+            // its entries back (the database connection broke): the next cycle
+            // returns every PENDING entry to NEW first. Nothing else claims this
+            // connection's log meanwhile (one cycle at a time, one writer per
+            // lease); creates that may have reached Salesforce are in doubt and
+            // settled before anything is sent again.
+            st.first = true;
             wait_then_wake(self, st.cfg.retry.delay(++st.failures), o.error);
             return;
           case outcome_kind::fenced:

@@ -37,6 +37,7 @@ struct writer_actor_state {
   bool dirty = false;
   /// stop_atom received: quit once the running cycle is done.
   bool stopping = false;
+  /// The next cycle first returns PENDING entries to NEW (the first cycle, and after a failed one).
   bool first = true;
   int failures = 0;
   std::optional<caf::actor_clock::time_point> last_purge;

@@ -530,17 +530,19 @@ std::unique_ptr<process> start_sfemu(context& ctx, const std::string& name) {
 // ---- nodes ------------------------------------------------------------------------------
 
 node_run::node_run(context& ctx, const std::string& name, const std::string& db_url, const json& config,
-                   const std::vector<std::string>& extra_args, std::optional<int> test_poll_seconds)
+                   const std::vector<std::string>& extra_args, std::optional<int> test_poll_seconds,
+                   const std::string& node_name, const std::map<std::string, std::string>& extra_env)
   : db_url_(db_url) {
   std::string config_path = ctx.work_dir + "/" + name + ".config.json";
   std::ofstream(config_path) << config.dump(2);
   std::vector<std::string> args{ctx.syncforced, "--database-url", db_url,   "--grpc-address", "127.0.0.1:0",
-                                "--node-name",  "bench-node",    "--config", config_path};
+                                "--node-name",  node_name,       "--config", config_path};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::map<std::string, std::string> env{{"SF_BENCH_PASSWORD", "sfemu"},
                                          {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"}};
   if (test_poll_seconds)
     env["SYNCFORCE_TEST_POLL_SECONDS"] = std::to_string(*test_poll_seconds);
+  env.insert(extra_env.begin(), extra_env.end());
   proc_ = process::start(args, env, ctx.log_path(name));
 }
 

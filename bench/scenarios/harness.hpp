@@ -217,7 +217,8 @@ std::unique_ptr<process> start_sfemu(context& ctx, const std::string& name);
 class node_run {
 public:
   node_run(context& ctx, const std::string& name, const std::string& db_url, const json& config,
-           const std::vector<std::string>& extra_args = {}, std::optional<int> test_poll_seconds = std::nullopt);
+           const std::vector<std::string>& extra_args = {}, std::optional<int> test_poll_seconds = std::nullopt,
+           const std::string& node_name = "bench-node", const std::map<std::string, std::string>& extra_env = {});
   process& proc() { return *proc_; }
   /// The mapping's state in syncforce.mappings (nullopt while unknown).
   std::optional<std::string> state(const std::string& object) const;
@@ -238,6 +239,11 @@ json scenario_latency(context& ctx);
 json scenario_mappings(context& ctx);
 json scenario_micro(context& ctx);
 json scenario_cutover(context& ctx);
+json scenario_cluster(context& ctx);
+
+/// `count` custom objects Idle_1__c.. (sfemu schema) and a read-only mapping of each, polled hourly.
+json idle_schema(int count);
+json idle_mappings(int count);
 
 json machine_info(const context& ctx);
 std::string render_markdown(const json& report);

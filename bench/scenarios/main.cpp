@@ -318,6 +318,25 @@ void render_cutover(std::ostringstream& md, const json& s) {
         "round trip in the same run (the resolution of the observed gap).\n\n";
 }
 
+void render_cluster(std::ostringstream& md, const json& s) {
+  md << "## 7. Cluster (docs/cluster.md, issue 13)\n\n";
+  if (s.contains("not_run")) {
+    md << not_run(s) << "\n\n";
+    return;
+  }
+  md << "| mappings | one node: RSS kB | three nodes: shares | RSS kB per node | RSS per node / one node | "
+        "join to balanced s | kill -9 to rebalanced s | shares after |\n"
+        "|---:|---:|---|---|---:|---:|---:|---|\n";
+  md << "| " << fmt_num(s["mappings"]) << " | " << fmt_num(s["single_node_rss_kb"]) << " | "
+     << s["shares_after_join"].dump() << " | " << s["rss_kb_per_node"].dump() << " | "
+     << fmt_ratio(s["rss_ratio_per_node_to_single"]) << " | " << fmt_num(s["join_to_balanced_secs"], 1) << " | "
+     << fmt_num(s["kill9_to_rebalanced_secs"], 1) << " | " << s["shares_after_kill9"].dump() << " |\n\n";
+  md << "One node runs every mapping first (the baseline), then two nodes join and the cluster spreads the units "
+        "(each mapping's read side and the integration user's broker; lease TTL "
+     << fmt_num(s["lease_ttl_ms"]) << " ms, heartbeat " << fmt_num(s["heartbeat_interval_ms"])
+     << " ms); then one node is killed and the two left take its units.\n\n";
+}
+
 } // namespace
 
 std::string render_markdown(const json& report) {
@@ -344,6 +363,8 @@ std::string render_markdown(const json& report) {
     render_micro(md, s["micro"]);
   if (s.contains("cutover"))
     render_cutover(md, s["cutover"]);
+  if (s.contains("cluster"))
+    render_cluster(md, s["cluster"]);
   return md.str();
 }
 
@@ -392,6 +413,7 @@ int main(int argc, char** argv) {
   run('4', "mappings", scenario_mappings);
   run('5', "micro", scenario_micro);
   run('6', "cutover", scenario_cutover);
+  run('7', "cluster", scenario_cluster);
   report["scenarios"] = scenarios;
   report["duration_secs"] = std::round(seconds_since(started));
   {

@@ -14,6 +14,8 @@ std::string idle_object(int i) {
   return "Idle_" + std::to_string(i) + "__c";
 }
 
+} // namespace
+
 json idle_schema(int count) {
   json objects = json::array();
   for (int i = 1; i <= count; ++i)
@@ -36,6 +38,8 @@ json idle_mappings(int count) {
            {"CreatedDate", json::object()}, {"Name", json::object()}, {"Value__c", json::object()}}}}}});
   return mappings;
 }
+
+namespace {
 
 json measure(context& ctx, sfemu_api& emu, int count, double window_secs) {
   emu.reset();

@@ -6,6 +6,8 @@
 #include "actors/atoms.hpp"
 #include "actors/integration_user.hpp"
 
+#include "tests/support/test_coordinator.hpp"
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
@@ -38,15 +40,7 @@ struct broker_sim : ::testing::Test {
     sched.run();
   }
 
-  static caf::actor_system_config& init_config() {
-    static caf::actor_system_config cfg;
-    static bool done = false;
-    if (!done) {
-      cfg.set("scheduler.policy", caf::atom("testing"));
-      done = true;
-    }
-    return cfg;
-  }
+  static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
   caf::actor spawn_broker(actors::integration_user_config cfg) {
     if (cfg.username.empty())

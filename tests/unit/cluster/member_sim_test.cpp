@@ -8,6 +8,8 @@
 #include "actors/atoms.hpp"
 #include "actors/cluster_member.hpp"
 
+#include "tests/support/test_coordinator.hpp"
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
@@ -22,15 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-caf::actor_system_config& test_config() {
-  static caf::actor_system_config cfg;
-  static bool done = false;
-  if (!done) {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    done = true;
-  }
-  return cfg;
-}
+caf::actor_system_config& test_config() { return syncforce::testing::test_coordinator_config(); }
 
 /// The control schema's cluster tables, on a clock the test moves.
 struct model {

@@ -5,6 +5,8 @@
 #include "actors/atoms.hpp"
 #include "actors/node_supervisor.hpp"
 
+#include "tests/support/test_coordinator.hpp"
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
@@ -57,15 +59,7 @@ struct node_supervisor_sim : ::testing::Test {
   node_supervisor_sim() : sys(init_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
   }
 
-  static caf::actor_system_config& init_config() {
-    static caf::actor_system_config cfg;
-    static bool done = false;
-    if (!done) {
-      cfg.set("scheduler.policy", caf::atom("testing"));
-      done = true;
-    }
-    return cfg;
-  }
+  static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
   caf::actor spawn_node() {
     node_config cfg;

@@ -5,6 +5,8 @@
 #include "actors/atoms.hpp"
 #include "actors/node_supervisor.hpp"
 
+#include "tests/support/test_coordinator.hpp"
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
@@ -52,15 +54,7 @@ public:
   bool up = true;
 };
 
-caf::actor_system_config& test_config() {
-  static caf::actor_system_config cfg;
-  static bool done = false;
-  if (!done) {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    done = true;
-  }
-  return cfg;
-}
+caf::actor_system_config& test_config() { return syncforce::testing::test_coordinator_config(); }
 
 } // namespace
 

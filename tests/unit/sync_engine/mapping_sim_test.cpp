@@ -10,6 +10,8 @@
 #include "actors/mapping_actor.hpp"
 #include "actors/worker_pool.hpp"
 
+#include "tests/support/test_coordinator.hpp"
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
@@ -156,15 +158,7 @@ struct engine_sim : ::testing::Test {
     sched.run();
   }
 
-  static caf::actor_system_config& init_config() {
-    static caf::actor_system_config cfg;
-    static bool done = false;
-    if (!done) {
-      cfg.set("scheduler.policy", caf::atom("testing"));
-      done = true;
-    }
-    return cfg;
-  }
+  static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
   mapping_settings mapping(const std::string& id) {
     mapping_settings m;

@@ -7,6 +7,8 @@
 #include "actors/worker_pool.hpp"
 #include "actors/writer_actor.hpp"
 
+#include "tests/support/test_coordinator.hpp"
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
@@ -57,15 +59,7 @@ struct writer_sim : ::testing::Test {
     sched.run();
   }
 
-  static caf::actor_system_config& init_config() {
-    static caf::actor_system_config cfg;
-    static bool done = false;
-    if (!done) {
-      cfg.set("scheduler.policy", caf::atom("testing"));
-      done = true;
-    }
-    return cfg;
-  }
+  static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
   void start() {
     writer_settings ws;
