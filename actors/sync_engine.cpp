@@ -94,6 +94,7 @@ void run_brokers(engine_ptr self) {
       continue;
     }
     cluster->registry->remove(it->first);
+    self->unlink_from(it->second); // stopped on purpose: its exit must not stop the engine
     self->send_exit(it->second, caf::exit_reason::user_shutdown);
     log(spdlog::level::info, log_event{"Broker stopped here: its lease moved", "integration_user", it->first, ""});
     it = st.brokers.erase(it);

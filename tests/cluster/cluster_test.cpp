@@ -190,6 +190,7 @@ TEST_F(cluster, a_fourth_node_takes_its_share_and_nothing_else_restarts) {
   EXPECT_EQ(logged("Unit handed over"), handed + 2) << node_log();
   EXPECT_EQ(logged("Unit taken"), taken + 2) << node_log();
   EXPECT_EQ(logged("Mapping crashed"), 0) << node_log();
+  EXPECT_EQ(logged("Restarting sync engine"), 0) << "a unit (a broker too) moves without restarting anything";
   EXPECT_EQ(logged("RELOAD TABLE"), reloads) << "a moved mapping carries on from its mark";
   // And it works: changes on both sides still arrive.
   pg_insert(pick(100, 500), true);
