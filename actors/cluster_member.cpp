@@ -24,14 +24,6 @@ log_event unit_event(const std::string& event, const std::string& kind, const st
   return ev;
 }
 
-metrics::lease_kind lease_kind_of(const std::string& kind) {
-  if (kind == "writer")
-    return metrics::lease_kind::writer;
-  if (kind == "integration_user")
-    return metrics::lease_kind::user;
-  return metrics::lease_kind::mapping;
-}
-
 /// Tells the engine what should run here: every lease held, minus units being handed over.
 void tell_engine(member_ptr self, const std::set<std::string>& handing_over) {
   auto& st = self->state;
@@ -144,7 +136,7 @@ void take_units(member_ptr self, const store::cluster_view& view) {
         ev.with("label", u->label);
       if (from && *from != me) {
         ev.with("from", *from);
-        metrics::lease_moved(lease_kind_of(u->kind));
+        metrics::lease_moved(metrics::lease_kind_of(u->kind));
       }
       log(spdlog::level::info, ev);
       continue;

@@ -72,7 +72,7 @@ caf::behavior pool_worker(caf::event_based_actor* self, std::shared_ptr<worker_c
       } catch (const fenced_out& e) {
         ctx->reset_db();
         if (const auto* f = ctx->fence())
-          metrics::fencing_refused(f->kind == "writer" ? metrics::lease_kind::writer : metrics::lease_kind::mapping);
+          metrics::fencing_refused(metrics::lease_kind_of(f->kind));
         return job_outcome::failure(outcome_kind::fenced, j.name + ": " + e.what());
       } catch (const std::exception& e) {
         // A failed statement may leave the session unusable: start afresh.

@@ -133,6 +133,14 @@ const char* to_string(lease_kind k) {
   return "unknown";
 }
 
+lease_kind lease_kind_of(const std::string& unit_kind) {
+  if (unit_kind == "writer")
+    return lease_kind::writer;
+  if (unit_kind == "integration_user")
+    return lease_kind::user;
+  return lease_kind::mapping;
+}
+
 void install(const std::shared_ptr<prometheus::Registry>& registry) {
   static std::mutex m;
   std::lock_guard<std::mutex> lock{m};

@@ -49,6 +49,8 @@ void cursor_wait(const std::string& user);
 /// What a lease covers: a mapping's read side, a connection's writer, an integration user's broker.
 enum class lease_kind { mapping, writer, user };
 const char* to_string(lease_kind k);
+/// The kind of a lease row (`syncforce.leases.kind`: mapping, writer, integration_user).
+lease_kind lease_kind_of(const std::string& unit_kind);
 /// This node took over a unit another node held (a join, a leave, a rebalance, an expiry).
 void lease_moved(lease_kind kind);
 /// A write made under a lease was refused because its epoch was no longer the owner's.
