@@ -56,12 +56,13 @@ std::string connection_fingerprint(const store::connection_row& c) {
 connection_units units_of(engine_ptr self, const std::string& id) {
   connection_units u;
   for (const auto& [unit, fence] : self->state.owned) {
-    if (fence->kind == "writer" && fence->key == id)
+    if (fence->connection_id != id)
+      continue;
+    if (fence->kind == "writer")
       u.writer = fence;
-  }
-  for (const auto& [unit, fence] : self->state.owned)
-    if (fence->kind == "mapping")
+    else if (fence->kind == "mapping")
       u.mappings.emplace(fence->key, fence);
+  }
   return u;
 }
 
