@@ -478,18 +478,21 @@ std::string scenario::node_log() const {
   return all;
 }
 
+int occurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto i = text.find(needle); i != std::string::npos; i = text.find(needle, i + 1))
+    ++n;
+  return n;
+}
+
 int scenario::logged(const std::string& needle) const {
   int n = 0;
-  auto count_in = [&](const std::string& out) {
-    for (auto i = out.find(needle); i != std::string::npos; i = out.find(needle, i + 1))
-      ++n;
-  };
   for (const auto& out : past_logs_)
-    count_in(out);
+    n += occurrences(out, needle);
   if (node_)
-    count_in(node_->output());
+    n += occurrences(node_->output(), needle);
   for (const auto& p : peers_)
-    count_in(p->output());
+    n += occurrences(p->output(), needle);
   return n;
 }
 

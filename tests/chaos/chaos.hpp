@@ -36,6 +36,9 @@ using nlohmann::json;
 namespace support = syncforce::testing; // (plain `testing` is GoogleTest's)
 using testing::sync_comparison;
 
+/// How often `needle` stands in `text` (a node's log).
+int occurrences(const std::string& text, const std::string& needle);
+
 /// The run's settings, read once from the environment.
 struct settings {
   std::uint64_t seed = 0;

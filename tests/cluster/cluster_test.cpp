@@ -179,14 +179,8 @@ TEST_F(cluster, a_fourth_node_takes_its_share_and_nothing_else_restarts) {
     },
     60s))
     << node_log();
-  auto count_in = [](const std::string& out, const std::string& needle) {
-    int n = 0;
-    for (auto i = out.find(needle); i != std::string::npos; i = out.find(needle, i + 1))
-      ++n;
-    return n;
-  };
   // Exactly its share moved: handed over by the others, taken by it, nothing else taken anywhere.
-  EXPECT_EQ(count_in(d.output(), "Unit taken"), 2) << d.output();
+  EXPECT_EQ(occurrences(d.output(), "Unit taken"), 2) << d.output();
   EXPECT_EQ(logged("Unit handed over"), handed + 2) << node_log();
   EXPECT_EQ(logged("Unit taken"), taken + 2) << node_log();
   EXPECT_EQ(logged("Mapping crashed"), 0) << node_log();
