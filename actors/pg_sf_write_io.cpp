@@ -232,7 +232,7 @@ public:
       }
       const auto& table = ti->second;
       // Until this batch's results are recorded, no poll of the table reads or applies a page.
-      auto guard = lock_table(table.spec->schema, table.spec->table);
+      auto guard = lock_table(db, table.spec->schema, table.spec->table);
       auto t0 = clock_type::now();
       std::vector<item_result> results;
       auto failure = execute(ctx, db, sf, j, table, batch, created, results);
