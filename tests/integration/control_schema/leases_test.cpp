@@ -3,8 +3,10 @@
 // rolled back, whoever holds the lease now; an owner whose node lease expired
 // is refused even before anyone took over; and a takeover waits for a fenced
 // transaction already past its check, so no write of the old owner lands
-// after the new owner's epoch began.
+// after the new owner's epoch began. The echo rule's per-table lock holds
+// across sessions too.
 
+#include "actors/table_guard.hpp"
 #include "store/cluster.hpp"
 #include "store/control_schema.hpp"
 #include "sync/lease_fence.hpp"
@@ -15,6 +17,7 @@
 #include <pqxx/pqxx>
 
 #include <future>
+#include <optional>
 
 using namespace syncforce;
 using namespace syncforce::testing;
@@ -143,4 +146,39 @@ TEST_F(leases, a_takeover_waits_for_a_write_already_past_its_fence_check) {
   EXPECT_EQ(*second, *first + 1);
   EXPECT_EQ(count("SELECT count(*) FROM written"), 1);
   EXPECT_FALSE(write_under(fence("a", *first)));
+}
+
+// The echo rule's per-table exclusion holds across processes (nodes): it lives in
+// PostgreSQL, a second holder waits (bounded), and a dead holder's session frees it.
+TEST_F(leases, a_tables_poll_and_write_back_exclude_each_other_across_sessions_and_a_dead_holder_frees_it) {
+  auto first = std::make_unique<pqxx::connection>(db->url());
+  pqxx::connection second(db->url());
+  std::optional<actors::table_lock> held;
+  held.emplace(*first, "salesforce", "contact", 30s);
+  try {
+    actors::table_lock waiting(second, "salesforce", "contact", 200ms);
+    ADD_FAILURE() << "a second session took the table while the first held it";
+  } catch (const pqxx::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "55P03") << e.what(); // lock_timeout: a retry for every boundary
+  }
+  { actors::table_lock other_table(second, "salesforce", "account", 200ms); } // other tables are free
+  held.reset();
+  { actors::table_lock after_release(second, "salesforce", "contact", 200ms); }
+
+  held.emplace(*first, "salesforce", "contact", 30s);
+  pqxx::nontransaction(second).exec("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                                    "AND classid::int = hashtext('syncforce.table') AND pid <> pg_backend_pid()");
+  ASSERT_TRUE(wait_until(
+    [&] {
+      try {
+        actors::table_lock taken(second, "salesforce", "contact", 100ms);
+        return true;
+      } catch (const pqxx::sql_error&) {
+        return false;
+      }
+    },
+    10s))
+    << "a holder whose session ended releases the table";
+  held.reset(); // the unlock on the dead session is a no-op, not an error
+  first.reset();
 }
