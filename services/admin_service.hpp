@@ -1,6 +1,7 @@
 #pragma once
 
 #include "sync/admin_rules.hpp"
+#include "sync/call_slots.hpp"
 #include "sync/engine_config.hpp"
 #include "syncforce/v1/admin.grpc.pb.h"
 
@@ -24,11 +25,16 @@ struct admin_settings {
   /// did): shown by GetState and Diagnose.
   std::string node_name;
   std::function<std::string()> node_failure;
+  /// Calls running at once (each holds a thread and a PostgreSQL connection); more are
+  /// refused with RESOURCE_EXHAUSTED instead of piling up. Long calls (a cutover) count apart.
+  std::size_t max_calls = 32;
+  std::size_t max_long_calls = 4;
 };
 
 /// syncforce.v1.Admin. Handlers never block a gRPC thread: each call checks the
-/// token, then a short-lived detached actor does the database work and
-/// finishes the call. The token is never logged nor echoed.
+/// token, takes one of a bounded number of slots (admin_settings::max_calls),
+/// then a short-lived detached actor does the database work and finishes the
+/// call. The token is never logged nor echoed.
 class admin_service : public syncforce::v1::Admin::CallbackService {
 public:
   admin_service(caf::actor_system& sys, admin_settings settings);
@@ -114,8 +120,13 @@ private:
   using long_work = std::function<grpc::Status(const std::string& actor)>;
   grpc::ServerUnaryReactor* long_call(grpc::CallbackServerContext* ctx, long_work work);
 
+  /// A slot for one more call, or nullptr after finishing `reactor` with RESOURCE_EXHAUSTED.
+  std::shared_ptr<call_slots::slot> take_slot(call_slots& slots, grpc::ServerUnaryReactor* reactor);
+
   caf::actor_system& sys_;
   admin_settings settings_;
+  call_slots calls_;
+  call_slots long_calls_;
 };
 
 } // namespace syncforce::services
