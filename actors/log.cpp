@@ -1,5 +1,7 @@
 #include "actors/log.hpp"
 
+#include "actors/mapping_log.hpp"
+
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace syncforce::actors {
@@ -27,10 +29,18 @@ void log(spdlog::level::level_enum level, const log_event& ev) {
 
 void log_labeled(spdlog::level::level_enum shown_at, spdlog::level::level_enum label, const log_event& ev) {
   auto* logger = spdlog::default_logger_raw();
-  if (!logger->should_log(shown_at))
+  // A mapping's lines at info or above are kept for its dashboard page whatever the node logs.
+  const bool keep = ev.object_type == "mapping" && shown_at >= spdlog::level::info;
+  const bool shown = logger != nullptr && logger->should_log(shown_at);
+  if (!shown && !keep)
     return; // not even formatted
   auto name = spdlog::level::to_string_view(label);
-  logger->log(shown_at, format_logfmt(ev) + " level=" + std::string(name.data(), name.size()));
+  std::string level(name.data(), name.size());
+  auto line = format_logfmt(ev) + " level=" + level;
+  if (keep)
+    record_mapping_log(ev.object_id, level, line);
+  if (shown)
+    logger->log(shown_at, line);
 }
 
 } // namespace syncforce::actors
