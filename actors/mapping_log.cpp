@@ -1,5 +1,7 @@
 #include "actors/mapping_log.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <deque>
 #include <list>
@@ -22,6 +24,7 @@ struct store {
   std::unordered_map<std::string, ring> rings;
   /// Mapping ids, most recently written first.
   std::list<std::string> recency;
+  std::uint64_t next_seq = 0;
 };
 
 store& the_store() {
@@ -53,7 +56,7 @@ void record_mapping_log(const std::string& mapping_id, const std::string& level,
   auto& lines = i->second.lines;
   if (lines.size() >= mapping_log_lines_kept)
     lines.pop_front();
-  lines.push_back(mapping_log_line{now, level, text});
+  lines.push_back(mapping_log_line{now, level, text, ++s.next_seq});
 }
 
 std::vector<mapping_log_line> recent_mapping_log(const std::string& mapping_id, std::size_t max) {
@@ -65,6 +68,25 @@ std::vector<mapping_log_line> recent_mapping_log(const std::string& mapping_id, 
   const auto& lines = i->second.lines;
   auto n = std::min(max, lines.size());
   return {lines.end() - static_cast<std::ptrdiff_t>(n), lines.end()};
+}
+
+std::string object_log_key(const std::string& connection_id, const std::string& object_name) {
+  std::string key = "object:" + connection_id + "|";
+  for (char c : object_name)
+    key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+std::vector<mapping_log_line> recent_mapping_log(const std::string& mapping_id, const std::string& connection_id,
+                                                 const std::string& object_name, std::size_t max) {
+  auto lines = recent_mapping_log(mapping_id, max);
+  auto more = recent_mapping_log(object_log_key(connection_id, object_name), max);
+  lines.insert(lines.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const mapping_log_line& a, const mapping_log_line& b) { return a.seq < b.seq; });
+  if (lines.size() > max)
+    lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(max));
+  return lines;
 }
 
 void clear_mapping_log() {

@@ -181,7 +181,7 @@ grpc::ServerUnaryReactor* admin_service::GetMappingLog(grpc::CallbackServerConte
     std::vector<line> lines;
     for (const auto& node : nodes) {
       if (node == settings_.node_name) {
-        for (auto& l : actors::recent_mapping_log(m.id, static_cast<std::size_t>(limit))) {
+        for (auto& l : actors::recent_mapping_log(m.id, c.id, m.object_name, static_cast<std::size_t>(limit))) {
           line x{l.at_unix_ms, {}};
           x.out.set_at(utc_ms(l.at_unix_ms));
           x.out.set_level(std::move(l.level));
@@ -198,7 +198,7 @@ grpc::ServerUnaryReactor* admin_service::GetMappingLog(grpc::CallbackServerConte
         continue;
       }
       pb::NodeMappingLog remote;
-      auto status = call_node_mapping_log(settings_.cluster, *address, m.id, limit, remote);
+      auto status = call_node_mapping_log(settings_.cluster, *address, m.id, c.id, m.object_name, limit, remote);
       if (!status.ok()) {
         reply->add_unavailable(node + " (" + *address + "): " + status.error_message());
         continue;

@@ -32,13 +32,16 @@ grpc::Status call_broker_state(const cluster_security& sec, const std::string& a
 }
 
 grpc::Status call_node_mapping_log(const cluster_security& sec, const std::string& address,
-                                   const std::string& mapping_id, std::int32_t limit, pb::NodeMappingLog& out,
+                                   const std::string& mapping_id, const std::string& connection_id,
+                                   const std::string& object_name, std::int32_t limit, pb::NodeMappingLog& out,
                                    std::chrono::milliseconds timeout) {
   grpc::ClientContext ctx;
   prepare(ctx, sec, timeout);
   pb::GetNodeMappingLogRequest req;
   req.set_mapping_id(mapping_id);
   req.set_limit(limit);
+  req.set_connection_id(connection_id);
+  req.set_object_name(object_name);
   return stub_at(sec, address)->GetNodeMappingLog(&ctx, req, &out);
 }
 

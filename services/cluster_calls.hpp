@@ -23,7 +23,8 @@ grpc::Status call_broker_state(const cluster_security& sec, const std::string& a
 
 /// The recent log lines of `mapping_id` kept by the node at `address`.
 grpc::Status call_node_mapping_log(const cluster_security& sec, const std::string& address,
-                                   const std::string& mapping_id, std::int32_t limit,
+                                   const std::string& mapping_id, const std::string& connection_id,
+                                   const std::string& object_name, std::int32_t limit,
                                    syncforce::v1::NodeMappingLog& out,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(5));
 

@@ -214,7 +214,7 @@ grpc::ServerUnaryReactor* cluster_service::GetNodeMappingLog(grpc::CallbackServe
   // A copy under a short lock: cheap enough for a gRPC thread.
   auto limit = req->limit() > 0 ? static_cast<std::size_t>(req->limit()) : actors::mapping_log_lines_kept;
   reply->set_node(node_name_);
-  for (auto& l : actors::recent_mapping_log(req->mapping_id(), limit)) {
+  for (auto& l : actors::recent_mapping_log(req->mapping_id(), req->connection_id(), req->object_name(), limit)) {
     auto* out = reply->add_lines();
     out->set_at_unix_ms(l.at_unix_ms);
     out->set_level(std::move(l.level));

@@ -60,3 +60,31 @@ TEST_F(mapping_log_test, forgets_the_mapping_written_to_least_recently_beyond_th
   EXPECT_EQ(recent_mapping_log("first", 10).size(), 2u);
   EXPECT_EQ(recent_mapping_log("one-too-many", 10).size(), 1u);
 }
+
+TEST_F(mapping_log_test, keeps_the_sync_lines_of_a_mappings_object_with_its_own_lines) {
+  spdlog::default_logger()->set_level(spdlog::level::off);
+  log(spdlog::level::info, log_event{"RELOAD TABLE contact", "mapping", "m1", "RELOAD_TABLE"}.addon("c1"));
+  // Heroku Connect keys data lines by the connection; the object is in object_name or leads the event.
+  log(spdlog::level::info, log_event{"Polling Salesforce found 2 updated records", "sync", "c1", "POLLING_SF_CHANGES"}
+                             .addon("c1")
+                             .with("object_name", "Contact"));
+  log(spdlog::level::info, log_event{"Contact QUERY \xE2\x86\xB7SALESFORCE 3 rows (0.00 secs)", "sync", "c1", "IDLE"}
+                             .addon("c1"));
+  log(spdlog::level::info, log_event{"Lead QUERY \xE2\x86\xB7SALESFORCE 1 rows", "sync", "c1", "IDLE"}.addon("c1"));
+  log(spdlog::level::info, log_event{"Contact QUERY \xE2\x86\xB7SALESFORCE 1 rows", "sync", "c2", "IDLE"}.addon("c2"));
+  // A read-side line with no connection names the mapping itself.
+  log(spdlog::level::warn, log_event{"Read error: Contact record 003 skipped", "sync", "m1", "POLLING_SF_CHANGES"}
+                             .with("object_name", "Contact"));
+  auto lines = recent_mapping_log("m1", "c1", "contact", 100);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_NE(lines[0].text.find("RELOAD TABLE contact"), std::string::npos);
+  EXPECT_NE(lines[1].text.find("Polling Salesforce found 2"), std::string::npos);
+  EXPECT_NE(lines[2].text.find("Contact QUERY"), std::string::npos);
+  EXPECT_NE(lines[3].text.find("Read error"), std::string::npos);
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.text.find("Lead"), std::string::npos) << l.text;
+    EXPECT_EQ(l.text.find("addon_id=c2"), std::string::npos) << l.text;
+  }
+  EXPECT_EQ(recent_mapping_log("m1", "c1", "Contact", 2).size(), 2u) << "the newest two";
+  EXPECT_NE(recent_mapping_log("m1", "c1", "Contact", 2)[1].text.find("Read error"), std::string::npos);
+}
