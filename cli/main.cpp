@@ -356,8 +356,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> cut_mappings;
   std::vector<std::string> cut_roles;
   auto* cutover_cmd = app.add_subcommand(
-    "cutover", "move the tables TARGET also maps from SOURCE's schema to TARGET's: fence writes, drain, pause both, "
-               "catch up, switch search_path and resume both in one transaction; any failure rolls back "
+    "cutover", "move the tables TARGET also maps from SOURCE's schema to TARGET's: fence writes, drain, catch up, "
+               "pause both, switch search_path and resume both in one transaction; any failure rolls back "
                "(docs/schema-swap.md)");
   cutover_cmd->add_option("SOURCE", cut.source, "the connection whose tables move (hc1)")->required();
   cutover_cmd->add_option("TARGET", cut.target, "the connection that takes them over (hc2)")->required();

@@ -177,12 +177,12 @@ std::vector<std::string> planned_steps(const cutover_plan& p, const cutover_requ
                     : "drain: wait until " + p.source.name + " has sent every change of " +
                         table_list(p.source.schema_name, p.tables) + " to Salesforce (at most " +
                         seconds_text(req.drain_timeout) + ")");
-  steps.push_back("pause " + p.source.name + " (it has sent everything of the moved tables; its other "
-                  "mappings' changes wait in its trigger log until it resumes)");
   steps.push_back("catch up: the cutover makes " + p.target.name + " poll at once, again until it holds every "
                   "Salesforce change of the moved objects made up to now (at most " +
                   seconds_text(req.catch_up_timeout) + ")");
-  steps.push_back("pause " + p.target.name + ": nothing of either connection runs during the switch");
+  steps.push_back("pause " + p.source.name + " and " + p.target.name +
+                  ": nothing of either runs during the switch (" + p.source.name +
+                  "'s other mappings' changes wait in its trigger log until it resumes)");
   steps.push_back("switch, in one transaction: " + std::to_string(in_switch) +
                   " statement(s) (views, functions, triggers, foreign keys, search_path), then the mappings of " +
                   table_list(p.source.schema_name, p.tables) + " are removed from " + p.source.name +
@@ -266,7 +266,6 @@ void pause_for_switch(pqxx::transaction_base& tx, long long id, const std::strin
                  id, c.id);
   auto now = detail::reload_connection(tx, c.id);
   detail::audit_and_notify(tx, actor, "connection.pause", now, nullptr, before, detail::connection_json(now));
-  log_step(c.id, "Cutover paused the connection", id, "paused", {{"connection", c.name}});
 }
 
 /// Resumes the connections cutover `id` paused that are still PAUSED (audited, NOTIFY), in `tx`.
@@ -280,7 +279,6 @@ void resume_paused(pqxx::transaction_base& tx, long long id, const std::string& 
     store::set_connection_state(tx, c.id, "IDLE");
     auto now = detail::reload_connection(tx, c.id);
     detail::audit_and_notify(tx, actor, "connection.resume", now, nullptr, before, detail::connection_json(now));
-    log_step(c.id, "Cutover resumed the connection", id, "resumed", {{"connection", c.name}});
   }
 }
 
@@ -443,9 +441,6 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   {
     pqxx::work tx(conn, "cutover_drained");
     set_step(tx, id, "drained");
-    // The source has sent everything of the moved tables: it is paused until the switch (its
-    // other mappings' changes wait in its trigger log meanwhile and are sent once it resumes).
-    pause_for_switch(tx, id, p.source.id, req.actor);
     for (const auto& t : p.tables) {
       auto unsent = tx.exec1("SELECT count(*) FROM " + qualified_name(tx, p.source.schema_name, t.table) +
                              " WHERE sfid IS NULL")[0]
@@ -456,9 +451,8 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
                          p.source.name + "); they stay in schema " + p.source.schema_name + " only");
     }
     tx.commit();
-    done((p.source_read_write.empty() ? std::string{"drain: nothing to drain"}
-                                      : "drain: " + p.source.name + " sent every change of the moved tables") +
-         "; " + p.source.name + " paused");
+    done(p.source_read_write.empty() ? std::string{"drain: nothing to drain"}
+                                     : "drain: " + p.source.name + " sent every change of the moved tables");
   }
   log_step(p.source.id, "Cutover drained the trigger log", id, "drained");
 
@@ -590,14 +584,18 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   }
   log_step(p.source.id, "Cutover caught the target up", id, "caught_up");
 
-  // -- pause: the target too, so that nothing of either connection runs while the tables switch --
+  // -- pause both, so that nothing of either connection runs while the tables switch. Not
+  // earlier: the source must drain and the target catch up first, and a pause that the
+  // engine handles meanwhile would only delay the target's poll. --
   {
     pqxx::work tx(conn, "cutover_pause");
+    pause_for_switch(tx, id, p.source.id, req.actor);
     pause_for_switch(tx, id, p.target.id, req.actor);
     set_step(tx, id, "paused");
     tx.commit();
     done("pause: " + p.source.name + " and " + p.target.name + " paused for the switch");
   }
+  log_step(p.source.id, "Cutover paused both connections", id, "paused", {{"target", p.target.name}});
 
   // -- switch: one transaction --
   {

@@ -417,7 +417,7 @@ TEST_F(cutover, moves_the_tables_while_the_application_writes_and_loses_nothing)
                   "'connection.pause' AND a.actor = 'ops' AND a.id > (SELECT id FROM syncforce.audit_log WHERE "
                   "action = 'cutover.start')"),
             1)
-    << "hc1 paused, then hc2, after the cutover started";
+    << "hc1 paused, then hc2, after the cutover caught up";
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log r JOIN syncforce.audit_log s ON s.action = "
                   "'cutover.switch' AND s.at = r.at WHERE r.action = 'connection.resume' AND r.actor = 'ops'"),
             2)
@@ -556,21 +556,23 @@ TEST_F(cutover, refuses_what_it_cannot_carry_and_rolls_back_what_cannot_drain) {
   EXPECT_TRUE(wait_until([&] { return salesforce_widgets().count("stuck-2") == 1; }, 60s, 500ms))
     << "hc1 syncs as before";
 
-  // Killed once hc1 is paused (drained; the catch-up stalls on a slow Salesforce): a Resume by hand
-  // is refused meanwhile, hc1 stays paused while no node runs, and the rollback on restart resumes
-  // it, since the user had not paused it.
-  // Once the restarted node has hc2 in sync again, a cutover would be accepted.
+  // Killed once both are paused (the switch waits for a lock the application holds on the table
+  // whose foreign key it must point at schema2): a Resume by hand is refused meanwhile, both stay paused while no node runs, and
+  // the rollback on restart resumes them, since the user had not paused them.
   ASSERT_TRUE(wait_until([&] { return cli({"cutover", "hc1", "hc2", "--dry-run"}).code == 0; }, 90s, 500ms))
     << cli({"cutover", "hc1", "hc2", "--dry-run"}).output;
-  control("POST", "faults", {{"route", "/query"}, {"action", "none"}, {"latency_ms", 60000}});
+  pqxx::connection holder(db->url());
+  pqxx::work holding(holder);
+  holding.exec0("LOCK TABLE public.widget_notes IN ACCESS SHARE MODE");
   // The restarted node listens on another port.
   std::vector<std::string> stalling{bin_path("syncforce"), "--server", server, "cutover", "hc1", "hc2",
-                                    "--drain-timeout", "10", "--catch-up-timeout", "300"};
+                                    "--lock-timeout", "120"};
   auto stalled = child_process::start(stalling, {{"SYNCFORCE_TOKEN", token}});
-  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM syncforce.cutovers k JOIN syncforce.connections c ON "
-                                            "c.id = k.source_connection_id WHERE k.status = 'running' AND k.step = "
-                                            "'drained' AND c.state = 'PAUSED'") == 1; },
-                         60s, 50ms))
+  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM syncforce.cutovers WHERE status = 'running' AND "
+                                            "step = 'paused'") == 1 &&
+                                      count("SELECT count(*) FROM syncforce.connections WHERE name IN ('hc1', 'hc2') "
+                                            "AND state = 'PAUSED'") == 2; },
+                         90s, 50ms))
     << stalled->output() << node->output();
   r = cli({"-c", "hc1", "resume"});
   EXPECT_EQ(r.code, 7) << r.output;
@@ -578,20 +580,22 @@ TEST_F(cutover, refuses_what_it_cannot_carry_and_rolls_back_what_cannot_drain) {
   ASSERT_TRUE(node->signal(SIGKILL));
   node->wait_exit(10s);
   stalled->wait_exit(10s);
-  EXPECT_EQ(count("SELECT count(*) FROM syncforce.connections WHERE name = 'hc1' AND state = 'PAUSED'"), 1);
+  holding.abort();
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.connections WHERE name IN ('hc1', 'hc2') AND state = 'PAUSED'"), 2)
+    << "paused while no node runs";
   control("DELETE", "faults");
   ASSERT_NO_FATAL_FAILURE(start_node());
   EXPECT_TRUE(wait_until([&] { return count("SELECT count(*) FROM syncforce.cutovers WHERE status = 'running'") == 0; },
                          30s, 100ms))
     << node->output();
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.cutovers WHERE status = 'rolled_back' AND error LIKE "
-                  "'%stopped at step drained%'"),
+                  "'%stopped at step paused%'"),
             1);
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.connections WHERE name IN ('hc1', 'hc2') AND state = 'PAUSED'"), 0)
     << "the rollback resumed what the cutover had paused";
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log WHERE action = 'connection.resume' AND actor LIKE 'node:%'"),
-            1);
-  // The user's own pause is the user's: a connection paused by hand stays paused through a rollback.
+            2);
+  // The user's own pause is the user's: a TARGET paused by hand is refused and stays paused.
   r = cli({"-c", "hc2", "pause"});
   EXPECT_EQ(r.code, 0) << r.output;
   r = cli({"cutover", "hc1", "hc2"});
