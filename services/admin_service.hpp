@@ -1,5 +1,7 @@
 #pragma once
 
+#include "actors/broker_registry.hpp"
+#include "services/cluster_security.hpp"
 #include "sync/admin_rules.hpp"
 #include "sync/call_slots.hpp"
 #include "sync/engine_config.hpp"
@@ -9,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +32,10 @@ struct admin_settings {
   /// refused with RESOURCE_EXHAUSTED instead of piling up. Long calls (a cutover) count apart.
   std::size_t max_calls = 32;
   std::size_t max_long_calls = 4;
+  /// The limit brokers running in this node, and how to call the Cluster service of the
+  /// others: GetLimits and GetMappingLog answer from the running actors, wherever they run.
+  std::shared_ptr<actors::broker_registry> brokers;
+  cluster_security cluster;
 };
 
 /// syncforce.v1.Admin. Handlers never block a gRPC thread: each call checks the
@@ -102,6 +109,11 @@ public:
                                             syncforce::v1::ConnectionState* reply) override;
   grpc::ServerUnaryReactor* Cutover(grpc::CallbackServerContext* ctx, const syncforce::v1::CutoverRequest* req,
                                     syncforce::v1::CutoverReport* reply) override;
+  grpc::ServerUnaryReactor* GetLimits(grpc::CallbackServerContext* ctx, const syncforce::v1::GetLimitsRequest* req,
+                                      syncforce::v1::ConnectionLimits* reply) override;
+  grpc::ServerUnaryReactor* GetMappingLog(grpc::CallbackServerContext* ctx,
+                                          const syncforce::v1::GetMappingLogRequest* req,
+                                          syncforce::v1::MappingLog* reply) override;
 
 private:
   /// A read-only call's work, in a read transaction of its own.

@@ -113,11 +113,12 @@ std::unique_ptr<node_server> node_server::start(const std::string& address, caf:
                                                 std::shared_ptr<health_readiness> readiness, admin_settings admin,
                                                 std::string& error, cluster_endpoint cluster) {
   std::unique_ptr<node_server> srv(new node_server);
+  const auto node_name = identity.name;
   srv->admin_service_ = std::make_unique<admin_service>(sys, std::move(admin));
   srv->node_service_ =
     std::make_unique<node_service>(sys, std::move(supervisor), std::move(identity), *srv->admin_service_);
   bool tls = cluster.security.tls();
-  srv->cluster_service_ = std::make_unique<cluster_service>(sys, cluster.brokers, cluster.security);
+  srv->cluster_service_ = std::make_unique<cluster_service>(sys, cluster.brokers, cluster.security, node_name);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
