@@ -1,6 +1,7 @@
 #include "emulator/server.hpp"
 
 #include "emulator/handlers.hpp"
+#include "emulator/cdc/routes.hpp"
 
 #if __has_include("emulator/bulk/routes.hpp")
 #include "emulator/bulk/routes.hpp"
@@ -396,6 +397,8 @@ server::~server() { stop(); }
 std::optional<std::string> server::init() {
   if (auto err = load_org())
     return err;
+  if (auto err = cdc::apply_options(*org_, opts_.cdc))
+    return err;
   auth_config& auth = *auth_;
   auth.clients.clear();
   for (auto& [id, secret] : opts_.clients)
@@ -468,6 +471,22 @@ bool length_required(const httplib::Request& req, httplib::Response& res) {
 
 } // namespace
 
+namespace {
+
+/// `com/salesforce/api/rest/<version>[;client=<client>]` for REST calls, empty for
+/// everything else (the control API's writes are not API changes).
+std::string change_origin_of(const httplib::Request& req) {
+  static constexpr std::string_view prefix = "/services/data/v";
+  std::string_view path = req.path;
+  if (path.rfind(prefix, 0) != 0)
+    return {};
+  auto rest = path.substr(prefix.size());
+  auto version = rest.substr(0, rest.find('/'));
+  return cdc::make_origin("rest", version, cdc::client_of_call_options(req.get_header_value("Sforce-Call-Options")));
+}
+
+} // namespace
+
 void server::register_routes() {
   route_context& ctx = *ctx_;
   auto threads = static_cast<std::size_t>(std::max(2, opts_.threads));
@@ -480,6 +499,9 @@ void server::register_routes() {
   http_.set_read_timeout(30, 0);
 
   http_.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+    // changeOrigin of the change events this request's writes make (a worker thread
+    // serves many requests: set on every one).
+    cdc::set_current_origin(change_origin_of(req));
     if (req.path.rfind("/__sfemu", 0) == 0)
       return length_required(req, res) ? httplib::Server::HandlerResponse::Handled
                                        : httplib::Server::HandlerResponse::Unhandled;
@@ -561,6 +583,7 @@ void server::register_routes() {
       route_context::write_error(res, res.status, "BAD_REQUEST", "Bad request");
   });
 
+  cdc::register_routes(http_, ctx, opts_.cdc); // before the control API's catch-all
   register_control_routes(http_, ctx);
   register_auth_routes(http_, ctx, *auth_);
 #ifdef SFEMU_HAS_BULK

@@ -5,6 +5,7 @@
 // route_context&)`, declared by emulator/bulk/routes.hpp: when that header exists the
 // server calls it before registering its own catch-all routes.
 
+#include "emulator/cdc/options.hpp"
 #include "emulator/clock.hpp"
 #include "emulator/org.hpp"
 #include "emulator/sessions.hpp"
@@ -209,6 +210,7 @@ struct server_options {
   std::vector<std::pair<std::string, std::string>> clients; ///< ID:SECRET (pinned OAuth clients)
   std::string jwt_cert_file;
   org_settings settings;
+  cdc::cdc_options cdc; ///< Change Data Capture (emulator/cdc/)
 };
 
 /// The sfemu HTTP server: OAuth/SOAP login, REST, Bulk 2.0 (plugged in), control API.

@@ -48,6 +48,14 @@ int main(int argc, char** argv) {
   app.add_flag("--millisecond-datetimes", opts.settings.millisecond_datetimes,
                "keep milliseconds in stored datetimes (Salesforce, and sfemu by default, keep seconds)");
   app.add_option("--threads", opts.threads, "HTTP worker threads")->capture_default_str();
+  std::string cdc_entities = "all";
+  app.add_option("--cdc-entities", cdc_entities,
+                 "objects whose changes publish Change Data Capture events: all, none, or a comma-separated "
+                 "list (Account,Widget__c)")
+      ->capture_default_str();
+  app.add_option("--cdc-retention-hours", opts.cdc.retention_hours,
+                 "how long change events are kept for replay (org clock)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   for (auto& u : users) {
@@ -72,6 +80,25 @@ int main(int argc, char** argv) {
     return 2;
   }
   opts.settings.legacy_cursors = *mode;
+  if (cdc_entities == "none") {
+    opts.cdc.enabled = false;
+  } else if (cdc_entities != "all") {
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    while (start <= cdc_entities.size()) {
+      auto comma = cdc_entities.find(',', start);
+      auto name = cdc_entities.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (name.empty()) {
+        std::cerr << "sfemu: --cdc-entities has an empty name in '" << cdc_entities << "'\n";
+        return 2;
+      }
+      names.push_back(name);
+      if (comma == std::string::npos)
+        break;
+      start = comma + 1;
+    }
+    opts.cdc.entities = std::move(names);
+  }
   if (opts.settings.session_seconds <= 0 || opts.settings.api_limit < 0) {
     std::cerr << "sfemu: --session-seconds must be positive and --api-limit not negative\n";
     return 2;
