@@ -22,14 +22,7 @@ bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-/// Fields a change event never carries: the record's Id (in recordIds), IsDeleted and
-/// SystemModstamp (Salesforce leaves them out of change events) and calculated fields
-/// (formulas change without a write, so they have no change to report).
-bool carried(const field_def& f) {
-  if (f.calculated())
-    return false;
-  return f.name != "Id" && f.name != "IsDeleted" && f.name != "SystemModstamp";
-}
+bool carried(const field_def& f) { return carried_in_events(f); }
 
 nlohmann::json json_of(const body_field& f) {
   const value& v = f.v;
@@ -49,6 +42,12 @@ nlohmann::json json_of(const body_field& f) {
 }
 
 } // namespace
+
+bool carried_in_events(const field_def& f) {
+  if (f.calculated())
+    return false;
+  return f.name != "Id" && f.name != "IsDeleted" && f.name != "SystemModstamp";
+}
 
 std::string_view to_string(change_type t) {
   switch (t) {
@@ -245,7 +244,9 @@ std::size_t event_log::publish(std::vector<record_change>& changes, const std::s
           ev.fields.push_back(body_field{fields[i].name, fields[i].type, c.after[i]});
     } else if (c.type == change_type::update) {
       for (std::size_t i = 0; i < fields.size() && i < c.after.size() && i < c.before.size(); ++i) {
-        if (!carried(fields[i]) || c.before[i] == c.after[i])
+        // LastModifiedDate is listed on every update, as Salesforce does, even when the
+        // stamp (kept to the second) did not move
+        if (!carried(fields[i]) || (c.before[i] == c.after[i] && fields[i].name != "LastModifiedDate"))
           continue;
         ev.changed_fields.push_back(fields[i].name);
         if (c.after[i].is_null())

@@ -71,6 +71,11 @@ struct change_event {
   nlohmann::json to_json() const;
 };
 
+/// Whether change events carry a field: not the record's Id (it is in recordIds), not
+/// IsDeleted or SystemModstamp (Salesforce leaves them out) and no calculated field
+/// (formulas change without a write, so they have no change to report).
+bool carried_in_events(const field_def& f);
+
 /// The change event topic's name of an object: Account -> AccountChangeEvent,
 /// Widget__c -> Widget__ChangeEvent (Salesforce's naming).
 std::string event_name_of(std::string_view object);
