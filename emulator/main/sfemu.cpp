@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  CLI::App app{"sfemu: a local Salesforce org (REST, SOQL, OAuth, Bulk 2.0) for development and tests"};
+  CLI::App app{"sfemu: a local Salesforce org (REST, SOQL, OAuth, Bulk 2.0, Change Data Capture over the Pub/Sub API) "
+               "for development and tests"};
   sfemu::server_options opts;
   std::vector<std::string> users, clients;
   std::string legacy = "below-v56";
