@@ -154,7 +154,9 @@ test('create, update and delete events arrive decoded, and a stored replay id re
   await eventually(() => events.length >= 3 || errors.length > 0, 'three events');
   assert.deepEqual(errors, []);
 
-  const [c, u, d] = events;
+  // The client decodes each FetchResponse in an async handler that may wait for GetSchema,
+  // so its callbacks can come out of order: order by replay id (sfemu's commit order).
+  const [c, u, d] = [...events].sort((a, b) => a.replayId - b.replayId);
   assert.equal(c.payload.ChangeEventHeader.changeType, 'CREATE');
   assert.equal(c.payload.ChangeEventHeader.entityName, 'Account');
   assert.deepEqual(c.payload.ChangeEventHeader.recordIds, [created.id]);
@@ -182,6 +184,7 @@ test('create, update and delete events arrive decoded, and a stored replay id re
   }, 2, c.replayId);
   await eventually(() => replayed.length >= 2 || errors.length > 0, 'two replayed events');
   assert.deepEqual(errors, []);
+  replayed.sort((a, b) => a.replayId - b.replayId);
   assert.deepEqual(replayed.map((e) => e.replayId), [u.replayId, d.replayId]);
   assert.deepEqual(replayed.map((e) => e.payload.ChangeEventHeader.changeType), ['UPDATE', 'DELETE']);
   // Not client.close(): it removes the subscriptions' listeners but leaves their gRPC
