@@ -18,7 +18,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config ca-certificates \
       libcaf-dev libpqxx-dev libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
       libspdlog-dev libfmt-dev nlohmann-json3-dev libsimdjson-dev prometheus-cpp-dev \
-      libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev libssl-dev zlib1g-dev \
+      libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev libssl-dev zlib1g-dev libavro-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -25,6 +25,8 @@ find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Avro binary for the Pub/Sub API (sfemu, the engine's change event subscriber): libavro-dev.
+pkg_check_modules(AVRO REQUIRED IMPORTED_TARGET avro-c)
 
 if(SYNCFORCE_BUILD_TESTS)
   find_package(GTest REQUIRED)

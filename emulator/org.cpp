@@ -526,6 +526,8 @@ void org::reset() {
   store_by_prefix_.clear();
   passwords_.clear();
   next_custom_prefix_ = 1;
+  pending_changes_.clear();
+  change_log_.clear();
   for (auto& def : standard_objects())
     add_object_unlocked(std::move(def));
   // The records every org has (profiles, the standard price book), created by the
@@ -1336,6 +1338,7 @@ write_result org::create_unlocked(object_store& s, const nlohmann::json& fields,
   index_add(s, slot);
   if (undo)
     undo->push_back(undo_entry{undo_entry::kind::created, &s, slot, {}});
+  note_change(cdc::change_type::create, s, slot, nullptr);
   res.what = write_result::outcome::created;
   res.id = id;
   return res;
@@ -1379,9 +1382,11 @@ write_result org::update_unlocked(object_store& s, std::uint32_t slot, const nlo
   if (s.last_modified_by >= 0)
     values[static_cast<std::size_t>(s.last_modified_by)] = value::of_atom(user_id);
   index_remove(s, slot);
-  if (undo)
-    undo->push_back(undo_entry{undo_entry::kind::changed, &s, slot, std::move(r.values)});
+  std::vector<value> before = std::move(r.values);
   r.values = std::move(values);
+  note_change(cdc::change_type::update, s, slot, &before);
+  if (undo)
+    undo->push_back(undo_entry{undo_entry::kind::changed, &s, slot, std::move(before)});
   index_add(s, slot);
   res.what = write_result::outcome::updated;
   return res;
@@ -1397,6 +1402,7 @@ write_result org::remove_unlocked(object_store& s, std::uint32_t slot, bool hard
     return res;
   }
   if (hard) {
+    note_change(cdc::change_type::remove, s, slot, nullptr);
     index_remove(s, slot);
     s.by_id.erase(res.id);
     --s.live_count;
@@ -1423,6 +1429,7 @@ write_result org::remove_unlocked(object_store& s, std::uint32_t slot, bool hard
     r.values[static_cast<std::size_t>(s.system_modstamp)] = value::of_int(now);
   if (s.last_modified_by >= 0)
     r.values[static_cast<std::size_t>(s.last_modified_by)] = value::of_atom(user_id);
+  note_change(cdc::change_type::remove, s, slot, nullptr);
   res.what = write_result::outcome::deleted;
   return res;
 }
@@ -1587,7 +1594,71 @@ write_result org::write_unlocked(const write_op& op, const std::string& user_id,
 
 write_result org::write(const write_op& op, const std::string& user_id) {
   std::unique_lock<std::shared_mutex> lock(mutex_);
-  return write_unlocked(op, user_id, nullptr);
+  auto res = write_unlocked(op, user_id, nullptr);
+  publish_changes_unlocked(user_id);
+  return res;
+}
+
+void org::note_change(cdc::change_type type, const object_store& s, std::uint32_t slot,
+                      const std::vector<value>* before) {
+  if (!change_log_.selected(s.def.name))
+    return;
+  cdc::record_change c;
+  c.type = type;
+  c.def = &s.def;
+  const record& r = s.records[slot];
+  c.id = std::string(r.values[0].as_string());
+  if (type != cdc::change_type::remove)
+    c.after = r.values;
+  if (before)
+    c.before = *before;
+  pending_changes_.push_back(std::move(c));
+}
+
+void org::publish_changes_unlocked(const std::string& user_id) {
+  if (!pending_changes_.empty())
+    change_log_.publish(pending_changes_, user_id, cdc::current_origin());
+  pending_changes_.clear();
+}
+
+std::vector<write_result> org::undelete(const std::vector<std::string>& ids, const std::string& user_id) {
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  std::vector<write_result> out;
+  for (auto& given : ids) {
+    write_result res;
+    std::string id = ids::to_18(given);
+    res.id = id.empty() ? given : id;
+    object_store* s = id.empty() ? nullptr : const_cast<object_store*>(store_for_id_unlocked(id));
+    auto it = s ? s->by_id.find(id) : decltype(s->by_id.end()){};
+    if (id.empty()) {
+      res.errors.push_back(error_of("MALFORMED_ID", "malformed id " + given));
+    } else if (!s || it == s->by_id.end()) {
+      res.what = write_result::outcome::not_found;
+      res.errors.push_back(error_of("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"));
+    } else if (!s->is_deleted_slot(it->second)) {
+      res.errors.push_back(error_of("UNDELETE_FAILED", "Entity is not in the recycle bin"));
+    } else if (std::string field, dup = duplicate_of(*s, s->records[it->second].values, it->second, field);
+               !dup.empty()) {
+      res.errors.push_back(error_of("DUPLICATE_VALUE", "duplicate value found: " + field +
+                                                           " duplicates value on record with id: " + dup));
+    } else {
+      record& r = s->records[it->second];
+      std::int64_t now = stamp_now();
+      r.values[static_cast<std::size_t>(s->is_deleted)] = value::of_bool(false);
+      if (s->last_modified_date >= 0)
+        r.values[static_cast<std::size_t>(s->last_modified_date)] = value::of_int(now);
+      if (s->system_modstamp >= 0)
+        r.values[static_cast<std::size_t>(s->system_modstamp)] = value::of_int(now);
+      if (s->last_modified_by >= 0)
+        r.values[static_cast<std::size_t>(s->last_modified_by)] = value::of_atom(user_id);
+      index_add(*s, it->second);
+      note_change(cdc::change_type::undelete, *s, it->second, nullptr);
+      res.what = write_result::outcome::updated;
+    }
+    out.push_back(std::move(res));
+  }
+  publish_changes_unlocked(user_id);
+  return out;
 }
 
 std::vector<write_result> org::write_batch(const std::vector<write_op>& ops, bool all_or_none,
@@ -1603,6 +1674,7 @@ std::vector<write_result> org::write_batch(const std::vector<write_op>& ops, boo
       failed = true;
   }
   if (all_or_none && failed) {
+    pending_changes_.clear(); // rolled back: nothing was committed
     rollback_unlocked(undo);
     for (auto& r : out)
       if (r.success()) {
@@ -1613,6 +1685,7 @@ std::vector<write_result> org::write_batch(const std::vector<write_op>& ops, boo
         r.id.clear();
       }
   }
+  publish_changes_unlocked(user_id);
   return out;
 }
 

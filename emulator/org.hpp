@@ -1,5 +1,6 @@
 #pragma once
 
+#include "emulator/cdc/event_log.hpp"
 #include "emulator/clock.hpp"
 #include "emulator/schema.hpp"
 #include "emulator/soql/soql.hpp"
@@ -154,6 +155,9 @@ public:
 
   // -- writes --
   write_result write(const write_op& op, const std::string& user_id);
+  /// Takes deleted records out of the recycle bin (IsDeleted=false, stamps bumped), as
+  /// SOAP's undelete(); one result per id, in order.
+  std::vector<write_result> undelete(const std::vector<std::string>& ids, const std::string& user_id);
   /// Several writes in one lock. With `all_or_none`, the first failure rolls every other
   /// write back and they report ALL_OR_NONE_OPERATION_ROLLED_BACK.
   std::vector<write_result> write_batch(const std::vector<write_op>& ops, bool all_or_none,
@@ -199,6 +203,11 @@ public:
   /// Live records per object (deleted ones in the recycle bin excluded).
   std::optional<std::size_t> record_count(std::string_view object) const;
 
+  // -- Change Data Capture --
+  /// The org's change event log: every committed API write (not the control API's fast
+  /// loads) is published here, with the thread's cdc::current_origin() as changeOrigin.
+  cdc::event_log& change_log() { return change_log_; }
+
   // -- schema_view --
   const soql::object_info* find_object(std::string_view name) const override;
 
@@ -229,6 +238,10 @@ private:
   write_result remove_unlocked(object_store& s, std::uint32_t slot, bool hard, const std::string& user_id,
                                std::vector<undo_entry>* undo);
   void rollback_unlocked(std::vector<undo_entry>& undo);
+  /// Remembers a successful record change for the change log (published at commit).
+  void note_change(cdc::change_type type, const object_store& s, std::uint32_t slot, const std::vector<value>* before);
+  /// Commits the noted changes to the change log as one transaction.
+  void publish_changes_unlocked(const std::string& user_id);
   /// Converts and validates incoming field values into `changes` (field index -> value).
   bool convert_fields(object_store& s, const nlohmann::json& fields, bool creating,
                       std::vector<std::pair<int, value>>& changes, std::vector<field_error>& errors,
@@ -258,6 +271,8 @@ private:
   std::unordered_map<std::string, std::size_t> store_by_prefix_;
   std::unordered_map<std::string, std::string> passwords_; ///< user id -> password
   int next_custom_prefix_ = 1;
+  cdc::event_log change_log_{clock_};
+  std::vector<cdc::record_change> pending_changes_; ///< this transaction's changes (under the write lock)
 };
 
 /// Normalises a unique/external-id key (lowercase unless case-sensitive).

@@ -2,6 +2,10 @@
 
 #include "emulator/handlers.hpp"
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include "emulator/cdc/routes.hpp"
+
 #if __has_include("emulator/bulk/routes.hpp")
 #include "emulator/bulk/routes.hpp"
 #define SFEMU_HAS_BULK 1
@@ -325,7 +329,7 @@ void route_context::write_json_text(httplib::Response& res, int status, std::str
 std::string route_context::instance_url(const httplib::Request& req) const {
   auto host = req.get_header_value("Host");
   if (!host.empty())
-    return "http://" + host;
+    return scheme_ + "://" + host;
   return default_url_;
 }
 
@@ -389,12 +393,29 @@ server::server(server_options opts) : opts_(std::move(opts)), auth_(std::make_un
   org_ = std::make_unique<sfemu::org>(clock_);
   ctx_ = std::make_unique<route_context>(clock_, *org_);
   ctx_->set_settings(opts_.settings);
+  if (opts_.tls) {
+    // cpp-httplib's SSL server takes the certificate and key as OpenSSL objects
+    std::unique_ptr<BIO, decltype(&BIO_free)> cb(
+        BIO_new_mem_buf(opts_.tls->cert_pem.data(), static_cast<int>(opts_.tls->cert_pem.size())), BIO_free);
+    std::unique_ptr<BIO, decltype(&BIO_free)> kb(
+        BIO_new_mem_buf(opts_.tls->key_pem.data(), static_cast<int>(opts_.tls->key_pem.size())), BIO_free);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr), X509_free);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+    if (cert && key)
+      http_ = std::make_unique<httplib::SSLServer>(cert.get(), key.get());
+    ctx_->set_scheme("https");
+  }
+  if (!http_)
+    http_ = std::make_unique<httplib::Server>();
 }
 
 server::~server() { stop(); }
 
 std::optional<std::string> server::init() {
   if (auto err = load_org())
+    return err;
+  if (auto err = cdc::apply_options(*org_, opts_.cdc))
     return err;
   auth_config& auth = *auth_;
   auth.clients.clear();
@@ -468,18 +489,37 @@ bool length_required(const httplib::Request& req, httplib::Response& res) {
 
 } // namespace
 
+namespace {
+
+/// `com/salesforce/api/rest/<version>[;client=<client>]` for REST calls, empty for
+/// everything else (the control API's writes are not API changes).
+std::string change_origin_of(const httplib::Request& req) {
+  static constexpr std::string_view prefix = "/services/data/v";
+  std::string_view path = req.path;
+  if (path.rfind(prefix, 0) != 0)
+    return {};
+  auto rest = path.substr(prefix.size());
+  auto version = rest.substr(0, rest.find('/'));
+  return cdc::make_origin("rest", version, cdc::client_of_call_options(req.get_header_value("Sforce-Call-Options")));
+}
+
+} // namespace
+
 void server::register_routes() {
   route_context& ctx = *ctx_;
   auto threads = static_cast<std::size_t>(std::max(2, opts_.threads));
-  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http_.set_payload_max_length(200u * 1024u * 1024u);
-  http_.set_keep_alive_max_count(1000);
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_payload_max_length(200u * 1024u * 1024u);
+  http_->set_keep_alive_max_count(1000);
   // Headers and body go out as separate writes: without TCP_NODELAY, Nagle holds
   // the body back until the client's delayed ACK (~40 ms on every small answer).
-  http_.set_tcp_nodelay(true);
-  http_.set_read_timeout(30, 0);
+  http_->set_tcp_nodelay(true);
+  http_->set_read_timeout(30, 0);
 
-  http_.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+  http_->set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+    // changeOrigin of the change events this request's writes make (a worker thread
+    // serves many requests: set on every one).
+    cdc::set_current_origin(change_origin_of(req));
     if (req.path.rfind("/__sfemu", 0) == 0)
       return length_required(req, res) ? httplib::Server::HandlerResponse::Handled
                                        : httplib::Server::HandlerResponse::Unhandled;
@@ -513,7 +553,7 @@ void server::register_routes() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  http_.set_post_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+  http_->set_post_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/services/data", 0) == 0)
       --ctx.in_flight();
     if (req.path.rfind("/__sfemu", 0) == 0)
@@ -537,7 +577,7 @@ void server::register_routes() {
       return true;
     });
   });
-  http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  http_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "An unexpected error occurred.";
     try {
       if (ep)
@@ -548,7 +588,7 @@ void server::register_routes() {
     }
     route_context::write_error(res, 500, "UNKNOWN_EXCEPTION", what);
   });
-  http_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty())
       return;
     if (res.status == 404)
@@ -561,27 +601,28 @@ void server::register_routes() {
       route_context::write_error(res, res.status, "BAD_REQUEST", "Bad request");
   });
 
-  register_control_routes(http_, ctx);
-  register_auth_routes(http_, ctx, *auth_);
+  cdc::register_routes(*http_, ctx, opts_.cdc); // before the control API's catch-all
+  register_control_routes(*http_, ctx);
+  register_auth_routes(*http_, ctx, *auth_);
 #ifdef SFEMU_HAS_BULK
-  sfemu::bulk::register_routes(http_, ctx);
+  sfemu::bulk::register_routes(*http_, ctx);
 #endif
-  register_rest_routes(http_, ctx);
+  register_rest_routes(*http_, ctx);
 }
 
 int server::bind() {
-  port_ = opts_.port == 0 ? http_.bind_to_any_port(opts_.host) : (http_.bind_to_port(opts_.host, opts_.port) ? opts_.port : -1);
+  port_ = opts_.port == 0 ? http_->bind_to_any_port(opts_.host) : (http_->bind_to_port(opts_.host, opts_.port) ? opts_.port : -1);
   if (port_ <= 0)
     return 0;
-  ctx_->set_default_url("http://" + opts_.host + ":" + std::to_string(port_));
+  ctx_->set_default_url(ctx_->scheme() + "://" + opts_.host + ":" + std::to_string(port_));
   return port_;
 }
 
-void server::run() { http_.listen_after_bind(); }
+void server::run() { http_->listen_after_bind(); }
 
 void server::stop() {
-  if (http_.is_running())
-    http_.stop();
+  if (http_->is_running())
+    http_->stop();
 }
 
 } // namespace sfemu

@@ -5,9 +5,11 @@
 // route_context&)`, declared by emulator/bulk/routes.hpp: when that header exists the
 // server calls it before registering its own catch-all routes.
 
+#include "emulator/cdc/options.hpp"
 #include "emulator/clock.hpp"
 #include "emulator/org.hpp"
 #include "emulator/sessions.hpp"
+#include "emulator/tls.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -167,6 +169,9 @@ public:
   /// "http://host:port" as the client addressed us (Host header), for instance URLs.
   std::string instance_url(const httplib::Request& req) const;
   void set_default_url(std::string url) { default_url_ = std::move(url); }
+  /// The scheme sfemu serves ("http" or "https"), used in every URL it hands out.
+  void set_scheme(std::string scheme) { scheme_ = std::move(scheme); }
+  const std::string& scheme() const { return scheme_; }
 
   /// In-flight REST requests (the concurrent-request limit).
   std::atomic<int>& in_flight() { return in_flight_; }
@@ -192,6 +197,7 @@ private:
   mutable std::mutex settings_mutex_;
   org_settings settings_;
   std::string default_url_;
+  std::string scheme_ = "http";
   std::atomic<int> in_flight_{0};
   std::function<std::optional<std::string>()> reset_hook_;
   std::vector<std::function<void()>> reset_listeners_;
@@ -209,6 +215,8 @@ struct server_options {
   std::vector<std::pair<std::string, std::string>> clients; ///< ID:SECRET (pinned OAuth clients)
   std::string jwt_cert_file;
   org_settings settings;
+  cdc::cdc_options cdc; ///< Change Data Capture (emulator/cdc/)
+  std::optional<tls_material> tls; ///< serve HTTPS with this certificate (emulator/tls.hpp)
 };
 
 /// The sfemu HTTP server: OAuth/SOAP login, REST, Bulk 2.0 (plugged in), control API.
@@ -225,7 +233,7 @@ public:
   void run();
   void stop();
   route_context& context() { return *ctx_; }
-  httplib::Server& http() { return http_; }
+  httplib::Server& http() { return *http_; }
 
 private:
   void register_routes();
@@ -235,7 +243,7 @@ private:
   std::unique_ptr<sfemu::org> org_;
   std::unique_ptr<route_context> ctx_;
   std::unique_ptr<auth_config> auth_;
-  httplib::Server http_;
+  std::unique_ptr<httplib::Server> http_; ///< an httplib::SSLServer with TLS
   int port_ = 0;
 };
 

@@ -219,6 +219,16 @@ reply<nlohmann::json> engine::create_ingest(const nlohmann::json& body, const st
   }
   info.created_by_id = user_id;
   info.api_version = version;
+  // The job's rows are written later by the worker thread: keep the creating call's
+  // client for their change events, under the Bulk API's name.
+  {
+    const std::string& origin = cdc::current_origin();
+    auto client = origin.find(";client=");
+    info.change_origin = origin.empty() ? std::string()
+                                        : cdc::make_origin("bulkapi", version,
+                                                           client == std::string::npos ? std::string_view()
+                                                                                       : std::string_view(origin).substr(client + 8));
+  }
   info.state = job_state::open;
   auto j = std::make_shared<job>();
   std::lock_guard<std::mutex> lock(mutex_);
@@ -322,8 +332,10 @@ void engine::process_ingest(const job_ptr& j) {
       return;
     }
     std::vector<write_result> results;
-    if (!ops.empty())
+    if (!ops.empty()) {
+      cdc::origin_scope origin(info.change_origin);
       results = org_.write_batch(ops, false, info.created_by_id);
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     std::uint64_t failed = 0;
     for (auto& p : batch) {

@@ -60,6 +60,8 @@ struct job_info {
   job_state state = job_state::open;
   std::string created_by_id;
   std::string api_version = "60.0";
+  /// changeOrigin of the job's change events (`com/salesforce/api/bulkapi/<ver>;client=...`).
+  std::string change_origin;
   std::int64_t created_ms = 0;
   std::int64_t modstamp_ms = 0;
   std::uint64_t records_processed = 0;

@@ -16,7 +16,7 @@ sfemu_process::sfemu_process(std::vector<std::string> extra_args) {
     throw std::runtime_error("sfemu did not start; its output:\n" + process_->output());
   std::smatch m;
   std::string out = process_->output();
-  static const std::regex line(R"(sfemu listening on (http://[^:\s]+:(\d+)))");
+  static const std::regex line(R"(sfemu listening on (https?://[^:\s]+:(\d+)))");
   if (!std::regex_search(out, m, line))
     throw std::runtime_error("sfemu printed no URL; its output:\n" + out);
   base_url_ = m[1].str();

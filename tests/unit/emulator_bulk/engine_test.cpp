@@ -287,3 +287,28 @@ TEST_F(bulk_engine, parent_by_external_id_column) {
   EXPECT_EQ(run_job(bad_id, "LastName,Nope.Ext__c\nX,1\n")["errorMessage"],
             "InvalidBatch : Field name not found : Nope.Ext__c");
 }
+
+// Change Data Capture: a job's rows publish change events whose changeOrigin names the
+// Bulk API and the client of the call that created the job (the worker thread has none).
+TEST_F(bulk_engine, rows_publish_change_events_with_the_bulk_origin) {
+  std::string id;
+  {
+    sfemu::cdc::origin_scope origin(sfemu::cdc::make_origin("rest", "60.0", "loader-7"));
+    id = create("insert");
+  }
+  auto info = run_job(id, "Name\nA\nB\n");
+  EXPECT_EQ(info["numberRecordsProcessed"], 2);
+  auto r = org.change_log().read_after(0, 100, "Account");
+  ASSERT_EQ(r.events.size(), 2u);
+  for (auto& ev : r.events) {
+    EXPECT_EQ(ev.type, sfemu::cdc::change_type::create);
+    EXPECT_EQ(ev.change_origin, "com/salesforce/api/bulkapi/60.0;client=loader-7");
+    EXPECT_EQ(ev.commit_user, user);
+  }
+  // a job created outside any API call (no origin) publishes with an empty origin
+  auto quiet = create("insert");
+  run_job(quiet, "Name\nC\n");
+  auto later = org.change_log().read_after(r.events.back().replay_id, 100, "Account");
+  ASSERT_EQ(later.events.size(), 1u);
+  EXPECT_EQ(later.events[0].change_origin, "");
+}
