@@ -170,7 +170,8 @@ TEST_F(cluster, units_spread_and_the_writer_owner_killed_mid_write_back_moves_wi
     start_node(); // the harness watches this one; it rejoins and takes a share again
   control("DELETE", "faults");
   expect_converged(expected_records(), pick(180s, 300s));
-  EXPECT_EQ(unassigned(), 0) << node_log();
+  // Every unit runs again (the killed node's others move in the same heartbeat as its writer).
+  EXPECT_TRUE(support::wait_until([&] { return unassigned() == 0; }, 30s)) << node_log();
 }
 
 TEST_F(cluster, a_frozen_writer_owner_is_replaced_and_sends_nothing_once_it_wakes_up) {
@@ -205,7 +206,8 @@ TEST_F(cluster, a_frozen_writer_owner_is_replaced_and_sends_nothing_once_it_wake
               " s; writer moved in " + std::to_string(took.count()) + " ms";
   control("DELETE", "faults");
   expect_converged(expected_records(), pick(180s, 300s));
-  EXPECT_EQ(unassigned(), 0) << node_log();
+  // Every unit runs again (the killed node's others move in the same heartbeat as its writer).
+  EXPECT_TRUE(support::wait_until([&] { return unassigned() == 0; }, 30s)) << node_log();
 }
 
 TEST_F(cluster, a_fourth_node_takes_its_share_and_nothing_else_restarts) {
