@@ -9,6 +9,7 @@
 #include "emulator/clock.hpp"
 #include "emulator/org.hpp"
 #include "emulator/sessions.hpp"
+#include "emulator/streaming/options.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,9 @@
 namespace sfemu {
 
 struct auth_config;
+namespace streaming {
+class service;
+}
 
 // ---- settings -------------------------------------------------------------------------
 
@@ -211,6 +215,7 @@ struct server_options {
   std::string jwt_cert_file;
   org_settings settings;
   cdc::cdc_options cdc; ///< Change Data Capture (emulator/cdc/)
+  streaming::streaming_options streaming; ///< Streaming API (emulator/streaming/)
 };
 
 /// The sfemu HTTP server: OAuth/SOAP login, REST, Bulk 2.0 (plugged in), control API.
@@ -239,6 +244,7 @@ private:
   std::unique_ptr<auth_config> auth_;
   httplib::Server http_;
   int port_ = 0;
+  std::unique_ptr<streaming::service> streaming_; ///< last: goes first (it uses the org)
 };
 
 } // namespace sfemu

@@ -56,6 +56,15 @@ int main(int argc, char** argv) {
   app.add_option("--cdc-retention-hours", opts.cdc.retention_hours,
                  "how long change events are kept for replay (org clock)")
       ->capture_default_str();
+  app.add_option("--streaming-connect-timeout-ms", opts.streaming.connect_timeout_ms,
+                 "Streaming API (CometD): how long a /meta/connect long poll waits for events")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--streaming-client-timeout-ms", opts.streaming.client_timeout_ms,
+                 "Streaming API (CometD): a client without a /meta/connect for this long is dropped "
+                 "(its next message gets 403::Unknown client)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
   for (auto& u : users) {
