@@ -40,8 +40,18 @@ describe('streaming', { timeout: 90000 }, () => {
   });
   after(async () => {
     for (const c of clients) c.disconnect();
+    // Until sfemu has seen the disconnects: a client still polling keeps node alive.
+    await until('the clients to disconnect', async () => (await emu.control('GET', 'streaming')).clients.length === 0);
     await emu?.stop();
   });
+
+  /// A faye client made by jsforce (kept, so that it is disconnected at the end and
+  /// node can exit).
+  function client() {
+    const c = conn.streaming.createClient();
+    clients.push(c);
+    return c;
+  }
 
   /// A faye client made by jsforce with the replay extension for `channel`.
   function replay_client(channel, replay_id) {
@@ -55,7 +65,7 @@ describe('streaming', { timeout: 90000 }, () => {
 
   it('delivers create, update and delete of Accounts made through REST on /data/AccountChangeEvent', async () => {
     const events = [];
-    const sub = conn.streaming.topic('/data/AccountChangeEvent').subscribe((m) => events.push(m));
+    const sub = client().subscribe('/data/AccountChangeEvent', (m) => events.push(m));
     await subscribed(sub);
     const created = await conn.sobject('Account').create({ Name: 'Streamed Co', Rating: 'Warm' });
     account_id = created.id;
@@ -83,8 +93,8 @@ describe('streaming', { timeout: 90000 }, () => {
   it('replays the events after a stored replay id, and refuses an expired one', async () => {
     assert.ok(stored_replay_id, 'needs the first test');
     const events = [];
-    const client = replay_client('/data/AccountChangeEvent', stored_replay_id);
-    await subscribed(client.subscribe('/data/AccountChangeEvent', (m) => events.push(m)));
+    const replaying = replay_client('/data/AccountChangeEvent', stored_replay_id);
+    await subscribed(replaying.subscribe('/data/AccountChangeEvent', (m) => events.push(m)));
     await until('two replayed events', () => events.length >= 2);
     assert.deepEqual(
       events.map((e) => e.payload.ChangeEventHeader.changeType),
@@ -121,7 +131,7 @@ describe('streaming', { timeout: 90000 }, () => {
     });
     assert.equal(topic.success, true);
     const events = [];
-    const sub = conn.streaming.topic('HotAccounts').subscribe((m) => events.push(m));
+    const sub = client().subscribe('/topic/HotAccounts', (m) => events.push(m));
     await subscribed(sub);
     const cold = await conn.sobject('Account').create({ Name: 'Cold Co', Rating: 'Cold' });
     const hot = await conn.sobject('Account').create({ Name: 'Hot Co', Rating: 'Hot' });
@@ -139,8 +149,7 @@ describe('streaming', { timeout: 90000 }, () => {
       assert.equal(typeof e.event.replayId, 'number');
     }
     // A topic that does not exist cannot be subscribed to.
-    const missing = conn.streaming.createClient();
-    clients.push(missing);
+    const missing = client();
     const err = await subscribed(missing.subscribe('/topic/NoSuchTopic', () => {})).then(
       () => null,
       (e) => e,
@@ -152,8 +161,8 @@ describe('streaming', { timeout: 90000 }, () => {
 
   it('survives a server-side client expiry: re-handshakes, resubscribes, loses nothing', async () => {
     const events = [];
-    const client = replay_client('/data/AccountChangeEvent', -1);
-    await subscribed(client.subscribe('/data/AccountChangeEvent', (m) => events.push(m)));
+    const expiring = replay_client('/data/AccountChangeEvent', -1);
+    await subscribed(expiring.subscribe('/data/AccountChangeEvent', (m) => events.push(m)));
     const first = await conn.sobject('Account').create({ Name: 'Before expiry' });
     await until('the first event', () => events.length >= 1);
     const state = await emu.control('GET', 'streaming');
