@@ -1601,7 +1601,7 @@ write_result org::write(const write_op& op, const std::string& user_id) {
 
 void org::note_change(cdc::change_type type, const object_store& s, std::uint32_t slot,
                       const std::vector<value>* before) {
-  if (!change_log_.selected(s.def.name))
+  if (!change_log_.selected(s.def.name) && !change_observer_)
     return;
   cdc::record_change c;
   c.type = type;
@@ -1616,6 +1616,8 @@ void org::note_change(cdc::change_type type, const object_store& s, std::uint32_
 }
 
 void org::publish_changes_unlocked(const std::string& user_id) {
+  if (!pending_changes_.empty() && change_observer_)
+    change_observer_(pending_changes_);
   if (!pending_changes_.empty())
     change_log_.publish(pending_changes_, user_id, cdc::current_origin());
   pending_changes_.clear();
@@ -2353,6 +2355,40 @@ std::optional<nlohmann::json> org::describe(std::string_view object, const std::
                                {"urls", {{"layout", base + "/describe/layouts/012000000000000AAA"}}}}});
   out["urls"]["uiDetailTemplate"] = nullptr;
   return out;
+}
+
+} // namespace sfemu
+
+namespace sfemu {
+
+void org::set_change_observer(change_observer observer) {
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  change_observer_ = std::move(observer);
+}
+
+std::optional<nlohmann::json> org::match_locked(const soql::bound_query& q, std::string_view id,
+                                                const std::string& version) const {
+  const object_store* s = store_for_id_unlocked(id);
+  if (!s || !iequals(s->def.name, q.object()))
+    return std::nullopt;
+  auto it = s->by_id.find(std::string(id));
+  if (it == s->by_id.end() || it->second >= s->records.size() || s->records[it->second].erased)
+    return std::nullopt;
+  const record& r = s->records[it->second];
+  org_record_view view(*this, *s, r);
+  soql::eval_context ectx;
+  ectx.now_ms = clock_.now_ms();
+  if (!soql::matches(q, view, ectx))
+    return std::nullopt;
+  std::string out;
+  render_node tree = build_tree(q);
+  org_page_renderer renderer{*this, q.fields(), version, out, {}};
+  renderer.emit(tree, *s, r);
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (j.is_discarded())
+    return std::nullopt;
+  j.erase("attributes");
+  return j;
 }
 
 } // namespace sfemu

@@ -207,6 +207,18 @@ public:
   /// The org's change event log: every committed API write (not the control API's fast
   /// loads) is published here, with the thread's cdc::current_origin() as changeOrigin.
   cdc::event_log& change_log() { return change_log_; }
+  /// Sees every committed transaction's record changes (every object, whatever the CDC
+  /// selection), under the org's write lock, before they become change events: the
+  /// Streaming API's PushTopics (emulator/streaming/) match them there so that they
+  /// see each record as that transaction left it. It must not call the org's locking
+  /// methods; match_locked() is for it.
+  using change_observer = std::function<void(const std::vector<cdc::record_change>&)>;
+  void set_change_observer(change_observer observer);
+  /// For a change observer (org lock held): whether record `id` as it is now (deleted ones
+  /// included) matches the WHERE of `q` (a query bound against this org), and if so its
+  /// selected fields as a JSON object without `attributes`. nullopt if not or if it is gone.
+  std::optional<nlohmann::json> match_locked(const soql::bound_query& q, std::string_view id,
+                                             const std::string& version) const;
 
   // -- schema_view --
   const soql::object_info* find_object(std::string_view name) const override;
@@ -273,6 +285,7 @@ private:
   int next_custom_prefix_ = 1;
   cdc::event_log change_log_{clock_};
   std::vector<cdc::record_change> pending_changes_; ///< this transaction's changes (under the write lock)
+  change_observer change_observer_;
 };
 
 /// Normalises a unique/external-id key (lowercase unless case-sensitive).

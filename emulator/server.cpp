@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "emulator/cdc/routes.hpp"
+#include "emulator/streaming/service.hpp"
 
 #if __has_include("emulator/bulk/routes.hpp")
 #include "emulator/bulk/routes.hpp"
@@ -602,6 +603,8 @@ void server::register_routes() {
   });
 
   cdc::register_routes(*http_, ctx, opts_.cdc); // before the control API's catch-all
+  streaming_ = std::make_unique<streaming::service>(ctx, opts_.streaming);
+  streaming_->register_routes(*http_);
   register_control_routes(*http_, ctx);
   register_auth_routes(*http_, ctx, *auth_);
 #ifdef SFEMU_HAS_BULK
@@ -621,6 +624,8 @@ int server::bind() {
 void server::run() { http_->listen_after_bind(); }
 
 void server::stop() {
+  if (streaming_)
+    streaming_->stop(); // long polls end now, or the HTTP server would wait for them
   if (http_->is_running())
     http_->stop();
 }

@@ -10,6 +10,7 @@
 #include "emulator/org.hpp"
 #include "emulator/sessions.hpp"
 #include "emulator/tls.hpp"
+#include "emulator/streaming/options.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,9 @@
 namespace sfemu {
 
 struct auth_config;
+namespace streaming {
+class service;
+}
 
 // ---- settings -------------------------------------------------------------------------
 
@@ -217,6 +221,7 @@ struct server_options {
   org_settings settings;
   cdc::cdc_options cdc; ///< Change Data Capture (emulator/cdc/)
   std::optional<tls_material> tls; ///< serve HTTPS with this certificate (emulator/tls.hpp)
+  streaming::streaming_options streaming; ///< Streaming API (emulator/streaming/)
 };
 
 /// The sfemu HTTP server: OAuth/SOAP login, REST, Bulk 2.0 (plugged in), control API.
@@ -245,6 +250,7 @@ private:
   std::unique_ptr<auth_config> auth_;
   std::unique_ptr<httplib::Server> http_; ///< an httplib::SSLServer with TLS
   int port_ = 0;
+  std::unique_ptr<streaming::service> streaming_; ///< last: goes first (it uses the org)
 };
 
 } // namespace sfemu

@@ -272,8 +272,11 @@ std::size_t event_log::publish(std::vector<record_change>& changes, const std::s
     ++added;
   }
   changes.clear();
-  if (added)
+  if (added) {
     changed_.notify_all();
+    if (listener_)
+      listener_();
+  }
   return added;
 }
 
@@ -307,6 +310,8 @@ std::size_t event_log::publish_gap(const std::string& object, change_type type, 
     append_locked(std::move(ev));
   }
   changed_.notify_all();
+  if (listener_)
+    listener_();
   return groups.size();
 }
 
@@ -370,6 +375,11 @@ bool event_log::wait_beyond(std::uint64_t after, int timeout_ms) const {
 }
 
 void event_log::notify_all() { changed_.notify_all(); }
+
+void event_log::set_listener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  listener_ = std::move(listener);
+}
 
 void event_log::clear() {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -149,6 +150,9 @@ public:
   bool wait_beyond(std::uint64_t after, int timeout_ms) const;
   /// Wakes every waiter (shutdown).
   void notify_all();
+  /// Called after events were added, with the log's lock held (so it must not call the
+  /// log): the Streaming API (emulator/streaming/) wakes its long polls with it.
+  void set_listener(std::function<void()> listener);
   /// Drops every event (org reset); replay ids keep counting so old ids never come back.
   void clear();
   /// Drops events past retention now (also done on every publish and read).
@@ -171,6 +175,7 @@ private:
   std::size_t overflow_after_ = default_overflow_after;
   std::size_t max_events_ = 500000;
   bool enabled_ = true;
+  std::function<void()> listener_;
 };
 
 // ---- the caller's origin --------------------------------------------------------------

@@ -79,6 +79,15 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert-out", tls_cert_out,
                  "where the generated certificate is written for clients to trust (default: "
                  "$TMPDIR/sfemu-<pid>-cert.pem); printed as 'sfemu tls certificate FILE'");
+  app.add_option("--streaming-connect-timeout-ms", opts.streaming.connect_timeout_ms,
+                 "Streaming API (CometD): how long a /meta/connect long poll waits for events")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--streaming-client-timeout-ms", opts.streaming.client_timeout_ms,
+                 "Streaming API (CometD): a client without a /meta/connect for this long is dropped "
+                 "(its next message gets 403::Unknown client)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
   for (auto& u : users) {
