@@ -229,7 +229,7 @@ BEGIN
 END
 $fence$;
 )sql"},
-    {13, "schema-swap cutovers pause both connections for the switch, and resume what they paused", R"sql(
+    {12, "schema-swap cutovers pause both connections for the switch, and resume what they paused", R"sql(
 -- The connections a cutover set PAUSED (the source once drained, the target once caught up).
 -- The switch resumes them in its own transaction; a rollback (or the settling of an
 -- interrupted cutover) resumes them too: never a connection the user had paused.
