@@ -442,7 +442,11 @@ public:
             to_record = std::move(a);
           } else {
             // `f` stays where it is until the answer is taken: the thread reads its call.
-            f.answer = std::async(std::launch::async, [&sf, &table, &batch, call = &f.call] {
+            // Alone (the last batch, nothing left to record meanwhile: a single
+            // change, say) the call is made on this thread when its answer is asked for.
+            const auto policy = bi + 1 == plan.batches.size() && !to_record ? std::launch::deferred
+                                                                             : std::launch::async;
+            f.answer = std::async(policy, [&sf, &table, &batch, call = &f.call] {
               return send_call(sf, table, batch, *call);
             });
           }
