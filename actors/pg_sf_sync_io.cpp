@@ -330,7 +330,7 @@ public:
     log_mapping(spdlog::level::info, j,
              "RESYNC " + table + ": reading columns " + fmt::format("{}", fmt::join(names, ", ")), "RESYNC");
     // Like a poll page, a page read before a write-back must not land after it.
-    auto guard = lock_table(spec->schema, spec->table);
+    auto guard = lock_table(ctx.db(), spec->schema, spec->table);
     auto cursor = sf.query(load_soql(fields, j.config.object_name)); // records not deleted
     read_page rp(sub, conv);
     std::vector<std::string> texts;
@@ -487,9 +487,9 @@ public:
     };
     // From the query until the last page is applied, the writer does not write
     // this table back (a page read before a write-back must not land after it).
-    auto guard = lock_table(spec->schema, spec->table);
+    auto guard = lock_table(ctx.db(), spec->schema, spec->table);
     if (spec->access == mapping_access::read_write) {
-      // Under the guard no create of this node is on the wire: creates still
+      // Under the guard no create is on the wire on any node: creates still
       // in doubt lost their answer (a crash, a timeout; docs/write-back.md). A
       // record this poll would find may be one of them: the writer settles
       // them first, else the poll would add it as a new row and the create

@@ -271,11 +271,12 @@ public:
     long finished = static_cast<long>(plan.skipped.size() + unreadable.size());
     long succeeded = 0;
     long failed = 0;
-    // Until a batch's results are recorded, no poll of its table reads or applies a page.
-    std::map<std::string, std::unique_lock<std::mutex>> guards;
+    // Until a batch's results are recorded, no poll of its table reads or applies
+    // a page (a session lock on `db`: taken and given back outside transactions).
+    std::map<std::string, std::unique_ptr<table_lock>> guards;
     auto guard = [&](const std::string& table, const hc_table_spec& spec) {
       if (!guards.count(table))
-        guards.emplace(table, lock_table(spec.schema, spec.table));
+        guards.emplace(table, std::make_unique<table_lock>(db, spec.schema, spec.table));
     };
     struct answered {
       std::size_t bi = 0;

@@ -11,72 +11,63 @@ namespace {
 
 using writer_ptr = caf::stateful_actor<writer_actor_state>*;
 
-void wait_then_wake(writer_ptr self, std::chrono::milliseconds delay, const std::string& reason) {
-  auto& st = self->state;
-  log(spdlog::level::warn, log_event{"Operation delayed, will retry", "connection", st.cfg.job.name,
-                                     "POLLING_DB_CHANGES"}.addon(st.cfg.job.connection_id)
-                             .with("retry_in_ms", std::to_string(delay.count()))
-                             .with("reason", reason));
-  self->delayed_send(self, delay, retry_atom::value);
+cycle_end end_of(const job_outcome& o) {
+  switch (o.kind) {
+    case outcome_kind::ok:
+      return o.state == "more" ? cycle_end::more : cycle_end::done;
+    case outcome_kind::budget:
+      return cycle_end::budget;
+    case outcome_kind::retry:
+    case outcome_kind::bad_config:
+    case outcome_kind::fatal:
+      return cycle_end::retry;
+    case outcome_kind::fenced:
+      return cycle_end::fenced;
+  }
+  return cycle_end::retry;
 }
 
-void cycle(writer_ptr self) {
+void carry_out(writer_ptr self, const writer_actions& a, const std::string& reason = {});
+
+void run_cycle(writer_ptr self, const writer_actions::run_cycle& run) {
   auto& st = self->state;
-  if (st.stopping)
-    return;
-  if (st.busy) {
-    st.dirty = true;
-    return;
-  }
-  st.busy = true;
-  st.dirty = false;
   auto j = st.cfg.job;
-  j.recover_pending = st.first;
-  auto now = self->clock().now();
-  j.purge_archive = !st.last_purge || now - *st.last_purge >= st.cfg.purge_every;
-  if (j.purge_archive)
-    st.last_purge = now;
+  j.recover_pending = run.recover_pending;
+  j.purge_archive = run.purge_archive;
   auto io = st.io;
   self->request(st.pool, caf::infinite, run_job_atom::value,
                 job{"write_cycle", [io, j](worker_context& ctx) { return io->write_cycle(ctx, j); }, st.cfg.fence})
-    .then(
-      [self](job_outcome& o) {
-        auto& st = self->state;
-        st.busy = false;
-        if (st.stopping) {
-          self->quit(caf::exit_reason::user_shutdown);
-          return;
-        }
-        switch (o.kind) {
-          case outcome_kind::ok:
-            st.first = false;
-            st.failures = 0;
-            if (o.state == "more" || st.dirty)
-              self->send(self, wake_atom::value);
-            return;
-          case outcome_kind::budget:
-            ++st.failures;
-            st.first = true; // see below
-            wait_then_wake(self, st.cfg.budget_wait, o.error);
-            return;
-          case outcome_kind::retry:
-          case outcome_kind::bad_config:
-          case outcome_kind::fatal:
-            // A cycle that failed after its claim may not have been able to give
-            // its entries back (the database connection broke): the next cycle
-            // returns every PENDING entry to NEW first. Nothing else claims this
-            // connection's log meanwhile (one cycle at a time, one writer per
-            // lease); creates that may have reached Salesforce are in doubt and
-            // settled before anything is sent again.
-            st.first = true;
-            wait_then_wake(self, st.cfg.retry.delay(++st.failures), o.error);
-            return;
-          case outcome_kind::fenced:
-            self->quit(make_error(engine_errc::lease_lost, o.error));
-            return;
-        }
-      },
-      [self](caf::error& err) { self->quit(err); });
+    .then([self](job_outcome& o) { carry_out(self, on_cycle_end(self->state.status, end_of(o)), o.error); },
+          [self](caf::error& err) { self->quit(err); });
+}
+
+/// Does what the lifecycle (sync/writer_lifecycle.hpp) decided.
+void carry_out(writer_ptr self, const writer_actions& a, const std::string& reason) {
+  auto& st = self->state;
+  if (a.run)
+    run_cycle(self, *a.run);
+  if (a.wait_then_retry) {
+    auto delay = a.wait_then_retry->kind == wait_kind::budget ? st.cfg.budget_wait
+                                                              : st.cfg.retry.delay(a.wait_then_retry->attempt);
+    log(spdlog::level::warn, log_event{"Operation delayed, will retry", "connection", st.cfg.job.name,
+                                       "POLLING_DB_CHANGES"}.addon(st.cfg.job.connection_id)
+                               .with("retry_in_ms", std::to_string(delay.count()))
+                               .with("reason", reason));
+    self->delayed_send(self, delay, retry_atom::value);
+  }
+  if (a.wake_again)
+    self->send(self, wake_atom::value);
+  if (a.quit) {
+    if (*a.quit == writer_actions::quit_reason::lease_lost)
+      self->quit(make_error(engine_errc::lease_lost, reason));
+    else
+      self->quit(caf::exit_reason::user_shutdown);
+  }
+}
+
+void handle(writer_ptr self, writer_event e) {
+  auto& st = self->state;
+  carry_out(self, on_event(st.status, e, self->clock().now(), st.cfg.purge_every));
 }
 
 } // namespace
@@ -96,27 +87,19 @@ caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer
       self->send(self, wake_atom::value);
       self->delayed_send(self, st.cfg.fallback_poll, tick_atom::value);
     },
-    [self](wake_atom) {
-      // During a backoff wait, notifications do not cut the wait short.
-      if (self->state.failures == 0)
-        cycle(self);
-    },
-    [self](retry_atom) { cycle(self); },
+    [self](wake_atom) { handle(self, writer_event::wake); },
+    [self](retry_atom) { handle(self, writer_event::retry_due); },
     [self](stop_atom, bool) {
-      auto& st = self->state;
-      st.stopping = true;
-      st.listener.reset();
-      if (!st.busy)
-        self->quit(caf::exit_reason::user_shutdown);
+      self->state.listener.reset();
+      handle(self, writer_event::stop);
     },
     [self](tick_atom) {
-      if (self->state.failures == 0)
-        cycle(self);
+      handle(self, writer_event::tick);
       self->delayed_send(self, self->state.cfg.fallback_poll, tick_atom::value);
     },
     [self](status_atom) {
-      auto& st = self->state;
-      return caf::make_message(st.busy, static_cast<int32_t>(st.failures));
+      const auto& s = self->state.status;
+      return caf::make_message(s.busy, static_cast<int32_t>(s.failures));
     },
   };
 }

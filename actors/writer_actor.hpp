@@ -3,6 +3,7 @@
 #include "actors/backoff.hpp"
 #include "actors/notify_listener.hpp"
 #include "actors/write_io.hpp"
+#include "sync/writer_lifecycle.hpp"
 
 #include <caf/all.hpp>
 
@@ -33,14 +34,8 @@ struct writer_actor_state {
   writer_settings cfg;
   std::shared_ptr<write_io> io;
   caf::actor pool;
-  bool busy = false;
-  bool dirty = false;
-  /// stop_atom received: quit once the running cycle is done.
-  bool stopping = false;
-  /// The next cycle first returns PENDING entries to NEW (the first cycle, and after a failed one).
-  bool first = true;
-  int failures = 0;
-  std::optional<caf::actor_clock::time_point> last_purge;
+  /// The lifecycle's state (sync/writer_lifecycle.hpp decides; the actor carries out).
+  writer_status status;
   std::unique_ptr<notify_listener> listener;
 
   static inline const char* name = "writer";

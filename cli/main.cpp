@@ -2,6 +2,7 @@
 
 #include "cli/admin_commands.hpp"
 #include "cli/schema_swap_commands.hpp"
+#include "cli/live_commands.hpp"
 #include "cli/common.hpp"
 #include "cli/output.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -356,7 +357,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> cut_roles;
   auto* cutover_cmd = app.add_subcommand(
     "cutover", "move the tables TARGET also maps from SOURCE's schema to TARGET's: fence writes, drain, catch up, "
-               "switch search_path in one transaction; any failure rolls back (docs/schema-swap.md)");
+               "pause both, switch search_path and resume both in one transaction; any failure rolls back "
+               "(docs/schema-swap.md)");
   cutover_cmd->add_option("SOURCE", cut.source, "the connection whose tables move (hc1)")->required();
   cutover_cmd->add_option("TARGET", cut.target, "the connection that takes them over (hc2)")->required();
   cutover_cmd->add_flag("--dry-run", cut.dry_run, "list everything it would do, change nothing");
@@ -433,6 +435,12 @@ int main(int argc, char** argv) {
   auto* mapping_diagnose_cmd = mapping_cmd->add_subcommand("diagnose", "check one mapping");
   object_arg(mapping_diagnose_cmd);
   mapping_diagnose_cmd->add_flag("-v,--verbose", verbose, "show passes and skips too");
+  int log_lines = 0;
+  auto* mapping_log_cmd = mapping_cmd->add_subcommand(
+    "log", "the mapping's recent log lines (loads, polls, writes), from the nodes that run it, oldest first");
+  object_arg(mapping_log_cmd);
+  mapping_log_cmd->add_option("-n,--lines", log_lines, "at most this many (default and most: 200)")
+    ->check(CLI::Range(1, 200));
   auto* mapping_errors_cmd =
     mapping_cmd->add_subcommand("write-errors", "a mapping's writes to Salesforce that failed in the last 24 hours");
   object_arg(mapping_errors_cmd);
@@ -440,6 +448,8 @@ int main(int argc, char** argv) {
   std::string csv_file;
   std::string since;
   int limit = 0;
+  auto* limits_cmd = app.add_subcommand("limits", "the integration user's query cursors (in use, limit, who holds "
+                                                   "them: mapping and node) and API usage, as its broker counts them");
   auto* nodes_cmd = app.add_subcommand("nodes", "the cluster's nodes, the units of work each runs (leases with epochs "
                                                  "and ages) and units no live node runs (exit 1 if any)");
   auto* audit_cmd = app.add_subcommand("audit", "the audit trail: who changed what, when (newest first)");
@@ -535,6 +545,10 @@ int main(int argc, char** argv) {
     return diagnose(opts, mapping.object, verbose);
   if (*mapping_errors_cmd)
     return write_errors(opts, mapping.object);
+  if (*mapping_log_cmd)
+    return mapping_log(opts, mapping.object, log_lines);
+  if (*limits_cmd)
+    return limits(opts);
   if (*audit_cmd)
     return audit(opts, csv_file, since, limit);
   return exit_usage;

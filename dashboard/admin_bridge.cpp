@@ -87,6 +87,8 @@ const std::map<std::string, invoker>& methods() {
     {"GetAuditLog", make_invoker(&stub::GetAuditLog)},
     {"DescribeObject", make_invoker(&stub::DescribeObject)},
     {"ResolveWriteErrors", make_invoker(&stub::ResolveWriteErrors)},
+    {"GetLimits", make_invoker(&stub::GetLimits)},
+    {"GetMappingLog", make_invoker(&stub::GetMappingLog)},
   };
   return all;
 }

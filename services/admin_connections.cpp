@@ -255,6 +255,15 @@ grpc::Status set_pause_state(pqxx::work& tx, const std::string& actor, const std
   auto state = effective_connection_state(c.state, detail::activities_of(store::load_mappings(tx, c.id)));
   if (auto refusal = pause ? pause_refusal(c.name, state) : resume_refusal(c.name, state))
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, *refusal);
+  // A running cutover pauses and resumes both its connections itself (docs/schema-swap.md).
+  auto cutover = tx.exec_params("SELECT id FROM syncforce.cutovers WHERE status = 'running' AND "
+                                "$1 IN (source_connection_id, target_connection_id)",
+                                c.id);
+  if (!cutover.empty())
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "cutover " + cutover[0][0].as<std::string>() + " of " + c.name +
+                          " is running; it pauses and resumes the connection itself (rolled back or done, "
+                          "the connection is as before)");
   const auto before = detail::connection_json(c);
   store::set_connection_state(tx, c.id, pause ? "PAUSED" : "IDLE");
   return finish_change(tx, actor, pause ? "connection.pause" : "connection.resume", c.id, before, reply);

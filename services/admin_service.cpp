@@ -373,7 +373,7 @@ grpc::Status guarded(const std::function<grpc::Status()>& body) {
 } // namespace
 
 admin_service::admin_service(caf::actor_system& sys, admin_settings settings)
-  : sys_(sys), settings_(std::move(settings)) {
+  : sys_(sys), settings_(std::move(settings)), calls_(settings_.max_calls), long_calls_(settings_.max_long_calls) {
   if (!settings_.secrets.env || !settings_.secrets.file)
     settings_.secrets = actors::system_secret_lookup();
 }
@@ -399,6 +399,15 @@ grpc::Status admin_service::authenticate(const grpc::CallbackServerContext* ctx,
   return grpc::Status::OK;
 }
 
+std::shared_ptr<call_slots::slot> admin_service::take_slot(call_slots& slots, grpc::ServerUnaryReactor* reactor) {
+  auto slot = slots.try_take();
+  if (!slot)
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "node " + settings_.node_name + " is already running " +
+                                   std::to_string(slots.limit()) + " admin calls; try again in a moment"));
+  return slot;
+}
+
 grpc::ServerUnaryReactor* admin_service::read_call(grpc::CallbackServerContext* ctx, read_work work) {
   auto* reactor = ctx->DefaultReactor();
   std::string actor;
@@ -406,12 +415,17 @@ grpc::ServerUnaryReactor* admin_service::read_call(grpc::CallbackServerContext* 
     reactor->Finish(detail::bounded(auth));
     return reactor;
   }
-  sys_.spawn<caf::detached>([reactor, url = settings_.database_url, work = std::move(work)] {
-    reactor->Finish(answer(guarded([&] {
+  auto slot = take_slot(calls_, reactor);
+  if (!slot)
+    return reactor;
+  sys_.spawn<caf::detached>([reactor, slot, url = settings_.database_url, work = std::move(work)]() mutable {
+    auto status = answer(guarded([&] {
       pqxx::connection conn(url);
       pqxx::read_transaction tx(conn);
       return work(tx);
-    })));
+    }));
+    slot.reset(); // the connection is closed: the next call may start
+    reactor->Finish(status);
   });
   return reactor;
 }
@@ -423,15 +437,20 @@ grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext*
     reactor->Finish(detail::bounded(auth));
     return reactor;
   }
-  sys_.spawn<caf::detached>([reactor, url = settings_.database_url, actor, work = std::move(work)] {
-    reactor->Finish(answer(guarded([&] {
+  auto slot = take_slot(calls_, reactor);
+  if (!slot)
+    return reactor;
+  sys_.spawn<caf::detached>([reactor, slot, url = settings_.database_url, actor, work = std::move(work)]() mutable {
+    auto status = answer(guarded([&] {
       pqxx::connection conn(url);
       pqxx::work tx(conn);
       auto status = work(tx, actor);
       if (status.ok())
         tx.commit(); // a rejection is not OK here: nothing is committed
       return status;
-    })));
+    }));
+    slot.reset();
+    reactor->Finish(status);
   });
   return reactor;
 }
@@ -443,8 +462,13 @@ grpc::ServerUnaryReactor* admin_service::long_call(grpc::CallbackServerContext* 
     reactor->Finish(detail::bounded(auth));
     return reactor;
   }
-  sys_.spawn<caf::detached>([reactor, actor, work = std::move(work)] {
-    reactor->Finish(answer(guarded([&] { return work(actor); })));
+  auto slot = take_slot(long_calls_, reactor);
+  if (!slot)
+    return reactor;
+  sys_.spawn<caf::detached>([reactor, slot, actor, work = std::move(work)]() mutable {
+    auto status = answer(guarded([&] { return work(actor); }));
+    slot.reset();
+    reactor->Finish(status);
   });
   return reactor;
 }

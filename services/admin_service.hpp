@@ -1,6 +1,9 @@
 #pragma once
 
+#include "actors/broker_registry.hpp"
+#include "services/cluster_security.hpp"
 #include "sync/admin_rules.hpp"
+#include "sync/call_slots.hpp"
 #include "sync/engine_config.hpp"
 #include "syncforce/v1/admin.grpc.pb.h"
 
@@ -8,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,11 +28,20 @@ struct admin_settings {
   /// did): shown by GetState and Diagnose.
   std::string node_name;
   std::function<std::string()> node_failure;
+  /// Calls running at once (each holds a thread and a PostgreSQL connection); more are
+  /// refused with RESOURCE_EXHAUSTED instead of piling up. Long calls (a cutover) count apart.
+  std::size_t max_calls = 32;
+  std::size_t max_long_calls = 4;
+  /// The limit brokers running in this node, and how to call the Cluster service of the
+  /// others: GetLimits and GetMappingLog answer from the running actors, wherever they run.
+  std::shared_ptr<actors::broker_registry> brokers;
+  cluster_security cluster;
 };
 
 /// syncforce.v1.Admin. Handlers never block a gRPC thread: each call checks the
-/// token, then a short-lived detached actor does the database work and
-/// finishes the call. The token is never logged nor echoed.
+/// token, takes one of a bounded number of slots (admin_settings::max_calls),
+/// then a short-lived detached actor does the database work and finishes the
+/// call. The token is never logged nor echoed.
 class admin_service : public syncforce::v1::Admin::CallbackService {
 public:
   admin_service(caf::actor_system& sys, admin_settings settings);
@@ -96,6 +109,11 @@ public:
                                             syncforce::v1::ConnectionState* reply) override;
   grpc::ServerUnaryReactor* Cutover(grpc::CallbackServerContext* ctx, const syncforce::v1::CutoverRequest* req,
                                     syncforce::v1::CutoverReport* reply) override;
+  grpc::ServerUnaryReactor* GetLimits(grpc::CallbackServerContext* ctx, const syncforce::v1::GetLimitsRequest* req,
+                                      syncforce::v1::ConnectionLimits* reply) override;
+  grpc::ServerUnaryReactor* GetMappingLog(grpc::CallbackServerContext* ctx,
+                                          const syncforce::v1::GetMappingLogRequest* req,
+                                          syncforce::v1::MappingLog* reply) override;
 
 private:
   /// A read-only call's work, in a read transaction of its own.
@@ -114,8 +132,13 @@ private:
   using long_work = std::function<grpc::Status(const std::string& actor)>;
   grpc::ServerUnaryReactor* long_call(grpc::CallbackServerContext* ctx, long_work work);
 
+  /// A slot for one more call, or nullptr after finishing `reactor` with RESOURCE_EXHAUSTED.
+  std::shared_ptr<call_slots::slot> take_slot(call_slots& slots, grpc::ServerUnaryReactor* reactor);
+
   caf::actor_system& sys_;
   admin_settings settings_;
+  call_slots calls_;
+  call_slots long_calls_;
 };
 
 } // namespace syncforce::services

@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/integration_user.hpp"
+#include "actors/mapping_log.hpp"
 
 #include <algorithm>
 
@@ -24,8 +25,8 @@ grpc::Status unavailable(const caf::error& err) {
 } // namespace
 
 cluster_service::cluster_service(caf::actor_system& sys, std::shared_ptr<actors::broker_registry> brokers,
-                                 cluster_security security)
-  : sys_(sys), brokers_(std::move(brokers)), security_(std::move(security)) {
+                                 cluster_security security, std::string node_name)
+  : sys_(sys), brokers_(std::move(brokers)), security_(std::move(security)), node_name_(std::move(node_name)) {
 }
 
 caf::actor cluster_service::admit(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
@@ -195,6 +196,31 @@ grpc::ServerUnaryReactor* cluster_service::GetBrokerState(grpc::CallbackServerCo
         },
         [=](caf::error& err) { reactor->Finish(unavailable(err)); });
   });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* cluster_service::GetNodeMappingLog(grpc::CallbackServerContext* ctx,
+                                                             const pb::GetNodeMappingLogRequest* req,
+                                                             pb::NodeMappingLog* reply) {
+  auto* reactor = ctx->DefaultReactor();
+  if (auto auth = authorize_cluster_call(security_, ctx); !auth.ok()) {
+    reactor->Finish(auth);
+    return reactor;
+  }
+  if (req->mapping_id().empty()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "mapping_id is required"));
+    return reactor;
+  }
+  // A copy under a short lock: cheap enough for a gRPC thread.
+  auto limit = req->limit() > 0 ? static_cast<std::size_t>(req->limit()) : actors::mapping_log_lines_kept;
+  reply->set_node(node_name_);
+  for (auto& l : actors::recent_mapping_log(req->mapping_id(), req->connection_id(), req->object_name(), limit)) {
+    auto* out = reply->add_lines();
+    out->set_at_unix_ms(l.at_unix_ms);
+    out->set_level(std::move(l.level));
+    out->set_text(std::move(l.text));
+  }
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

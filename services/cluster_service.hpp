@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include <memory>
+#include <string>
 
 namespace syncforce::services {
 
@@ -20,7 +21,7 @@ namespace syncforce::services {
 class cluster_service : public syncforce::v1::Cluster::CallbackService {
 public:
   cluster_service(caf::actor_system& sys, std::shared_ptr<actors::broker_registry> brokers,
-                  cluster_security security);
+                  cluster_security security, std::string node_name = {});
 
   grpc::ServerUnaryReactor* AcquireCursor(grpc::CallbackServerContext* ctx,
                                           const syncforce::v1::AcquireCursorRequest* req,
@@ -38,6 +39,9 @@ public:
   grpc::ServerUnaryReactor* GetBrokerState(grpc::CallbackServerContext* ctx,
                                            const syncforce::v1::GetBrokerStateRequest* req,
                                            syncforce::v1::BrokerState* reply) override;
+  grpc::ServerUnaryReactor* GetNodeMappingLog(grpc::CallbackServerContext* ctx,
+                                              const syncforce::v1::GetNodeMappingLogRequest* req,
+                                              syncforce::v1::NodeMappingLog* reply) override;
 
 private:
   /// The broker of `user_key` after authorizing the call; finishes the call
@@ -47,6 +51,7 @@ private:
   caf::actor_system& sys_;
   std::shared_ptr<actors::broker_registry> brokers_;
   cluster_security security_;
+  std::string node_name_;
 };
 
 } // namespace syncforce::services

@@ -177,12 +177,17 @@ std::vector<std::string> planned_steps(const cutover_plan& p, const cutover_requ
                     : "drain: wait until " + p.source.name + " has sent every change of " +
                         table_list(p.source.schema_name, p.tables) + " to Salesforce (at most " +
                         seconds_text(req.drain_timeout) + ")");
-  steps.push_back("catch up: " + p.target.name + " polls until it holds every Salesforce change of the moved "
-                  "objects made up to now (at most " + seconds_text(req.catch_up_timeout) + ")");
+  steps.push_back("catch up: the cutover makes " + p.target.name + " poll at once, again until it holds every "
+                  "Salesforce change of the moved objects made up to now (at most " +
+                  seconds_text(req.catch_up_timeout) + ")");
+  steps.push_back("pause " + p.source.name + " and " + p.target.name +
+                  ": nothing of either runs during the switch (" + p.source.name +
+                  "'s other mappings' changes wait in its trigger log until it resumes)");
   steps.push_back("switch, in one transaction: " + std::to_string(in_switch) +
                   " statement(s) (views, functions, triggers, foreign keys, search_path), then the mappings of " +
                   table_list(p.source.schema_name, p.tables) + " are removed from " + p.source.name +
-                  " (the tables stay in schema " + p.source.schema_name + ", fenced)");
+                  " (the tables stay in schema " + p.source.schema_name + ", fenced), and " + p.source.name +
+                  " and " + p.target.name + " are resumed");
   steps.push_back("done: " + p.target.name + " syncs them in schema " + p.target.schema_name +
                   "; new sessions of the application roles find schema " + p.target.schema_name + " first; " +
                   p.source.name + " keeps syncing its other mappings");
@@ -246,6 +251,37 @@ void set_lock_timeout(pqxx::transaction_base& tx, milliseconds timeout) {
   tx.exec_params("SELECT set_config('lock_timeout', $1, true)", std::to_string(timeout.count()) + "ms");
 }
 
+/// Sets connection `connection_id` PAUSED for the switch, unless it is already, and records in
+/// the cutover's row that the cutover did it (so the switch or a rollback resumes exactly that),
+/// with the audit row and the NOTIFY a Pause makes, all in `tx`.
+void pause_for_switch(pqxx::transaction_base& tx, long long id, const std::string& connection_id,
+                      const std::string& actor) {
+  auto c = detail::reload_connection(tx, connection_id);
+  if (c.state == "PAUSED")
+    return;
+  const auto before = detail::connection_json(c);
+  store::set_connection_state(tx, c.id, "PAUSED");
+  tx.exec_params("UPDATE syncforce.cutovers SET paused_connections = array_append(paused_connections, $2::uuid) "
+                 "WHERE id = $1",
+                 id, c.id);
+  auto now = detail::reload_connection(tx, c.id);
+  detail::audit_and_notify(tx, actor, "connection.pause", now, nullptr, before, detail::connection_json(now));
+}
+
+/// Resumes the connections cutover `id` paused that are still PAUSED (audited, NOTIFY), in `tx`.
+void resume_paused(pqxx::transaction_base& tx, long long id, const std::string& actor) {
+  auto paused = tx.exec_params("SELECT c.id::text FROM syncforce.cutovers k JOIN syncforce.connections c ON c.id = "
+                               "ANY(k.paused_connections) WHERE k.id = $1 AND c.state = 'PAUSED' ORDER BY c.name",
+                               id);
+  for (const auto& r : paused) {
+    auto c = detail::reload_connection(tx, r[0].as<std::string>());
+    const auto before = detail::connection_json(c);
+    store::set_connection_state(tx, c.id, "IDLE");
+    auto now = detail::reload_connection(tx, c.id);
+    detail::audit_and_notify(tx, actor, "connection.resume", now, nullptr, before, detail::connection_json(now));
+  }
+}
+
 /// Rolls cutover `id` back (unless it is no longer running): fences dropped, outcome and audit recorded.
 void roll_back(const std::string& url, long long id, const std::string& reason, const std::string& actor) {
   pqxx::connection conn(url);
@@ -269,6 +305,8 @@ void roll_back(const std::string& url, long long id, const std::string& reason, 
     tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_trigger) + " ON " + table);
     tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_truncate_trigger) + " ON " + table);
   }
+  // What the cutover paused runs again; what the user had paused stays paused.
+  resume_paused(tx, id, actor);
   tx.exec_params("UPDATE syncforce.cutovers SET status = 'rolled_back', error = $2, finished_at = clock_timestamp() "
                  "WHERE id = $1",
                  id, reason);
@@ -546,12 +584,25 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   }
   log_step(p.source.id, "Cutover caught the target up", id, "caught_up");
 
+  // -- pause both, so that nothing of either connection runs while the tables switch. Not
+  // earlier: the source must drain and the target catch up first, and a pause that the
+  // engine handles meanwhile would only delay the target's poll. --
+  {
+    pqxx::work tx(conn, "cutover_pause");
+    pause_for_switch(tx, id, p.source.id, req.actor);
+    pause_for_switch(tx, id, p.target.id, req.actor);
+    set_step(tx, id, "paused");
+    tx.commit();
+    done("pause: " + p.source.name + " and " + p.target.name + " paused for the switch");
+  }
+  log_step(p.source.id, "Cutover paused both connections", id, "paused", {{"target", p.target.name}});
+
   // -- switch: one transaction --
   {
     pqxx::work tx(conn, "cutover_switch");
     set_lock_timeout(tx, req.lock_timeout);
     auto row = tx.exec_params1("SELECT status, step FROM syncforce.cutovers WHERE id = $1 FOR UPDATE", id);
-    if (row[0].as<std::string>() != "running" || row[1].as<std::string>() != "caught_up")
+    if (row[0].as<std::string>() != "running" || row[1].as<std::string>() != "paused")
       throw std::runtime_error("cutover " + std::to_string(id) + " was settled by another node meanwhile");
     tx.exec("SELECT set_config('search_path', '', true)");
     const auto statements = store::carry_statements(p.objects, store::carry_phase::in_switch);
@@ -581,10 +632,12 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
                          {"tables", table_names(p.tables)},
                          {"write_downtime_ms", ms}};
     detail::audit_and_notify(tx, req.actor, "cutover.switch", p.source, nullptr, "", after.dump());
+    // Both resume with the switch's commit: no moment where the switch is done and they are paused.
+    resume_paused(tx, id, req.actor);
     store::notify_control(tx, p.target.id);
     tx.commit();
     done("switch: " + std::to_string(statements.size()) + " statement(s), the mappings removed from " +
-         p.source.name + ", committed");
+         p.source.name + ", " + p.source.name + " and " + p.target.name + " resumed, committed");
   }
   log_step(p.source.id, "Cutover switched", id, "switched",
            {{"write_downtime_ms", std::to_string(out.write_downtime_ms())}});

@@ -62,8 +62,14 @@ bool health_readiness::ready() const {
 /// spawns a short-lived actor that asks the supervisor and finishes the reactor.
 class node_server::node_service : public syncforce::v1::Node::CallbackService {
 public:
-  node_service(caf::actor_system& sys, caf::actor supervisor, node_identity identity)
-    : sys_(sys), supervisor_(std::move(supervisor)), identity_(std::move(identity)) {
+  node_service(caf::actor_system& sys, caf::actor supervisor, node_identity identity, admin_service& admin)
+    : sys_(sys), supervisor_(std::move(supervisor)), identity_(std::move(identity)), admin_(admin) {
+  }
+
+  /// The admin API's answer, token check included: one reading of the cluster, two doors.
+  grpc::ServerUnaryReactor* ListNodes(grpc::CallbackServerContext* ctx, const syncforce::v1::ListNodesRequest* req,
+                                      syncforce::v1::ClusterNodes* reply) override {
+    return admin_.ListNodes(ctx, req, reply);
   }
 
   grpc::ServerUnaryReactor* GetNodeInfo(grpc::CallbackServerContext* ctx, const syncforce::v1::GetNodeInfoRequest*,
@@ -93,6 +99,7 @@ private:
   caf::actor_system& sys_;
   caf::actor supervisor_;
   node_identity identity_;
+  admin_service& admin_;
 };
 
 // ---- server ----------------------------------------------------------------------
@@ -106,10 +113,12 @@ std::unique_ptr<node_server> node_server::start(const std::string& address, caf:
                                                 std::shared_ptr<health_readiness> readiness, admin_settings admin,
                                                 std::string& error, cluster_endpoint cluster) {
   std::unique_ptr<node_server> srv(new node_server);
-  srv->node_service_ = std::make_unique<node_service>(sys, std::move(supervisor), std::move(identity));
+  const auto node_name = identity.name;
   srv->admin_service_ = std::make_unique<admin_service>(sys, std::move(admin));
+  srv->node_service_ =
+    std::make_unique<node_service>(sys, std::move(supervisor), std::move(identity), *srv->admin_service_);
   bool tls = cluster.security.tls();
-  srv->cluster_service_ = std::make_unique<cluster_service>(sys, cluster.brokers, cluster.security);
+  srv->cluster_service_ = std::make_unique<cluster_service>(sys, cluster.brokers, cluster.security, node_name);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -84,8 +84,8 @@ public:
 private:
   node_server() = default;
   class node_service;
-  std::unique_ptr<node_service> node_service_;
   std::unique_ptr<admin_service> admin_service_;
+  std::unique_ptr<node_service> node_service_; ///< answers ListNodes through admin_service_: destroyed first
   std::unique_ptr<cluster_service> cluster_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

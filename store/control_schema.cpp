@@ -229,6 +229,15 @@ BEGIN
 END
 $fence$;
 )sql"},
+    {13, "schema-swap cutovers pause both connections for the switch, and resume what they paused", R"sql(
+-- The connections a cutover set PAUSED (the source once drained, the target once caught up).
+-- The switch resumes them in its own transaction; a rollback (or the settling of an
+-- interrupted cutover) resumes them too: never a connection the user had paused.
+ALTER TABLE syncforce.cutovers ADD COLUMN paused_connections uuid[] NOT NULL DEFAULT '{}';
+ALTER TABLE syncforce.cutovers DROP CONSTRAINT cutovers_step_check;
+ALTER TABLE syncforce.cutovers ADD CONSTRAINT cutovers_step_check
+  CHECK (step IN ('planned', 'prepared', 'fenced', 'drained', 'caught_up', 'paused', 'switched'));
+)sql"},
   };
   return all;
 }

@@ -225,7 +225,34 @@ async function page_overview() {
                                       'Access'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 7 }, 'No mappings yet.'))))),
         h('p', {}, h('a', { href: '#/new', class: 'button' }, 'New mapping'))),
-      budget);
+      cursors, budget);
+    render_cursors(c.name).catch((e) => fill(cursors, h('h2', { id: 'cursors-h' }, 'Query cursors'),
+      h('p', { class: 'error' }, e.message)));
+  };
+  // The integration user's cursors as its limit broker counts them (asked of the node running it).
+  const cursors = h('section', { class: 'card', id: 'cursors', 'aria-labelledby': 'cursors-h' },
+    h('h2', { id: 'cursors-h' }, 'Query cursors'), h('p', {}, 'Asking the broker...'));
+  const render_cursors = async (name) => {
+    const l = await admin('GetLimits', { connection: name });
+    if (l.unavailable) {
+      fill(cursors, h('h2', { id: 'cursors-h' }, 'Query cursors'), h('p', { id: 'cursor-use' }, l.unavailable));
+      return;
+    }
+    const holders = l.holders.map((x) => h('tr', {},
+      h('td', {}, x.connection || '-'), h('td', {}, x.object_name || x.holder), h('td', {}, x.node),
+      h('td', { class: 'num' }, num(x.cursors))));
+    const api = Number(l.api_max) > 0 ? num(l.api_used) + ' of ' + num(l.api_max) + ' API requests used today (' +
+      num(Number(l.api_max) - Number(l.api_used)) + ' left), as Salesforce last reported' : 'No API usage reported yet.';
+    fill(cursors, h('h2', { id: 'cursors-h' }, 'Query cursors of ', l.username),
+      h('p', { id: 'cursor-use' }, num(l.cursors_in_use) + ' in use of ' +
+        (l.cursor_limit ? num(l.cursor_limit) : 'no limit') + ', ' + num(l.waiting) + ' waiting (peak ' +
+        num(l.cursors_peak) + ', waited ' + num(l.delayed) + ' times); broker on node ' + l.broker_node +
+        (Number(l.recovering_for_ms) > 0 ? ' (recovering: grants again in ' + num(l.recovering_for_ms) + ' ms)' : '')),
+      h('p', { id: 'broker-api' }, api),
+      holders.length ? h('div', { class: 'scroll' }, h('table', { id: 'cursor-holders' },
+        h('caption', {}, 'Who holds them'),
+        h('thead', {}, h('tr', {}, ['Connection', 'Mapping', 'Node', 'Cursors'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, holders))) : h('p', { id: 'no-cursor-holders' }, 'No cursor held right now.'));
   };
   // The API budget comes from Salesforce (a login): once per visit, not every refresh.
   const budget = h('section', { class: 'card', 'aria-labelledby': 'budget-h' },
@@ -243,7 +270,20 @@ async function page_mapping(object) {
   const writes = h('section', { class: 'card', 'aria-labelledby': 'we-h' });
   const reads = h('section', { class: 'card', 'aria-labelledby': 're-h' });
   const activity = h('section', { class: 'card', 'aria-labelledby': 'ac-h' });
-  show(h('h1', {}, 'Mapping ', object), head, writes, reads, activity);
+  const trail = h('section', { class: 'card', 'aria-labelledby': 'at-h' });
+  show(h('h1', {}, 'Mapping ', object), head, activity, writes, reads, trail);
+  // The mapping's log lines from the nodes that run it, as Heroku Connect shows its log.
+  const render_activity = async () => {
+    const log = await admin('GetMappingLog', { object_name: object, limit: 100 });
+    const lines = log.lines.slice().reverse(); // newest first
+    fill(activity, h('h2', { id: 'ac-h' }, 'Recent activity'),
+      h('p', { class: 'hint' }, 'Log lines of nodes ' + (log.nodes.join(', ') || '-') + ', newest first' +
+        (log.unavailable.length ? '; not reachable: ' + log.unavailable.join('; ') : '') + '.'),
+      lines.length ? h('ol', { id: 'activity-log', class: 'activity log' }, lines.map((l) =>
+        h('li', { class: 'level-' + l.level }, h('time', {}, l.at), ' ', h('span', { class: 'node' }, l.node), ' ',
+          h('code', {}, l.text)))) :
+        h('p', { id: 'no-activity' }, 'No log lines yet on the nodes that run it.'));
+  };
   const render_head = async () => {
     const st = await load_state();
     const c = st.connections.find((x) => x.name === state.connection) || st.connections[0];
@@ -306,13 +346,14 @@ async function page_mapping(object) {
         h('p', {}, 'No records set aside.'));
     const audit = await admin('GetAuditLog', { limit: 200 });
     const mine = audit.entries.filter((e) => (e.object_name || '').toLowerCase() === object.toLowerCase()).slice(0, 20);
-    fill(activity, h('h2', { id: 'ac-h' }, 'Recent activity'),
-      mine.length ? h('ul', { class: 'activity' }, mine.map((e) => h('li', {}, e.at + ' ' + e.actor + ': ' + e.action))) :
+    fill(trail, h('h2', { id: 'at-h' }, 'Audit trail'),
+      mine.length ? h('ul', { id: 'mapping-audit', class: 'activity' }, mine.map((e) => h('li', {}, e.at + ' ' + e.actor + ': ' + e.action))) :
         h('p', {}, 'Nothing recorded yet.'));
   };
   await render_head();
+  await render_activity().catch((e) => fill(activity, h('h2', { id: 'ac-h' }, 'Recent activity'), h('p', { class: 'error' }, e.message)));
   await render_errors();
-  state.timer = setInterval(() => render_head().catch((e) => say(e.message, 'error')), 3000);
+  state.timer = setInterval(() => Promise.all([render_head(), render_activity()]).catch((e) => say(e.message, 'error')), 3000);
 }
 
 function confirm_delete(object) {

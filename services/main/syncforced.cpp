@@ -330,6 +330,8 @@ int main(int argc, char** argv) {
   auto supervisor = sys.spawn(actors::node_supervisor, node_cfg, readiness, make_monitor);
 
   std::string error;
+  admin.brokers = brokers;
+  admin.cluster = *cluster_security;
   services::cluster_endpoint cluster_ep{brokers, *cluster_security, settings.cluster_tls_address};
   auto server = services::node_server::start(settings.grpc_address, sys, supervisor,
                                              services::node_identity{settings.node_name, SYNCFORCE_VERSION,

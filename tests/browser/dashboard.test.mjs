@@ -97,6 +97,70 @@ describe('dashboard', { timeout: 280000 }, () => {
     await shot('overview', page, true);
   });
 
+  it('shows the integration user\'s query cursors next to the API budget: in use, limit, who holds them', async () => {
+    // Queries answer slowly for a while: each poll holds its cursor for seconds, long enough to be seen.
+    await emu.control('POST', 'faults', { route: '/query', action: 'none', latency_ms: 3000, count: 8 });
+    try {
+      await page.waitForSelector('#cursor-holders tbody tr', { timeout: 40000 });
+      const holders = await page.$$eval('#cursor-holders tbody tr',
+        (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+      assert.ok(holders.some(([conn, object, where, n]) => conn === 'demo' && ['Account', 'Contact'].includes(object)
+        && where === 'browser-node' && Number(n) >= 1), JSON.stringify(holders));
+      // API 60.0: no cursor limit (the legacy 10 is for versions before 56.0).
+      assert.match(await page.textContent('#cursor-use'),
+                   /^[1-9]\d* in use of no limit, \d+ waiting \(peak [1-9]\d*, waited \d+ times\); broker on node browser-node/);
+    } finally {
+      await emu.control('DELETE', 'faults');
+    }
+    // The API usage as Salesforce reported it (Sforce-Limit-Info) sits next to the cursors.
+    await page.waitForFunction(() => /API requests used today/.test(document.querySelector('#broker-api')?.textContent));
+    // The CLI asks the same call.
+    const limits = JSON.parse(node.cli(token, 'limits', '--json'));
+    assert.equal(limits.connection, 'demo');
+    assert.equal(limits.username, 'admin@sfemu.local');
+    assert.equal(limits.broker_node, 'browser-node');
+    assert.equal(limits.unavailable, '');
+    assert.equal(limits.cursor_limit, 0);
+    assert.ok(limits.cursors_peak >= 1, JSON.stringify(limits));
+    assert.ok(Number(limits.api_max) > 0 && Number(limits.api_used) > 0, JSON.stringify(limits));
+    assert.match(node.cli(token, 'limits'), /Query cursors: \d+ in use of no limit/);
+    await shot('overview-cursors', page, true);
+  });
+
+  it('shows a mapping\'s own log lines as its recent activity, and the audit trail apart', async () => {
+    const id = db.query("SELECT id FROM syncforce.mappings WHERE object_name = 'Contact'")[0][0];
+    const conn = db.query("SELECT id FROM syncforce.connections WHERE name = 'demo'")[0][0];
+    // A change in Salesforce: the next poll logs what it found (a sync line, keyed by the connection).
+    await emu.control('POST', 'records/Contact', 'FirstName,LastName,Email,Demo_Key__c\nNew,Person,new@example.com,C-new');
+    await page.goto(node.base_url + '/#/mapping/Contact');
+    await page.waitForFunction(() => [...document.querySelectorAll('#activity-log li code')]
+      .some((c) => c.textContent.startsWith('event="Polling Salesforce found 1 updated records"')), null, { timeout: 30000 });
+    const lines = await page.$$eval('#activity-log li code', (cs) => cs.map((c) => c.textContent));
+    assert.ok(lines.length >= 2, lines.join('\n'));
+    for (const line of lines) {
+      assert.ok(line.includes(`object_type=mapping object_id=${id}`) ||
+                (line.includes(`addon_id=${conn}`) && line.includes('object_type=sync') &&
+                 (line.includes('object_name=Contact') || line.startsWith('event="Contact '))),
+                `not a line of Contact: ${line}`);
+      // The very lines the node logged, not a summary of them.
+      assert.ok(node.output.includes(line), `not in the node's log: ${line}`);
+    }
+    assert.ok(lines.some((l) => l.startsWith('event="Loaded table contact: 40 rows')), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.includes(token)));
+    const nodes = await page.$$eval('#activity-log li .node', (ns) => [...new Set(ns.map((n) => n.textContent))]);
+    assert.deepEqual(nodes, ['browser-node']);
+    // The audit trail keeps its own section.
+    await page.waitForSelector('#mapping-audit li');
+    assert.match(await page.textContent('#mapping-audit'), /tester: mapping\.create/);
+    // The CLI shows the same lines.
+    const cli = node.cli(token, 'mapping:log', 'Contact', '--lines', '5').trim().split('\n');
+    assert.ok(cli.length >= 1 && cli.length <= 5, cli.join('\n'));
+    for (const l of cli) assert.match(l, /^\d{4}-\d\d-\d\dT\S+Z browser-node event="/);
+    assert.ok(cli.some((l) => l.includes('Polling Salesforce found 1 updated records')), cli.join('\n'));
+    await page.goto(node.base_url + '/#/');
+    await page.waitForSelector('#mappings tr[data-object="Contact"]');
+  });
+
   it('refuses a change without the CSRF token and changes nothing', async () => {
     const answers = await page.evaluate(async () => {
       const post = (headers) => fetch('/api/admin/Pause', { method: 'POST', headers, body: '{}' })
@@ -296,8 +360,48 @@ describe('dashboard', { timeout: 280000 }, () => {
     assert.match(await page.textContent('#nodes'), /browser-node/);
   });
 
-  it('keeps the session on another node of the same database, and signing out ends it everywhere', async () => {
+  it('in a cluster, shows the cursors and log lines of the node that runs them, asked over the Cluster service', async () => {
     node2 = await Node.start({ database_url: db.url, sfemu_url: emu.base_url, tokens, name: 'browser-node-2' });
+    const owner = (kind, key) => db.query(`SELECT l.owner_node FROM syncforce.leases l JOIN syncforce.nodes n
+      ON n.name = l.owner_node WHERE l.kind = '${kind}' AND l.key = '${key}' AND n.expires_at > clock_timestamp()`)[0]?.[0];
+    const by_name = { 'browser-node': node, 'browser-node-2': node2 };
+    const other_than = (name) => (name === 'browser-node' ? node2 : node);
+    // The join moves a share of the work to node 2.
+    await until('node 2 to run a share of the units', () =>
+      db.query("SELECT count(*) FROM syncforce.leases WHERE owner_node = 'browser-node-2'")[0][0] !== '0', 60000);
+    const p = await context.newPage();
+    p.on('pageerror', (e) => { throw e; });
+    // The cursors, on the node that does not run the user's broker.
+    const user = 'integration_user', key = `${emu.base_url}|admin@sfemu.local`;
+    await until('the cursors from the broker\'s node', async () => {
+      const broker = owner(user, key);
+      if (!broker) return false;
+      await p.goto(other_than(broker).base_url + '/#/');
+      await p.waitForSelector('#cursor-use', { timeout: 10000 });
+      await p.waitForFunction(() => !/Asking/.test(document.querySelector('#cursors').textContent), null, { timeout: 10000 });
+      const text = await p.textContent('#cursor-use');
+      return text.includes('broker on node ' + broker) && owner(user, key) === broker;
+    }, 60000, 500);
+    // A mapping's log lines, on the node that does not run its read side.
+    const id = db.query("SELECT id FROM syncforce.mappings WHERE object_name = 'Contact'")[0][0];
+    await until('the log lines of the node running Contact', async () => {
+      const runs = owner('mapping', id);
+      if (!runs) return false;
+      await p.goto(other_than(runs).base_url + '/#/mapping/Contact');
+      await p.waitForSelector('#activity-log li', { timeout: 10000 });
+      const lines = await p.$$eval('#activity-log li', (lis) => lis.map((li) =>
+        [li.querySelector('.node').textContent, li.querySelector('code').textContent]));
+      const theirs = lines.filter(([n]) => n === runs);
+      if (!theirs.length) return false;
+      for (const [n, line] of theirs)
+        assert.ok(by_name[n].output.includes(line), `not in ${n}'s log: ${line}`);
+      return owner('mapping', id) === runs;
+    }, 60000, 500);
+    await p.close();
+  });
+
+  it('keeps the session on another node of the same database, and signing out ends it everywhere', async () => {
+    node2 ??= await Node.start({ database_url: db.url, sfemu_url: emu.base_url, tokens, name: 'browser-node-2' });
     const other = await context.newPage();
     await other.goto(node2.base_url + '/');
     await other.waitForSelector('#mappings tr[data-object="Contact"]');

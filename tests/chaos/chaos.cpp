@@ -363,7 +363,7 @@ void scenario::start_world(bool private_postgres) {
     {"schema", "salesforce"},
     {"salesforce",
      {{"login_url", emu_->base_url()}, {"username", "admin@sfemu.local"}, {"password_env", "SF_TEST_PASSWORD"}}},
-    {"connection", {{"name", "chaos"}, {"api_version", "60.0"}, {"features", json::object()}}},
+    {"connection", {{"name", "chaos"}, {"api_version", api_version_}, {"features", json::object()}}},
     {"mappings", json::array({chaos_mapping()})}};
   for (const auto& object : extra_objects_) {
     json fields = json::object();
@@ -398,10 +398,11 @@ void scenario::start_node(const std::vector<std::string>& extra_args) {
   node_ = std::make_unique<testing::node_process>(o);
 }
 
-testing::node_process& scenario::start_peer(const std::string& name) {
+testing::node_process& scenario::start_peer(const std::string& name, const std::vector<std::string>& extra_args) {
   testing::node_options o;
   o.database_url = db_url_;
   o.node_name = name;
+  o.args = extra_args;
   o.env = {{"SF_TEST_PASSWORD", "sfemu"},
            {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
            {"SYNCFORCE_ADMIN_TOKEN", admin_token},
@@ -436,7 +437,9 @@ long scenario::count(const std::string& sql) {
 }
 
 std::optional<std::string> scenario::mapping(const std::string& column) {
-  return scalar("SELECT " + column + " FROM syncforce.mappings WHERE object_name = 'Chaos__c'");
+  // The harness's own connection: a scenario may add a second one (hc2) mapping Chaos__c too.
+  return scalar("SELECT m." + column + " FROM syncforce.mappings m JOIN syncforce.connections c ON c.id = "
+                "m.connection_id WHERE m.object_name = 'Chaos__c' AND c.name = 'chaos'");
 }
 
 bool scenario::wait_state(const std::string& state, std::chrono::milliseconds timeout) {

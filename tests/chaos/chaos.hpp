@@ -85,7 +85,7 @@ protected:
   /// kill -9; `during` says what it interrupted (for the log and the report).
   void kill_node(const std::string& during);
   /// Another node of the same cluster (docs/cluster.md), named `name`, running from the control schema.
-  testing::node_process& start_peer(const std::string& name);
+  testing::node_process& start_peer(const std::string& name, const std::vector<std::string>& extra_args = {});
   /// The private PostgreSQL server (start_world(true)).
   testing::pg_server& postgres() { return *own_pg_; }
 
@@ -142,6 +142,8 @@ protected:
   /// Read-only mappings of standard objects added to the configuration (set before start_world):
   /// units for a cluster to spread.
   std::vector<std::string> extra_objects_;
+  /// The connection's API version (set before start_world): below 56.0 sfemu keeps the legacy cursor rules.
+  std::string api_version_ = "60.0";
   std::unique_ptr<testing::sfemu_process> emu_;
   std::string db_url_;
   static constexpr const char* admin_token = "chaos-admin-token-5b1e";

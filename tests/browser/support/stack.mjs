@@ -54,15 +54,21 @@ export class TestDatabase {
 }
 
 /// A running syncforced with the dashboard on, its token file holding `tokens` (name -> token).
+const cluster_secret = 'browser-cluster-secret-' + Math.random().toString(36).slice(2);
+
 export class Node {
   static async start({ database_url, sfemu_url, tokens, name = 'browser-node' }) {
     const work = mkdtempSync(path.join(tmpdir(), 'sf-dash-'));
     const token_file = path.join(work, 'tokens');
     writeFileSync(token_file, Object.entries(tokens).map(([n, t]) => `${n}:${t}\n`).join(''), { mode: 0o600 });
+    // Every node of a test shares one cluster secret: a page on one node shows what runs on another.
+    const secret_file = path.join(work, 'cluster-secret');
+    writeFileSync(secret_file, cluster_secret, { mode: 0o600 });
     const host = new URL(sfemu_url).host;
     const child = spawn(path.join(bin_dir, 'syncforced'),
       ['--grpc-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0', '--node-name', name,
-       '--admin-token-file', token_file, '--insecure-login-hosts', host, '--log-level', 'info'],
+       '--admin-token-file', token_file, '--insecure-login-hosts', host, '--log-level', 'info',
+       '--cluster-secret-file', secret_file],
       { env: { ...process.env, SYNCFORCE_DATABASE_URL: database_url, SF_PASSWORD: 'sfemu',
                SYNCFORCE_TEST_POLL_SECONDS: '2' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const node = Object.assign(new Node(), { child, work, output: '', name });

@@ -409,6 +409,23 @@ TEST_F(cutover, moves_the_tables_while_the_application_writes_and_loses_nothing)
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log WHERE action IN ('cutover.start', 'cutover.switch') "
                   "AND actor = 'ops'"),
             2);
+  // Both connections were paused for the switch (hc1 once drained, hc2 once caught up) and resumed
+  // by the switch's own transaction: the resumes carry its timestamp; nothing is left paused.
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.connections WHERE name IN ('hc1', 'hc2') AND state = 'PAUSED'"), 0);
+  EXPECT_EQ(count("SELECT CASE WHEN string_agg(c.name, ',' ORDER BY a.id) = 'hc1,hc2' THEN 1 ELSE 0 END FROM "
+                  "syncforce.audit_log a JOIN syncforce.connections c ON c.id = a.connection_id WHERE a.action = "
+                  "'connection.pause' AND a.actor = 'ops' AND a.id > (SELECT id FROM syncforce.audit_log WHERE "
+                  "action = 'cutover.start')"),
+            1)
+    << "hc1 paused, then hc2, after the cutover caught up";
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log r JOIN syncforce.audit_log s ON s.action = "
+                  "'cutover.switch' AND s.at = r.at WHERE r.action = 'connection.resume' AND r.actor = 'ops'"),
+            2)
+    << "both resumed in the switch transaction";
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log p JOIN syncforce.audit_log s ON s.action = "
+                  "'cutover.switch' WHERE p.action = 'connection.pause' AND p.at >= s.at"),
+            0)
+    << "paused before the switch";
   r = cli({"audit", "--limit", "20"});
   EXPECT_NE(r.output.find("cutover.switch"), std::string::npos) << r.output;
   r = cli({"-c", "hc1", "info"});
@@ -495,6 +512,8 @@ TEST_F(cutover, refuses_what_it_cannot_carry_and_rolls_back_what_cannot_drain) {
             1)
     << "hc1 keeps its mapping";
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log WHERE action = 'cutover.rollback'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log WHERE action = 'connection.pause'"), 0)
+    << "nothing is paused before the drain is done";
   r = cli({"-c", "hc2", "info"});
   EXPECT_NE(r.output.find("Cutover:       cutover 1 hc1 (schema1) -> hc2 (schema2): rolled back at"), std::string::npos)
     << r.output;
@@ -536,6 +555,53 @@ TEST_F(cutover, refuses_what_it_cannot_carry_and_rolls_back_what_cannot_drain) {
   EXPECT_EQ(count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'syncforce_cutover%'"), 0);
   EXPECT_TRUE(wait_until([&] { return salesforce_widgets().count("stuck-2") == 1; }, 60s, 500ms))
     << "hc1 syncs as before";
+
+  // Killed once both are paused (the switch waits for a lock the application holds on the table
+  // whose foreign key it must point at schema2): a Resume by hand is refused meanwhile, both stay paused while no node runs, and
+  // the rollback on restart resumes them, since the user had not paused them.
+  ASSERT_TRUE(wait_until([&] { return cli({"cutover", "hc1", "hc2", "--dry-run"}).code == 0; }, 90s, 500ms))
+    << cli({"cutover", "hc1", "hc2", "--dry-run"}).output;
+  pqxx::connection holder(db->url());
+  pqxx::work holding(holder);
+  holding.exec0("LOCK TABLE public.widget_notes IN ACCESS SHARE MODE");
+  // The restarted node listens on another port.
+  std::vector<std::string> stalling{bin_path("syncforce"), "--server", server, "cutover", "hc1", "hc2",
+                                    "--lock-timeout", "120"};
+  auto stalled = child_process::start(stalling, {{"SYNCFORCE_TOKEN", token}});
+  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM syncforce.cutovers WHERE status = 'running' AND "
+                                            "step = 'paused'") == 1 &&
+                                      count("SELECT count(*) FROM syncforce.connections WHERE name IN ('hc1', 'hc2') "
+                                            "AND state = 'PAUSED'") == 2; },
+                         90s, 50ms))
+    << stalled->output() << node->output();
+  r = cli({"-c", "hc1", "resume"});
+  EXPECT_EQ(r.code, 7) << r.output;
+  EXPECT_NE(r.output.find("it pauses and resumes the connection itself"), std::string::npos) << r.output;
+  ASSERT_TRUE(node->signal(SIGKILL));
+  node->wait_exit(10s);
+  stalled->wait_exit(10s);
+  holding.abort();
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.connections WHERE name IN ('hc1', 'hc2') AND state = 'PAUSED'"), 2)
+    << "paused while no node runs";
+  control("DELETE", "faults");
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  EXPECT_TRUE(wait_until([&] { return count("SELECT count(*) FROM syncforce.cutovers WHERE status = 'running'") == 0; },
+                         30s, 100ms))
+    << node->output();
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.cutovers WHERE status = 'rolled_back' AND error LIKE "
+                  "'%stopped at step paused%'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.connections WHERE name IN ('hc1', 'hc2') AND state = 'PAUSED'"), 0)
+    << "the rollback resumed what the cutover had paused";
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.audit_log WHERE action = 'connection.resume' AND actor LIKE 'node:%'"),
+            2);
+  // The user's own pause is the user's: a TARGET paused by hand is refused and stays paused.
+  r = cli({"-c", "hc2", "pause"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  r = cli({"cutover", "hc1", "hc2"});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("hc2 is PAUSED"), std::string::npos) << r.output;
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.connections WHERE name = 'hc2' AND state = 'PAUSED'"), 1);
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/connection_actor.hpp"
+#include "actors/errors.hpp"
 #include "actors/integration_user.hpp"
 #include "actors/mapping_actor.hpp"
 #include "actors/worker_pool.hpp"
@@ -82,6 +83,9 @@ public:
   job_outcome reload(worker_context&, const mapping_job& j) override {
     auto& s = db[j.mapping_id];
     ++s.reloads;
+    if (fence_reload.erase(j.mapping_id))
+      return job_outcome::failure(outcome_kind::fenced, "the lease on mapping:" + j.mapping_id +
+                                                          " (epoch 1) is no longer node-a's: the write was refused");
     if (crash_reload.count(j.mapping_id))
       return job_outcome::failure(outcome_kind::fatal, "reload failed");
     s.hwm = "2024-01-01T00:00:00.000Z";
@@ -130,6 +134,8 @@ public:
   std::map<std::string, stored> db;
   std::set<std::string> crash_prepare;
   std::set<std::string> crash_reload;
+  /// The next reload of these ends refused by the lease fence (the lease moved meanwhile).
+  std::set<std::string> fence_reload;
   int poll_failures = 0;
   bool limit_exceeded = false;
   long calls_per_poll = 0;
@@ -284,6 +290,33 @@ TEST_F(engine_sim, a_crashing_mapping_gives_its_cursor_back) {
   sched.run();
   EXPECT_EQ(io->db["good"].state, "DATA_SYNCED");
   EXPECT_EQ(std::get<0>(user_status(user)), 0);
+}
+
+// A node dies mid-load as far as its lease goes: the load's commit is refused by
+// a stale epoch. The mapping stops at once without a retry or a crash count and
+// gives its cursor back; the new owner's mapping loads from the stored state.
+TEST_F(engine_sim, a_load_refused_by_a_stale_epoch_stops_the_mapping_and_the_new_owner_loads) {
+  io->fence_reload.insert("m1");
+  auto user = spawn_user(10);
+  caf::scoped_actor self{sys};
+  auto old_owner = spawn_mapping(mapping("m1"), user);
+  self->monitor(old_owner);
+  sched.run();
+  caf::error reason;
+  self->receive([&](caf::down_msg& d) { reason = d.reason; });
+  EXPECT_EQ(reason.code(), static_cast<std::uint8_t>(engine_errc::lease_lost)) << caf::to_string(reason);
+  EXPECT_EQ(std::get<0>(user_status(user)), 0) << "the cursor was given back";
+  EXPECT_EQ(io->db["m1"].reloads, 1);
+  EXPECT_TRUE(io->db["m1"].hwm.empty()) << "nothing of the refused load was kept";
+  sched.advance_time(1h);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].reloads, 1) << "the old owner never tries again";
+
+  auto new_owner = spawn_mapping(mapping("m1"), user);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].reloads, 2);
+  EXPECT_EQ(mapping_status(new_owner).first, "DATA_SYNCED");
+  EXPECT_FALSE(io->db["m1"].hwm.empty());
 }
 
 TEST_F(engine_sim, transient_failures_wait_with_backoff_then_catch_up) {

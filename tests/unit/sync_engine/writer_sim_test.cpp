@@ -5,6 +5,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/worker_pool.hpp"
+#include "actors/errors.hpp"
 #include "actors/writer_actor.hpp"
 
 #include "tests/support/test_coordinator.hpp"
@@ -157,4 +158,28 @@ TEST_F(writer_sim, a_spent_budget_waits_the_budget_wait) {
   sched.advance_time(1s);
   sched.run();
   EXPECT_GE(cycles(), 2u);
+}
+
+// The node dies mid-write as far as the lease goes: its cycle's commit was refused
+// by a stale epoch (fenced). The writer stops at once, sends nothing more, and the
+// writer the new owner starts recovers PENDING entries before anything else.
+TEST_F(writer_sim, a_cycle_refused_by_a_stale_epoch_stops_the_writer_and_the_next_owner_recovers_first) {
+  io->script = {job_outcome{}, job_outcome::failure(outcome_kind::fenced, "the lease on writer:c1 (epoch 3) is no "
+                                                                          "longer node-a's: the write was refused")};
+  start();
+  ASSERT_EQ(cycles(), 1u);
+  caf::scoped_actor self{sys};
+  self->monitor(writer);
+  wake();
+  ASSERT_EQ(cycles(), 2u);
+  caf::error reason;
+  self->receive([&](caf::down_msg& d) { reason = d.reason; });
+  EXPECT_EQ(reason.code(), static_cast<std::uint8_t>(engine_errc::lease_lost)) << caf::to_string(reason);
+  sched.advance_time(1h); // no retry, no fallback poll: the old owner is gone for good
+  sched.run();
+  EXPECT_EQ(cycles(), 2u);
+
+  start(); // the new owner's writer
+  ASSERT_EQ(cycles(), 3u);
+  EXPECT_TRUE(io->cycles[2].recover_pending) << "PENDING entries go back to NEW (in doubt settled) before a send";
 }

@@ -1,0 +1,184 @@
+// Fenced leases against the real test PostgreSQL (docs/cluster.md, "Fencing"):
+// a write made under an epoch that is no longer the owner's is refused and
+// rolled back, whoever holds the lease now; an owner whose node lease expired
+// is refused even before anyone took over; and a takeover waits for a fenced
+// transaction already past its check, so no write of the old owner lands
+// after the new owner's epoch began. The echo rule's per-table lock holds
+// across sessions too.
+
+#include "actors/table_guard.hpp"
+#include "store/cluster.hpp"
+#include "store/control_schema.hpp"
+#include "sync/lease_fence.hpp"
+#include "tests/support/postgres.hpp"
+#include "tests/support/process.hpp"
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include <future>
+#include <optional>
+
+using namespace syncforce;
+using namespace syncforce::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct leases : ::testing::Test {
+  void SetUp() override {
+    auto url = test_database_url();
+    if (!url)
+      GTEST_SKIP() << "SYNCFORCE_TEST_DATABASE_URL is not set: run the tests through scripts/test";
+    db = std::make_unique<scratch_database>(*url, "leases");
+    pqxx::connection c(db->url());
+    store::migrate_control_schema(c);
+    pqxx::nontransaction(c).exec("CREATE TABLE written (by text NOT NULL)");
+  }
+
+  store::node_info node(const std::string& name) { return {name, name + ":50051", "test"}; }
+
+  lease_fence fence(const std::string& node, std::int64_t epoch) {
+    lease_fence f;
+    f.kind = "writer";
+    f.key = "c1";
+    f.node = node;
+    f.epoch = epoch;
+    return f;
+  }
+
+  /// Writes a row under `f` the way commit_fenced does: the check, then the commit, in one transaction.
+  bool write_under(const lease_fence& f) {
+    pqxx::connection c(db->url());
+    pqxx::work tx(c);
+    tx.exec_params("INSERT INTO written VALUES ($1)", f.node + "@" + std::to_string(f.epoch));
+    try {
+      store::check_fence(tx, f);
+    } catch (const fenced_out&) {
+      return false; // the transaction is rolled back with the connection
+    }
+    tx.commit();
+    return true;
+  }
+
+  long count(const std::string& sql) {
+    pqxx::connection c(db->url());
+    pqxx::nontransaction tx(c);
+    return tx.exec1(sql)[0].as<long>();
+  }
+
+  /// The node's lease ran out (what a frozen or partitioned node's heartbeat missing looks like).
+  void expire(const std::string& name) {
+    pqxx::connection c(db->url());
+    pqxx::nontransaction(c).exec_params(
+      "UPDATE syncforce.nodes SET expires_at = clock_timestamp() - interval '1 second' WHERE name = $1", name);
+  }
+
+  std::unique_ptr<scratch_database> db;
+};
+
+} // namespace
+
+TEST_F(leases, a_stale_epoch_is_refused_and_its_write_rolled_back) {
+  pqxx::connection a(db->url()), b(db->url());
+  store::join_cluster(a, node("a"), 30s);
+  store::join_cluster(b, node("b"), 30s);
+  auto first = store::acquire_lease(a, "writer", "c1", "a");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(store::acquire_lease(b, "writer", "c1", "b").has_value()) << "a live owner keeps its lease";
+  EXPECT_TRUE(write_under(fence("a", *first)));
+
+  expire("a");
+  auto second = store::acquire_lease(b, "writer", "c1", "b");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(*second, *first + 1) << "the epoch only grows";
+
+  EXPECT_FALSE(write_under(fence("a", *first))) << "a's write under the old epoch";
+  EXPECT_TRUE(write_under(fence("b", *second)));
+  EXPECT_FALSE(write_under(fence("b", *first))) << "the right node with a stale epoch";
+  EXPECT_EQ(count("SELECT count(*) FROM written WHERE by = 'a@" + std::to_string(*first) + "'"), 1)
+    << "only the write made while a owned the lease";
+  EXPECT_EQ(count("SELECT count(*) FROM written"), 2);
+
+  // a comes back: its heartbeat finds its lease gone; rejoining gives it nothing of b's.
+  EXPECT_FALSE(store::heartbeat(a, "a", 30s));
+  store::join_cluster(a, node("a"), 30s);
+  EXPECT_FALSE(store::acquire_lease(a, "writer", "c1", "a").has_value());
+  EXPECT_FALSE(write_under(fence("a", *first)));
+}
+
+TEST_F(leases, an_owner_whose_node_lease_expired_is_refused_before_anyone_takes_over) {
+  pqxx::connection a(db->url());
+  store::join_cluster(a, node("a"), 30s);
+  auto epoch = store::acquire_lease(a, "writer", "c1", "a");
+  ASSERT_TRUE(epoch.has_value());
+  expire("a");
+  EXPECT_FALSE(write_under(fence("a", *epoch)));
+  EXPECT_EQ(count("SELECT count(*) FROM written"), 0);
+}
+
+TEST_F(leases, a_takeover_waits_for_a_write_already_past_its_fence_check) {
+  pqxx::connection a(db->url()), b(db->url());
+  store::join_cluster(a, node("a"), 30s);
+  store::join_cluster(b, node("b"), 30s);
+  auto first = store::acquire_lease(a, "writer", "c1", "a");
+  ASSERT_TRUE(first.has_value());
+
+  // a's transaction passed its check and has not committed yet...
+  pqxx::connection writer(db->url());
+  pqxx::work tx(writer);
+  tx.exec("INSERT INTO written VALUES ('a, late')");
+  store::check_fence(tx, fence("a", *first));
+  // ...when its node lease runs out and b tries to take over.
+  expire("a");
+  auto taking = std::async(std::launch::async, [&] { return store::acquire_lease(b, "writer", "c1", "b"); });
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE "
+                   "'%INSERT INTO syncforce.leases%' AND wait_event_type = 'Lock'") == 1;
+    },
+    10s))
+    << "the takeover waits for the fenced transaction's row lock";
+  EXPECT_EQ(taking.wait_for(0s), std::future_status::timeout);
+  tx.commit(); // a's write lands before b's epoch begins
+  auto second = taking.get();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(*second, *first + 1);
+  EXPECT_EQ(count("SELECT count(*) FROM written"), 1);
+  EXPECT_FALSE(write_under(fence("a", *first)));
+}
+
+// The echo rule's per-table exclusion holds across processes (nodes): it lives in
+// PostgreSQL, a second holder waits (bounded), and a dead holder's session frees it.
+TEST_F(leases, a_tables_poll_and_write_back_exclude_each_other_across_sessions_and_a_dead_holder_frees_it) {
+  auto first = std::make_unique<pqxx::connection>(db->url());
+  pqxx::connection second(db->url());
+  std::optional<actors::table_lock> held;
+  held.emplace(*first, "salesforce", "contact", 30s);
+  try {
+    actors::table_lock waiting(second, "salesforce", "contact", 200ms);
+    ADD_FAILURE() << "a second session took the table while the first held it";
+  } catch (const pqxx::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "55P03") << e.what(); // lock_timeout: a retry for every boundary
+  }
+  { actors::table_lock other_table(second, "salesforce", "account", 200ms); } // other tables are free
+  held.reset();
+  { actors::table_lock after_release(second, "salesforce", "contact", 200ms); }
+
+  held.emplace(*first, "salesforce", "contact", 30s);
+  pqxx::nontransaction(second).exec("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                                    "AND classid::int = hashtext('syncforce.table') AND pid <> pg_backend_pid()");
+  ASSERT_TRUE(wait_until(
+    [&] {
+      try {
+        actors::table_lock taken(second, "salesforce", "contact", 100ms);
+        return true;
+      } catch (const pqxx::sql_error&) {
+        return false;
+      }
+    },
+    10s))
+    << "a holder whose session ended releases the table";
+  held.reset(); // the unlock on the dead session is a no-op, not an error
+  first.reset();
+}
