@@ -959,8 +959,16 @@ void create_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec) 
   tx.exec(ddl_lock);
   const auto shadow = reload_table_name(spec.table);
   tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, spec.schema, shadow));
+  // Only the unique indexes while the rows come in: they refuse a duplicate
+  // row by row, so that the load sets that one record aside (row isolation).
+  // The others are built at the swap, one sorted build each: cheaper than
+  // keeping them up to date row by row through the COPY.
+  auto unique_defs = shadow_index_defs(spec);
+  unique_defs.erase(std::remove_if(unique_defs.begin(), unique_defs.end(),
+                                   [](const hc_index_def& d) { return !d.unique; }),
+                    unique_defs.end());
   create_table_shape(tx, spec, shadow, pg_identifier(shadow + "_id_seq"),
-                     pg_identifier(shadow + "_pkey"), shadow_index_defs(spec));
+                     pg_identifier(shadow + "_pkey"), unique_defs);
   // Rows loaded here are in Salesforce's state: SYNCED. A default instead of
   // the status trigger keeps the bulk load at raw COPY speed; the swap drops it.
   tx.exec0("ALTER TABLE " + qualified_name(tx, spec.schema, shadow)
@@ -981,6 +989,12 @@ reload_swap_result swap_reload_table(pqxx::transaction_base& tx, const hc_table_
   const auto qshadow = qualified_name(tx, spec.schema, shadow);
   if (!relation_exists(tx, qshadow))
     throw std::runtime_error("no reload table " + shadow + " to swap in");
+  // The shadow's other indexes, built now that its rows are in (before the
+  // live table is locked: readers are not kept waiting by the build). The
+  // unique ones, and every index of a shadow made by an earlier version, are
+  // there already (IF NOT EXISTS).
+  for (const auto& i : shadow_index_defs(spec))
+    create_index(tx, spec.schema, i.name, shadow, "(" + tx.quote_name(i.column) + ")", i.unique);
   const bool live_exists = relation_exists(tx, qtable);
   if (live_exists) {
     // Take the live table first: readers queue behind us and then see the new table.

@@ -177,7 +177,8 @@ void replace_mapping_column(pqxx::transaction_base& tx, const std::string& schem
 // ---------------------------------------------------------------------------
 
 /// (Re)creates `<t>__reload` empty, with the live table's shape (columns, own
-/// id sequence, indexes under temporary names), without triggers;
+/// id sequence, primary key, unique indexes), without triggers and without the
+/// other indexes (swap_reload_table builds them once the rows are in);
 /// `_hc_lastop` defaults to SYNCED there until the swap.
 void create_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec);
 
@@ -191,7 +192,7 @@ struct reload_swap_result {
 };
 
 /// Replaces the live table by `<t>__reload` inside the caller's transaction:
-/// drops the live table, renames the shadow, its sequence, key and indexes
+/// builds the shadow's remaining indexes, drops the live table, renames the shadow, its sequence, key and indexes
 /// to the live names, re-creates the triggers and keeps grants. When views or
 /// foreign keys depend on the live table it copies the rows instead (delete +
 /// insert under xmlbinary=hex), so those objects keep working. Readers block

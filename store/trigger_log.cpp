@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "store/hc_schema.hpp"
+#include "store/sql_arrays.hpp"
 
 namespace syncforce {
 
@@ -112,23 +113,28 @@ std::size_t finish_entries(pqxx::transaction_base& tx, const std::string& schema
     return 0;
   const auto log = qualified_name(tx, schema, "_trigger_log");
   const auto archive = qualified_name(tx, schema, "_trigger_log_archive");
-  std::string values;
+  // One statement for the batch, its results as arrays: the entries are found
+  // by their primary key (`= ANY`), not by a join the planner may turn into a
+  // scan of the whole log.
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> states;
+  std::vector<std::optional<std::string>> codes, messages;
+  ids.reserve(results.size());
   for (const auto& res : results) {
-    if (!values.empty())
-      values += ", ";
-    values += "(" + std::to_string(res.id) + "::integer, " + tx.quote(to_log_state(res.outcome))
-              + "::varchar, "
-              + (res.sf_result ? std::to_string(*res.sf_result) : std::string{"NULL"})
-              + "::integer, " + (res.sf_message ? tx.quote(*res.sf_message) : std::string{"NULL"})
-              + "::text)";
+    ids.push_back(res.id);
+    states.push_back(to_log_state(res.outcome));
+    codes.push_back(res.sf_result ? std::optional<std::string>{std::to_string(*res.sf_result)} : std::nullopt);
+    messages.push_back(res.sf_message);
   }
-  auto r = tx.exec0(
-    "WITH r(id, state, sf_result, sf_message) AS (VALUES " + values + "), d AS (DELETE FROM " + log
-    + " l USING r WHERE l.id = r.id RETURNING l.*, r.state AS new_state, r.sf_result AS "
-      "new_result, r.sf_message AS new_message) INSERT INTO "
-    + archive + " (" + log_columns
-    + ") SELECT id, txid, created_at, now(), now(), txid_current(), new_state, action, table_name, "
-      "record_id, sfid, old, \"values\", new_result, new_message FROM d ORDER BY id");
+  const auto id_list = store::bigint_array(ids);
+  auto r = tx.exec_params0(
+    "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[]) AS r(id, state, sf_result, "
+    "sf_message)), d AS (DELETE FROM " + log + " l USING r WHERE l.id = r.id AND l.id = ANY($1::bigint[]) RETURNING l.*, "
+    "r.state AS new_state, r.sf_result AS new_result, r.sf_message AS new_message) INSERT INTO " + archive + " (" +
+      log_columns +
+      ") SELECT id, txid, created_at, now(), now(), txid_current(), new_state, action, table_name, "
+      "record_id, sfid, old, \"values\", new_result, new_message FROM d ORDER BY id",
+    id_list, store::text_array(states), store::nullable_text_array(codes), store::nullable_text_array(messages));
   return r.affected_rows();
 }
 

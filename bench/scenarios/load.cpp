@@ -200,8 +200,15 @@ load_figures node_load(context& ctx, process& sfemu, const std::string& name, co
   return f;
 }
 
-/// Raw COPY of the loaded rows, written to a CSV file first, into a table of the same shape and indexes.
-double copy_rate(context& ctx, const std::string& db_url, long rows) {
+/// Raw COPY rates of the loaded rows (written to a CSV file first): into a
+/// table of the same shape and indexes, and into one of the same columns
+/// without any index.
+struct copy_rates {
+  double indexed = 0;
+  double unindexed = 0;
+};
+
+copy_rates copy_rate(context& ctx, const std::string& db_url, long rows) {
   std::string csv_path = ctx.work_dir + "/copy_" + std::to_string(rows) + ".csv";
   std::string table = std::string("salesforce.") + bench_table;
   auto cols = pg_scalar(db_url, "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
@@ -214,19 +221,30 @@ double copy_rate(context& ctx, const std::string& db_url, long rows) {
                           ctx.log_path("copy_dump"));
   if (dump.code != 0)
     throw std::runtime_error("psql \\copy TO failed: " + dump.output);
-  pg_exec(db_url, "CREATE TABLE public.copy_baseline (LIKE " + table + " INCLUDING ALL)");
-  auto start = clock_type::now();
-  auto load = run_command({ctx.psql, db_url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                           "\\copy public.copy_baseline (" + *cols + ") FROM '" + csv_path + "' CSV"},
-                          ctx.log_path("copy_load"));
-  double secs = seconds_since(start);
+  auto load_into = [&](const std::string& target, const std::string& like) {
+    pg_exec(db_url, "CREATE TABLE " + target + " (LIKE " + table + " " + like + ")");
+    auto start = clock_type::now();
+    auto load = run_command({ctx.psql, db_url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                             "\\copy " + target + " (" + *cols + ") FROM '" + csv_path + "' CSV"},
+                            ctx.log_path("copy_load"));
+    double secs = seconds_since(start);
+    if (load.code != 0)
+      throw std::runtime_error("psql \\copy FROM failed: " + load.output);
+    long copied = pg_count(db_url, "SELECT count(*) FROM " + target);
+    if (copied != rows)
+      throw std::runtime_error("COPY loaded " + std::to_string(copied) + " rows, expected " + std::to_string(rows));
+    return static_cast<double>(rows) / secs;
+  };
+  copy_rates out;
+  try {
+    out.indexed = load_into("public.copy_baseline", "INCLUDING ALL");
+    out.unindexed = load_into("public.copy_baseline_bare", "INCLUDING DEFAULTS");
+  } catch (...) {
+    std::remove(csv_path.c_str());
+    throw;
+  }
   std::remove(csv_path.c_str());
-  if (load.code != 0)
-    throw std::runtime_error("psql \\copy FROM failed: " + load.output);
-  long copied = pg_count(db_url, "SELECT count(*) FROM public.copy_baseline");
-  if (copied != rows)
-    throw std::runtime_error("COPY loaded " + std::to_string(copied) + " rows, expected " + std::to_string(rows));
-  return static_cast<double>(rows) / secs;
+  return out;
 }
 
 json one_size(context& ctx, long rows) {
@@ -248,6 +266,7 @@ json one_size(context& ctx, long rows) {
            {"client_read_rest_rows_per_sec", std::round(rest_read)},
            {"client_read_bulk_rows_per_sec", std::round(bulk_read)}};
   double copy = 0;
+  double bare_copy = 0;
   for (const auto& [via, threshold] : {std::pair<std::string, long>{"rest", rows + 1}, {"bulk", 10000}}) {
     note("scenario 1: syncforced load of " + std::to_string(rows) + " rows via " + via);
     scratch_db db(ctx.admin_url, ctx.next_db_name("load"));
@@ -261,8 +280,11 @@ json one_size(context& ctx, long rows) {
     }
     if (copy == 0) {
       note("scenario 1: raw COPY of the same rows");
-      copy = copy_rate(ctx, db.url(), rows);
+      auto rates = copy_rate(ctx, db.url(), rows);
+      copy = rates.indexed;
+      bare_copy = rates.unindexed;
       out["copy_rows_per_sec"] = std::round(copy);
+      out["copy_unindexed_rows_per_sec"] = std::round(bare_copy);
     }
     double client = via == "rest" ? rest_read : bulk_read;
     out[via] = json{{"bulk_threshold", threshold},
@@ -270,6 +292,7 @@ json one_size(context& ctx, long rows) {
                     {"rows_per_sec", std::round(f.rows_per_sec)},
                     {"log_line", f.log_line},
                     {"ratio_to_copy", ratio(f.rows_per_sec, copy)},
+                    {"ratio_to_unindexed_copy", ratio(f.rows_per_sec, bare_copy)},
                     {"ratio_to_client_read", ratio(f.rows_per_sec, client)}};
   }
   sfemu->stop(2s); // a stalled request may still be running in it

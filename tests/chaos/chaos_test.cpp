@@ -11,6 +11,8 @@
 
 #include "tests/chaos/chaos.hpp"
 
+#include <pqxx/pqxx>
+
 #include <csignal>
 
 using namespace syncforce::chaos;
@@ -473,4 +475,58 @@ TEST_F(chaos, crash_between_call_and_record) {
   control("DELETE", "faults");
   row_.note = "5,000 inserts without upsert value, creates +" + std::to_string(latency) + " ms; kills: " + row_.note;
   expect_converged(5000, pick(120s, 300s));
+}
+
+// ---- pipelined write-back: killed with batches answered and none recorded -----------------------
+
+// The writer sends batch N+1 while it records batch N. Here recording is held
+// back: the test holds a SHARE lock on _trigger_log_archive (where recording a
+// batch starts; polls never write it), so Salesforce makes the creates of
+// batch N and, pipelined, of batch N+1 while neither is recorded; then the node
+// is killed and the lock released. Plain creates (no upsert value: Salesforce
+// cannot deduplicate them), so both batches are in doubt at once and must be
+// settled, not sent again. Exactly the inserted number of records must end on
+// both sides.
+TEST_F(chaos, kill9_with_pipelined_batches_unrecorded) {
+  start_world();
+  if (IsSkipped())
+    return;
+  start_synced();
+  const int n = pick(2000, 5000);
+  pg_insert(n, false);
+  for (int k = 0, kills = pick(1, 3); k < kills; ++k) {
+    const long recorded = count("SELECT count(*) FROM salesforce.chaos__c WHERE sfid IS NOT NULL");
+    if (recorded + 400 >= n)
+      break;
+    long made = 0;
+    {
+      pqxx::connection c(db_url_);
+      pqxx::work hold(c);
+      hold.exec0("LOCK TABLE salesforce._trigger_log_archive IN SHARE MODE");
+      auto unrecorded_now = [&] {
+        return sf_records() - count("SELECT count(*) FROM salesforce.chaos__c WHERE sfid IS NOT NULL");
+      };
+      // Batch N answered and waiting for the lock to be recorded; N+1 sent meanwhile.
+      bool two = support::wait_until([&] { return unrecorded_now() >= 400 || node_gave_up(); }, 60s);
+      const long unrecorded = unrecorded_now();
+      made = sf_records();
+      ASSERT_TRUE(two) << "two batches of 200 should reach Salesforce while recording waits (" << unrecorded
+                       << " made, not recorded)\n"
+                       << node_log();
+      kill_node("two pipelined batches answered, not recorded (" + std::to_string(unrecorded) + " records)");
+      row_.note += std::string(row_.note.empty() ? "" : ", ") + std::to_string(unrecorded) + " unrecorded";
+      hold.abort();
+    }
+    ++row_.iterations;
+    start_node();
+    // The killed node's creates are settled before anything is sent again: wait for progress.
+    ASSERT_TRUE(support::wait_until(
+      [&] {
+        return count("SELECT count(*) FROM salesforce.chaos__c WHERE sfid IS NOT NULL") > made || node_gave_up();
+      },
+      pick(300s, 600s)))
+      << node_log();
+  }
+  row_.note = std::to_string(n) + " inserts without upsert value; kills with " + row_.note;
+  expect_converged(expected_records(), pick(180s, 300s));
 }
