@@ -100,9 +100,9 @@ int state(const common_options& opts, const std::string& object) {
                                                   " records set aside (syncforce read-errors " + object + ")"
                                               : std::string{})
                       << "\n";
-          if (m.has_sweep())
+          if (!opts.json && m.has_sweep())
             std::cout << read_repair_text("sweep", m.sweep(), true) << "\n";
-          if (m.has_formula_repair())
+          if (!opts.json && m.has_formula_repair())
             std::cout << read_repair_text("formula repair", m.formula_repair(), false) << "\n";
           return 0;
         }

@@ -109,6 +109,7 @@ struct read_repair : sync_read {
   json mapping_state_json() {
     auto r = cli({"mapping:state", "Deal__c", "--json"});
     EXPECT_EQ(r.code, 0) << r.output;
+    last_cli_output = r.output;
     auto start = r.output.find('{');
     return start == std::string::npos ? json{} : json::parse(r.output.substr(start), nullptr, false);
   }
@@ -123,6 +124,7 @@ struct read_repair : sync_read {
   }
 
   std::string server;
+  std::string last_cli_output;
 };
 
 TEST_F(read_repair, the_sweep_finds_a_record_committed_late_below_the_mark) {
@@ -179,7 +181,7 @@ TEST_F(read_repair, the_sweep_finds_a_record_committed_late_below_the_mark) {
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive"), 0);
   // mapping:state counts it.
   auto state = mapping_state_json();
-  ASSERT_TRUE(state.contains("sweep") && state["sweep"].is_object()) << state.dump(2);
+  ASSERT_TRUE(state.contains("sweep") && state["sweep"].is_object()) << last_cli_output;
   EXPECT_EQ(state["sweep"]["total_fetched"], 1) << state.dump(2);
   EXPECT_EQ(state["sweep"]["total_repaired"], 1) << state.dump(2);
   EXPECT_GE(state["sweep"]["runs"].get<long>(), 2) << state.dump(2);
@@ -241,7 +243,7 @@ TEST_F(read_repair, a_formula_changed_without_a_new_stamp_is_repaired_quietly) {
     return node->output().find("Formula repair of Deal__c updated 0 rows") != std::string::npos;
   }, 20s));
   auto state = mapping_state_json();
-  ASSERT_TRUE(state.contains("formula_repair") && state["formula_repair"].is_object()) << state.dump(2);
+  ASSERT_TRUE(state.contains("formula_repair") && state["formula_repair"].is_object()) << last_cli_output;
   EXPECT_EQ(state["formula_repair"]["total_repaired"], 3) << state.dump(2);
   EXPECT_EQ(state["formula_repair"]["total_checked"].get<long>() % 4, 0) << state.dump(2);
   auto text = cli({"mapping:state", "Deal__c"});
