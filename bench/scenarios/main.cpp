@@ -357,7 +357,7 @@ void render_tie(std::ostringstream& md, const json& s) {
        << " | " << fmt_num(r.value("calls_per_idle_poll", json(nullptr)), 2) << " | "
        << fmt_num(r.value("rows_per_idle_poll", json(nullptr)), 2) << " | "
        << (r.contains("calls_per_poll_ratio_to_baseline") ? fmt_ratio(r["calls_per_poll_ratio_to_baseline"])
-                                                            : std::string{"1.00x"})
+                                                            : fmt_ratio(json(1.0)))
        << " |\n";
   }
   md << "\n";
