@@ -229,7 +229,8 @@ BEGIN
 END
 $fence$;
 )sql"},
-    {12, "read repair: what each mapping's look-back sweep and formula repair last did", R"sql(
+    {14, "read repair: what each mapping's look-back sweep and formula repair last did", R"sql(
+-- (Numbered 14: main already has 13, written while this was.)
 -- One row per mapping and kind ('sweep': late commits; 'formula': calculated fields), written
 -- in the transaction that ends the run, under the mapping's lease. `checked`: records compared,
 -- `fetched`: records read again in full (sweep) or rows found different (formula),

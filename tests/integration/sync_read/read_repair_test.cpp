@@ -198,14 +198,17 @@ TEST_F(read_repair, the_sweep_finds_a_record_committed_late_below_the_mark) {
 TEST_F(read_repair, a_formula_changed_without_a_new_stamp_is_repaired_quietly) {
   auto account = load_records(*sf, *emu, "Account", json::array({{{"Name", "Acme"}}}));
   ASSERT_EQ(account.size(), 1u);
+  // Stamped long ago: the mark has settled, so polls read nothing again (a mark
+  // within the settling window is re-read with `>=`, and would pick the new formula up).
+  const std::string old_stamp = "2024-04-01T00:00:00.000Z";
   json deals = json::array();
   for (int i = 0; i < 3; ++i)
     deals.push_back({{"Name", "F" + std::to_string(i)}, {"Ext_Id__c", "F-" + std::to_string(i)},
-                     {"Account__c", account[0]}});
+                     {"Account__c", account[0]}, {"SystemModstamp", old_stamp}});
   // One deal of another account: not changed, not repaired.
   auto other = load_records(*sf, *emu, "Account", json::array({{{"Name", "Other"}}}));
   ASSERT_EQ(other.size(), 1u);
-  deals.push_back({{"Name", "F9"}, {"Ext_Id__c", "F-9"}, {"Account__c", other[0]}});
+  deals.push_back({{"Name", "F9"}, {"Ext_Id__c", "F-9"}, {"Account__c", other[0]}, {"SystemModstamp", old_stamp}});
   ASSERT_EQ(load_records(*sf, *emu, "Deal__c", deals).size(), 4u);
   write_config(deal_mapping(nullptr));
   start_admin_node();
