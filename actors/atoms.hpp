@@ -46,6 +46,10 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 using usage_atom = caf::atom_constant<caf::atom("api_usage")>;
 /// Time for a mapping to poll Salesforce.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
+/// Time for a mapping's look-back sweep (late commits).
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+/// Time for a mapping's formula drift repair.
+using repair_atom = caf::atom_constant<caf::atom("frepair")>;
 /// Retry a mapping's current step.
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 /// A mapping finished a cycle successfully (carries the mapping id).

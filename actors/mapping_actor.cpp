@@ -204,8 +204,11 @@ void schedule_poll(mapping_ptr self) {
   self->delayed_send(self, st.cfg.poll_interval, poll_atom::value);
 }
 
+void start_repair_timers(mapping_ptr self);
+
 void succeeded(mapping_ptr self) {
   auto& st = self->state;
+  start_repair_timers(self);
   st.failures = 0;
   st.description.clear();
   if (st.parent)
@@ -254,8 +257,14 @@ void reload(mapping_ptr self) {
   });
 }
 
+void read_side_free(mapping_ptr self);
+
 void poll_now(mapping_ptr self) {
   auto& st = self->state;
+  if (st.repairing) {
+    st.poll_waiting = true; // after the sweep or repair
+    return;
+  }
   if (st.state != mapping_state::data_synced)
     return;
   if (!st.cfg.job.hwm) {
@@ -284,8 +293,99 @@ void poll_now(mapping_ptr self) {
           st.cfg.job.hwm = o.hwm;
         succeeded(self);
         schedule_poll(self);
+        read_side_free(self);
       });
   });
+}
+
+// ---- read repair: look-back sweeps and formula repair -----------------------
+
+enum class repair_kind { sweep, formula };
+
+std::chrono::seconds repair_interval(mapping_ptr self, repair_kind kind) {
+  const auto& rr = self->state.cfg.job.config.read_repair;
+  return std::chrono::seconds(kind == repair_kind::sweep ? rr.sweep_seconds : rr.formula_repair_seconds);
+}
+
+void schedule_repair(mapping_ptr self, repair_kind kind) {
+  auto every = repair_interval(self, kind);
+  if (every.count() <= 0)
+    return;
+  if (kind == repair_kind::sweep)
+    self->delayed_send(self, every, sweep_atom::value);
+  else
+    self->delayed_send(self, every, repair_atom::value);
+}
+
+void start_repair_timers(mapping_ptr self) {
+  auto& st = self->state;
+  if (st.repair_timers)
+    return;
+  st.repair_timers = true;
+  schedule_repair(self, repair_kind::sweep);
+  schedule_repair(self, repair_kind::formula);
+}
+
+/// Runs one sweep or repair (the read side is marked busy until it is done,
+/// retries included), then the next one on its interval.
+void repair_step(mapping_ptr self, repair_kind kind) {
+  auto& st = self->state;
+  auto io = st.io;
+  auto again = [self, kind] { repair_step(self, kind); };
+  with_cursor(self, again, [self, io, kind, again] {
+    run(
+      self, kind == repair_kind::sweep ? "sweep" : "formula_repair",
+      [io, kind](worker_context& ctx, const mapping_job& j) {
+        return kind == repair_kind::sweep ? io->sweep(ctx, j) : io->repair_formulas(ctx, j);
+      },
+      [self, again] {
+        release_cursor(self);
+        again();
+      },
+      [self, kind](job_outcome& o) {
+        auto& st = self->state;
+        release_cursor(self);
+        count_calls(self, o.api_calls);
+        st.repairing = false;
+        succeeded(self);
+        schedule_repair(self, kind);
+        read_side_free(self);
+      });
+  });
+}
+
+/// A sweep or repair is due: now if the mapping is synced and idle, else once it is.
+void start_repair(mapping_ptr self, repair_kind kind) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  if (st.repairing || st.state != mapping_state::data_synced) {
+    (kind == repair_kind::sweep ? st.sweep_waiting : st.formula_waiting) = true;
+    return;
+  }
+  st.repairing = true;
+  repair_step(self, kind);
+}
+
+/// The read side finished a step: what waited for it goes next (a poll first).
+void read_side_free(mapping_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || st.repairing || st.state != mapping_state::data_synced)
+    return;
+  if (st.poll_waiting) {
+    st.poll_waiting = false;
+    poll_now(self);
+    return;
+  }
+  if (st.sweep_waiting) {
+    st.sweep_waiting = false;
+    start_repair(self, repair_kind::sweep);
+    return;
+  }
+  if (st.formula_waiting) {
+    st.formula_waiting = false;
+    start_repair(self, repair_kind::formula);
+  }
 }
 
 void schedule_retry(mapping_ptr self, const std::string& reason, std::function<void()> step,
@@ -391,6 +491,8 @@ caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapp
       if (!self->state.stopping)
         poll_now(self);
     },
+    [self](sweep_atom) { start_repair(self, repair_kind::sweep); },
+    [self](repair_atom) { start_repair(self, repair_kind::formula); },
     [self](stop_atom, bool cancel) {
       auto& st = self->state;
       st.stopping = true;

@@ -52,6 +52,15 @@ struct mapping_actor_state {
   int in_flight = 0;
   /// stop_atom received: quit once in_flight is 0.
   bool stopping = false;
+  /// A sweep or formula repair runs (or waits to retry): polls wait for it,
+  /// so the read side does one thing at a time.
+  bool repairing = false;
+  /// Timers that came while the read side was busy; run when it is free.
+  bool poll_waiting = false;
+  bool sweep_waiting = false;
+  bool formula_waiting = false;
+  /// The sweep and repair timers run (started with the first synced state).
+  bool repair_timers = false;
 
   static inline const char* name = "mapping";
 };
@@ -68,7 +77,10 @@ struct mapping_actor_state {
 /// one whose table gained or re-typed columns backfills them in RESYNC first.
 /// (stop_atom, cancel): finish the running step (cancel tells a running load,
 /// poll or backfill to stop between pages) and quit with user_shutdown.
-/// Messages: start_atom, poll_atom, retry_atom, (stop_atom, bool),
+/// Once synced, every config.read_repair.sweep_seconds a look-back sweep and
+/// every formula_repair_seconds a formula repair (0: never) run between polls,
+/// never during one (sync/read_repair.hpp); their failures retry like a poll's.
+/// Messages: start_atom, poll_atom, sweep_atom, repair_atom, retry_atom, (stop_atom, bool),
 ///   (status_atom) -> (state, description).
 /// Tells `parent` (synced_atom, mapping_id) after each successful load or poll.
 /// A job that finds the lease gone (outcome_kind::fenced) stops the actor at

@@ -6,6 +6,8 @@
 #include "metrics/metrics.hpp"
 #include "actors/pg_commands.hpp"
 #include "actors/read_page.hpp"
+#include "actors/pg_read_repair.hpp"
+#include "actors/sf_outcome.hpp"
 #include "actors/mapping_describe.hpp"
 #include "actors/table_guard.hpp"
 #include "actors/sync_io.hpp"
@@ -37,27 +39,6 @@ double seconds_since(clock_type::time_point t) {
 }
 
 std::string secs(double s) { return fmt::format("{:.2f}", s); }
-
-job_outcome from_sf_error(const salesforce::sf_error& e) {
-  using salesforce::error_kind;
-  switch (e.kind) {
-    case error_kind::malformed_query:
-    case error_kind::invalid_field:
-    case error_kind::invalid_type:
-      return job_outcome::failure(outcome_kind::bad_config, e.describe());
-    case error_kind::request_limit:
-      return job_outcome::failure(outcome_kind::budget, "API budget exhausted: " + e.describe());
-    case error_kind::auth:
-    case error_kind::invalid_session:
-    case error_kind::transient:
-    case error_kind::invalid_query_locator:
-    case error_kind::job_not_complete:
-    case error_kind::rolled_back:
-      return job_outcome::failure(outcome_kind::retry, e.describe());
-    default:
-      return job_outcome::failure(outcome_kind::fatal, e.describe());
-  }
-}
 
 /// A line about moving data (pages read and written, polls), shaped like Heroku
 /// Connect's `object_type=sync object_id=<addon id>` lines.
@@ -617,6 +598,27 @@ public:
     return o;
   }
 
+  job_outcome sweep(worker_context& ctx, const mapping_job& j) override {
+    auto spec = describe(ctx, j);
+    if (!spec.ok())
+      return spec;
+    return sweep_late_commits(ctx, j, *cached(j.mapping_id));
+  }
+
+  job_outcome repair_formulas(worker_context& ctx, const mapping_job& j) override {
+    // The describe of the mapping's start (an edit restarts it; `mapping:edit`
+    // with no option re-reads describe after a field became a formula).
+    auto spec = describe(ctx, j);
+    if (!spec.ok())
+      return spec;
+    std::vector<std::string> calculated;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      calculated = calculated_[j.mapping_id];
+    }
+    return repair_calculated_fields(ctx, j, *cached(j.mapping_id), calculated);
+  }
+
   job_outcome take_command(worker_context& ctx, const mapping_job& j) override {
     return take_and_apply_command(ctx, j);
   }
@@ -821,8 +823,13 @@ private:
                  "INITIAL");
       commit_fenced(tx, ctx);
     }
+    std::vector<std::string> calculated; // formula and roll-up summary fields (formula repair)
+    for (const auto& r : d->rules)
+      if (r.calculated)
+        calculated.push_back(r.name);
     std::lock_guard<std::mutex> lock(mutex_);
     specs_[j.mapping_id] = {j.config, d->spec};
+    calculated_[j.mapping_id] = std::move(calculated);
     return {};
   }
 
@@ -833,6 +840,7 @@ private:
 
   std::mutex mutex_;
   std::map<std::string, std::pair<mapping_config, std::shared_ptr<const hc_table_spec>>> specs_;
+  std::map<std::string, std::vector<std::string>> calculated_; ///< by mapping id, from the last describe
 };
 
 } // namespace

@@ -61,6 +61,14 @@ public:
   virtual job_outcome reload(worker_context& ctx, const mapping_job& j) = 0;
   /// Changes since j.hwm; the mark advances with each page's rows.
   virtual job_outcome poll(worker_context& ctx, const mapping_job& j) = 0;
+  /// The look-back sweep for late commits (actors/pg_read_repair.hpp): records
+  /// stamped within the window up to j.hwm whose stamp differs from the table's
+  /// are read again; the mark does not move. outcome.rows: rows repaired.
+  /// Without an implementation: nothing to do.
+  virtual job_outcome sweep(worker_context&, const mapping_job&) { return {}; }
+  /// Formula drift repair: the mapped calculated fields of every record, read
+  /// again, update only the rows that differ, quietly. outcome.rows: rows repaired.
+  virtual job_outcome repair_formulas(worker_context&, const mapping_job&) { return {}; }
   /// Takes the mapping's pending admin command (reload, abort, recover) and
   /// applies it to the stored state, in one transaction, while no actor runs
   /// the mapping: reload -> RELOAD_TABLE (a fresh load); abort -> checkpoint and

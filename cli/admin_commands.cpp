@@ -460,6 +460,12 @@ int mapping_edit(const common_options& opts, const mapping_options& m) {
   req.set_upsert_field(m.upsert_field);
   req.set_clear_upsert_field(m.no_upsert_field);
   req.set_polling_seconds(m.polling);
+  if (m.sweep_seconds)
+    req.set_sweep_seconds(*m.sweep_seconds);
+  if (m.sweep_window_seconds)
+    req.set_sweep_window_seconds(*m.sweep_window_seconds);
+  if (m.formula_repair_seconds)
+    req.set_formula_repair_seconds(*m.formula_repair_seconds);
   syncforce::v1::MappingState reply;
   auto status = stub->EditMapping(ctx.get(), req, &reply);
   if (!status.ok())

@@ -6,6 +6,7 @@
 #include "cli/common.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct mapping_options {
   std::string upsert_field;
   bool no_upsert_field = false;
   int polling = 0;
+  /// config.syncforce options (mapping:edit); nullopt: unchanged.
+  std::optional<int> sweep_seconds;
+  std::optional<int> sweep_window_seconds;
+  std::optional<int> formula_repair_seconds;
   std::string confirm;
 };
 int mapping_create(const common_options& opts, const mapping_options& m);

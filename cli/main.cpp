@@ -69,6 +69,16 @@ int health(const common_options& opts, const std::string& service) {
   return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : exit_not_ok;
 }
 
+/// One line of `mapping:state` about a sweep or formula repair.
+std::string read_repair_text(const std::string& what, const syncforce::v1::ReadRepair& r, bool fetched) {
+  return what + " at " + r.last_run_at() + ": checked " + std::to_string(r.checked()) +
+         (fetched ? ", fetched " + std::to_string(r.fetched()) : std::string{}) + ", repaired " +
+         std::to_string(r.repaired()) + " (" + std::to_string(r.runs()) + " runs: checked " +
+         std::to_string(r.total_checked()) +
+         (fetched ? ", fetched " + std::to_string(r.total_fetched()) : std::string{}) + ", repaired " +
+         std::to_string(r.total_repaired()) + ")";
+}
+
 /// `state` (every mapping of the connection(s)) or `mapping:state OBJECT` (one).
 int state(const common_options& opts, const std::string& object) {
   auto stub = syncforce::v1::Admin::NewStub(channel_for(opts));
@@ -91,6 +101,10 @@ int state(const common_options& opts, const std::string& object) {
                                                   " records set aside (syncforce read-errors " + object + ")"
                                               : std::string{})
                       << "\n";
+          if (!opts.json && m.has_sweep())
+            std::cout << read_repair_text("sweep", m.sweep(), true) << "\n";
+          if (!opts.json && m.has_formula_repair())
+            std::cout << read_repair_text("formula repair", m.formula_repair(), false) << "\n";
           return 0;
         }
     std::cerr << "syncforce: no mapping of " << object
@@ -422,6 +436,16 @@ int main(int argc, char** argv) {
   mapping_edit_cmd->add_option("--upsert-field", mapping.upsert_field, "a unique External ID field");
   mapping_edit_cmd->add_flag("--no-upsert-field", mapping.no_upsert_field, "remove the upsert field");
   mapping_edit_cmd->add_option("--polling", mapping.polling, "seconds between polls");
+  int sweep_seconds = 0;
+  int sweep_window_seconds = 0;
+  int formula_repair_seconds = 0;
+  auto* sweep_opt = mapping_edit_cmd->add_option(
+    "--sweep-seconds", sweep_seconds, "seconds between look-back sweeps for late commits (default 600; 0: off)");
+  auto* sweep_window_opt = mapping_edit_cmd->add_option("--sweep-window-seconds", sweep_window_seconds,
+                                                        "how far back a sweep looks (default 900)");
+  auto* formula_repair_opt = mapping_edit_cmd->add_option(
+    "--formula-repair-seconds", formula_repair_seconds,
+    "seconds between re-reads of the formula and roll-up fields (default 0: off)");
   auto* mapping_delete_cmd = mapping_cmd->add_subcommand("delete", "delete a mapping and drop its table");
   object_arg(mapping_delete_cmd);
   mapping_delete_cmd->add_option("--confirm", mapping.confirm, "repeat the object's name");
@@ -531,8 +555,15 @@ int main(int argc, char** argv) {
     return api_version(opts, target_version);
   if (*mapping_create_cmd)
     return mapping_create(opts, mapping);
-  if (*mapping_edit_cmd)
+  if (*mapping_edit_cmd) {
+    if (sweep_opt->count() > 0)
+      mapping.sweep_seconds = sweep_seconds;
+    if (sweep_window_opt->count() > 0)
+      mapping.sweep_window_seconds = sweep_window_seconds;
+    if (formula_repair_opt->count() > 0)
+      mapping.formula_repair_seconds = formula_repair_seconds;
     return mapping_edit(opts, mapping);
+  }
   if (*mapping_delete_cmd)
     return mapping_delete(opts, mapping);
   if (*mapping_reload_cmd)

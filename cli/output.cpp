@@ -13,6 +13,15 @@ std::string with_commas(long long n) {
   return n < 0 ? "-" + out : out;
 }
 
+/// A sweep's or formula repair's last run and totals; null before the first run.
+nlohmann::json read_repair_json(bool present, const syncforce::v1::ReadRepair& r) {
+  if (!present)
+    return nullptr;
+  return {{"last_run_at", r.last_run_at()}, {"checked", r.checked()},   {"fetched", r.fetched()},
+          {"repaired", r.repaired()},       {"runs", r.runs()},         {"total_checked", r.total_checked()},
+          {"total_fetched", r.total_fetched()}, {"total_repaired", r.total_repaired()}};
+}
+
 nlohmann::json mapping_json(const syncforce::v1::MappingState& m) {
   auto config = m.config_json().empty() ? nlohmann::json::object()
                                         : nlohmann::json::parse(m.config_json(), nullptr, false);
@@ -28,7 +37,9 @@ nlohmann::json mapping_json(const syncforce::v1::MappingState& m) {
           {"load", {{"rows_loaded", m.load_rows_loaded()}, {"rows_expected", m.load_rows_expected()}}},
           {"oldest_pending_write_at", m.oldest_pending_write_at()},
           {"node", m.node()},
-          {"counts", {{"db", m.db_rows()}, {"pending", m.pending_writes()}, {"errors", m.failed_writes_24h()}, {"read_errors", m.read_errors()}}}};
+          {"counts", {{"db", m.db_rows()}, {"pending", m.pending_writes()}, {"errors", m.failed_writes_24h()}, {"read_errors", m.read_errors()}}},
+          {"sweep", read_repair_json(m.has_sweep(), m.sweep())},
+          {"formula_repair", read_repair_json(m.has_formula_repair(), m.formula_repair())}};
 }
 
 nlohmann::json connection_json(const syncforce::v1::ConnectionState& c) {

@@ -121,6 +121,12 @@ grpc::ServerUnaryReactor* admin_service::EditMapping(grpc::CallbackServerContext
     e.upsert_field = req->upsert_field();
     e.clear_upsert_field = req->clear_upsert_field();
     e.polling_seconds = req->polling_seconds();
+    if (req->has_sweep_seconds())
+      e.sweep_seconds = req->sweep_seconds();
+    if (req->has_sweep_window_seconds())
+      e.sweep_window_seconds = req->sweep_window_seconds();
+    if (req->has_formula_repair_seconds())
+      e.formula_repair_seconds = req->formula_repair_seconds();
     // An edit that changes nothing in the config still re-reads the object's
     // describe: a field changed in Salesforce (length, type) reaches the table.
     mapping_build_result edited;

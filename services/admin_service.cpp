@@ -11,6 +11,7 @@
 #include "services/diagnose.hpp"
 #include "store/control_repo.hpp"
 #include "store/read_errors.hpp"
+#include "store/read_repairs.hpp"
 #include "sync/hc_export.hpp"
 #include "sync/mapping_config.hpp"
 #include "sync/type_mapping.hpp"
@@ -135,6 +136,17 @@ void fill_mapping(pqxx::transaction_base& tx, const store::connection_row& c, co
   ms.set_read_errors(tx.exec_params1("SELECT count(*) FROM syncforce.read_errors WHERE mapping_id = $1", m.id)[0]
                        .as<std::int64_t>());
   ms.set_node(store::live_owner(tx, "mapping", m.id).value_or(""));
+  for (const auto& r : store::load_read_repairs(tx, m.id)) {
+    auto* out = r.kind == "sweep" ? ms.mutable_sweep() : ms.mutable_formula_repair();
+    out->set_last_run_at(r.last_run_at);
+    out->set_checked(r.checked);
+    out->set_fetched(r.fetched);
+    out->set_repaired(r.repaired);
+    out->set_runs(r.runs);
+    out->set_total_checked(r.total_checked);
+    out->set_total_fetched(r.total_fetched);
+    out->set_total_repaired(r.total_repaired);
+  }
   if (auto cp = store::load_load_checkpoint(tx, m.id)) {
     ms.set_load_rows_loaded(cp->rows_loaded);
     ms.set_load_rows_expected(cp->expected_rows);

@@ -238,6 +238,28 @@ ALTER TABLE syncforce.cutovers DROP CONSTRAINT cutovers_step_check;
 ALTER TABLE syncforce.cutovers ADD CONSTRAINT cutovers_step_check
   CHECK (step IN ('planned', 'prepared', 'fenced', 'drained', 'caught_up', 'paused', 'switched'));
 )sql"},
+    {13, "read repair: what each mapping's look-back sweep and formula repair last did", R"sql(
+-- One row per mapping and kind ('sweep': late commits; 'formula': calculated fields), written
+-- in the transaction that ends the run, under the mapping's lease. `checked`: records compared,
+-- `fetched`: records read again in full (sweep) or rows found different (formula),
+-- `repaired`: rows the run changed. The totals add up every run since the mapping was created.
+CREATE TABLE syncforce.read_repairs (
+  mapping_id     uuid NOT NULL REFERENCES syncforce.mappings (id) ON DELETE CASCADE,
+  kind           text NOT NULL CHECK (kind IN ('sweep', 'formula')),
+  last_run_at    timestamptz NOT NULL,
+  window_from    timestamptz,
+  window_to      timestamptz,
+  checked        bigint NOT NULL DEFAULT 0,
+  fetched        bigint NOT NULL DEFAULT 0,
+  repaired       bigint NOT NULL DEFAULT 0,
+  api_calls      bigint NOT NULL DEFAULT 0,
+  runs           bigint NOT NULL DEFAULT 0,
+  total_checked  bigint NOT NULL DEFAULT 0,
+  total_fetched  bigint NOT NULL DEFAULT 0,
+  total_repaired bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (mapping_id, kind)
+);
+)sql"},
   };
   return all;
 }

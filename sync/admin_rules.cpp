@@ -467,6 +467,14 @@ mapping_build_result edit_mapping(const mapping_config& current, const mapping_e
     cfg["access"] = edit.access;
   if (edit.polling_seconds != 0)
     cfg["sf_polling_seconds"] = edit.polling_seconds;
+  if (edit.sweep_seconds || edit.sweep_window_seconds || edit.formula_repair_seconds) {
+    // Validated with the rest below (config.syncforce.*); written whole, as serialize_mapping does.
+    const auto& rr = current.read_repair;
+    cfg["syncforce"] = nlohmann::ordered_json{
+      {"sweep_seconds", edit.sweep_seconds.value_or(rr.sweep_seconds)},
+      {"sweep_window_seconds", edit.sweep_window_seconds.value_or(rr.sweep_window_seconds)},
+      {"formula_repair_seconds", edit.formula_repair_seconds.value_or(rr.formula_repair_seconds)}};
+  }
   cfg.erase("applied_at");
   cfg.erase("revision");
   nlohmann::ordered_json doc;

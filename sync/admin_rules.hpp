@@ -127,9 +127,14 @@ struct mapping_edit {
   std::string upsert_field;
   bool clear_upsert_field = false;
   int polling_seconds = 0;
+  /// Syncforce's own options (`config.syncforce`); nullopt: unchanged, 0: off.
+  std::optional<int> sweep_seconds;
+  std::optional<int> sweep_window_seconds;
+  std::optional<int> formula_repair_seconds;
   bool empty() const {
     return add_fields.empty() && remove_fields.empty() && access.empty() && upsert_field.empty()
-           && !clear_upsert_field && polling_seconds == 0;
+           && !clear_upsert_field && polling_seconds == 0 && !sweep_seconds && !sweep_window_seconds
+           && !formula_repair_seconds;
   }
 };
 

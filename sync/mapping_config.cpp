@@ -43,7 +43,7 @@ bool operator==(const mapping_config& a, const mapping_config& b) {
          && a.sf_notify_enabled == b.sf_notify_enabled && a.sf_polling_seconds == b.sf_polling_seconds
          && a.sf_max_daily_api_calls == b.sf_max_daily_api_calls && a.upsert_field == b.upsert_field
          && a.applied_at == b.applied_at && a.revision == b.revision && a.fields == b.fields
-         && a.indexes == b.indexes;
+         && a.indexes == b.indexes && a.read_repair == b.read_repair;
 }
 
 const mapping_config* config_document::find_mapping(std::string_view object_name) const {
@@ -286,7 +286,7 @@ public:
   void mapping_body(const ojson& cfg, const std::string& path, mapping_config& m) {
     unknown_keys(cfg, path,
                  {"access", "sf_notify_enabled", "sf_polling_seconds", "sf_max_daily_api_calls",
-                  "upsert_field", "applied_at", "revision", "fields", "indexes"});
+                  "upsert_field", "applied_at", "revision", "fields", "indexes", "syncforce"});
     if (auto access = string_member(cfg, path, "access", true)) {
       if (auto a = parse_mapping_access(*access))
         m.access = *a;
@@ -309,6 +309,8 @@ public:
       else
         m.sf_max_daily_api_calls = calls;
     }
+    if (const auto* extras = object_member(cfg, path, "syncforce", false))
+      read_repair_body(*extras, join(path, "syncforce"), m.read_repair);
     m.upsert_field = string_member(cfg, path, "upsert_field", false);
     m.applied_at = string_member(cfg, path, "applied_at", false);
     if (auto rev = int_member(cfg, path, "revision")) {
@@ -372,6 +374,25 @@ public:
         m.indexes.push_back(mapping_index{it.key(), unique.value_or(false)});
       }
     }
+  }
+
+  /// `config.syncforce`: seconds between sweeps / repairs (0: off) and the sweep's look-back.
+  void read_repair_body(const ojson& obj, const std::string& path, read_repair_config& r) {
+    unknown_keys(obj, path, {"sweep_seconds", "sweep_window_seconds", "formula_repair_seconds"});
+    auto seconds = [&](const char* key, bool zero_is_off, int& out) {
+      auto v = int_member(obj, path, key);
+      if (!v)
+        return;
+      if ((*v == 0 && zero_is_off) || (*v >= 1 && *v <= read_repair_config::max_seconds)) {
+        out = static_cast<int>(*v);
+        return;
+      }
+      error(join(path, key), std::to_string(*v) + " is outside 1.." + std::to_string(read_repair_config::max_seconds) +
+                               (zero_is_off ? " (0: off)" : ""));
+    };
+    seconds("sweep_seconds", true, r.sweep_seconds);
+    seconds("sweep_window_seconds", false, r.sweep_window_seconds);
+    seconds("formula_repair_seconds", true, r.formula_repair_seconds);
   }
 
   void duplicate_mappings(const std::vector<std::pair<std::string, std::string>>& names) {
@@ -487,6 +508,10 @@ ojson mapping_json(const mapping_config& m) {
   for (const auto& i : m.indexes)
     indexes[i.field] = ojson{{"unique", i.unique}};
   cfg["indexes"] = std::move(indexes);
+  if (!m.read_repair.is_default())
+    cfg["syncforce"] = ojson{{"sweep_seconds", m.read_repair.sweep_seconds},
+                             {"sweep_window_seconds", m.read_repair.sweep_window_seconds},
+                             {"formula_repair_seconds", m.read_repair.formula_repair_seconds}};
   ojson out = ojson::object();
   out["object_name"] = m.object_name;
   out["config"] = std::move(cfg);

@@ -29,6 +29,27 @@ struct mapping_index {
   }
 };
 
+/// Syncforce's own per-mapping options, beyond Heroku Connect's (`config.syncforce`
+/// in import/export, written only when one differs from its default so that a
+/// mapping that uses none keeps Heroku Connect's exact shape): the look-back
+/// sweep for late commits and formula drift repair (docs/sync-read.md).
+struct read_repair_config {
+  static constexpr int default_sweep_seconds = 600;
+  static constexpr int default_sweep_window_seconds = 900;
+  static constexpr int max_seconds = 7 * 86400;
+
+  int sweep_seconds = default_sweep_seconds;               ///< between sweeps; 0: no sweep
+  int sweep_window_seconds = default_sweep_window_seconds; ///< how far back a sweep looks
+  int formula_repair_seconds = 0;                          ///< between formula repairs; 0: none
+
+  bool is_default() const { return *this == read_repair_config{}; }
+
+  friend bool operator==(const read_repair_config& a, const read_repair_config& b) {
+    return a.sweep_seconds == b.sweep_seconds && a.sweep_window_seconds == b.sweep_window_seconds &&
+           a.formula_repair_seconds == b.formula_repair_seconds;
+  }
+};
+
 /// A mapping: one Salesforce object synced into one table (`mappings[i]`).
 struct mapping_config {
   static constexpr int default_polling_seconds = 600;
@@ -45,6 +66,7 @@ struct mapping_config {
   std::optional<std::int64_t> revision;
   std::vector<std::string> fields;     ///< API names, in the document's order
   std::vector<mapping_index> indexes;  ///< in the document's order
+  read_repair_config read_repair;      ///< `config.syncforce`
 
   /// The table name: the object name lowercased.
   std::string table_name() const;

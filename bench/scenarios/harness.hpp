@@ -240,6 +240,7 @@ json scenario_mappings(context& ctx);
 json scenario_micro(context& ctx);
 json scenario_cutover(context& ctx);
 json scenario_cluster(context& ctx);
+json scenario_tie(context& ctx);
 
 /// `count` custom objects Idle_1__c.. (sfemu schema) and a read-only mapping of each, polled hourly.
 json idle_schema(int count);

@@ -347,6 +347,30 @@ void render_cluster(std::ostringstream& md, const json& s) {
 
 } // namespace
 
+void render_tie(std::ostringstream& md, const json& s) {
+  md << "## 8. Idle polls over a SystemModstamp tie (docs/sync-read.md, issue 14)\n\n";
+  if (s.contains("not_run")) {
+    md << not_run(s) << "\n\n";
+    return;
+  }
+  md << "| records at one stamp | polls | API calls (sfemu) | calls per idle poll | rows read per idle poll | "
+        "ratio to one record |\n|---:|---:|---:|---:|---:|---:|\n";
+  for (const char* key : {"baseline", "tie"}) {
+    const auto& r = s[key];
+    if (r.contains("not_run")) {
+      md << "| " << fmt_num(r["records"]) << " | " << not_run(r) << " | | | | |\n";
+      continue;
+    }
+    md << "| " << fmt_num(r["records"]) << " | " << fmt_num(r["polls"]) << " | " << fmt_num(r["api_calls_sfemu"])
+       << " | " << fmt_num(r.value("calls_per_idle_poll", json(nullptr)), 2) << " | "
+       << fmt_num(r.value("rows_per_idle_poll", json(nullptr)), 2) << " | "
+       << (r.contains("calls_per_poll_ratio_to_baseline") ? fmt_ratio(r["calls_per_poll_ratio_to_baseline"])
+                                                            : fmt_ratio(json(1.0)))
+       << " |\n";
+  }
+  md << "\n";
+}
+
 std::string render_markdown(const json& report) {
   std::ostringstream md;
   const auto& m = report["machine"];
@@ -373,6 +397,8 @@ std::string render_markdown(const json& report) {
     render_cutover(md, s["cutover"]);
   if (s.contains("cluster"))
     render_cluster(md, s["cluster"]);
+  if (s.contains("tie"))
+    render_tie(md, s["tie"]);
   return md.str();
 }
 
@@ -422,6 +448,7 @@ int main(int argc, char** argv) {
   run('5', "micro", scenario_micro);
   run('6', "cutover", scenario_cutover);
   run('7', "cluster", scenario_cluster);
+  run('8', "tie", scenario_tie);
   report["scenarios"] = scenarios;
   report["duration_secs"] = std::round(seconds_since(started));
   {

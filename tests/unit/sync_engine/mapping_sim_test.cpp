@@ -118,6 +118,15 @@ public:
     o.api_calls = calls_per_poll;
     return o;
   }
+  job_outcome sweep(worker_context&, const mapping_job& j) override {
+    ++sweeps;
+    EXPECT_EQ(j.hwm.value_or(""), db[j.mapping_id].hwm) << "a sweep looks back from the stored mark";
+    if (sweep_budget_failures > 0) {
+      --sweep_budget_failures;
+      return job_outcome::failure(outcome_kind::budget, "API budget exhausted: REQUEST_LIMIT_EXCEEDED");
+    }
+    return {};
+  }
   job_outcome save_state(worker_context&, const mapping_job& j, const std::string& state,
                          const std::string& description) override {
     persist(j.mapping_id, state, description);
@@ -137,6 +146,8 @@ public:
   /// The next reload of these ends refused by the lease fence (the lease moved meanwhile).
   std::set<std::string> fence_reload;
   int poll_failures = 0;
+  int sweeps = 0;
+  int sweep_budget_failures = 0;
   bool limit_exceeded = false;
   long calls_per_poll = 0;
   int connection_prepares = 0;
@@ -254,6 +265,50 @@ TEST_F(engine_sim, a_synced_mapping_resumes_polling_from_its_stored_mark) {
   EXPECT_EQ(io->db["m1"].reloads, 0);
   EXPECT_EQ(io->db["m1"].polls, 1) << "catches up at once after a restart";
   EXPECT_EQ(mapping_status(m).first, "DATA_SYNCED");
+}
+
+TEST_F(engine_sim, sweeps_run_between_polls_and_a_poll_due_meanwhile_waits_for_the_sweep) {
+  io->db["m1"].state = "DATA_SYNCED";
+  io->db["m1"].hwm = "2024-01-01T00:00:00.000Z";
+  io->sweep_budget_failures = 1;
+  auto cfg = mapping("m1");
+  cfg.poll_interval = 90s;
+  cfg.job.config.read_repair.sweep_seconds = 60;
+  auto user = spawn_user(0);
+  auto m = spawn_mapping(cfg, user);
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 1);
+  EXPECT_EQ(io->sweeps, 0) << "the first sweep comes one interval after the first sync";
+  sched.advance_time(60s); // t=60: the sweep finds the budget spent and waits a minute
+  sched.run();
+  EXPECT_EQ(io->sweeps, 1);
+  sched.advance_time(30s); // t=90: the poll is due, but the sweep holds the read side
+  sched.run();
+  EXPECT_EQ(io->db["m1"].polls, 1) << "no poll while a sweep is unfinished";
+  sched.advance_time(30s); // t=120: the sweep goes through, then the waiting poll runs
+  sched.run();
+  EXPECT_EQ(io->sweeps, 2);
+  EXPECT_EQ(io->db["m1"].polls, 2);
+  EXPECT_EQ(mapping_status(m), std::make_pair(std::string{"DATA_SYNCED"}, std::string{}));
+  sched.advance_time(60s); // t=180: the next sweep, on its interval after the last one
+  sched.run();
+  EXPECT_EQ(io->sweeps, 3);
+}
+
+TEST_F(engine_sim, sweeps_stay_off_with_zero_seconds) {
+  io->db["m1"].state = "DATA_SYNCED";
+  io->db["m1"].hwm = "2024-01-01T00:00:00.000Z";
+  auto cfg = mapping("m1");
+  cfg.job.config.read_repair.sweep_seconds = 0;
+  auto user = spawn_user(0);
+  spawn_mapping(cfg, user);
+  sched.run();
+  for (int i = 0; i < 10; ++i) {
+    sched.advance_time(600s);
+    sched.run();
+  }
+  EXPECT_EQ(io->sweeps, 0);
+  EXPECT_GE(io->db["m1"].polls, 10);
 }
 
 TEST_F(engine_sim, legacy_cursor_pool_makes_the_second_mapping_wait) {
