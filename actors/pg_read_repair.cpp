@@ -132,7 +132,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
         std::vector<std::string> chunk(
           diff.fetch.begin() + static_cast<std::ptrdiff_t>(first),
           diff.fetch.begin() + static_cast<std::ptrdiff_t>(std::min(diff.fetch.size(), first + fetch_ids_per_query)));
-        auto guard = lock_table(spec.schema, spec.table);
+        auto guard = lock_table(ctx.db(), spec.schema, spec.table);
         if (creates_in_doubt(ctx, spec))
           return job_outcome::failure(outcome_kind::retry,
                                       "creates of " + spec.table + " in doubt: waiting for the writer to settle them");
@@ -210,7 +210,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
         return job_outcome::failure(outcome_kind::retry, "cancelled");
       // Keyset pages by Id, each read and applied under the write-back guard:
       // a value read before a write-back must not land after it.
-      auto guard = lock_table(spec.schema, spec.table);
+      auto guard = lock_table(ctx.db(), spec.schema, spec.table);
       auto cursor = sf.query(load_soql_by_id(fields, j.config.object_name, after) + " LIMIT " +
                              std::to_string(sweep_page_records));
       rp.clear();
