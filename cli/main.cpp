@@ -362,6 +362,10 @@ int main(int argc, char** argv) {
   cutover_cmd->add_option("SOURCE", cut.source, "the connection whose tables move (hc1)")->required();
   cutover_cmd->add_option("TARGET", cut.target, "the connection that takes them over (hc2)")->required();
   cutover_cmd->add_flag("--dry-run", cut.dry_run, "list everything it would do, change nothing");
+  cutover_cmd->add_flag("--move-tables", cut.move_tables,
+                        "instead of switching the roles' search_path, move TARGET's tables into SOURCE's schema under "
+                        "their names (SOURCE's set aside in schema SOURCESCHEMA_before_TARGETSCHEMA), so that queries "
+                        "naming schema1.<table> keep working");
   cutover_cmd->add_option("--mappings", cut_mappings, "objects to move, comma-separated (default: all in common)");
   cutover_cmd->add_option("--roles", cut_roles,
                           "application roles whose search_path must start with TARGET's schema, comma-separated "

@@ -134,6 +134,7 @@ grpc::ServerUnaryReactor* admin_service::Cutover(grpc::CallbackServerContext* ct
   r.mappings.assign(req->mappings().begin(), req->mappings().end());
   r.roles.assign(req->roles().begin(), req->roles().end());
   r.dry_run = req->dry_run();
+  r.move_tables = req->move_tables();
   r.drain_timeout = seconds("drain_timeout_seconds", req->drain_timeout_seconds(), r.drain_timeout);
   r.catch_up_timeout = seconds("catch_up_timeout_seconds", req->catch_up_timeout_seconds(), r.catch_up_timeout);
   r.lock_timeout = seconds("lock_timeout_seconds", req->lock_timeout_seconds(), r.lock_timeout);
