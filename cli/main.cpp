@@ -357,7 +357,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> cut_roles;
   auto* cutover_cmd = app.add_subcommand(
     "cutover", "move the tables TARGET also maps from SOURCE's schema to TARGET's: fence writes, drain, catch up, "
-               "pause both, switch search_path and resume both in one transaction; any failure rolls back "
+               "pause both, switch search_path (or, with --move-tables, move TARGET's tables into SOURCE's schema "
+               "under their names) and resume both in one transaction; any failure rolls back "
                "(docs/schema-swap.md)");
   cutover_cmd->add_option("SOURCE", cut.source, "the connection whose tables move (hc1)")->required();
   cutover_cmd->add_option("TARGET", cut.target, "the connection that takes them over (hc2)")->required();

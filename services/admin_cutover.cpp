@@ -143,6 +143,9 @@ grpc::ServerUnaryReactor* admin_service::Cutover(grpc::CallbackServerContext* ct
     problems.push_back({"source", "is required (the connection whose tables move)"});
   if (r.target.empty())
     problems.push_back({"target", "is required (the connection that takes them over)"});
+  if (r.move_tables && !r.roles.empty())
+    problems.push_back({"roles", "does not apply with move_tables: the tables keep their names and no search_path "
+                                 "is changed"});
   return long_call(ctx, [r, problems, reply, url = settings_.database_url,
                          secrets = settings_.secrets](const std::string& actor) mutable {
     if (!problems.empty())

@@ -662,6 +662,9 @@ TEST_F(cutover, move_tables_keeps_the_application_naming_the_source_schema) {
   ASSERT_FALSE(j.is_discarded()) << r.output;
   EXPECT_EQ(j["move_tables"], true);
   EXPECT_EQ(j["objects"][0]["kind"], "table") << r.output;
+  r = cli({"cutover", "hc1", "hc2", "--move-tables", "--roles", app_role});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("does not apply with move_tables"), std::string::npos) << r.output;
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.cutovers"), 0);
   unchanged("after the dry run");
 
