@@ -371,11 +371,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> cut_roles;
   auto* cutover_cmd = app.add_subcommand(
     "cutover", "move the tables TARGET also maps from SOURCE's schema to TARGET's: fence writes, drain, catch up, "
-               "pause both, switch search_path and resume both in one transaction; any failure rolls back "
+               "pause both, switch search_path (or, with --move-tables, move TARGET's tables into SOURCE's schema "
+               "under their names) and resume both in one transaction; any failure rolls back "
                "(docs/schema-swap.md)");
   cutover_cmd->add_option("SOURCE", cut.source, "the connection whose tables move (hc1)")->required();
   cutover_cmd->add_option("TARGET", cut.target, "the connection that takes them over (hc2)")->required();
   cutover_cmd->add_flag("--dry-run", cut.dry_run, "list everything it would do, change nothing");
+  cutover_cmd->add_flag("--move-tables", cut.move_tables,
+                        "instead of switching the roles' search_path, move TARGET's tables into SOURCE's schema under "
+                        "their names (SOURCE's set aside in schema SOURCESCHEMA_before_TARGETSCHEMA), so that queries "
+                        "naming schema1.<table> keep working");
   cutover_cmd->add_option("--mappings", cut_mappings, "objects to move, comma-separated (default: all in common)");
   cutover_cmd->add_option("--roles", cut_roles,
                           "application roles whose search_path must start with TARGET's schema, comma-separated "

@@ -62,6 +62,7 @@ nlohmann::json report_json(const syncforce::v1::CutoverReport& r) {
                        {"blocker", o.blocker()}});
   return {{"id", r.id()},
           {"dry_run", r.dry_run()},
+          {"move_tables", r.move_tables()},
           {"source", r.source()},
           {"target", r.target()},
           {"source_schema", r.source_schema()},
@@ -78,7 +79,8 @@ nlohmann::json report_json(const syncforce::v1::CutoverReport& r) {
 void print_report(const syncforce::v1::CutoverReport& r) {
   std::cout << (r.dry_run() ? "Cutover plan (dry run, nothing changed): " : "Cutover " + std::to_string(r.id()) + ": ")
             << r.source() << " (schema " << r.source_schema() << ") -> " << r.target() << " (schema "
-            << r.target_schema() << ")\n";
+            << r.target_schema() << ")"
+            << (r.move_tables() ? ", tables moved into schema " + r.source_schema() + " under their names" : "") << "\n";
   std::cout << "Tables:";
   for (const auto& t : r.tables())
     std::cout << " " << t;
@@ -121,6 +123,7 @@ int cutover(const common_options& opts, const cutover_options& c) {
   for (const auto& r : c.roles)
     req.add_roles(r);
   req.set_dry_run(c.dry_run);
+  req.set_move_tables(c.move_tables);
   req.set_drain_timeout_seconds(c.drain_timeout);
   req.set_catch_up_timeout_seconds(c.catch_up_timeout);
   req.set_lock_timeout_seconds(c.lock_timeout);

@@ -26,6 +26,7 @@ struct cutover_options {
   std::vector<std::string> mappings;
   std::vector<std::string> roles;
   bool dry_run = false;
+  bool move_tables = false;
   int drain_timeout = 0;
   int catch_up_timeout = 0;
   int lock_timeout = 0;

@@ -134,6 +134,7 @@ grpc::ServerUnaryReactor* admin_service::Cutover(grpc::CallbackServerContext* ct
   r.mappings.assign(req->mappings().begin(), req->mappings().end());
   r.roles.assign(req->roles().begin(), req->roles().end());
   r.dry_run = req->dry_run();
+  r.move_tables = req->move_tables();
   r.drain_timeout = seconds("drain_timeout_seconds", req->drain_timeout_seconds(), r.drain_timeout);
   r.catch_up_timeout = seconds("catch_up_timeout_seconds", req->catch_up_timeout_seconds(), r.catch_up_timeout);
   r.lock_timeout = seconds("lock_timeout_seconds", req->lock_timeout_seconds(), r.lock_timeout);
@@ -142,6 +143,9 @@ grpc::ServerUnaryReactor* admin_service::Cutover(grpc::CallbackServerContext* ct
     problems.push_back({"source", "is required (the connection whose tables move)"});
   if (r.target.empty())
     problems.push_back({"target", "is required (the connection that takes them over)"});
+  if (r.move_tables && !r.roles.empty())
+    problems.push_back({"roles", "does not apply with move_tables: the tables keep their names and no search_path "
+                                 "is changed"});
   return long_call(ctx, [r, problems, reply, url = settings_.database_url,
                          secrets = settings_.secrets](const std::string& actor) mutable {
     if (!problems.empty())

@@ -152,7 +152,13 @@ grpc::Status make_plan(pqxx::transaction_base& tx, const cutover_request& req, c
                         "cutover " + running[0][0].as<std::string>() + " of these connections is still running");
   if (p.tables.empty())
     return grpc::Status::OK;
-  p.objects = store::find_dependents(tx, p.source.schema_name, p.target.schema_name, p.tables, req.roles);
+  p.objects =
+    store::find_dependents(tx, p.source.schema_name, p.target.schema_name, p.tables, req.roles, req.move_tables);
+  if (req.move_tables) {
+    // The moves come first among the switch's creates: the dependents are made again over them.
+    auto moves = store::move_table_objects(tx, p.source.schema_name, p.target.schema_name, p.tables);
+    p.objects.insert(p.objects.begin(), moves.begin(), moves.end());
+  }
   for (const auto& o : p.objects)
     if (!o.blocker.empty())
       problems.push_back({"objects." + o.kind + " " + o.name, o.blocker});
@@ -183,18 +189,34 @@ std::vector<std::string> planned_steps(const cutover_plan& p, const cutover_requ
   steps.push_back("pause " + p.source.name + " and " + p.target.name +
                   ": nothing of either runs during the switch (" + p.source.name +
                   "'s other mappings' changes wait in its trigger log until it resumes)");
-  steps.push_back("switch, in one transaction: " + std::to_string(in_switch) +
-                  " statement(s) (views, functions, triggers, foreign keys, search_path), then the mappings of " +
-                  table_list(p.source.schema_name, p.tables) + " are removed from " + p.source.name +
-                  " (the tables stay in schema " + p.source.schema_name + ", fenced), and " + p.source.name +
-                  " and " + p.target.name + " are resumed");
-  steps.push_back("done: " + p.target.name + " syncs them in schema " + p.target.schema_name +
-                  "; new sessions of the application roles find schema " + p.target.schema_name + " first; " +
-                  p.source.name + " keeps syncing its other mappings");
+  if (req.move_tables) {
+    steps.push_back("switch, in one transaction: " + std::to_string(in_switch) + " statement(s): " +
+                    table_list(p.source.schema_name, p.tables) + " set aside in schema " +
+                    store::aside_schema(p.source.schema_name, p.target.schema_name) + " (fenced, with their rows), " +
+                    table_list(p.target.schema_name, p.tables) + " moved into schema " + p.source.schema_name +
+                    " under their names with their capture triggers writing to " + p.source.schema_name +
+                    "._trigger_log, views, functions, triggers and foreign keys made again over them; " +
+                    p.source.name + "'s mappings of them take " + p.target.name + "'s configuration and high-water "
+                    "marks and " + p.target.name + "'s are removed; " + p.source.name + " and " + p.target.name +
+                    " are resumed");
+    steps.push_back("done: " + p.source.name + " syncs the moved tables in schema " + p.source.schema_name +
+                    " (their rows are " + p.target.name + "'s); the application's queries keep their names, "
+                    "no search_path changes");
+  } else {
+    steps.push_back("switch, in one transaction: " + std::to_string(in_switch) +
+                    " statement(s) (views, functions, triggers, foreign keys, search_path), then the mappings of " +
+                    table_list(p.source.schema_name, p.tables) + " are removed from " + p.source.name +
+                    " (the tables stay in schema " + p.source.schema_name + ", fenced), and " + p.source.name +
+                    " and " + p.target.name + " are resumed");
+    steps.push_back("done: " + p.target.name + " syncs them in schema " + p.target.schema_name +
+                    "; new sessions of the application roles find schema " + p.target.schema_name + " first; " +
+                    p.source.name + " keeps syncing its other mappings");
+  }
   return steps;
 }
 
-void fill_report_plan(const cutover_plan& p, syncforce::v1::CutoverReport& out) {
+void fill_report_plan(const cutover_plan& p, const cutover_request& req, syncforce::v1::CutoverReport& out) {
+  out.set_move_tables(req.move_tables);
   out.set_source(p.source.name);
   out.set_target(p.target.name);
   out.set_source_schema(p.source.schema_name);
@@ -367,6 +389,53 @@ long long unsent_changes(pqxx::connection& conn, const cutover_plan& p) {
                              "), so its changes cannot drain; fix it (syncforce write-errors) and run the "
                              "cutover again");
   return waiting;
+}
+
+/// --move-tables: the target's changes of the moved tables must all be sent, since its
+/// trigger log stays behind in its schema (in the switch, with both connections paused).
+void check_target_sent(pqxx::transaction_base& tx, const cutover_plan& p) {
+  const auto names = store::text_array(table_names(p.tables));
+  const auto log = qualified_name(tx, p.target.schema_name, "_trigger_log");
+  const bool has_log = !tx.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>();
+  const auto waiting =
+    tx.exec_params1("SELECT (SELECT count(*) FROM syncforce.write_in_doubt WHERE connection_id = $1 AND table_name = "
+                    "ANY($2::text[]))" +
+                      (has_log ? " + (SELECT count(*) FROM " + log +
+                                   " WHERE table_name = ANY($2::text[]) AND state IN ('NEW', 'PENDING'))"
+                               : std::string{}),
+                    p.target.id, names)[0]
+      .as<long long>();
+  if (waiting > 0)
+    throw std::runtime_error(std::to_string(waiting) + " change(s) written to " +
+                             table_list(p.target.schema_name, p.tables) + " are not yet sent to Salesforce by " +
+                             p.target.name + "; they would stay behind in its trigger log when the tables move");
+}
+
+/// --move-tables: the source's mapping of each moved table takes the target's configuration
+/// and sync state (high-water mark, state), and the target's is removed. The source's row
+/// keeps its id, so its lease (held for the source connection) and its trigger log (the
+/// source schema's, which the moved table's capture triggers now write to) stay its own.
+void hand_over_mappings(pqxx::transaction_base& tx, const cutover_plan& p, const std::string& actor) {
+  for (const auto& t : p.tables) {
+    auto before = store::load_mapping(tx, t.source_mapping_id);
+    auto target = store::load_mapping(tx, t.target_mapping_id);
+    if (!before || !target)
+      throw std::runtime_error("the mapping of " + t.object_name + " was removed meanwhile");
+    tx.exec_params("DELETE FROM syncforce.load_checkpoints WHERE mapping_id = $1", t.source_mapping_id);
+    tx.exec_params("DELETE FROM syncforce.read_errors WHERE mapping_id = $1", t.source_mapping_id);
+    tx.exec_params("UPDATE syncforce.read_errors SET mapping_id = $1 WHERE mapping_id = $2", t.source_mapping_id,
+                   t.target_mapping_id);
+    tx.exec_params("UPDATE syncforce.mappings s SET config = t.config, revision = greatest(s.revision, t.revision) + 1, "
+                   "state = t.state, state_description = t.state_description, high_water_mark = t.high_water_mark, "
+                   "high_water_id = t.high_water_id, command = NULL, command_at = NULL, write_block = NULL, "
+                   "updated_at = now() FROM syncforce.mappings t WHERE s.id = $1 AND t.id = $2",
+                   t.source_mapping_id, t.target_mapping_id);
+    tx.exec_params("DELETE FROM syncforce.mappings WHERE id = $1", t.target_mapping_id);
+    detail::audit_and_notify(tx, actor, "mapping.delete", p.target, &*target, detail::mapping_json(*target), "");
+    auto after = store::load_mapping(tx, t.source_mapping_id);
+    detail::audit_and_notify(tx, actor, "mapping.update", p.source, &*after, detail::mapping_json(*before),
+                             detail::mapping_json(*after));
+  }
 }
 
 /// The steps after planning; throws on any failure (the caller rolls back).
@@ -605,6 +674,8 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     if (row[0].as<std::string>() != "running" || row[1].as<std::string>() != "paused")
       throw std::runtime_error("cutover " + std::to_string(id) + " was settled by another node meanwhile");
     tx.exec("SELECT set_config('search_path', '', true)");
+    if (req.move_tables)
+      check_target_sent(tx, p);
     const auto statements = store::carry_statements(p.objects, store::carry_phase::in_switch);
     for (const auto& s : statements) {
       try {
@@ -613,13 +684,16 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
         throw std::runtime_error("the switch failed on `" + s.substr(0, 300) + "`: " + e.what());
       }
     }
-    for (const auto& t : p.tables) {
-      auto m = store::load_mapping(tx, t.source_mapping_id);
-      if (!m)
-        continue;
-      tx.exec_params("DELETE FROM syncforce.mappings WHERE id = $1", m->id);
-      detail::audit_and_notify(tx, req.actor, "mapping.delete", p.source, &*m, detail::mapping_json(*m), "");
-    }
+    if (req.move_tables)
+      hand_over_mappings(tx, p, req.actor);
+    else
+      for (const auto& t : p.tables) {
+        auto m = store::load_mapping(tx, t.source_mapping_id);
+        if (!m)
+          continue;
+        tx.exec_params("DELETE FROM syncforce.mappings WHERE id = $1", m->id);
+        detail::audit_and_notify(tx, req.actor, "mapping.delete", p.source, &*m, detail::mapping_json(*m), "");
+      }
     auto ms = tx.exec_params1("UPDATE syncforce.cutovers SET step = 'switched', status = 'done', switched_at = "
                               "clock_timestamp(), finished_at = clock_timestamp() WHERE id = $1 "
                               "RETURNING (extract(epoch FROM switched_at - fenced_at) * 1000)::bigint",
@@ -636,8 +710,11 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     resume_paused(tx, id, req.actor);
     store::notify_control(tx, p.target.id);
     tx.commit();
-    done("switch: " + std::to_string(statements.size()) + " statement(s), the mappings removed from " +
-         p.source.name + ", " + p.source.name + " and " + p.target.name + " resumed, committed");
+    done("switch: " + std::to_string(statements.size()) + " statement(s), " +
+         (req.move_tables ? "the tables moved into schema " + p.source.schema_name + " and " + p.target.name +
+                              "'s mappings of them handed to " + p.source.name
+                          : "the mappings removed from " + p.source.name) +
+         ", " + p.source.name + " and " + p.target.name + " resumed, committed");
   }
   log_step(p.source.id, "Cutover switched", id, "switched",
            {{"write_downtime_ms", std::to_string(out.write_downtime_ms())}});
@@ -727,7 +804,7 @@ grpc::Status run_cutover(const std::string& database_url, const secret_lookup& s
       return s;
     out.set_dry_run(req.dry_run);
     if (req.dry_run) {
-      fill_report_plan(p, out);
+      fill_report_plan(p, req, out);
       for (const auto& s : planned_steps(p, req))
         out.add_steps(s);
       for (const auto& problem : problems)
@@ -745,12 +822,12 @@ grpc::Status run_cutover(const std::string& database_url, const secret_lookup& s
     // Held by this session until the run ends: while it is held, no node settles the cutover.
     tx.exec_params("SELECT pg_advisory_lock($1, $2::int)", cutover_lock_class, id);
     nlohmann::json after{{"cutover", id}, {"target", p.target.name}, {"tables", table_names(p.tables)},
-                         {"plan", plan_json(p)}};
+                         {"move_tables", req.move_tables}, {"plan", plan_json(p)}};
     detail::audit_and_notify(tx, req.actor, "cutover.start", p.source, nullptr, "", after.dump());
     tx.commit();
   }
   out.set_id(id);
-  fill_report_plan(p, out);
+  fill_report_plan(p, req, out);
   log_step(p.source.id, "Cutover started", id, "planned", {{"target", p.target.name}});
   try {
     execute(conn, database_url, secrets, req, p, id, out);

@@ -24,6 +24,9 @@ struct cutover_request {
   std::vector<std::string> mappings;
   std::vector<std::string> roles;
   bool dry_run = false;
+  /// Move the target's tables into the source's schema under their names instead of
+  /// changing the roles' search_path (`--move-tables`).
+  bool move_tables = false;
   std::chrono::milliseconds drain_timeout{60'000};
   std::chrono::milliseconds catch_up_timeout{120'000};
   std::chrono::milliseconds lock_timeout{10'000};

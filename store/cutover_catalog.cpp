@@ -1,5 +1,6 @@
 #include "store/cutover_catalog.hpp"
 
+#include "store/hc_schema.hpp"
 #include "store/sql_arrays.hpp"
 
 #include <algorithm>
@@ -173,8 +174,12 @@ std::vector<std::string> carry_statements(const std::vector<dependent_object>& o
 std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const std::string& source_schema,
                                               const std::string& target_schema,
                                               const std::vector<cutover_table>& tables,
-                                              const std::vector<std::string>& roles) {
+                                              const std::vector<std::string>& roles, bool move_tables) {
   std::vector<dependent_object> out;
+  // Where the switch's dependents point: the target schema, or (tables moved) the source
+  // schema's same names, which then are the target's tables.
+  const auto& final_schema = move_tables ? source_schema : target_schema;
+  const auto fin = quoted(final_schema);
   std::vector<std::string> names;
   for (const auto& t : tables)
     names.push_back(t.table);
@@ -292,7 +297,7 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
     const auto options = r[5].as<std::string>();
     o.drop_sql.push_back("DROP VIEW " + name);
     o.create_sql.push_back("CREATE VIEW " + name + (options.empty() ? "" : " WITH (" + options + ")") + " AS " +
-                           retarget(def, source_schema, target_schema, tables));
+                           retarget(def, source_schema, final_schema, tables));
     if (!r[4].as<bool>())
       o.create_sql.push_back("ALTER VIEW " + name + " OWNER TO " + r[3].as<std::string>());
     auto acl = tx.exec_params(std::string{"SELECT"} + acl_query_tail +
@@ -301,7 +306,10 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
                               r[6].as<std::string>());
     for (auto& g : grant_statements(acl, "TABLE", name))
       o.create_sql.push_back(std::move(g));
-    o.action = "dropped and created again over " + target_schema + " in the switch (same name, owner and grants)";
+    o.action = move_tables ? "dropped and created again in the switch over the tables moved into " + source_schema +
+                               " (same name, owner and grants)"
+                           : "dropped and created again over " + target_schema +
+                               " in the switch (same name, owner and grants)";
     out.push_back(std::move(o));
   }
 
@@ -340,7 +348,18 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
           if (body.find(s) != std::string::npos)
             qualified = true;
       dependent_object o{"function", name, "", carry_phase::none, {}, {}, ""};
-      if (qualified) {
+      if (move_tables) {
+        if (bound) {
+          // An SQL-standard body is bound to the table's OID: made again over the same name.
+          o.phase = carry_phase::in_switch;
+          o.create_sql.push_back(def);
+          o.action = "its SQL-standard body is bound to the table itself: replaced in the switch with the same "
+                     "body, over the table moved into " + source_schema;
+        } else {
+          o.action = "left as is: the names it uses find the table moved into " + source_schema +
+                     " under the same name";
+        }
+      } else if (qualified) {
         auto retargeted = retarget(def, source_schema, target_schema, tables);
         if (!bound) // plpgsql/sql text bodies may spell the schema in any case
           for (const auto& t : tables)
@@ -381,11 +400,13 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
       o.phase = carry_phase::none;
       o.action = "already on " + target_schema + "." + table;
     } else {
-      o.create_sql.push_back(retarget(r[1].as<std::string>(), source_schema, target_schema, tables));
+      o.create_sql.push_back(retarget(r[1].as<std::string>(), source_schema, final_schema, tables));
       if (r[3].as<std::string>() == "D")
-        o.create_sql.push_back("ALTER TABLE " + dst + "." + quoted(table) + " DISABLE TRIGGER " + quoted(trigger));
-      o.action = "created on " + target_schema + "." + table +
-                 " in the switch (not before: it would fire on the target's initial load)";
+        o.create_sql.push_back("ALTER TABLE " + fin + "." + quoted(table) + " DISABLE TRIGGER " + quoted(trigger));
+      o.action = move_tables ? "created in the switch on the table moved into " + source_schema + "." + table +
+                                 " (not before: it would fire on the target's initial load)"
+                             : "created on " + target_schema + "." + table +
+                                 " in the switch (not before: it would fire on the target's initial load)";
     }
     out.push_back(std::move(o));
   }
@@ -405,7 +426,7 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
          moved, target_schema)) {
     const auto constraint = r[0].as<std::string>();
     const auto owner_table = r[1].as<std::string>();
-    const auto def = retarget(r[2].as<std::string>(), source_schema, target_schema, tables);
+    const auto def = retarget(r[2].as<std::string>(), source_schema, final_schema, tables);
     const bool inbound = r[4].as<bool>();
     const bool outbound = r[5].as<bool>();
     dependent_object o{"foreign_key", owner_table + " " + constraint, "", carry_phase::in_switch, {}, {}, ""};
@@ -420,17 +441,24 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
         o.phase = carry_phase::none;
         o.action = "already on the " + target_schema + " table";
       } else {
-        o.create_sql.push_back("ALTER TABLE " + retarget(owner_table, source_schema, target_schema, tables) +
+        o.create_sql.push_back("ALTER TABLE " + retarget(owner_table, source_schema, final_schema, tables) +
                                " ADD CONSTRAINT " + quoted(constraint) + " " + def);
         o.action = "added to the " + target_schema + " table in the switch";
       }
     } else {
       o.drop_sql.push_back("ALTER TABLE " + owner_table + " DROP CONSTRAINT " + quoted(constraint));
       o.create_sql.push_back("ALTER TABLE " + owner_table + " ADD CONSTRAINT " + quoted(constraint) + " " + def);
-      o.action = "pointed at " + target_schema + "." + r[3].as<std::string>() +
+      o.action = "pointed at " + final_schema + "." + r[3].as<std::string>() +
+                 (move_tables ? " (the moved table)" : "") +
                  " in the switch (dropped and added again: the rows are checked)";
     }
     out.push_back(std::move(o));
+  }
+
+  if (move_tables) {
+    // The tables keep their names: no search_path changes.
+    tx.exec_params("SELECT set_config('search_path', $1, true)", saved_path);
+    return out;
   }
 
   // -- search_path: role and database settings that name the source schema --
@@ -505,6 +533,92 @@ std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const 
   }
 
   tx.exec_params("SELECT set_config('search_path', $1, true)", saved_path);
+  return out;
+}
+
+std::string aside_schema(const std::string& source_schema, const std::string& target_schema) {
+  return source_schema + "_before_" + target_schema;
+}
+
+std::vector<dependent_object> move_table_objects(pqxx::transaction_base& tx, const std::string& source_schema,
+                                                 const std::string& target_schema,
+                                                 const std::vector<cutover_table>& tables) {
+  std::vector<dependent_object> out;
+  const auto aside = aside_schema(source_schema, target_schema);
+  const auto src_log = qualified_name(tx, source_schema, "_trigger_log");
+  const auto dst_log = qualified_name(tx, target_schema, "_trigger_log");
+  const auto src_seq = qualified_name(tx, source_schema, "_trigger_log_id_seq");
+  const auto dst_seq = qualified_name(tx, target_schema, "_trigger_log_id_seq");
+  auto replace_all = [](std::string text, const std::string& from, const std::string& to) {
+    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+      text.replace(pos, from.size(), to);
+    return text;
+  };
+  bool first = true;
+  for (const auto& t : tables) {
+    const auto names = hc_names_for(t.table);
+    const auto from = qualified_name(tx, source_schema, t.table);
+    const auto to = qualified_name(tx, target_schema, t.table);
+    dependent_object o{"table", source_schema + "." + t.table, "", carry_phase::in_switch, {}, {}, ""};
+    if (tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", qualified_name(tx, aside, t.table))[0].as<bool>()) {
+      o.phase = carry_phase::none;
+      o.blocker = "schema " + aside + " already holds a table " + t.table + " (set aside by an earlier cutover); drop "
+                  "or rename it first";
+      out.push_back(std::move(o));
+      continue;
+    }
+    if (tx.exec_params1("SELECT to_regclass($1) IS NULL", src_log)[0].as<bool>()) {
+      o.phase = carry_phase::none;
+      o.blocker = "schema " + source_schema + " has no _trigger_log for the moved table's changes";
+      out.push_back(std::move(o));
+      continue;
+    }
+    // The target's capture functions, as its mapping made them (read-only or read-write),
+    // made again in the source schema writing to the source's _trigger_log.
+    std::vector<std::string> functions;
+    bool missing = false;
+    for (const auto& fn : {names.logger, names.status}) {
+      auto r = tx.exec_params("SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                              "WHERE n.nspname = $1 AND p.proname = $2 AND p.pronargs = 0",
+                              target_schema, fn);
+      if (r.empty()) {
+        missing = true;
+        break;
+      }
+      auto body = replace_all(replace_all(r[0][0].as<std::string>(), dst_seq, src_seq), dst_log, src_log);
+      functions.push_back("CREATE OR REPLACE FUNCTION " + qualified_name(tx, source_schema, fn) +
+                          "() RETURNS trigger LANGUAGE plpgsql AS $syncforce$" + body + "$syncforce$");
+    }
+    if (missing) {
+      o.phase = carry_phase::none;
+      o.blocker = "the capture functions of " + target_schema + "." + t.table + " (" + names.logger + ", " +
+                  names.status + ") are missing; its mapping must be in sync";
+      out.push_back(std::move(o));
+      continue;
+    }
+    if (first)
+      o.create_sql.push_back("CREATE SCHEMA IF NOT EXISTS " + quoted(aside));
+    first = false;
+    o.create_sql.push_back("ALTER TABLE " + from + " SET SCHEMA " + quoted(aside));
+    o.create_sql.push_back("ALTER TABLE " + to + " SET SCHEMA " + quoted(source_schema));
+    for (auto& f : functions)
+      o.create_sql.push_back(std::move(f));
+    const auto logger = qualified_name(tx, source_schema, names.logger);
+    const auto status = qualified_name(tx, source_schema, names.status);
+    o.create_sql.push_back("DROP TRIGGER " + quoted(names.log_trigger) + " ON " + from);
+    o.create_sql.push_back("DROP TRIGGER " + quoted(names.status_trigger) + " ON " + from);
+    o.create_sql.push_back("CREATE TRIGGER " + quoted(names.log_trigger) + " AFTER INSERT OR DELETE OR UPDATE ON " +
+                           from + " FOR EACH ROW WHEN ((public.get_xmlbinary())::text = 'base64'::text) "
+                           "EXECUTE FUNCTION " + logger + "()");
+    o.create_sql.push_back("CREATE TRIGGER " + quoted(names.status_trigger) + " BEFORE INSERT OR UPDATE ON " + from +
+                           " FOR EACH ROW EXECUTE FUNCTION " + status + "()");
+    o.create_sql.push_back("DROP FUNCTION " + qualified_name(tx, target_schema, names.logger) + "()");
+    o.create_sql.push_back("DROP FUNCTION " + qualified_name(tx, target_schema, names.status) + "()");
+    o.action = target_schema + "." + t.table + " moved into " + source_schema + " under its name in the switch, its "
+               "changes captured in " + source_schema + "._trigger_log; " + source_schema + "'s table set aside in "
+               "schema " + aside + " with its rows, still fenced (drop it when you no longer need it)";
+    out.push_back(std::move(o));
+  }
   return out;
 }
 

@@ -52,10 +52,26 @@ struct dependent_object {
 /// Every dependent object of `tables` (in `source_schema`), in the order their
 /// SQL must run; `roles` are application roles whose search_path must start
 /// with the target schema even when no setting of theirs names the source.
+/// With `move_tables` the target's tables end up in the source schema under
+/// their names (move_table_objects): dependents are created again over the same
+/// names (bound to the moved table's OID) and no search_path is changed.
 std::vector<dependent_object> find_dependents(pqxx::transaction_base& tx, const std::string& source_schema,
                                               const std::string& target_schema,
                                               const std::vector<cutover_table>& tables,
-                                              const std::vector<std::string>& roles);
+                                              const std::vector<std::string>& roles, bool move_tables = false);
+
+/// Where `--move-tables` sets the source's tables aside (fenced, with their rows):
+/// `<source>_before_<target>`.
+std::string aside_schema(const std::string& source_schema, const std::string& target_schema);
+
+/// The switch statements of `--move-tables`, one object (kind `table`) per table:
+/// the source's table set aside in aside_schema(), the target's `SET SCHEMA` into
+/// the source schema, and its capture triggers made again so that they write to
+/// the source schema's `_trigger_log` (the source connection's writer sends them).
+/// Their SQL runs after every dependent's drop and before every create.
+std::vector<dependent_object> move_table_objects(pqxx::transaction_base& tx, const std::string& source_schema,
+                                                 const std::string& target_schema,
+                                                 const std::vector<cutover_table>& tables);
 
 /// `text` with every qualified reference to a moved table (`schema1.contact`,
 /// `"Schema 1"."Contact"`) pointed at the target schema; a longer identifier

@@ -8,7 +8,9 @@
 // the application's objects work over schema2, the old table refuses writes
 // with a clear error, and it is all in the audit trail. Also: a cutover that
 // cannot drain rolls back to hc1 as before, and one whose node is killed mid-way
-// is rolled back when the node comes back.
+// is rolled back when the node comes back. And `cutover --move-tables`: the
+// application names schema1.widget__c itself, and hc2's table moves into schema1
+// under that name.
 
 #include "tests/integration/sync_read/sync_read_fixture.hpp"
 
@@ -52,6 +54,8 @@ struct cli_result {
 /// sent twice would show as two records with the same App_Key__c.
 struct application {
   std::string url;
+  /// How it names the table: through search_path, or `schema1.widget__c` (--move-tables).
+  std::string table = "widget__c";
   std::atomic<bool> stop{false};
   std::mutex mu;
   /// app key -> the last text accepted for it (the insert's, then each update's).
@@ -97,11 +101,11 @@ struct application {
         pqxx::work tx(*conn);
         pqxx::result r;
         if (insert)
-          r = tx.exec_params("INSERT INTO widget__c (app_key__c, text__c) VALUES ($1, $2) RETURNING "
+          r = tx.exec_params("INSERT INTO " + table + " AS widget__c (app_key__c, text__c) VALUES ($1, $2) RETURNING "
                              "(SELECT relnamespace::regnamespace::text FROM pg_class c WHERE c.oid = widget__c.tableoid)",
                              key, text);
         else
-          r = tx.exec_params("UPDATE widget__c SET text__c = $2 WHERE app_key__c = $1 RETURNING "
+          r = tx.exec_params("UPDATE " + table + " AS widget__c SET text__c = $2 WHERE app_key__c = $1 RETURNING "
                              "(SELECT relnamespace::regnamespace::text FROM pg_class c WHERE c.oid = widget__c.tableoid)",
                              key, text);
         tx.commit();
@@ -602,6 +606,185 @@ TEST_F(cutover, refuses_what_it_cannot_carry_and_rolls_back_what_cannot_drain) {
   EXPECT_EQ(r.code, 6) << r.output;
   EXPECT_NE(r.output.find("hc2 is PAUSED"), std::string::npos) << r.output;
   EXPECT_EQ(count("SELECT count(*) FROM syncforce.connections WHERE name = 'hc2' AND state = 'PAUSED'"), 1);
+}
+
+TEST_F(cutover, move_tables_keeps_the_application_naming_the_source_schema) {
+  constexpr int rows = 2'000;
+  ASSERT_NO_FATAL_FAILURE(set_up_hc1(rows));
+  auto r = cli({"connection:clone", "hc1", "--as", "hc2", "--schema", "schema2", "--add-fields", "Widget__c.Count__c",
+                "--wait"});
+  ASSERT_EQ(r.code, 0) << r.output << node->output();
+  ASSERT_TRUE(wait_until([&] { return count("SELECT count(*) FROM schema2.widget__c") == rows; }, 120s, 100ms));
+  // An SQL-standard body is bound to the table's OID: it must be made again over the moved table.
+  sql("CREATE FUNCTION public.widget_count_bound() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC "
+      "SELECT count(*) FROM schema1.widget__c; END");
+  const auto mappings_before = count("SELECT count(*) FROM syncforce.mappings");
+  const auto old_oid = count("SELECT 'schema1.widget__c'::regclass::oid::bigint");
+  const auto new_oid = count("SELECT 'schema2.widget__c'::regclass::oid::bigint");
+  const auto paths = count("SELECT count(*) FROM pg_db_role_setting s, unnest(s.setconfig) c WHERE c LIKE "
+                           "'search_path=%schema1%' AND c NOT LIKE '%schema2%'");
+  ASSERT_GE(paths, 1);
+  auto unchanged = [&](const std::string& when) {
+    EXPECT_EQ(count("SELECT 'schema1.widget__c'::regclass::oid::bigint"), old_oid) << when;
+    EXPECT_EQ(count("SELECT 'schema2.widget__c'::regclass::oid::bigint"), new_oid) << when;
+    EXPECT_EQ(count("SELECT count(*) FROM pg_namespace WHERE nspname = 'schema1_before_schema2'"), 0) << when;
+    EXPECT_EQ(count("SELECT count(*) FROM syncforce.mappings"), mappings_before) << when;
+    EXPECT_EQ(count("SELECT count(*) FROM syncforce.mappings m JOIN syncforce.connections c ON c.id = "
+                    "m.connection_id WHERE c.name = 'hc1' AND m.config::text LIKE '%Count__c%'"),
+              0)
+      << when;
+    EXPECT_EQ(count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'syncforce_cutover%'"), 0) << when;
+    EXPECT_EQ(count("SELECT count(*) FROM pg_trigger WHERE tgname = 'hc_widget__c_logtrigger' AND tgrelid = "
+                    "'schema2.widget__c'::regclass AND tgfoid = 'schema2.hc_widget__c_logger()'::regprocedure"),
+              1)
+      << when;
+    EXPECT_EQ(count("SELECT count(*) FROM pg_db_role_setting s, unnest(s.setconfig) c WHERE c LIKE "
+                    "'search_path=%schema1%' AND c NOT LIKE '%schema2%'"),
+              paths)
+      << when;
+  };
+
+  // The dry run shows the moves' SQL, no search_path change, and changes nothing.
+  r = cli({"cutover", "hc1", "hc2", "--move-tables", "--dry-run"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::cout << r.output;
+  for (const auto* needle :
+       {"tables moved into schema schema1 under their names", "table schema1.widget__c",
+        "ALTER TABLE \"schema1\".\"widget__c\" SET SCHEMA \"schema1_before_schema2\"",
+        "ALTER TABLE \"schema2\".\"widget__c\" SET SCHEMA \"schema1\"", "INSERT INTO \"schema1\".\"_trigger_log\"",
+        "view public.widget_names", "function public.widget_count_bound()", "widget_notes_widget_sfid_fkey",
+        "trigger schema1.widget__c widget_audit_trigger", "set aside in schema schema1_before_schema2"})
+    EXPECT_NE(r.output.find(needle), std::string::npos) << needle << "\n" << r.output;
+  EXPECT_EQ(r.output.find("search_path role"), std::string::npos) << r.output;
+  r = cli({"--json", "cutover", "hc1", "hc2", "--move-tables", "--dry-run"});
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.output;
+  EXPECT_EQ(j["move_tables"], true);
+  EXPECT_EQ(j["objects"][0]["kind"], "table") << r.output;
+  r = cli({"cutover", "hc1", "hc2", "--move-tables", "--roles", app_role});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("does not apply with move_tables"), std::string::npos) << r.output;
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.cutovers"), 0);
+  unchanged("after the dry run");
+
+  // A cutover that cannot drain rolls back: both tables where they were, the mappings as before.
+  control("POST", "faults", {{"route", "composite/sobjects"}, {"status", 503}});
+  sql("INSERT INTO schema1.widget__c (app_key__c, text__c) VALUES ('stuck-1', 'stuck')");
+  r = cli({"cutover", "hc1", "hc2", "--move-tables", "--drain-timeout", "2"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("Rolled back"), std::string::npos) << r.output;
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.cutovers WHERE status = 'rolled_back'"), 1);
+  unchanged("after the rollback");
+  control("DELETE", "faults");
+  ASSERT_TRUE(wait_until([&] { return salesforce_widgets().count("stuck-1") == 1; }, 60s, 500ms))
+    << "hc1 syncs as before";
+
+  // The application names schema1.widget__c itself and writes throughout.
+  application app;
+  app.url = app_url();
+  app.table = "schema1.widget__c";
+  std::thread writer([&] { app.run(); });
+  ASSERT_TRUE(wait_until([&] { std::lock_guard<std::mutex> l(app.mu); return app.inserts >= 50; }, 30s));
+  r = cli({"cutover", "hc1", "hc2", "--move-tables"}, 300s);
+  const long inserts_at_switch = [&] { std::lock_guard<std::mutex> l(app.mu); return app.inserts; }();
+  const bool wrote_after =
+    wait_until([&] { std::lock_guard<std::mutex> l(app.mu); return app.inserts >= inserts_at_switch + 50; }, 30s);
+  app.stop = true;
+  writer.join();
+  ASSERT_EQ(r.code, 0) << r.output << node->output();
+  ASSERT_TRUE(wrote_after) << "the application kept writing after the switch";
+  std::cout << r.output;
+  EXPECT_TRUE(app.errors.empty()) << app.errors.size() << " unexpected error(s), first: " << app.errors.front();
+  EXPECT_EQ(app.schemas_written, (std::set<std::string>{"schema1"}));
+  EXPECT_GT(app.refused, 0) << "the fence refused writes for a while";
+
+  // The moved table is hc2's (with Count__c) under schema1's name; hc1's is set aside, fenced.
+  EXPECT_EQ(count("SELECT 'schema1.widget__c'::regclass::oid::bigint"), new_oid);
+  EXPECT_EQ(count("SELECT 'schema1_before_schema2.widget__c'::regclass::oid::bigint"), old_oid);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE oid = to_regclass('schema2.widget__c')"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_trigger WHERE tgname = 'hc_widget__c_logtrigger' AND tgrelid = "
+                  "'schema1.widget__c'::regclass AND tgfoid = 'schema1.hc_widget__c_logger()'::regprocedure"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_proc WHERE pronamespace = 'schema2'::regnamespace AND proname LIKE "
+                  "'hc_widget__c_%'"),
+            0);
+  // hc1 syncs it with hc2's mapping (its added field, its mark); hc2 has none left.
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.mappings m JOIN syncforce.connections c ON c.id = m.connection_id "
+                  "WHERE c.name = 'hc1' AND m.config::text LIKE '%Count__c%' AND m.high_water_mark IS NOT NULL"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.mappings m JOIN syncforce.connections c ON c.id = m.connection_id "
+                  "WHERE c.name = 'hc2'"),
+            0);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_db_role_setting s, unnest(s.setconfig) c WHERE c LIKE '%schema2%'"), 0)
+    << "no search_path names schema2";
+
+  // Every accepted write reaches Salesforce exactly once with its last value: those after the
+  // switch through the moved table's capture triggers, schema1's trigger log and hc1's writer.
+  std::map<std::string, std::vector<std::string>> in_sf;
+  bool settled = wait_until(
+    [&] {
+      in_sf = salesforce_widgets();
+      for (const auto& [key, text] : app.accepted) {
+        auto it = in_sf.find(key);
+        if (it == in_sf.end() || it->second.size() != 1 || it->second.front() != text)
+          return false;
+      }
+      return true;
+    },
+    90s, 500ms);
+  EXPECT_TRUE(settled) << node->output().substr(node->output().size() > 4000 ? node->output().size() - 4000 : 0);
+  EXPECT_EQ(static_cast<long>(in_sf.size()), rows + 1 + app.inserts) << "nothing else was created in Salesforce";
+  EXPECT_GT(count("SELECT count(*) FROM (SELECT created_at, table_name FROM schema1._trigger_log UNION ALL SELECT "
+                  "created_at, table_name FROM schema1._trigger_log_archive) l WHERE l.table_name = 'widget__c' AND "
+                  "l.created_at > (SELECT switched_at FROM syncforce.cutovers WHERE status = 'done')"),
+            0)
+    << "writes after the switch were captured in schema1's trigger log";
+  EXPECT_TRUE(wait_until([&] { return count("SELECT count(*) FROM schema1.widget__c WHERE sfid IS NULL") == 0; },
+                         60s, 200ms))
+    << "every row written after the switch got its sfid back";
+
+  // A Salesforce change is polled into the moved table (with hc2's added field).
+  salesforce::raw_call c;
+  c.method = "POST";
+  c.path = emu->base_url() + "/__sfemu/records/Widget__c?ids=false";
+  c.body = "Ext_Id__c,App_Key__c,Text__c,Count__c\next-polled,polled-1,polled,42\n";
+  c.content_type = "text/csv";
+  ASSERT_TRUE(sf->call(c).ok());
+  EXPECT_TRUE(wait_until([&] { return count("SELECT count(*) FROM schema1.widget__c WHERE app_key__c = 'polled-1' "
+                                            "AND count__c = 42") == 1; },
+                         60s, 200ms))
+    << node->output().substr(node->output().size() > 4000 ? node->output().size() - 4000 : 0);
+
+  // The application's objects work over the moved table.
+  pqxx::connection as_app(app_url());
+  pqxx::work tx(as_app);
+  const auto total = tx.exec1("SELECT count(*) FROM schema1.widget__c")[0].as<long>();
+  EXPECT_EQ(tx.exec1("SELECT n FROM public.widget_total")[0].as<long>(), total);
+  const auto& [some_key, some_text] = *app.accepted.rbegin();
+  EXPECT_EQ(tx.exec_params1("SELECT public.widget_text($1)", some_key)[0].as<std::string>(), some_text);
+  tx.commit();
+  EXPECT_EQ(count("SELECT public.widget_count_bound()"), total);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_constraint WHERE conname = 'widget_notes_widget_sfid_fkey' AND "
+                  "confrelid = 'schema1.widget__c'::regclass"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_trigger WHERE tgname = 'widget_audit_trigger' AND "
+                  "tgrelid = 'schema1.widget__c'::regclass"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_indexes WHERE schemaname = 'schema1' AND tablename = 'widget__c' AND "
+                  "indexname = 'widget_text_idx'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM public.widget_audit"), app.inserts);
+
+  // The set-aside table refuses writes.
+  pqxx::connection old_session(db->url());
+  pqxx::work old_tx(old_session);
+  try {
+    old_tx.exec0("INSERT INTO schema1_before_schema2.widget__c (app_key__c, text__c) VALUES ('late', 'late')");
+    ADD_FAILURE() << "the set-aside table accepted a write";
+  } catch (const pqxx::sql_error& e) {
+    EXPECT_EQ(e.sqlstate(), "55006") << e.what();
+  }
 }
 
 } // namespace
