@@ -4,6 +4,7 @@
 #include "actors/read_page.hpp"
 #include "actors/sf_outcome.hpp"
 #include "actors/table_guard.hpp"
+#include "store/column_refresh.hpp"
 #include "store/copy_loader.hpp"
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
@@ -233,43 +234,9 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
       pqxx::work tx(ctx.db(), "formula_repair_page");
       rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                        std::size_t last) {
-        const auto qtable = qualified_name(t, spec.schema, spec.table);
-        std::string stage_cols, set_list, current, incoming;
-        for (const auto& c : conv.columns())
-          stage_cols += (stage_cols.empty() ? "" : ", ") + t.quote_name(c);
-        for (const auto& n : names) {
-          auto q = t.quote_name(n);
-          set_list += (set_list.empty() ? "" : ", ") + q + " = s." + q;
-          current += (current.empty() ? "t." : ", t.") + q;
-          incoming += (incoming.empty() ? "s." : ", s.") + q;
-        }
-        t.exec0("CREATE TEMPORARY TABLE _syncforce_repair ON COMMIT DROP AS SELECT " + stage_cols + " FROM " +
-                qtable + " WITH NO DATA");
-        {
-          copy_writer writer(t, "pg_temp", "_syncforce_repair", conv.columns());
-          for (auto i = first; i < last; ++i)
-            writer.write_line(lines[i]);
-          writer.complete();
-        }
-        // Only rows that differ, never one with a local change waiting to be
-        // written. The engine's session keeps the capture trigger quiet; its
-        // row trigger marks updated rows SYNCED, so the rows that were in
-        // another state (FAILED with its error, ...) get it back.
-        const auto differs = " FROM pg_temp._syncforce_repair s WHERE t.sfid = s.sfid AND t._hc_lastop IS DISTINCT "
-                             "FROM 'PENDING' AND NOT EXISTS (SELECT 1 FROM " +
-                             qualified_name(t, spec.schema, "_trigger_log") + " l WHERE l.table_name = " +
-                             t.quote(spec.table) + " AND l.record_id = t.id AND l.state IN ('NEW', 'PENDING')) AND ROW(" +
-                             current + ") IS DISTINCT FROM ROW(" + incoming + ")";
-        t.exec0("CREATE TEMPORARY TABLE _syncforce_repair_keep ON COMMIT DROP AS SELECT t.id, t._hc_lastop, t._hc_err "
-                "FROM " + qtable + " t JOIN pg_temp._syncforce_repair s ON s.sfid = t.sfid WHERE t._hc_lastop IS "
-                "DISTINCT FROM 'SYNCED' AND t._hc_lastop IS NOT NULL");
-        auto res = t.exec0("UPDATE " + qtable + " t SET " + set_list + differs);
-        t.exec0("UPDATE " + qtable + " t SET _hc_lastop = k._hc_lastop, _hc_err = k._hc_err FROM "
-                "pg_temp._syncforce_repair_keep k WHERE t.id = k.id AND (t._hc_lastop IS DISTINCT FROM k._hc_lastop "
-                "OR t._hc_err IS DISTINCT FROM k._hc_err)");
-        // A page applied in parts (a row refused) creates them again.
-        t.exec0("DROP TABLE pg_temp._syncforce_repair, pg_temp._syncforce_repair_keep");
-        run.repaired += static_cast<long>(res.affected_rows());
+        // Only rows that differ, never one with a local change waiting to be written; quietly.
+        run.repaired += refresh_columns(t, spec.schema, spec.table, conv.columns(), names, lines, first, last,
+                                        "_syncforce_repair");
       });
       rp.settle(tx, j, "formula_repair", "DATA_SYNCED", false);
       commit_fenced(tx, ctx);

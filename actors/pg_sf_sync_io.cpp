@@ -12,6 +12,7 @@
 #include "actors/table_guard.hpp"
 #include "actors/sync_io.hpp"
 #include "store/control_repo.hpp"
+#include "store/column_refresh.hpp"
 #include "store/copy_loader.hpp"
 #include "store/hc_meta.hpp"
 #include "store/hc_schema.hpp"
@@ -293,21 +294,6 @@ public:
     conv.bind_csv_header(fields);
     const auto id_index = index_of(fields, "Id");
 
-    // The page's UPDATE; a local change still waiting to be written keeps its values (as polls do).
-    auto update_sql = [&](pqxx::transaction_base& tx, const std::string& qtable) {
-      std::string set_list, current, incoming;
-      for (const auto& n : names) {
-        auto q = tx.quote_name(n);
-        set_list += (set_list.empty() ? "" : ", ") + q + " = s." + q;
-        current += (current.empty() ? "t." : ", t.") + q;
-        incoming += (incoming.empty() ? "s." : ", s.") + q;
-      }
-      return "UPDATE " + qtable + " t SET " + set_list + " FROM pg_temp._syncforce_backfill s WHERE t.sfid = s.sfid " +
-             "AND t._hc_lastop IS DISTINCT FROM 'PENDING' AND NOT EXISTS (SELECT 1 FROM " +
-             qualified_name(tx, spec->schema, "_trigger_log") + " l WHERE l.table_name = " + tx.quote(spec->table) +
-             " AND l.record_id = t.id AND l.state IN ('NEW', 'PENDING')) AND ROW(" + current +
-             ") IS DISTINCT FROM ROW(" + incoming + ")";
-    };
     log_mapping(spdlog::level::info, j,
              "RESYNC " + table + ": reading columns " + fmt::format("{}", fmt::join(names, ", ")), "RESYNC");
     // Like a poll page, a page read before a write-back must not land after it.
@@ -336,30 +322,9 @@ public:
       pqxx::work tx(ctx.db(), "backfill_page");
       rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                        std::size_t last) {
-        const auto qtable = qualified_name(t, spec->schema, spec->table);
-        std::string stage_cols;
-        for (const auto& c : conv.columns())
-          stage_cols += (stage_cols.empty() ? "" : ", ") + t.quote_name(c);
-        t.exec0("CREATE TEMPORARY TABLE _syncforce_backfill ON COMMIT DROP AS SELECT " + stage_cols + " FROM " +
-                qtable + " WITH NO DATA");
-        {
-          copy_writer writer(t, "pg_temp", "_syncforce_backfill", conv.columns());
-          for (auto i = first; i < last; ++i)
-            writer.write_line(lines[i]);
-          writer.complete();
-        }
-        // The engine's update marks rows SYNCED; the rows that were in another
-        // state (FAILED with its error, INSERTED, ...) get it back afterwards.
-        t.exec0("CREATE TEMPORARY TABLE _syncforce_backfill_keep ON COMMIT DROP AS SELECT t.id, t._hc_lastop, "
-                "t._hc_err FROM " + qtable + " t JOIN pg_temp._syncforce_backfill s ON s.sfid = t.sfid "
-                "WHERE t._hc_lastop IS DISTINCT FROM 'SYNCED' AND t._hc_lastop IS NOT NULL");
-        auto res = t.exec0(update_sql(t, qtable));
-        t.exec0("UPDATE " + qtable + " t SET _hc_lastop = k._hc_lastop, _hc_err = k._hc_err FROM "
-                "pg_temp._syncforce_backfill_keep k WHERE t.id = k.id AND (t._hc_lastop IS DISTINCT FROM k._hc_lastop "
-                "OR t._hc_err IS DISTINCT FROM k._hc_err)");
-        // A page applied in parts (a row refused) creates them again.
-        t.exec0("DROP TABLE pg_temp._syncforce_backfill, pg_temp._syncforce_backfill_keep");
-        updated += static_cast<long>(res.affected_rows());
+        // A local change still waiting to be written keeps its values (as polls do).
+        updated += refresh_columns(t, spec->schema, spec->table, conv.columns(), names, lines, first, last,
+                                   "_syncforce_backfill");
       });
       rp.settle(tx, j, "backfill", "RESYNC", false);
       commit_fenced(tx, ctx);
