@@ -377,6 +377,15 @@ void scenario::start_world(bool private_postgres) {
   cluster_secret_path_ = temp_file("cluster-secret", "chaos-cluster-secret-" + salt());
 }
 
+std::map<std::string, std::string> scenario::node_env() const {
+  // sfemu is a login host over plain http on loopback: a development host the node must be told about.
+  return {{"SF_TEST_PASSWORD", "sfemu"},
+          {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
+          {"SYNCFORCE_ADMIN_TOKEN", admin_token},
+          {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"},
+          {"SYNCFORCE_CLUSTER_SECRET_FILE", cluster_secret_path_}};
+}
+
 void scenario::start_node(const std::vector<std::string>& extra_args) {
   testing::node_options o;
   o.database_url = db_url_;
@@ -384,12 +393,7 @@ void scenario::start_node(const std::vector<std::string>& extra_args) {
   if (node_starts_ == 0)
     o.config_path = config_path_; // imported once; then the control schema is the truth (mapping:edit stays)
   o.args = extra_args;
-  // sfemu is a login host over plain http on loopback: a development host the node must be told about.
-  o.env = {{"SF_TEST_PASSWORD", "sfemu"},
-           {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
-           {"SYNCFORCE_ADMIN_TOKEN", admin_token},
-           {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"},
-           {"SYNCFORCE_CLUSTER_SECRET_FILE", cluster_secret_path_}};
+  o.env = node_env();
   if (node_) {
     past_logs_.push_back(node_->output());
     node_.reset();
@@ -403,11 +407,7 @@ testing::node_process& scenario::start_peer(const std::string& name, const std::
   o.database_url = db_url_;
   o.node_name = name;
   o.args = extra_args;
-  o.env = {{"SF_TEST_PASSWORD", "sfemu"},
-           {"SYNCFORCE_TEST_POLL_SECONDS", "1"},
-           {"SYNCFORCE_ADMIN_TOKEN", admin_token},
-           {"SYNCFORCE_INSECURE_LOGIN_HOSTS", "127.0.0.1,localhost"},
-           {"SYNCFORCE_CLUSTER_SECRET_FILE", cluster_secret_path_}};
+  o.env = node_env();
   peers_.push_back(std::make_unique<testing::node_process>(o));
   return *peers_.back();
 }

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -149,6 +150,8 @@ protected:
   static constexpr const char* admin_token = "chaos-admin-token-5b1e";
 
 private:
+  /// The environment of every node the scenario starts (the harness's node and its peers).
+  std::map<std::string, std::string> node_env() const;
   std::string salt();
   /// The synced table, the trigger log and its archive as TSV files (a failed scenario's evidence).
   void dump_tables(const std::string& prefix);
