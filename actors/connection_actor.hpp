@@ -56,7 +56,7 @@ struct connection_settings {
 struct connection_actor_state {
   connection_settings cfg;
   std::shared_ptr<sync_io> io;
-  caf::actor pool;
+  worker_pool_actor pool;
   caf::actor user;
   struct child {
     caf::actor hdl;
@@ -72,7 +72,7 @@ struct connection_actor_state {
     bool lost = false;
   };
   std::map<std::string, child> children; ///< by mapping id
-  caf::actor writer;
+  writer_actor_hdl writer;
   restart_budget writer_restarts;
   bool writer_stopping = false;
   /// What the running writer was started with (mapping ids, revisions, mode, lease epoch).
@@ -115,7 +115,7 @@ struct connection_actor_state {
 ///   (units_atom, connection_units),
 ///   (status_atom) -> (mappings running, mappings parked) as int32s.
 caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
-                               std::shared_ptr<sync_io> io, caf::actor pool, caf::actor user);
+                               std::shared_ptr<sync_io> io, worker_pool_actor pool, caf::actor user);
 
 } // namespace syncforce::actors
 

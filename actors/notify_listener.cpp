@@ -11,17 +11,17 @@ namespace {
 
 class receiver : public pqxx::notification_receiver {
 public:
-  receiver(pqxx::connection_base& c, const std::string& channel, caf::actor target)
+  receiver(pqxx::connection_base& c, const std::string& channel, wake_target target)
     : pqxx::notification_receiver(c, channel), target_(std::move(target)) {}
   void operator()(const std::string&, int) override { caf::anon_send(target_, wake_atom::value); }
 
 private:
-  caf::actor target_;
+  wake_target target_;
 };
 
 } // namespace
 
-notify_listener::notify_listener(std::string database_url, std::string channel, caf::actor target)
+notify_listener::notify_listener(std::string database_url, std::string channel, wake_target target)
   : url_(std::move(database_url)), channel_(std::move(channel)), target_(std::move(target)),
     thread_([this] { run(); }) {}
 

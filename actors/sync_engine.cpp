@@ -513,7 +513,7 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
       // Every node hears about admin changes (NOTIFY syncforce_control) and reconciles.
       if (!st.cfg.database_url.empty() && !st.listener)
         st.listener = std::make_unique<notify_listener>(st.cfg.database_url, store::control_channel,
-                                                        caf::actor_cast<caf::actor>(self));
+                                                        caf::actor_cast<wake_target>(self));
       load(self);
     },
     [self](wake_atom) { load(self); },

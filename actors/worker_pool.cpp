@@ -56,7 +56,10 @@ private:
   std::map<std::string, std::unique_ptr<salesforce::client>> clients_;
 };
 
-caf::behavior pool_worker(caf::event_based_actor* self, std::shared_ptr<worker_context> ctx) {
+/// One worker: runs the jobs its pool hands it, one at a time, on its own thread.
+using pool_worker_actor = caf::typed_actor<caf::replies_to<run_job_atom, job>::with<job_outcome>>;
+
+pool_worker_actor::behavior_type pool_worker(pool_worker_actor::pointer self, std::shared_ptr<worker_context> ctx) {
   (void)self;
   return {
     [ctx](run_job_atom, job& j) -> job_outcome {
@@ -92,12 +95,12 @@ caf::behavior pool_worker(caf::event_based_actor* self, std::shared_ptr<worker_c
 }
 
 struct pool_state {
-  std::vector<caf::actor> idle;
+  std::vector<pool_worker_actor> idle;
   int workers = 0;
-  std::deque<std::pair<job, caf::response_promise>> queue;
+  std::deque<std::pair<job, caf::typed_response_promise<job_outcome>>> queue;
 };
 
-void dispatch(caf::event_based_actor* self, const std::shared_ptr<pool_state>& st) {
+void dispatch(worker_pool_actor::pointer self, const std::shared_ptr<pool_state>& st) {
   while (!st->idle.empty() && !st->queue.empty()) {
     auto worker = st->idle.back();
     st->idle.pop_back();
@@ -134,7 +137,7 @@ std::unique_ptr<worker_context> make_worker_context(std::string database_url) {
   return std::make_unique<pg_sf_context>(std::move(database_url));
 }
 
-caf::behavior worker_pool(caf::event_based_actor* self, worker_pool_config cfg) {
+worker_pool_actor::behavior_type worker_pool(worker_pool_actor::pointer self, worker_pool_config cfg) {
   auto st = std::make_shared<pool_state>();
   for (int i = 0; i < std::max(1, cfg.size); ++i) {
     std::shared_ptr<worker_context> ctx = make_worker_context(cfg.database_url);
@@ -145,15 +148,17 @@ caf::behavior worker_pool(caf::event_based_actor* self, worker_pool_config cfg) 
   }
   return {
     [self, st](run_job_atom, job& j) -> caf::result<job_outcome> {
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<job_outcome>();
       st->queue.emplace_back(std::move(j), rp);
       dispatch(self, st);
       return rp;
     },
     [st](status_atom) {
-      auto busy = st->workers - static_cast<int>(st->idle.size());
-      return caf::make_message(static_cast<int32_t>(st->workers), static_cast<int32_t>(busy),
-                               static_cast<int32_t>(st->queue.size()));
+      pool_status s;
+      s.workers = static_cast<std::int32_t>(st->workers);
+      s.busy = static_cast<std::int32_t>(st->workers - static_cast<int>(st->idle.size()));
+      s.queued = static_cast<std::int32_t>(st->queue.size());
+      return s;
     },
   };
 }

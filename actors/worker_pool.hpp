@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/atoms.hpp"
 #include "salesforce/client.hpp"
 #include "salesforce/shared_session.hpp"
 #include "sync/lease_fence.hpp"
@@ -110,9 +111,27 @@ struct worker_pool_config {
   std::string database_url;
 };
 
+/// What a worker pool is doing, as (status_atom) answers it.
+struct pool_status {
+  std::int32_t workers = 0; ///< workers alive
+  std::int32_t busy = 0;    ///< workers running a job
+  std::int32_t queued = 0;  ///< jobs waiting for a worker
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pool_status& x) {
+  return f(caf::meta::type_name("pool_status"), x.workers, x.busy, x.queued);
+}
+
+/// The protocol of a worker pool (senders: mapping, writer, connection and
+/// engine actors). A job is local-only (it carries a closure).
+using worker_pool_actor = caf::typed_actor<
+  /// Run `job` on the next free worker; the reply is its outcome.
+  caf::replies_to<run_job_atom, job>::with<job_outcome>,
+  caf::replies_to<status_atom>::with<pool_status>>;
+
 /// Runs jobs on a bounded set of workers, in arrival order.
-/// Messages: (run_job_atom, job) -> job_outcome; (status_atom) -> (workers, busy, queued) as int32s.
-caf::behavior worker_pool(caf::event_based_actor* self, worker_pool_config cfg);
+worker_pool_actor::behavior_type worker_pool(worker_pool_actor::pointer self, worker_pool_config cfg);
 
 /// The production context (libpqxx engine connection + libcurl clients).
 std::unique_ptr<worker_context> make_worker_context(std::string database_url);

@@ -9,7 +9,7 @@ namespace syncforce::actors {
 
 namespace {
 
-using writer_ptr = caf::stateful_actor<writer_actor_state>*;
+using writer_ptr = writer_actor_impl::stateful_pointer<writer_actor_state>;
 
 cycle_end end_of(const job_outcome& o) {
   switch (o.kind) {
@@ -72,8 +72,8 @@ void handle(writer_ptr self, writer_event e) {
 
 } // namespace
 
-caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer_settings cfg,
-                           std::shared_ptr<write_io> io, caf::actor pool) {
+writer_actor_impl::behavior_type writer_actor(writer_actor_impl::stateful_pointer<writer_actor_state> self, writer_settings cfg,
+                           std::shared_ptr<write_io> io, worker_pool_actor pool) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.io = std::move(io);
@@ -83,7 +83,7 @@ caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer
       auto& st = self->state;
       if (!st.cfg.database_url.empty() && !st.listener)
         st.listener = std::make_unique<notify_listener>(st.cfg.database_url, trigger_log_channel(st.cfg.job.schema),
-                                                        caf::actor_cast<caf::actor>(self));
+                                                        caf::actor_cast<writer_actor_impl>(self));
       self->send(self, wake_atom::value);
       self->delayed_send(self, st.cfg.fallback_poll, tick_atom::value);
     },
@@ -99,7 +99,7 @@ caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer
     },
     [self](status_atom) {
       const auto& s = self->state.status;
-      return caf::make_message(s.busy, static_cast<int32_t>(s.failures));
+      return std::make_tuple(s.busy, static_cast<std::int32_t>(s.failures));
     },
   };
 }

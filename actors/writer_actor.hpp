@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/atoms.hpp"
 #include "actors/backoff.hpp"
 #include "actors/notify_listener.hpp"
 #include "actors/write_io.hpp"
@@ -30,10 +31,24 @@ struct writer_settings {
   std::shared_ptr<const lease_fence> fence;
 };
 
+/// The protocol of a connection's writer, as its connection actor (start, stop,
+/// status) and its notify_listener (wake) see it.
+using writer_actor_hdl = caf::typed_actor<
+  caf::reacts_to<start_atom>,
+  /// Something may be waiting in the trigger log (a NOTIFY, or a test).
+  caf::reacts_to<wake_atom>,
+  /// Finish the running cycle, then quit with user_shutdown (the flag is ignored: a cycle is never cut).
+  caf::reacts_to<stop_atom, bool>,
+  /// -> (a cycle runs, failures in a row)
+  caf::replies_to<status_atom>::with<bool, std::int32_t>>;
+
+/// The writer's whole behaviour: its protocol plus its own timers, which only it sends itself.
+using writer_actor_impl = writer_actor_hdl::extend<caf::reacts_to<retry_atom>, caf::reacts_to<tick_atom>>;
+
 struct writer_actor_state {
   writer_settings cfg;
   std::shared_ptr<write_io> io;
-  caf::actor pool;
+  worker_pool_actor pool;
   /// The lifecycle's state (sync/writer_lifecycle.hpp decides; the actor carries out).
   writer_status status;
   std::unique_ptr<notify_listener> listener;
@@ -48,8 +63,7 @@ struct writer_actor_state {
 /// Transient trouble waits with backoff (the budget wait for a spent budget);
 /// the entries it could not write stay in the log, nothing is lost.
 /// (stop_atom, bool): finish the running cycle, then quit with user_shutdown.
-/// Messages: start_atom, wake_atom, tick_atom, (stop_atom, bool), (status_atom) -> (busy, failures).
-caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer_settings cfg,
-                           std::shared_ptr<write_io> io, caf::actor pool);
+writer_actor_impl::behavior_type writer_actor(writer_actor_impl::stateful_pointer<writer_actor_state> self, writer_settings cfg,
+                           std::shared_ptr<write_io> io, worker_pool_actor pool);
 
 } // namespace syncforce::actors

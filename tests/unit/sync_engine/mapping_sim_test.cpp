@@ -229,7 +229,7 @@ struct engine_sim : ::testing::Test {
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
   std::shared_ptr<fake_io> io;
-  caf::actor pool;
+  worker_pool_actor pool;
   std::vector<caf::actor> spawned;
 };
 

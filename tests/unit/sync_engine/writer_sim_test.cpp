@@ -85,8 +85,8 @@ struct writer_sim : ::testing::Test {
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
   std::shared_ptr<scripted_io> io;
-  caf::actor pool;
-  caf::actor writer;
+  worker_pool_actor pool;
+  writer_actor_hdl writer;
 };
 
 } // namespace
