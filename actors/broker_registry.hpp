@@ -1,5 +1,7 @@
 #pragma once
 
+#include "actors/broker_protocol.hpp"
+
 #include <caf/all.hpp>
 
 #include <map>
@@ -13,7 +15,7 @@ namespace syncforce::actors {
 /// proxies ask in-process. Thread-safe; holds no actor alive.
 class broker_registry {
 public:
-  void add(const std::string& user_key, const caf::actor& broker) {
+  void add(const std::string& user_key, const integration_user_actor& broker) {
     std::lock_guard<std::mutex> guard(mtx_);
     brokers_[user_key] = caf::actor_cast<caf::weak_actor_ptr>(broker);
   }
@@ -24,12 +26,12 @@ public:
   }
 
   /// The running broker of `user_key`, or an invalid handle.
-  caf::actor find(const std::string& user_key) const {
+  integration_user_actor find(const std::string& user_key) const {
     std::lock_guard<std::mutex> guard(mtx_);
     auto i = brokers_.find(user_key);
     if (i == brokers_.end())
       return {};
-    return caf::actor_cast<caf::actor>(i->second.lock());
+    return caf::actor_cast<integration_user_actor>(i->second.lock());
   }
 
 private:

@@ -289,7 +289,7 @@ void prepare(connection_ptr self) {
 } // namespace
 
 caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
-                               std::shared_ptr<sync_io> io, worker_pool_actor pool, caf::actor user) {
+                               std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.io = std::move(io);

@@ -57,7 +57,7 @@ struct connection_actor_state {
   connection_settings cfg;
   std::shared_ptr<sync_io> io;
   worker_pool_actor pool;
-  caf::actor user;
+  cursor_broker_actor user;
   struct child {
     caf::actor hdl;
     restart_budget restarts;
@@ -115,7 +115,7 @@ struct connection_actor_state {
 ///   (units_atom, connection_units),
 ///   (status_atom) -> (mappings running, mappings parked) as int32s.
 caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
-                               std::shared_ptr<sync_io> io, worker_pool_actor pool, caf::actor user);
+                               std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user);
 
 } // namespace syncforce::actors
 

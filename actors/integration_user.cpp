@@ -16,7 +16,7 @@ int cursor_limit_for(const std::string& api_version) {
 
 namespace {
 
-using user_ptr = caf::stateful_actor<integration_user_state>*;
+using user_ptr = integration_user_impl::stateful_pointer<integration_user_state>;
 using time_point = caf::actor_clock::time_point;
 
 int64_t millis(caf::actor_clock::duration_type d) {
@@ -124,12 +124,16 @@ void serve_waiters(user_ptr self) {
     st.waiters.pop_front();
     if (!w.remote) {
       grant(self, w.mapping_id, w.who);
-      w.promise.deliver(true, std::string{});
+      w.acquired.deliver(true, std::string{});
       continue;
     }
     auto id = grant_remote(self, w.holder_node, w.mapping_id, w.ttl);
     granted_remote = true;
-    w.promise.deliver(true, std::string{}, id, static_cast<int64_t>(w.ttl.count()), false);
+    grant_reply r;
+    r.granted = true;
+    r.grant_id = id;
+    r.expires_in_ms = static_cast<int64_t>(w.ttl.count());
+    w.granted.deliver(std::move(r));
   }
   if (granted_remote)
     schedule_sweep(self);
@@ -179,10 +183,11 @@ void sweep(user_ptr self) {
       continue;
     }
     if (i->remote && i->deadline && *i->deadline <= now) {
-      i->promise.deliver(false,
-                         std::string{"still waiting for a query cursor (" + std::to_string(st.held) + " held)"},
-                         std::string{}, int64_t{0}, true);
-      i->promise = caf::response_promise{};
+      grant_reply r;
+      r.reason = "still waiting for a query cursor (" + std::to_string(st.held) + " held)";
+      r.retry = true;
+      i->granted.deliver(std::move(r));
+      i->granted = caf::typed_response_promise<grant_reply>{};
       i->deadline.reset();
       i->keep_place_until = now + st.cfg.keep_place;
     }
@@ -232,7 +237,8 @@ std::vector<broker_state::holder_grants> holders_of(user_ptr self) {
 
 } // namespace
 
-caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self, integration_user_config cfg) {
+integration_user_impl::behavior_type integration_user(integration_user_impl::stateful_pointer<integration_user_state> self,
+                                                      integration_user_config cfg) {
   self->state.cfg = std::move(cfg);
   auto& cf = self->state.cfg;
   if (cf.incarnation.empty())
@@ -275,28 +281,35 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       log(spdlog::level::info, log_event{"Operation delayed, no available query cursors", "mapping", mapping_id, ""}
                                  .with("user", st.cfg.username)
                                  .with("cursors_held", std::to_string(st.held)));
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool, std::string>();
       // Not monitored while waiting: a waiter that died is granted, monitored
       // then, and its cursor comes back with the down message.
-      st.waiters.push_back({mapping_id, caf::actor_cast<caf::actor_addr>(who), rp});
+      integration_user_state::waiter w;
+      w.mapping_id = mapping_id;
+      w.who = caf::actor_cast<caf::actor_addr>(who);
+      w.acquired = rp;
+      st.waiters.push_back(std::move(w));
       metrics::cursor_wait(st.cfg.username);
       report_cursors(self);
       return rp;
     },
     [self](release_atom, const std::string& mapping_id) { give_back(self, mapping_id, 1); },
     [self](grant_atom, const std::string& holder_node, const std::string& holder, int64_t ttl_ms,
-           int64_t max_wait_ms) -> caf::result<bool, std::string, std::string, int64_t, bool> {
+           int64_t max_wait_ms) -> caf::result<grant_reply> {
       auto& st = self->state;
-      if (auto refused = budget_gate(self))
-        return {false, *refused, std::string{}, int64_t{0}, false};
+      if (auto refused = budget_gate(self)) {
+        grant_reply r;
+        r.reason = *refused;
+        return r;
+      }
       auto ttl = capped_ttl(self, ttl_ms);
       auto deadline = self->clock().now() + std::chrono::milliseconds(std::max<int64_t>(max_wait_ms, 0));
       for (auto& w : st.waiters)
         if (w.keep_place_until && w.remote && w.holder_node == holder_node && w.mapping_id == holder) {
           // Back after a retry answer: its place in line again.
-          auto rp = self->make_response_promise();
+          auto rp = self->make_response_promise<grant_reply>();
           w.keep_place_until.reset();
-          w.promise = rp;
+          w.granted = rp;
           w.ttl = ttl;
           w.deadline = deadline;
           serve_waiters(self);
@@ -306,7 +319,11 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       if (st.waiters.empty() && can_grant(self)) {
         auto id = grant_remote(self, holder_node, holder, ttl);
         schedule_sweep(self);
-        return {true, std::string{}, id, static_cast<int64_t>(ttl.count()), false};
+        grant_reply r;
+        r.granted = true;
+        r.grant_id = id;
+        r.expires_in_ms = static_cast<int64_t>(ttl.count());
+        return r;
       }
       ++st.delayed;
       // Holders are "<node>/<mapping id>": the log names the mapping as local holders do.
@@ -317,10 +334,10 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
                                  .with("user", st.cfg.username)
                                  .with("holder_node", holder_node)
                                  .with("cursors_held", std::to_string(st.held)));
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<grant_reply>();
       integration_user_state::waiter w;
       w.mapping_id = holder;
-      w.promise = rp;
+      w.granted = rp;
       w.remote = true;
       w.holder_node = holder_node;
       w.ttl = ttl;
@@ -401,13 +418,22 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
     [self](budget_atom) {
       auto& st = self->state;
       bool spent = budget_spent(self);
-      return caf::make_message(!spent, static_cast<int64_t>(st.api_used), static_cast<int64_t>(st.api_max),
-                               spent ? budget_reason(self) : std::string{});
+      budget_reply r;
+      r.available = !spent;
+      r.used = static_cast<int64_t>(st.api_used);
+      r.max = static_cast<int64_t>(st.api_max);
+      if (spent)
+        r.reason = budget_reason(self);
+      return r;
     },
     [self](status_atom) {
       auto& st = self->state;
-      return caf::make_message(static_cast<int32_t>(st.held), static_cast<int32_t>(st.peak),
-                               static_cast<int32_t>(st.delayed), static_cast<int32_t>(st.waiters.size()));
+      broker_status s;
+      s.held = static_cast<int32_t>(st.held);
+      s.peak = static_cast<int32_t>(st.peak);
+      s.delayed = static_cast<int32_t>(st.delayed);
+      s.waiting = static_cast<int32_t>(st.waiters.size());
+      return s;
     },
     [self](broker_state_atom) {
       auto& st = self->state;
@@ -426,7 +452,7 @@ caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self
       out.holders = holders_of(self);
       out.remote_grants = st.remote_grants;
       out.grants_by_node = st.grants_by_node;
-      return caf::make_message(std::move(out));
+      return out;
     },
   };
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "actors/broker_protocol.hpp"
+
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -40,28 +42,6 @@ struct integration_user_config {
 /// The cursor limit for an API version: Salesforce's legacy 10 per user below 56.0.
 int cursor_limit_for(const std::string& api_version);
 
-/// A broker's pool, as GetBrokerState shows it.
-struct broker_state {
-  struct holder_grants {
-    std::string holder_node; ///< empty for holders of the broker's own node
-    std::string holder;
-    int cursors = 0;
-  };
-  std::string username;
-  int cursor_limit = 0;
-  int held = 0;
-  int peak = 0;
-  int waiting = 0;
-  int delayed = 0;
-  std::chrono::milliseconds recovering_for{0};
-  long api_used = 0;
-  long api_max = 0;
-  std::vector<holder_grants> holders;
-  /// Grants with a TTL handed out since the start (taken-over ones not counted), in all and by holder node.
-  long remote_grants = 0;
-  std::map<std::string, long> grants_by_node;
-};
-
 struct integration_user_state {
   integration_user_config cfg;
   /// mapping id -> holder (cursors held by it), for holders in this node (monitored).
@@ -83,7 +63,9 @@ struct integration_user_state {
   struct waiter {
     std::string mapping_id;
     caf::actor_addr who;
-    caf::response_promise promise;
+    /// The answer of a local waiter (acquire_atom) or of a remote one (grant_atom).
+    caf::typed_response_promise<bool, std::string> acquired;
+    caf::typed_response_promise<grant_reply> granted;
     /// Remote waiters: who asks, the grant's time-to-live, how long it may wait.
     bool remote = false;
     std::string holder_node;
@@ -114,24 +96,13 @@ struct integration_user_state {
 /// when they die (monitored); holders elsewhere (over the Cluster gRPC
 /// service, or a node's broker proxy) get grants with a time-to-live that they
 /// renew, and a grant that is not renewed in time expires.
-/// Messages:
-///   (acquire_atom, mapping_id) -> (granted: bool, reason: string); waits (logging
-///       `Operation delayed, no available query cursors`) while every cursor is held;
-///       false when the daily API budget is spent
-///   (release_atom, mapping_id)             gives one cursor back
-///   (grant_atom, holder_node, holder, ttl_ms: int64, max_wait_ms: int64)
-///       -> (granted: bool, reason: string, grant_id: string, expires_in_ms: int64, retry: bool);
-///       waits in the same line as acquire_atom, at most max_wait_ms (then retry = true, and the
-///       holder's next ask within keep_place takes its place in line back)
-///   (renew_atom, holder_node, grant_ids: vector<string>, holders: vector<string>, ttl_ms: int64)
-///       -> (valid grant ids: vector<string>); a grant of another broker is taken over
-///   (release_atom, holder_node, grant_id)  gives a remote holder's cursor back
-///   (usage_atom, used: int64, max: int64)  a Sforce-Limit-Info snapshot
-///   (budget_atom) -> (available: bool, used: int64, max: int64, reason: string)
-///   (status_atom) -> (held, peak, delayed, waiting) as int32s
-///   (broker_state_atom) -> broker_state
-caf::behavior integration_user(caf::stateful_actor<integration_user_state>* self, integration_user_config cfg);
+/// Its protocol is integration_user_actor (actors/broker_protocol.hpp):
+/// acquire_atom waits (logging `Operation delayed, no available query cursors`)
+/// while every cursor is held and is refused while the daily API budget is
+/// spent; grant_atom waits in the same line, at most max_wait_ms (then
+/// `retry`, and the holder's next ask within keep_place takes its place in
+/// line back); renew_atom takes a grant of another broker over.
+integration_user_impl::behavior_type integration_user(integration_user_impl::stateful_pointer<integration_user_state> self,
+                                                      integration_user_config cfg);
 
 } // namespace syncforce::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(syncforce::actors::broker_state)

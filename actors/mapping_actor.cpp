@@ -476,7 +476,7 @@ void start(mapping_ptr self) {
 } // namespace
 
 caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapping_settings cfg,
-                            std::shared_ptr<sync_io> io, worker_pool_actor pool, caf::actor user, caf::actor parent) {
+                            std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user, caf::actor parent) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.io = std::move(io);

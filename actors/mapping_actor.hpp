@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/backoff.hpp"
+#include "actors/broker_protocol.hpp"
 #include "actors/sync_io.hpp"
 #include "sync/states.hpp"
 
@@ -37,7 +38,7 @@ struct mapping_actor_state {
   mapping_settings cfg;
   std::shared_ptr<sync_io> io;
   worker_pool_actor pool;
-  caf::actor user;
+  cursor_broker_actor user;
   caf::actor parent;
   mapping_state state = mapping_state::initial;
   std::string description;
@@ -86,6 +87,6 @@ struct mapping_actor_state {
 /// A job that finds the lease gone (outcome_kind::fenced) stops the actor at
 /// once with engine_errc::lease_lost, without another write.
 caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapping_settings cfg,
-                            std::shared_ptr<sync_io> io, worker_pool_actor pool, caf::actor user, caf::actor parent);
+                            std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user, caf::actor parent);
 
 } // namespace syncforce::actors

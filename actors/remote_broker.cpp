@@ -9,7 +9,7 @@ namespace syncforce::actors {
 
 namespace {
 
-using proxy_ptr = caf::stateful_actor<remote_broker_state>*;
+using proxy_ptr = remote_broker_impl::stateful_pointer<remote_broker_state>;
 
 /// How long an in-process ask waits in the broker's line: as long as it takes.
 constexpr int64_t local_wait = int64_t{7} * 24 * 3600 * 1000;
@@ -18,13 +18,13 @@ constexpr int64_t local_wait = int64_t{7} * 24 * 3600 * 1000;
 /// owner's address, or nullopt while nobody is known to own it.
 struct owner_target {
   std::string address; ///< empty: in-process
-  caf::actor local;
+  integration_user_actor local;
 };
 
 std::optional<owner_target> resolve(proxy_ptr self, std::string& why) {
   auto& cfg = self->state.cfg;
   if (cfg.directory->is_local(cfg.user_key)) {
-    auto b = cfg.local ? cfg.local->find(cfg.user_key) : caf::actor{};
+    auto b = cfg.local ? cfg.local->find(cfg.user_key) : integration_user_actor{};
     if (!b) {
       why = "the broker of this node is not running yet";
       return std::nullopt;
@@ -75,7 +75,7 @@ void schedule_renew(proxy_ptr self, std::chrono::milliseconds after) {
 void give_back(proxy_ptr self, const std::string& grant_id, const std::string& target) {
   auto& cfg = self->state.cfg;
   if (target.empty()) {
-    if (auto b = cfg.local ? cfg.local->find(cfg.user_key) : caf::actor{})
+    if (auto b = cfg.local ? cfg.local->find(cfg.user_key) : integration_user_actor{})
       self->send(b, release_atom::value, cfg.node_name, grant_id);
     return;
   }
@@ -106,14 +106,14 @@ void send_acquire(proxy_ptr self, std::uint64_t call) {
     // broker that stops answers with an error, and the owner is asked anew).
     self->request(owner->local, caf::infinite, grant_atom::value, st.cfg.node_name, holder, ttl, local_wait)
       .then(
-        [self, call](bool granted, std::string& reason, std::string& id, int64_t expires, bool retry) {
+        [self, call](grant_reply& r) {
           broker_answer a;
           a.reached = true;
-          a.granted = granted;
-          a.reason = std::move(reason);
-          a.grant_id = std::move(id);
-          a.expires_in_ms = expires;
-          a.retry = retry;
+          a.granted = r.granted;
+          a.reason = std::move(r.reason);
+          a.grant_id = std::move(r.grant_id);
+          a.expires_in_ms = r.expires_in_ms;
+          a.retry = r.retry;
           self->send(self, answer_atom::value, call, std::string{}, std::move(a));
         },
         [self, call](caf::error& err) {
@@ -123,7 +123,7 @@ void send_acquire(proxy_ptr self, std::uint64_t call) {
         });
     return;
   }
-  auto me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<remote_broker_impl>(self);
   auto address = owner->address;
   st.cfg.transport->acquire(address, st.cfg.user_key, st.cfg.node_name, holder, ttl, wait,
                             [me, call, address](broker_answer a) {
@@ -204,7 +204,7 @@ void renew(proxy_ptr self) {
         });
     return;
   }
-  auto me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<remote_broker_impl>(self);
   auto address = owner->address;
   st.cfg.transport->renew(address, st.cfg.user_key, st.cfg.node_name, ids, holders, ttl,
                           [me, address, ids](broker_answer a) {
@@ -265,7 +265,8 @@ void watch(proxy_ptr self, const caf::actor_addr& who, const std::string& mappin
 
 } // namespace
 
-caf::behavior remote_broker(caf::stateful_actor<remote_broker_state>* self, remote_broker_config cfg) {
+remote_broker_impl::behavior_type remote_broker(remote_broker_impl::stateful_pointer<remote_broker_state> self,
+                                                remote_broker_config cfg) {
   self->state.cfg = std::move(cfg);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -292,7 +293,7 @@ caf::behavior remote_broker(caf::stateful_actor<remote_broker_state>* self, remo
       auto who = caf::actor_cast<caf::actor_addr>(self->current_sender());
       watch(self, who, mapping_id);
       auto call = st.next_call++;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool, std::string>();
       st.pending[call] = remote_broker_state::pending_acquire{mapping_id, who, rp};
       send_acquire(self, call);
       return rp;
@@ -333,8 +334,12 @@ caf::behavior remote_broker(caf::stateful_actor<remote_broker_state>* self, remo
       for (const auto& [call, p] : st.pending)
         if (!p.abandoned)
           ++waiting;
-      return caf::make_message(static_cast<int32_t>(held(self)), static_cast<int32_t>(st.peak),
-                               static_cast<int32_t>(st.delayed), static_cast<int32_t>(waiting));
+      broker_status s;
+      s.held = static_cast<int32_t>(held(self));
+      s.peak = static_cast<int32_t>(st.peak);
+      s.delayed = static_cast<int32_t>(st.delayed);
+      s.waiting = static_cast<int32_t>(waiting);
+      return s;
     },
   };
 }

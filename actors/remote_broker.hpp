@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/broker_directory.hpp"
+#include "actors/broker_protocol.hpp"
 #include "actors/broker_registry.hpp"
 #include "actors/broker_transport.hpp"
 
@@ -60,7 +61,7 @@ struct remote_broker_state {
   struct pending_acquire {
     std::string mapping_id;
     caf::actor_addr who;
-    caf::response_promise promise;
+    caf::typed_response_promise<bool, std::string> promise;
     /// The asker died: a grant that still comes is given back at once.
     bool abandoned = false;
     bool counted_delay = false;
@@ -80,20 +81,31 @@ struct remote_broker_state {
   static inline const char* name = "remote_broker";
 };
 
+/// The proxy's whole behaviour: the cursor protocol the mapping actors use,
+/// plus its own timers and the answers its calls bring back (in-process, or
+/// from the transport's threads).
+using remote_broker_impl = cursor_broker_actor::extend<
+  /// (call): ask the owner again.
+  caf::reacts_to<retry_atom, std::uint64_t>,
+  /// (call, where it was asked, the answer) of an AcquireCursor.
+  caf::reacts_to<answer_atom, std::uint64_t, std::string, broker_answer>,
+  caf::reacts_to<renew_tick_atom>,
+  /// (where it was asked, the grant ids asked for, the answer) of a RenewGrants.
+  caf::reacts_to<renew_atom, std::string, std::vector<std::string>, broker_answer>,
+  caf::reacts_to<flush_atom>>;
+
 /// A node's stand-in for the broker of one Salesforce user (the
 /// integration-user actor on the node holding the user's lease). It speaks the
-/// integration-user protocol the mapping actors use:
-///   (acquire_atom, mapping_id) -> (granted, reason)   waits while the pool is full
-///   (release_atom, mapping_id)
-///   (usage_atom, used, max)
-///   (status_atom) -> (held, peak, delayed, waiting) for this node's holders
-/// and turns it into grants with a time-to-live at the owner: in-process when
-/// the owner is this node, over the Cluster gRPC service otherwise. It renews
-/// its grants every third of their TTL at whoever owns the user *now* (a new
-/// owner takes them over), re-resolves the owner through the directory on
-/// every call, and asks again after `retry_delay` while no owner answers.
-/// A mapping actor that dies gives its cursors back.
-caf::behavior remote_broker(caf::stateful_actor<remote_broker_state>* self, remote_broker_config cfg);
+/// cursor protocol the mapping actors use (cursor_broker_actor; its status
+/// counts this node's holders) and turns it into grants with a time-to-live at
+/// the owner: in-process when the owner is this node, over the Cluster gRPC
+/// service otherwise. It renews its grants every third of their TTL at
+/// whoever owns the user *now* (a new owner takes them over), re-resolves the
+/// owner through the directory on every call, and asks again after
+/// `retry_delay` while no owner answers. A mapping actor that dies gives its
+/// cursors back.
+remote_broker_impl::behavior_type remote_broker(remote_broker_impl::stateful_pointer<remote_broker_state> self,
+                                                remote_broker_config cfg);
 
 } // namespace syncforce::actors
 

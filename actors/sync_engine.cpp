@@ -188,7 +188,7 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
 }
 
 /// The login of a connection, shared by every connection of the same Salesforce user.
-std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection_row& c, caf::actor& user_actor) {
+std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection_row& c, cursor_broker_actor& user_actor) {
   auto& st = self->state;
   std::string error;
   auto user = make_user(c, st.cfg.secrets, error);
@@ -208,7 +208,7 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
     ucfg.cursor_limit = user->cursor_limit;
     if (st.cfg.test_poll_seconds)
       ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
-    caf::actor hdl;
+    cursor_broker_actor hdl;
     const auto* cluster = st.cfg.cluster.get();
     // With leases, brokers start and stop with their lease (units_atom), not here.
     bool local = cluster == nullptr || (!cluster->leased && cluster->directory->is_local(user->key));
@@ -253,7 +253,7 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
 
 void start_connection(engine_ptr self, const loaded_connection& lc) {
   auto& st = self->state;
-  caf::actor user_actor;
+  cursor_broker_actor user_actor;
   auto user = user_for(self, lc.row, user_actor);
   if (!user)
     return;
@@ -295,7 +295,7 @@ void apply(engine_ptr self, std::vector<loaded_connection>& loaded) {
       stop_connection(self, id, [self, lc] { start_connection(self, lc); });
       continue;
     }
-    caf::actor user_actor;
+    cursor_broker_actor user_actor;
     auto user = user_for(self, lc.row, user_actor);
     if (!user)
       continue;

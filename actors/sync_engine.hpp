@@ -62,8 +62,8 @@ struct sync_engine_config {
 struct sync_engine_state {
   sync_engine_config cfg;
   worker_pool_actor pool;
-  std::map<std::string, caf::actor> users;       ///< by sf_user key: what the mappings ask (broker or proxy)
-  std::map<std::string, caf::actor> brokers;     ///< by sf_user key: the brokers running here, in a cluster
+  std::map<std::string, cursor_broker_actor> users;      ///< by sf_user key: what the mappings ask (broker or proxy)
+  std::map<std::string, integration_user_actor> brokers; ///< by sf_user key: the brokers running here, in a cluster
   std::map<std::string, std::shared_ptr<const sf_user>> logins; ///< by sf_user key: one login per user
   std::map<std::string, caf::actor> connections; ///< by connection id
   /// By connection id: what its actor was started with (connection_fingerprint).

@@ -51,7 +51,7 @@ std::string utc_ms(std::int64_t unix_ms) {
 }
 
 /// The broker's pool from the broker in this node (in-process).
-std::optional<pb::BrokerState> ask_local_broker(caf::actor_system& sys, const caf::actor& broker, std::string& why) {
+std::optional<pb::BrokerState> ask_local_broker(caf::actor_system& sys, const actors::integration_user_actor& broker, std::string& why) {
   caf::scoped_actor self{sys};
   std::optional<pb::BrokerState> out;
   self->request(broker, std::chrono::seconds(5), actors::broker_state_atom::value)
@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* admin_service::GetLimits(grpc::CallbackServerContext* 
 
     std::optional<pb::BrokerState> state;
     std::string why;
-    auto local = settings_.brokers ? settings_.brokers->find(user_key) : caf::actor{};
+    auto local = settings_.brokers ? settings_.brokers->find(user_key) : actors::integration_user_actor{};
     if (local) {
       reply->set_broker_node(settings_.node_name);
       state = ask_local_broker(sys_, local, why);

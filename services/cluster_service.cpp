@@ -29,7 +29,7 @@ cluster_service::cluster_service(caf::actor_system& sys, std::shared_ptr<actors:
   : sys_(sys), brokers_(std::move(brokers)), security_(std::move(security)), node_name_(std::move(node_name)) {
 }
 
-caf::actor cluster_service::admit(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+actors::integration_user_actor cluster_service::admit(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
                                   const std::string& user_key) {
   if (auto auth = authorize_cluster_call(security_, ctx); !auth.ok()) {
     reactor->Finish(auth);
@@ -39,7 +39,7 @@ caf::actor cluster_service::admit(grpc::CallbackServerContext* ctx, grpc::Server
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "user_key is required"));
     return {};
   }
-  auto broker = brokers_ ? brokers_->find(user_key) : caf::actor{};
+  auto broker = brokers_ ? brokers_->find(user_key) : actors::integration_user_actor{};
   if (!broker)
     reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                                  "this node does not run the broker of that user (it moved, or is not started yet)"));
@@ -64,18 +64,18 @@ grpc::ServerUnaryReactor* cluster_service::AcquireCursor(grpc::CallbackServerCon
     self->request(broker, std::chrono::milliseconds(wait) + broker_answer_time, actors::grant_atom::value, node,
                   req->holder(), req->ttl_ms(), wait)
       .then(
-        [=](bool granted, std::string& reason, std::string& id, int64_t expires, bool retry) {
-          if (granted && ctx->IsCancelled()) {
+        [=](actors::grant_reply& r) {
+          if (r.granted && ctx->IsCancelled()) {
             // The caller gave up (deadline, node gone): nobody would renew it.
-            caf::anon_send(broker, actors::release_atom::value, node, id);
+            caf::anon_send(broker, actors::release_atom::value, node, r.grant_id);
             reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled"));
             return;
           }
-          reply->set_granted(granted);
-          reply->set_reason(reason);
-          reply->set_grant_id(id);
-          reply->set_expires_in_ms(expires);
-          reply->set_retry(retry);
+          reply->set_granted(r.granted);
+          reply->set_reason(r.reason);
+          reply->set_grant_id(r.grant_id);
+          reply->set_expires_in_ms(r.expires_in_ms);
+          reply->set_retry(r.retry);
           reactor->Finish(grpc::Status::OK);
         },
         [=](caf::error& err) { reactor->Finish(unavailable(err)); });
@@ -151,11 +151,11 @@ grpc::ServerUnaryReactor* cluster_service::AskBudget(grpc::CallbackServerContext
   sys_.spawn([=](caf::event_based_actor* self) {
     self->request(broker, broker_answer_time, actors::budget_atom::value)
       .then(
-        [=](bool available, int64_t used, int64_t max, std::string& reason) {
-          reply->set_available(available);
-          reply->set_used(used);
-          reply->set_max(max);
-          reply->set_reason(reason);
+        [=](actors::budget_reply& b) {
+          reply->set_available(b.available);
+          reply->set_used(b.used);
+          reply->set_max(b.max);
+          reply->set_reason(b.reason);
           reactor->Finish(grpc::Status::OK);
         },
         [=](caf::error& err) { reactor->Finish(unavailable(err)); });

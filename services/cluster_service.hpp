@@ -46,7 +46,7 @@ public:
 private:
   /// The broker of `user_key` after authorizing the call; finishes the call
   /// with the reason and returns an invalid handle when there is none.
-  caf::actor admit(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor, const std::string& user_key);
+  actors::integration_user_actor admit(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor, const std::string& user_key);
 
   caf::actor_system& sys_;
   std::shared_ptr<actors::broker_registry> brokers_;

@@ -109,13 +109,13 @@ struct cluster_service_fixture : ::testing::Test {
     int out = -1;
     caf::scoped_actor self{sys};
     self->request(broker, 5s, actors::status_atom::value)
-      .receive([&](int32_t h, int32_t, int32_t, int32_t) { out = h; }, [](caf::error&) {});
+      .receive([&](actors::broker_status& s) { out = s.held; }, [](caf::error&) {});
     return out;
   }
 
   caf::actor_system_config cfg;
   caf::actor_system sys;
-  caf::actor broker;
+  actors::integration_user_actor broker;
   std::shared_ptr<actors::broker_registry> registry;
   std::unique_ptr<services::cluster_service> service;
   std::unique_ptr<grpc::Server> server;

@@ -22,13 +22,7 @@ namespace syncforce::testing {
 using namespace std::chrono_literals;
 
 /// What one grant request was answered.
-struct grant_reply {
-  bool granted = false;
-  std::string reason;
-  std::string grant_id;
-  int64_t expires_in_ms = 0;
-  bool retry = false;
-};
+using grant_reply = actors::grant_reply;
 
 struct broker_sim : ::testing::Test {
   broker_sim() : sys(init_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
@@ -42,26 +36,24 @@ struct broker_sim : ::testing::Test {
 
   static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
-  caf::actor spawn_broker(actors::integration_user_config cfg) {
+  actors::integration_user_actor spawn_broker(actors::integration_user_config cfg) {
     if (cfg.username.empty())
       cfg.username = "integration@example.com";
     auto h = sys.spawn(actors::integration_user, cfg);
-    spawned.push_back(h);
+    spawned.push_back(caf::actor_cast<caf::actor>(h));
     sched.run();
     return h;
   }
 
   /// A remote holder's grant request; the answer lands in the returned slot.
-  std::shared_ptr<std::optional<grant_reply>> ask_grant(const caf::actor& broker, const std::string& node,
+  std::shared_ptr<std::optional<grant_reply>> ask_grant(const actors::integration_user_actor& broker, const std::string& node,
                                                         const std::string& holder, std::chrono::milliseconds ttl,
                                                         std::chrono::milliseconds max_wait) {
     auto slot = std::make_shared<std::optional<grant_reply>>();
     auto asker = sys.spawn([=](caf::event_based_actor* self) {
       self->request(broker, caf::infinite, actors::grant_atom::value, node, holder,
                     static_cast<int64_t>(ttl.count()), static_cast<int64_t>(max_wait.count()))
-        .then([slot](bool granted, std::string& reason, std::string& id, int64_t expires, bool retry) {
-          *slot = grant_reply{granted, reason, id, expires, retry};
-        });
+        .then([slot](grant_reply& r) { *slot = std::move(r); });
     });
     spawned.push_back(asker);
     sched.run();
@@ -69,7 +61,7 @@ struct broker_sim : ::testing::Test {
   }
 
   /// (valid grant ids) of a renewal.
-  std::vector<std::string> renew(const caf::actor& broker, const std::string& node,
+  std::vector<std::string> renew(const actors::integration_user_actor& broker, const std::string& node,
                                  const std::vector<std::string>& ids, const std::vector<std::string>& holders,
                                  std::chrono::milliseconds ttl) {
     std::vector<std::string> out;
@@ -80,7 +72,7 @@ struct broker_sim : ::testing::Test {
     return out;
   }
 
-  actors::broker_state state_of(const caf::actor& broker) {
+  actors::broker_state state_of(const actors::integration_user_actor& broker) {
     actors::broker_state out;
     caf::scoped_actor self{sys};
     self->send(broker, actors::broker_state_atom::value);

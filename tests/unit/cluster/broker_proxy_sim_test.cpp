@@ -82,7 +82,7 @@ struct proxy_sim : broker_sim {
     registry = std::make_shared<broker_registry>();
   }
 
-  caf::actor spawn_proxy() {
+  remote_broker_impl spawn_proxy() {
     remote_broker_config cfg;
     cfg.user_key = user_key;
     cfg.username = "integration@example.com";
@@ -93,12 +93,12 @@ struct proxy_sim : broker_sim {
     cfg.grant_ttl = 30s;
     cfg.retry_delay = 1s;
     auto h = sys.spawn(remote_broker, cfg);
-    spawned.push_back(h);
+    spawned.push_back(caf::actor_cast<caf::actor>(h));
     return h;
   }
 
   /// A stand-in for a mapping actor: asks for a cursor, remembers the answer.
-  std::pair<caf::actor, std::shared_ptr<std::optional<bool>>> mapping(const caf::actor& proxy,
+  std::pair<caf::actor, std::shared_ptr<std::optional<bool>>> mapping(const cursor_broker_actor& proxy,
                                                                       const std::string& id) {
     auto slot = std::make_shared<std::optional<bool>>();
     auto m = sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
@@ -112,12 +112,12 @@ struct proxy_sim : broker_sim {
     return {m, slot};
   }
 
-  std::tuple<int, int, int, int> status(const caf::actor& a) {
+  std::tuple<int, int, int, int> status(const cursor_broker_actor& a) {
     std::tuple<int, int, int, int> out;
     caf::scoped_actor self{sys};
     self->send(a, status_atom::value);
     sched.run();
-    self->receive([&](int32_t h, int32_t p, int32_t d, int32_t w) { out = {h, p, d, w}; });
+    self->receive([&](broker_status& s) { out = {s.held, s.peak, s.delayed, s.waiting}; });
     return out;
   }
 

@@ -209,11 +209,11 @@ TEST_F(broker_sim, a_spent_budget_refuses_grants_and_lets_one_probe_through) {
     caf::scoped_actor self{sys};
     self->send(broker, budget_atom::value);
     sched.run();
-    self->receive([](bool available, int64_t used, int64_t max, std::string& reason) {
-      EXPECT_FALSE(available);
-      EXPECT_EQ(used, 95);
-      EXPECT_EQ(max, 100);
-      EXPECT_NE(reason.find("API budget exhausted (95/100"), std::string::npos) << reason;
+    self->receive([](budget_reply& b) {
+      EXPECT_FALSE(b.available);
+      EXPECT_EQ(b.used, 95);
+      EXPECT_EQ(b.max, 100);
+      EXPECT_NE(b.reason.find("API budget exhausted (95/100"), std::string::npos) << b.reason;
     });
   }
   auto probe = ask_grant(broker, "node-b", "node-b/m1", 30s, 60s);

@@ -189,16 +189,16 @@ struct engine_sim : ::testing::Test {
     return m;
   }
 
-  caf::actor spawn_user(int cursor_limit) {
+  integration_user_actor spawn_user(int cursor_limit) {
     integration_user_config u;
     u.username = "admin@sfemu.local";
     u.cursor_limit = cursor_limit;
     auto h = sys.spawn(integration_user, u);
-    spawned.push_back(h);
+    spawned.push_back(caf::actor_cast<caf::actor>(h));
     return h;
   }
 
-  caf::actor spawn_mapping(const mapping_settings& m, caf::actor user) {
+  caf::actor spawn_mapping(const mapping_settings& m, cursor_broker_actor user) {
     auto h = sys.spawn(mapping_actor, m, std::static_pointer_cast<sync_io>(io), pool, user, caf::actor{});
     spawned.push_back(h);
     caf::anon_send(h, start_atom::value);
@@ -206,14 +206,12 @@ struct engine_sim : ::testing::Test {
   }
 
   /// (held, peak, delayed, waiting)
-  std::tuple<int, int, int, int> user_status(const caf::actor& user) {
+  std::tuple<int, int, int, int> user_status(const cursor_broker_actor& user) {
     std::tuple<int, int, int, int> out;
     caf::scoped_actor self{sys};
     self->send(user, status_atom::value);
     sched.run();
-    self->receive([&](int32_t held, int32_t peak, int32_t delayed, int32_t waiting) {
-      out = std::make_tuple(held, peak, delayed, waiting);
-    });
+    self->receive([&](broker_status& s) { out = std::make_tuple(s.held, s.peak, s.delayed, s.waiting); });
     return out;
   }
 
