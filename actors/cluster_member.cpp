@@ -11,7 +11,7 @@ namespace syncforce::actors {
 
 namespace {
 
-using member_ptr = caf::stateful_actor<cluster_member_state>*;
+using member_ptr = cluster_member_actor::stateful_pointer<cluster_member_state>;
 using steady = lease_validity::clock;
 
 std::string unit_id(const std::string& kind, const std::string& key) { return kind + ":" + key; }
@@ -215,7 +215,8 @@ void tick(member_ptr self) {
 
 } // namespace
 
-caf::behavior cluster_member(caf::stateful_actor<cluster_member_state>* self, cluster_member_config cfg) {
+cluster_member_actor::behavior_type cluster_member(cluster_member_actor::stateful_pointer<cluster_member_state> self,
+                                                   cluster_member_config cfg) {
   self->state.cfg = std::move(cfg);
   if (!self->state.cfg.validity)
     self->state.cfg.validity = std::make_shared<lease_validity>();

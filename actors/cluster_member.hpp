@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/atoms.hpp"
 #include "actors/cluster_store.hpp"
 #include "sync/lease_fence.hpp"
 
@@ -17,6 +18,16 @@ namespace syncforce::actors {
 /// The leases this node holds, by unit id (kind:key).
 using owned_units = std::map<std::string, std::shared_ptr<const lease_fence>>;
 
+/// Whoever a cluster member tells what to run (the sync engine).
+using units_target = caf::typed_actor<caf::reacts_to<units_atom, owned_units>>;
+
+/// The protocol of a node's cluster member.
+using cluster_member_actor = caf::typed_actor<
+  /// Heartbeat: sent once by the engine to begin, then by the member itself every heartbeat_interval.
+  caf::reacts_to<tick_atom>,
+  /// (unit ids) the engine runs now: a unit is handed over only once it stopped here.
+  caf::reacts_to<running_atom, std::vector<std::string>>>;
+
 /// Settings of the node's cluster member.
 struct cluster_member_config {
   store::node_info node;
@@ -31,7 +42,7 @@ struct cluster_member_config {
   /// Shared with every fence this member hands out.
   std::shared_ptr<lease_validity> validity;
   /// Told (units_atom, owned_units) whenever what should run here changes.
-  caf::actor engine;
+  units_target engine;
   /// Told where each user's broker runs, on every heartbeat (none: not told).
   std::function<void(std::map<std::string, std::string>)> on_broker_owners;
   /// The node's clock for lease deadlines (tests inject a fake one).
@@ -67,8 +78,8 @@ struct cluster_member_state {
 /// expired, everything stops here at once and the node rejoins with a new
 /// incarnation (its old leases given up in the same transaction).
 /// Blocking: spawn it detached. On exit it lapses every fence and leaves.
-/// Messages: tick_atom, (running_atom, unit ids).
-caf::behavior cluster_member(caf::stateful_actor<cluster_member_state>* self, cluster_member_config cfg);
+cluster_member_actor::behavior_type cluster_member(cluster_member_actor::stateful_pointer<cluster_member_state> self,
+                                                   cluster_member_config cfg);
 
 } // namespace syncforce::actors
 

@@ -8,7 +8,7 @@ namespace syncforce::actors {
 
 namespace {
 
-using connection_ptr = caf::stateful_actor<connection_actor_state>*;
+using connection_ptr = connection_actor_impl::stateful_pointer<connection_actor_state>;
 
 const mapping_settings* find_mapping(connection_ptr self, const std::string& id) {
   for (const auto& m : self->state.cfg.mappings)
@@ -57,7 +57,7 @@ void spawn_mapping(connection_ptr self, const mapping_settings& m) {
   auto settings = m;
   settings.fence = mapping_lease(self, m.job.mapping_id);
   auto hdl =
-    self->spawn<caf::linked>(mapping_actor, settings, st.io, st.pool, st.user, caf::actor_cast<caf::actor>(self));
+    self->spawn<caf::linked>(mapping_actor, settings, st.io, st.pool, st.user, caf::actor_cast<connection_actor_impl>(self));
   auto& c = st.children[m.job.mapping_id];
   c.hdl = hdl;
   c.revision = m.revision;
@@ -288,7 +288,8 @@ void prepare(connection_ptr self) {
 
 } // namespace
 
-caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
+connection_actor_impl::behavior_type connection_actor(connection_actor_impl::stateful_pointer<connection_actor_state> self,
+                                                      connection_settings cfg,
                                std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
@@ -443,7 +444,7 @@ caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self
         if (c.parked)
           ++parked;
       }
-      return caf::make_message(running, parked);
+      return std::make_tuple(running, parked);
     },
   };
 }

@@ -23,6 +23,9 @@ struct connection_units {
   std::shared_ptr<const lease_fence> writer;
 };
 
+/// Whoever a connection tells which of its units run here now (the sync engine).
+using running_reporter = caf::typed_actor<caf::reacts_to<running_atom, std::string, std::vector<std::string>>>;
+
 /// Settings of one connection actor.
 struct connection_settings {
   connection_job connection;
@@ -46,12 +49,30 @@ struct connection_settings {
   connection_units units;
   /// Told (running_atom, connection id, unit ids) whenever what runs here
   /// changes: the cluster member gives a lease up only once its unit stopped.
-  caf::actor reporter;
+  running_reporter reporter;
   /// Retry schedule of the connection's own setup.
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000), 2.0, 0.0};
   /// Stored state PAUSED: no mapping polls, the writer does not write.
   bool paused = false;
 };
+
+/// The protocol of a connection actor (sender: the sync engine; synced_atom: its mapping actors).
+using connection_actor_hdl = caf::typed_actor<
+  /// Prepare the connection's schema, then run its mappings and writer.
+  caf::reacts_to<start_atom>,
+  /// New settings: mappings added, removed, edited; commands; pause.
+  caf::reacts_to<reconfigure_atom, connection_settings>,
+  /// The units this node holds leases for now (cluster).
+  caf::reacts_to<units_atom, connection_units>,
+  /// Stop every mapping (cancelling loads) and the writer, then quit with user_shutdown.
+  caf::reacts_to<stop_atom, bool>,
+  /// (mapping_id): a mapping finished a cycle; its crash count is cleared.
+  caf::reacts_to<synced_atom, std::string>,
+  /// -> (mappings running, mappings parked)
+  caf::replies_to<status_atom>::with<std::int32_t, std::int32_t>>;
+
+/// The connection's whole behaviour: its protocol plus the restart timer of a mapping, which only it sends itself.
+using connection_actor_impl = connection_actor_hdl::extend<caf::reacts_to<restart_atom, std::string>>;
 
 struct connection_actor_state {
   connection_settings cfg;
@@ -59,7 +80,7 @@ struct connection_actor_state {
   worker_pool_actor pool;
   cursor_broker_actor user;
   struct child {
-    caf::actor hdl;
+    mapping_actor_hdl hdl;
     restart_budget restarts;
     bool parked = false;
     std::string last_error;
@@ -109,12 +130,8 @@ struct connection_actor_state {
 /// mapping with an admin command is stopped, the command applied to its
 /// stored state (sync_io::take_command) and started again; paused stops every
 /// mapping and the writer once their running step is done.
-/// Messages: start_atom, (restart_atom, mapping_id), (synced_atom, mapping_id),
-///   (reconfigure_atom, connection_settings), (stop_atom, bool): stop every
-///   mapping (cancelling loads) and the writer, then quit with user_shutdown,
-///   (units_atom, connection_units),
-///   (status_atom) -> (mappings running, mappings parked) as int32s.
-caf::behavior connection_actor(caf::stateful_actor<connection_actor_state>* self, connection_settings cfg,
+connection_actor_impl::behavior_type connection_actor(connection_actor_impl::stateful_pointer<connection_actor_state> self,
+                                                      connection_settings cfg,
                                std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user);
 
 } // namespace syncforce::actors

@@ -8,7 +8,7 @@ namespace syncforce::actors {
 
 namespace {
 
-using mapping_ptr = caf::stateful_actor<mapping_actor_state>*;
+using mapping_ptr = mapping_actor_impl::stateful_pointer<mapping_actor_state>;
 using continuation = std::function<void(job_outcome&)>;
 
 void release_cursor(mapping_ptr self);
@@ -475,8 +475,9 @@ void start(mapping_ptr self) {
 
 } // namespace
 
-caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapping_settings cfg,
-                            std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user, caf::actor parent) {
+mapping_actor_impl::behavior_type mapping_actor(mapping_actor_impl::stateful_pointer<mapping_actor_state> self,
+                                                mapping_settings cfg, std::shared_ptr<sync_io> io, worker_pool_actor pool,
+                                                cursor_broker_actor user, mapping_parent parent) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.io = std::move(io);
@@ -510,7 +511,7 @@ caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapp
     },
     [self](status_atom) {
       auto& st = self->state;
-      return caf::make_message(std::string{to_string(st.state)}, st.description);
+      return std::make_tuple(std::string{to_string(st.state)}, st.description);
     },
   };
 }

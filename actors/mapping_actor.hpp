@@ -34,12 +34,27 @@ struct mapping_settings {
   std::shared_ptr<const lease_fence> fence;
 };
 
+/// Whoever a mapping actor tells that a cycle succeeded (its connection actor).
+using mapping_parent = caf::typed_actor<caf::reacts_to<synced_atom, std::string>>;
+
+/// The protocol of a mapping actor (sender: its connection actor).
+using mapping_actor_hdl = caf::typed_actor<
+  caf::reacts_to<start_atom>,
+  /// (cancel): finish the running step (cancel: a running load, poll or backfill stops between pages), then quit.
+  caf::reacts_to<stop_atom, bool>,
+  /// -> (state, description)
+  caf::replies_to<status_atom>::with<std::string, std::string>>;
+
+/// The mapping's whole behaviour: its protocol plus its own timers, which only it sends itself.
+using mapping_actor_impl = mapping_actor_hdl::extend<caf::reacts_to<poll_atom>, caf::reacts_to<sweep_atom>,
+                                                     caf::reacts_to<repair_atom>, caf::reacts_to<retry_atom>>;
+
 struct mapping_actor_state {
   mapping_settings cfg;
   std::shared_ptr<sync_io> io;
   worker_pool_actor pool;
   cursor_broker_actor user;
-  caf::actor parent;
+  mapping_parent parent;
   mapping_state state = mapping_state::initial;
   std::string description;
   int failures = 0;
@@ -81,12 +96,11 @@ struct mapping_actor_state {
 /// Once synced, every config.read_repair.sweep_seconds a look-back sweep and
 /// every formula_repair_seconds a formula repair (0: never) run between polls,
 /// never during one (sync/read_repair.hpp); their failures retry like a poll's.
-/// Messages: start_atom, poll_atom, sweep_atom, repair_atom, retry_atom, (stop_atom, bool),
-///   (status_atom) -> (state, description).
 /// Tells `parent` (synced_atom, mapping_id) after each successful load or poll.
 /// A job that finds the lease gone (outcome_kind::fenced) stops the actor at
 /// once with engine_errc::lease_lost, without another write.
-caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapping_settings cfg,
-                            std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user, caf::actor parent);
+mapping_actor_impl::behavior_type mapping_actor(mapping_actor_impl::stateful_pointer<mapping_actor_state> self,
+                                                mapping_settings cfg, std::shared_ptr<sync_io> io, worker_pool_actor pool,
+                                                cursor_broker_actor user, mapping_parent parent);
 
 } // namespace syncforce::actors

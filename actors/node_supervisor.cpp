@@ -8,7 +8,7 @@ namespace syncforce::actors {
 
 // ---- database monitor ----------------------------------------------------------
 
-caf::behavior db_monitor(caf::event_based_actor* self, caf::actor supervisor,
+db_monitor_actor::behavior_type db_monitor(db_monitor_actor::pointer self, db_listener supervisor,
                          std::shared_ptr<database_probe> probe, db_monitor_config cfg) {
   struct monitor_state {
     bool known = false;
@@ -47,7 +47,7 @@ caf::behavior db_monitor(caf::event_based_actor* self, caf::actor supervisor,
 
 namespace {
 
-using supervisor_ptr = caf::stateful_actor<node_supervisor_state>*;
+using supervisor_ptr = node_supervisor_impl::stateful_pointer<node_supervisor_state>;
 
 void set_readiness(supervisor_ptr self, bool ready, const std::string& reason) {
   auto& st = self->state;
@@ -104,7 +104,8 @@ void give_up(supervisor_ptr self, const std::string& child, const caf::error& re
 
 } // namespace
 
-caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, node_config cfg,
+node_supervisor_impl::behavior_type node_supervisor(node_supervisor_impl::stateful_pointer<node_supervisor_state> self,
+                                                    node_config cfg,
                               std::shared_ptr<readiness_sink> sink, db_monitor_factory make_db_monitor) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
@@ -205,10 +206,14 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
                                  "reason", reason));
       set_readiness(self, false, st.not_ready_reason);
     },
-    [self](status_atom) -> caf::result<bool, std::string, int> {
+    [self](status_atom) {
       auto& st = self->state;
-      bool ready = st.db_ready && !st.draining && st.failed.empty();
-      return {ready, ready ? std::string() : st.not_ready_reason, st.schema_version};
+      node_status s;
+      s.ready = st.db_ready && !st.draining && st.failed.empty();
+      if (!s.ready)
+        s.reason = st.not_ready_reason;
+      s.schema_version = static_cast<std::int32_t>(st.schema_version);
+      return s;
     },
     [self](health_atom) -> std::string { return self->state.failed; },
     [self](liveness_atom) {
@@ -232,7 +237,7 @@ caf::behavior node_supervisor(caf::stateful_actor<node_supervisor_state>* self, 
       }
       if (!st.db_monitor && !st.engine)
         return true;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool>();
       st.drain_waiters.push_back(rp);
       return rp;
     },

@@ -20,7 +20,7 @@ namespace syncforce::actors {
 
 namespace {
 
-using engine_ptr = caf::stateful_actor<sync_engine_state>*;
+using engine_ptr = sync_engine_actor::stateful_pointer<sync_engine_state>;
 
 /// What the engine reads from the control schema.
 struct loaded_connection {
@@ -183,7 +183,7 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
   }
   cs.clustered = static_cast<bool>(st.member);
   cs.units = units_of(self, c.id);
-  cs.reporter = caf::actor_cast<caf::actor>(self);
+  cs.reporter = caf::actor_cast<sync_engine_actor>(self);
   return cs;
 }
 
@@ -444,7 +444,8 @@ secret_lookup system_secret_lookup(secret_policy policy) {
   return l;
 }
 
-caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_engine_config cfg) {
+sync_engine_actor::behavior_type sync_engine(sync_engine_actor::stateful_pointer<sync_engine_state> self,
+                                             sync_engine_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   if (!st.cfg.io)
@@ -503,7 +504,7 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
         auto url = st.cfg.database_url;
         auto timeout = st.cfg.heartbeat_interval;
         mc.make_store = [url, timeout] { return make_pg_cluster_store(url, timeout); };
-        mc.engine = caf::actor_cast<caf::actor>(self);
+        mc.engine = caf::actor_cast<sync_engine_actor>(self);
         if (st.cfg.cluster && st.cfg.cluster->leased)
           if (auto dir = std::dynamic_pointer_cast<lease_broker_directory>(st.cfg.cluster->directory))
             mc.on_broker_owners = [dir](std::map<std::string, std::string> owners) { dir->update(std::move(owners)); };
@@ -513,7 +514,7 @@ caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_eng
       // Every node hears about admin changes (NOTIFY syncforce_control) and reconciles.
       if (!st.cfg.database_url.empty() && !st.listener)
         st.listener = std::make_unique<notify_listener>(st.cfg.database_url, store::control_channel,
-                                                        caf::actor_cast<wake_target>(self));
+                                                        caf::actor_cast<sync_engine_actor>(self));
       load(self);
     },
     [self](wake_atom) { load(self); },

@@ -2,6 +2,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/cluster_member.hpp"
+#include "actors/connection_actor.hpp"
 #include "actors/notify_listener.hpp"
 #include "actors/remote_broker.hpp"
 #include "actors/sync_io.hpp"
@@ -59,13 +60,24 @@ struct sync_engine_config {
   std::chrono::milliseconds heartbeat_interval{2000};
 };
 
+/// The protocol of the node's sync engine.
+using sync_engine_actor = caf::typed_actor<
+  /// Join the cluster (with a database), LISTEN for admin changes, load (sender: the node supervisor).
+  caf::reacts_to<start_atom>,
+  /// Load the configuration again and reconcile (senders: its notify_listener, its own retry timer).
+  caf::reacts_to<wake_atom>,
+  /// The leases this node holds now (sender: the cluster member).
+  caf::reacts_to<units_atom, owned_units>,
+  /// (connection id, unit ids) that run now (sender: the connection actors).
+  caf::reacts_to<running_atom, std::string, std::vector<std::string>>>;
+
 struct sync_engine_state {
   sync_engine_config cfg;
   worker_pool_actor pool;
   std::map<std::string, cursor_broker_actor> users;      ///< by sf_user key: what the mappings ask (broker or proxy)
   std::map<std::string, integration_user_actor> brokers; ///< by sf_user key: the brokers running here, in a cluster
   std::map<std::string, std::shared_ptr<const sf_user>> logins; ///< by sf_user key: one login per user
-  std::map<std::string, caf::actor> connections; ///< by connection id
+  std::map<std::string, connection_actor_hdl> connections; ///< by connection id
   /// By connection id: what its actor was started with (connection_fingerprint).
   std::map<std::string, std::string> fingerprints;
   /// By connection id: connections being stopped, and what to do once they are.
@@ -75,7 +87,7 @@ struct sync_engine_state {
   /// By connection id: a crashed or lease-less connection is not started again before this.
   std::map<std::string, caf::actor_clock::time_point> not_before;
   /// The node's cluster member (none without a database: everything runs here, unfenced).
-  caf::actor member;
+  cluster_member_actor member;
   /// The leases this node holds, as last told by the member.
   owned_units owned;
   bool told_units = false;
@@ -102,8 +114,8 @@ struct sync_engine_state {
 /// `connection_restarts`; past that the engine gives up (its supervisor
 /// counts the engine's crashes in turn).
 /// Spawned by the node supervisor once the database is up.
-/// Messages: start_atom, wake_atom (reload the configuration).
-caf::behavior sync_engine(caf::stateful_actor<sync_engine_state>* self, sync_engine_config cfg);
+sync_engine_actor::behavior_type sync_engine(sync_engine_actor::stateful_pointer<sync_engine_state> self,
+                                             sync_engine_config cfg);
 
 /// Environment variables and files, within `policy` (files are checked again
 /// once symbolic links are resolved).

@@ -62,7 +62,7 @@ bool health_readiness::ready() const {
 /// spawns a short-lived actor that asks the supervisor and finishes the reactor.
 class node_server::node_service : public syncforce::v1::Node::CallbackService {
 public:
-  node_service(caf::actor_system& sys, caf::actor supervisor, node_identity identity, admin_service& admin)
+  node_service(caf::actor_system& sys, actors::node_supervisor_actor supervisor, node_identity identity, admin_service& admin)
     : sys_(sys), supervisor_(std::move(supervisor)), identity_(std::move(identity)), admin_(admin) {
   }
 
@@ -81,10 +81,10 @@ public:
     sys_.spawn([reactor, reply, supervisor = supervisor_](caf::event_based_actor* self) {
       self->request(supervisor, std::chrono::seconds(5), actors::status_atom::value)
         .then(
-          [reactor, reply](bool ready, const std::string& reason, int version) {
-            reply->set_ready(ready);
-            reply->set_not_ready_reason(reason);
-            reply->set_control_schema_version(version);
+          [reactor, reply](const actors::node_status& s) {
+            reply->set_ready(s.ready);
+            reply->set_not_ready_reason(s.reason);
+            reply->set_control_schema_version(s.schema_version);
             reactor->Finish(grpc::Status::OK);
           },
           [reactor](caf::error& err) {
@@ -97,7 +97,7 @@ public:
 
 private:
   caf::actor_system& sys_;
-  caf::actor supervisor_;
+  actors::node_supervisor_actor supervisor_;
   node_identity identity_;
   admin_service& admin_;
 };
@@ -109,7 +109,7 @@ node_server::~node_server() {
 }
 
 std::unique_ptr<node_server> node_server::start(const std::string& address, caf::actor_system& sys,
-                                                caf::actor supervisor, node_identity identity,
+                                                actors::node_supervisor_actor supervisor, node_identity identity,
                                                 std::shared_ptr<health_readiness> readiness, admin_settings admin,
                                                 std::string& error, cluster_endpoint cluster) {
   std::unique_ptr<node_server> srv(new node_server);

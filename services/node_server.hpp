@@ -65,7 +65,7 @@ public:
   /// Binds `address` and starts serving; nullptr (with `error` set) if the
   /// address cannot be bound.
   static std::unique_ptr<node_server> start(const std::string& address, caf::actor_system& sys,
-                                            caf::actor supervisor, node_identity identity,
+                                            actors::node_supervisor_actor supervisor, node_identity identity,
                                             std::shared_ptr<health_readiness> readiness, admin_settings admin,
                                             std::string& error, cluster_endpoint cluster = {});
 

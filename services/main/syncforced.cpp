@@ -291,11 +291,11 @@ int main(int argc, char** argv) {
   actors::node_config node_cfg;
   node_cfg.node_name = settings.node_name;
   auto database_url = settings.database_url;
-  auto make_monitor = [database_url, node_name = settings.node_name](caf::event_based_actor* parent) {
+  auto make_monitor = [database_url, node_name = settings.node_name](caf::local_actor* parent) {
     // A cutover this node (or a node gone for good) left unfinished is rolled back once the database answers.
     std::shared_ptr<actors::database_probe> probe =
       services::settling_cutovers(actors::make_pg_database_probe(database_url), database_url, node_name);
-    return parent->spawn<caf::detached>(actors::db_monitor, caf::actor_cast<caf::actor>(parent), probe,
+    return parent->spawn<caf::detached>(actors::db_monitor, caf::actor_cast<actors::db_listener>(parent), probe,
                                         actors::db_monitor_config{});
   };
   actors::sync_engine_config engine_cfg;
@@ -322,7 +322,7 @@ int main(int argc, char** argv) {
   // before the supervisor is told to start (and so before the engine exists):
   // the advertised address, and the broker directory that needs it.
   auto advertised = std::make_shared<std::string>();
-  node_cfg.make_engine = [engine_cfg, advertised](caf::event_based_actor* parent) {
+  node_cfg.make_engine = [engine_cfg, advertised](caf::local_actor* parent) -> actors::supervised_engine {
     auto cfg = engine_cfg;
     cfg.advertise_address = *advertised;
     return parent->spawn(actors::sync_engine, cfg);

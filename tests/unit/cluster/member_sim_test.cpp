@@ -131,8 +131,8 @@ struct engine_view {
   owned_units units;
 };
 
-caf::behavior stand_in_engine(caf::event_based_actor* self, std::shared_ptr<engine_view> view,
-                              std::shared_ptr<caf::actor> member) {
+units_target::behavior_type stand_in_engine(units_target::pointer self, std::shared_ptr<engine_view> view,
+                                            std::shared_ptr<cluster_member_actor> member) {
   return {
     [self, view, member](units_atom, owned_units& u) {
       view->units = u;
@@ -148,11 +148,11 @@ caf::behavior stand_in_engine(caf::event_based_actor* self, std::shared_ptr<engi
 struct node_under_test {
   std::string name;
   std::shared_ptr<engine_view> view = std::make_shared<engine_view>();
-  std::shared_ptr<caf::actor> member_slot = std::make_shared<caf::actor>();
+  std::shared_ptr<cluster_member_actor> member_slot = std::make_shared<cluster_member_actor>();
   std::shared_ptr<lease_validity> validity = std::make_shared<lease_validity>();
   std::shared_ptr<lease_validity::clock::time_point> clock;
-  caf::actor engine;
-  caf::actor member;
+  units_target engine;
+  cluster_member_actor member;
 };
 
 class cluster_sim {

@@ -61,27 +61,27 @@ struct node_supervisor_sim : ::testing::Test {
 
   static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
-  caf::actor spawn_node() {
+  node_supervisor_impl spawn_node() {
     node_config cfg;
     cfg.node_name = "test-node";
     db_monitor_config mon_cfg;
     mon_cfg.healthy_interval = 1000ms;
     mon_cfg.retry = backoff_policy{200ms, 1600ms, 2.0, 0.0};
     auto probe_ptr = probe;
-    auto make = [this, probe_ptr, mon_cfg](caf::event_based_actor* parent) {
+    auto make = [this, probe_ptr, mon_cfg](caf::local_actor* parent) {
       ++monitors_spawned;
-      return parent->spawn(db_monitor, caf::actor_cast<caf::actor>(parent),
+      return parent->spawn(db_monitor, caf::actor_cast<db_listener>(parent),
                            std::static_pointer_cast<database_probe>(probe_ptr), mon_cfg);
     };
-    return sys.spawn(node_supervisor, cfg, sink, make);
+    return sys.spawn(node_supervisor, cfg, sink, db_monitor_factory{make});
   }
 
   /// Asks the supervisor for its status through an event-based actor.
-  bool status_ready(const caf::actor& node) {
+  bool status_ready(const node_supervisor_actor& node) {
     auto result = std::make_shared<int>(-1);
     sys.spawn([node, result](caf::event_based_actor* self) {
       self->request(node, caf::infinite, status_atom::value)
-        .then([result](bool ready, const std::string&, int) { *result = ready ? 1 : 0; });
+        .then([result](const node_status& s) { *result = s.ready ? 1 : 0; });
     });
     sched.run();
     EXPECT_NE(*result, -1) << "no status reply";

@@ -61,13 +61,13 @@ caf::actor_system_config& test_config() { return syncforce::testing::test_coordi
 TEST(engine_supervision, engine_starts_after_the_database_restarts_on_crash_and_stops_on_drain) {
   caf::actor_system sys{test_config()};
   auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
-  auto engines = std::make_shared<std::vector<caf::actor>>();
+  auto engines = std::make_shared<std::vector<supervised_engine>>();
   auto starts = std::make_shared<int>(0);
   node_config cfg;
   cfg.node_name = "n";
   cfg.restart = backoff_policy{500ms, 4000ms, 2.0, 0.0};
-  cfg.make_engine = [engines, starts](caf::event_based_actor* parent) {
-    auto e = parent->spawn([starts](caf::event_based_actor*) -> caf::behavior {
+  cfg.make_engine = [engines, starts](caf::local_actor* parent) {
+    auto e = parent->spawn([starts](supervised_engine::pointer) -> supervised_engine::behavior_type {
       return {[starts](start_atom) { ++*starts; }};
     });
     engines->push_back(e);
@@ -75,8 +75,8 @@ TEST(engine_supervision, engine_starts_after_the_database_restarts_on_crash_and_
   };
   db_monitor_config mon;
   mon.healthy_interval = 1000ms;
-  auto make_monitor = [mon](caf::event_based_actor* parent) {
-    return parent->spawn(db_monitor, caf::actor_cast<caf::actor>(parent),
+  auto make_monitor = [mon](caf::local_actor* parent) {
+    return parent->spawn(db_monitor, caf::actor_cast<db_listener>(parent),
                          std::shared_ptr<database_probe>(std::make_shared<always_up>()), mon);
   };
   auto sup = sys.spawn(node_supervisor, cfg, std::shared_ptr<readiness_sink>(std::make_shared<null_sink>()),
@@ -120,8 +120,9 @@ struct crashing_node {
     cfg.restarts = syncforce::restart_window{3, 10min};
     cfg.liveness_grace = grace;
     auto list = engines;
-    cfg.make_engine = [list](caf::event_based_actor* parent) {
-      auto e = parent->spawn([](caf::event_based_actor*) -> caf::behavior { return {[](start_atom) {}}; });
+    cfg.make_engine = [list](caf::local_actor* parent) {
+      auto e = parent->spawn(
+        [](supervised_engine::pointer) -> supervised_engine::behavior_type { return {[](start_atom) {}}; });
       list->push_back(e);
       return e;
     };
@@ -129,18 +130,18 @@ struct crashing_node {
     mon.healthy_interval = 1000ms;
     mon.retry = backoff_policy{100ms, 100ms, 1.0, 0.0};
     auto p = probe;
-    auto make_monitor = [mon, p](caf::event_based_actor* parent) {
-      return parent->spawn(db_monitor, caf::actor_cast<caf::actor>(parent), std::shared_ptr<database_probe>(p), mon);
+    auto make_monitor = [mon, p](caf::local_actor* parent) {
+      return parent->spawn(db_monitor, caf::actor_cast<db_listener>(parent), std::shared_ptr<database_probe>(p), mon);
     };
     sup = sys.spawn(node_supervisor, cfg, std::shared_ptr<readiness_sink>(sink), db_monitor_factory{make_monitor});
   }
-  std::shared_ptr<std::vector<caf::actor>> engines = std::make_shared<std::vector<caf::actor>>();
+  std::shared_ptr<std::vector<supervised_engine>> engines = std::make_shared<std::vector<supervised_engine>>();
   std::shared_ptr<last_sink> sink = std::make_shared<last_sink>();
   std::shared_ptr<switch_probe> probe = std::make_shared<switch_probe>();
-  caf::actor sup;
+  node_supervisor_impl sup;
 };
 
-std::string failure_of(caf::actor_system& sys, caf::scheduler::test_coordinator& sched, const caf::actor& sup) {
+std::string failure_of(caf::actor_system& sys, caf::scheduler::test_coordinator& sched, const node_supervisor_actor& sup) {
   auto out = std::make_shared<std::string>("<no reply>");
   sys.spawn([sup, out](caf::event_based_actor* self) {
     self->request(sup, caf::infinite, health_atom::value).then([out](const std::string& f) { *out = f; });

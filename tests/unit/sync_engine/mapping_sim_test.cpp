@@ -198,9 +198,9 @@ struct engine_sim : ::testing::Test {
     return h;
   }
 
-  caf::actor spawn_mapping(const mapping_settings& m, cursor_broker_actor user) {
-    auto h = sys.spawn(mapping_actor, m, std::static_pointer_cast<sync_io>(io), pool, user, caf::actor{});
-    spawned.push_back(h);
+  mapping_actor_hdl spawn_mapping(const mapping_settings& m, cursor_broker_actor user) {
+    auto h = sys.spawn(mapping_actor, m, std::static_pointer_cast<sync_io>(io), pool, user, mapping_parent{});
+    spawned.push_back(caf::actor_cast<caf::actor>(h));
     caf::anon_send(h, start_atom::value);
     return h;
   }
@@ -215,7 +215,7 @@ struct engine_sim : ::testing::Test {
     return out;
   }
 
-  std::pair<std::string, std::string> mapping_status(const caf::actor& m) {
+  std::pair<std::string, std::string> mapping_status(const mapping_actor_hdl& m) {
     std::pair<std::string, std::string> out;
     caf::scoped_actor self{sys};
     self->send(m, status_atom::value);
@@ -466,7 +466,7 @@ TEST_F(engine_sim, connection_restarts_a_crashing_mapping_then_parks_it_without_
   cs.restart = backoff_policy{1000ms, 4000ms, 2.0, 0.0};
   cs.mapping_restarts.max_restarts = 3;
   auto conn = sys.spawn(connection_actor, cs, std::static_pointer_cast<sync_io>(io), pool, user);
-  spawned.push_back(conn);
+  spawned.push_back(caf::actor_cast<caf::actor>(conn));
   caf::anon_send(conn, start_atom::value);
   sched.run();
   EXPECT_EQ(io->connection_prepares, 1);
@@ -514,20 +514,20 @@ struct reconfigure_sim : engine_sim {
     return cs;
   }
 
-  caf::actor start(const connection_settings& cs) {
+  connection_actor_hdl start(const connection_settings& cs) {
     auto conn = sys.spawn(connection_actor, cs, std::static_pointer_cast<sync_io>(io), pool, spawn_user(0));
-    spawned.push_back(conn);
+    spawned.push_back(caf::actor_cast<caf::actor>(conn));
     caf::anon_send(conn, start_atom::value);
     sched.run();
     return conn;
   }
 
-  void reconfigure(const caf::actor& conn, connection_settings cs) {
+  void reconfigure(const connection_actor_hdl& conn, connection_settings cs) {
     caf::anon_send(conn, reconfigure_atom::value, std::move(cs));
     sched.run();
   }
 
-  std::pair<int, int> running_and_parked(const caf::actor& conn) {
+  std::pair<int, int> running_and_parked(const connection_actor_hdl& conn) {
     std::pair<int, int> out;
     caf::scoped_actor self{sys};
     self->send(conn, status_atom::value);
