@@ -289,8 +289,8 @@ void prepare(connection_ptr self) {
 } // namespace
 
 connection_actor_impl::behavior_type connection_actor(connection_actor_impl::stateful_pointer<connection_actor_state> self,
-                                                      connection_settings cfg,
-                               std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user) {
+                                                      connection_settings cfg, std::shared_ptr<sync_io> io,
+                                                      worker_pool_actor pool, cursor_broker_actor user) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.io = std::move(io);

@@ -131,8 +131,8 @@ struct connection_actor_state {
 /// stored state (sync_io::take_command) and started again; paused stops every
 /// mapping and the writer once their running step is done.
 connection_actor_impl::behavior_type connection_actor(connection_actor_impl::stateful_pointer<connection_actor_state> self,
-                                                      connection_settings cfg,
-                               std::shared_ptr<sync_io> io, worker_pool_actor pool, cursor_broker_actor user);
+                                                      connection_settings cfg, std::shared_ptr<sync_io> io,
+                                                      worker_pool_actor pool, cursor_broker_actor user);
 
 } // namespace syncforce::actors
 

@@ -72,8 +72,9 @@ void handle(writer_ptr self, writer_event e) {
 
 } // namespace
 
-writer_actor_impl::behavior_type writer_actor(writer_actor_impl::stateful_pointer<writer_actor_state> self, writer_settings cfg,
-                           std::shared_ptr<write_io> io, worker_pool_actor pool) {
+writer_actor_impl::behavior_type writer_actor(writer_actor_impl::stateful_pointer<writer_actor_state> self,
+                                              writer_settings cfg, std::shared_ptr<write_io> io,
+                                              worker_pool_actor pool) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.io = std::move(io);

@@ -63,7 +63,8 @@ struct writer_actor_state {
 /// Transient trouble waits with backoff (the budget wait for a spent budget);
 /// the entries it could not write stay in the log, nothing is lost.
 /// (stop_atom, bool): finish the running cycle, then quit with user_shutdown.
-writer_actor_impl::behavior_type writer_actor(writer_actor_impl::stateful_pointer<writer_actor_state> self, writer_settings cfg,
-                           std::shared_ptr<write_io> io, worker_pool_actor pool);
+writer_actor_impl::behavior_type writer_actor(writer_actor_impl::stateful_pointer<writer_actor_state> self,
+                                              writer_settings cfg, std::shared_ptr<write_io> io,
+                                              worker_pool_actor pool);
 
 } // namespace syncforce::actors
