@@ -250,7 +250,7 @@ void park(connection_ptr self, const mapping_settings& m, int restarts, const st
   self
     ->request(st.pool, caf::infinite, run_job_atom::value,
               job{"save_state",
-                  [io, j, reason](worker_context& ctx) { return io->save_state(ctx, j, "SYSTEM_ERROR", reason); },
+                  [io, j, reason](worker_context& ctx) { return io->save_state(ctx, j, mapping_state::system_error, reason); },
                   c.fence})
     .then([](job_outcome&) {}, [](caf::error&) {});
 }
@@ -274,7 +274,7 @@ void prepare(connection_ptr self) {
           self->delayed_send(self, delay, start_atom::value);
           return;
         }
-        if (o.state == "PAUSED")
+        if (o.connection == connection_state::paused)
           st.cfg.paused = true;
         st.ready = true;
         log(spdlog::level::info, log_event{st.cfg.paused ? "Connection ready, paused" : "Connection ready",

@@ -46,7 +46,7 @@ public:
   }
   job_outcome load_mapping(worker_context&, const mapping_job& j) override {
     job_outcome o;
-    o.state = db[j.mapping_id].state;
+    o.stored_state = parse_mapping_state(db[j.mapping_id].state);
     o.hwm = db[j.mapping_id].hwm;
     return o;
   }
@@ -75,7 +75,7 @@ public:
       persist(j.mapping_id, s.hwm.empty() ? "ABORTED" : "DATA_SYNCED", "");
     else
       persist(j.mapping_id, s.hwm.empty() ? "INITIAL" : "DATA_SYNCED", "");
-    o.state = c->second;
+    o.command = parse_mapping_command(c->second);
     commands.erase(c);
     ++commands_taken;
     return o;
@@ -127,9 +127,9 @@ public:
     }
     return {};
   }
-  job_outcome save_state(worker_context&, const mapping_job& j, const std::string& state,
+  job_outcome save_state(worker_context&, const mapping_job& j, mapping_state state,
                          const std::string& description) override {
-    persist(j.mapping_id, state, description);
+    persist(j.mapping_id, std::string{to_string(state)}, description);
     return {};
   }
 
