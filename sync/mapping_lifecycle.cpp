@@ -6,6 +6,16 @@ namespace {
 
 using action = mapping_action;
 
+bool is_cursor_step(mapping_step s) {
+  return s == mapping_step::cursor_reload || s == mapping_step::cursor_backfill || s == mapping_step::cursor_poll ||
+         s == mapping_step::cursor_sweep || s == mapping_step::cursor_formula;
+}
+
+/// The steps that wait for a job's answer (a job_done).
+bool is_job_step(mapping_step s) {
+  return s != mapping_step::idle && !is_cursor_step(s);
+}
+
 bool is_repair(mapping_step s) {
   return s == mapping_step::cursor_sweep || s == mapping_step::sweep || s == mapping_step::cursor_formula ||
          s == mapping_step::formula_repair;
@@ -129,6 +139,10 @@ public:
       finish_stop();
       return;
     }
+    if (!is_cursor_step(s_.step) || s_.waiting) {
+      release(); // nothing asked for it (cannot happen): give it back
+      return;
+    }
     if (!granted) {
       wait(wait_kind::budget, reason);
       return;
@@ -150,7 +164,6 @@ public:
         run(mapping_step::formula_repair, mapping_job_kind::formula_repair);
         return;
       default:
-        release(); // nothing asked for it (cannot happen): give it back
         return;
     }
   }
@@ -161,6 +174,8 @@ public:
       finish_stop();
       return;
     }
+    if (!is_job_step(s_.step) || s_.waiting)
+      return; // no job runs now (cannot happen): a stray answer changes nothing
     switch (o.kind) {
       case outcome_kind::ok:
         ok(o);
@@ -307,7 +322,7 @@ private:
       case mapping_step::cursor_poll:
       case mapping_step::cursor_sweep:
       case mapping_step::cursor_formula:
-        return; // no job runs in these steps: a stray answer changes nothing
+        return; // no job runs in these steps (job_done ignores them)
     }
   }
 
