@@ -154,7 +154,7 @@ void converge(connection_ptr self, const std::string& id) {
         return;
       // A deleted or edited mapping's load is cancelled; a pause lets it finish.
       bool cancel = !st.cfg.paused && (desired == nullptr || desired->revision != c.revision ||
-                                       (desired->command && *desired->command != "recover"));
+                                       (desired->command && *desired->command != mapping_command::recover));
       c.stopping = true;
       self->send(c.hdl, stop_atom::value, cancel);
       return;

@@ -28,7 +28,7 @@ struct mapping_settings {
   /// The mapping's stored revision (a new one restarts the actor).
   int revision = 1;
   /// An admin command waiting in the store (reload, abort, recover), as last read.
-  std::optional<std::string> command;
+  std::optional<mapping_command> command;
   /// The lease of the mapping's read side on this node; every job runs under
   /// it (none: unfenced, tests with fakes).
   std::shared_ptr<const lease_fence> fence;

@@ -604,7 +604,7 @@ TEST_F(reconfigure_sim, a_reload_command_is_taken_once_and_loads_the_table_again
   auto m = mapping("m1");
   auto conn = start(connection({m}));
   io->commands["m1"] = "reload";
-  m.command = "reload";
+  m.command = mapping_command::reload;
   reconfigure(conn, connection({m}));
   EXPECT_EQ(io->commands_taken, 1);
   EXPECT_EQ(io->db["m1"].reloads, 2);
@@ -617,7 +617,7 @@ TEST_F(reconfigure_sim, a_reload_command_is_taken_once_and_loads_the_table_again
 TEST_F(reconfigure_sim, an_aborted_first_load_stays_idle_until_reloaded) {
   io->crash_reload.insert("m1");
   auto m = mapping("m1");
-  m.command = "abort";
+  m.command = mapping_command::abort;
   io->commands["m1"] = "abort";
   auto conn = start(connection({m}));
   EXPECT_EQ(io->db["m1"].state, "ABORTED");
@@ -627,7 +627,7 @@ TEST_F(reconfigure_sim, an_aborted_first_load_stays_idle_until_reloaded) {
   EXPECT_EQ(io->db["m1"].polls, 0);
   io->crash_reload.clear();
   io->commands["m1"] = "reload";
-  m.command = "reload";
+  m.command = mapping_command::reload;
   reconfigure(conn, connection({m}));
   EXPECT_EQ(io->db["m1"].state, "DATA_SYNCED");
 }
@@ -646,7 +646,7 @@ TEST_F(reconfigure_sim, a_removed_mapping_stops_and_recover_restarts_a_parked_on
   io->crash_prepare.clear();
   io->db["bad"].hwm = "";
   auto bad = mapping("bad");
-  bad.command = "recover";
+  bad.command = mapping_command::recover;
   io->commands["bad"] = "recover";
   auto gone_polls = io->db["gone"].polls;
   reconfigure(conn, connection({mapping("good"), bad}));
