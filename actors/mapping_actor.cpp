@@ -402,7 +402,10 @@ void schedule_retry(mapping_ptr self, const std::string& reason, std::function<v
                              .with("reason", reason));
   self->delayed_send(self, wait, retry_atom::value);
   // The stored state says why the mapping waits (best effort: the database may be the trouble).
-  save_state_async(self, std::string{to_string(st.state)}, reason);
+  // Not before it was read: persisting the actor's default (INITIAL) over a synced
+  // mapping's state would make its next start reload the whole table.
+  if (st.stored_known)
+    save_state_async(self, std::string{to_string(st.state)}, reason);
 }
 
 /// Reads the added or re-typed columns again from Salesforce (RESYNC), then polls.
@@ -442,6 +445,7 @@ void start(mapping_ptr self) {
     [self, io](job_outcome& o) {
       auto& st = self->state;
       auto stored = parse_mapping_state(o.state);
+      st.stored_known = true;
       if (stored && *stored == mapping_state::aborted) {
         // An aborted first load: nothing to poll from; a reload starts it again.
         st.state = mapping_state::aborted;
@@ -458,6 +462,8 @@ void start(mapping_ptr self) {
       }
       // Synced before: bring the table to the mapping (an edit may have added
       // or re-typed columns: those are read again), then catch up at once.
+      // A retry meanwhile keeps the stored state synced (found by tests/sim).
+      st.state = mapping_state::data_synced;
       st.cfg.job.hwm = o.hwm;
       run(
         self, "prepare_mapping",

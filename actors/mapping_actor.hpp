@@ -61,6 +61,9 @@ struct mapping_actor_state {
   bool formula_waiting = false;
   /// The sweep and repair timers run (started with the first synced state).
   bool repair_timers = false;
+  /// The stored state was read (load_mapping): until then `state` is only the
+  /// actor's default, and a retry must not persist it over what is stored.
+  bool stored_known = false;
 
   static inline const char* name = "mapping";
 };
