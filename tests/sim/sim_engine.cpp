@@ -96,7 +96,7 @@ public:
     // The workload and the faults, interleaved with the engine's own steps.
     for (int i = 0; i < opts_.workload_steps; ++i) {
       step();
-      if (!world_.workload_started && world_.mapping.state == "DATA_SYNCED" && world_.mapping.hwm)
+      if (!world_.workload_started && world_.polled)
         world_.workload_started = true; // the first load is done: users start working
       if (!world_.workload_started)
         continue;

@@ -270,6 +270,8 @@ private:
     auto e = w_.log.find(id);
     if (e == w_.log.end())
       return;
+    w_.note("entry " + std::to_string(id) + " (" + e->second.action + " of row " +
+            std::to_string(e->second.record_id.value_or(0)) + ") " + state + (message.empty() ? "" : ": " + message));
     e->second.state = state;
     e->second.message = message;
     w_.archive[id] = e->second;
@@ -462,6 +464,7 @@ public:
       return transient("Salesforce unavailable (poll)");
     if (!j.hwm)
       return job_outcome::failure(outcome_kind::fatal, "poll without a high-water mark");
+    w_.polled = true;
     std::optional<std::string> mark_id;
     if (w_.mapping.hwm && w_.mapping.hwm_id && canonical_timestamp(*w_.mapping.hwm) == canonical_timestamp(*j.hwm))
       mark_id = w_.mapping.hwm_id;

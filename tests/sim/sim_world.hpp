@@ -164,6 +164,9 @@ public:
   long sf_writes = 0;
   long reloads_after_start = 0;
   bool workload_started = false;
+  /// A poll ran: the mapping actor took its first load as done (a load whose
+  /// answer was lost is rightly loaded again; the workload waits for this).
+  bool polled = false;
   /// Violations seen while running (a fence that let an older epoch commit after a newer one).
   std::vector<std::string> online_violations;
   /// Per unit, the highest epoch that committed.
