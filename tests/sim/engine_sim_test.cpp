@@ -2,7 +2,12 @@
 // (docs/testing.md, "Deterministic simulation").
 //   SIM_SEEDS=N        how many seeds the sweep runs (default 300)
 //   SIM_FIRST_SEED=N   the first seed of the sweep (default 1)
-//   SIM_SEED=N         replay one seed (engine_sim.replay), SIM_VERBOSE=1 with the engine's log lines
+//   SIM_BUDGET_SECONDS=N  the sweep stops starting seeds after this long (default 50; it
+//                      still runs at least 50 seeds): ctest stays within a minute on a loaded machine
+//   SIM_SEED=N         replay one seed (engine_sim.replay), SIM_VERBOSE=1 with the engine's log
+//                      lines and the simulation's trace
+//   SIM_TOUCH_IN_DOUBT=1  the Salesforce-side workload may change records whose create is in doubt
+//                      (a known gap of the writer's settlement: see docs/testing.md)
 
 #include "tests/sim/sim_engine.hpp"
 
@@ -51,18 +56,30 @@ bool mentions(const sim_result& r, const std::string& word) {
   return false;
 }
 
+sim_options options_for(std::uint64_t seed) {
+  sim_options o;
+  o.seed = seed;
+  o.touch_in_doubt = env_number("SIM_TOUCH_IN_DOUBT", 0) != 0;
+  return o;
+}
+
 } // namespace
 
 TEST(engine_sim, every_invariant_holds_over_many_seeds) {
-  const auto count = env_number("SIM_SEEDS", 300);
+  const auto wanted = env_number("SIM_SEEDS", 300);
   const auto first = env_number("SIM_FIRST_SEED", 1);
+  const auto budget = std::chrono::seconds(env_number("SIM_BUDGET_SECONDS", 50));
+  std::uint64_t count = 0;
   long pg = 0, sf = 0, crashes = 0, moves = 0, writes = 0, failed = 0;
   std::int64_t sim_ms = 0;
   auto t0 = std::chrono::steady_clock::now();
-  for (auto seed = first; seed < first + count; ++seed) {
-    sim_options o;
-    o.seed = seed;
-    auto r = run_simulation(o);
+  for (auto seed = first; seed < first + wanted; ++seed) {
+    if (count >= 50 && std::chrono::steady_clock::now() - t0 > budget) {
+      std::cout << "time budget spent: " << count << " of " << wanted << " seeds ran\n";
+      break;
+    }
+    ++count;
+    auto r = run_simulation(options_for(seed));
     pg += r.pg_changes;
     sf += r.sf_changes;
     crashes += r.crashes;
@@ -89,10 +106,11 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
 
 TEST(engine_sim, replay) {
   if (const char* s = std::getenv("SIM_SEED"); s != nullptr && *s != '\0') {
-    sim_options o;
-    o.seed = std::strtoull(s, nullptr, 10);
-    auto r = run_simulation(o);
-    std::cout << r.final_state;
+    auto r = run_simulation(options_for(std::strtoull(s, nullptr, 10)));
+    std::cout << "seed " << r.seed << ": " << r.steps << " steps, " << r.sim_ms << " simulated ms, "
+              << r.pg_changes << " PostgreSQL changes, " << r.sf_changes << " Salesforce changes, " << r.crashes
+              << " crashes, " << r.lease_moves << " lease moves\n"
+              << r.final_state;
     EXPECT_TRUE(r.ok()) << describe(r);
     return;
   }
