@@ -70,7 +70,7 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
   const auto first = env_number("SIM_FIRST_SEED", 1);
   const auto budget = std::chrono::seconds(env_number("SIM_BUDGET_SECONDS", 50));
   std::uint64_t count = 0;
-  long pg = 0, sf = 0, crashes = 0, moves = 0, writes = 0, failed = 0;
+  long pg = 0, sf = 0, crashes = 0, moves = 0, admin = 0, writes = 0, failed = 0;
   std::int64_t sim_ms = 0;
   auto t0 = std::chrono::steady_clock::now();
   for (auto seed = first; seed < first + wanted; ++seed) {
@@ -84,6 +84,7 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
     sf += r.sf_changes;
     crashes += r.crashes;
     moves += r.lease_moves;
+    admin += r.admin_changes;
     writes += r.sf_writes;
     sim_ms += r.sim_ms;
     if (!r.ok()) {
@@ -94,13 +95,15 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << count << " seeds in " << secs << " s (" << sim_ms / 1000 << " simulated s): " << pg
             << " PostgreSQL changes, " << sf << " Salesforce changes, " << writes << " records written back, "
-            << crashes << " actor crashes, " << moves << " lease moves; " << failed << " failed\n";
+            << crashes << " actor crashes, " << moves << " lease moves, " << admin << " pauses/resumes/edits; " << failed
+            << " failed\n";
   // The sweep must have exercised what it claims to.
   EXPECT_GT(pg, static_cast<long>(count) * 10);
   EXPECT_GT(sf, static_cast<long>(count) * 5);
   if (count >= 50) {
     EXPECT_GT(crashes, 0);
     EXPECT_GT(moves, 0);
+    EXPECT_GT(admin, 0);
   }
 }
 

@@ -59,7 +59,14 @@ public:
       // Each seed draws its own fault rates: some runs are calm, some stormy.
       world_.faults.io_error = std::uniform_real_distribution<double>(0.0, 0.15)(rng);
       world_.faults.lost_result = std::uniform_real_distribution<double>(0.0, 0.12)(rng);
+      world_.faults.lease_lost_mid_job = std::uniform_real_distribution<double>(0.0, 0.03)(rng);
     }
+    world_.on_lease_lost = [this](const std::string& unit) {
+      world_.note("the lease on " + unit + " moves while a job runs under it");
+      ++lease_moves_;
+      grant(unit, nodes_[world_.pick(nodes_.size())].name);
+      tell_units();
+    };
     mode_ = world_.chance(0.5) ? write_mode::ordered : write_mode::merged;
     claim_limit_ = 3 + world_.pick(40);
     sync_io_ = make_sim_sync_io(world_);
@@ -114,10 +121,16 @@ public:
       }
       if (opts_.faults && world_.chance(0.004)) {
         move_lease();
-        ++res.lease_moves;
+        ++lease_moves_;
       }
+      if (world_.chance(0.003))
+        admin_change();
     }
-    // Quiet: no workload, no faults; the engine catches up.
+    // Quiet: no workload, no faults; the engine catches up (a pause ends).
+    if (paused_) {
+      paused_ = false;
+      reconfigure();
+    }
     world_.faults = {};
     run_for(std::chrono::minutes(3));
     res.violations = check_invariants(world_, running());
@@ -140,6 +153,8 @@ public:
     }
     res.final_state = snapshot(world_);
     res.crashes = crashes_;
+    res.lease_moves = lease_moves_;
+    res.admin_changes = admin_changes_;
     res.steps = steps_;
     res.sf_writes = world_.sf_writes;
     res.sim_ms = world_.now_ms() - 1700000000000;
@@ -189,6 +204,7 @@ private:
     ms.retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
     ms.budget_wait = 5s;
     ms.utc_day = [] { return 0L; };
+    ms.revision = revision_;
     cs.mappings.push_back(ms);
     writer_settings ws;
     ws.job.connection_id = connection_id;
@@ -207,6 +223,7 @@ private:
     cs.writes = write_io_;
     cs.restart = backoff_policy{1000ms, 8000ms, 2.0, 0.0};
     cs.retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
+    cs.paused = paused_;
     cs.clustered = true;
     cs.units = units_of(n);
     cs.reporter = n.reporter;
@@ -272,6 +289,27 @@ private:
       for (const auto& u : n.running)
         out[u].insert(n.name);
     return out;
+  }
+
+  // ---- administration (what an admin change makes the engine send) ----
+
+  /// A pause or resume of the connection, or an edit of the mapping (a new
+  /// revision: its actor is stopped, a running step cancelled, and started again).
+  void admin_change() {
+    ++admin_changes_;
+    if (paused_ || world_.chance(0.3)) {
+      paused_ = !paused_;
+      world_.note(paused_ ? "admin pauses the connection" : "admin resumes the connection");
+    } else {
+      ++revision_;
+      world_.note("admin edits the mapping: revision " + std::to_string(revision_));
+    }
+    reconfigure();
+  }
+
+  void reconfigure() {
+    for (auto& n : nodes_)
+      caf::anon_send(n.connection, reconfigure_atom::value, settings(n));
   }
 
   // ---- faults ----
@@ -413,7 +451,11 @@ private:
   std::size_t claim_limit_ = 10;
   std::vector<node> nodes_;
   long crashes_ = 0;
+  long lease_moves_ = 0;
+  long admin_changes_ = 0;
   long steps_ = 0;
+  bool paused_ = false;
+  int revision_ = 1;
 };
 
 } // namespace

@@ -42,6 +42,7 @@ struct sim_result {
   long sf_changes = 0;
   long crashes = 0;
   long lease_moves = 0;
+  long admin_changes = 0; ///< pauses, resumes and mapping edits
   long steps = 0;
   long sf_writes = 0;
   std::int64_t sim_ms = 0; ///< simulated time the run covered

@@ -201,6 +201,7 @@ public:
                     ") made " + answers[k].id);
           }
         }
+        w_.maybe_lose_lease(fence);
         if (w_.result_lost()) { // Salesforce did it; the answer never arrived (a timeout)
           w_.note("the answer of a " + std::string{to_string(batch.operation)} + " call was lost");
           give_back_from(bi);
@@ -492,6 +493,7 @@ public:
     hwm.unsettled_from(cutoff);
     for (const auto& rec : records)
       hwm.reach(rec["SystemModstamp"].get<std::string>(), rec["Id"].get<std::string>());
+    w_.maybe_lose_lease(ctx.fence());
     w_.check_fence(ctx.fence());
     for (const auto& rec : records)
       apply(rec);

@@ -51,6 +51,8 @@ enum class injected_bug {
 struct fault_rates {
   double io_error = 0.0;    ///< a call fails before doing anything (retry outcome)
   double lost_result = 0.0; ///< the call did its work but reports a failure (timeout, lost answer)
+  /// The unit's lease moves while a job is between its Salesforce call and its commit.
+  double lease_lost_mid_job = 0.0;
 };
 
 /// One row of the mapped table (Heroku Connect's columns that matter here).
@@ -155,6 +157,13 @@ public:
   /// Whether the next call fails before doing anything / loses its result.
   bool io_fails() { return chance(faults.io_error); }
   bool result_lost() { return chance(faults.lost_result); }
+  /// Between a job's Salesforce call and its commit: maybe its lease moves now
+  /// (the driver grants it to a node again, under a new epoch).
+  void maybe_lose_lease(const lease_fence* fence) {
+    if (fence != nullptr && on_lease_lost && chance(faults.lease_lost_mid_job))
+      on_lease_lost(fence->unit());
+  }
+  std::function<void(const std::string& unit)> on_lease_lost;
 
   // ---- what happened (for the invariants) ----
   /// Every record the writer's creates made (sfid -> the row id it was sent for),
