@@ -28,18 +28,6 @@ std::string soql_datetime(std::int64_t ms) {
   return buf;
 }
 
-std::optional<std::string> text_of(const json& v) {
-  if (v.is_null())
-    return std::nullopt;
-  if (v.is_number()) {
-    auto d = v.get<double>();
-    if (d == static_cast<double>(static_cast<long long>(d)))
-      return std::to_string(static_cast<long long>(d));
-    return v.dump();
-  }
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 /// The record body of a row's values (build_sf_record for this table: the
 /// label is a string, the quantity a number; system columns are never sent).
 json body_of(const hstore& values) {
@@ -163,6 +151,7 @@ public:
           auto sfid = resolve_sfid(item, created);
           if (!sfid) {
             results[i].code = "SYNCFORCE_NO_SFID";
+            results[i].message = "the record has no sfid: its INSERT has not reached Salesforce";
             continue;
           }
           op.op = sfemu::write_op::kind::update;
@@ -420,7 +409,7 @@ public:
 
   /// pg_sf_sync_io::reload: the mark first (latest_stamp_soql), then every
   /// record into a shadow table swapped in with the mark and DATA_SYNCED.
-  job_outcome reload(worker_context& ctx, const actors::mapping_job& j) override {
+  job_outcome reload(worker_context& ctx, const actors::mapping_job&) override {
     if (w_.io_fails())
       return transient("Salesforce unavailable (reload)");
     auto latest = w_.query(latest_stamp_soql(object_name, "SystemModstamp"), true);
@@ -438,7 +427,7 @@ public:
       r.id = w_.next_row_id++;
       r.sfid = rec["Id"].get<std::string>();
       for (const auto& [col, field] : data_columns())
-        r.values[col] = text_of(rec[field]);
+        r.values[col] = field_text(rec[field]);
       r.systemmodstamp = *canonical_timestamp(rec["SystemModstamp"].get<std::string>());
       r.lastop = "SYNCED";
       w_.rows.emplace(r.id, r);
@@ -446,7 +435,6 @@ public:
     w_.mapping.state = "DATA_SYNCED";
     w_.mapping.hwm = mark;
     w_.mapping.hwm_id.reset();
-    (void)j;
     if (w_.result_lost())
       return transient("the reload's answer was lost");
     job_outcome o;
@@ -539,7 +527,7 @@ private:
     const auto stamp = *canonical_timestamp(rec["SystemModstamp"].get<std::string>());
     std::map<std::string, std::optional<std::string>> values;
     for (const auto& [col, field] : data_columns())
-      values[col] = text_of(rec[field]);
+      values[col] = field_text(rec[field]);
     if (row == nullptr) {
       pg_row r;
       r.id = w_.next_row_id++;

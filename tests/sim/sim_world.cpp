@@ -24,24 +24,19 @@ hstore whole_row(const pg_row& r) {
   return h;
 }
 
-/// A field value as the table would hold it (numbers without a fraction as integers).
-std::optional<std::string> as_text(const json& v) {
+} // namespace
+
+std::optional<std::string> field_text(const json& v) {
   if (v.is_null())
     return std::nullopt;
   if (v.is_number()) {
     auto d = v.get<double>();
     if (d == static_cast<double>(static_cast<long long>(d)))
       return std::to_string(static_cast<long long>(d));
-    std::ostringstream s;
-    s << d;
-    return s.str();
+    return v.dump();
   }
-  if (v.is_string())
-    return v.get<std::string>();
-  return v.dump();
+  return v.is_string() ? v.get<std::string>() : v.dump();
 }
-
-} // namespace
 
 world::world(std::uint64_t seed, std::function<std::int64_t()> now_ms)
   : now_ms_(std::move(now_ms)), rng_(seed), org_(clock_) {
@@ -202,7 +197,7 @@ std::vector<std::string> check_invariants(world& w, const std::map<std::string, 
     }
     const auto& row = w.rows.at(r->second);
     for (const auto& [col, field] : data_columns()) {
-      auto sf = as_text(rec[field]);
+      auto sf = field_text(rec[field]);
       auto pg = row.values.count(col) ? row.values.at(col) : std::nullopt;
       if (sf != pg)
         v.push_back("converged: " + id + "." + field + " is " + sf.value_or("NULL") + " in Salesforce, " +

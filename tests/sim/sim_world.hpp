@@ -34,6 +34,10 @@ inline const std::vector<std::pair<std::string, std::string>>& data_columns() {
   return cols;
 }
 
+/// A Salesforce field value (JSON, as the org renders it) as the table's text
+/// holds it: numbers without a fraction as integers, null as nullopt.
+std::optional<std::string> field_text(const nlohmann::json& v);
+
 /// A bug the fakes can be told to have, to show that the invariants catch it.
 enum class injected_bug {
   none,
