@@ -227,6 +227,7 @@ private:
     switch (s_.step) {
       case mapping_step::load: {
         auto stored = o.stored_state;
+        s_.stored_known = true;
         if (stored == mapping_state::aborted) {
           // An aborted first load: nothing to poll from; a reload starts it again.
           s_.state = mapping_state::aborted;
@@ -244,6 +245,7 @@ private:
         // Synced before: bring the table to the mapping (an edit may have added
         // or re-typed columns: those are read again), then catch up at once.
         s_.hwm = o.hwm;
+        s_.state = mapping_state::data_synced; // a wait meanwhile keeps the stored state synced
         run(mapping_step::prepare_synced, mapping_job_kind::prepare_mapping);
         return;
       }
@@ -424,7 +426,8 @@ private:
     s_.description = reason;
     s_.waiting = true;
     out_.push_back(action::wait_then_retry{kind, s_.failures, s_.state, reason});
-    save_in_background(s_.state, reason);
+    if (s_.stored_known)
+      save_in_background(s_.state, reason);
   }
 
   void save_in_background(mapping_state state, const std::string& description) {

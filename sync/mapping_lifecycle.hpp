@@ -96,6 +96,10 @@ struct mapping_timing {
 /// What the mapping knows between events.
 struct mapping_status {
   mapping_state state = mapping_state::initial;
+  /// The stored state was read (load_mapping): until then `state` is only the
+  /// default, and a wait must not persist it over what is stored (found by tests/sim:
+  /// INITIAL saved over DATA_SYNCED made the retried start reload the whole table).
+  bool stored_known = false;
   std::string description;
   mapping_step step = mapping_step::idle;
   /// A failed step waits for retry_due before it is repeated.

@@ -35,7 +35,10 @@ struct S {
     s.state = state;
     s.step = step;
     s.calls_day = day0;
+    s.stored_known = true; // every row but the fresh start's has read the stored state
   }
+  /// The stored state is not read yet (a start, before load_mapping answered).
+  S& unread() { return set([&] { s.stored_known = false; }); }
   S& busy(int n = 1) { return set([&] { s.in_flight = n; }); }
   S& cursor() { return set([&] { s.holds_cursor = true; }); }
   S& waiting() { return set([&] { s.waiting = true; }); }
@@ -362,13 +365,13 @@ std::vector<row> table() {
 
     // ---- a job ended well: the next step
     {"synced before: bring the table to the mapping", {}, S(st::initial, sp::load).busy(),
-     loaded(st::data_synced, "h0"), "run(prepare_mapping)", "INITIAL prepare_synced,in_flight=1,hwm=h0"},
+     loaded(st::data_synced, "h0"), "run(prepare_mapping)", "DATA_SYNCED prepare_synced,in_flight=1,hwm=h0"},
     {"stopped while polling: synced", {}, S(st::initial, sp::load).busy(), loaded(st::polling_sf_changes, "h0"),
-     "run(prepare_mapping)", "INITIAL prepare_synced,in_flight=1,hwm=h0"},
+     "run(prepare_mapping)", "DATA_SYNCED prepare_synced,in_flight=1,hwm=h0"},
     {"stopped while polling in bulk: synced", {}, S(st::initial, sp::load).busy(), loaded(st::polling_sf_bulk, "h0"),
-     "run(prepare_mapping)", "INITIAL prepare_synced,in_flight=1,hwm=h0"},
+     "run(prepare_mapping)", "DATA_SYNCED prepare_synced,in_flight=1,hwm=h0"},
     {"parked after a synced state: synced", {}, S(st::initial, sp::load).busy(), loaded(st::system_error, "h0"),
-     "run(prepare_mapping)", "INITIAL prepare_synced,in_flight=1,hwm=h0"},
+     "run(prepare_mapping)", "DATA_SYNCED prepare_synced,in_flight=1,hwm=h0"},
     {"a synced state without a mark reloads", {}, S(st::initial, sp::load).busy().hwm("old"),
      loaded(st::data_synced, ""), "save(INITIAL)", "INITIAL save_initial,in_flight=1"},
     {"an interrupted load reloads", {}, S(st::initial, sp::load).busy(), loaded(st::reload_table, "h0"),
@@ -426,6 +429,9 @@ std::vector<row> table() {
      "release synced timer(formula,3600s) acquire", "DATA_SYNCED cursor_sweep,in_flight=1,hwm=h1,timers"},
 
     // ---- a job failed
+    {"trouble before the stored state was read waits without saving the default over it (found by tests/sim)", {},
+     S(st::initial, sp::load).busy().unread(), failed(ok::retry, "503"), "wait(backoff,1)",
+     "INITIAL load,waiting,failures=1 '503'"},
     {"transient trouble waits with backoff, the reason stored", store_jobs, at(sp::idle).busy(),
      failed(ok::retry, "503"), "wait(backoff,1) save_bg(DATA_SYNCED,'503')",
      "DATA_SYNCED {step},waiting,in_flight=1,failures=1 '503'"},
