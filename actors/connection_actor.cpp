@@ -154,7 +154,7 @@ void converge(connection_ptr self, const std::string& id) {
         return;
       // A deleted or edited mapping's load is cancelled; a pause lets it finish.
       bool cancel = !st.cfg.paused && (desired == nullptr || desired->revision != c.revision ||
-                                       (desired->command && *desired->command != "recover"));
+                                       (desired->command && *desired->command != mapping_command::recover));
       c.stopping = true;
       self->send(c.hdl, stop_atom::value, cancel);
       return;
@@ -250,7 +250,7 @@ void park(connection_ptr self, const mapping_settings& m, int restarts, const st
   self
     ->request(st.pool, caf::infinite, run_job_atom::value,
               job{"save_state",
-                  [io, j, reason](worker_context& ctx) { return io->save_state(ctx, j, "SYSTEM_ERROR", reason); },
+                  [io, j, reason](worker_context& ctx) { return io->save_state(ctx, j, mapping_state::system_error, reason); },
                   c.fence})
     .then([](job_outcome&) {}, [](caf::error&) {});
 }
@@ -274,7 +274,7 @@ void prepare(connection_ptr self) {
           self->delayed_send(self, delay, start_atom::value);
           return;
         }
-        if (o.state == "PAUSED")
+        if (o.connection == connection_state::paused)
           st.cfg.paused = true;
         st.ready = true;
         log(spdlog::level::info, log_event{st.cfg.paused ? "Connection ready, paused" : "Connection ready",

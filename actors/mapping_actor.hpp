@@ -3,6 +3,7 @@
 #include "actors/backoff.hpp"
 #include "actors/broker_protocol.hpp"
 #include "actors/sync_io.hpp"
+#include "sync/mapping_lifecycle.hpp"
 #include "sync/states.hpp"
 
 #include <caf/all.hpp>
@@ -28,7 +29,7 @@ struct mapping_settings {
   /// The mapping's stored revision (a new one restarts the actor).
   int revision = 1;
   /// An admin command waiting in the store (reload, abort, recover), as last read.
-  std::optional<std::string> command;
+  std::optional<mapping_command> command;
   /// The lease of the mapping's read side on this node; every job runs under
   /// it (none: unfenced, tests with fakes).
   std::shared_ptr<const lease_fence> fence;
@@ -55,33 +56,17 @@ struct mapping_actor_state {
   worker_pool_actor pool;
   cursor_broker_actor user;
   mapping_parent parent;
-  mapping_state state = mapping_state::initial;
-  std::string description;
-  int failures = 0;
-  bool holds_cursor = false;
-  /// API calls this mapping made on `calls_day` (for sf_max_daily_api_calls).
-  long calls_today = 0;
-  long calls_day = -1;
-  /// The step to repeat on retry_atom.
-  std::function<void()> retry_step;
-  /// Requests (jobs, cursor) whose answers have not come back yet.
-  int in_flight = 0;
-  /// stop_atom received: quit once in_flight is 0.
-  bool stopping = false;
-  /// A sweep or formula repair runs (or waits to retry): polls wait for it,
-  /// so the read side does one thing at a time.
-  bool repairing = false;
-  /// Timers that came while the read side was busy; run when it is free.
-  bool poll_waiting = false;
-  bool sweep_waiting = false;
-  bool formula_waiting = false;
-  /// The sweep and repair timers run (started with the first synced state).
-  bool repair_timers = false;
+  /// What the lifecycle (sync/mapping_lifecycle.hpp) knows; only on_event changes it.
+  mapping_status status;
+  mapping_timing timing;
 
   static inline const char* name = "mapping";
 };
 
-/// One per mapping: Heroku Connect's mapping state machine, persisted.
+/// One per mapping: Heroku Connect's mapping state machine, persisted. The
+/// decisions are sync/mapping_lifecycle.hpp's (a pure transition function,
+/// tested as a table); this actor turns messages into its events and carries
+/// out the actions it returns.
 ///   start: read the stored state and mark; with a mark and a synced state, poll,
 ///   else INITIAL (table) -> RELOAD_TABLE (full load, shadow swap) -> DATA_SYNCED;
 ///   then every poll_interval POLLING_SF_CHANGES -> DATA_SYNCED.

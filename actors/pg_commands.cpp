@@ -16,29 +16,33 @@ job_outcome take_and_apply_command(worker_context& ctx, const mapping_job& j) {
   if (!row)
     return o;
   const bool has_mark = row->high_water_mark.has_value();
-  std::string state;
+  // Parsed at the store boundary: a command this build does not know is kept
+  // out of the mapping's state and treated as recover (the safe one).
+  auto taken = parse_mapping_command(*command).value_or(mapping_command::recover);
+  mapping_state state = mapping_state::initial;
   std::string event;
-  if (*command == "reload") {
+  if (taken == mapping_command::reload) {
     // A fresh load: an interrupted one is not resumed.
     store::delete_load_checkpoint(tx, j.mapping_id);
     tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, j.schema, reload_table_name(j.config.table_name())));
-    state = "RELOAD_TABLE";
+    state = mapping_state::reload_table;
     event = "Reload requested";
-  } else if (*command == "abort") {
+  } else if (taken == mapping_command::abort) {
     store::delete_load_checkpoint(tx, j.mapping_id);
     tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, j.schema, reload_table_name(j.config.table_name())));
-    state = has_mark ? "DATA_SYNCED" : "ABORTED";
+    state = has_mark ? mapping_state::data_synced : mapping_state::aborted;
     event = has_mark ? "Load aborted, the table keeps its rows" : "Load aborted before the first load completed";
   } else {
-    state = has_mark ? "DATA_SYNCED" : "INITIAL";
+    state = has_mark ? mapping_state::data_synced : mapping_state::initial;
     event = "Recovering mapping";
   }
-  store::set_mapping_state(tx, j.mapping_id, state, "");
+  auto state_name = std::string{to_string(state)};
+  store::set_mapping_state(tx, j.mapping_id, state_name, "");
   commit_fenced(tx, ctx);
-  log(spdlog::level::info, log_event{event, "mapping", j.mapping_id, state}.addon(j.connection_id)
+  log(spdlog::level::info, log_event{event, "mapping", j.mapping_id, state_name}.addon(j.connection_id)
                              .with("object_name", j.config.object_name)
                              .with("command", *command));
-  o.state = *command;
+  o.command = taken;
   return o;
 }
 

@@ -86,7 +86,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
     std::optional<std::string> after_id;
     for (bool more = true; more;) {
       if (j.cancelled())
-        return job_outcome::failure(outcome_kind::retry, "cancelled"); // every fetch so far is committed
+        return job_outcome::failure(outcome_kind::cancelled, "cancelled"); // every fetch so far is committed
       // One page of (Id, stamp): one call, a few dozen bytes per record.
       std::vector<remote_stamp> remote;
       auto cursor = sf.query_all(sweep_soql(j.config.object_name, *stamp, *window, after_stamp, after_id,
@@ -208,7 +208,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
     std::optional<std::string> after;
     for (bool more = true; more;) {
       if (j.cancelled())
-        return job_outcome::failure(outcome_kind::retry, "cancelled");
+        return job_outcome::failure(outcome_kind::cancelled, "cancelled");
       // Keyset pages by Id, each read and applied under the write-back guard:
       // a value read before a write-back must not land after it.
       auto guard = lock_table(ctx.db(), spec.schema, spec.table);

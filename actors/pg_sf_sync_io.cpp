@@ -85,7 +85,7 @@ public:
                    .as<std::string>();
     tx.commit();
     job_outcome o;
-    o.state = state;
+    o.connection = parse_connection_state(state);
     return o;
   }
 
@@ -95,7 +95,7 @@ public:
     if (!row)
       return job_outcome::failure(outcome_kind::bad_config, "mapping " + j.mapping_id + " is not in the store");
     job_outcome o;
-    o.state = row->state;
+    o.stored_state = parse_mapping_state(row->state); // a name we do not know: not synced
     o.hwm = row->high_water_mark.value_or("");
     return o;
   }
@@ -304,7 +304,7 @@ public:
     long updated = 0;
     while (!cursor.done()) {
       if (j.cancelled())
-        return job_outcome::failure(outcome_kind::retry, "cancelled");
+        return job_outcome::failure(outcome_kind::cancelled, "cancelled");
       auto t0 = clock_type::now();
       auto page = cursor.next_page();
       if (!page)
@@ -588,10 +588,10 @@ public:
     return take_and_apply_command(ctx, j);
   }
 
-  job_outcome save_state(worker_context& ctx, const mapping_job& j, const std::string& state,
+  job_outcome save_state(worker_context& ctx, const mapping_job& j, mapping_state state,
                          const std::string& description) override {
     pqxx::work tx(ctx.db(), "save_state");
-    store::set_mapping_state(tx, j.mapping_id, state, description);
+    store::set_mapping_state(tx, j.mapping_id, std::string{to_string(state)}, description);
     commit_fenced(tx, ctx);
     return {};
   }
@@ -639,7 +639,7 @@ private:
       metrics::rows_loaded(j.schema, j.config.object_name, static_cast<long>(page->records.size()));
       log_page(j, page->records.size(), query_secs, seconds_since(t1));
       if (j.cancelled() && !cursor.done())
-        return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
+        return job_outcome::failure(outcome_kind::cancelled, "cancelled"); // resumes from the checkpoint
     }
     return {};
   }
@@ -705,7 +705,7 @@ private:
       metrics::rows_loaded(j.schema, j.config.object_name, page_rows);
       t0 = clock_type::now();
       if (j.cancelled() && !reader.done())
-        return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
+        return job_outcome::failure(outcome_kind::cancelled, "cancelled"); // resumes from the checkpoint
     }
     return {};
   }
@@ -722,12 +722,12 @@ private:
   }
 
   /// A poll stopped between pages: the state goes back to DATA_SYNCED (the
-  /// mark holds what was applied), the job reports "cancelled".
+  /// mark holds what was applied), the job ends cancelled.
   job_outcome cancelled_poll(worker_context& ctx, const mapping_job& j) {
     pqxx::work tx(ctx.db(), "poll_cancelled");
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
     commit_fenced(tx, ctx);
-    return job_outcome::failure(outcome_kind::retry, "cancelled");
+    return job_outcome::failure(outcome_kind::cancelled, "cancelled");
   }
 
   /// Forgets a checkpoint that cannot be resumed; the retry starts the load over.

@@ -485,7 +485,7 @@ public:
     o.api_calls = 0;
     // A full claim means more may be waiting; a stopped queue does not count.
     if ((claimed.size() >= j.claim_limit && not_attempted.size() < claimed.size()) || unblocked)
-      o.state = "more"; // a full claim, or a queue that just resumed: look again at once
+      o.more = true; // a full claim, or a queue that just resumed: look again at once
     if (failed > 0)
       log_conn(spdlog::level::warn, j,
                "Wrote " + std::to_string(succeeded) + " changes to Salesforce, " + std::to_string(failed) + " failed");

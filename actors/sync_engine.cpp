@@ -144,7 +144,10 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
     ms.job.ucs_basic_collation = c.features.ucs_basic_collation_index;
     ms.job.user = user;
     ms.revision = m.revision;
-    ms.command = m.command;
+    // Parsed at the store boundary; a name this build does not know is taken
+    // and applied as recover, the safe one (sync_io::take_command).
+    if (m.command)
+      ms.command = parse_mapping_command(*m.command).value_or(mapping_command::recover);
     int secs = st.cfg.test_poll_seconds ? *st.cfg.test_poll_seconds : m.config.sf_polling_seconds;
     ms.poll_interval = std::chrono::seconds(secs);
     if (st.cfg.test_poll_seconds) { // tests do not wait a minute for the API budget either

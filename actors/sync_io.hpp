@@ -34,7 +34,7 @@ struct mapping_job {
   std::shared_ptr<const sf_user> user;
   /// Set when the mapping is being stopped (deleted, edited, aborted): long
   /// jobs (loads, polls, backfills) check it between pages and return
-  /// outcome_kind::retry with "cancelled" after committing what they did.
+  /// outcome_kind::cancelled after committing what they did.
   std::shared_ptr<std::atomic<bool>> cancel;
   bool cancelled() const { return cancel && cancel->load(); }
 };
@@ -44,9 +44,10 @@ struct mapping_job {
 class sync_io {
 public:
   virtual ~sync_io() = default;
-  /// Creates the connection's schema and support tables (idempotent).
+  /// Creates the connection's schema and support tables (idempotent);
+  /// outcome.connection: its stored state (PAUSED stays paused).
   virtual job_outcome prepare_connection(worker_context& ctx, const connection_job& j) = 0;
-  /// Reads the persisted state and high-water mark (outcome.state, outcome.hwm).
+  /// Reads the persisted state and high-water mark (outcome.stored_state, outcome.hwm).
   virtual job_outcome load_mapping(worker_context& ctx, const mapping_job& j) = 0;
   /// Describes the object and creates or changes its table to the mapping's
   /// fields (new columns added, lengths altered in place, re-typed columns
@@ -73,11 +74,11 @@ public:
   /// applies it to the stored state, in one transaction, while no actor runs
   /// the mapping: reload -> RELOAD_TABLE (a fresh load); abort -> checkpoint and
   /// shadow table dropped, DATA_SYNCED with the old mark (ABORTED without one);
-  /// recover -> DATA_SYNCED with a mark, else INITIAL. outcome.state: the
-  /// command taken, empty when there was none. No command store: nothing to take.
+  /// recover -> DATA_SYNCED with a mark, else INITIAL. outcome.command: the
+  /// command taken, none when there was none. No command store: nothing to take.
   virtual job_outcome take_command(worker_context&, const mapping_job&) { return {}; }
   /// Persists a state.
-  virtual job_outcome save_state(worker_context& ctx, const mapping_job& j, const std::string& state,
+  virtual job_outcome save_state(worker_context& ctx, const mapping_job& j, mapping_state state,
                                  const std::string& description) = 0;
 };
 

@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "salesforce/client.hpp"
 #include "salesforce/shared_session.hpp"
+#include "sync/job_outcome.hpp"
 #include "sync/lease_fence.hpp"
 
 #include <caf/all.hpp>
@@ -64,35 +65,10 @@ private:
 /// fenced_out (the job ends with outcome_kind::fenced, nothing committed).
 void commit_fenced(pqxx::transaction_base& tx, const worker_context& ctx);
 
-/// How a job ended.
-enum class outcome_kind : std::uint8_t {
-  ok,
-  retry,      ///< transient (Salesforce unavailable, database down): try again later, with backoff
-  budget,     ///< the API budget is spent: try again after the budget wait
-  bad_config, ///< the mapping cannot work as configured: park it
-  fatal,      ///< anything else: the mapping actor crashes and is restarted
-  fenced,     ///< the unit's lease is no longer this node's: the unit stops here (no crash)
-};
-
-/// The result of a job.
-struct job_outcome {
-  outcome_kind kind = outcome_kind::ok;
-  std::string error; ///< never holds a secret
-  long rows = 0;
-  std::string hwm;   ///< a high-water mark, when the job moved or read one
-  std::string state; ///< a persisted state, when the job read one
-  long api_calls = 0;
-  /// Column names, when the job reports some (prepare_mapping: columns to backfill).
-  std::vector<std::string> columns;
-
-  bool ok() const { return kind == outcome_kind::ok; }
-  static job_outcome failure(outcome_kind k, std::string e) {
-    job_outcome o;
-    o.kind = k;
-    o.error = std::move(e);
-    return o;
-  }
-};
+// How a job ended (outcome_kind) and its typed result (job_outcome) are pure
+// data in sync/job_outcome.hpp: the lifecycles decide on them without CAF.
+using syncforce::job_outcome;
+using syncforce::outcome_kind;
 
 /// A blocking piece of work for a worker.
 struct job {
@@ -139,4 +115,4 @@ std::unique_ptr<worker_context> make_worker_context(std::string database_url);
 } // namespace syncforce::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(syncforce::actors::job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(syncforce::actors::job_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(syncforce::job_outcome)

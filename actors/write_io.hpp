@@ -49,7 +49,7 @@ struct write_job {
 class write_io {
 public:
   virtual ~write_io() = default;
-  /// One cycle. outcome.rows = entries finished; outcome.state = "more" when
+  /// One cycle. outcome.rows = entries finished; outcome.more when
   /// the claim was full (run again at once). Transient trouble returns the
   /// unattempted entries to NEW and a retry (or budget) outcome.
   virtual job_outcome write_cycle(worker_context& ctx, const write_job& j) = 0;

@@ -14,10 +14,11 @@ using writer_ptr = writer_actor_impl::stateful_pointer<writer_actor_state>;
 cycle_end end_of(const job_outcome& o) {
   switch (o.kind) {
     case outcome_kind::ok:
-      return o.state == "more" ? cycle_end::more : cycle_end::done;
+      return o.more ? cycle_end::more : cycle_end::done;
     case outcome_kind::budget:
       return cycle_end::budget;
     case outcome_kind::retry:
+    case outcome_kind::cancelled:
     case outcome_kind::bad_config:
     case outcome_kind::fatal:
       return cycle_end::retry;

@@ -978,10 +978,70 @@ const record* org::follow(const object_store& s, const record& r, int ref_field,
   return &parent;
 }
 
+value org::rollup_value(const field_def& f, const record& parent) const {
+  // Read-time aggregation over the child store: every read costs a scan of the
+  // children (fine for an emulator's test data; documented in docs/sfemu.md).
+  const auto& spec = *f.rollup;
+  using fn = field_def::rollup_def::function;
+  const object_store* child = store_unlocked(spec.child);
+  if (!child)
+    return {};
+  int via = child->def.field_index(spec.via);
+  int summarized = spec.summarized.empty() ? -1 : child->def.field_index(spec.summarized);
+  if (via < 0 || (spec.fn != fn::count && summarized < 0))
+    return {};
+  const std::string_view id = parent.values[0].as_string();
+  std::int64_t count = 0;
+  double acc = 0;
+  bool any = false;
+  for (std::uint32_t slot = 0; slot < child->records.size(); ++slot) {
+    const record& c = child->records[slot];
+    if (c.erased || child->is_deleted_slot(slot))
+      continue;
+    const value& ref = c.values[static_cast<std::size_t>(via)];
+    if (ref.is_null() || ref.as_string() != id)
+      continue;
+    ++count;
+    if (spec.fn == fn::count)
+      continue;
+    const value& v = c.values[static_cast<std::size_t>(summarized)];
+    if (v.is_null())
+      continue;
+    double x = v.type() == value::kind::real ? v.as_real() : static_cast<double>(v.as_int());
+    if (!any)
+      acc = x;
+    else if (spec.fn == fn::sum)
+      acc += x;
+    else if (spec.fn == fn::min)
+      acc = std::min(acc, x);
+    else
+      acc = std::max(acc, x);
+    any = true;
+  }
+  if (spec.fn == fn::count)
+    return f.type == field_type::int_ ? value::of_int(count) : value::of_real(static_cast<double>(count));
+  if (!any) {
+    if (spec.fn != fn::sum)
+      return {}; // MIN/MAX of no children: empty
+    acc = 0;     // SUM of no children: 0
+  }
+  switch (f.type) {
+    case field_type::int_:
+    case field_type::date:
+    case field_type::datetime: return value::of_int(static_cast<std::int64_t>(std::llround(acc)));
+    default: {
+      double scale = std::pow(10.0, f.scale);
+      return value::of_real(f.scale > 0 ? std::round(acc * scale) / scale : acc);
+    }
+  }
+}
+
 value org::field_value(const object_store& s, const record& r, int field, int depth) const {
   const field_def& f = s.def.fields[static_cast<std::size_t>(field)];
   if (!f.calculated())
     return r.values[static_cast<std::size_t>(field)];
+  if (f.rollup)
+    return rollup_value(f, r);
   if (!f.compiled)
     return {};
   org_formula_resolver res(*this, s, r, depth);
@@ -2289,7 +2349,8 @@ std::optional<nlohmann::json> org::describe(std::string_view object, const std::
         {"autoNumber", false},
         {"byteLength", text ? f.length * 3 : 0},
         {"calculated", f.calculated() && !compound},
-        {"calculatedFormula", f.calculated() && !compound ? nlohmann::json(f.formula_text) : nlohmann::json()},
+        {"calculatedFormula",
+         f.calculated() && !compound && !f.formula_text.empty() ? nlohmann::json(f.formula_text) : nlohmann::json()},
         {"caseSensitive", f.case_sensitive},
         {"createable", f.createable},
         {"custom", f.custom},

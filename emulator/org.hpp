@@ -263,6 +263,8 @@ private:
   std::string next_id(object_store& s);
   /// Evaluates a field for output or filtering (formula fields computed here).
   value field_value(const object_store& s, const record& r, int field, int depth = 0) const;
+  /// A roll-up summary field's value for `parent` (field_def::rollup).
+  value rollup_value(const field_def& f, const record& parent) const;
   const record* follow(const object_store& s, const record& r, int ref_field, const object_store** target) const;
 
   /// "Now" as a stored datetime (see set_millisecond_datetimes).

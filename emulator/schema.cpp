@@ -339,6 +339,41 @@ std::optional<schema_error> field_from_json(const nlohmann::json& j, field_def& 
       f.defaulted_on_create = false;
       f.default_value.reset();
     }
+    if (auto it = j.find("rollup"); it != j.end() && !it->is_null()) {
+      if (!f.formula_text.empty())
+        return schema_error{"field " + name + " cannot be both a formula and a roll-up summary"};
+      if (!it->is_object())
+        return schema_error{"rollup of " + name + " must be an object {\"function\",\"child\",\"field\",\"summarized\"}"};
+      field_def::rollup_def r;
+      std::string fn = lower(it->value("function", std::string()));
+      if (fn == "count")
+        r.fn = field_def::rollup_def::function::count;
+      else if (fn == "sum")
+        r.fn = field_def::rollup_def::function::sum;
+      else if (fn == "min")
+        r.fn = field_def::rollup_def::function::min;
+      else if (fn == "max")
+        r.fn = field_def::rollup_def::function::max;
+      else
+        return schema_error{"rollup of " + name + ": function must be COUNT, SUM, MIN or MAX"};
+      r.child = it->value("child", std::string());
+      r.via = it->value("field", std::string());
+      r.summarized = it->value("summarized", std::string());
+      if (r.child.empty() || r.via.empty())
+        return schema_error{"rollup of " + name + " needs child (the child object) and field (its reference to " +
+                            "this object)"};
+      if (r.fn != field_def::rollup_def::function::count && r.summarized.empty())
+        return schema_error{"rollup of " + name + ": " + fn + " needs summarized (the child field)"};
+      if (f.type != field_type::double_ && f.type != field_type::int_ && f.type != field_type::currency &&
+          f.type != field_type::percent && f.type != field_type::date && f.type != field_type::datetime)
+        return schema_error{"rollup field " + name + " must be a number, currency, percent, date or datetime"};
+      f.rollup = std::move(r);
+      f.createable = false;
+      f.updateable = false;
+      f.nillable = true;
+      f.defaulted_on_create = false;
+      f.default_value.reset();
+    }
     if (auto it = j.find("default"); it != j.end() && !it->is_null()) {
       if (it->is_boolean())
         f.default_value = value::of_bool(it->get<bool>());

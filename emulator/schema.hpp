@@ -71,9 +71,19 @@ struct field_def {
   std::vector<picklist_value> picklist;
   std::string formula_text; ///< non-empty for formula (calculated) fields
   std::shared_ptr<const formula> compiled; ///< parsed formula_text
+  /// A roll-up summary: an aggregate over the child records that reference this
+  /// record, computed when read (so it changes without touching SystemModstamp).
+  struct rollup_def {
+    enum class function { count, sum, min, max };
+    function fn = function::count;
+    std::string child;      ///< the child object
+    std::string via;        ///< the child's reference field pointing here
+    std::string summarized; ///< the child field aggregated (empty for COUNT)
+  };
+  std::optional<rollup_def> rollup;
   std::optional<value> default_value;
 
-  bool calculated() const { return !formula_text.empty(); }
+  bool calculated() const { return !formula_text.empty() || rollup.has_value(); }
   bool encrypted() const { return type == field_type::encryptedstring; }
   /// Required on create: not nillable, createable, not defaulted and not a boolean.
   bool required() const {

@@ -84,6 +84,25 @@ std::optional<connection_state> parse_connection_state(std::string_view name) {
   return value_of(connection_names, name);
 }
 
+std::string_view to_string(mapping_command c) {
+  switch (c) {
+    case mapping_command::reload:
+      return "reload";
+    case mapping_command::abort:
+      return "abort";
+    case mapping_command::recover:
+      return "recover";
+  }
+  return "unknown";
+}
+
+std::optional<mapping_command> parse_mapping_command(std::string_view name) {
+  for (auto c : {mapping_command::reload, mapping_command::abort, mapping_command::recover})
+    if (to_string(c) == name)
+      return c;
+  return std::nullopt;
+}
+
 bool is_error(mapping_state s) {
   switch (s) {
     case mapping_state::bulk_load_error:

@@ -49,10 +49,16 @@ enum class connection_state {
   fresh, // Heroku Connect's "NEW"
 };
 
+/// An admin command waiting for a mapping (Heroku Connect's reload, abort, recover),
+/// stored by name in syncforce.mappings.command.
+enum class mapping_command { reload, abort, recover };
+
 std::string_view to_string(mapping_state s);
 std::string_view to_string(connection_state s);
 std::optional<mapping_state> parse_mapping_state(std::string_view name);
 std::optional<connection_state> parse_connection_state(std::string_view name);
+std::string_view to_string(mapping_command c);
+std::optional<mapping_command> parse_mapping_command(std::string_view name);
 
 /// True for the states a person must act on (Heroku Connect shows them in red).
 bool is_error(mapping_state s);

@@ -446,10 +446,21 @@ void fold(change& c, const prepared& p) {
     c.record_id = p.record_id;
   switch (c.kind) {
     case write_action::insert:
-      if (e.action == write_action::remove)
-        c.vanished = true;
-      else
+      if (e.action == write_action::remove) {
+        // An insert and its delete cancel out only while the record was never
+        // created. With an sfid known (the create was settled in doubt, or went out
+        // under a lease since lost), the record exists in Salesforce: delete it.
+        if (c.sfid) {
+          c.kind = write_action::remove;
+          c.owner = e.id;
+          c.values = hstore{};
+          c.changed.clear();
+        } else {
+          c.vanished = true;
+        }
+      } else {
         overlay(c.values, p.values);
+      }
       return;
     case write_action::update:
       if (e.action == write_action::remove) {

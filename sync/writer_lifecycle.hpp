@@ -5,6 +5,8 @@
 // worker pool, arms timers, quits), so every transition is tested as a table
 // (tests/unit/sync_engine/writer_lifecycle_test.cpp) without CAF.
 
+#include "sync/job_outcome.hpp" // wait_kind
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -38,9 +40,6 @@ enum class writer_event {
   retry_due,  ///< a backoff or budget wait is over
   stop,       ///< the engine stops it
 };
-
-/// The wait a failed cycle asks for.
-enum class wait_kind { backoff, budget };
 
 /// What to do, in this order: run a cycle, wait, wake again at once, quit.
 struct writer_actions {

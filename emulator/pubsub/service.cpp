@@ -23,6 +23,8 @@ namespace {
 
 constexpr std::string_view all_changes_topic = "/data/ChangeEvents";
 constexpr std::string_view data_prefix = "/data/";
+/// The path fault rules match for Subscribe batches (method GRPC).
+const std::string subscribe_path = "/eventbus.v1.PubSub/Subscribe";
 /// Events per FetchResponse at most (Salesforce sends batches of up to 100 too).
 constexpr std::size_t batch_limit = 100;
 
@@ -129,6 +131,32 @@ struct server::impl final : public eventbus::v1::PubSub::Service {
       pe->set_payload(std::move(payload));
     }
     return grpc::Status::OK;
+  }
+
+  /// The gRPC status of a fault rule's action (docs/sfemu-cdc.md, "Faults"): what a
+  /// subscriber sees when Salesforce's event bus fails or the connection breaks.
+  static grpc::Status fault_status(const fault_injector::decision& d) {
+    switch (d.act) {
+      case fault_rule::action::drop:
+        return {grpc::StatusCode::UNAVAILABLE, "the stream was dropped (injected fault)"};
+      case fault_rule::action::unauthorized:
+        return {grpc::StatusCode::UNAUTHENTICATED, "the access token is invalid or expired (injected fault)"};
+      case fault_rule::action::limit:
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, "event delivery allocation exceeded (injected fault)"};
+      case fault_rule::action::error:
+        return {grpc::StatusCode::UNAVAILABLE, d.error_code + ": " + d.message};
+      case fault_rule::action::none: break;
+    }
+    return grpc::Status::OK;
+  }
+
+  /// The fault rules' decision for one batch of a Subscribe stream (method GRPC, path
+  /// /eventbus.v1.PubSub/Subscribe); its latency is slept here.
+  fault_injector::decision batch_fault(bool after) {
+    auto d = ctx.faults().decide("GRPC", subscribe_path, after);
+    if (d.latency_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
+    return d;
   }
 
   static grpc::Status replay_error(grpc::ServerContext* call, const std::string& message) {
@@ -304,9 +332,20 @@ struct server::impl final : public eventbus::v1::PubSub::Service {
           }
           resp.set_latest_replay_id(encode_replay_id(position));
           resp.set_rpc_id(rpc_id());
+          // A fault before the batch: the events are not sent and the stream ends (the
+          // subscriber resumes from the last replay id it stored).
+          if (auto d = batch_fault(false); d.act != fault_rule::action::none) {
+            result = fault_status(d);
+            break;
+          }
           if (!stream->Write(resp))
             break;
           last_write = std::chrono::steady_clock::now();
+          // After: the batch went out, then the stream breaks (did the subscriber keep it?).
+          if (auto d = batch_fault(true); d.act != fault_rule::action::none) {
+            result = fault_status(d);
+            break;
+          }
           continue;
         }
         position = std::max(position, r.latest);

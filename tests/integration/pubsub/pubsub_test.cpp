@@ -426,6 +426,72 @@ TEST_F(pubsub_test, flow_control_sends_no_more_than_requested_and_all_changes_fr
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(pubsub_test, a_drop_fault_ends_the_stream_mid_flow_and_a_resume_from_the_last_replay_id_loses_nothing) {
+  for (int i = 0; i < 6; ++i)
+    rest("POST", "/services/data/v60.0/sobjects/Account", {{"Name", "D" + std::to_string(i)}});
+  std::vector<std::uint64_t> seen;
+  std::uint64_t last = 0;
+  {
+    grpc::ClientContext ctx;
+    authorize(ctx);
+    auto stream = stub_->Subscribe(&ctx);
+    ev::FetchRequest first;
+    first.set_topic_name("/data/AccountChangeEvent");
+    first.set_replay_preset(ev::EARLIEST);
+    first.set_num_requested(1); // one event, then the fault, then more requested
+    ASSERT_TRUE(stream->Write(first));
+    auto got = receive(*stream, 1);
+    ASSERT_EQ(got.size(), 1u);
+    last = replay_of(got[0].replay_id());
+    seen.push_back(last);
+    // the next batch of a Subscribe stream is dropped before it is sent; HTTP is untouched
+    auto r = http_->Post("/__sfemu/faults", json{{"route", "PubSub/Subscribe"}, {"action", "drop"}, {"count", 1}}.dump(),
+                         "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    // a rule without a route hits HTTP only, never the streams
+    r = http_->Post("/__sfemu/faults", json{{"route", ""}, {"method", "GRPC"}, {"action", "drop"}}.dump(),
+                    "application/json");
+    ASSERT_EQ(r->status, 201) << r->body;
+    ev::FetchRequest more;
+    more.set_num_requested(10);
+    ASSERT_TRUE(stream->Write(more));
+    ev::FetchResponse resp;
+    int events_after_drop = 0;
+    while (stream->Read(&resp))
+      events_after_drop += resp.events_size();
+    EXPECT_EQ(events_after_drop, 0);
+    auto status = stream->Finish();
+    // sfemu's synchronous gRPC server ends a stream whose client may still send by cancelling it
+    // (docs/sfemu-cdc.md, Faults): the subscriber sees the stream end with an error, never OK.
+    EXPECT_FALSE(status.ok());
+    EXPECT_TRUE(status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                status.error_code() == grpc::StatusCode::CANCELLED)
+      << status.error_code() << " " << status.error_message();
+  }
+  // resumed from the stored replay id: the five others, once each, in order
+  grpc::ClientContext ctx;
+  authorize(ctx);
+  auto stream = stub_->Subscribe(&ctx);
+  ev::FetchRequest resume;
+  resume.set_topic_name("/data/AccountChangeEvent");
+  resume.set_replay_preset(ev::CUSTOM);
+  resume.set_replay_id(replay_bytes(last));
+  resume.set_num_requested(10);
+  ASSERT_TRUE(stream->Write(resume));
+  auto rest_of = receive(*stream, 5);
+  ASSERT_EQ(rest_of.size(), 5u);
+  for (auto& e : rest_of)
+    seen.push_back(replay_of(e.replay_id()));
+  for (std::size_t i = 1; i < seen.size(); ++i)
+    EXPECT_GT(seen[i], seen[i - 1]) << "replay ids repeat or go back at " << i;
+  std::set<std::string> names;
+  for (auto& e : rest_of)
+    names.insert(decode(schema(e.event().schema_id()), e.event().payload())["Name"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"D1", "D2", "D3", "D4", "D5"}));
+  ctx.TryCancel();
+}
+
 TEST_F(pubsub_test, a_replay_id_past_the_72_hour_retention_is_refused) {
   rest("POST", "/services/data/v60.0/sobjects/Account", {{"Name", "old"}});
   auto state = http_->Get("/__sfemu/cdc");

@@ -27,7 +27,14 @@ inline const char* deal_org = R"({
        {"name": "Ext_Id__c", "type": "string", "length": 40, "external_id": true, "unique": true},
        {"name": "Amount__c", "type": "double", "precision": 18, "scale": 2},
        {"name": "Account__c", "type": "reference", "reference_to": "Account"},
-       {"name": "Account_Name__c", "type": "string", "length": 255, "formula": "Account__r.Name"}
+       {"name": "Account_Name__c", "type": "string", "length": 255, "formula": "Account__r.Name"},
+       {"name": "Line_Total__c", "type": "currency", "precision": 18, "scale": 2,
+        "rollup": {"function": "SUM", "child": "Line__c", "field": "Deal__c", "summarized": "Amount__c"}}
+     ]},
+    {"name": "Line__c", "label": "Line", "key_prefix": "a0L",
+     "fields": [
+       {"name": "Deal__c", "type": "reference", "reference_to": "Deal__c"},
+       {"name": "Amount__c", "type": "currency", "precision": 18, "scale": 2}
      ]}
   ]
 })";
@@ -71,10 +78,12 @@ struct read_repair : sync_read {
     sf = std::make_unique<salesforce::client>(sf_config(*emu));
   }
 
-  json deal_mapping(const json& extras) {
+  json deal_mapping(const json& extras, const std::vector<std::string>& more_fields = {}) {
     json fields = json::object();
     for (const char* f : {"Id", "IsDeleted", "SystemModstamp", "CreatedDate", "Name", "Ext_Id__c", "Amount__c",
                           "Account__c", "Account_Name__c"})
+      fields[f] = json::object();
+    for (const auto& f : more_fields)
       fields[f] = json::object();
     json cfg{{"access", "read_write"},
              {"sf_polling_seconds", 120},
@@ -251,4 +260,44 @@ TEST_F(read_repair, a_formula_changed_without_a_new_stamp_is_repaired_quietly) {
   EXPECT_EQ(state["formula_repair"]["total_checked"].get<long>() % 4, 0) << state.dump(2);
   auto text = cli({"mapping:state", "Deal__c"});
   EXPECT_NE(text.output.find("formula repair at "), std::string::npos) << text.output;
+}
+
+TEST_F(read_repair, a_roll_up_summary_changed_by_its_children_is_repaired_quietly) {
+  const std::string old_stamp = "2024-04-01T00:00:00.000Z";
+  auto deals = load_records(*sf, *emu, "Deal__c",
+                            json::array({{{"Name", "R1"}, {"Ext_Id__c", "R-1"}, {"SystemModstamp", old_stamp}},
+                                         {{"Name", "R2"}, {"Ext_Id__c", "R-2"}, {"SystemModstamp", old_stamp}}}));
+  ASSERT_EQ(deals.size(), 2u);
+  auto lines = load_records(*sf, *emu, "Line__c",
+                            json::array({{{"Deal__c", deals[0]}, {"Amount__c", 10}},
+                                         {{"Deal__c", deals[0]}, {"Amount__c", 5.5}},
+                                         {{"Deal__c", deals[1]}, {"Amount__c", 1}}}));
+  ASSERT_EQ(lines.size(), 3u);
+  write_config(deal_mapping(nullptr, {"Line_Total__c"}));
+  start_admin_node();
+  ASSERT_TRUE(wait_state("Deal__c", "DATA_SYNCED", 60s)) << node->output().substr(0, 4000);
+  auto total_of = [&](const std::string& ext) {
+    return count_of(db->url(), "SELECT (line_total__c * 100)::bigint FROM salesforce.deal__c WHERE ext_id__c = '" +
+                                 ext + "'");
+  };
+  ASSERT_TRUE(wait_until([&] { return total_of("R-1") == 1550; }, 20s)) << total_of("R-1");
+  EXPECT_EQ(total_of("R-2"), 100);
+
+  // A child changes and another is added: the parent's roll-up moves, its SystemModstamp does not.
+  auto changed = sf->update("Line__c", {json{{"Id", lines[0]}, {"Amount__c", 20}}});
+  ASSERT_TRUE(changed) << changed.error().describe();
+  ASSERT_EQ(load_records(*sf, *emu, "Line__c", json::array({{{"Deal__c", deals[0]}, {"Amount__c", 4.5}}})).size(), 1u);
+  ASSERT_TRUE(wait_polls(3));
+  EXPECT_EQ(total_of("R-1"), 1550) << "polls read the roll-up: the test shows nothing";
+
+  auto edited = cli({"mapping:edit", "Deal__c", "--formula-repair-seconds", "1"});
+  ASSERT_EQ(edited.code, 0) << edited.output;
+  ASSERT_TRUE(wait_until([&] { return total_of("R-1") == 3000; }, 30s))
+    << total_of("R-1") << "\n" << node->output().substr(node->output().size() - 4000);
+  EXPECT_EQ(total_of("R-2"), 100);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log"), 0);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.deal__c WHERE _hc_lastop IS DISTINCT FROM 'SYNCED'"),
+            0);
+  auto out = node->output();
+  EXPECT_NE(out.find("Formula repair of Deal__c updated 1 rows"), std::string::npos) << out.substr(out.size() - 4000);
 }

@@ -255,11 +255,58 @@ TEST_F(org_test, a_field_redefined_with_another_type_keeps_its_values_converted)
   EXPECT_TRUE(rows[1]["Code__c"].is_null()) << "a value the new type cannot hold becomes null: " << rows.dump();
 }
 
+TEST_F(org_test, roll_up_summaries_follow_their_children_without_touching_the_parent_stamp) {
+  ASSERT_FALSE(model_.define(json::parse(R"({"objects":[
+    {"name":"Order__c","fields":[
+      {"name":"Total__c","type":"currency","scale":2,
+       "rollup":{"function":"SUM","child":"Line__c","field":"Order__c","summarized":"Amount__c"}},
+      {"name":"Lines__c","type":"int","rollup":{"function":"COUNT","child":"Line__c","field":"Order__c"}},
+      {"name":"Largest__c","type":"double","rollup":{"function":"MAX","child":"Line__c","field":"Order__c","summarized":"Amount__c"}}]},
+    {"name":"Line__c","fields":[
+      {"name":"Order__c","type":"reference","reference_to":"Order__c"},
+      {"name":"Amount__c","type":"currency","scale":2}]}]})")));
+  auto order = create("Order__c", {{"Name", "O1"}});
+  auto rows = query("SELECT Total__c, Lines__c, Largest__c, SystemModstamp FROM Order__c");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["Total__c"], 0);          // SUM of no children
+  EXPECT_EQ(rows[0]["Lines__c"], 0);
+  EXPECT_TRUE(rows[0]["Largest__c"].is_null()); // MAX of no children
+  std::string stamp = rows[0]["SystemModstamp"];
+  clock_.advance(5000);
+  auto l1 = create("Line__c", {{"Order__c", order.id}, {"Amount__c", 2.5}});
+  create("Line__c", {{"Order__c", order.id}, {"Amount__c", 7}});
+  create("Line__c", {{"Amount__c", 100}}); // another parent's (none): not counted
+  rows = query("SELECT Total__c, Lines__c, Largest__c, SystemModstamp FROM Order__c");
+  EXPECT_EQ(rows[0]["Total__c"], 9.5);
+  EXPECT_EQ(rows[0]["Lines__c"], 2);
+  EXPECT_EQ(rows[0]["Largest__c"], 7);
+  EXPECT_EQ(rows[0]["SystemModstamp"], stamp);
+  write_op del;
+  del.op = write_op::kind::remove;
+  del.id = l1.id;
+  ASSERT_TRUE(model_.write(del, admin_).success());
+  rows = query("SELECT Total__c, Lines__c FROM Order__c");
+  EXPECT_EQ(rows[0]["Total__c"], 7); // a deleted child no longer counts
+  EXPECT_EQ(rows[0]["Lines__c"], 1);
+  // not writable
+  write_op set;
+  set.op = write_op::kind::update;
+  set.id = order.id;
+  set.fields = {{"Total__c", 1}};
+  EXPECT_FALSE(model_.write(set, admin_).success());
+}
+
 TEST_F(org_test, schema_errors_change_nothing) {
   EXPECT_TRUE(model_.define(json::parse(R"({"objects":[{"name":"Bad__c","fields":[{"name":"X__c","type":"nope"}]}]})")));
   EXPECT_FALSE(model_.has_object("Bad__c"));
   EXPECT_TRUE(model_.define(json::parse(R"({"objects":[{"name":"Bad__c","fields":[{"name":"F__c","formula":"IF("}]}]})")));
   EXPECT_TRUE(model_.define(json::parse(R"([1,2])")));
+  EXPECT_TRUE(model_.define(json::parse(
+    R"({"objects":[{"name":"Bad__c","fields":[{"name":"R__c","type":"double","rollup":{"function":"AVG","child":"A","field":"B"}}]}]})")));
+  EXPECT_TRUE(model_.define(json::parse(
+    R"({"objects":[{"name":"Bad__c","fields":[{"name":"R__c","type":"double","rollup":{"function":"SUM","child":"A","field":"B"}}]}]})")));
+  EXPECT_TRUE(model_.define(json::parse(
+    R"({"objects":[{"name":"Bad__c","fields":[{"name":"R__c","type":"string","rollup":{"function":"COUNT","child":"A","field":"B"}}]}]})")));
   EXPECT_FALSE(model_.has_object("Bad__c"));
 }
 

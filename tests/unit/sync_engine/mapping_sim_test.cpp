@@ -46,7 +46,7 @@ public:
   }
   job_outcome load_mapping(worker_context&, const mapping_job& j) override {
     job_outcome o;
-    o.state = db[j.mapping_id].state;
+    o.stored_state = parse_mapping_state(db[j.mapping_id].state);
     o.hwm = db[j.mapping_id].hwm;
     return o;
   }
@@ -75,7 +75,7 @@ public:
       persist(j.mapping_id, s.hwm.empty() ? "ABORTED" : "DATA_SYNCED", "");
     else
       persist(j.mapping_id, s.hwm.empty() ? "INITIAL" : "DATA_SYNCED", "");
-    o.state = c->second;
+    o.command = parse_mapping_command(c->second);
     commands.erase(c);
     ++commands_taken;
     return o;
@@ -127,9 +127,9 @@ public:
     }
     return {};
   }
-  job_outcome save_state(worker_context&, const mapping_job& j, const std::string& state,
+  job_outcome save_state(worker_context&, const mapping_job& j, mapping_state state,
                          const std::string& description) override {
-    persist(j.mapping_id, state, description);
+    persist(j.mapping_id, std::string{to_string(state)}, description);
     return {};
   }
 
@@ -602,7 +602,7 @@ TEST_F(reconfigure_sim, a_reload_command_is_taken_once_and_loads_the_table_again
   auto m = mapping("m1");
   auto conn = start(connection({m}));
   io->commands["m1"] = "reload";
-  m.command = "reload";
+  m.command = mapping_command::reload;
   reconfigure(conn, connection({m}));
   EXPECT_EQ(io->commands_taken, 1);
   EXPECT_EQ(io->db["m1"].reloads, 2);
@@ -615,7 +615,7 @@ TEST_F(reconfigure_sim, a_reload_command_is_taken_once_and_loads_the_table_again
 TEST_F(reconfigure_sim, an_aborted_first_load_stays_idle_until_reloaded) {
   io->crash_reload.insert("m1");
   auto m = mapping("m1");
-  m.command = "abort";
+  m.command = mapping_command::abort;
   io->commands["m1"] = "abort";
   auto conn = start(connection({m}));
   EXPECT_EQ(io->db["m1"].state, "ABORTED");
@@ -625,7 +625,7 @@ TEST_F(reconfigure_sim, an_aborted_first_load_stays_idle_until_reloaded) {
   EXPECT_EQ(io->db["m1"].polls, 0);
   io->crash_reload.clear();
   io->commands["m1"] = "reload";
-  m.command = "reload";
+  m.command = mapping_command::reload;
   reconfigure(conn, connection({m}));
   EXPECT_EQ(io->db["m1"].state, "DATA_SYNCED");
 }
@@ -644,7 +644,7 @@ TEST_F(reconfigure_sim, a_removed_mapping_stops_and_recover_restarts_a_parked_on
   io->crash_prepare.clear();
   io->db["bad"].hwm = "";
   auto bad = mapping("bad");
-  bad.command = "recover";
+  bad.command = mapping_command::recover;
   io->commands["bad"] = "recover";
   auto gone_polls = io->db["gone"].polls;
   reconfigure(conn, connection({mapping("good"), bad}));

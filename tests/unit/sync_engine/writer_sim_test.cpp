@@ -35,7 +35,7 @@ public:
   }
   static job_outcome more() {
     job_outcome o;
-    o.state = "more";
+    o.more = true;
     return o;
   }
 

@@ -676,6 +676,23 @@ TEST(write_plan_merged, insert_updates_delete_vanish_all_merged) {
   }
 }
 
+TEST(write_plan_merged, insert_then_delete_of_a_record_already_created_becomes_a_delete) {
+  // The create went out and was settled in doubt (the row got its sfid, the INSERT
+  // entry is claimed again); the DELETE carries that sfid: the record exists in
+  // Salesforce and must be deleted, not folded away with its insert.
+  auto p = plan_writes({ins(1, "account", 5, hs({{"name", "a"}})), del(2, "account", 5, "001A"),
+                        ins(3, "account", 6, hs({{"name", "z"}}))},
+                       tables(), merged());
+  ASSERT_EQ(p.batches.size(), 2u);
+  EXPECT_EQ(p.batches[0].operation, write_operation::remove);
+  ASSERT_EQ(p.batches[0].items.size(), 1u);
+  EXPECT_EQ(p.batches[0].items[0].entry_id, 2);
+  EXPECT_EQ(p.batches[0].items[0].sfid, "001A");
+  EXPECT_EQ(p.batches[0].items[0].merged_ids, (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(owners(p.batches[1]), (std::vector<std::int64_t>{3}));
+  EXPECT_TRUE(p.skipped.empty());
+}
+
 TEST(write_plan_merged, delete_then_insert_keeps_both_in_order) {
   // The create batch of the table opens first (entry 1), yet the re-insert of
   // record 5 must run after its delete: it lands in a later batch.

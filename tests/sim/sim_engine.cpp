@@ -1,0 +1,472 @@
+#include "tests/sim/sim_engine.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/connection_actor.hpp"
+#include "actors/integration_user.hpp"
+#include "actors/worker_pool.hpp"
+#include "tests/sim/sim_io.hpp"
+#include "tests/support/test_coordinator.hpp"
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include <algorithm>
+
+namespace syncforce::sim {
+
+using namespace std::chrono_literals;
+using namespace syncforce::actors;
+
+namespace {
+
+constexpr const char* connection_id = "c1";
+constexpr const char* mapping_id = "m1";
+const std::string mapping_unit = std::string{"mapping:"} + mapping_id;
+const std::string writer_unit = std::string{"writer:"} + connection_id;
+
+/// What one node runs: its worker pool, integration user and connection actor.
+struct node {
+  std::string name;
+  caf::actor pool;
+  caf::actor user;
+  caf::actor connection;
+  caf::actor reporter;
+  /// The fences this node was given, by unit (what the cluster member tells the engine).
+  std::map<std::string, std::shared_ptr<const lease_fence>> fences;
+  std::vector<std::string> running; ///< unit ids, as the connection last reported
+};
+
+/// The reporter a connection actor tells what runs (the engine's role toward the cluster member).
+caf::behavior reporter(caf::event_based_actor*, std::vector<std::string>* running) {
+  return {
+    [running](running_atom, const std::string&, std::vector<std::string>& units) { *running = std::move(units); },
+  };
+}
+
+class simulation {
+public:
+  explicit simulation(const sim_options& opts)
+    : opts_(opts), sys_(syncforce::testing::test_coordinator_config()),
+      sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
+      start_(sched_.clock().now()),
+      world_(opts.seed, [this] {
+        return 1700000000000 +
+               std::chrono::duration_cast<std::chrono::milliseconds>(sched_.clock().now() - start_).count();
+      }) {
+    world_.bug = opts.bug;
+    auto& rng = world_.rng();
+    if (opts.faults) {
+      // Each seed draws its own fault rates: some runs are calm, some stormy.
+      world_.faults.io_error = std::uniform_real_distribution<double>(0.0, 0.15)(rng);
+      world_.faults.lost_result = std::uniform_real_distribution<double>(0.0, 0.12)(rng);
+      world_.faults.lease_lost_mid_job = std::uniform_real_distribution<double>(0.0, 0.03)(rng);
+    }
+    world_.on_lease_lost = [this](const std::string& unit) {
+      world_.note("the lease on " + unit + " moves while a job runs under it");
+      ++lease_moves_;
+      grant(unit, nodes_[world_.pick(nodes_.size())].name);
+      tell_units();
+    };
+    mode_ = world_.chance(0.5) ? write_mode::ordered : write_mode::merged;
+    claim_limit_ = 3 + world_.pick(40);
+    sync_io_ = make_sim_sync_io(world_);
+    write_io_ = make_sim_write_io(world_);
+    user_ = std::make_shared<sf_user>();
+    user_->key = "https://login.sfemu.local|admin@sfemu.local";
+    user_->username = "admin@sfemu.local";
+    // Some records exist in Salesforce before the first load.
+    world_.sync_clock();
+    for (int i = 0, n = static_cast<int>(world_.pick(6)); i < n; ++i)
+      sf_create();
+  }
+
+  ~simulation() {
+    for (auto& n : nodes_) {
+      for (auto* a : {&n.connection, &n.pool, &n.user, &n.reporter})
+        if (*a)
+          caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+    }
+    sched_.run();
+  }
+
+  sim_result run() {
+    sim_result res;
+    res.seed = opts_.seed;
+    nodes_.reserve(static_cast<std::size_t>(opts_.nodes)); // reporters keep pointers into it
+    for (int i = 0; i < opts_.nodes; ++i)
+      start_node("node-" + std::string(1, static_cast<char>('a' + i)));
+    // The leases: each unit to a node the seed picks, epoch 1.
+    grant(mapping_unit, nodes_[world_.pick(nodes_.size())].name);
+    grant(writer_unit, nodes_[world_.pick(nodes_.size())].name);
+    tell_units();
+
+    // The workload and the faults, interleaved with the engine's own steps.
+    for (int i = 0; i < opts_.workload_steps; ++i) {
+      step();
+      if (!world_.workload_started && world_.polled)
+        world_.workload_started = true; // the first load is done: users start working
+      if (!world_.workload_started)
+        continue;
+      if (world_.chance(0.08)) {
+        pg_change();
+        ++res.pg_changes;
+      }
+      if (world_.chance(0.04)) {
+        sf_change();
+        ++res.sf_changes;
+      }
+      if (opts_.faults && world_.chance(0.004) && crashes_ < 4) {
+        if (crash())
+          ++res.crashes;
+      }
+      if (opts_.faults && world_.chance(0.004)) {
+        move_lease();
+        ++lease_moves_;
+      }
+      if (world_.chance(0.003))
+        admin_change();
+    }
+    // Quiet: no workload, no faults; the engine catches up (a pause ends).
+    if (paused_) {
+      paused_ = false;
+      reconfigure();
+    }
+    world_.faults = {};
+    run_for(std::chrono::minutes(3));
+    res.violations = check_invariants(world_, running());
+    if (!world_.workload_started)
+      res.violations.push_back("the first load never finished: the workload never started");
+    // The echo rule: at rest, more polls and write cycles change nothing and
+    // write nothing (a write-back read back as a change would loop here).
+    if (res.violations.empty()) {
+      auto before = snapshot(world_);
+      auto writes = world_.sf_writes;
+      auto entries = world_.next_entry_id;
+      run_for(std::chrono::minutes(1));
+      if (world_.sf_writes != writes)
+        res.violations.push_back("echo: " + std::to_string(world_.sf_writes - writes) +
+                                 " Salesforce write(s) at rest: a write-back came back as a change");
+      if (world_.next_entry_id != entries)
+        res.violations.push_back("echo: the trigger log grew at rest");
+      if (snapshot(world_) != before)
+        res.violations.push_back("echo: the table or the org changed at rest");
+    }
+    res.final_state = snapshot(world_);
+    res.crashes = crashes_;
+    res.lease_moves = lease_moves_;
+    res.admin_changes = admin_changes_;
+    res.steps = steps_;
+    res.sf_writes = world_.sf_writes;
+    res.sim_ms = world_.now_ms() - 1700000000000;
+    return res;
+  }
+
+private:
+  // ---- the engine of each node ----
+
+  void start_node(std::string name) {
+    node n;
+    n.name = std::move(name);
+    worker_pool_config pcfg;
+    pcfg.size = 2;
+    pcfg.detached = false; // scheduled: the test coordinator runs every job
+    n.pool = sys_.spawn(worker_pool, pcfg);
+    integration_user_config ucfg;
+    ucfg.username = user_->username;
+    ucfg.incarnation = "sim-" + n.name; // not random: the run must replay
+    ucfg.probe_interval = 5s;
+    n.user = sys_.spawn(integration_user, ucfg);
+    nodes_.push_back(std::move(n));
+    auto& added = nodes_.back();
+    added.reporter = sys_.spawn(reporter, &added.running);
+    added.connection = sys_.spawn(connection_actor, settings(added), sync_io_, added.pool, added.user);
+    caf::anon_send(added.connection, start_atom::value);
+  }
+
+  /// What the engine's settings_for() would give the connection actor.
+  connection_settings settings(const node& n) {
+    mapping_config mc;
+    mc.object_name = object_name;
+    mc.access = mapping_access::read_write;
+    mc.fields = {"Id", "SystemModstamp", "IsDeleted", "Label__c", "Qty__c"};
+    mc.sf_polling_seconds = 120;
+    mc.read_repair.sweep_seconds = 0; // sweeps read nothing the model lacks
+    connection_settings cs;
+    cs.connection = connection_job{connection_id, "sim", "salesforce", user_};
+    mapping_settings ms;
+    ms.job.mapping_id = mapping_id;
+    ms.job.connection_id = connection_id;
+    ms.job.schema = "salesforce";
+    ms.job.config = mc;
+    ms.job.keyset_settle = 10s;
+    ms.job.user = user_;
+    ms.poll_interval = 5s;
+    ms.retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
+    ms.budget_wait = 5s;
+    ms.utc_day = [] { return 0L; };
+    ms.revision = revision_;
+    cs.mappings.push_back(ms);
+    writer_settings ws;
+    ws.job.connection_id = connection_id;
+    ws.job.name = "sim";
+    ws.job.schema = "salesforce";
+    ws.job.user = user_;
+    ws.job.mode = mode_;
+    ws.job.api_version = 60.0;
+    ws.job.mappings.push_back(write_mapping{mapping_id, mc});
+    ws.job.claim_limit = claim_limit_;
+    ws.job.in_doubt_settle_after = 6s;
+    ws.fallback_poll = 2s;
+    ws.retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
+    ws.budget_wait = 5s;
+    cs.writer = ws;
+    cs.writes = write_io_;
+    cs.restart = backoff_policy{1000ms, 8000ms, 2.0, 0.0};
+    cs.retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
+    cs.paused = paused_;
+    cs.clustered = true;
+    cs.units = units_of(n);
+    cs.reporter = n.reporter;
+    return cs;
+  }
+
+  connection_units units_of(const node& n) {
+    connection_units u;
+    for (const auto& [unit, fence] : n.fences) {
+      if (unit == mapping_unit)
+        u.mappings.emplace(mapping_id, fence);
+      else if (unit == writer_unit)
+        u.writer = fence;
+    }
+    return u;
+  }
+
+  // ---- leases (the cluster member's part, and the lease rows) ----
+
+  /// Gives `unit` to node `to` under the next epoch; the previous holder's
+  /// fence lapses (its node's clock passed the deadline: it may not write).
+  void grant(const std::string& unit, const std::string& to) {
+    auto& row = world_.leases[unit];
+    for (auto& n : nodes_) {
+      auto f = n.fences.find(unit);
+      if (f == n.fences.end())
+        continue;
+      std::const_pointer_cast<lease_validity>(f->second->validity)->lapse();
+      n.fences.erase(f);
+    }
+    row.node = to;
+    ++row.epoch;
+    auto validity = std::make_shared<lease_validity>();
+    auto now = lease_validity::clock::now();
+    validity->renew(now, std::chrono::hours(24 * 365), 0ms, now); // the deadline is never the limit here
+    auto fence = std::make_shared<lease_fence>();
+    fence->kind = unit.substr(0, unit.find(':'));
+    fence->key = unit.substr(unit.find(':') + 1);
+    fence->node = to;
+    fence->epoch = row.epoch;
+    fence->connection_id = connection_id;
+    fence->generation = validity->generation();
+    fence->validity = validity;
+    for (auto& n : nodes_)
+      if (n.name == to)
+        n.fences[unit] = fence;
+  }
+
+  void tell_units() {
+    for (auto& n : nodes_)
+      caf::anon_send(n.connection, units_atom::value, units_of(n));
+  }
+
+  void move_lease() {
+    const auto& unit = world_.chance(0.5) ? mapping_unit : writer_unit;
+    grant(unit, nodes_[world_.pick(nodes_.size())].name);
+    tell_units();
+  }
+
+  std::map<std::string, std::set<std::string>> running() {
+    std::map<std::string, std::set<std::string>> out;
+    for (const auto& n : nodes_)
+      for (const auto& u : n.running)
+        out[u].insert(n.name);
+    return out;
+  }
+
+  // ---- administration (what an admin change makes the engine send) ----
+
+  /// A pause or resume of the connection, or an edit of the mapping (a new
+  /// revision: its actor is stopped, a running step cancelled, and started again).
+  void admin_change() {
+    ++admin_changes_;
+    if (paused_ || world_.chance(0.3)) {
+      paused_ = !paused_;
+      world_.note(paused_ ? "admin pauses the connection" : "admin resumes the connection");
+    } else {
+      ++revision_;
+      world_.note("admin edits the mapping: revision " + std::to_string(revision_));
+    }
+    reconfigure();
+  }
+
+  void reconfigure() {
+    for (auto& n : nodes_)
+      caf::anon_send(n.connection, reconfigure_atom::value, settings(n));
+  }
+
+  // ---- faults ----
+
+  connection_actor_state* connection_state(const node& n) {
+    auto* p = dynamic_cast<caf::stateful_actor<connection_actor_state>*>(
+      caf::actor_cast<caf::abstract_actor*>(n.connection));
+    return p == nullptr ? nullptr : &p->state;
+  }
+
+  /// Kills a running mapping or writer actor (its connection restarts it).
+  bool crash() {
+    auto& n = nodes_[world_.pick(nodes_.size())];
+    auto* st = connection_state(n);
+    if (st == nullptr)
+      return false;
+    caf::actor victim;
+    if (world_.chance(0.5)) {
+      auto c = st->children.find(mapping_id);
+      if (c != st->children.end())
+        victim = c->second.hdl;
+    } else {
+      victim = st->writer;
+    }
+    if (!victim)
+      return false;
+    caf::anon_send_exit(victim, caf::exit_reason::unhandled_exception); // as if it had thrown
+    ++crashes_;
+    return true;
+  }
+
+  // ---- the workload ----
+
+  std::string label() { return "L" + std::to_string(world_.pick(1000)); }
+  std::string qty() { return std::to_string(world_.pick(100)); }
+
+  /// A user's write in PostgreSQL (through the capture triggers), then its NOTIFY.
+  void pg_change() {
+    auto& rows = world_.rows;
+    auto roll = world_.pick(10);
+    if (rows.empty() || roll < 4) {
+      world_.user_insert({{"label__c", label()}, {"qty__c", qty()}});
+    } else {
+      auto it = std::next(rows.begin(), static_cast<long>(world_.pick(rows.size())));
+      if (roll < 9) {
+        std::map<std::string, std::optional<std::string>> changed;
+        if (world_.chance(0.7))
+          changed["label__c"] = label();
+        if (world_.chance(0.5))
+          changed["qty__c"] = qty();
+        world_.user_update(it->first, changed);
+      } else {
+        world_.user_delete(it->first);
+      }
+    }
+    for (auto& n : nodes_) // the trigger log's NOTIFY reaches the writer wherever it runs
+      if (auto* st = connection_state(n); st != nullptr && st->writer)
+        caf::anon_send(st->writer, wake_atom::value);
+  }
+
+  void sf_create() {
+    sfemu::write_op op;
+    op.op = sfemu::write_op::kind::create;
+    op.object = object_name;
+    op.fields = {{"Label__c", label()}, {"Qty__c", world_.pick(100)}};
+    world_.org().write(op, world_.other_user());
+  }
+
+  /// Another user's write in Salesforce.
+  void sf_change() {
+    auto all = world_.query("SELECT Id FROM Item__c ORDER BY Id", false);
+    std::vector<nlohmann::json> live;
+    for (auto& rec : all) {
+      auto id = rec["Id"].get<std::string>();
+      // A record the writer made whose create is still in doubt (no row holds
+      // it yet) is left alone unless asked: a change to it defeats the
+      // writer's matching by values (docs/testing.md, what the simulation found).
+      if (!opts_.touch_in_doubt && world_.created_for_row.count(id) && world_.row_by_sfid(id) == nullptr)
+        continue;
+      live.push_back(std::move(rec));
+    }
+    auto roll = world_.pick(10);
+    if (live.empty() || roll < 3) {
+      sf_create();
+      return;
+    }
+    sfemu::write_op op;
+    op.id = live[world_.pick(live.size())]["Id"].get<std::string>();
+    op.object = object_name;
+    if (roll < 9) {
+      op.op = sfemu::write_op::kind::update;
+      op.fields = world_.chance(0.5) ? nlohmann::json{{"Label__c", label()}}
+                                     : nlohmann::json{{"Label__c", label()}, {"Qty__c", world_.pick(100)}};
+    } else {
+      op.op = sfemu::write_op::kind::remove;
+    }
+    world_.note(std::string{"another user "} + (op.op == sfemu::write_op::kind::remove ? "deletes " : "updates ") +
+                op.id + " " + op.fields.dump());
+    world_.org().write(op, world_.other_user());
+  }
+
+  // ---- scheduling ----
+
+  /// One step: a pending message picked by the seed, or time moving on.
+  void step() {
+    ++steps_;
+    world_.sync_clock();
+    if (sched_.has_job() && !world_.chance(0.05)) {
+      auto& jobs = sched_.jobs;
+      auto i = world_.pick(jobs.size());
+      std::rotate(jobs.begin(), jobs.begin() + static_cast<long>(i), jobs.begin() + static_cast<long>(i) + 1);
+      sched_.run_once();
+      return;
+    }
+    // Time passes: a little while messages wait (slow calls, late timers), or
+    // straight to the next timer when nothing else can happen.
+    if (sched_.has_job() || world_.chance(0.3))
+      sched_.advance_time(std::chrono::milliseconds(world_.pick(2000)));
+    else if (sched_.has_pending_timeout())
+      sched_.trigger_timeout();
+  }
+
+  void run_for(std::chrono::milliseconds span) {
+    auto until = sched_.clock().now() + span;
+    long guard = 0;
+    while (sched_.clock().now() < until && ++guard < 2000000)
+      step();
+  }
+
+  sim_options opts_;
+  caf::actor_system sys_;
+  caf::scheduler::test_coordinator& sched_;
+  caf::actor_clock::time_point start_;
+  world world_;
+  std::shared_ptr<sync_io> sync_io_;
+  std::shared_ptr<write_io> write_io_;
+  std::shared_ptr<sf_user> user_;
+  write_mode mode_ = write_mode::merged;
+  std::size_t claim_limit_ = 10;
+  std::vector<node> nodes_;
+  long crashes_ = 0;
+  long lease_moves_ = 0;
+  long admin_changes_ = 0;
+  long steps_ = 0;
+  bool paused_ = false;
+  int revision_ = 1;
+};
+
+} // namespace
+
+std::string sim_result::replay_hint() const {
+  return "SIM_SEED=" + std::to_string(seed) + " build/tests/engine_sim_test --gtest_filter='engine_sim.replay'";
+}
+
+sim_result run_simulation(const sim_options& opts) {
+  simulation s(opts);
+  return s.run();
+}
+
+} // namespace syncforce::sim

@@ -1,0 +1,245 @@
+#include "tests/sim/sim_world.hpp"
+
+#include "sync/poll_plan.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace syncforce::sim {
+
+using nlohmann::json;
+
+namespace {
+
+/// 2023-11-14T22:13:20Z: where the simulation's org clock starts.
+constexpr std::int64_t epoch_ms = 1700000000000;
+
+hstore whole_row(const pg_row& r) {
+  hstore h;
+  h.set("id", std::to_string(r.id));
+  h.set("sfid", r.sfid);
+  for (const auto& [col, v] : r.values)
+    h.set(col, v);
+  return h;
+}
+
+} // namespace
+
+std::optional<std::string> field_text(const json& v) {
+  if (v.is_null())
+    return std::nullopt;
+  if (v.is_number()) {
+    auto d = v.get<double>();
+    if (d == static_cast<double>(static_cast<long long>(d)))
+      return std::to_string(static_cast<long long>(d));
+    return v.dump();
+  }
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+world::world(std::uint64_t seed, std::function<std::int64_t()> now_ms)
+  : now_ms_(std::move(now_ms)), rng_(seed), org_(clock_) {
+  clock_.freeze();
+  clock_.set(epoch_ms);
+  engine_user_ = org_.find_user("admin@sfemu.local")->id;
+  other_user_ = org_.add_user("someone@sfemu.local", "secret");
+  auto err = org_.define(json::parse(R"({"objects":[{"name":"Item__c","fields":[
+      {"name":"Label__c","type":"string","length":80},
+      {"name":"Qty__c","type":"double"}]}]})"));
+  if (err)
+    throw std::runtime_error("sim: cannot define Item__c: " + *err);
+}
+
+std::vector<json> world::query(const std::string& soql, bool all_rows) {
+  auto run = org_.run_query(soql, all_rows);
+  if (!run)
+    throw std::runtime_error("sim: query failed: " + run.error().message + " (" + soql + ")");
+  auto rows = json::parse(org_.render_records(*run, 0, run->slots.size(), "60.0"));
+  std::vector<json> out;
+  for (auto& r : rows) {
+    r.erase("attributes");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::int64_t world::user_insert(std::map<std::string, std::optional<std::string>> values) {
+  pg_row r;
+  r.id = next_row_id++;
+  r.values = std::move(values);
+  r.lastop = "PENDING";
+  log_entry e;
+  e.id = next_entry_id++;
+  e.action = "INSERT";
+  e.record_id = r.id;
+  e.values = whole_row(r);
+  log.emplace(e.id, e);
+  rows.emplace(r.id, r);
+  note("user inserts row " + std::to_string(r.id) + " (entry " + std::to_string(e.id) + ")");
+  return r.id;
+}
+
+void world::user_update(std::int64_t id, std::map<std::string, std::optional<std::string>> changed) {
+  auto& r = rows.at(id);
+  log_entry e;
+  e.id = next_entry_id++;
+  e.action = "UPDATE";
+  e.record_id = id;
+  e.sfid = r.sfid;
+  e.old = whole_row(r);
+  for (auto& [col, v] : changed) {
+    if (r.values[col] == v)
+      continue; // the trigger logs changed columns only
+    e.values.set(col, v);
+    r.values[col] = v;
+  }
+  if (e.values.empty())
+    return; // nothing changed: Heroku Connect's trigger logs nothing
+  r.lastop = "PENDING";
+  log.emplace(e.id, e);
+  note("user updates row " + std::to_string(id) + " (entry " + std::to_string(e.id) + ")");
+}
+
+void world::user_delete(std::int64_t id) {
+  auto& r = rows.at(id);
+  log_entry e;
+  e.id = next_entry_id++;
+  e.action = "DELETE";
+  e.record_id = id;
+  e.sfid = r.sfid;
+  e.old = whole_row(r);
+  log.emplace(e.id, e);
+  rows.erase(id);
+  note("user deletes row " + std::to_string(id) + " (entry " + std::to_string(e.id) + ")");
+}
+
+bool world::waiting(std::int64_t id) const {
+  for (const auto& [eid, e] : log)
+    if (e.record_id == id && (e.state == "NEW" || e.state == "PENDING"))
+      return true;
+  return false;
+}
+
+pg_row* world::row_by_sfid(const std::string& sfid) {
+  for (auto& [id, r] : rows)
+    if (r.sfid == sfid)
+      return &r;
+  return nullptr;
+}
+
+void world::note(const std::string& line) const {
+  static const bool verbose = std::getenv("SIM_VERBOSE") != nullptr;
+  if (verbose)
+    std::fprintf(stderr, "sim t=%lld %s\n", static_cast<long long>(now_ms_() - epoch_ms), line.c_str());
+}
+
+void world::check_fence(const lease_fence* fence) {
+  if (fence == nullptr)
+    return;
+  fence->require_valid("commit");
+  auto l = leases.find(fence->unit());
+  if (l == leases.end() || l->second.node != fence->node || l->second.epoch != fence->epoch)
+    throw fenced_out("the lease on " + fence->unit() + " (epoch " + std::to_string(fence->epoch) +
+                     ") is no longer " + fence->node + "'s: the write was refused");
+  auto& last = committed_epoch[fence->unit()];
+  if (fence->epoch < last)
+    online_violations.push_back("one owner per unit: " + fence->unit() + " committed under epoch " +
+                                std::to_string(fence->epoch) + " after epoch " + std::to_string(last));
+  last = std::max(last, fence->epoch);
+}
+
+std::vector<std::string> check_invariants(world& w, const std::map<std::string, std::set<std::string>>& running) {
+  std::vector<std::string> v = w.online_violations;
+  // Drained: every captured change was written (or settled), nothing waits.
+  for (const auto& [id, e] : w.log)
+    v.push_back("drained: entry " + std::to_string(id) + " (" + e.action + ") is still " + e.state);
+  for (const auto& [id, d] : w.doubts)
+    v.push_back("drained: the create of entry " + std::to_string(id) + " is still in doubt");
+  // Every archived outcome is a success, a merge, an ignore, or a change that
+  // had nothing left to change: its record deleted in Salesforce meanwhile, or
+  // (ordered writes) an UPDATE captured before its row had an sfid whose row
+  // was deleted here before the retry (its DELETE, carrying the sfid, follows).
+  for (const auto& [id, e] : w.archive) {
+    if (e.state != "FAILED" || e.message.rfind("ENTITY_IS_DELETED", 0) == 0)
+      continue;
+    if (e.message.rfind("SYNCFORCE_NO_SFID", 0) == 0 && e.record_id && !w.rows.count(*e.record_id))
+      continue;
+    v.push_back("outcome: entry " + std::to_string(id) + " (" + e.action + ") FAILED: " + e.message);
+  }
+  // No duplicate row: one row per sfid, every row has one.
+  std::map<std::string, std::int64_t> by_sfid;
+  for (const auto& [id, r] : w.rows) {
+    if (!r.sfid) {
+      v.push_back("no duplicate: row " + std::to_string(id) + " never got an sfid");
+      continue;
+    }
+    if (!by_sfid.emplace(*r.sfid, id).second)
+      v.push_back("no duplicate: rows " + std::to_string(by_sfid[*r.sfid]) + " and " + std::to_string(id) +
+                  " both hold " + *r.sfid);
+  }
+  // No duplicate record: one Salesforce record per row ever created by the writer.
+  std::map<std::int64_t, std::string> made;
+  for (const auto& [sfid, row] : w.created_for_row)
+    if (auto [it, fresh] = made.emplace(row, sfid); !fresh)
+      v.push_back("exactly once: row " + std::to_string(row) + " was created twice in Salesforce (" + it->second +
+                  ", " + sfid + ")");
+  // Both sides equal, record by record.
+  auto records = w.query("SELECT Id, Label__c, Qty__c FROM Item__c", false);
+  std::set<std::string> live;
+  for (const auto& rec : records) {
+    auto id = rec["Id"].get<std::string>();
+    live.insert(id);
+    auto r = by_sfid.find(id);
+    if (r == by_sfid.end()) {
+      v.push_back("converged: Salesforce record " + id + " has no row");
+      continue;
+    }
+    const auto& row = w.rows.at(r->second);
+    for (const auto& [col, field] : data_columns()) {
+      auto sf = field_text(rec[field]);
+      auto pg = row.values.count(col) ? row.values.at(col) : std::nullopt;
+      if (sf != pg)
+        v.push_back("converged: " + id + "." + field + " is " + sf.value_or("NULL") + " in Salesforce, " +
+                    pg.value_or("NULL") + " in row " + std::to_string(row.id));
+    }
+  }
+  for (const auto& [sfid, id] : by_sfid)
+    if (!live.count(sfid))
+      v.push_back("converged: row " + std::to_string(id) + " holds " + sfid + ", which Salesforce does not have");
+  if (w.mapping.state != "DATA_SYNCED")
+    v.push_back("mapping: stored state " + w.mapping.state + " (" + w.mapping.description + "), not DATA_SYNCED");
+  if (w.reloads_after_start > 0)
+    v.push_back("mapping: reloaded " + std::to_string(w.reloads_after_start) + " time(s) after it was synced");
+  // One owner per unit: exactly the lease holder runs it.
+  for (const auto& [unit, lease] : w.leases) {
+    auto r = running.find(unit);
+    std::set<std::string> nodes = r == running.end() ? std::set<std::string>{} : r->second;
+    if (nodes != std::set<std::string>{lease.node}) {
+      std::string on;
+      for (const auto& n : nodes)
+        on += (on.empty() ? "" : ",") + n;
+      v.push_back("one owner: " + unit + " is leased to " + lease.node + " but runs on {" + on + "}");
+    }
+  }
+  return v;
+}
+
+std::string snapshot(world& w) {
+  std::ostringstream s;
+  for (const auto& [id, r] : w.rows) {
+    s << "row " << id << " " << r.sfid.value_or("-") << " " << r.lastop;
+    for (const auto& [c, v] : r.values)
+      s << " " << c << "=" << v.value_or("NULL");
+    s << "\n";
+  }
+  for (const auto& [id, e] : w.archive)
+    s << "archived " << id << " " << e.action << " " << e.state << "\n";
+  for (const auto& rec : w.query("SELECT Id, Label__c, Qty__c, IsDeleted, SystemModstamp FROM Item__c ORDER BY Id",
+                                 true))
+    s << "sf " << rec.dump() << "\n";
+  s << "mark " << w.mapping.hwm.value_or("-") << " " << w.mapping.hwm_id.value_or("-") << "\n";
+  return s.str();
+}
+
+} // namespace syncforce::sim

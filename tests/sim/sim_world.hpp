@@ -1,0 +1,204 @@
+#pragma once
+// The world of the whole-engine simulation (docs/testing.md, "Deterministic
+// simulation"): an in-memory model of what the engine's PostgreSQL holds for
+// one connection (a mapped table, its _trigger_log and archive, the creates in
+// doubt, the mapping's stored state and mark, the unit leases) and the
+// emulator's own org (emulator/org.hpp, in process, no HTTP) as Salesforce.
+// The fakes of sync_io and write_io (sim_io.hpp) act on it; the driver
+// (sim_engine.hpp) writes the workload into it; the invariants are checked on
+// it at quiescence. Everything here is single-threaded: the test coordinator
+// runs one actor message at a time.
+
+#include "emulator/clock.hpp"
+#include "emulator/org.hpp"
+#include "sync/hstore.hpp"
+#include "sync/lease_fence.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace syncforce::sim {
+
+/// The mapped object and its table (one read-write mapping).
+inline constexpr const char* object_name = "Item__c";
+inline constexpr const char* table_name = "item__c";
+/// The mapped data columns: PostgreSQL column -> Salesforce field.
+inline const std::vector<std::pair<std::string, std::string>>& data_columns() {
+  static const std::vector<std::pair<std::string, std::string>> cols{{"label__c", "Label__c"}, {"qty__c", "Qty__c"}};
+  return cols;
+}
+
+/// A Salesforce field value (JSON, as the org renders it) as the table's text
+/// holds it: numbers without a fraction as integers, null as nullopt.
+std::optional<std::string> field_text(const nlohmann::json& v);
+
+/// A bug the fakes can be told to have, to show that the invariants catch it.
+enum class injected_bug {
+  none,
+  /// The writer does not record its creates in doubt (store::record_in_doubt skipped):
+  /// a create whose answer is lost is sent again.
+  skip_in_doubt,
+  /// The writer records a batch's results and then leaves its entries NEW: the
+  /// recorded batch is sent again.
+  resend_recorded,
+  /// Polls apply pages while creates are in doubt (store::has_in_doubt skipped).
+  poll_ignores_in_doubt,
+};
+
+/// Fault probabilities (per call of a fake), drawn from the world's seeded PRNG.
+struct fault_rates {
+  double io_error = 0.0;    ///< a call fails before doing anything (retry outcome)
+  double lost_result = 0.0; ///< the call did its work but reports a failure (timeout, lost answer)
+  /// The unit's lease moves while a job is between its Salesforce call and its commit.
+  double lease_lost_mid_job = 0.0;
+};
+
+/// One row of the mapped table (Heroku Connect's columns that matter here).
+struct pg_row {
+  std::int64_t id = 0;
+  std::optional<std::string> sfid;
+  std::map<std::string, std::optional<std::string>> values; ///< data columns
+  std::string systemmodstamp;                               ///< canonical, empty when never read
+  std::string lastop;                                       ///< _hc_lastop
+  std::string err;                                          ///< _hc_err
+};
+
+/// One `_trigger_log` (or archive) entry, as the capture triggers write it.
+struct log_entry {
+  std::int64_t id = 0;
+  std::string state = "NEW"; ///< NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORED
+  std::string action;        ///< INSERT, UPDATE, DELETE
+  std::optional<std::int64_t> record_id;
+  std::optional<std::string> sfid;
+  hstore values;
+  std::optional<hstore> old;
+  std::string message; ///< sf_message of a FAILED entry
+};
+
+/// A create sent whose result is not recorded yet (`syncforce.write_in_doubt`).
+struct in_doubt {
+  std::int64_t entry_id = 0;
+  std::optional<std::int64_t> record_id;
+  std::string body; ///< the record JSON sent
+  std::int64_t sent_ms = 0;
+};
+
+/// The stored state of the mapping (`syncforce.mappings`).
+struct mapping_row {
+  std::string state = "INITIAL";
+  std::string description;
+  std::optional<std::string> hwm;
+  std::optional<std::string> hwm_id;
+};
+
+/// A unit's lease row (`syncforce.leases`): who holds it under which epoch.
+struct lease_row {
+  std::string node;
+  std::int64_t epoch = 0;
+};
+
+class world {
+public:
+  world(std::uint64_t seed, std::function<std::int64_t()> now_ms);
+
+  // ---- the clock and the PRNG ----
+  /// Milliseconds since the epoch on the simulation's clock (the actor clock's).
+  std::int64_t now_ms() const { return now_ms_(); }
+  /// Moves the org's clock to the simulation's.
+  void sync_clock() { clock_.set(now_ms()); }
+  std::mt19937_64& rng() { return rng_; }
+  bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+
+  // ---- Salesforce ----
+  sfemu::org& org() { return org_; }
+  /// The integration user's id (the writer's creates carry it as CreatedById).
+  const std::string& engine_user() const { return engine_user_; }
+  /// Another Salesforce user who changes records (the Salesforce-side workload).
+  const std::string& other_user() const { return other_user_; }
+  /// Runs a query; rows as JSON objects (without attributes).
+  std::vector<nlohmann::json> query(const std::string& soql, bool all_rows);
+
+  // ---- PostgreSQL ----
+  std::map<std::int64_t, pg_row> rows;      ///< by id
+  std::map<std::int64_t, log_entry> log;    ///< `_trigger_log`, by id
+  std::map<std::int64_t, log_entry> archive; ///< `_trigger_log_archive`, by id
+  std::map<std::int64_t, in_doubt> doubts;  ///< by entry id
+  mapping_row mapping;
+  std::map<std::string, lease_row> leases; ///< by unit ("mapping:<id>", "writer:<id>")
+  std::int64_t next_row_id = 1;
+  std::int64_t next_entry_id = 1;
+
+  /// The capture triggers: a user's INSERT, UPDATE or DELETE (with its log entry).
+  std::int64_t user_insert(std::map<std::string, std::optional<std::string>> values);
+  void user_update(std::int64_t id, std::map<std::string, std::optional<std::string>> changed);
+  void user_delete(std::int64_t id);
+  /// Whether row `id` has a change waiting in the log (NEW or PENDING).
+  bool waiting(std::int64_t id) const;
+  /// The row that holds `sfid`, if any.
+  pg_row* row_by_sfid(const std::string& sfid);
+
+  /// store::check_fence: a transaction under `fence` may commit only while the
+  /// lease row still names its node and epoch, and the node's own deadline has
+  /// not passed (lease_fence::require_valid). Throws fenced_out, like
+  /// commit_fenced. Called before a fake changes anything, so a refused
+  /// transaction changes nothing. Also records the epochs that committed per
+  /// unit: they must never go back (checked by the invariants).
+  void check_fence(const lease_fence* fence);
+
+  /// A line of the run's trace (shown with SIM_VERBOSE, beside the engine's log lines).
+  void note(const std::string& line) const;
+
+  // ---- faults ----
+  fault_rates faults;
+  injected_bug bug = injected_bug::none;
+  /// Whether the next call fails before doing anything / loses its result.
+  bool io_fails() { return chance(faults.io_error); }
+  bool result_lost() { return chance(faults.lost_result); }
+  /// Between a job's Salesforce call and its commit: maybe its lease moves now
+  /// (the driver grants it to a node again, under a new epoch).
+  void maybe_lose_lease(const lease_fence* fence) {
+    if (fence != nullptr && on_lease_lost && chance(faults.lease_lost_mid_job))
+      on_lease_lost(fence->unit());
+  }
+  std::function<void(const std::string& unit)> on_lease_lost;
+
+  // ---- what happened (for the invariants) ----
+  /// Every record the writer's creates made (sfid -> the row id it was sent for),
+  /// including creates whose answer was lost.
+  std::map<std::string, std::int64_t> created_for_row;
+  /// Salesforce writes made by the writer (calls' records), and reloads after the workload began.
+  long sf_writes = 0;
+  long reloads_after_start = 0;
+  bool workload_started = false;
+  /// A poll ran: the mapping actor took its first load as done (a load whose
+  /// answer was lost is rightly loaded again; the workload waits for this).
+  bool polled = false;
+  /// Violations seen while running (a fence that let an older epoch commit after a newer one).
+  std::vector<std::string> online_violations;
+  /// Per unit, the highest epoch that committed.
+  std::map<std::string, std::int64_t> committed_epoch;
+
+private:
+  std::function<std::int64_t()> now_ms_;
+  std::mt19937_64 rng_;
+  sfemu::clock clock_;
+  sfemu::org org_;
+  std::string engine_user_;
+  std::string other_user_;
+};
+
+/// The invariants at quiescence; one line per violation (empty: all held).
+/// `running`: per unit, the nodes whose actors run it now.
+std::vector<std::string> check_invariants(world& w, const std::map<std::string, std::set<std::string>>& running);
+
+/// A canonical text of the org's and the table's content (for replay checks).
+std::string snapshot(world& w);
+
+} // namespace syncforce::sim
