@@ -11,6 +11,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace syncforce::sim {
 
@@ -27,17 +28,17 @@ const std::string writer_unit = std::string{"writer:"} + connection_id;
 /// What one node runs: its worker pool, integration user and connection actor.
 struct node {
   std::string name;
-  caf::actor pool;
-  caf::actor user;
-  caf::actor connection;
-  caf::actor reporter;
+  worker_pool_actor pool;
+  cursor_broker_actor user;
+  connection_actor_hdl connection;
+  running_reporter reporter;
   /// The fences this node was given, by unit (what the cluster member tells the engine).
   std::map<std::string, std::shared_ptr<const lease_fence>> fences;
   std::vector<std::string> running; ///< unit ids, as the connection last reported
 };
 
 /// The reporter a connection actor tells what runs (the engine's role toward the cluster member).
-caf::behavior reporter(caf::event_based_actor*, std::vector<std::string>* running) {
+running_reporter::behavior_type reporter(running_reporter::pointer, std::vector<std::string>* running) {
   return {
     [running](running_atom, const std::string&, std::vector<std::string>& units) { *running = std::move(units); },
   };
@@ -82,9 +83,10 @@ public:
 
   ~simulation() {
     for (auto& n : nodes_) {
-      for (auto* a : {&n.connection, &n.pool, &n.user, &n.reporter})
-        if (*a)
-          caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+      for (auto a : {caf::actor_cast<caf::actor>(n.connection), caf::actor_cast<caf::actor>(n.pool),
+                     caf::actor_cast<caf::actor>(n.user), caf::actor_cast<caf::actor>(n.reporter)})
+        if (a)
+          caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }
     sched_.run();
   }
@@ -315,8 +317,12 @@ private:
   // ---- faults ----
 
   connection_actor_state* connection_state(const node& n) {
-    auto* p = dynamic_cast<caf::stateful_actor<connection_actor_state>*>(
+    // The concrete type of a typed stateful actor: a cast to the untyped
+    // stateful_actor<connection_actor_state> would give nullptr, silently.
+    auto* p = dynamic_cast<connection_actor_impl::stateful_pointer<connection_actor_state>>(
       caf::actor_cast<caf::abstract_actor*>(n.connection));
+    if (p == nullptr && n.connection)
+      throw std::logic_error("sim: the connection actor's state type changed; crash() and wake would do nothing");
     return p == nullptr ? nullptr : &p->state;
   }
 
@@ -330,9 +336,9 @@ private:
     if (world_.chance(0.5)) {
       auto c = st->children.find(mapping_id);
       if (c != st->children.end())
-        victim = c->second.hdl;
+        victim = caf::actor_cast<caf::actor>(c->second.hdl);
     } else {
-      victim = st->writer;
+      victim = caf::actor_cast<caf::actor>(st->writer);
     }
     if (!victim)
       return false;
