@@ -201,14 +201,30 @@ void release_cursor(mapping_ptr self) {
 
 void schedule_poll(mapping_ptr self) {
   auto& st = self->state;
+  if (st.poll_timer_armed)
+    return; // a catch-up poll ran between two timed ones: the pending timer stays the only one
+  st.poll_timer_armed = true;
   self->delayed_send(self, st.cfg.poll_interval, poll_atom::value);
 }
+
+// ---- change events (accelerated sync): hooks -----------------------------------
+
+/// Spawns the change event subscription once the mapping is synced (it needs the table).
+void start_change_events(mapping_ptr self) {
+  auto& st = self->state;
+  if (st.subscriber || !st.cfg.change_events || !st.cfg.job.config.sf_notify_enabled || st.stopping)
+    return;
+  st.subscriber = self->spawn<caf::linked>(change_subscriber, st.cfg.change_events, st.cfg.job, st.cfg.fence, st.io,
+                                           st.pool, caf::actor_cast<caf::actor>(self));
+}
+
 
 void start_repair_timers(mapping_ptr self);
 
 void succeeded(mapping_ptr self) {
   auto& st = self->state;
   start_repair_timers(self);
+  start_change_events(self);
   st.failures = 0;
   st.description.clear();
   if (st.parent)
@@ -488,8 +504,19 @@ caf::behavior mapping_actor(caf::stateful_actor<mapping_actor_state>* self, mapp
   return {
     [self](start_atom) { start(self); },
     [self](poll_atom) {
+      self->state.poll_timer_armed = false;
       if (!self->state.stopping)
         poll_now(self);
+    },
+    [self](catch_up_atom) {
+      // Change events could not carry something: poll now, or right after the running step.
+      auto& st = self->state;
+      if (st.stopping)
+        return;
+      if (st.state == mapping_state::data_synced)
+        poll_now(self);
+      else
+        st.poll_waiting = true;
     },
     [self](sweep_atom) { start_repair(self, repair_kind::sweep); },
     [self](repair_atom) { start_repair(self, repair_kind::formula); },

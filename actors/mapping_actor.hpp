@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/backoff.hpp"
+#include "actors/change_subscriber.hpp"
 #include "actors/sync_io.hpp"
 #include "sync/states.hpp"
 
@@ -31,6 +32,9 @@ struct mapping_settings {
   /// The lease of the mapping's read side on this node; every job runs under
   /// it (none: unfenced, tests with fakes).
   std::shared_ptr<const lease_fence> fence;
+  /// The node's Pub/Sub API settings; with them, a mapping whose config has
+  /// sf_notify_enabled subscribes to its change events once synced (none: polls only).
+  std::shared_ptr<const change_event_settings> change_events;
 };
 
 struct mapping_actor_state {
@@ -61,6 +65,10 @@ struct mapping_actor_state {
   bool formula_waiting = false;
   /// The sweep and repair timers run (started with the first synced state).
   bool repair_timers = false;
+  /// A poll timer is pending: a catch-up poll (change events) must not start a second chain of timers.
+  bool poll_timer_armed = false;
+  /// The change event subscription (accelerated sync), linked; spawned once synced.
+  caf::actor subscriber;
 
   static inline const char* name = "mapping";
 };
@@ -80,7 +88,10 @@ struct mapping_actor_state {
 /// Once synced, every config.read_repair.sweep_seconds a look-back sweep and
 /// every formula_repair_seconds a formula repair (0: never) run between polls,
 /// never during one (sync/read_repair.hpp); their failures retry like a poll's.
-/// Messages: start_atom, poll_atom, sweep_atom, repair_atom, retry_atom, (stop_atom, bool),
+/// With change_events and sf_notify_enabled, the first synced state spawns a
+/// change_subscriber (linked: it ends with the mapping); catch_up_atom from it
+/// polls at once, or right after the step that runs.
+/// Messages: start_atom, poll_atom, catch_up_atom, sweep_atom, repair_atom, retry_atom, (stop_atom, bool),
 ///   (status_atom) -> (state, description).
 /// Tells `parent` (synced_atom, mapping_id) after each successful load or poll.
 /// A job that finds the lease gone (outcome_kind::fenced) stops the actor at

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/change_subscriber.hpp"
 #include "actors/backoff.hpp"
 #include "actors/cluster_member.hpp"
 #include "actors/notify_listener.hpp"
@@ -57,6 +58,8 @@ struct sync_engine_config {
   std::string version;
   std::chrono::milliseconds lease_ttl{10000};
   std::chrono::milliseconds heartbeat_interval{2000};
+  /// The Pub/Sub API (change events, accelerated sync); none: every mapping polls only.
+  std::shared_ptr<const change_event_settings> change_events;
 };
 
 struct sync_engine_state {

@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,13 @@ struct job_outcome {
   long api_calls = 0;
   /// Column names, when the job reports some (prepare_mapping: columns to backfill).
   std::vector<std::string> columns;
+  /// Change events: the stored replay id (load_change_mark) or the one the
+  /// batch reached (apply_change_events); none: start from the newest event.
+  std::optional<std::uint64_t> replay_id;
+  /// Change events: the batch held something no event can apply (a gap, an
+  /// overflow, an update of a row the table lacks, a value PostgreSQL refused):
+  /// a keyset poll must read it.
+  bool needs_catch_up = false;
 
   bool ok() const { return kind == outcome_kind::ok; }
   static job_outcome failure(outcome_kind k, std::string e) {
