@@ -25,8 +25,9 @@ void save_change_event_mark(pqxx::transaction_base& tx, const std::string& mappi
   if (p.replay_id)
     replay = static_cast<std::int64_t>(*p.replay_id);
   tx.exec_params0("INSERT INTO syncforce.change_event_marks AS m (mapping_id, topic, replay_id, events, applied, "
-                  "echoes, catch_ups, last_event_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                  "CASE WHEN $4 > 0 THEN now() END, now()) "
+                  "echoes, catch_ups, last_event_at, updated_at) VALUES ($1, $2, $3::bigint, $4::bigint, $5::bigint, $6::bigint, "
+                  "$7::bigint, "
+                  "CASE WHEN $4::bigint > 0 THEN now() END, now()) "
                   "ON CONFLICT (mapping_id) DO UPDATE SET topic = EXCLUDED.topic, replay_id = EXCLUDED.replay_id, "
                   "events = m.events + EXCLUDED.events, applied = m.applied + EXCLUDED.applied, "
                   "echoes = m.echoes + EXCLUDED.echoes, catch_ups = m.catch_ups + EXCLUDED.catch_ups, "
