@@ -254,7 +254,7 @@ TEST_F(change_events, the_engines_own_writes_are_not_applied_again) {
   ASSERT_TRUE(wait_until([&] { return mark("echoes") == 1 && mark("replay_id") == latest_replay(); }, 20s))
     << tail();
   EXPECT_EQ(mark("applied"), 0);
-  EXPECT_EQ(value(sfid, "_hc_lastop"), "INSERTED");
+  EXPECT_EQ(value(sfid, "_hc_lastop"), "SYNCED");
   // Exactly one change captured and sent for it, nothing echoed back into the trigger log.
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log") +
               count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive"),
