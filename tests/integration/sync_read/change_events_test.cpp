@@ -267,3 +267,43 @@ TEST_F(change_events, the_engines_own_writes_are_not_applied_again) {
       ++creates;
   EXPECT_EQ(creates, 1);
 }
+
+TEST_F(change_events, turned_on_with_the_cli_and_exported_as_sf_notify_enabled) {
+  const std::string token = "change-events-token-for-tests-7c2e";
+  node_env["SYNCFORCE_ADMIN_TOKEN"] = token;
+  write_config(every_mapping()); // sf_notify_enabled false: polls only
+  start_events_node();
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED", 60s)) << tail();
+  std::smatch m;
+  ASSERT_TRUE(wait_until([&] { return node->output().find("gRPC server listening") != std::string::npos; }, 20s));
+  auto out = node->output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("gRPC server listening\" port=(\\d+)"))) << out;
+  const std::string server = "127.0.0.1:" + m[1].str();
+  EXPECT_EQ(subscriptions(), 0u) << "no subscription without sf_notify_enabled";
+
+  auto bad = run_cli(server, {"mapping:edit", "Every__c", "--accelerated", "maybe"}, token);
+  EXPECT_NE(bad.code, 0) << bad.output;
+  auto edited = run_cli(server, {"mapping:edit", "Every__c", "--accelerated", "on"}, token);
+  ASSERT_EQ(edited.code, 0) << edited.output;
+  wait_subscribed(1, true);
+  const auto polls_before = polls();
+  auto id = create({{"Name", "cli"}, {"Ext_Id__c", "C-1"}, {"Text__c", "by event"}});
+  ASSERT_TRUE(wait_until([&] { return value(id, "text__c") == "by event"; }, 20s)) << tail();
+  EXPECT_EQ(polls(), polls_before) << tail();
+
+  auto exported = run_cli(server, {"export"}, token);
+  ASSERT_EQ(exported.code, 0) << exported.output;
+  auto start = exported.output.find('{');
+  ASSERT_NE(start, std::string::npos) << exported.output;
+  auto doc = json::parse(exported.output.substr(start), nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << exported.output;
+  EXPECT_EQ(doc["mappings"][0]["config"]["sf_notify_enabled"], true) << exported.output;
+
+  // Off again: the mapping restarts (it polls at once) and does not subscribe again.
+  const auto polls_at_off = polls();
+  auto off = run_cli(server, {"mapping:edit", "Every__c", "--accelerated", "off"}, token);
+  ASSERT_EQ(off.code, 0) << off.output;
+  EXPECT_EQ(scalar(db->url(), "SELECT config->>'sf_notify_enabled' FROM syncforce.mappings"), "false");
+  ASSERT_TRUE(wait_until([&] { return polls() > polls_at_off; }, 30s)) << tail();
+  EXPECT_EQ(subscriptions(), 1u) << tail();
+}
