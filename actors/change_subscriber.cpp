@@ -312,10 +312,10 @@ caf::behavior change_subscriber(caf::stateful_actor<change_subscriber_state>* se
       log_subscriber(self, failure == pubsub::stream_failure::unavailable ? spdlog::level::info : spdlog::level::warn,
                      "Change event stream ended, will resubscribe",
                      {{"reason", message}, {"retry_in_ms", std::to_string(wait.count())}});
-      // From the last replay id applied.
-      st.retry_step = [self] { subscribe(self); };
-      self->delayed_send(self, wait, retry_atom::value);
+      // From the last replay id applied (after the batch being applied, if any).
+      self->delayed_send(self, wait, start_atom::value);
     },
+    [self](start_atom) { subscribe(self); },
     [self](retry_atom) {
       auto step = std::move(self->state.retry_step);
       self->state.retry_step = nullptr;

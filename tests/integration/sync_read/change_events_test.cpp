@@ -7,6 +7,7 @@
 // Real syncforced, real sfemu (--pubsub-port), real PostgreSQL.
 
 #include "tests/integration/sync_read/sync_read_fixture.hpp"
+#include "tests/support/node.hpp"
 
 #include <regex>
 
