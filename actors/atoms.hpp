@@ -81,5 +81,9 @@ using answer_atom = caf::atom_constant<caf::atom("answer")>;
 using renew_tick_atom = caf::atom_constant<caf::atom("renew_tick")>;
 /// A broker proxy's time to send the coalesced API usage.
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+/// Change events (accelerated sync): a batch received, the stream ended, a catch-up poll wanted.
+using cdc_events_atom = caf::atom_constant<caf::atom("cdc_events")>;
+using cdc_ended_atom = caf::atom_constant<caf::atom("cdc_ended")>;
+using catch_up_atom = caf::atom_constant<caf::atom("catch_up")>;
 
 } // namespace syncforce::actors

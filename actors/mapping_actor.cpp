@@ -190,6 +190,16 @@ void quit(mapping_ptr self, const action::quit& a, const caf::error* cause) {
   }
 }
 
+/// Spawns the change event subscription once the mapping is synced (it needs the
+/// table and a mark to catch up from); linked, so it ends with the mapping.
+void start_change_events(mapping_ptr self) {
+  auto& st = self->state;
+  if (st.subscriber || !st.cfg.change_events || !st.cfg.job.config.sf_notify_enabled || st.status.stopping)
+    return;
+  st.subscriber = self->spawn<caf::linked>(change_subscriber, st.cfg.change_events, st.cfg.job, st.cfg.fence, st.io,
+                                           caf::actor_cast<caf::actor>(st.pool), caf::actor_cast<caf::actor>(self));
+}
+
 /// Does what the lifecycle decided, in order.
 void carry_out(mapping_ptr self, const mapping_actions& actions, const caf::error* cause) {
   auto& st = self->state;
@@ -205,7 +215,7 @@ void carry_out(mapping_ptr self, const mapping_actions& actions, const caf::erro
     } else if (auto* a = std::get_if<action::arm_timer>(&any)) {
       switch (a->which) {
         case action::timer::poll:
-          self->delayed_send(self, a->delay, poll_atom::value);
+          self->delayed_send(self, a->delay, poll_atom::value, ++st.poll_timer);
           break;
         case action::timer::sweep:
           self->delayed_send(self, a->delay, sweep_atom::value);
@@ -217,6 +227,7 @@ void carry_out(mapping_ptr self, const mapping_actions& actions, const caf::erro
     } else if (auto* a = std::get_if<action::wait_then_retry>(&any)) {
       wait_then_retry(self, *a);
     } else if (std::holds_alternative<action::notify_synced>(any)) {
+      start_change_events(self);
       if (st.parent)
         self->send(st.parent, synced_atom::value, st.cfg.job.mapping_id);
     } else if (auto* a = std::get_if<action::log_line>(&any)) {
@@ -251,7 +262,11 @@ mapping_actor_impl::behavior_type mapping_actor(mapping_actor_impl::stateful_poi
   st.timing.daily_api_cap = config.sf_max_daily_api_calls;
   return {
     [self](start_atom) { handle(self, mapping_event_kind::start); },
-    [self](poll_atom) { handle(self, mapping_event_kind::poll_due); },
+    [self](poll_atom, std::uint64_t generation) {
+      if (generation == self->state.poll_timer) // an older timer, re-armed since: not a second chain
+        handle(self, mapping_event_kind::poll_due);
+    },
+    [self](catch_up_atom) { handle(self, mapping_event_kind::poll_due); },
     [self](sweep_atom) { handle(self, mapping_event_kind::sweep_due); },
     [self](repair_atom) { handle(self, mapping_event_kind::formula_due); },
     [self](retry_atom) { handle(self, mapping_event_kind::retry_due); },

@@ -2,6 +2,7 @@
 
 #include "actors/backoff.hpp"
 #include "actors/broker_protocol.hpp"
+#include "actors/change_subscriber.hpp"
 #include "actors/sync_io.hpp"
 #include "sync/mapping_lifecycle.hpp"
 #include "sync/states.hpp"
@@ -9,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,6 +35,9 @@ struct mapping_settings {
   /// The lease of the mapping's read side on this node; every job runs under
   /// it (none: unfenced, tests with fakes).
   std::shared_ptr<const lease_fence> fence;
+  /// The node's Pub/Sub API settings; with them, a mapping whose config has
+  /// sf_notify_enabled subscribes to its change events once synced (none: polls only).
+  std::shared_ptr<const change_event_settings> change_events;
 };
 
 /// Whoever a mapping actor tells that a cycle succeeded (its connection actor).
@@ -44,10 +49,15 @@ using mapping_actor_hdl = caf::typed_actor<
   /// (cancel): finish the running step (cancel: a running load, poll or backfill stops between pages), then quit.
   caf::reacts_to<stop_atom, bool>,
   /// -> (state, description)
-  caf::replies_to<status_atom>::with<std::string, std::string>>;
+  caf::replies_to<status_atom>::with<std::string, std::string>,
+  /// From its change subscriber: events could not carry something, a keyset poll must read it
+  /// (now, or right after the running step).
+  caf::reacts_to<catch_up_atom>>;
 
 /// The mapping's whole behaviour: its protocol plus its own timers, which only it sends itself.
-using mapping_actor_impl = mapping_actor_hdl::extend<caf::reacts_to<poll_atom>, caf::reacts_to<sweep_atom>,
+/// The poll timer carries its generation: only the latest armed one counts (a catch-up
+/// poll re-arms the timer, and the one pending before it must not start a second chain).
+using mapping_actor_impl = mapping_actor_hdl::extend<caf::reacts_to<poll_atom, std::uint64_t>, caf::reacts_to<sweep_atom>,
                                                      caf::reacts_to<repair_atom>, caf::reacts_to<retry_atom>>;
 
 struct mapping_actor_state {
@@ -59,6 +69,10 @@ struct mapping_actor_state {
   /// What the lifecycle (sync/mapping_lifecycle.hpp) knows; only on_event changes it.
   mapping_status status;
   mapping_timing timing;
+  /// The generation of the latest armed poll timer (see mapping_actor_impl).
+  std::uint64_t poll_timer = 0;
+  /// The change event subscription (accelerated sync), linked; spawned once synced.
+  caf::actor subscriber;
 
   static inline const char* name = "mapping";
 };
@@ -81,6 +95,9 @@ struct mapping_actor_state {
 /// Once synced, every config.read_repair.sweep_seconds a look-back sweep and
 /// every formula_repair_seconds a formula repair (0: never) run between polls,
 /// never during one (sync/read_repair.hpp); their failures retry like a poll's.
+/// With change_events and sf_notify_enabled, the first synced state spawns a
+/// change_subscriber (linked: it ends with the mapping); its catch_up_atom is
+/// a due poll (at once, or right after the step that runs).
 /// Tells `parent` (synced_atom, mapping_id) after each successful load or poll.
 /// A job that finds the lease gone (outcome_kind::fenced) stops the actor at
 /// once with engine_errc::lease_lost, without another write.

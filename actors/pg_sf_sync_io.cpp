@@ -7,6 +7,7 @@
 #include "actors/pg_commands.hpp"
 #include "actors/read_page.hpp"
 #include "actors/pg_read_repair.hpp"
+#include "actors/pg_change_events.hpp"
 #include "actors/sf_outcome.hpp"
 #include "actors/mapping_describe.hpp"
 #include "actors/table_guard.hpp"
@@ -582,6 +583,22 @@ public:
       calculated = calculated_[j.mapping_id];
     }
     return repair_calculated_fields(ctx, j, *cached(j.mapping_id), calculated);
+  }
+
+  job_outcome load_change_mark(worker_context& ctx, const mapping_job& j) override {
+    return load_change_event_mark(ctx, j);
+  }
+
+  job_outcome apply_change_events(worker_context& ctx, const mapping_job& j, const change_batch& batch) override {
+    auto spec = describe(ctx, j);
+    if (!spec.ok())
+      return spec;
+    std::vector<std::string> calculated;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      calculated = calculated_[j.mapping_id];
+    }
+    return apply_change_batch(ctx, j, *cached(j.mapping_id), calculated, batch);
   }
 
   job_outcome take_command(worker_context& ctx, const mapping_job& j) override {

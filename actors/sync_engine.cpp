@@ -148,6 +148,7 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
     // and applied as recover, the safe one (sync_io::take_command).
     if (m.command)
       ms.command = parse_mapping_command(*m.command).value_or(mapping_command::recover);
+    ms.change_events = st.cfg.change_events;
     int secs = st.cfg.test_poll_seconds ? *st.cfg.test_poll_seconds : m.config.sf_polling_seconds;
     ms.poll_interval = std::chrono::seconds(secs);
     if (st.cfg.test_poll_seconds) { // tests do not wait a minute for the API budget either

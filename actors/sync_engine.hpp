@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/change_subscriber.hpp"
 #include "actors/backoff.hpp"
 #include "actors/cluster_member.hpp"
 #include "actors/connection_actor.hpp"
@@ -58,6 +59,8 @@ struct sync_engine_config {
   std::string version;
   std::chrono::milliseconds lease_ttl{10000};
   std::chrono::milliseconds heartbeat_interval{2000};
+  /// The Pub/Sub API (change events, accelerated sync); none: every mapping polls only.
+  std::shared_ptr<const change_event_settings> change_events;
 };
 
 /// The protocol of the node's sync engine.

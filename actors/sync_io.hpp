@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/worker_pool.hpp"
+#include "salesforce/pubsub/subscription.hpp"
 #include "sync/mapping_config.hpp"
 
 #include <atomic>
@@ -37,6 +38,18 @@ struct mapping_job {
   /// outcome_kind::cancelled after committing what they did.
   std::shared_ptr<std::atomic<bool>> cancel;
   bool cancelled() const { return cancel && cancel->load(); }
+};
+
+/// Change events received for one mapping, in replay order (accelerated sync).
+struct change_batch {
+  std::string topic;
+  std::vector<pubsub::received_event> events;
+  /// The engine's own client name (`Sforce-Call-Options: client=`): events of
+  /// its own writes are not applied (sync/change_events.hpp).
+  std::string own_client;
+  /// Forget the stored replay id with this batch (it expired): the next
+  /// subscription starts from the newest event and a poll catches up.
+  bool forget_mark = false;
 };
 
 /// The blocking steps of the sync engine, run by workers. Production talks to
@@ -77,6 +90,17 @@ public:
   /// recover -> DATA_SYNCED with a mark, else INITIAL. outcome.command: the
   /// command taken, none when there was none. No command store: nothing to take.
   virtual job_outcome take_command(worker_context&, const mapping_job&) { return {}; }
+  /// Change events: the stored replay id of the mapping's subscription
+  /// (outcome.replay_id; none before the first event or after it expired).
+  virtual job_outcome load_change_mark(worker_context&, const mapping_job&) { return {}; }
+  /// Applies a batch of change events through the poll's upsert (UPDATE: only
+  /// the changed and nulled columns; never over a newer SystemModstamp or a
+  /// local change waiting to be written) and stores the batch's last replay
+  /// id in the same transaction, fenced. outcome.rows: rows changed;
+  /// outcome.needs_catch_up: a keyset poll must read what events could not carry.
+  virtual job_outcome apply_change_events(worker_context&, const mapping_job&, const change_batch&) {
+    return job_outcome::failure(outcome_kind::bad_config, "change events are not supported here");
+  }
   /// Persists a state.
   virtual job_outcome save_state(worker_context& ctx, const mapping_job& j, mapping_state state,
                                  const std::string& description) = 0;

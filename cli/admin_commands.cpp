@@ -466,6 +466,8 @@ int mapping_edit(const common_options& opts, const mapping_options& m) {
     req.set_sweep_window_seconds(*m.sweep_window_seconds);
   if (m.formula_repair_seconds)
     req.set_formula_repair_seconds(*m.formula_repair_seconds);
+  if (m.sf_notify_enabled)
+    req.set_sf_notify_enabled(*m.sf_notify_enabled);
   syncforce::v1::MappingState reply;
   auto status = stub->EditMapping(ctx.get(), req, &reply);
   if (!status.ok())

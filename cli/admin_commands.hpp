@@ -55,6 +55,8 @@ struct mapping_options {
   std::optional<int> sweep_seconds;
   std::optional<int> sweep_window_seconds;
   std::optional<int> formula_repair_seconds;
+  /// sf_notify_enabled (accelerated sync); nullopt: unchanged.
+  std::optional<bool> sf_notify_enabled;
   std::string confirm;
 };
 int mapping_create(const common_options& opts, const mapping_options& m);

@@ -451,6 +451,13 @@ int main(int argc, char** argv) {
   auto* formula_repair_opt = mapping_edit_cmd->add_option(
     "--formula-repair-seconds", formula_repair_seconds,
     "seconds between re-reads of the formula and roll-up fields (default 0: off)");
+  std::string accelerated;
+  auto* accelerated_opt =
+    mapping_edit_cmd
+      ->add_option("--accelerated", accelerated,
+                   "on: apply the object's change events as they happen (Heroku Connect's accelerated polling, "
+                   "sf_notify_enabled; the node needs the Pub/Sub API: syncforced --pubsub-endpoint); off: polls only")
+      ->check(CLI::IsMember({"on", "off"}));
   auto* mapping_delete_cmd = mapping_cmd->add_subcommand("delete", "delete a mapping and drop its table");
   object_arg(mapping_delete_cmd);
   mapping_delete_cmd->add_option("--confirm", mapping.confirm, "repeat the object's name");
@@ -567,6 +574,8 @@ int main(int argc, char** argv) {
       mapping.sweep_window_seconds = sweep_window_seconds;
     if (formula_repair_opt->count() > 0)
       mapping.formula_repair_seconds = formula_repair_seconds;
+    if (accelerated_opt->count() > 0)
+      mapping.sf_notify_enabled = accelerated == "on";
     return mapping_edit(opts, mapping);
   }
   if (*mapping_delete_cmd)

@@ -127,6 +127,8 @@ grpc::ServerUnaryReactor* admin_service::EditMapping(grpc::CallbackServerContext
       e.sweep_window_seconds = req->sweep_window_seconds();
     if (req->has_formula_repair_seconds())
       e.formula_repair_seconds = req->formula_repair_seconds();
+    if (req->has_sf_notify_enabled())
+      e.sf_notify_enabled = req->sf_notify_enabled();
     // An edit that changes nothing in the config still re-reads the object's
     // describe: a field changed in Salesforce (length, type) reaches the table.
     mapping_build_result edited;

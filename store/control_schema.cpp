@@ -260,6 +260,26 @@ CREATE TABLE syncforce.read_repairs (
   PRIMARY KEY (mapping_id, kind)
 );
 )sql"},
+    {14, "change events: each accelerated mapping's Pub/Sub replay id, stored with the rows it applied", R"sql(
+-- One row per mapping that subscribes to its object's change events (sf_notify_enabled).
+-- `replay_id` is the last event whose effect is in the table: written in the transaction
+-- that applies the event's rows, under the mapping's lease, so a restart resumes right
+-- after it (nothing applied twice, nothing skipped). NULL: subscribe from the newest event
+-- and catch up by a keyset poll. The counters add up since the row was made: `applied`
+-- events that changed the table's rows (or found them current), `echoes` events of the
+-- engine's own writes, `catch_ups` polls asked for (gaps, overflows, expired replay ids).
+CREATE TABLE syncforce.change_event_marks (
+  mapping_id     uuid PRIMARY KEY REFERENCES syncforce.mappings (id) ON DELETE CASCADE,
+  topic          text NOT NULL,
+  replay_id      bigint,
+  events         bigint NOT NULL DEFAULT 0,
+  applied        bigint NOT NULL DEFAULT 0,
+  echoes         bigint NOT NULL DEFAULT 0,
+  catch_ups      bigint NOT NULL DEFAULT 0,
+  last_event_at  timestamptz,
+  updated_at     timestamptz NOT NULL DEFAULT now()
+);
+)sql"},
   };
   return all;
 }

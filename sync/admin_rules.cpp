@@ -467,6 +467,8 @@ mapping_build_result edit_mapping(const mapping_config& current, const mapping_e
     cfg["access"] = edit.access;
   if (edit.polling_seconds != 0)
     cfg["sf_polling_seconds"] = edit.polling_seconds;
+  if (edit.sf_notify_enabled)
+    cfg["sf_notify_enabled"] = *edit.sf_notify_enabled;
   if (edit.sweep_seconds || edit.sweep_window_seconds || edit.formula_repair_seconds) {
     // Validated with the rest below (config.syncforce.*); written whole, as serialize_mapping does.
     const auto& rr = current.read_repair;

@@ -131,10 +131,12 @@ struct mapping_edit {
   std::optional<int> sweep_seconds;
   std::optional<int> sweep_window_seconds;
   std::optional<int> formula_repair_seconds;
+  /// Heroku Connect's sf_notify_enabled (accelerated sync by change events); nullopt: unchanged.
+  std::optional<bool> sf_notify_enabled;
   bool empty() const {
     return add_fields.empty() && remove_fields.empty() && access.empty() && upsert_field.empty()
            && !clear_upsert_field && polling_seconds == 0 && !sweep_seconds && !sweep_window_seconds
-           && !formula_repair_seconds;
+           && !formula_repair_seconds && !sf_notify_enabled;
   }
 };
 

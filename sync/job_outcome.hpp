@@ -39,6 +39,13 @@ struct job_outcome {
   long api_calls = 0;
   /// Column names, when the job reports some (prepare_mapping: columns to backfill).
   std::vector<std::string> columns;
+  /// Change events: the stored replay id (load_change_mark) or the one the
+  /// batch reached (apply_change_events); none: start from the newest event.
+  std::optional<std::uint64_t> replay_id;
+  /// Change events: the batch held something no event can apply (a gap, an
+  /// overflow, an update of a row the table lacks, a value PostgreSQL refused):
+  /// a keyset poll must read it.
+  bool needs_catch_up = false;
   /// load_mapping: the persisted mapping state (none: the stored name is not one we know).
   std::optional<mapping_state> stored_state;
   /// prepare_connection: the stored connection state (PAUSED survives restarts).

@@ -152,4 +152,47 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
+std::optional<std::string> refuse_pubsub_endpoint(const std::string& endpoint, const secret_policy& policy) {
+  auto parsed = parse_pubsub_endpoint(endpoint);
+  if (!parsed)
+    return "'" + endpoint + "' is not a Pub/Sub API URL (https://HOST[:PORT], path-less)";
+  // The same rule as for login URLs: the hosts a node sends a session to are the operator's list.
+  auto confined = policy;
+  confined.login_hosts.insert(confined.login_hosts.end(), policy.pubsub_hosts.begin(), policy.pubsub_hosts.end());
+  auto url = std::string{parsed->tls ? "https://" : "http://"} + parsed->target;
+  if (auto why = refuse_login_url(url, confined))
+    return "Pub/Sub endpoint: " + *why;
+  return std::nullopt;
+}
+
+std::optional<pubsub_endpoint> parse_pubsub_endpoint(const std::string& endpoint) {
+  pubsub_endpoint out;
+  std::string rest;
+  auto low = lower(endpoint);
+  if (low.rfind("https://", 0) == 0) {
+    rest = endpoint.substr(8);
+  } else if (low.rfind("http://", 0) == 0) {
+    out.tls = false;
+    rest = endpoint.substr(7);
+  } else {
+    return std::nullopt;
+  }
+  if (!rest.empty() && rest.back() == '/')
+    rest.pop_back();
+  if (rest.empty() || rest.find_first_of("/@?# ") != std::string::npos)
+    return std::nullopt;
+  auto colon = rest.rfind(':');
+  bool has_port = colon != std::string::npos && (rest.front() != '[' || rest.find(']') < colon);
+  if (has_port) {
+    auto port = rest.substr(colon + 1);
+    if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+        std::stoi(port) == 0 || std::stoi(port) > 65535)
+      return std::nullopt;
+    out.target = rest;
+  } else {
+    out.target = rest + ":7443";
+  }
+  return out;
+}
+
 } // namespace syncforce

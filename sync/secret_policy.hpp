@@ -29,6 +29,9 @@ struct secret_policy {
   /// Hosts a login URL may name over plain http too: development only (sfemu
   /// on loopback). Empty in production.
   std::vector<std::string> insecure_login_hosts;
+  /// Hosts the Pub/Sub API endpoint (change events) may name over https,
+  /// besides the login hosts: Salesforce's own endpoints.
+  std::vector<std::string> pubsub_hosts{"api.pubsub.salesforce.com", "api.deu.pubsub.salesforce.com"};
 };
 
 /// Why `ref` (`env:NAME` / `file:/path`) may not be used under `policy`, or
@@ -38,6 +41,18 @@ std::optional<std::string> refuse_secret_ref(const std::string& ref, const secre
 
 /// Why the node may not send credentials to `login_url` under `policy`, or nullopt.
 std::optional<std::string> refuse_login_url(const std::string& login_url, const secret_policy& policy);
+
+/// Why the node may not send a session to the Pub/Sub API at `endpoint`
+/// (`https://host:port`; `http://` only for --insecure-login-hosts), or nullopt.
+std::optional<std::string> refuse_pubsub_endpoint(const std::string& endpoint, const secret_policy& policy);
+
+/// `https://api.pubsub.salesforce.com:7443` -> target `api.pubsub.salesforce.com:7443`, tls;
+/// the port defaults to 7443 (Salesforce's); nullopt when it is not such a URL.
+struct pubsub_endpoint {
+  std::string target;
+  bool tls = true;
+};
+std::optional<pubsub_endpoint> parse_pubsub_endpoint(const std::string& endpoint);
 
 /// Whether `path` (absolute, normalized) lies below `dir` (absolute, normalized).
 bool path_below(const std::string& path, const std::string& dir);

@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -186,6 +187,18 @@ int main(int argc, char** argv) {
                  "DEVELOPMENT ONLY: comma-separated hosts (host or host:port) a login URL may name over plain "
                  "http, e.g. sfemu on 127.0.0.1; empty in production")
     ->envname("SYNCFORCE_INSECURE_LOGIN_HOSTS");
+  std::string pubsub_endpoint = "https://api.pubsub.salesforce.com:7443";
+  std::string pubsub_ca_file;
+  app.add_option("--pubsub-endpoint", pubsub_endpoint,
+                 "the Salesforce Pub/Sub API (gRPC) that mappings with sf_notify_enabled subscribe to for change "
+                 "events, as https://HOST[:PORT]; confined like login URLs: Salesforce's Pub/Sub hosts or "
+                 "--login-hosts over https, --insecure-login-hosts over plain http (sfemu --pubsub-port)")
+    ->envname("SYNCFORCE_PUBSUB_ENDPOINT")
+    ->capture_default_str();
+  app.add_option("--pubsub-ca-file", pubsub_ca_file,
+                 "PEM file of the certificate authorities the Pub/Sub endpoint's certificate is checked against "
+                 "(default: the system's), e.g. sfemu --tls's certificate")
+    ->envname("SYNCFORCE_PUBSUB_CA_FILE");
   app.footer("Environment variables are read when the flag is not given. Logs are logfmt lines on stdout.\n"
              "Health: grpc.health.v1.Health on --grpc-address; service \"\" (liveness) and \"readiness\".\n"
              "Metrics: Prometheus text format on http://--metrics-address/metrics when set.");
@@ -194,6 +207,27 @@ int main(int argc, char** argv) {
   policy.file_dirs = split_list(secret_dirs);
   policy.login_hosts = split_list(login_hosts);
   policy.insecure_login_hosts = split_list(insecure_login_hosts);
+  if (auto why = refuse_pubsub_endpoint(pubsub_endpoint, policy)) {
+    std::cerr << "syncforced: --pubsub-endpoint (SYNCFORCE_PUBSUB_ENDPOINT): " << *why << "\n";
+    return 2;
+  }
+  auto change_events = std::make_shared<actors::change_event_settings>();
+  {
+    auto endpoint = parse_pubsub_endpoint(pubsub_endpoint);
+    change_events->target = endpoint->target;
+    change_events->tls = endpoint->tls;
+    if (!pubsub_ca_file.empty()) {
+      std::ifstream in(pubsub_ca_file);
+      std::stringstream pem;
+      pem << in.rdbuf();
+      if (!in || pem.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        std::cerr << "syncforced: --pubsub-ca-file (SYNCFORCE_PUBSUB_CA_FILE): " << pubsub_ca_file
+                  << " is not a readable PEM certificate file\n";
+        return 2;
+      }
+      change_events->ca_pem = pem.str();
+    }
+  }
   for (const auto& d : policy.file_dirs)
     if (d.empty() || d.front() != '/') {
       std::cerr << "syncforced: --secret-dirs (SYNCFORCE_SECRET_DIRS): '" << d << "' is not an absolute path\n";
@@ -311,6 +345,7 @@ int main(int argc, char** argv) {
   engine_cfg.version = SYNCFORCE_VERSION;
   engine_cfg.lease_ttl = std::chrono::milliseconds(settings.lease_ttl_ms);
   engine_cfg.heartbeat_interval = std::chrono::milliseconds(settings.heartbeat_interval_ms);
+  engine_cfg.change_events = change_events;
   // The Cluster service and the broker proxies: each user's broker runs on the
   // node holding its lease (unless the TEST-ONLY --test-broker-owner fixes it).
   // The brokers this node runs are registered for the Cluster service.

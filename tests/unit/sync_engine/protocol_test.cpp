@@ -58,8 +58,9 @@ static_assert(std::is_same_v<reply_of<cursor_broker_actor, acquire_atom, std::st
 static_assert(!accepts<writer_actor_hdl, retry_atom> && accepts<writer_actor_impl, retry_atom>,
               "the writer's retry timer is its own");
 static_assert(!accepts<writer_actor_hdl, tick_atom> && accepts<writer_actor_impl, tick_atom>);
-static_assert(!accepts<mapping_actor_hdl, poll_atom> && accepts<mapping_actor_impl, poll_atom>,
-              "only the mapping decides when it polls");
+static_assert(!accepts<mapping_actor_hdl, poll_atom, std::uint64_t> && accepts<mapping_actor_impl, poll_atom, std::uint64_t>,
+              "only the mapping decides when it polls (its own timer, by generation)");
+static_assert(accepts<mapping_actor_hdl, catch_up_atom>, "its change subscriber asks for a catch-up poll");
 static_assert(!accepts<connection_actor_hdl, restart_atom, std::string> &&
               accepts<connection_actor_impl, restart_atom, std::string>);
 static_assert(!accepts<integration_user_actor, expire_atom> && accepts<integration_user_impl, expire_atom>);

@@ -1,0 +1,76 @@
+#pragma once
+
+// Accelerated sync: one mapping's subscription to its object's change events
+// over the Pub/Sub API. The actor orchestrates (start from the stored replay
+// id, apply each batch as a job on the worker pool, ask the mapping for a
+// catch-up poll, resubscribe with backoff); a thread of its own blocks on the
+// gRPC stream (salesforce/pubsub/subscription.hpp) and hands batches over.
+
+#include "actors/backoff.hpp"
+#include "actors/sync_io.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace syncforce::actors {
+
+/// The node's Pub/Sub API settings (flags --pubsub-endpoint, --pubsub-ca-file).
+struct change_event_settings {
+  std::string target;  ///< host:port
+  bool tls = true;
+  std::string ca_pem;  ///< trusted roots; empty: the system's
+  /// The client name every node of the engine sends (`syncforce` matches
+  /// `syncforce/<node>`): events of these writes are echoes.
+  std::string own_client = "syncforce";
+  /// Events per FetchRequest.
+  int batch = 100;
+  backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
+};
+
+class subscription_runner;
+
+struct change_subscriber_state {
+  std::shared_ptr<const change_event_settings> cfg;
+  mapping_job job;
+  std::shared_ptr<const lease_fence> fence;
+  std::shared_ptr<sync_io> io;
+  caf::actor pool;
+  caf::actor mapping;
+  std::string topic;
+  /// The last replay id applied (none: subscribe from the newest event).
+  std::optional<std::uint64_t> replay;
+  std::shared_ptr<subscription_runner> runner;
+  /// Bumped with every new stream: what an older stream sent is dropped.
+  std::uint64_t generation = 0;
+  int failures = 0;
+  /// A batch is being applied: a new stream waits for it (it resumes after its replay id).
+  bool applying = false;
+  bool resubscribe_after_apply = false;
+  /// The step to repeat on retry_atom.
+  std::function<void()> retry_step;
+
+  static inline const char* name = "change_subscriber";
+};
+
+/// Subscribes to `/data/<Object>ChangeEvent` for `job`'s mapping and applies
+/// what arrives (sync_io::apply_change_events), under `fence`. Tells `mapping`
+/// (catch_up_atom) when a keyset poll must read what events could not carry:
+/// a gap or overflow, an update of a row the table lacks, a replay id that
+/// expired (the subscription then restarts from the newest event). A lost
+/// lease ends it with engine_errc::lease_lost. Spawned linked to the mapping.
+caf::behavior change_subscriber(caf::stateful_actor<change_subscriber_state>* self,
+                                std::shared_ptr<const change_event_settings> cfg, mapping_job job,
+                                std::shared_ptr<const lease_fence> fence, std::shared_ptr<sync_io> io, caf::actor pool,
+                                caf::actor mapping);
+
+/// `/data/AccountChangeEvent`, `/data/Widget__ChangeEvent` (custom objects drop the `c` of `__c`).
+std::string change_event_topic(const std::string& object_name);
+
+} // namespace syncforce::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<syncforce::actors::change_batch>)
