@@ -81,9 +81,8 @@ caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer
   return {
     [self](start_atom) {
       auto& st = self->state;
-      if (!st.cfg.database_url.empty() && !st.listener)
-        st.listener = std::make_unique<notify_listener>(st.cfg.database_url, trigger_log_channel(st.cfg.job.schema),
-                                                        caf::actor_cast<caf::actor>(self));
+      if (st.cfg.listen && !st.listener)
+        st.listener = st.cfg.listen(trigger_log_channel(st.cfg.job.schema), caf::actor_cast<caf::actor>(self));
       self->send(self, wake_atom::value);
       self->delayed_send(self, st.cfg.fallback_poll, tick_atom::value);
     },

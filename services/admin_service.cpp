@@ -4,7 +4,7 @@
 
 #include "store/db_errors.hpp"
 
-#include "actors/config_validation.hpp"
+#include "engine_io/config_validation.hpp"
 #include "actors/sf_login.hpp"
 #include "actors/sync_engine.hpp"
 #include "services/admin_detail.hpp"
@@ -332,11 +332,11 @@ grpc::Status check_version_offered(salesforce::client& sf, const std::string& ve
 
 std::vector<config_problem> check_against_salesforce(salesforce::client& sf, const std::vector<std::string>& paths,
                                                      std::vector<mapping_config>& mappings) {
-  std::vector<actors::mapping_to_validate> list;
+  std::vector<engine_io::mapping_to_validate> list;
   for (std::size_t i = 0; i < mappings.size(); ++i)
-    list.push_back(actors::mapping_to_validate{paths[i], mappings[i]});
+    list.push_back(engine_io::mapping_to_validate{paths[i], mappings[i]});
   std::vector<mapping_config> canonical;
-  auto problems = actors::validate_mappings(sf, list, &canonical);
+  auto problems = engine_io::validate_mappings(sf, list, &canonical);
   mappings = std::move(canonical);
   return problems;
 }

@@ -1,8 +1,8 @@
 #include "services/diagnose.hpp"
 
-#include "actors/config_validation.hpp"
+#include "engine_io/config_validation.hpp"
 #include "actors/integration_user.hpp"
-#include "actors/mapping_describe.hpp"
+#include "engine_io/mapping_describe.hpp"
 #include "actors/sf_login.hpp"
 #include "salesforce/client.hpp"
 #include "sync/diagnose_rules.hpp"
@@ -111,7 +111,7 @@ read_error_facts gather_read_errors(pqxx::transaction_base& tx, const store::con
 
 /// `GET /services/data`: the versions the org offers.
 void gather_versions(salesforce::client& sf, api_version_facts& f) {
-  auto versions = actors::org_api_versions(sf);
+  auto versions = engine_io::org_api_versions(sf);
   if (!versions)
     f.error = versions.error().describe();
   else
@@ -151,7 +151,7 @@ describe_facts gather_describe(salesforce::client* sf, const std::string& skip, 
     f.field_names.push_back(field.name);
     if (!field.relationship_name.empty())
       f.relationship_names.push_back(field.relationship_name);
-    rules.push_back(actors::rules_of(field));
+    rules.push_back(engine_io::rules_of(field));
   }
   return f;
 }

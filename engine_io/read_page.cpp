@@ -1,10 +1,10 @@
-#include "actors/read_page.hpp"
+#include "engine_io/read_page.hpp"
 
-#include "actors/log.hpp"
+#include "engine_io/jobs.hpp"
 #include "store/copy_loader.hpp"
 #include "sync/value_cleaning.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 read_page::read_page(const hc_table_spec& spec, const wire_row_converter& conv) : spec_(spec), conv_(conv) {}
 
@@ -99,4 +99,4 @@ std::size_t read_page::settle(pqxx::transaction_base& tx, const mapping_job& j, 
   return errors_.size();
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

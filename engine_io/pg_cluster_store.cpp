@@ -1,12 +1,12 @@
-#include "actors/cluster_store.hpp"
+#include "engine_io/engine_io.hpp"
 
 #include "store/copy_loader.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
-class pg_cluster_store : public cluster_store {
+class pg_cluster_store : public actors::cluster_store {
 public:
   pg_cluster_store(std::string url, std::chrono::milliseconds statement_timeout)
     : url_(std::move(url)), statement_timeout_(statement_timeout) {}
@@ -64,9 +64,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<cluster_store> make_pg_cluster_store(std::string database_url,
+std::unique_ptr<actors::cluster_store> make_cluster_store(std::string database_url,
                                                      std::chrono::milliseconds statement_timeout) {
   return std::make_unique<pg_cluster_store>(std::move(database_url), statement_timeout);
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -2,15 +2,15 @@
 // through libpqxx (COPY into a shadow table for loads, the upsert loader for
 // polls), each call on the worker's own connection and client.
 
-#include "actors/log.hpp"
+#include "engine_io/jobs.hpp"
 #include "metrics/metrics.hpp"
-#include "actors/pg_commands.hpp"
-#include "actors/read_page.hpp"
-#include "actors/pg_read_repair.hpp"
-#include "actors/sf_outcome.hpp"
-#include "actors/mapping_describe.hpp"
-#include "actors/table_guard.hpp"
-#include "actors/sync_io.hpp"
+#include "engine_io/pg_commands.hpp"
+#include "engine_io/read_page.hpp"
+#include "engine_io/pg_read_repair.hpp"
+#include "engine_io/sf_outcome.hpp"
+#include "engine_io/mapping_describe.hpp"
+#include "engine_io/table_guard.hpp"
+#include "engine_io/jobs.hpp"
 #include "store/control_repo.hpp"
 #include "store/column_refresh.hpp"
 #include "store/copy_loader.hpp"
@@ -29,7 +29,7 @@
 #include <algorithm>
 #include <mutex>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -73,7 +73,7 @@ void record_texts(const salesforce::record& r, const std::vector<std::string>& f
 class pg_sf_sync_io : public sync_io {
 public:
   job_outcome prepare_connection(worker_context& ctx, const connection_job& j) override {
-    pqxx::work tx(ctx.db(), "prepare_connection");
+    pqxx::work tx(db_of(ctx), "prepare_connection");
     // Every node that runs a unit of the connection prepares it: one at a time.
     tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('syncforce.connection'), hashtext($1))", j.connection_id);
     ensure_connection_schema(tx, j.schema);
@@ -90,7 +90,7 @@ public:
   }
 
   job_outcome load_mapping(worker_context& ctx, const mapping_job& j) override {
-    pqxx::read_transaction tx(ctx.db());
+    pqxx::read_transaction tx(db_of(ctx));
     auto row = store::load_mapping(tx, j.mapping_id);
     if (!row)
       return job_outcome::failure(outcome_kind::bad_config, "mapping " + j.mapping_id + " is not in the store");
@@ -109,7 +109,7 @@ public:
     mapping_change_result r;
     {
       // One transaction: the table has the old shape or the new one, never a mix.
-      pqxx::work tx(ctx.db(), "prepare_mapping");
+      pqxx::work tx(db_of(ctx), "prepare_mapping");
       try {
         r = change_mapping_table(tx, *cached(j.mapping_id));
       } catch (const pqxx::sql_error& e) {
@@ -163,7 +163,7 @@ public:
     if (!spec_outcome.ok())
       return spec_outcome;
     auto spec = cached(j.mapping_id);
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     auto calls_before = sf.requests_sent();
     const auto table = j.config.table_name();
     wire_row_converter conv(*spec);
@@ -175,7 +175,7 @@ public:
     // table it filled is still there with the same columns.
     std::optional<store::load_checkpoint> cp;
     {
-      pqxx::read_transaction tx(ctx.db());
+      pqxx::read_transaction tx(db_of(ctx));
       cp = store::load_load_checkpoint(tx, j.mapping_id);
       if (cp && (cp->shape != shape || !shadow_exists(tx, *spec)))
         cp.reset();
@@ -218,7 +218,7 @@ public:
         return from_sf_error(count_page.error());
       fresh.expected_rows = count_page->total_size;
       fresh.method = use_bulk(fresh.expected_rows, j.bulk_threshold) ? "bulk" : "rest";
-      pqxx::work tx(ctx.db(), "reload_start");
+      pqxx::work tx(db_of(ctx), "reload_start");
       create_reload_table(tx, *spec);
       store::save_load_checkpoint(tx, j.mapping_id, fresh);
       commit_fenced(tx, ctx);
@@ -236,7 +236,7 @@ public:
     if (!loaded.ok())
       return loaded;
 
-    pqxx::work tx(ctx.db(), "reload_swap");
+    pqxx::work tx(db_of(ctx), "reload_swap");
     swap_reload_table(tx, *spec);
     store::set_high_water_mark(tx, j.mapping_id, cp->start_mark, cp->start_id);
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
@@ -286,7 +286,7 @@ public:
     if (names.empty() || sub.columns.front().name != "sfid")
       return {};
     const auto table = j.config.table_name();
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     auto calls_before = sf.requests_sent();
     auto start = clock_type::now();
     wire_row_converter conv(sub);
@@ -297,7 +297,7 @@ public:
     log_mapping(spdlog::level::info, j,
              "RESYNC " + table + ": reading columns " + fmt::format("{}", fmt::join(names, ", ")), "RESYNC");
     // Like a poll page, a page read before a write-back must not land after it.
-    auto guard = lock_table(ctx.db(), spec->schema, spec->table);
+    auto guard = lock_table(db_of(ctx), spec->schema, spec->table);
     auto cursor = sf.query(load_soql(fields, j.config.object_name)); // records not deleted
     read_page rp(sub, conv);
     std::vector<std::string> texts;
@@ -319,7 +319,7 @@ public:
         rp.add(texts, id_index < texts.size() ? texts[id_index] : std::string{});
       }
       // One transaction per page on the engine session (capture triggers quiet).
-      pqxx::work tx(ctx.db(), "backfill_page");
+      pqxx::work tx(db_of(ctx), "backfill_page");
       rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                        std::size_t last) {
         // A local change still waiting to be written keeps its values (as polls do).
@@ -353,14 +353,14 @@ public:
       return job_outcome::failure(outcome_kind::bad_config, "neither SystemModstamp nor LastModifiedDate is mapped");
     if (!j.hwm)
       return job_outcome::failure(outcome_kind::fatal, "poll without a high-water mark");
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     auto calls_before = sf.requests_sent();
     // The keyset mark: the Id stored with the mark, when the mark is the one
     // this job was given (an admin command may have moved it: then `>=` once).
     std::optional<std::string> mark_id;
     bool known_read_errors = false;
     {
-      pqxx::read_transaction tx(ctx.db());
+      pqxx::read_transaction tx(db_of(ctx));
       if (auto row = store::load_mapping(tx, j.mapping_id);
           row && row->high_water_id && row->high_water_mark &&
           canonical_timestamp(*row->high_water_mark) == canonical_timestamp(*j.hwm) &&
@@ -379,7 +379,7 @@ public:
     if (!count_page)
       return from_sf_error(count_page.error());
     if (count_page->total_size == 0) {
-      pqxx::work tx(ctx.db(), "poll_done");
+      pqxx::work tx(db_of(ctx), "poll_done");
       store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
       commit_fenced(tx, ctx);
       log(spdlog::level::debug,
@@ -396,7 +396,7 @@ public:
     const bool bulk = use_bulk(count_page->total_size, j.bulk_threshold);
     const std::string state = bulk ? "POLLING_SF_BULK" : "POLLING_SF_CHANGES";
     {
-      pqxx::work tx(ctx.db(), "poll_state");
+      pqxx::work tx(db_of(ctx), "poll_state");
       store::set_mapping_state(tx, j.mapping_id, state, "");
       commit_fenced(tx, ctx);
     }
@@ -433,14 +433,14 @@ public:
     };
     // From the query until the last page is applied, the writer does not write
     // this table back (a page read before a write-back must not land after it).
-    auto guard = lock_table(ctx.db(), spec->schema, spec->table);
+    auto guard = lock_table(db_of(ctx), spec->schema, spec->table);
     if (spec->access == mapping_access::read_write) {
       // Under the guard no create is on the wire on any node: creates still
       // in doubt lost their answer (a crash, a timeout; docs/write-back.md). A
       // record this poll would find may be one of them: the writer settles
       // them first, else the poll would add it as a new row and the create
       // would be sent again.
-      pqxx::read_transaction tx(ctx.db(), "poll_in_doubt");
+      pqxx::read_transaction tx(db_of(ctx), "poll_in_doubt");
       if (store::has_in_doubt(tx, spec->schema, spec->table))
         return job_outcome::failure(outcome_kind::retry,
                                     "creates of " + spec->table + " in doubt: waiting for the writer to settle them");
@@ -465,7 +465,7 @@ public:
             hwm.reach(texts[stamp_index], id);
           rp.add(texts, id);
         }
-        pqxx::work tx(ctx.db(), "poll_page");
+        pqxx::work tx(db_of(ctx), "poll_page");
         rp.apply(tx, upsert);
         if (rp.settle(tx, j, "poll", state, known_read_errors) > 0)
           known_read_errors = true;
@@ -518,7 +518,7 @@ public:
         if (!page)
           return from_sf_error(page.error());
         const auto page_rows = static_cast<long>(rp.records());
-        pqxx::work tx(ctx.db(), "poll_page");
+        pqxx::work tx(db_of(ctx), "poll_page");
         rp.apply(tx, upsert);
         if (rp.settle(tx, j, "poll", state, known_read_errors) > 0)
           known_read_errors = true;
@@ -538,7 +538,7 @@ public:
       sf.delete_query_job(job_info->id);
     }
     {
-      pqxx::work tx(ctx.db(), "poll_done");
+      pqxx::work tx(db_of(ctx), "poll_done");
       store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
       commit_fenced(tx, ctx);
     }
@@ -590,7 +590,7 @@ public:
 
   job_outcome save_state(worker_context& ctx, const mapping_job& j, const std::string& state,
                          const std::string& description) override {
-    pqxx::work tx(ctx.db(), "save_state");
+    pqxx::work tx(db_of(ctx), "save_state");
     store::set_mapping_state(tx, j.mapping_id, state, description);
     commit_fenced(tx, ctx);
     return {};
@@ -605,7 +605,7 @@ private:
   /// REST pages in Id order, each committed with the checkpoint (the last Id).
   job_outcome load_rest_pages(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                               wire_row_converter& conv, store::load_checkpoint& cp) {
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     const auto& fields = conv.soql_fields();
     conv.bind_csv_header(fields);
     const auto id_index = index_of(fields, "Id");
@@ -628,7 +628,7 @@ private:
         record_texts(r, fields, texts);
         rp.add(texts, texts[id_index]);
       }
-      pqxx::work tx(ctx.db(), "reload_page");
+      pqxx::work tx(db_of(ctx), "reload_page");
       rp.apply(tx, copy_into_shadow(spec, conv));
       // Read errors of records that arrive clean are cleared by the swap.
       rp.settle(tx, j, "load", "RELOAD_TABLE", false);
@@ -648,7 +648,7 @@ private:
   /// (the job and the locator of the next page).
   job_outcome load_bulk_pages(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                               wire_row_converter& conv, store::load_checkpoint& cp) {
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     const auto& fields = conv.soql_fields();
     if (!cp.bulk_job_id) {
       auto job_info = sf.create_query_job(load_soql(fields, j.config.object_name));
@@ -656,7 +656,7 @@ private:
         return from_sf_error(job_info.error());
       cp.bulk_job_id = job_info->id;
       cp.bulk_locator.reset();
-      pqxx::work tx(ctx.db(), "reload_job");
+      pqxx::work tx(db_of(ctx), "reload_job");
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
     }
@@ -694,7 +694,7 @@ private:
       }
       const auto page_rows = static_cast<long>(rp.records());
       auto t1 = clock_type::now();
-      pqxx::work tx(ctx.db(), "reload_page");
+      pqxx::work tx(db_of(ctx), "reload_page");
       rp.apply(tx, copy_into_shadow(spec, conv));
       rp.settle(tx, j, "load", "RELOAD_TABLE", false);
       log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1));
@@ -724,7 +724,7 @@ private:
   /// A poll stopped between pages: the state goes back to DATA_SYNCED (the
   /// mark holds what was applied), the job reports "cancelled".
   job_outcome cancelled_poll(worker_context& ctx, const mapping_job& j) {
-    pqxx::work tx(ctx.db(), "poll_cancelled");
+    pqxx::work tx(db_of(ctx), "poll_cancelled");
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
     commit_fenced(tx, ctx);
     return job_outcome::failure(outcome_kind::retry, "cancelled");
@@ -733,7 +733,7 @@ private:
   /// Forgets a checkpoint that cannot be resumed; the retry starts the load over.
   job_outcome restart_load(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                            const std::string& why) {
-    pqxx::work tx(ctx.db(), "reload_restart");
+    pqxx::work tx(db_of(ctx), "reload_restart");
     store::delete_load_checkpoint(tx, j.mapping_id);
     drop_reload_table(tx, spec);
     commit_fenced(tx, ctx);
@@ -770,7 +770,7 @@ private:
       if (i != specs_.end() && i->second.first == j.config && i->second.second->schema == j.schema)
         return {};
     }
-    auto d = describe_mapping(ctx.sf(*j.user), j.schema, j.config, j.ucs_basic_collation);
+    auto d = describe_mapping(sf_client(ctx, *j.user), j.schema, j.config, j.ucs_basic_collation);
     if (!d)
       return from_sf_error(d.error());
     // A read-write mapping must be able to insert: a unique external id to
@@ -782,7 +782,7 @@ private:
     if (fresh && !d->object_name.empty() && d->object_name != j.config.object_name) {
       // A mapping named `contact` (a configuration file written by hand) takes
       // describe's spelling `Contact`, as the admin API gives it.
-      pqxx::work tx(ctx.db(), "mapping_object_name");
+      pqxx::work tx(db_of(ctx), "mapping_object_name");
       if (store::canonicalize_object_name(tx, j.mapping_id, d->object_name))
         log_sync(spdlog::level::info, j, "Object name " + j.config.object_name + " stored as " + d->object_name,
                  "INITIAL");
@@ -810,6 +810,6 @@ private:
 
 } // namespace
 
-std::shared_ptr<sync_io> make_pg_sf_sync_io() { return std::make_shared<pg_sf_sync_io>(); }
+std::shared_ptr<actors::sync_io> make_sync_io() { return std::make_shared<pg_sf_sync_io>(); }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

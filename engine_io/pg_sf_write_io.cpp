@@ -4,11 +4,11 @@
 // batch, in one transaction: the rows' sfid/_hc_lastop/_hc_err and the log
 // entries' outcome, archived. Entries not attempted go back to NEW.
 
-#include "actors/log.hpp"
+#include "engine_io/jobs.hpp"
 #include "metrics/metrics.hpp"
-#include "actors/mapping_describe.hpp"
-#include "actors/table_guard.hpp"
-#include "actors/write_io.hpp"
+#include "engine_io/mapping_describe.hpp"
+#include "engine_io/table_guard.hpp"
+#include "engine_io/jobs.hpp"
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
 #include "store/orphan_rows.hpp"
@@ -29,7 +29,7 @@
 #include <mutex>
 #include <set>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -131,7 +131,7 @@ void promote_orphan_updates(pqxx::connection& db, const write_job& j, const std:
 class pg_sf_write_io : public write_io {
 public:
   job_outcome write_cycle(worker_context& ctx, const write_job& j) override {
-    auto& db = ctx.db();
+    auto& db = db_of(ctx);
     cycle_phases.clear();
     struct log_phases {
       const write_job& j;
@@ -263,7 +263,7 @@ public:
     // queue), batch N+1 is prepared and sent on a second thread while batch N's
     // results are recorded. The Salesforce call and the PostgreSQL work of
     // consecutive batches overlap; their order and every rule stay as they were.
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     std::map<std::pair<std::string, std::int64_t>, std::string> created; // (table, record id) -> sfid
     std::set<std::string> stopped;
     bool unblocked = false;
@@ -580,7 +580,7 @@ private:
                                const write_batch& batch, std::size_t from, std::size_t to,
                                const std::map<std::pair<std::string, std::int64_t>, std::string>& created,
                                std::vector<item_result>& results) {
-    // `db` is the cycle's own connection (ctx.db() may open another after a break): ctx is for the fence.
+    // `db` is the cycle's own connection (db_of(ctx) may open another after a break): ctx is for the fence.
     collection_call call;
     for (std::size_t i = from; i < to; ++i) {
       const auto& item = batch.items[i];
@@ -700,7 +700,7 @@ private:
   /// succeeds.
   job_outcome reconcile_in_doubt(worker_context& ctx, const write_job& j,
                                  const std::map<std::string, table_info>& tables) {
-    auto& db = ctx.db();
+    auto& db = db_of(ctx);
     std::vector<store::in_doubt_create> doubts;
     {
       pqxx::read_transaction tx(db, "in_doubt_load");
@@ -718,7 +718,7 @@ private:
                                   std::to_string(doubts.size()) + " creates in doubt: settled with Salesforce in " +
                                     std::to_string(wait) + " s, once no call that sent them can still be running");
     }
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     std::map<std::string, std::vector<const store::in_doubt_create*>> by_table;
     for (const auto& d : doubts)
       by_table[d.table_name].push_back(&d);
@@ -1063,7 +1063,7 @@ private:
       if (i != tables_.end() && i->second.first == m.config)
         return {job_outcome{}, i->second.second};
     }
-    auto d = describe_mapping(ctx.sf(*j.user), j.schema, m.config, j.ucs_basic_collation);
+    auto d = describe_mapping(sf_client(ctx, *j.user), j.schema, m.config, j.ucs_basic_collation);
     if (!d) {
       const auto& e = d.error();
       auto kind = e.kind == salesforce::error_kind::request_limit ? outcome_kind::budget : outcome_kind::retry;
@@ -1090,6 +1090,6 @@ private:
 
 } // namespace
 
-std::shared_ptr<write_io> make_pg_sf_write_io() { return std::make_shared<pg_sf_write_io>(); }
+std::shared_ptr<actors::write_io> make_write_io() { return std::make_shared<pg_sf_write_io>(); }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -1,13 +1,13 @@
-#include "actors/pg_commands.hpp"
+#include "engine_io/pg_commands.hpp"
 
-#include "actors/log.hpp"
+#include "engine_io/jobs.hpp"
 #include "store/control_repo.hpp"
 #include "store/hc_schema.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 job_outcome take_and_apply_command(worker_context& ctx, const mapping_job& j) {
-  pqxx::work tx(ctx.db(), "take_command");
+  pqxx::work tx(db_of(ctx), "take_command");
   auto command = store::take_mapping_command(tx, j.mapping_id);
   job_outcome o;
   if (!command)
@@ -42,4 +42,4 @@ job_outcome take_and_apply_command(worker_context& ctx, const mapping_job& j) {
   return o;
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

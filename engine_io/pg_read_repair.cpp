@@ -1,9 +1,9 @@
-#include "actors/pg_read_repair.hpp"
+#include "engine_io/pg_read_repair.hpp"
 
-#include "actors/log.hpp"
-#include "actors/read_page.hpp"
-#include "actors/sf_outcome.hpp"
-#include "actors/table_guard.hpp"
+#include "engine_io/jobs.hpp"
+#include "engine_io/read_page.hpp"
+#include "engine_io/sf_outcome.hpp"
+#include "engine_io/table_guard.hpp"
 #include "store/column_refresh.hpp"
 #include "store/copy_loader.hpp"
 #include "store/hc_schema.hpp"
@@ -19,7 +19,7 @@
 #include <algorithm>
 #include <chrono>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -54,7 +54,7 @@ void log_repair(const mapping_job& j, const std::string& event, const store::rea
 bool creates_in_doubt(worker_context& ctx, const hc_table_spec& spec) {
   if (spec.access != mapping_access::read_write)
     return false;
-  pqxx::read_transaction tx(ctx.db(), "sweep_in_doubt");
+  pqxx::read_transaction tx(db_of(ctx), "sweep_in_doubt");
   return store::has_in_doubt(tx, spec.schema, spec.table);
 }
 
@@ -66,7 +66,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
   auto stamp = modstamp_field(j.config.fields);
   if (!stamp || !j.hwm)
     return {}; // nothing to compare by: only a reload reads such a mapping
-  auto& sf = ctx.sf(*j.user);
+  auto& sf = sf_client(ctx, *j.user);
   const auto calls_before = sf.requests_sent();
   const auto window = sweep_window_at(std::chrono::system_clock::now(),
                                       std::chrono::seconds(j.config.read_repair.sweep_window_seconds), *j.hwm);
@@ -117,7 +117,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
         ids.reserve(remote.size());
         for (const auto& r : remote)
           ids.push_back(r.id);
-        pqxx::read_transaction tx(ctx.db(), "sweep_compare");
+        pqxx::read_transaction tx(db_of(ctx), "sweep_compare");
         const auto qtable = qualified_name(tx, spec.schema, spec.table);
         for (const auto& row : tx.exec_params("SELECT sfid, COALESCE(to_char(" + tx.quote_name(stamp_column) +
                                                 ", 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') FROM " + qtable +
@@ -133,7 +133,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
         std::vector<std::string> chunk(
           diff.fetch.begin() + static_cast<std::ptrdiff_t>(first),
           diff.fetch.begin() + static_cast<std::ptrdiff_t>(std::min(diff.fetch.size(), first + fetch_ids_per_query)));
-        auto guard = lock_table(ctx.db(), spec.schema, spec.table);
+        auto guard = lock_table(db_of(ctx), spec.schema, spec.table);
         if (creates_in_doubt(ctx, spec))
           return job_outcome::failure(outcome_kind::retry,
                                       "creates of " + spec.table + " in doubt: waiting for the writer to settle them");
@@ -149,7 +149,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
           }
         }
         run.fetched += static_cast<long>(rp.records());
-        pqxx::work tx(ctx.db(), "sweep_fetch");
+        pqxx::work tx(db_of(ctx), "sweep_fetch");
         rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t from,
                          std::size_t to) {
           upsert_loader loader(t, target);
@@ -165,7 +165,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
   }
   run.api_calls = sf.requests_sent() - calls_before;
   {
-    pqxx::work tx(ctx.db(), "sweep_done");
+    pqxx::work tx(db_of(ctx), "sweep_done");
     store::record_read_repair(tx, j.mapping_id, run);
     commit_fenced(tx, ctx);
   }
@@ -196,7 +196,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
       sub.columns.push_back(*col);
       names.push_back(col->name);
     }
-  auto& sf = ctx.sf(*j.user);
+  auto& sf = sf_client(ctx, *j.user);
   const auto calls_before = sf.requests_sent();
   if (!names.empty() && sub.columns.front().name == "sfid") {
     wire_row_converter conv(sub);
@@ -211,7 +211,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
         return job_outcome::failure(outcome_kind::retry, "cancelled");
       // Keyset pages by Id, each read and applied under the write-back guard:
       // a value read before a write-back must not land after it.
-      auto guard = lock_table(ctx.db(), spec.schema, spec.table);
+      auto guard = lock_table(db_of(ctx), spec.schema, spec.table);
       auto cursor = sf.query(load_soql_by_id(fields, j.config.object_name, after) + " LIMIT " +
                              std::to_string(sweep_page_records));
       rp.clear();
@@ -231,7 +231,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
       run.checked += read;
       if (read == 0)
         break;
-      pqxx::work tx(ctx.db(), "formula_repair_page");
+      pqxx::work tx(db_of(ctx), "formula_repair_page");
       rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                        std::size_t last) {
         // Only rows that differ, never one with a local change waiting to be written; quietly.
@@ -244,7 +244,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
   }
   run.api_calls = sf.requests_sent() - calls_before;
   {
-    pqxx::work tx(ctx.db(), "formula_repair_done");
+    pqxx::work tx(db_of(ctx), "formula_repair_done");
     store::record_read_repair(tx, j.mapping_id, run);
     commit_fenced(tx, ctx);
   }
@@ -258,4 +258,4 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
   return o;
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io
