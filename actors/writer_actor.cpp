@@ -82,7 +82,7 @@ caf::behavior writer_actor(caf::stateful_actor<writer_actor_state>* self, writer
     [self](start_atom) {
       auto& st = self->state;
       if (st.cfg.listen && !st.listener)
-        st.listener = st.cfg.listen(trigger_log_channel(st.cfg.job.schema), caf::actor_cast<caf::actor>(self));
+        st.listener = st.cfg.listen(store::trigger_log_channel(st.cfg.job.schema), caf::actor_cast<caf::actor>(self));
       self->send(self, wake_atom::value);
       self->delayed_send(self, st.cfg.fallback_poll, tick_atom::value);
     },

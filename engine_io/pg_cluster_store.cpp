@@ -46,7 +46,7 @@ private:
   auto guarded(F&& f) -> decltype(f(std::declval<pqxx::connection&>())) {
     try {
       if (!conn_ || !conn_->is_open()) {
-        conn_ = open_engine_connection(url_, "syncforce-cluster");
+        conn_ = store::open_engine_connection(url_, "syncforce-cluster");
         // A heartbeat stuck behind a lock must fail in time, not outlive the lease.
         conn_->set_variable("statement_timeout", "'" + std::to_string(statement_timeout_.count()) + "ms'");
       }

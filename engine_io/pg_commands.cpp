@@ -21,12 +21,12 @@ job_outcome take_and_apply_command(worker_context& ctx, const mapping_job& j) {
   if (*command == "reload") {
     // A fresh load: an interrupted one is not resumed.
     store::delete_load_checkpoint(tx, j.mapping_id);
-    tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, j.schema, reload_table_name(j.config.table_name())));
+    tx.exec0("DROP TABLE IF EXISTS " + store::qualified_name(tx, j.schema, store::reload_table_name(j.config.table_name())));
     state = "RELOAD_TABLE";
     event = "Reload requested";
   } else if (*command == "abort") {
     store::delete_load_checkpoint(tx, j.mapping_id);
-    tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, j.schema, reload_table_name(j.config.table_name())));
+    tx.exec0("DROP TABLE IF EXISTS " + store::qualified_name(tx, j.schema, store::reload_table_name(j.config.table_name())));
     state = has_mark ? "DATA_SYNCED" : "ABORTED";
     event = has_mark ? "Load aborted, the table keeps its rows" : "Load aborted before the first load completed";
   } else {

@@ -77,7 +77,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
     const auto& fields = conv.soql_fields();
     conv.bind_csv_header(fields);
     const auto id_index = index_of(fields, "Id");
-    const upsert_target target{spec.schema, spec.table, conv.columns(), spec.upsert_column,
+    const store::upsert_target target{spec.schema, spec.table, conv.columns(), spec.upsert_column,
                                spec.access == mapping_access::read_write};
     const auto stamp_column = column_name_for(*stamp);
     read_page rp(spec, conv);
@@ -118,7 +118,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
         for (const auto& r : remote)
           ids.push_back(r.id);
         pqxx::read_transaction tx(db_of(ctx), "sweep_compare");
-        const auto qtable = qualified_name(tx, spec.schema, spec.table);
+        const auto qtable = store::qualified_name(tx, spec.schema, spec.table);
         for (const auto& row : tx.exec_params("SELECT sfid, COALESCE(to_char(" + tx.quote_name(stamp_column) +
                                                 ", 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') FROM " + qtable +
                                                 " WHERE sfid = ANY($1::text[])",
@@ -152,7 +152,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
         pqxx::work tx(db_of(ctx), "sweep_fetch");
         rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t from,
                          std::size_t to) {
-          upsert_loader loader(t, target);
+          store::upsert_loader loader(t, target);
           for (auto i = from; i < to; ++i)
             loader.write_line(lines[i]);
           auto stats = loader.finish();
@@ -235,7 +235,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
       rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                        std::size_t last) {
         // Only rows that differ, never one with a local change waiting to be written; quietly.
-        run.repaired += refresh_columns(t, spec.schema, spec.table, conv.columns(), names, lines, first, last,
+        run.repaired += store::refresh_columns(t, spec.schema, spec.table, conv.columns(), names, lines, first, last,
                                         "_syncforce_repair");
       });
       rp.settle(tx, j, "formula_repair", "DATA_SYNCED", false);

@@ -76,8 +76,8 @@ public:
     pqxx::work tx(db_of(ctx), "prepare_connection");
     // Every node that runs a unit of the connection prepares it: one at a time.
     tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('syncforce.connection'), hashtext($1))", j.connection_id);
-    ensure_connection_schema(tx, j.schema);
-    write_connection_hcmeta(tx, j.connection_id, j.schema);
+    store::ensure_connection_schema(tx, j.schema);
+    store::write_connection_hcmeta(tx, j.connection_id, j.schema);
     // A paused connection stays paused across restarts (only Resume ends it).
     auto state = tx.exec_params1("UPDATE syncforce.connections SET state = CASE WHEN state = 'PAUSED' THEN state "
                                  "ELSE 'IDLE' END, updated_at = now() WHERE id = $1 RETURNING state",
@@ -106,12 +106,12 @@ public:
     if (!spec.ok())
       return spec;
     const auto table = j.config.table_name();
-    mapping_change_result r;
+    store::mapping_change_result r;
     {
       // One transaction: the table has the old shape or the new one, never a mix.
       pqxx::work tx(db_of(ctx), "prepare_mapping");
       try {
-        r = change_mapping_table(tx, *cached(j.mapping_id));
+        r = store::change_mapping_table(tx, *cached(j.mapping_id));
       } catch (const pqxx::sql_error& e) {
         // e.g. a foreign key or rule of someone else's on a column to drop
         if (e.sqlstate() == "2BP01" || e.sqlstate() == "0A000")
@@ -128,20 +128,20 @@ public:
       log_mapping(spdlog::level::info, j, "Created table " + table, state);
     for (const auto& c : r.changes) {
       switch (c.kind) {
-        case column_change_kind::added:
+        case store::column_change_kind::added:
           log_mapping(spdlog::level::info, j, "Added column " + c.column + " to " + table, state);
           break;
-        case column_change_kind::altered:
+        case store::column_change_kind::altered:
           log_mapping(spdlog::level::info, j,
                    "Altered column " + c.column + " of " + table + ": " + c.from_type + " -> " + c.to_type, state);
           break;
-        case column_change_kind::retyped:
+        case store::column_change_kind::retyped:
           log_mapping(spdlog::level::info, j,
                    "Re-typed column " + c.column + " of " + table + ": " + c.from_type + " -> " + c.to_type +
                      " (dropped and re-added; its values are backfilled)",
                    state);
           break;
-        case column_change_kind::dropped:
+        case store::column_change_kind::dropped:
           log_mapping(spdlog::level::info, j, "Dropped column " + c.column + " of " + table + " (field removed)", state);
           break;
       }
@@ -152,7 +152,7 @@ public:
       log_mapping(spdlog::level::warn, j, p.describe(j.schema, table), state);
     if (r.dropped_reload_table)
       log_mapping(spdlog::level::info, j,
-               "Dropped " + reload_table_name(table) + " of an interrupted load: the table's shape changed", state);
+               "Dropped " + store::reload_table_name(table) + " of an interrupted load: the table's shape changed", state);
     job_outcome o;
     o.columns = r.backfill;
     return o;
@@ -219,7 +219,7 @@ public:
       fresh.expected_rows = count_page->total_size;
       fresh.method = use_bulk(fresh.expected_rows, j.bulk_threshold) ? "bulk" : "rest";
       pqxx::work tx(db_of(ctx), "reload_start");
-      create_reload_table(tx, *spec);
+      store::create_reload_table(tx, *spec);
       store::save_load_checkpoint(tx, j.mapping_id, fresh);
       commit_fenced(tx, ctx);
       cp = std::move(fresh);
@@ -237,11 +237,11 @@ public:
       return loaded;
 
     pqxx::work tx(db_of(ctx), "reload_swap");
-    swap_reload_table(tx, *spec);
+    store::swap_reload_table(tx, *spec);
     store::set_high_water_mark(tx, j.mapping_id, cp->start_mark, cp->start_id);
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
     // Read errors of records now in the table, or gone from Salesforce, are over.
-    store::clear_read_errors_after_reload(tx, j.mapping_id, qualified_name(tx, spec->schema, spec->table));
+    store::clear_read_errors_after_reload(tx, j.mapping_id, store::qualified_name(tx, spec->schema, spec->table));
     store::delete_load_checkpoint(tx, j.mapping_id);
     commit_fenced(tx, ctx);
     if (cp->bulk_job_id)
@@ -323,7 +323,7 @@ public:
       rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                        std::size_t last) {
         // A local change still waiting to be written keeps its values (as polls do).
-        updated += refresh_columns(t, spec->schema, spec->table, conv.columns(), names, lines, first, last,
+        updated += store::refresh_columns(t, spec->schema, spec->table, conv.columns(), names, lines, first, last,
                                    "_syncforce_backfill");
       });
       rp.settle(tx, j, "backfill", "RESYNC", false);
@@ -413,16 +413,16 @@ public:
     hwm.unsettled_from(cutoff);
     // Read-write tables: a row whose newer local change is still waiting to be
     // written keeps its values (the echo rule, docs/write-back.md).
-    upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column,
+    store::upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column,
                          spec->access == mapping_access::read_write};
     read_page rp(*spec, conv);
     std::vector<std::string> texts;
     long total = 0;
-    upsert_stats sum;
+    store::upsert_stats sum;
     // The page's rows through one upsert (a part of them when a row is refused).
     auto upsert = [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                       std::size_t last) {
-      upsert_loader loader(t, target);
+      store::upsert_loader loader(t, target);
       for (auto i = first; i < last; ++i)
         loader.write_line(lines[i]);
       auto stats = loader.finish();
@@ -598,7 +598,7 @@ public:
 
 private:
   static bool shadow_exists(pqxx::transaction_base& tx, const hc_table_spec& spec) {
-    auto name = tx.quote_name(spec.schema) + "." + tx.quote_name(reload_table_name(spec.table));
+    auto name = tx.quote_name(spec.schema) + "." + tx.quote_name(store::reload_table_name(spec.table));
     return !tx.exec_params1("SELECT to_regclass($1) IS NULL", name)[0].as<bool>();
   }
 
@@ -714,7 +714,7 @@ private:
   static read_page::apply_lines copy_into_shadow(const hc_table_spec& spec, const wire_row_converter& conv) {
     return [&spec, &conv](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                           std::size_t last) {
-      copy_writer writer(t, spec.schema, reload_table_name(spec.table), conv.columns());
+      store::copy_writer writer(t, spec.schema, store::reload_table_name(spec.table), conv.columns());
       for (auto i = first; i < last; ++i)
         writer.write_line(lines[i]);
       writer.complete();
@@ -735,7 +735,7 @@ private:
                            const std::string& why) {
     pqxx::work tx(db_of(ctx), "reload_restart");
     store::delete_load_checkpoint(tx, j.mapping_id);
-    drop_reload_table(tx, spec);
+    store::drop_reload_table(tx, spec);
     commit_fenced(tx, ctx);
     return job_outcome::failure(outcome_kind::retry, why + "; the load starts over");
   }

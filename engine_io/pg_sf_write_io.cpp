@@ -119,7 +119,7 @@ void promote_orphan_updates(pqxx::connection& db, const write_job& j, const std:
   {
     pqxx::read_transaction tx(db);
     for (const auto& [table, ids] : wanted)
-      for (auto& [id, text] : rows_without_insert(tx, j.schema, table, ids))
+      for (auto& [id, text] : store::rows_without_insert(tx, j.schema, table, ids))
         if (auto parsed = parse_hstore(text); parsed.ok())
           rows.emplace(std::make_pair(table, id), std::move(*parsed.value));
   }
@@ -150,15 +150,15 @@ public:
       phase_timer pt{"housekeeping"};
       pqxx::work tx(db, "write_housekeeping");
       if (j.recover_pending) {
-        if (auto n = release_pending(tx, j.schema))
+        if (auto n = store::release_pending(tx, j.schema))
           log_conn(spdlog::level::info, j,
                    "Returned " + std::to_string(n) + " interrupted trigger log entries to NEW");
       }
-      if (auto n = requeue_archived(tx, j.schema))
+      if (auto n = store::requeue_archived(tx, j.schema))
         log_conn(spdlog::level::info, j, "Requeued " + std::to_string(n) + " archived trigger log entries");
-      archive_unsyncable(tx, j.schema);
+      store::archive_unsyncable(tx, j.schema);
       if (j.purge_archive) {
-        if (auto n = purge_archive(tx, j.schema, j.archive_retention))
+        if (auto n = store::purge_archive(tx, j.schema, j.archive_retention))
           log_conn(spdlog::level::info, j, "Purged " + std::to_string(n) + " archived trigger log entries");
       }
       commit_fenced(tx, ctx);
@@ -167,7 +167,7 @@ public:
     // The writable tables, described once per mapping configuration. A mapping
     // that cannot write (BAD_CONFIG) keeps its entries waiting in the log.
     std::map<std::string, table_info> tables;
-    std::vector<queue_block> blocks;
+    std::vector<store::queue_block> blocks;
     for (const auto& m : j.mappings) {
       if (m.config.access != mapping_access::read_write)
         continue;
@@ -186,7 +186,7 @@ public:
     if (auto unsettled = reconcile_in_doubt(ctx, j, tables); !unsettled.ok())
       return unsettled;
 
-    std::vector<trigger_log_entry> claimed;
+    std::vector<store::trigger_log_entry> claimed;
     {
       phase_timer pt{"claim"};
       pqxx::work tx(db, "write_claim");
@@ -194,7 +194,7 @@ public:
         auto stopped = load_blocks(tx, tables);
         blocks.insert(blocks.end(), stopped.begin(), stopped.end());
       }
-      claimed = claim_entries(tx, j.schema, j.claim_limit, blocks);
+      claimed = store::claim_entries(tx, j.schema, j.claim_limit, blocks);
       commit_fenced(tx, ctx);
     }
     if (claimed.empty())
@@ -204,7 +204,7 @@ public:
     auto plan_t0 = clock_type::now();
     std::vector<write_entry> entries;
     entries.reserve(claimed.size());
-    std::vector<log_result> unreadable;
+    std::vector<store::log_result> unreadable;
     for (const auto& c : claimed) {
       write_entry e;
       e.id = c.id;
@@ -214,7 +214,7 @@ public:
       if (c.old)
         old = parse_hstore(*c.old);
       if (!action || !values.ok() || (old && !old->ok())) {
-        unreadable.push_back({c.id, log_outcome::failed, std::nullopt,
+        unreadable.push_back({c.id, store::log_outcome::failed, std::nullopt,
                               std::string{"unreadable trigger log entry (action or hstore)"}});
         continue;
       }
@@ -250,11 +250,11 @@ public:
     {
       phase_timer pt{"skipped"};
       pqxx::work tx(db, "write_skipped");
-      std::vector<log_result> skipped = unreadable;
+      std::vector<store::log_result> skipped = unreadable;
       for (const auto& s : plan.skipped)
-        skipped.push_back({s.entry_id, outcome_of(s.reason) == "MERGED" ? log_outcome::merged : log_outcome::ignored,
+        skipped.push_back({s.entry_id, outcome_of(s.reason) == "MERGED" ? store::log_outcome::merged : store::log_outcome::ignored,
                            std::nullopt, std::nullopt});
-      finish_entries(tx, j.schema, skipped);
+      store::finish_entries(tx, j.schema, skipped);
       commit_fenced(tx, ctx);
     }
 
@@ -298,7 +298,7 @@ public:
         not_attempted.insert(not_attempted.end(), ids.begin(), ids.end());
       }
       pqxx::work tx(db, "write_unclaim");
-      unclaim_entries(tx, j.schema, not_attempted);
+      store::unclaim_entries(tx, j.schema, not_attempted);
       commit_fenced(tx, ctx);
     };
     // What the next batches depend on, known as soon as the answer is.
@@ -328,21 +328,21 @@ public:
         // Not waiting for the WAL flush is safe here: a result lost in a database
         // crash only sends its (idempotent) batch again. It saves a disk flush per batch.
         tx.exec0("SET LOCAL synchronous_commit = off");
-        std::vector<log_result> outcomes;
+        std::vector<store::log_result> outcomes;
         for (std::size_t i = 0; i < batch.items.size(); ++i) {
           const auto& item = batch.items[i];
           const auto& r = results[i];
           if (r.ok) {
             ++ok_count;
-            outcomes.push_back({item.entry_id, log_outcome::success, std::nullopt, std::nullopt});
+            outcomes.push_back({item.entry_id, store::log_outcome::success, std::nullopt, std::nullopt});
           } else {
-            outcomes.push_back({item.entry_id, log_outcome::failed, std::nullopt,
+            outcomes.push_back({item.entry_id, store::log_outcome::failed, std::nullopt,
                                 r.code.empty() ? r.message : r.code + ": " + r.message});
           }
           for (auto id : item.merged_ids)
-            outcomes.push_back({id, log_outcome::merged, std::nullopt, std::nullopt});
+            outcomes.push_back({id, store::log_outcome::merged, std::nullopt, std::nullopt});
         }
-        { phase_timer pt{"record_log"}; finish_entries(tx, j.schema, outcomes); }
+        { phase_timer pt{"record_log"}; store::finish_entries(tx, j.schema, outcomes); }
         { phase_timer pt{"record_rows"}; apply_rows(tx, *table.spec, batch, results); }
         if (batch.operation == write_operation::create) {
           phase_timer pt{"record_clear_in_doubt"};
@@ -374,7 +374,7 @@ public:
                   .with("object_name", table.object_name));
             unblocked = true;
             blocks.erase(std::remove_if(blocks.begin(), blocks.end(),
-                                        [&](const queue_block& b) { return b.table_name == batch.table; }),
+                                        [&](const store::queue_block& b) { return b.table_name == batch.table; }),
                          blocks.end());
           }
         }
@@ -477,7 +477,7 @@ public:
     }
     if (!not_attempted.empty()) {
       pqxx::work tx(db, "write_unclaim");
-      unclaim_entries(tx, j.schema, not_attempted);
+      store::unclaim_entries(tx, j.schema, not_attempted);
       commit_fenced(tx, ctx);
     }
     job_outcome o;
@@ -493,15 +493,15 @@ public:
   }
 
 private:
-  static bool is_blocked(const std::vector<queue_block>& blocks, const std::string& table) {
+  static bool is_blocked(const std::vector<store::queue_block>& blocks, const std::string& table) {
     for (const auto& b : blocks)
       if (b.table_name == table)
         return true;
     return false;
   }
 
-  std::vector<queue_block> load_blocks(pqxx::transaction_base& tx, const std::map<std::string, table_info>& tables) {
-    std::vector<queue_block> out;
+  std::vector<store::queue_block> load_blocks(pqxx::transaction_base& tx, const std::map<std::string, table_info>& tables) {
+    std::vector<store::queue_block> out;
     for (const auto& [name, t] : tables) {
       auto r = tx.exec_params("SELECT (write_block->>'record_id')::bigint FROM syncforce.mappings "
                               "WHERE id = $1 AND write_block IS NOT NULL",
@@ -814,7 +814,7 @@ private:
       done.action = write_action::insert;
       done.operation = write_operation::create;
       std::vector<item_result> results;
-      std::vector<log_result> outcomes;
+      std::vector<store::log_result> outcomes;
       for (std::size_t i = 0; i < group.size(); ++i) {
         const auto* d = group[i];
         if (match[i] < 0 || !waiting.count(d->entry_id)) {
@@ -830,9 +830,9 @@ private:
         r.ok = true;
         r.sfid = free_ids[static_cast<std::size_t>(match[i])];
         results.push_back(r);
-        outcomes.push_back({d->entry_id, log_outcome::success, std::nullopt, std::nullopt});
+        outcomes.push_back({d->entry_id, store::log_outcome::success, std::nullopt, std::nullopt});
       }
-      finish_entries(tx, j.schema, outcomes);
+      store::finish_entries(tx, j.schema, outcomes);
       apply_rows(tx, *t.spec, done, results);
       store::clear_in_doubt(tx, j.connection_id, ids);
       commit_fenced(tx, ctx);

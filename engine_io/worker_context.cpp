@@ -16,7 +16,7 @@ pqxx::connection& pg_worker_context::db() {
   // connection by reference across calls. A connection that broke makes the
   // job fail (retried); the failure resets it, and the next job opens anew.
   if (!conn_)
-    conn_ = open_engine_connection(url_, "syncforce-worker");
+    conn_ = store::open_engine_connection(url_, "syncforce-worker");
   return *conn_;
 }
 

@@ -168,12 +168,12 @@ grpc::ServerUnaryReactor* admin_service::DeleteMapping(grpc::CallbackServerConte
                             table + " and its unsent changes; to go ahead, repeat its name: --confirm " +
                             m.object_name);
     long dropped_changes = 0;
-    const auto log = qualified_name(tx, c.schema_name, "_trigger_log");
+    const auto log = store::qualified_name(tx, c.schema_name, "_trigger_log");
     if (!tx.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>())
       dropped_changes = static_cast<long>(
         tx.exec_params("DELETE FROM " + log + " WHERE table_name = $1 AND state IN ('NEW', 'PENDING')", table)
           .affected_rows());
-    drop_mapping_table(tx, c.schema_name, table);
+    store::drop_mapping_table(tx, c.schema_name, table);
     tx.exec_params("DELETE FROM syncforce.mappings WHERE id = $1", m.id);
     detail::audit_and_notify(tx, actor, "mapping.delete", c, &m, detail::mapping_json(m), "");
     reply->set_mapping_id(m.id);

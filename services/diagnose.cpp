@@ -62,7 +62,7 @@ unique_index_facts gather_unique_indexes(pqxx::transaction_base& tx, const store
       add(i.field);
   if (!f.table_exists)
     return f;
-  for (const auto& p : find_unique_index_problems(tx, c.schema_name, table, f.unique_columns))
+  for (const auto& p : store::find_unique_index_problems(tx, c.schema_name, table, f.unique_columns))
     f.problems.push_back(p.describe(c.schema_name, table));
   return f;
 }

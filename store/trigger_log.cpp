@@ -5,7 +5,7 @@
 #include "store/hc_schema.hpp"
 #include "store/sql_arrays.hpp"
 
-namespace syncforce {
+namespace syncforce::store {
 
 namespace {
 
@@ -185,4 +185,4 @@ std::vector<std::pair<std::string, std::size_t>> count_by_state(pqxx::transactio
   return out;
 }
 
-} // namespace syncforce
+} // namespace syncforce::store

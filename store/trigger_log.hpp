@@ -9,7 +9,7 @@
 
 #include <pqxx/pqxx>
 
-namespace syncforce {
+namespace syncforce::store {
 
 // ---------------------------------------------------------------------------
 // _trigger_log access for the writer
@@ -93,4 +93,4 @@ std::vector<std::pair<std::string, std::size_t>> count_by_state(pqxx::transactio
 /// (LISTEN needs it quoted, which pqxx::notification_receiver does).
 std::string trigger_log_channel(const std::string& schema);
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -273,7 +273,7 @@ struct diagnose : validation {
     cfg.connections.push_back(c);
     pqxx::work tx(*conn);
     store::import_engine_config(tx, cfg);
-    ensure_connection_schema(tx, "salesforce");
+    store::ensure_connection_schema(tx, "salesforce");
     std::optional<store::connection_row> row;
     for (auto& r : store::load_connections(tx))
       if (r.name == name)
@@ -288,7 +288,7 @@ struct diagnose : validation {
       auto d = engine_io::describe_mapping(*sf, "salesforce", m.config, false);
       EXPECT_TRUE(d.ok() && d->spec) << m.object_name;
       if (d.ok() && d->spec)
-        ensure_mapping_table(tx, *d->spec);
+        store::ensure_mapping_table(tx, *d->spec);
     }
     tx.commit();
     return *row;
