@@ -130,6 +130,9 @@ void promote_orphan_updates(pqxx::connection& db, const write_job& j, const std:
 
 class pg_sf_write_io : public write_io {
 public:
+  /// One cycle, step by step: housekeeping, the writable tables, creates in
+  /// doubt settled, claim, plan, entries that need no write finished, then the
+  /// batches sent and their results recorded, and what was not attempted given back.
   job_outcome write_cycle(worker_context& ctx, const write_job& j) override {
     auto& db = db_of(ctx);
     cycle_phases.clear();
@@ -146,28 +149,66 @@ public:
         log(spdlog::level::debug, e.with("total_secs", fmt::format("{:.3f}", seconds_since(t0))));
       }
     } phases{j};
-    {
-      phase_timer pt{"housekeeping"};
-      pqxx::work tx(db, "write_housekeeping");
-      if (j.recover_pending) {
-        if (auto n = store::release_pending(tx, j.schema))
-          log_conn(spdlog::level::info, j,
-                   "Returned " + std::to_string(n) + " interrupted trigger log entries to NEW");
-      }
-      if (auto n = store::requeue_archived(tx, j.schema))
-        log_conn(spdlog::level::info, j, "Requeued " + std::to_string(n) + " archived trigger log entries");
-      store::archive_unsyncable(tx, j.schema);
-      if (j.purge_archive) {
-        if (auto n = store::purge_archive(tx, j.schema, j.archive_retention))
-          log_conn(spdlog::level::info, j, "Purged " + std::to_string(n) + " archived trigger log entries");
-      }
-      commit_fenced(tx, ctx);
-    }
+    housekeep(ctx, db, j);
+    cycle c;
+    if (auto described = describe_tables(ctx, j, c); !described.ok())
+      return described;
+    // Creates whose result was never recorded are settled with Salesforce
+    // before anything (them included) can be sent again.
+    if (auto unsettled = reconcile_in_doubt(ctx, j, c.tables); !unsettled.ok())
+      return unsettled;
+    const auto claimed = claim(ctx, db, j, c);
+    if (claimed.empty())
+      return {};
+    plan_cycle(db, j, claimed, c);
+    finish_skipped(ctx, db, j, c);
+    if (auto sent = send_and_record(ctx, db, j, c); !sent.ok())
+      return sent;
+    return end_cycle(ctx, db, j, claimed.size(), c);
+  }
 
-    // The writable tables, described once per mapping configuration. A mapping
-    // that cannot write (BAD_CONFIG) keeps its entries waiting in the log.
+private:
+  /// What the steps of one write cycle share.
+  struct cycle {
+    /// The writable tables, by table name.
     std::map<std::string, table_info> tables;
+    /// Tables whose entries are not claimed (a stopped queue, a mapping in BAD_CONFIG).
     std::vector<store::queue_block> blocks;
+    write_plan plan;
+    /// Entries that cannot be read (action or hstore): finished as FAILED.
+    std::vector<store::log_result> unreadable;
+    std::vector<std::int64_t> not_attempted;
+    bool unblocked = false;
+    long finished = 0;
+    long succeeded = 0;
+    long failed = 0;
+  };
+
+  /// Interrupted entries back to NEW (first cycle), requeued and unsyncable
+  /// entries moved, the archive purged when due: one transaction.
+  void housekeep(worker_context& ctx, pqxx::connection& db, const write_job& j) {
+    phase_timer pt{"housekeeping"};
+    pqxx::work tx(db, "write_housekeeping");
+    if (j.recover_pending) {
+      if (auto n = store::release_pending(tx, j.schema))
+        log_conn(spdlog::level::info, j,
+                 "Returned " + std::to_string(n) + " interrupted trigger log entries to NEW");
+    }
+    if (auto n = store::requeue_archived(tx, j.schema))
+      log_conn(spdlog::level::info, j, "Requeued " + std::to_string(n) + " archived trigger log entries");
+    store::archive_unsyncable(tx, j.schema);
+    if (j.purge_archive) {
+      if (auto n = store::purge_archive(tx, j.schema, j.archive_retention))
+        log_conn(spdlog::level::info, j, "Purged " + std::to_string(n) + " archived trigger log entries");
+    }
+    commit_fenced(tx, ctx);
+  }
+
+  /// The writable tables, described once per mapping configuration. A mapping
+  /// that cannot write (BAD_CONFIG) keeps its entries waiting in the log.
+  job_outcome describe_tables(worker_context& ctx, const write_job& j, cycle& c) {
+    auto& tables = c.tables;
+    auto& blocks = c.blocks;
     for (const auto& m : j.mappings) {
       if (m.config.access != mapping_access::read_write)
         continue;
@@ -180,12 +221,14 @@ public:
       }
       tables.emplace(info.second.spec->table, info.second);
     }
+    return {};
+  }
 
-    // Creates whose result was never recorded are settled with Salesforce
-    // before anything (them included) can be sent again.
-    if (auto unsettled = reconcile_in_doubt(ctx, j, tables); !unsettled.ok())
-      return unsettled;
-
+  /// Claims up to j.claim_limit entries (ordered mode: not of a stopped queue).
+  std::vector<store::trigger_log_entry> claim(worker_context& ctx, pqxx::connection& db, const write_job& j,
+                                              cycle& c) {
+    auto& tables = c.tables;
+    auto& blocks = c.blocks;
     std::vector<store::trigger_log_entry> claimed;
     {
       phase_timer pt{"claim"};
@@ -197,14 +240,17 @@ public:
       claimed = store::claim_entries(tx, j.schema, j.claim_limit, blocks);
       commit_fenced(tx, ctx);
     }
-    if (claimed.empty())
-      return {};
+    return claimed;
+  }
 
-    // Plan.
+  /// Parses the claimed entries and plans the batches (sync/write_plan).
+  void plan_cycle(pqxx::connection& db, const write_job& j, const std::vector<store::trigger_log_entry>& claimed,
+                  cycle& cy) {
+    auto& tables = cy.tables;
+    auto& unreadable = cy.unreadable;
     auto plan_t0 = clock_type::now();
     std::vector<write_entry> entries;
     entries.reserve(claimed.size());
-    std::vector<store::log_result> unreadable;
     for (const auto& c : claimed) {
       write_entry e;
       e.id = c.id;
@@ -236,7 +282,8 @@ public:
     settings.api_version = j.api_version;
     settings.disable_bulk_writes = j.disable_bulk_writes;
     settings.bulk_threshold = j.bulk_threshold;
-    auto plan = plan_writes(entries, configs, settings);
+    cy.plan = plan_writes(entries, configs, settings);
+    const auto& plan = cy.plan;
     cycle_phases["plan"] += seconds_since(plan_t0);
     if (!unreadable.empty())
       log_conn(spdlog::level::warn, j,
@@ -246,7 +293,12 @@ public:
              "Claimed " + std::to_string(claimed.size()) + " trigger log entries: " +
                std::to_string(plan.batches.size()) + " batches, " + std::to_string(plan.skipped.size()) +
                " need no write");
+  }
 
+  /// Entries that need no write (merged, ignored) and unreadable ones finished.
+  void finish_skipped(worker_context& ctx, pqxx::connection& db, const write_job& j, cycle& c) {
+    const auto& plan = c.plan;
+    const auto& unreadable = c.unreadable;
     {
       phase_timer pt{"skipped"};
       pqxx::work tx(db, "write_skipped");
@@ -257,7 +309,19 @@ public:
       store::finish_entries(tx, j.schema, skipped);
       commit_fenced(tx, ctx);
     }
+  }
 
+  /// Sends the batches in order and records each one's results.
+  job_outcome send_and_record(worker_context& ctx, pqxx::connection& db, const write_job& j, cycle& c) {
+    auto& tables = c.tables;
+    auto& blocks = c.blocks;
+    const auto& plan = c.plan;
+    auto& not_attempted = c.not_attempted;
+    auto& unblocked = c.unblocked;
+    auto& finished = c.finished;
+    auto& succeeded = c.succeeded;
+    auto& failed = c.failed;
+    finished = static_cast<long>(plan.skipped.size() + c.unreadable.size());
     // Execute. Collection batches are pipelined: once batch N's answer is in
     // (what batch N+1 depends on: the sfids it created, whether it stopped a
     // queue), batch N+1 is prepared and sent on a second thread while batch N's
@@ -266,11 +330,6 @@ public:
     auto& sf = sf_client(ctx, *j.user);
     std::map<std::pair<std::string, std::int64_t>, std::string> created; // (table, record id) -> sfid
     std::set<std::string> stopped;
-    bool unblocked = false;
-    std::vector<std::int64_t> not_attempted;
-    long finished = static_cast<long>(plan.skipped.size() + unreadable.size());
-    long succeeded = 0;
-    long failed = 0;
     // Until a batch's results are recorded, no poll of its table reads or applies
     // a page (a session lock on `db`: taken and given back outside transactions).
     std::map<std::string, std::unique_ptr<table_lock>> guards;
@@ -475,20 +534,27 @@ public:
       if (to_record)
         record(*to_record);
     }
+    return {};
+  }
+
+  /// Gives back what was not attempted and says whether to run again at once.
+  job_outcome end_cycle(worker_context& ctx, pqxx::connection& db, const write_job& j, std::size_t claimed,
+                        const cycle& c) {
+    const auto& not_attempted = c.not_attempted;
     if (!not_attempted.empty()) {
       pqxx::work tx(db, "write_unclaim");
       store::unclaim_entries(tx, j.schema, not_attempted);
       commit_fenced(tx, ctx);
     }
     job_outcome o;
-    o.rows = finished;
+    o.rows = c.finished;
     o.api_calls = 0;
     // A full claim means more may be waiting; a stopped queue does not count.
-    if ((claimed.size() >= j.claim_limit && not_attempted.size() < claimed.size()) || unblocked)
+    if ((claimed >= j.claim_limit && not_attempted.size() < claimed) || c.unblocked)
       o.state = "more"; // a full claim, or a queue that just resumed: look again at once
-    if (failed > 0)
+    if (c.failed > 0)
       log_conn(spdlog::level::warn, j,
-               "Wrote " + std::to_string(succeeded) + " changes to Salesforce, " + std::to_string(failed) + " failed");
+               "Wrote " + std::to_string(c.succeeded) + " changes to Salesforce, " + std::to_string(c.failed) + " failed");
     return o;
   }
 
