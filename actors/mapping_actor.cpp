@@ -131,10 +131,7 @@ void enter(mapping_ptr self, mapping_state s, const std::string& description, st
 
 long today(mapping_ptr self) {
   auto& st = self->state;
-  if (st.cfg.utc_day)
-    return st.cfg.utc_day();
-  using days = std::chrono::duration<long, std::ratio<86400>>;
-  return std::chrono::duration_cast<days>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return (st.cfg.time ? *st.cfg.time : real_time()).utc_day();
 }
 
 /// Adds calls to the mapping's count for today.

@@ -1,6 +1,7 @@
 #include "engine_io/pg_read_repair.hpp"
 
 #include "engine_io/jobs.hpp"
+#include "sync/clock.hpp"
 #include "engine_io/read_page.hpp"
 #include "engine_io/sf_outcome.hpp"
 #include "engine_io/table_guard.hpp"
@@ -68,7 +69,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
     return {}; // nothing to compare by: only a reload reads such a mapping
   auto& sf = sf_client(ctx, *j.user);
   const auto calls_before = sf.requests_sent();
-  const auto window = sweep_window_at(std::chrono::system_clock::now(),
+  const auto window = sweep_window_at(real_time().system_now(),
                                       std::chrono::seconds(j.config.read_repair.sweep_window_seconds), *j.hwm);
   if (window) {
     run.window_from = window->from;

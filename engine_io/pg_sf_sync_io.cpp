@@ -3,6 +3,7 @@
 // polls), each call on the worker's own connection and client.
 
 #include "engine_io/jobs.hpp"
+#include "sync/clock.hpp"
 #include "metrics/metrics.hpp"
 #include "engine_io/pg_commands.hpp"
 #include "engine_io/read_page.hpp"
@@ -36,7 +37,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
+  return std::chrono::duration<double>(real_time().steady_now() - t).count();
 }
 
 std::string secs(double s) { return fmt::format("{:.2f}", s); }
@@ -169,7 +170,7 @@ public:
     wire_row_converter conv(*spec);
     const auto shape = fmt::format("{}", fmt::join(conv.columns(), ","));
     auto stamp = modstamp_field(j.config.fields);
-    auto load_start = clock_type::now();
+    auto load_start = real_time().steady_now();
 
     // A load that was interrupted resumes from its checkpoint when the shadow
     // table it filled is still there with the same columns.
@@ -208,7 +209,7 @@ public:
             std::string id{mark_page->records.front().text("Id")};
             if (is_salesforce_id(id))
               fresh.start_id = settled_mark_id(
-                *m, id, settling_cutoff(std::chrono::system_clock::now(), j.keyset_settle));
+                *m, id, settling_cutoff(real_time().system_now(), j.keyset_settle));
           }
       }
       // Count next: REST up to the threshold, Bulk 2.0 above it.
@@ -288,7 +289,7 @@ public:
     const auto table = j.config.table_name();
     auto& sf = sf_client(ctx, *j.user);
     auto calls_before = sf.requests_sent();
-    auto start = clock_type::now();
+    auto start = real_time().steady_now();
     wire_row_converter conv(sub);
     const auto& fields = conv.soql_fields();
     conv.bind_csv_header(fields);
@@ -305,12 +306,12 @@ public:
     while (!cursor.done()) {
       if (j.cancelled())
         return job_outcome::failure(outcome_kind::retry, "cancelled");
-      auto t0 = clock_type::now();
+      auto t0 = real_time().steady_now();
       auto page = cursor.next_page();
       if (!page)
         return from_sf_error(page.error());
       auto query_secs = seconds_since(t0);
-      auto t1 = clock_type::now();
+      auto t1 = real_time().steady_now();
       if (page->records.empty())
         continue;
       rp.clear();
@@ -343,7 +344,7 @@ public:
   }
 
   job_outcome poll(worker_context& ctx, const mapping_job& j) override {
-    const auto poll_start = clock_type::now();
+    const auto poll_start = real_time().steady_now();
     auto spec_outcome = describe(ctx, j);
     if (!spec_outcome.ok())
       return spec_outcome;
@@ -369,7 +370,7 @@ public:
       known_read_errors = store::has_read_errors(tx, j.mapping_id);
     }
     // A mark not yet settled is read again with `>=` (sync/poll_plan.hpp, Settling).
-    const auto cutoff = settling_cutoff(std::chrono::system_clock::now(), j.keyset_settle);
+    const auto cutoff = settling_cutoff(real_time().system_now(), j.keyset_settle);
     if (mark_id)
       mark_id = settled_mark_id(*j.hwm, mark_id, cutoff);
     // Count first (deleted records too), with the poll's own keyset predicate:
@@ -448,12 +449,12 @@ public:
     if (!bulk) {
       auto cursor = sf.query_all(soql);
       while (!cursor.done()) {
-        auto t0 = clock_type::now();
+        auto t0 = real_time().steady_now();
         auto page = cursor.next_page();
         if (!page)
           return from_sf_error(page.error());
         auto query_secs = seconds_since(t0);
-        auto t1 = clock_type::now();
+        auto t1 = real_time().steady_now();
         // Each page in its own transaction, with the (stamp, Id) it reached
         // (pages come in keyset order). A record set aside as a read error is
         // passed too: it comes back when it changes again.
@@ -492,14 +493,14 @@ public:
       bool bound = false;
       std::size_t bulk_stamp = 0;
       std::size_t bulk_id = 0;
-      auto t0 = clock_type::now();
+      auto t0 = real_time().steady_now();
       while (!reader.done()) {
         // Each page in its own transaction; bulk results need not come in
         // keyset order, so the mark moves only with the last page, to the
         // largest (stamp, Id) of the whole job: every record at or below it
         // that existed when the job ran is in the job.
         rp.clear();
-        auto t1 = clock_type::now();
+        auto t1 = real_time().steady_now();
         auto page = reader.next_page([&](const csv::row& r) {
           if (!bound) {
             conv.bind_csv_header(reader.columns());
@@ -529,7 +530,7 @@ public:
         total += page_rows;
         if (page_rows > 0)
           log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1), "UPSERT");
-        t0 = clock_type::now();
+        t0 = real_time().steady_now();
         if (j.cancelled() && !reader.done()) {
           sf.delete_query_job(job_info->id); // the next poll starts from the old mark again
           return cancelled_poll(ctx, j);
@@ -615,12 +616,12 @@ private:
     read_page rp(spec, conv);
     std::vector<std::string> texts;
     while (!cursor.done()) {
-      auto t0 = clock_type::now();
+      auto t0 = real_time().steady_now();
       auto page = cursor.next_page();
       if (!page)
         return from_sf_error(page.error());
       auto query_secs = seconds_since(t0);
-      auto t1 = clock_type::now();
+      auto t1 = real_time().steady_now();
       if (page->records.empty())
         continue;
       rp.clear();
@@ -673,7 +674,7 @@ private:
     std::vector<std::string> texts;
     bool bound = false;
     std::size_t bulk_id = 0;
-    auto t0 = clock_type::now();
+    auto t0 = real_time().steady_now();
     while (!reader.done()) {
       rp.clear();
       auto page = reader.next_page([&](const csv::row& r) {
@@ -693,7 +694,7 @@ private:
         return from_sf_error(page.error());
       }
       const auto page_rows = static_cast<long>(rp.records());
-      auto t1 = clock_type::now();
+      auto t1 = real_time().steady_now();
       pqxx::work tx(db_of(ctx), "reload_page");
       rp.apply(tx, copy_into_shadow(spec, conv));
       rp.settle(tx, j, "load", "RELOAD_TABLE", false);
@@ -703,7 +704,7 @@ private:
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
       metrics::rows_loaded(j.schema, j.config.object_name, page_rows);
-      t0 = clock_type::now();
+      t0 = real_time().steady_now();
       if (j.cancelled() && !reader.done())
         return job_outcome::failure(outcome_kind::retry, "cancelled"); // resumes from the checkpoint
     }

@@ -5,6 +5,7 @@
 // entries' outcome, archived. Entries not attempted go back to NEW.
 
 #include "engine_io/jobs.hpp"
+#include "sync/clock.hpp"
 #include "metrics/metrics.hpp"
 #include "engine_io/mapping_describe.hpp"
 #include "engine_io/table_guard.hpp"
@@ -37,7 +38,7 @@ using clock_type = std::chrono::steady_clock;
 using nlohmann::json;
 
 double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
+  return std::chrono::duration<double>(real_time().steady_now() - t).count();
 }
 
 /// Seconds a write cycle spent per phase, logged at debug level at its end
@@ -48,7 +49,7 @@ thread_local std::map<std::string, double> cycle_phases;
 /// Adds the time from its construction to its destruction to a phase.
 struct phase_timer {
   const char* name;
-  clock_type::time_point t0 = clock_type::now();
+  clock_type::time_point t0 = real_time().steady_now();
   ~phase_timer() { cycle_phases[name] += seconds_since(t0); }
 };
 
@@ -138,7 +139,7 @@ public:
     cycle_phases.clear();
     struct log_phases {
       const write_job& j;
-      clock_type::time_point t0 = clock_type::now();
+      clock_type::time_point t0 = real_time().steady_now();
       ~log_phases() {
         if (!cycle_phases.count("plan"))
           return; // nothing claimed
@@ -248,7 +249,7 @@ private:
                   cycle& cy) {
     auto& tables = cy.tables;
     auto& unreadable = cy.unreadable;
-    auto plan_t0 = clock_type::now();
+    auto plan_t0 = real_time().steady_now();
     std::vector<write_entry> entries;
     entries.reserve(claimed.size());
     for (const auto& c : claimed) {
@@ -379,7 +380,7 @@ private:
       const auto& batch = plan.batches[a.bi];
       const auto& table = tables.find(batch.table)->second;
       const auto& results = a.results;
-      auto t1 = clock_type::now();
+      auto t1 = real_time().steady_now();
       long ok_count = 0;
       {
         phase_timer pt{"record"};
@@ -464,7 +465,7 @@ private:
     for (std::size_t bi = 0; bi <= plan.batches.size(); ++bi) {
       std::optional<answered> to_record;
       if (flying) {
-        auto wait_t0 = clock_type::now();
+        auto wait_t0 = real_time().steady_now();
         auto answer = flying->answer.get();
         cycle_phases["call_wait"] += seconds_since(wait_t0);
         answered a{flying->bi, std::move(flying->results), seconds_since(flying->t0), std::nullopt};
@@ -489,7 +490,7 @@ private:
           guard(batch.table, *table.spec);
           auto& f = flying.emplace();
           f.bi = bi;
-          f.t0 = clock_type::now();
+          f.t0 = real_time().steady_now();
           f.results.assign(batch.items.size(), item_result{});
           f.call = prepare_call(ctx, db, j, table, batch, 0, batch.items.size(), created, f.results);
           if (f.call.sent.empty()) {
@@ -518,7 +519,7 @@ private:
           }
           const auto& table = ti->second;
           guard(batch.table, *table.spec);
-          auto t0 = clock_type::now();
+          auto t0 = real_time().steady_now();
           answered a;
           a.bi = bi;
           auto failure = execute(ctx, db, sf, j, table, batch, created, a.results);

@@ -6,6 +6,8 @@
 // within the deadline, exit 0.
 
 #include "actors/atoms.hpp"
+
+#include "sync/clock.hpp"
 #include "actors/log.hpp"
 #include "actors/node_supervisor.hpp"
 #include "actors/sync_engine.hpp"
@@ -46,10 +48,7 @@ std::string host_name() {
   return buf;
 }
 
-std::int64_t now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
+std::int64_t now_unix_ms() { return syncforce::real_time().unix_ms(); }
 
 } // namespace
 
