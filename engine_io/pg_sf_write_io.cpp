@@ -418,8 +418,7 @@ private:
             json block{{"entry", a.first_failed_insert->first},
                        {"record_id", rec},
                        {"message", f.code + ": " + f.message}};
-            tx.exec_params0("UPDATE syncforce.mappings SET write_block = $2::jsonb WHERE id = $1", table.mapping_id,
-                            block.dump());
+            store::set_write_block(tx, table.mapping_id, block.dump());
             log(spdlog::level::err,
                 log_event{"Write queue of " + table.object_name + " stopped: INSERT of " + batch.table + " id " +
                             std::to_string(rec) + " failed (" + f.code +
@@ -427,7 +426,7 @@ private:
                           "mapping", table.mapping_id, "DATA_SYNCED"}.addon(j.connection_id)
                   .with("object_name", table.object_name));
           } else if (is_blocked(blocks, batch.table)) {
-            tx.exec_params0("UPDATE syncforce.mappings SET write_block = NULL WHERE id = $1", table.mapping_id);
+            store::clear_write_block(tx, table.mapping_id);
             log(spdlog::level::info,
                 log_event{"Write queue of " + table.object_name + " resumed", "mapping", table.mapping_id,
                           "DATA_SYNCED"}.addon(j.connection_id)
@@ -570,11 +569,8 @@ private:
   std::vector<store::queue_block> load_blocks(pqxx::transaction_base& tx, const std::map<std::string, table_info>& tables) {
     std::vector<store::queue_block> out;
     for (const auto& [name, t] : tables) {
-      auto r = tx.exec_params("SELECT (write_block->>'record_id')::bigint FROM syncforce.mappings "
-                              "WHERE id = $1 AND write_block IS NOT NULL",
-                              t.mapping_id);
-      if (!r.empty() && !r[0][0].is_null())
-        out.push_back({name, r[0][0].as<std::int64_t>()});
+      if (auto record = store::write_block_of(tx, t.mapping_id))
+        out.push_back({name, *record});
     }
     return out;
   }
