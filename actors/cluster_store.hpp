@@ -28,9 +28,4 @@ public:
   virtual long prune() = 0;
 };
 
-/// The control schema, on a PostgreSQL session of its own (so a busy worker
-/// pool never delays a heartbeat); statements give up after `statement_timeout`.
-std::unique_ptr<cluster_store> make_pg_cluster_store(std::string database_url,
-                                                     std::chrono::milliseconds statement_timeout);
-
 } // namespace syncforce::actors

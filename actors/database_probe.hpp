@@ -23,7 +23,4 @@ public:
   virtual probe_result check() = 0;
 };
 
-/// The libpqxx implementation. `url` is a libpq connection URL or key/value string.
-std::unique_ptr<database_probe> make_pg_database_probe(std::string url);
-
 } // namespace syncforce::actors

@@ -14,10 +14,7 @@ using action = mapping_action;
 /// The UTC day number, for the mapping's own daily API cap.
 long today(mapping_ptr self) {
   auto& st = self->state;
-  if (st.cfg.utc_day)
-    return st.cfg.utc_day();
-  using days = std::chrono::duration<long, std::ratio<86400>>;
-  return std::chrono::duration_cast<days>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return (st.cfg.time ? *st.cfg.time : real_time()).utc_day();
 }
 
 void carry_out(mapping_ptr self, const mapping_actions& actions, const caf::error* cause = nullptr);

@@ -5,6 +5,7 @@
 #include "actors/change_subscriber.hpp"
 #include "actors/sync_io.hpp"
 #include "sync/mapping_lifecycle.hpp"
+#include "sync/clock.hpp"
 #include "sync/states.hpp"
 
 #include <caf/all.hpp>
@@ -25,9 +26,9 @@ struct mapping_settings {
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
   /// Wait after the API budget was found spent.
   std::chrono::milliseconds budget_wait{60000};
-  /// The UTC day number (days since 1970) for the mapping's own daily API cap
-  /// (`sf_max_daily_api_calls`); the system clock unless a test injects one.
-  std::function<long()> utc_day;
+  /// The wall clock whose UTC day counts the mapping's own daily API cap
+  /// (`sf_max_daily_api_calls`); the real one unless a test injects one.
+  std::shared_ptr<const time_source> time = shared_real_time();
   /// The mapping's stored revision (a new one restarts the actor).
   int revision = 1;
   /// An admin command waiting in the store (reload, abort, recover), as last read.

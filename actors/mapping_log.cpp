@@ -1,5 +1,7 @@
 #include "actors/mapping_log.hpp"
 
+#include "sync/clock.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -37,9 +39,7 @@ store& the_store() {
 void record_mapping_log(const std::string& mapping_id, const std::string& level, const std::string& text) {
   if (mapping_id.empty())
     return;
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
+  auto now = real_time().unix_ms();
   auto& s = the_store();
   std::lock_guard<std::mutex> guard(s.mtx);
   auto i = s.rings.find(mapping_id);

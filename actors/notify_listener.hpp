@@ -4,35 +4,26 @@
 
 #include <caf/all.hpp>
 
-#include <atomic>
-#include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
-#include <thread>
 
 namespace syncforce::actors {
 
 /// Whoever a notify_listener wakes: any actor whose protocol takes wake_atom.
 using wake_target = caf::typed_actor<caf::reacts_to<wake_atom>>;
 
-/// A thread holding one PostgreSQL connection that LISTENs on a channel and
-/// sends `wake_atom` to `target` for every notification (the trigger log's
-/// notify trigger). It reconnects on its own after the database went away
-/// and stops, joined, when destroyed.
+/// Something that sends `wake_atom` to its target for every notification on
+/// one channel (production: engine_io/pg_notify_listener.hpp, a thread
+/// LISTENing on its own PostgreSQL session). It stops, joined, when destroyed.
 class notify_listener {
 public:
-  notify_listener(std::string database_url, std::string channel, wake_target target);
-  ~notify_listener();
-  notify_listener(const notify_listener&) = delete;
-  notify_listener& operator=(const notify_listener&) = delete;
-
-private:
-  void run();
-
-  std::string url_;
-  std::string channel_;
-  wake_target target_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  virtual ~notify_listener() = default;
 };
+
+/// Starts listening on `channel` for `target` (none configured: the actor
+/// relies on its fallback polls alone, as tests with fakes do).
+using listener_factory =
+  std::function<std::unique_ptr<notify_listener>(const std::string& channel, wake_target target)>;
 
 } // namespace syncforce::actors

@@ -22,11 +22,6 @@ namespace {
 
 using engine_ptr = sync_engine_actor::stateful_pointer<sync_engine_state>;
 
-/// What the engine reads from the control schema.
-struct loaded_connection {
-  store::connection_row row;
-  std::vector<store::mapping_row> mappings;
-};
 
 std::shared_ptr<sf_user> make_user(const store::connection_row& c, const secret_lookup& secrets, std::string& error) {
   auto config = client_config_for(c, secrets, error);
@@ -163,7 +158,7 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
   });
   if (writes) {
     writer_settings ws;
-    ws.database_url = st.cfg.database_url;
+    ws.listen = st.cfg.backend.listen;
     ws.job.connection_id = c.id;
     ws.job.name = c.name;
     ws.job.schema = c.schema_name;
@@ -183,7 +178,7 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
                                                              std::chrono::seconds(*st.cfg.test_poll_seconds));
     }
     cs.writer = std::move(ws);
-    cs.writes = st.cfg.writes;
+    cs.writes = st.cfg.backend.writes;
   }
   cs.clustered = static_cast<bool>(st.member);
   cs.units = units_of(self, c.id);
@@ -261,7 +256,7 @@ void start_connection(engine_ptr self, const loaded_connection& lc) {
   auto user = user_for(self, lc.row, user_actor);
   if (!user)
     return;
-  auto conn = self->spawn<caf::linked>(connection_actor, settings_for(self, lc, user), st.cfg.io, st.pool, user_actor);
+  auto conn = self->spawn<caf::linked>(connection_actor, settings_for(self, lc, user), st.cfg.backend.io, st.pool, user_actor);
   st.connections[lc.row.id] = conn;
   st.fingerprints[lc.row.id] = connection_fingerprint(lc.row);
   self->send(conn, start_atom::value);
@@ -327,21 +322,10 @@ void load(engine_ptr self) {
   auto result = std::make_shared<std::vector<loaded_connection>>();
   // The configuration file is imported once, at start; later loads follow the control schema.
   auto file = st.loaded_once ? std::nullopt : st.cfg.file_config;
-  auto j = job{"load_config", [result, file](worker_context& ctx) {
-                 pqxx::work tx(ctx.db(), "load_config");
-                 job_outcome o;
-                 if (file) {
-                   auto r = store::import_engine_config(tx, *file);
-                   o.rows = r.mappings_created + r.mappings_changed;
-                 }
-                 for (auto& c : store::load_connections(tx)) {
-                   loaded_connection lc;
-                   lc.mappings = store::load_mappings(tx, c.id);
-                   lc.row = std::move(c);
-                   result->push_back(std::move(lc));
-                 }
-                 tx.commit();
-                 return o;
+  auto j = job{"load_config", [result, file, load = st.cfg.backend.load_config](worker_context& ctx) {
+                 if (!load)
+                   return job_outcome{};
+                 return load(ctx, file, *result);
                }};
   self->request(st.pool, caf::infinite, run_job_atom::value, std::move(j))
     .then(
@@ -452,10 +436,6 @@ sync_engine_actor::behavior_type sync_engine(sync_engine_actor::stateful_pointer
                                              sync_engine_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  if (!st.cfg.io)
-    st.cfg.io = make_pg_sf_sync_io();
-  if (!st.cfg.writes)
-    st.cfg.writes = make_pg_sf_write_io();
   if (st.cfg.test_poll_seconds)
     log(spdlog::level::warn, log_event{"TEST ONLY: every mapping polls every " +
                                          std::to_string(*st.cfg.test_poll_seconds) +
@@ -464,7 +444,7 @@ sync_engine_actor::behavior_type sync_engine(sync_engine_actor::stateful_pointer
   worker_pool_config pcfg;
   pcfg.size = st.cfg.workers;
   pcfg.detached = st.cfg.detached_workers;
-  pcfg.database_url = st.cfg.database_url;
+  pcfg.make_context = st.cfg.backend.make_context;
   st.pool = self->spawn<caf::linked>(worker_pool, pcfg);
   // A connection stopped on purpose (removed, or restarted with new settings)
   // is not a failure; one that stopped on its own is started again (a lost
@@ -499,15 +479,13 @@ sync_engine_actor::behavior_type sync_engine(sync_engine_actor::stateful_pointer
     [self](start_atom) {
       auto& st = self->state;
       // With a database the node is a cluster member: it runs what it holds leases for.
-      if (!st.cfg.database_url.empty() && !st.member) {
+      if (st.cfg.backend.make_cluster_store && !st.member) {
         cluster_member_config mc;
         mc.node = store::node_info{st.cfg.node_name, st.cfg.advertise_address, st.cfg.version};
         mc.lease_ttl = st.cfg.lease_ttl;
         mc.heartbeat_interval = st.cfg.heartbeat_interval;
         mc.safety_margin = std::max(std::chrono::milliseconds(500), st.cfg.lease_ttl / 5);
-        auto url = st.cfg.database_url;
-        auto timeout = st.cfg.heartbeat_interval;
-        mc.make_store = [url, timeout] { return make_pg_cluster_store(url, timeout); };
+        mc.make_store = st.cfg.backend.make_cluster_store;
         mc.engine = caf::actor_cast<sync_engine_actor>(self);
         if (st.cfg.cluster && st.cfg.cluster->leased)
           if (auto dir = std::dynamic_pointer_cast<lease_broker_directory>(st.cfg.cluster->directory))
@@ -516,9 +494,8 @@ sync_engine_actor::behavior_type sync_engine(sync_engine_actor::stateful_pointer
         self->send(st.member, tick_atom::value);
       }
       // Every node hears about admin changes (NOTIFY syncforce_control) and reconciles.
-      if (!st.cfg.database_url.empty() && !st.listener)
-        st.listener = std::make_unique<notify_listener>(st.cfg.database_url, store::control_channel,
-                                                        caf::actor_cast<sync_engine_actor>(self));
+      if (st.cfg.backend.listen && !st.listener)
+        st.listener = st.cfg.backend.listen(store::control_channel, caf::actor_cast<wake_target>(self));
       load(self);
     },
     [self](wake_atom) { load(self); },

@@ -4,6 +4,7 @@
 #include "actors/backoff.hpp"
 #include "actors/cluster_member.hpp"
 #include "actors/connection_actor.hpp"
+#include "actors/cluster_store.hpp"
 #include "actors/notify_listener.hpp"
 #include "actors/remote_broker.hpp"
 #include "actors/sync_io.hpp"
@@ -11,6 +12,7 @@
 #include "actors/worker_pool.hpp"
 #include "sync/engine_config.hpp"
 #include "sync/restart_budget.hpp"
+#include "store/control_repo.hpp"
 
 #include <caf/all.hpp>
 
@@ -23,10 +25,34 @@
 
 namespace syncforce::actors {
 
+/// What the engine reads from the control schema: a connection and its mappings.
+struct loaded_connection {
+  store::connection_row row;
+  std::vector<store::mapping_row> mappings;
+};
+
+/// The blocking side of the engine, made by the composition root
+/// (engine_io::make_engine_backend in production, fakes in tests): the engine
+/// and its actors only schedule this work, they never do I/O themselves.
+struct engine_backend {
+  std::shared_ptr<sync_io> io;
+  std::shared_ptr<write_io> writes;
+  /// Each worker's context (its database session and Salesforce clients).
+  worker_context_factory make_context;
+  /// The cluster member's own control-schema session (none: no cluster membership).
+  std::function<std::unique_ptr<cluster_store>()> make_cluster_store;
+  /// LISTEN sessions (syncforce_control for the engine, each writer's trigger log).
+  listener_factory listen;
+  /// On a worker: imports `file` when given, then reads every connection with
+  /// its mappings into `out`. outcome.rows: mappings the import created or changed.
+  std::function<job_outcome(worker_context&, const std::optional<engine_config>& file,
+                            std::vector<loaded_connection>& out)>
+    load_config;
+};
+
 /// Settings of the node's sync engine.
 struct sync_engine_config {
   std::string node_name;
-  std::string database_url;
   /// The configuration file's content, imported into the control schema on start (idempotent).
   std::optional<engine_config> file_config;
   /// Workers, i.e. the most PostgreSQL connections the engine opens.
@@ -40,8 +66,8 @@ struct sync_engine_config {
   std::optional<int> test_poll_seconds;
   /// Secret lookups (environment and files in production).
   secret_lookup secrets;
-  std::shared_ptr<sync_io> io;
-  std::shared_ptr<write_io> writes;
+  /// The blocking work (required: the engine does no I/O of its own).
+  engine_backend backend;
   /// Days `_trigger_log_archive` keeps processed entries (Heroku Connect: 31).
   int archive_retention_days = 31;
   /// Where each Salesforce user's broker runs (none: here, for every user).

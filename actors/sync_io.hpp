@@ -75,7 +75,7 @@ public:
   virtual job_outcome reload(worker_context& ctx, const mapping_job& j) = 0;
   /// Changes since j.hwm; the mark advances with each page's rows.
   virtual job_outcome poll(worker_context& ctx, const mapping_job& j) = 0;
-  /// The look-back sweep for late commits (actors/pg_read_repair.hpp): records
+  /// The look-back sweep for late commits (engine_io/pg_read_repair.hpp): records
   /// stamped within the window up to j.hwm whose stamp differs from the table's
   /// are read again; the mark does not move. outcome.rows: rows repaired.
   /// Without an implementation: nothing to do.
@@ -105,8 +105,5 @@ public:
   virtual job_outcome save_state(worker_context& ctx, const mapping_job& j, mapping_state state,
                                  const std::string& description) = 0;
 };
-
-/// The libpqxx + Salesforce client implementation.
-std::shared_ptr<sync_io> make_pg_sf_sync_io();
 
 } // namespace syncforce::actors

@@ -7,10 +7,10 @@
 #include "sync/lease_fence.hpp"
 
 #include <caf/all.hpp>
-#include <pqxx/pqxx>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
+#include <exception>
 #include <deque>
 #include <functional>
 #include <map>
@@ -39,17 +39,21 @@ struct sf_user {
 
 // ---- jobs --------------------------------------------------------------------
 
-/// What a worker offers the job it runs: its own PostgreSQL connection (an
-/// engine session, xmlbinary=hex) and its own Salesforce client per user.
+using syncforce::job_outcome;
+using syncforce::outcome_kind;
+
+/// What a worker offers the job it runs. The production context (engine_io/
+/// worker_context.hpp: one PostgreSQL connection and one Salesforce client per
+/// user, per worker) derives from this; the actors see only the lease and the
+/// failure policy, so they stay free of libpqxx and libcurl.
 class worker_context {
 public:
   virtual ~worker_context() = default;
-  /// The worker's database connection, opened on first use.
-  virtual pqxx::connection& db() = 0;
-  /// The worker's client for `user`, attached to the user's shared session.
-  virtual salesforce::client& sf(const sf_user& user) = 0;
-  /// Drops the database connection (after it broke); the next db() reopens it.
-  virtual void reset_db() = 0;
+
+  /// The outcome of a job that threw `e` (after the fence checks): the
+  /// context forgets what the failure may have broken (a database session)
+  /// and says whether to retry. Without an I/O layer anything is fatal.
+  virtual job_outcome failed(const std::string& job_name, const std::exception& e);
 
   /// The lease the running job works under (none: unfenced work, e.g. tests
   /// with fakes or the node's own housekeeping). Set by the worker per job;
@@ -61,10 +65,8 @@ private:
   std::shared_ptr<const lease_fence> fence_;
 };
 
-/// Commits `tx` if the job's lease still holds: the node's own deadline first,
-/// then the lease row in the same transaction (store::check_fence). Throws
-/// fenced_out (the job ends with outcome_kind::fenced, nothing committed).
-void commit_fenced(pqxx::transaction_base& tx, const worker_context& ctx);
+/// Makes one worker's context (called once per worker, on the pool's thread).
+using worker_context_factory = std::function<std::unique_ptr<worker_context>()>;
 
 // How a job ended (outcome_kind) and its typed result (job_outcome) are pure
 // data in sync/job_outcome.hpp: the lifecycles decide on them without CAF.
@@ -85,7 +87,8 @@ struct worker_pool_config {
   int size = 4;
   /// Spawn workers detached (own threads, production) or scheduled (tests with fakes).
   bool detached = true;
-  std::string database_url;
+  /// Each worker's context (none: a context without I/O, for tests with fakes).
+  worker_context_factory make_context;
 };
 
 /// What a worker pool is doing, as (status_atom) answers it.
@@ -109,9 +112,6 @@ using worker_pool_actor = caf::typed_actor<
 
 /// Runs jobs on a bounded set of workers, in arrival order.
 worker_pool_actor::behavior_type worker_pool(worker_pool_actor::pointer self, worker_pool_config cfg);
-
-/// The production context (libpqxx engine connection + libcurl clients).
-std::unique_ptr<worker_context> make_worker_context(std::string database_url);
 
 } // namespace syncforce::actors
 

@@ -55,6 +55,4 @@ public:
   virtual job_outcome write_cycle(worker_context& ctx, const write_job& j) = 0;
 };
 
-std::shared_ptr<write_io> make_pg_sf_write_io();
-
 } // namespace syncforce::actors

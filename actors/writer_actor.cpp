@@ -83,9 +83,8 @@ writer_actor_impl::behavior_type writer_actor(writer_actor_impl::stateful_pointe
   return {
     [self](start_atom) {
       auto& st = self->state;
-      if (!st.cfg.database_url.empty() && !st.listener)
-        st.listener = std::make_unique<notify_listener>(st.cfg.database_url, trigger_log_channel(st.cfg.job.schema),
-                                                        caf::actor_cast<writer_actor_impl>(self));
+      if (st.cfg.listen && !st.listener)
+        st.listener = st.cfg.listen(store::trigger_log_channel(st.cfg.job.schema), caf::actor_cast<wake_target>(self));
       self->send(self, wake_atom::value);
       self->delayed_send(self, st.cfg.fallback_poll, tick_atom::value);
     },

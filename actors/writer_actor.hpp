@@ -18,8 +18,8 @@ namespace syncforce::actors {
 /// Settings of a connection's writer.
 struct writer_settings {
   write_job job;
-  /// Where to LISTEN for the trigger log's notifications; empty = no LISTEN (tests).
-  std::string database_url;
+  /// LISTENs for the trigger log's notifications; none = no LISTEN (tests).
+  listener_factory listen;
   /// Looks at the trigger log at least this often even without a notification.
   std::chrono::milliseconds fallback_poll{10000};
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};

@@ -1,6 +1,6 @@
 #pragma once
 // The metrics the engine reports as things happen: one-line calls from the I/O
-// layer (actors/pg_sf_*_io.cpp, the integration-user actor) and from the cluster's
+// layer (engine_io/pg_sf_*_io.cpp, the integration-user actor) and from the cluster's
 // lease code. Until a node calls `install` (syncforced with --metrics-address)
 // every call is a no-op, so unit tests and tools pay nothing.
 //

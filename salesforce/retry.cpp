@@ -1,5 +1,7 @@
 #include "salesforce/retry.hpp"
 
+#include "sync/clock.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -11,8 +13,8 @@ namespace syncforce::salesforce {
 
 runtime_hooks runtime_hooks::real() {
   runtime_hooks h;
-  h.wall_now = [] { return std::chrono::system_clock::now(); };
-  h.steady_now = [] { return std::chrono::steady_clock::now(); };
+  h.wall_now = [] { return real_time().system_now(); };
+  h.steady_now = [] { return real_time().steady_now(); };
   h.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   struct rng_state {
     std::mutex mutex;

@@ -4,6 +4,7 @@
 
 #include "services/admin_detail.hpp"
 #include "services/admin_service.hpp"
+#include "store/admin_changes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -73,19 +74,6 @@ std::optional<std::string> schema_user(pqxx::transaction_base& tx, const std::st
   return std::nullopt;
 }
 
-std::optional<std::string> null_if_empty(const std::string& s) {
-  if (s.empty())
-    return std::nullopt;
-  return s;
-}
-
-void update_login(pqxx::transaction_base& tx, const store::connection_row& c) {
-  tx.exec_params("UPDATE syncforce.connections SET login_url = $2, username = $3, auth_method = $4, secret_ref = $5, "
-                 "client_id = $6, client_secret_ref = $7, organization_id = $8, updated_at = now() WHERE id = $1",
-                 c.id, c.login.login_url, c.login.username, c.login.auth, c.login.secret_ref,
-                 null_if_empty(c.login.client_id), null_if_empty(c.login.client_secret_ref), c.organization_id);
-}
-
 } // namespace
 
 grpc::ServerUnaryReactor* admin_service::CreateConnection(grpc::CallbackServerContext* ctx,
@@ -127,14 +115,7 @@ grpc::ServerUnaryReactor* admin_service::CreateConnection(grpc::CallbackServerCo
     if (!sf->current_session().org_id.empty())
       c.organization_id = sf->current_session().org_id;
     // A plain INSERT: a concurrent create of the same name fails on the unique name (ALREADY_EXISTS).
-    c.id = tx.exec_params1("INSERT INTO syncforce.connections (name, schema_name, state, login_url, auth_method, "
-                           "username, secret_ref, client_id, client_secret_ref, api_version, organization_id, "
-                           "features) VALUES ($1, $2, 'NEW', $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING id",
-                           c.name, c.schema_name, c.login.login_url, c.login.auth, c.login.username,
-                           c.login.secret_ref, null_if_empty(c.login.client_id),
-                           null_if_empty(c.login.client_secret_ref), c.api_version, c.organization_id,
-                           detail::features_json(c.features))[0]
-             .as<std::string>();
+    c.id = store::insert_connection(tx, c, detail::features_json(c.features));
     return finish_change(tx, actor, "connection.create", c.id, "", *reply);
   });
 }
@@ -159,17 +140,10 @@ grpc::ServerUnaryReactor* admin_service::SetDatabase(grpc::CallbackServerContext
                           "connection " + c.name + " already uses schema " + c.schema_name);
     const auto before = detail::connection_json(c);
     const auto old_schema = c.schema_name;
-    tx.exec_params("UPDATE syncforce.connections SET schema_name = $2, updated_at = now() WHERE id = $1", c.id,
-                   req->schema_name());
     // The mappings load again into the new schema; the old tables stay where they are.
-    tx.exec_params("DELETE FROM syncforce.load_checkpoints WHERE mapping_id IN "
-                   "(SELECT id FROM syncforce.mappings WHERE connection_id = $1)",
-                   c.id);
-    tx.exec_params("UPDATE syncforce.mappings SET state = 'INITIAL', state_description = $2, high_water_mark = NULL, "
-                   "command = NULL, command_at = NULL, updated_at = now() WHERE connection_id = $1",
-                   c.id,
-                   "loading into schema " + req->schema_name() + "; the old tables in schema " + old_schema +
-                     " are left in place (drop them when you no longer need them)");
+    store::move_connection_schema(tx, c.id, req->schema_name(),
+                                  "loading into schema " + req->schema_name() + "; the old tables in schema " +
+                                    old_schema + " are left in place (drop them when you no longer need them)");
     return finish_change(tx, actor, "connection.set_database", c.id, before, *reply);
   });
 }
@@ -212,7 +186,7 @@ grpc::ServerUnaryReactor* admin_service::SetAuth(grpc::CallbackServerContext* ct
                             *c.organization_id + "; create a new connection for another org");
     if (!org.empty())
       next.organization_id = org;
-    update_login(tx, next);
+    store::update_connection_login(tx, next);
     return finish_change(tx, actor, "connection.set_auth", c.id, before, *reply);
   });
 }
@@ -237,8 +211,7 @@ grpc::ServerUnaryReactor* admin_service::SetApiVersion(grpc::CallbackServerConte
     if (auto offered = detail::check_version_offered(*sf, req->target_version()); !offered.ok())
       return offered;
     const auto before = detail::connection_json(c);
-    tx.exec_params("UPDATE syncforce.connections SET api_version = $2, updated_at = now() WHERE id = $1", c.id,
-                   req->target_version());
+    store::set_connection_api_version(tx, c.id, req->target_version());
     return finish_change(tx, actor, "connection.set_api_version", c.id, before, *reply);
   });
 }
@@ -256,12 +229,9 @@ grpc::Status set_pause_state(pqxx::work& tx, const std::string& actor, const std
   if (auto refusal = pause ? pause_refusal(c.name, state) : resume_refusal(c.name, state))
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, *refusal);
   // A running cutover pauses and resumes both its connections itself (docs/schema-swap.md).
-  auto cutover = tx.exec_params("SELECT id FROM syncforce.cutovers WHERE status = 'running' AND "
-                                "$1 IN (source_connection_id, target_connection_id)",
-                                c.id);
-  if (!cutover.empty())
+  if (auto cutover = store::running_cutover_of(tx, c.id))
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        "cutover " + cutover[0][0].as<std::string>() + " of " + c.name +
+                        "cutover " + *cutover + " of " + c.name +
                           " is running; it pauses and resumes the connection itself (rolled back or done, "
                           "the connection is as before)");
   const auto before = detail::connection_json(c);
@@ -313,7 +283,7 @@ grpc::ServerUnaryReactor* admin_service::Recover(grpc::CallbackServerContext* ct
         continue;
       states[m.object_name] = m.state;
       recovered.push_back(m.object_name);
-      tx.exec_params("UPDATE syncforce.mappings SET command = 'recover', command_at = now() WHERE id = $1", m.id);
+      store::set_mapping_command(tx, m.id, std::string{"recover"});
     }
     before["mappings"] = states;
     after["recovering"] = recovered;

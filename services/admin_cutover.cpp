@@ -5,6 +5,7 @@
 
 #include "services/admin_detail.hpp"
 #include "services/admin_service.hpp"
+#include "store/admin_changes.hpp"
 #include "services/cutover_runner.hpp"
 #include "sync/type_mapping.hpp"
 
@@ -92,25 +93,18 @@ grpc::ServerUnaryReactor* admin_service::CloneConnection(grpc::CallbackServerCon
     problems = detail::check_against_salesforce(*sf, paths, configs);
     if (!problems.empty())
       return detail::reject(problems, "no connection was created", *reply);
-    auto null_if_empty = [](const std::string& s) { return s.empty() ? std::optional<std::string>{} : s; };
-    const auto id =
-      tx.exec_params1("INSERT INTO syncforce.connections (name, schema_name, state, login_url, auth_method, username, "
-                      "secret_ref, client_id, client_secret_ref, api_version, organization_id, features) "
-                      "VALUES ($1, $2, 'NEW', $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb) RETURNING id",
-                      req->name(), req->schema_name(), source.login.login_url, source.login.auth,
-                      source.login.username, source.login.secret_ref, null_if_empty(source.login.client_id),
-                      null_if_empty(source.login.client_secret_ref), source.api_version, source.organization_id,
-                      detail::features_json(source.features))[0]
-        .as<std::string>();
+    // The clone: the source's login, version, organization and features under the new name and schema.
+    auto copy = source;
+    copy.name = req->name();
+    copy.schema_name = req->schema_name();
+    const auto id = store::insert_connection(tx, copy, detail::features_json(source.features));
     auto clone = detail::reload_connection(tx, id);
     nlohmann::json after = nlohmann::json::parse(detail::connection_json(clone));
     after["cloned_from"] = source.name;
     detail::audit_and_notify(tx, actor, "connection.clone", clone, nullptr, "", after.dump());
     for (const auto& config : configs) {
-      auto mapping_id = tx.exec_params1("INSERT INTO syncforce.mappings (connection_id, object_name, config) VALUES "
-                                        "($1, $2, $3::jsonb) RETURNING id",
-                                        id, config.object_name, mapping_config_json(normalized_mapping(config)))[0]
-                          .as<std::string>();
+      auto mapping_id =
+        store::insert_mapping(tx, id, config.object_name, mapping_config_json(normalized_mapping(config)));
       auto m = *store::load_mapping(tx, mapping_id);
       detail::audit_and_notify(tx, actor, "mapping.create", clone, &m, "", detail::mapping_json(m));
     }

@@ -92,7 +92,7 @@ grpc::Status salesforce_login(const store::connection_row& c, const secret_looku
 /// FAILED_PRECONDITION naming the newest it offers otherwise.
 grpc::Status check_version_offered(salesforce::client& sf, const std::string& version);
 
-/// The mappings against describe (actors::validate_mappings): their problems, if
+/// The mappings against describe (engine_io::validate_mappings): their problems, if
 /// any. `mappings` take describe's spelling of every name (`contact` -> `Contact`).
 std::vector<config_problem> check_against_salesforce(salesforce::client& sf, const std::vector<std::string>& paths,
                                                      std::vector<mapping_config>& mappings);

@@ -8,6 +8,7 @@
 // would cost more than everything they describe.
 
 #include "services/admin_service.hpp"
+#include "store/admin_changes.hpp"
 
 #include "actors/atoms.hpp"
 #include "actors/integration_user.hpp"
@@ -29,15 +30,6 @@ namespace detail = admin_detail;
 namespace pb = syncforce::v1;
 
 namespace {
-
-/// The advertised gRPC address of a live node.
-std::optional<std::string> live_address(pqxx::transaction_base& tx, const std::string& node) {
-  auto r = tx.exec_params("SELECT grpc_address FROM syncforce.nodes WHERE name = $1 AND expires_at > clock_timestamp()",
-                          node);
-  if (r.empty())
-    return std::nullopt;
-  return r[0][0].as<std::string>();
-}
 
 std::string utc_ms(std::int64_t unix_ms) {
   std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
@@ -92,11 +84,8 @@ grpc::ServerUnaryReactor* admin_service::GetLimits(grpc::CallbackServerContext* 
     const auto user_key = store::user_unit_key(c.login.login_url, c.login.username);
     // Which mapping each holder is, over every connection logging in as this user (hc1 and hc2 share it).
     std::map<std::string, std::pair<std::string, std::string>> mappings; // id -> (object, connection)
-    for (const auto& r : tx.exec_params("SELECT m.id::text, m.object_name, c.name FROM syncforce.mappings m "
-                                        "JOIN syncforce.connections c ON c.id = m.connection_id "
-                                        "WHERE c.login_url = $1 AND c.username = $2",
-                                        c.login.login_url, c.login.username))
-      mappings[r[0].as<std::string>()] = {r[1].as<std::string>(), r[2].as<std::string>()};
+    for (auto& um : store::mappings_of_user(tx, c.login.login_url, c.login.username))
+      mappings[um.id] = {std::move(um.object_name), std::move(um.connection_name)};
 
     std::optional<pb::BrokerState> state;
     std::string why;
@@ -106,7 +95,7 @@ grpc::ServerUnaryReactor* admin_service::GetLimits(grpc::CallbackServerContext* 
       state = ask_local_broker(sys_, local, why);
     } else if (auto owner = store::live_owner(tx, "integration_user", user_key)) {
       reply->set_broker_node(*owner);
-      if (auto address = live_address(tx, *owner)) {
+      if (auto address = store::live_node_address(tx, *owner)) {
         pb::BrokerState remote;
         auto status = call_broker_state(settings_.cluster, *address, user_key, remote);
         if (status.ok())
@@ -192,7 +181,7 @@ grpc::ServerUnaryReactor* admin_service::GetMappingLog(grpc::CallbackServerConte
         reply->add_nodes(node);
         continue;
       }
-      auto address = live_address(tx, node);
+      auto address = store::live_node_address(tx, node);
       if (!address) {
         reply->add_unavailable(node + ": not live");
         continue;

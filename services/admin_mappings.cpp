@@ -5,6 +5,7 @@
 
 #include "services/admin_detail.hpp"
 #include "services/admin_service.hpp"
+#include "store/admin_changes.hpp"
 #include "store/hc_schema.hpp"
 #include "sync/type_mapping.hpp"
 
@@ -22,10 +23,7 @@ namespace {
 /// Inserts a new mapping (state INITIAL: the node creates its table and loads it).
 store::mapping_row insert_mapping(pqxx::transaction_base& tx, const std::string& connection_id,
                                   const mapping_config& m) {
-  auto id = tx.exec_params1("INSERT INTO syncforce.mappings (connection_id, object_name, config) "
-                            "VALUES ($1, $2, $3::jsonb) RETURNING id",
-                            connection_id, m.object_name, mapping_config_json(normalized_mapping(m)))[0]
-              .as<std::string>();
+  auto id = store::insert_mapping(tx, connection_id, m.object_name, mapping_config_json(normalized_mapping(m)));
   return *store::load_mapping(tx, id);
 }
 
@@ -33,9 +31,7 @@ store::mapping_row insert_mapping(pqxx::transaction_base& tx, const std::string&
 /// The object name takes the config's (describe's) spelling: a mapping stored as
 /// `contact` before names were canonicalised becomes `Contact` (same table).
 store::mapping_row update_mapping(pqxx::transaction_base& tx, const std::string& mapping_id, const mapping_config& m) {
-  tx.exec_params("UPDATE syncforce.mappings SET config = $2::jsonb, revision = revision + 1, updated_at = now(), "
-                 "object_name = CASE WHEN lower(object_name) = lower($3) THEN $3 ELSE object_name END WHERE id = $1",
-                 mapping_id, mapping_config_json(normalized_mapping(m)), m.object_name);
+  store::update_mapping_config(tx, mapping_id, mapping_config_json(normalized_mapping(m)), m.object_name);
   return *store::load_mapping(tx, mapping_id);
 }
 
@@ -50,12 +46,6 @@ grpc::Status locked_mapping(pqxx::transaction_base& tx, const std::string& conne
     return lookup;
   detail::lock_connection(tx, c.id);
   return detail::find_mapping(tx, c, object, m);
-}
-
-void set_command(pqxx::transaction_base& tx, const std::string& mapping_id, const std::optional<std::string>& command) {
-  tx.exec_params("UPDATE syncforce.mappings SET command = $2, command_at = CASE WHEN $2::text IS NULL THEN NULL "
-                 "ELSE now() END WHERE id = $1",
-                 mapping_id, command);
 }
 
 } // namespace
@@ -169,14 +159,9 @@ grpc::ServerUnaryReactor* admin_service::DeleteMapping(grpc::CallbackServerConte
                           "deleting the mapping of " + m.object_name + " drops its table " + c.schema_name + "." +
                             table + " and its unsent changes; to go ahead, repeat its name: --confirm " +
                             m.object_name);
-    long dropped_changes = 0;
-    const auto log = qualified_name(tx, c.schema_name, "_trigger_log");
-    if (!tx.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>())
-      dropped_changes = static_cast<long>(
-        tx.exec_params("DELETE FROM " + log + " WHERE table_name = $1 AND state IN ('NEW', 'PENDING')", table)
-          .affected_rows());
-    drop_mapping_table(tx, c.schema_name, table);
-    tx.exec_params("DELETE FROM syncforce.mappings WHERE id = $1", m.id);
+    const long dropped_changes = store::drop_unsent_changes(tx, c.schema_name, table);
+    store::drop_mapping_table(tx, c.schema_name, table);
+    store::delete_mapping_row(tx, m.id);
     detail::audit_and_notify(tx, actor, "mapping.delete", c, &m, detail::mapping_json(m), "");
     reply->set_mapping_id(m.id);
     reply->set_message("deleted the mapping of " + m.object_name + ": dropped table " + c.schema_name + "." + table +
@@ -202,7 +187,7 @@ grpc::ServerUnaryReactor* admin_service::ReloadMapping(grpc::CallbackServerConte
                           "a load of " + m.object_name + " is already running (" + m.state +
                             "); wait for it, or stop it with syncforce mapping:abort " + m.object_name);
     const auto before = detail::mapping_json(m);
-    set_command(tx, m.id, std::string{"reload"});
+    store::set_mapping_command(tx, m.id, std::string{"reload"});
     auto after = *store::load_mapping(tx, m.id);
     detail::audit_and_notify(tx, actor, "mapping.reload", c, &after, before, detail::mapping_json(after));
     reply->set_mapping_id(m.id);
@@ -233,10 +218,10 @@ grpc::ServerUnaryReactor* admin_service::AbortMapping(grpc::CallbackServerContex
     const auto before = detail::mapping_json(m);
     std::string message;
     if (!running) {
-      set_command(tx, m.id, std::nullopt);
+      store::set_mapping_command(tx, m.id, std::nullopt);
       message = "the pending reload of " + m.object_name + " was cancelled";
     } else {
-      set_command(tx, m.id, std::string{"abort"});
+      store::set_mapping_command(tx, m.id, std::string{"abort"});
       message = "abort of the load of " + m.object_name + " requested: " +
                 (m.high_water_mark ? "the table keeps its rows and the mapping goes back to DATA_SYNCED"
                                    : "the mapping becomes ABORTED until it is reloaded");
@@ -385,9 +370,7 @@ grpc::ServerUnaryReactor* admin_service::ImportConfiguration(grpc::CallbackServe
     // Apply: mappings created or updated, mappings not in the file kept.
     if (connection_changed) {
       const auto before = detail::connection_json(c);
-      tx.exec_params("UPDATE syncforce.connections SET api_version = $2, features = $3::jsonb, updated_at = now() "
-                     "WHERE id = $1",
-                     c.id, target.api_version, detail::features_json(target.features));
+      store::set_connection_version_and_features(tx, c.id, target.api_version, detail::features_json(target.features));
       auto stored = detail::reload_connection(tx, c.id);
       detail::audit_and_notify(tx, actor, "connection.import", stored, nullptr, before,
                                detail::connection_json(stored));

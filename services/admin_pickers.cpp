@@ -5,6 +5,7 @@
 
 #include "services/admin_detail.hpp"
 #include "services/admin_service.hpp"
+#include "store/admin_changes.hpp"
 #include "sync/type_mapping.hpp"
 
 #include <nlohmann/json.hpp>
@@ -109,22 +110,13 @@ grpc::ServerUnaryReactor* admin_service::ResolveWriteErrors(grpc::CallbackServer
     store::mapping_row m;
     if (auto found = detail::find_mapping(tx, c, req->object_name(), m); !found.ok())
       return found;
-    const auto archive = tx.quote_name(c.schema_name) + "._trigger_log_archive";
-    if (tx.exec_params1("SELECT to_regclass($1) IS NULL", archive)[0].as<bool>())
+    if (!store::has_trigger_log_archive(tx, c.schema_name))
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "connection " + c.name + " has no failed writes");
     std::vector<std::int64_t> ids(req->ids().begin(), req->ids().end());
-    std::string list = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      list += (i == 0 ? "" : ",") + std::to_string(ids[i]);
-    list += "}";
     // All or nothing: every id must be a failed write of this mapping.
-    auto known = tx.exec_params("SELECT id FROM " + archive +
-                                  " WHERE id = ANY($1::bigint[]) AND state = 'FAILED' AND table_name = $2",
-                                list, m.config.table_name());
+    auto known = store::failed_writes_among(tx, c.schema_name, m.config.table_name(), ids);
     if (known.size() != std::set<std::int64_t>(ids.begin(), ids.end()).size()) {
-      std::set<std::int64_t> found;
-      for (const auto& r : known)
-        found.insert(r[0].as<std::int64_t>());
+      std::set<std::int64_t> found(known.begin(), known.end());
       std::string missing;
       for (auto id : ids)
         if (found.count(id) == 0)
@@ -135,8 +127,7 @@ grpc::ServerUnaryReactor* admin_service::ResolveWriteErrors(grpc::CallbackServer
     // REQUEUE: the writer's housekeeping copies the entry back as NEW (docs/write-back.md).
     // IGNORED: kept in the archive for the record, out of the error list and counts.
     const std::string state = action == "retry" ? "REQUEUE" : "IGNORED";
-    tx.exec_params("UPDATE " + archive + " SET state = $2, updated_at = now() WHERE id = ANY($1::bigint[])", list,
-                   state);
+    store::set_archive_state(tx, c.schema_name, ids, state);
     nlohmann::json before{{"ids", ids}, {"state", "FAILED"}};
     nlohmann::json after{{"ids", ids}, {"state", state}};
     detail::audit_and_notify(tx, actor, "write_errors." + action, c, &m, before.dump(), after.dump());

@@ -1,10 +1,11 @@
 #include "services/admin_service.hpp"
 
+#include "store/admin_reads.hpp"
 #include "store/cluster.hpp"
 
 #include "store/db_errors.hpp"
 
-#include "actors/config_validation.hpp"
+#include "engine_io/config_validation.hpp"
 #include "actors/sf_login.hpp"
 #include "actors/sync_engine.hpp"
 #include "services/admin_detail.hpp"
@@ -34,12 +35,6 @@ namespace detail = admin_detail;
 namespace admin_detail {
 
 namespace {
-
-long count_or(pqxx::transaction_base& tx, const std::string& relation, const std::string& where, long missing) {
-  if (tx.exec_params1("SELECT to_regclass($1) IS NULL", relation)[0].as<bool>())
-    return missing;
-  return tx.exec("SELECT count(*) FROM " + relation + (where.empty() ? "" : " WHERE " + where))[0][0].as<long>();
-}
 
 std::string names_of(const std::vector<store::connection_row>& connections) {
   std::string names;
@@ -76,7 +71,7 @@ grpc::Status find_connection(pqxx::transaction_base& tx, const std::string& name
 }
 
 void lock_connection(pqxx::transaction_base& tx, const std::string& connection_id) {
-  tx.exec_params("SELECT 1 FROM syncforce.connections WHERE id = $1 FOR UPDATE", connection_id);
+  store::lock_connection_row(tx, connection_id);
 }
 
 grpc::Status find_mapping(pqxx::transaction_base& tx, const store::connection_row& c, const std::string& object_name,
@@ -108,7 +103,6 @@ std::vector<mapping_activity> activities_of(const std::vector<store::mapping_row
 
 void fill_mapping(pqxx::transaction_base& tx, const store::connection_row& c, const store::mapping_row& m,
                   syncforce::v1::MappingState& ms) {
-  const auto schema = tx.quote_name(c.schema_name);
   ms.set_id(m.id);
   ms.set_object_name(m.object_name);
   ms.set_state(m.state);
@@ -119,22 +113,13 @@ void fill_mapping(pqxx::transaction_base& tx, const store::connection_row& c, co
   ms.set_revision(m.revision);
   ms.set_pending_command(m.command.value_or(""));
   const auto table = m.config.table_name();
-  ms.set_db_rows(count_or(tx, schema + "." + tx.quote_name(table), "", -1));
-  const auto log = schema + "._trigger_log";
-  if (!tx.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>()) {
-    auto r = tx.exec_params1("SELECT count(*), to_char(min(created_at) AT TIME ZONE 'UTC', "
-                             "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM " + log +
-                               " WHERE table_name = $1 AND state IN ('NEW', 'PENDING')",
-                             table);
-    ms.set_pending_writes(r[0].as<long>());
-    ms.set_oldest_pending_write_at(r[1].is_null() ? "" : r[1].as<std::string>());
+  ms.set_db_rows(store::table_row_count(tx, c.schema_name, table).value_or(-1));
+  if (auto pending = store::pending_writes_of(tx, c.schema_name, table)) {
+    ms.set_pending_writes(pending->count);
+    ms.set_oldest_pending_write_at(pending->oldest_at);
   }
-  ms.set_failed_writes_24h(count_or(tx, schema + "._trigger_log_archive",
-                                    "table_name = " + tx.quote(table) +
-                                      " AND state = 'FAILED' AND processed_at > now() - interval '24 hours'",
-                                    0));
-  ms.set_read_errors(tx.exec_params1("SELECT count(*) FROM syncforce.read_errors WHERE mapping_id = $1", m.id)[0]
-                       .as<std::int64_t>());
+  ms.set_failed_writes_24h(store::failed_writes_24h(tx, c.schema_name, table));
+  ms.set_read_errors(store::read_error_count(tx, m.id));
   ms.set_node(store::live_owner(tx, "mapping", m.id).value_or(""));
   for (const auto& r : store::load_read_repairs(tx, m.id)) {
     auto* out = r.kind == "sweep" ? ms.mutable_sweep() : ms.mutable_formula_repair();
@@ -170,23 +155,9 @@ void fill_connection(pqxx::transaction_base& tx, const store::connection_row& c,
   features["poll_external_ids"] = c.features.poll_external_ids;
   features["rest_count_only"] = c.features.rest_count_only;
   features["ucs_basic_collation_index"] = c.features.ucs_basic_collation_index;
-  auto cutover = tx.exec_params(
-    "SELECT 'cutover ' || k.id || ' ' || s.name || ' (' || k.source_schema || ') -> ' || t.name || ' (' || "
-    "k.target_schema || '): ' || CASE k.status "
-    "WHEN 'running' THEN 'running, step ' || k.step || ' reached (started ' || to_char(k.started_at AT TIME ZONE "
-    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ')' "
-    "WHEN 'done' THEN 'done at ' || to_char(k.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || "
-    "'; writes refused for ' || (extract(epoch FROM k.switched_at - k.fenced_at) * 1000)::bigint || ' ms' "
-    "ELSE 'rolled back at ' || to_char(k.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || "
-    "': ' || coalesce(k.error, '') END "
-    "FROM syncforce.cutovers k JOIN syncforce.connections s ON s.id = k.source_connection_id "
-    "JOIN syncforce.connections t ON t.id = k.target_connection_id "
-    "WHERE $1 IN (k.source_connection_id, k.target_connection_id) "
-    "AND (k.status = 'running' OR k.finished_at > now() - interval '24 hours') "
-    "ORDER BY k.status = 'running' DESC, k.id DESC LIMIT 1",
-    c.id);
-  if (!cutover.empty())
-    cs.set_cutover(cutover[0][0].as<std::string>());
+  auto cutover = store::recent_cutover_summary(tx, c.id);
+  if (cutover)
+    cs.set_cutover(*cutover);
   auto mappings = store::load_mappings(tx, c.id);
   cs.set_writer_node(store::live_owner(tx, "writer", c.id).value_or(""));
   cs.set_state(effective_connection_state(c.state, activities_of(mappings)).state);
@@ -332,11 +303,11 @@ grpc::Status check_version_offered(salesforce::client& sf, const std::string& ve
 
 std::vector<config_problem> check_against_salesforce(salesforce::client& sf, const std::vector<std::string>& paths,
                                                      std::vector<mapping_config>& mappings) {
-  std::vector<actors::mapping_to_validate> list;
+  std::vector<engine_io::mapping_to_validate> list;
   for (std::size_t i = 0; i < mappings.size(); ++i)
-    list.push_back(actors::mapping_to_validate{paths[i], mappings[i]});
+    list.push_back(engine_io::mapping_to_validate{paths[i], mappings[i]});
   std::vector<mapping_config> canonical;
-  auto problems = actors::validate_mappings(sf, list, &canonical);
+  auto problems = engine_io::validate_mappings(sf, list, &canonical);
   mappings = std::move(canonical);
   return problems;
 }
@@ -510,30 +481,20 @@ grpc::ServerUnaryReactor* admin_service::GetWriteErrors(grpc::CallbackServerCont
       return lookup;
     bool found = object.empty();
     for (const auto& c : connections) {
-      const auto archive = tx.quote_name(c.schema_name) + "._trigger_log_archive";
-      const bool has_archive = !tx.exec_params1("SELECT to_regclass($1) IS NULL", archive)[0].as<bool>();
       for (const auto& m : store::load_mappings(tx, c.id)) {
         if (!object.empty() && !iequals(m.object_name, object))
           continue;
         found = true;
-        if (!has_archive)
-          continue;
-        auto rows = tx.exec_params(
-          "SELECT id, action, record_id, sfid, sf_message, "
-          "to_char(processed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM " + archive +
-            " WHERE state = 'FAILED' AND table_name = $1 AND processed_at > now() - interval '24 hours' "
-            "ORDER BY id DESC LIMIT 1000",
-          m.config.table_name());
-        for (const auto& r : rows) {
+        for (const auto& w : store::recent_failed_writes(tx, c.schema_name, m.config.table_name())) {
           auto* e = reply->add_errors();
-          e->set_id(r[0].as<std::int64_t>());
+          e->set_id(w.id);
           e->set_connection(c.name);
           e->set_object_name(m.object_name);
-          e->set_action(r[1].is_null() ? "" : r[1].as<std::string>());
-          e->set_record_id(r[2].is_null() ? 0 : r[2].as<std::int64_t>());
-          e->set_sfid(r[3].is_null() ? "" : r[3].as<std::string>());
-          e->set_message(r[4].is_null() ? "" : r[4].as<std::string>());
-          e->set_processed_at(r[5].is_null() ? "" : r[5].as<std::string>());
+          e->set_action(w.action);
+          e->set_record_id(w.record_id);
+          e->set_sfid(w.sfid);
+          e->set_message(w.message);
+          e->set_processed_at(w.processed_at);
         }
       }
     }
@@ -594,18 +555,13 @@ grpc::ServerUnaryReactor* admin_service::ExportConfiguration(grpc::CallbackServe
     cc.organization_id = c.organization_id;
     cc.api_version = c.api_version;
     cc.features = c.features;
-    cc.exported_at =
-      tx.exec1("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')")[0].as<std::string>();
+    cc.exported_at = store::export_timestamp(tx);
     cc.logplex_log_enabled = true;
     doc.connection = cc;
     for (auto& m : store::load_mappings(tx, c.id)) {
       // applied_at: when the configuration was last set (created, edited, imported).
-      auto applied = tx.exec_params1(
-        "SELECT to_char(coalesce((SELECT max(at) FROM syncforce.audit_log WHERE object_type = 'mapping' AND "
-        "object_id = $1 AND action IN ('mapping.create', 'mapping.edit', 'mapping.refresh')), m.created_at) "
-        "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM syncforce.mappings m WHERE m.id = $1::uuid",
-        m.id);
-      doc.mappings.push_back(export_mapping(std::move(m.config), applied[0].as<std::string>()));
+      auto applied = store::mapping_applied_at(tx, m.id);
+      doc.mappings.push_back(export_mapping(std::move(m.config), applied));
     }
     reply->set_json(serialize_config(doc));
     return grpc::Status::OK;
@@ -656,30 +612,25 @@ grpc::ServerUnaryReactor* admin_service::GetAuditLog(grpc::CallbackServerContext
     std::optional<std::string> since;
     if (!req->since().empty())
       since = req->since();
-    auto rows = tx.exec_params(
-      "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), actor, action, object_type, "
-      "object_id, before::text, after::text, connection_name, object_name FROM syncforce.audit_log "
-      "WHERE $1::text IS NULL OR at >= ($1::timestamp AT TIME ZONE 'UTC') ORDER BY id DESC LIMIT $2",
-      since, limit);
-    auto compact = [](const pqxx::field& f) {
-      if (f.is_null())
+    // JSON shown compact (as stored when it does not parse).
+    auto compact = [](const std::string& stored) {
+      if (stored.empty())
         return std::string{};
-      auto j = nlohmann::json::parse(f.as<std::string>(), nullptr, false);
-      return j.is_discarded() ? f.as<std::string>() : j.dump();
+      auto j = nlohmann::json::parse(stored, nullptr, false);
+      return j.is_discarded() ? stored : j.dump();
     };
-    auto text = [](const pqxx::field& f) { return f.is_null() ? std::string{} : f.as<std::string>(); };
-    for (const auto& r : rows) {
+    for (const auto& a : store::audit_entries(tx, since, limit)) {
       auto* e = reply->add_entries();
-      e->set_id(r[0].as<std::int64_t>());
-      e->set_at(text(r[1]));
-      e->set_actor(text(r[2]));
-      e->set_action(text(r[3]));
-      e->set_object_type(text(r[4]));
-      e->set_object_id(text(r[5]));
-      e->set_before_json(compact(r[6]));
-      e->set_after_json(compact(r[7]));
-      e->set_connection(text(r[8]));
-      e->set_object_name(text(r[9]));
+      e->set_id(a.id);
+      e->set_at(a.at);
+      e->set_actor(a.actor);
+      e->set_action(a.action);
+      e->set_object_type(a.object_type);
+      e->set_object_id(a.object_id);
+      e->set_before_json(compact(a.before_json));
+      e->set_after_json(compact(a.after_json));
+      e->set_connection(a.connection_name);
+      e->set_object_name(a.object_name);
     }
     return grpc::Status::OK;
   });

@@ -1,5 +1,7 @@
 #include "services/cluster_calls.hpp"
 
+#include "sync/clock.hpp"
+
 #include "syncforce/v1/cluster.grpc.pb.h"
 
 namespace syncforce::services {
@@ -15,7 +17,7 @@ std::unique_ptr<pb::Cluster::Stub> stub_at(const cluster_security& sec, const st
 }
 
 void prepare(grpc::ClientContext& ctx, const cluster_security& sec, std::chrono::milliseconds timeout) {
-  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  ctx.set_deadline(real_time().system_now() + timeout);
   if (!sec.secret.empty())
     ctx.AddMetadata(cluster_secret_header, sec.secret);
 }

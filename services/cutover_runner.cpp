@@ -321,7 +321,7 @@ void roll_back(const std::string& url, long long id, const std::string& reason, 
   const auto step = row[0][3].as<std::string>();
   auto tables = nlohmann::json::parse(row[0][1].as<std::string>());
   for (const auto& t : tables) {
-    const auto table = qualified_name(tx, schema, t.at("table").get<std::string>());
+    const auto table = store::qualified_name(tx, schema, t.at("table").get<std::string>());
     if (tx.exec_params1("SELECT to_regclass($1) IS NULL", table)[0].as<bool>())
       continue;
     tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_trigger) + " ON " + table);
@@ -367,7 +367,7 @@ std::optional<newest_change> newest_in_salesforce(salesforce::client& sf, const 
 long long unsent_changes(pqxx::connection& conn, const cutover_plan& p) {
   pqxx::nontransaction q(conn, "cutover_unsent");
   const auto names = store::text_array(table_names(p.tables));
-  const auto log = qualified_name(q, p.source.schema_name, "_trigger_log");
+  const auto log = store::qualified_name(q, p.source.schema_name, "_trigger_log");
   const bool has_log = !q.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>();
   const auto waiting = q.exec_params1("SELECT (SELECT count(*) FROM syncforce.write_in_doubt WHERE connection_id = "
                                       "$1 AND table_name = ANY($2::text[]))" +
@@ -395,7 +395,7 @@ long long unsent_changes(pqxx::connection& conn, const cutover_plan& p) {
 /// trigger log stays behind in its schema (in the switch, with both connections paused).
 void check_target_sent(pqxx::transaction_base& tx, const cutover_plan& p) {
   const auto names = store::text_array(table_names(p.tables));
-  const auto log = qualified_name(tx, p.target.schema_name, "_trigger_log");
+  const auto log = store::qualified_name(tx, p.target.schema_name, "_trigger_log");
   const bool has_log = !tx.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>();
   const auto waiting =
     tx.exec_params1("SELECT (SELECT count(*) FROM syncforce.write_in_doubt WHERE connection_id = $1 AND table_name = "
@@ -476,7 +476,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     pqxx::work tx(conn, "cutover_fence");
     set_lock_timeout(tx, req.lock_timeout);
     for (const auto& t : p.tables) {
-      const auto table = qualified_name(tx, p.source.schema_name, t.table);
+      const auto table = store::qualified_name(tx, p.source.schema_name, t.table);
       const auto args = "(" + tx.quote(p.target.schema_name) + ", " + tx.quote(std::to_string(id)) + ")";
       tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_trigger) + " ON " + table);
       tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_truncate_trigger) + " ON " + table);
@@ -511,7 +511,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     pqxx::work tx(conn, "cutover_drained");
     set_step(tx, id, "drained");
     for (const auto& t : p.tables) {
-      auto unsent = tx.exec1("SELECT count(*) FROM " + qualified_name(tx, p.source.schema_name, t.table) +
+      auto unsent = tx.exec1("SELECT count(*) FROM " + store::qualified_name(tx, p.source.schema_name, t.table) +
                              " WHERE sfid IS NULL")[0]
                       .as<long long>();
       if (unsent > 0)
@@ -568,8 +568,8 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
       }
       // Every record the source holds must be in the target too (a record deleted in
       // Salesforce leaves the source with the source's next poll).
-      const auto source_table = qualified_name(q, p.source.schema_name, t.table);
-      const auto target_table = qualified_name(q, p.target.schema_name, t.table);
+      const auto source_table = store::qualified_name(q, p.source.schema_name, t.table);
+      const auto target_table = store::qualified_name(q, p.target.schema_name, t.table);
       const auto absent = q.exec1("SELECT count(*) FROM " + source_table + " a WHERE a.sfid IS NOT NULL AND NOT EXISTS "
                                   "(SELECT 1 FROM " + target_table + " b WHERE b.sfid = a.sfid)")[0]
                             .as<long long>();
@@ -601,7 +601,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
       for (std::size_t k = 0; k < deleted.size(); ++k)
         flags += (k == 0 ? "" : ",") + deleted[k];
       flags += "}";
-      const auto table = qualified_name(q, p.target.schema_name, t.table);
+      const auto table = store::qualified_name(q, p.target.schema_name, t.table);
       const auto missing =
         q.exec_params1("SELECT count(*) FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS sf(id, stamp, "
                        "deleted) WHERE CASE WHEN sf.deleted THEN EXISTS (SELECT 1 FROM " + table +

@@ -1,12 +1,13 @@
 #include "services/diagnose.hpp"
 
-#include "actors/config_validation.hpp"
+#include "engine_io/config_validation.hpp"
 #include "actors/integration_user.hpp"
-#include "actors/mapping_describe.hpp"
+#include "engine_io/mapping_describe.hpp"
 #include "actors/sf_login.hpp"
 #include "salesforce/client.hpp"
 #include "sync/diagnose_rules.hpp"
 #include "sync/sf_write.hpp"
+#include "store/admin_reads.hpp"
 #include "store/hc_schema.hpp"
 #include "sync/type_mapping.hpp"
 
@@ -18,27 +19,18 @@ namespace syncforce::services {
 
 namespace {
 
-/// Whether `<schema>.<table>` exists (no exception, so `tx` stays usable).
-bool relation_exists(pqxx::transaction_base& tx, const std::string& schema, const std::string& table) {
-  return !tx.exec_params1("SELECT to_regclass($1) IS NULL", tx.quote_name(schema) + "." + tx.quote_name(table))[0]
-            .as<bool>();
-}
-
 /// NEW/PENDING entries of the connection's trigger log (of `table` only when set).
 trigger_log_facts gather_backlog(pqxx::transaction_base& tx, const store::connection_row& c,
                                  const std::string& table = {}) {
   trigger_log_facts f;
   f.schema = c.schema_name;
   f.paused = c.state == "PAUSED";
-  f.table_exists = relation_exists(tx, c.schema_name, "_trigger_log");
+  f.table_exists = store::relation_exists(tx, c.schema_name, "_trigger_log");
   if (!f.table_exists)
     return f;
-  auto r = tx.exec1("SELECT count(*), extract(epoch FROM now() - min(created_at))::float8 FROM "
-                    + tx.quote_name(c.schema_name) + "._trigger_log WHERE state IN ('NEW', 'PENDING')"
-                    + (table.empty() ? std::string{} : " AND table_name = " + tx.quote(table)));
-  f.waiting = r[0].as<long>();
-  if (!r[1].is_null())
-    f.oldest_age_seconds = r[1].as<double>();
+  auto b = store::backlog_of(tx, c.schema_name, table);
+  f.waiting = b.waiting;
+  f.oldest_age_seconds = b.oldest_age_seconds;
   return f;
 }
 
@@ -49,7 +41,7 @@ unique_index_facts gather_unique_indexes(pqxx::transaction_base& tx, const store
   f.object_name = m.object_name;
   const auto table = m.config.table_name();
   f.qualified_table = c.schema_name + "." + table;
-  f.table_exists = relation_exists(tx, c.schema_name, table);
+  f.table_exists = store::relation_exists(tx, c.schema_name, table);
   auto add = [&f](const std::string& field) {
     auto column = column_name_for(field);
     if (column != "sfid" && std::find(f.unique_columns.begin(), f.unique_columns.end(), column) == f.unique_columns.end())
@@ -62,7 +54,7 @@ unique_index_facts gather_unique_indexes(pqxx::transaction_base& tx, const store
       add(i.field);
   if (!f.table_exists)
     return f;
-  for (const auto& p : find_unique_index_problems(tx, c.schema_name, table, f.unique_columns))
+  for (const auto& p : store::find_unique_index_problems(tx, c.schema_name, table, f.unique_columns))
     f.problems.push_back(p.describe(c.schema_name, table));
   return f;
 }
@@ -70,48 +62,30 @@ unique_index_facts gather_unique_indexes(pqxx::transaction_base& tx, const store
 failed_write_facts gather_failed_writes(pqxx::transaction_base& tx, const store::connection_row& c,
                                         const std::vector<std::string>& tables) {
   failed_write_facts f;
-  f.table_exists = relation_exists(tx, c.schema_name, "_trigger_log_archive");
+  f.table_exists = store::relation_exists(tx, c.schema_name, "_trigger_log_archive");
   if (!f.table_exists)
     return f;
-  std::string where = "state = 'FAILED' AND processed_at > now() - interval '24 hours'";
-  if (!tables.empty()) {
-    std::string list;
-    for (const auto& t : tables)
-      list += (list.empty() ? "" : ", ") + tx.quote(t);
-    where += " AND table_name IN (" + list + ")";
-  }
-  const auto archive = tx.quote_name(c.schema_name) + "._trigger_log_archive";
-  f.failed_24h = tx.exec1("SELECT count(*) FROM " + archive + " WHERE " + where)[0].as<long>();
-  if (f.failed_24h > 0) {
-    auto newest = tx.exec("SELECT table_name, sf_message FROM " + archive + " WHERE " + where
-                          + " ORDER BY processed_at DESC, id DESC LIMIT 1");
-    if (!newest.empty()) {
-      f.newest_table = newest[0][0].is_null() ? "" : newest[0][0].as<std::string>();
-      f.newest_message = newest[0][1].is_null() ? "" : newest[0][1].as<std::string>();
-    }
-  }
+  auto summary = store::failed_writes_summary(tx, c.schema_name, tables);
+  f.failed_24h = summary.failed_24h;
+  f.newest_table = std::move(summary.newest_table);
+  f.newest_message = std::move(summary.newest_message);
   return f;
 }
 
 read_error_facts gather_read_errors(pqxx::transaction_base& tx, const store::connection_row& c,
                                     const std::optional<std::string>& object_name) {
   read_error_facts f;
-  auto rows = tx.exec_params("SELECT count(*) OVER (), object_name, sfid, CASE WHEN field = '' THEN error ELSE "
-                             "field || ': ' || error END FROM syncforce.read_errors WHERE connection_id = $1 AND "
-                             "($2::text IS NULL OR object_name = $2) ORDER BY last_seen DESC LIMIT 1",
-                             c.id, object_name);
-  if (!rows.empty()) {
-    f.records = rows[0][0].as<long>();
-    f.newest_object = rows[0][1].as<std::string>();
-    f.newest_sfid = rows[0][2].as<std::string>();
-    f.newest_error = rows[0][3].as<std::string>();
-  }
+  auto summary = store::read_errors_summary(tx, c.id, object_name);
+  f.records = summary.records;
+  f.newest_object = std::move(summary.newest_object);
+  f.newest_sfid = std::move(summary.newest_sfid);
+  f.newest_error = std::move(summary.newest_error);
   return f;
 }
 
 /// `GET /services/data`: the versions the org offers.
 void gather_versions(salesforce::client& sf, api_version_facts& f) {
-  auto versions = actors::org_api_versions(sf);
+  auto versions = engine_io::org_api_versions(sf);
   if (!versions)
     f.error = versions.error().describe();
   else
@@ -151,7 +125,7 @@ describe_facts gather_describe(salesforce::client* sf, const std::string& skip, 
     f.field_names.push_back(field.name);
     if (!field.relationship_name.empty())
       f.relationship_names.push_back(field.relationship_name);
-    rules.push_back(actors::rules_of(field));
+    rules.push_back(engine_io::rules_of(field));
   }
   return f;
 }
@@ -285,7 +259,7 @@ void run_diagnose(pqxx::transaction_base& tx, const store::connection_row& c, co
     table_facts table;
     table.object_name = m.object_name;
     table.qualified_table = c.schema_name + "." + m.config.table_name();
-    table.exists = relation_exists(tx, c.schema_name, m.config.table_name());
+    table.exists = store::relation_exists(tx, c.schema_name, m.config.table_name());
     table.state = m.state;
     append(out, rule_table_exists(table));
     append(out, rule_unique_indexes(gather_unique_indexes(tx, c, m)));

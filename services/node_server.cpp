@@ -1,5 +1,7 @@
 #include "services/node_server.hpp"
 
+#include "sync/clock.hpp"
+
 #include "actors/atoms.hpp"
 #include "syncforce/v1/node.grpc.pb.h"
 
@@ -149,7 +151,7 @@ std::shared_ptr<grpc::Channel> node_server::in_process_channel() {
 void node_server::shutdown(std::chrono::milliseconds deadline) {
   if (!server_)
     return;
-  server_->Shutdown(std::chrono::system_clock::now() + deadline);
+  server_->Shutdown(real_time().system_now() + deadline);
   server_->Wait();
   server_.reset();
 }

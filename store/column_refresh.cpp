@@ -3,7 +3,7 @@
 #include "store/copy_loader.hpp"
 #include "store/hc_schema.hpp"
 
-namespace syncforce {
+namespace syncforce::store {
 
 long refresh_columns(pqxx::transaction_base& t, const std::string& schema, const std::string& table,
                      const std::vector<std::string>& staged, const std::vector<std::string>& columns,
@@ -47,4 +47,4 @@ long refresh_columns(pqxx::transaction_base& t, const std::string& schema, const
   return static_cast<long>(res.affected_rows());
 }
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace syncforce {
+namespace syncforce::store {
 
 /// Stages `lines` [first, last) (CSV in the order of `staged`, which starts with sfid)
 /// in a temporary table named `stage`, then sets `columns` of the rows of
@@ -23,4 +23,4 @@ long refresh_columns(pqxx::transaction_base& t, const std::string& schema, const
                      const std::vector<std::string>& lines, std::size_t first, std::size_t last,
                      const std::string& stage);
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -12,7 +12,7 @@
 #include "store/hc_schema.hpp"
 #include "sync/type_mapping.hpp"
 
-namespace syncforce {
+namespace syncforce::store {
 
 // ---------------------------------------------------------------------------
 // engine connections
@@ -301,6 +301,6 @@ upsert_stats upsert_loader::finish() {
   return stats;
 }
 
-} // namespace syncforce
+} // namespace syncforce::store
 
 #pragma GCC diagnostic pop

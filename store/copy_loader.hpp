@@ -10,7 +10,7 @@
 
 #include "sync/type_mapping.hpp"
 
-namespace syncforce {
+namespace syncforce::store {
 
 // ---------------------------------------------------------------------------
 // engine connections
@@ -127,4 +127,4 @@ private:
   bool finished_ = false;
 };
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace syncforce {
+namespace syncforce::store {
 
 void write_connection_hcmeta(pqxx::transaction_base& tx, const std::string& connection_id,
                              const std::string& schema) {
@@ -17,4 +17,4 @@ void write_connection_hcmeta(pqxx::transaction_base& tx, const std::string& conn
   write_hcmeta(tx, schema, org, nlohmann::json{{"addon_id", connection_id}}.dump());
 }
 
-} // namespace syncforce
+} // namespace syncforce::store

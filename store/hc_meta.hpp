@@ -4,7 +4,7 @@
 
 #include <pqxx/pqxx>
 
-namespace syncforce {
+namespace syncforce::store {
 
 /// Fills the connection schema's `_hcmeta` row from the control schema, as
 /// Heroku Connect keeps it: `hcver`, the connection's Salesforce `org_id`
@@ -13,4 +13,4 @@ namespace syncforce {
 void write_connection_hcmeta(pqxx::transaction_base& tx, const std::string& connection_id,
                              const std::string& schema);
 
-} // namespace syncforce
+} // namespace syncforce::store

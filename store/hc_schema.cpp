@@ -4,7 +4,7 @@
 #include <optional>
 #include <stdexcept>
 
-namespace syncforce {
+namespace syncforce::store {
 
 // ---------------------------------------------------------------------------
 // names
@@ -1040,4 +1040,4 @@ reload_swap_result swap_reload_table(pqxx::transaction_base& tx, const hc_table_
   return result;
 }
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -8,7 +8,7 @@
 
 #include "sync/type_mapping.hpp"
 
-namespace syncforce {
+namespace syncforce::store {
 
 // ---------------------------------------------------------------------------
 // Heroku-Connect-compatible DDL
@@ -199,4 +199,4 @@ struct reload_swap_result {
 /// on the lock and then see the complete new table, never a partial one.
 reload_swap_result swap_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec);
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -2,7 +2,7 @@
 
 #include "store/hc_schema.hpp"
 
-namespace syncforce {
+namespace syncforce::store {
 
 std::map<std::int64_t, std::string> rows_without_insert(pqxx::transaction_base& tx, const std::string& schema,
                                                         const std::string& table,
@@ -23,4 +23,4 @@ std::map<std::int64_t, std::string> rows_without_insert(pqxx::transaction_base& 
   return out;
 }
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -7,7 +7,7 @@
 
 #include <pqxx/pqxx>
 
-namespace syncforce {
+namespace syncforce::store {
 
 /// Of the rows `record_ids` of `schema.table`, those that never reached
 /// Salesforce and will not on their own: no sfid, and no INSERT of theirs
@@ -18,4 +18,4 @@ std::map<std::int64_t, std::string> rows_without_insert(pqxx::transaction_base& 
                                                         const std::string& table,
                                                         const std::vector<std::int64_t>& record_ids);
 
-} // namespace syncforce
+} // namespace syncforce::store

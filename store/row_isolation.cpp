@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-namespace syncforce {
+namespace syncforce::store {
 
 namespace {
 
@@ -80,4 +80,4 @@ std::vector<refused_row> apply_isolating(pqxx::dbtransaction& tx, std::size_t n,
   return refused;
 }
 
-} // namespace syncforce
+} // namespace syncforce::store

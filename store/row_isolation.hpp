@@ -7,7 +7,7 @@
 
 #include <pqxx/pqxx>
 
-namespace syncforce {
+namespace syncforce::store {
 
 // ---------------------------------------------------------------------------
 // Applying a page of rows so that one row PostgreSQL refuses cannot stop the
@@ -42,4 +42,4 @@ std::string primary_message(const std::string& message);
 using apply_rows = std::function<void(pqxx::transaction_base& tx, std::size_t first, std::size_t last)>;
 std::vector<refused_row> apply_isolating(pqxx::dbtransaction& tx, std::size_t n, const apply_rows& apply);
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -5,7 +5,7 @@
 #include "store/hc_schema.hpp"
 #include "store/sql_arrays.hpp"
 
-namespace syncforce {
+namespace syncforce::store {
 
 namespace {
 
@@ -185,4 +185,21 @@ std::vector<std::pair<std::string, std::size_t>> count_by_state(pqxx::transactio
   return out;
 }
 
-} // namespace syncforce
+std::optional<std::int64_t> write_block_of(pqxx::transaction_base& tx, const std::string& mapping_id) {
+  auto r = tx.exec_params("SELECT (write_block->>'record_id')::bigint FROM syncforce.mappings "
+                          "WHERE id = $1 AND write_block IS NOT NULL",
+                          mapping_id);
+  if (r.empty() || r[0][0].is_null())
+    return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
+void set_write_block(pqxx::transaction_base& tx, const std::string& mapping_id, const std::string& block_json) {
+  tx.exec_params0("UPDATE syncforce.mappings SET write_block = $2::jsonb WHERE id = $1", mapping_id, block_json);
+}
+
+void clear_write_block(pqxx::transaction_base& tx, const std::string& mapping_id) {
+  tx.exec_params0("UPDATE syncforce.mappings SET write_block = NULL WHERE id = $1", mapping_id);
+}
+
+} // namespace syncforce::store

@@ -9,7 +9,7 @@
 
 #include <pqxx/pqxx>
 
-namespace syncforce {
+namespace syncforce::store {
 
 // ---------------------------------------------------------------------------
 // _trigger_log access for the writer
@@ -89,8 +89,17 @@ std::size_t purge_archive(pqxx::transaction_base& tx, const std::string& schema,
 std::vector<std::pair<std::string, std::size_t>> count_by_state(pqxx::transaction_base& tx,
                                                                 const std::string& schema);
 
+/// The record whose failed INSERT stopped the mapping's write queue (none: the queue runs).
+std::optional<std::int64_t> write_block_of(pqxx::transaction_base& tx, const std::string& mapping_id);
+
+/// Stops the mapping's write queue on a failed INSERT; `block_json` says which entry, record and why.
+void set_write_block(pqxx::transaction_base& tx, const std::string& mapping_id, const std::string& block_json);
+
+/// Lets the mapping's write queue run again.
+void clear_write_block(pqxx::transaction_base& tx, const std::string& mapping_id);
+
 /// The channel the notify trigger signals: `<schema>.hc_trigger_log`
 /// (LISTEN needs it quoted, which pqxx::notification_receiver does).
 std::string trigger_log_channel(const std::string& schema);
 
-} // namespace syncforce
+} // namespace syncforce::store

@@ -6,9 +6,12 @@
 // within the deadline, exit 0.
 
 #include "actors/atoms.hpp"
+
+#include "sync/clock.hpp"
 #include "actors/log.hpp"
 #include "actors/node_supervisor.hpp"
 #include "actors/sync_engine.hpp"
+#include "engine_io/engine_io.hpp"
 #include "services/cluster_client.hpp"
 #include "services/cluster_security.hpp"
 #include "dashboard/dashboard_server.hpp"
@@ -46,10 +49,7 @@ std::string host_name() {
   return buf;
 }
 
-std::int64_t now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
+std::int64_t now_unix_ms() { return syncforce::real_time().unix_ms(); }
 
 } // namespace
 
@@ -328,13 +328,15 @@ int main(int argc, char** argv) {
   auto make_monitor = [database_url, node_name = settings.node_name](caf::local_actor* parent) {
     // A cutover this node (or a node gone for good) left unfinished is rolled back once the database answers.
     std::shared_ptr<actors::database_probe> probe =
-      services::settling_cutovers(actors::make_pg_database_probe(database_url), database_url, node_name);
+      services::settling_cutovers(engine_io::make_database_probe(database_url), database_url, node_name);
     return parent->spawn<caf::detached>(actors::db_monitor, caf::actor_cast<actors::db_listener>(parent), probe,
                                         actors::db_monitor_config{});
   };
   actors::sync_engine_config engine_cfg;
   engine_cfg.node_name = settings.node_name;
-  engine_cfg.database_url = settings.database_url;
+  // The composition root: the engine's blocking work comes from engine_io/.
+  engine_cfg.backend = engine_io::make_engine_backend(settings.database_url,
+                                                      std::chrono::milliseconds(settings.heartbeat_interval_ms));
   engine_cfg.file_config = std::move(file_config);
   engine_cfg.workers = settings.sync_workers;
   engine_cfg.bulk_threshold = settings.bulk_threshold;

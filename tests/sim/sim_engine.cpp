@@ -205,7 +205,7 @@ private:
     ms.poll_interval = 5s;
     ms.retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
     ms.budget_wait = 5s;
-    ms.utc_day = [] { return 0L; };
+    ms.time = std::make_shared<manual_time>(); // day 0 for the daily cap, whatever the date
     ms.revision = revision_;
     cs.mappings.push_back(ms);
     writer_settings ws;

@@ -6,7 +6,7 @@
 // after the new owner's epoch began. The echo rule's per-table lock holds
 // across sessions too.
 
-#include "actors/table_guard.hpp"
+#include "engine_io/table_guard.hpp"
 #include "store/cluster.hpp"
 #include "store/control_schema.hpp"
 #include "sync/lease_fence.hpp"
@@ -153,17 +153,17 @@ TEST_F(leases, a_takeover_waits_for_a_write_already_past_its_fence_check) {
 TEST_F(leases, a_tables_poll_and_write_back_exclude_each_other_across_sessions_and_a_dead_holder_frees_it) {
   auto first = std::make_unique<pqxx::connection>(db->url());
   pqxx::connection second(db->url());
-  std::optional<actors::table_lock> held;
+  std::optional<engine_io::table_lock> held;
   held.emplace(*first, "salesforce", "contact", 30s);
   try {
-    actors::table_lock waiting(second, "salesforce", "contact", 200ms);
+    engine_io::table_lock waiting(second, "salesforce", "contact", 200ms);
     ADD_FAILURE() << "a second session took the table while the first held it";
   } catch (const pqxx::sql_error& e) {
     EXPECT_EQ(e.sqlstate(), "55P03") << e.what(); // lock_timeout: a retry for every boundary
   }
-  { actors::table_lock other_table(second, "salesforce", "account", 200ms); } // other tables are free
+  { engine_io::table_lock other_table(second, "salesforce", "account", 200ms); } // other tables are free
   held.reset();
-  { actors::table_lock after_release(second, "salesforce", "contact", 200ms); }
+  { engine_io::table_lock after_release(second, "salesforce", "contact", 200ms); }
 
   held.emplace(*first, "salesforce", "contact", 30s);
   pqxx::nontransaction(second).exec("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
@@ -171,7 +171,7 @@ TEST_F(leases, a_tables_poll_and_write_back_exclude_each_other_across_sessions_a
   ASSERT_TRUE(wait_until(
     [&] {
       try {
-        actors::table_lock taken(second, "salesforce", "contact", 100ms);
+        engine_io::table_lock taken(second, "salesforce", "contact", 100ms);
         return true;
       } catch (const pqxx::sql_error&) {
         return false;

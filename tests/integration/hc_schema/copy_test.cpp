@@ -111,7 +111,7 @@ TEST_F(hc_fixture, copy_load_of_50000_rows_with_every_type_round_trips) {
   auto start = std::chrono::steady_clock::now();
   {
     pqxx::work tx{*engine_};
-    copy_writer writer{tx, schema_, spec.table, columns};
+    store::copy_writer writer{tx, schema_, spec.table, columns};
     pg_row row(columns.size());
     for (long i = 0; i < rows; ++i) {
       for (std::size_t k = 0; k < spec.columns.size(); ++k) {
@@ -179,16 +179,16 @@ TEST_F(hc_fixture, upsert_inserts_updates_adopts_and_deletes) {
   auto local_id = query("SELECT id FROM salesforce.contact WHERE external_id__c = 'ec'")[0][0].as<long>();
   auto log_before = count("SELECT count(*) FROM salesforce._trigger_log");
 
-  upsert_target target{schema_, "contact", {"sfid", "name", "systemmodstamp", "isdeleted", "external_id__c"},
+  store::upsert_target target{schema_, "contact", {"sfid", "name", "systemmodstamp", "isdeleted", "external_id__c"},
                        std::string{"external_id__c"}};
-  auto full = upsert_target_for(spec);
+  auto full = store::upsert_target_for(spec);
   EXPECT_EQ(full.columns.size(), spec.columns.size());
   EXPECT_EQ(full.upsert_column, "external_id__c");
   EXPECT_EQ(full.table, "contact");
-  upsert_stats stats;
+  store::upsert_stats stats;
   {
     pqxx::work tx{*engine_};
-    upsert_loader loader{tx, target};
+    store::upsert_loader loader{tx, target};
     auto row = [](const char* sfid, const char* name, const char* stamp, const char* deleted, const char* ext) {
       return pg_row{std::string{sfid}, std::string{name}, std::string{stamp}, std::string{deleted}, std::string{ext}};
     };
@@ -226,9 +226,9 @@ TEST_F(hc_fixture, upsert_leaves_unchanged_rows_alone) {
   engine_exec("INSERT INTO salesforce.contact (sfid, name, systemmodstamp) VALUES "
               "('003A', 'Same', '2024-01-01 00:00:00'), ('003B', 'Before', '2024-01-01 00:00:00')");
   auto xmin_before = query("SELECT xmin::text FROM salesforce.contact WHERE sfid = '003A'")[0][0].as<std::string>();
-  upsert_target target{schema_, "contact", {"sfid", "name", "systemmodstamp"}, std::nullopt};
+  store::upsert_target target{schema_, "contact", {"sfid", "name", "systemmodstamp"}, std::nullopt};
   pqxx::work tx{*engine_};
-  upsert_loader loader{tx, target};
+  store::upsert_loader loader{tx, target};
   // A poll re-reads the record at its high-water mark: same values, same stamp.
   loader.write(pg_row{std::string{"003A"}, std::string{"Same"}, std::string{"2024-01-01 00:00:00"}});
   // Same stamp, new value (two changes within one millisecond): still applied.
@@ -247,9 +247,9 @@ TEST_F(hc_fixture, upsert_can_protect_pending_local_changes) {
   apply(contact_spec());
   engine_exec("INSERT INTO salesforce.contact (sfid, name) VALUES ('003A', 'Synced')");
   user_exec("UPDATE salesforce.contact SET name = 'Local edit'");
-  upsert_target target{schema_, "contact", {"sfid", "name"}, std::nullopt, true};
+  store::upsert_target target{schema_, "contact", {"sfid", "name"}, std::nullopt, true};
   pqxx::work tx{*engine_};
-  upsert_loader loader{tx, target};
+  store::upsert_loader loader{tx, target};
   loader.write(pg_row{std::string{"003A"}, std::string{"Echo"}});
   auto stats = loader.finish();
   tx.commit();
@@ -266,9 +266,9 @@ TEST_F(hc_fixture, protected_upsert_adopts_a_pending_local_row_without_taking_it
   user_exec("INSERT INTO salesforce.contact (name, external_id__c) VALUES ('Local C', 'ec')");
   user_exec("UPDATE salesforce.contact SET name = 'Local A' WHERE sfid = '003A'");
   engine_exec("UPDATE salesforce.contact SET _hc_lastop = 'SYNCED' WHERE sfid = '003A'");
-  upsert_target target{schema_, "contact", {"sfid", "name", "external_id__c"}, std::string{"external_id__c"}, true};
+  store::upsert_target target{schema_, "contact", {"sfid", "name", "external_id__c"}, std::string{"external_id__c"}, true};
   pqxx::work tx{*engine_};
-  upsert_loader loader{tx, target};
+  store::upsert_loader loader{tx, target};
   loader.write(pg_row{std::string{"003A"}, std::string{"Echo A"}, std::string{"ea"}});
   loader.write(pg_row{std::string{"003C"}, std::string{"Echo C"}, std::string{"ec"}});
   auto stats = loader.finish();
@@ -287,7 +287,7 @@ namespace {
 void load_rows(pqxx::connection& conn, const std::string& schema, const std::string& table, long n,
                const std::string& prefix) {
   pqxx::work tx{conn};
-  copy_writer w{tx, schema, table, {"sfid", "name", "external_id__c"}};
+  store::copy_writer w{tx, schema, table, {"sfid", "name", "external_id__c"}};
   for (long i = 0; i < n; ++i)
     w.write(pg_row{prefix + std::to_string(i), "Name " + std::to_string(i), prefix + "e" + std::to_string(i)});
   w.complete();
@@ -311,12 +311,12 @@ TEST_F(hc_fixture, reload_swap_keeps_ids_local_rows_and_pending_changes) {
   auto id_local = id_of("external_id__c = 'el'");
   {
     pqxx::work tx{*engine_};
-    create_reload_table(tx, spec);
+    store::create_reload_table(tx, spec);
     tx.commit();
   }
   {
     pqxx::work tx{*engine_};
-    copy_writer w{tx, schema_, reload_table_name("contact"), {"sfid", "name", "external_id__c"}};
+    store::copy_writer w{tx, schema_, store::reload_table_name("contact"), {"sfid", "name", "external_id__c"}};
     w.write(pg_row{std::string{"003C"}, std::string{"C new"}, std::string{"ec"}});
     w.write(pg_row{std::string{"003A"}, std::string{"A new"}, std::string{"ea"}});
     w.write(pg_row{std::string{"003B"}, std::string{"B from Salesforce"}, std::string{"eb"}});
@@ -325,7 +325,7 @@ TEST_F(hc_fixture, reload_swap_keeps_ids_local_rows_and_pending_changes) {
   }
   {
     pqxx::work tx{*engine_};
-    swap_reload_table(tx, spec);
+    store::swap_reload_table(tx, spec);
     tx.commit();
   }
   EXPECT_EQ(id_of("sfid = '003A'"), id_a) << "ids survive a reload";
@@ -372,14 +372,14 @@ TEST_F(hc_fixture, reload_swap_never_shows_a_partial_table) {
   // Build the shadow while the reader keeps reading the live table.
   {
     pqxx::work tx{*engine_};
-    create_reload_table(tx, spec);
+    store::create_reload_table(tx, spec);
     tx.commit();
   }
-  load_rows(*engine_, schema_, reload_table_name("contact"), new_rows, "003N");
-  reload_swap_result swapped;
+  load_rows(*engine_, schema_, store::reload_table_name("contact"), new_rows, "003N");
+  store::reload_swap_result swapped;
   {
     pqxx::work tx{*engine_};
-    swapped = swap_reload_table(tx, spec);
+    swapped = store::swap_reload_table(tx, spec);
     tx.commit();
   }
   EXPECT_TRUE(swapped.renamed);
@@ -414,14 +414,14 @@ TEST_F(hc_fixture, reload_swap_keeps_dependent_views_and_grants) {
   user_exec("CREATE VIEW public.contact_names AS SELECT name FROM salesforce.contact");
   {
     pqxx::work tx{*engine_};
-    create_reload_table(tx, spec);
+    store::create_reload_table(tx, spec);
     tx.commit();
   }
-  load_rows(*engine_, schema_, reload_table_name("contact"), 25, "003N");
-  reload_swap_result swapped;
+  load_rows(*engine_, schema_, store::reload_table_name("contact"), 25, "003N");
+  store::reload_swap_result swapped;
   {
     pqxx::work tx{*engine_};
-    swapped = swap_reload_table(tx, spec);
+    swapped = store::swap_reload_table(tx, spec);
     tx.commit();
   }
   EXPECT_FALSE(swapped.renamed); // rows copied so the view keeps working
@@ -435,12 +435,12 @@ TEST_F(hc_fixture, reload_swap_keeps_dependent_views_and_grants) {
   user_exec("DROP VIEW public.contact_names; GRANT SELECT ON salesforce.contact TO PUBLIC");
   {
     pqxx::work tx{*engine_};
-    create_reload_table(tx, spec);
+    store::create_reload_table(tx, spec);
     tx.commit();
   }
   {
     pqxx::work tx{*engine_};
-    EXPECT_TRUE(swap_reload_table(tx, spec).renamed);
+    EXPECT_TRUE(store::swap_reload_table(tx, spec).renamed);
     tx.commit();
   }
   EXPECT_EQ(count("SELECT count(*) FROM information_schema.role_table_grants WHERE table_schema = 'salesforce' "

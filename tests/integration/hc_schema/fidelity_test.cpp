@@ -62,7 +62,7 @@ TEST_F(hc_fixture, consumer_sees_heroku_connects_schema) {
   apply(spec);
   {
     pqxx::work tx{*engine_};
-    write_hcmeta(tx, schema_, "00D000000000001AAA", R"({"addon_id": "a"})");
+    store::write_hcmeta(tx, schema_, "00D000000000001AAA", R"({"addon_id": "a"})");
     tx.commit();
   }
   // The five sequences are bigint (information_schema and pg_sequence agree).
@@ -99,7 +99,7 @@ TEST_F(hc_fixture, consumer_sees_heroku_connects_schema) {
   // _hcmeta has its one row.
   auto meta = query("SELECT hcver, org_id, details FROM salesforce._hcmeta");
   ASSERT_EQ(meta.size(), 1u);
-  EXPECT_EQ(meta[0][0].as<int>(), hcmeta_version);
+  EXPECT_EQ(meta[0][0].as<int>(), store::hcmeta_version);
   EXPECT_EQ(meta[0][1].as<std::string>(), "00D000000000001AAA");
   EXPECT_EQ(meta[0][2].as<std::string>(), R"({"addon_id": "a"})");
 }
@@ -108,19 +108,19 @@ TEST_F(hc_fixture, hcmeta_is_written_once_and_only_when_it_changes) {
   auto xmin = [&] { return query("SELECT xmin::text FROM salesforce._hcmeta")[0][0].as<std::string>(); };
   {
     pqxx::work tx{*engine_};
-    write_hcmeta(tx, schema_, "", "{}"); // org not known yet: NULL
+    store::write_hcmeta(tx, schema_, "", "{}"); // org not known yet: NULL
     tx.commit();
   }
   EXPECT_TRUE(query("SELECT org_id FROM salesforce._hcmeta")[0][0].is_null());
   {
     pqxx::work tx{*engine_};
-    write_hcmeta(tx, schema_, "00D000000000001AAA", "{}");
+    store::write_hcmeta(tx, schema_, "00D000000000001AAA", "{}");
     tx.commit();
   }
   auto first = xmin();
   {
     pqxx::work tx{*engine_};
-    write_hcmeta(tx, schema_, "00D000000000001AAA", "{}");
+    store::write_hcmeta(tx, schema_, "00D000000000001AAA", "{}");
     tx.commit();
   }
   EXPECT_EQ(xmin(), first); // nothing rewritten
@@ -152,11 +152,11 @@ TEST_F(hc_fixture, old_schemas_are_upgraded_in_place_without_a_reload) {
   const auto table_oid = query("SELECT 'salesforce.contact'::regclass::oid::text")[0][0].as<std::string>();
 
   // What the node does at start: connection schema, then each mapping.
-  mapping_change_result r;
+  store::mapping_change_result r;
   {
     pqxx::work tx{*engine_};
-    ensure_connection_schema(tx, schema_);
-    r = change_mapping_table(tx, spec);
+    store::ensure_connection_schema(tx, schema_);
+    r = store::change_mapping_table(tx, spec);
     tx.commit();
   }
   EXPECT_TRUE(r.ok());
@@ -194,8 +194,8 @@ TEST_F(hc_fixture, old_schemas_are_upgraded_in_place_without_a_reload) {
   auto before = snapshot();
   {
     pqxx::work tx{*engine_};
-    ensure_connection_schema(tx, schema_);
-    auto again = change_mapping_table(tx, spec);
+    store::ensure_connection_schema(tx, schema_);
+    auto again = store::change_mapping_table(tx, spec);
     EXPECT_TRUE(again.changes.empty());
     tx.commit();
   }
@@ -209,11 +209,11 @@ TEST_F(hc_fixture, duplicate_upsert_values_keep_the_non_unique_index_and_are_rep
   user_exec("INSERT INTO salesforce.contact (name, external_id__c) VALUES ('Ada', 'x1'), ('Ada 2', 'x1'), "
             "('Bob', 'x2'), ('Bob 2', 'x2'), ('Bob 3', 'x2'), ('Cy', 'x3'), ('Nobody', NULL), ('Nobody 2', NULL)");
 
-  mapping_change_result r;
+  store::mapping_change_result r;
   {
     pqxx::work tx{*engine_};
-    ensure_connection_schema(tx, schema_);
-    r = change_mapping_table(tx, spec); // must not throw: the node keeps running
+    store::ensure_connection_schema(tx, schema_);
+    r = store::change_mapping_table(tx, spec); // must not throw: the node keeps running
     tx.commit();
   }
   EXPECT_TRUE(r.ok());
@@ -238,7 +238,7 @@ TEST_F(hc_fixture, duplicate_upsert_values_keep_the_non_unique_index_and_are_rep
   // Diagnose's read-only view says the same.
   {
     pqxx::read_transaction tx{*user_};
-    auto found = find_unique_index_problems(tx, "salesforce", "contact", {"external_id__c"});
+    auto found = store::find_unique_index_problems(tx, "salesforce", "contact", {"external_id__c"});
     ASSERT_EQ(found.size(), 1u);
     EXPECT_EQ(found.front().duplicate_values, 2);
   }
@@ -247,7 +247,7 @@ TEST_F(hc_fixture, duplicate_upsert_values_keep_the_non_unique_index_and_are_rep
                          .as<std::string>();
   {
     pqxx::work tx{*engine_};
-    auto again = change_mapping_table(tx, spec);
+    auto again = store::change_mapping_table(tx, spec);
     EXPECT_EQ(again.unique_blocked.size(), 1u);
     EXPECT_TRUE(again.dropped_indexes.empty());
     tx.commit();
@@ -260,7 +260,7 @@ TEST_F(hc_fixture, duplicate_upsert_values_keep_the_non_unique_index_and_are_rep
   user_exec("UPDATE salesforce.contact SET external_id__c = NULL WHERE name IN ('Ada 2', 'Bob 2', 'Bob 3')");
   {
     pqxx::work tx{*engine_};
-    auto fixed = change_mapping_table(tx, spec);
+    auto fixed = store::change_mapping_table(tx, spec);
     EXPECT_TRUE(fixed.unique_blocked.empty());
     tx.commit();
   }
@@ -270,6 +270,6 @@ TEST_F(hc_fixture, duplicate_upsert_values_keep_the_non_unique_index_and_are_rep
             1);
   {
     pqxx::read_transaction tx{*user_};
-    EXPECT_TRUE(find_unique_index_problems(tx, "salesforce", "contact", {"external_id__c"}).empty());
+    EXPECT_TRUE(store::find_unique_index_problems(tx, "salesforce", "contact", {"external_id__c"}).empty());
   }
 }

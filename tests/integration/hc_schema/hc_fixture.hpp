@@ -26,9 +26,9 @@ protected:
       GTEST_SKIP() << "SYNCFORCE_TEST_DATABASE_URL is not set";
     db_ = std::make_unique<syncforce::testing::scratch_database>(*url, "hc_schema");
     user_ = std::make_unique<pqxx::connection>(db_->url());
-    engine_ = open_engine_connection(db_->url());
+    engine_ = store::open_engine_connection(db_->url());
     pqxx::work tx{*engine_};
-    ensure_connection_schema(tx, schema_);
+    store::ensure_connection_schema(tx, schema_);
     tx.commit();
   }
 
@@ -54,9 +54,9 @@ protected:
     return *r.spec;
   }
 
-  mapping_ddl_result apply(const hc_table_spec& spec) {
+  store::mapping_ddl_result apply(const hc_table_spec& spec) {
     pqxx::work tx{*engine_};
-    auto r = ensure_mapping_table(tx, spec);
+    auto r = store::ensure_mapping_table(tx, spec);
     tx.commit();
     return r;
   }

@@ -25,9 +25,9 @@ protected:
     user_exec("UPDATE salesforce.contact SET name = 'Grace H' WHERE sfid = '003000000000002AAA'");
   }
 
-  mapping_change_result change(const hc_table_spec& spec) {
+  store::mapping_change_result change(const hc_table_spec& spec) {
     pqxx::work tx{*engine_};
-    auto r = change_mapping_table(tx, spec);
+    auto r = store::change_mapping_table(tx, spec);
     if (r.ok())
       tx.commit();
     return r;
@@ -66,17 +66,17 @@ protected:
 } // namespace
 
 TEST(mapping_change_plan, in_place_type_changes) {
-  EXPECT_TRUE(in_place_type_change("character varying(80)", "character varying(255)"));
-  EXPECT_TRUE(in_place_type_change("character varying(255)", "character varying(80)"));
-  EXPECT_TRUE(in_place_type_change("character varying(80)", "text"));
-  EXPECT_TRUE(in_place_type_change("text", "character varying(4099)"));
-  EXPECT_TRUE(in_place_type_change("numeric(10,2)", "numeric(12,2)"));
-  EXPECT_TRUE(in_place_type_change("numeric(10,2)", "numeric"));
-  EXPECT_FALSE(in_place_type_change("numeric(10,2)", "numeric(10,4)")); // fewer integer digits
-  EXPECT_FALSE(in_place_type_change("numeric(10,2)", "numeric(8,2)"));
-  EXPECT_FALSE(in_place_type_change("text", "double precision"));
-  EXPECT_FALSE(in_place_type_change("date", "timestamp without time zone"));
-  EXPECT_FALSE(in_place_type_change("double precision", "character varying(20)"));
+  EXPECT_TRUE(store::in_place_type_change("character varying(80)", "character varying(255)"));
+  EXPECT_TRUE(store::in_place_type_change("character varying(255)", "character varying(80)"));
+  EXPECT_TRUE(store::in_place_type_change("character varying(80)", "text"));
+  EXPECT_TRUE(store::in_place_type_change("text", "character varying(4099)"));
+  EXPECT_TRUE(store::in_place_type_change("numeric(10,2)", "numeric(12,2)"));
+  EXPECT_TRUE(store::in_place_type_change("numeric(10,2)", "numeric"));
+  EXPECT_FALSE(store::in_place_type_change("numeric(10,2)", "numeric(10,4)")); // fewer integer digits
+  EXPECT_FALSE(store::in_place_type_change("numeric(10,2)", "numeric(8,2)"));
+  EXPECT_FALSE(store::in_place_type_change("text", "double precision"));
+  EXPECT_FALSE(store::in_place_type_change("date", "timestamp without time zone"));
+  EXPECT_FALSE(store::in_place_type_change("double precision", "character varying(20)"));
 }
 
 TEST(mapping_change_plan, system_columns_are_never_dropped) {
@@ -92,17 +92,17 @@ TEST(mapping_change_plan, system_columns_are_never_dropped) {
     {"systemmodstamp", "timestamp without time zone"}, {"isdeleted", "boolean"},
     {"createddate", "timestamp without time zone"},    {"email", "character varying(80)"},
     {"id", "integer"}, {"_hc_lastop", "character varying(32)"}, {"_hc_err", "text"}};
-  auto plan = plan_column_changes(existing, spec);
+  auto plan = store::plan_column_changes(existing, spec);
   ASSERT_EQ(plan.size(), 4u);
-  EXPECT_EQ(plan[0].kind, column_change_kind::added);
+  EXPECT_EQ(plan[0].kind, store::column_change_kind::added);
   EXPECT_EQ(plan[0].column, "title");
-  EXPECT_EQ(plan[1].kind, column_change_kind::altered);
+  EXPECT_EQ(plan[1].kind, store::column_change_kind::altered);
   EXPECT_EQ(plan[1].column, "name");
   EXPECT_EQ(plan[1].from_type, "character varying(80)");
   EXPECT_EQ(plan[1].to_type, "character varying(255)");
-  EXPECT_EQ(plan[2].kind, column_change_kind::retyped);
+  EXPECT_EQ(plan[2].kind, store::column_change_kind::retyped);
   EXPECT_EQ(plan[2].column, "amount__c");
-  EXPECT_EQ(plan[3].kind, column_change_kind::dropped);
+  EXPECT_EQ(plan[3].kind, store::column_change_kind::dropped);
   EXPECT_EQ(plan[3].column, "email");
 }
 
@@ -121,7 +121,7 @@ TEST_F(mapping_change, added_column_is_backfilled_and_captured) {
   auto r = change(spec_);
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_EQ(r.changes.size(), 1u);
-  EXPECT_EQ(r.changes[0].kind, column_change_kind::added);
+  EXPECT_EQ(r.changes[0].kind, store::column_change_kind::added);
   EXPECT_EQ(r.backfill, std::vector<std::string>{"title"});
   EXPECT_EQ(type_of("title"), "character varying(128)");
   EXPECT_EQ(count("SELECT count(*) FROM salesforce.contact WHERE title IS NULL AND name IS NOT NULL"), 2);
@@ -143,7 +143,7 @@ TEST_F(mapping_change, length_change_alters_in_place_and_keeps_values) {
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_EQ(r.changes.size(), 3u);
   for (const auto& c : r.changes)
-    EXPECT_EQ(c.kind, column_change_kind::altered) << c.column;
+    EXPECT_EQ(c.kind, store::column_change_kind::altered) << c.column;
   EXPECT_EQ(r.changes[0].column, "name");
   EXPECT_EQ(r.changes[0].from_type, "character varying(121)");
   EXPECT_EQ(r.changes[0].to_type, "character varying(255)");
@@ -172,7 +172,7 @@ TEST_F(mapping_change, type_change_drops_readds_and_keeps_its_index) {
   auto r = change(spec_);
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_EQ(r.changes.size(), 1u);
-  EXPECT_EQ(r.changes[0].kind, column_change_kind::retyped);
+  EXPECT_EQ(r.changes[0].kind, store::column_change_kind::retyped);
   EXPECT_EQ(r.changes[0].from_type, "double precision");
   EXPECT_EQ(r.backfill, std::vector<std::string>{"numberofemployees__c"});
   EXPECT_EQ(type_of("numberofemployees__c"), "character varying(20)");
@@ -191,7 +191,7 @@ TEST_F(mapping_change, removed_field_is_dropped_with_its_index_system_columns_st
   auto r = change(spec_);
   ASSERT_TRUE(r.ok()) << r.error;
   ASSERT_EQ(r.changes.size(), 1u);
-  EXPECT_EQ(r.changes[0].kind, column_change_kind::dropped);
+  EXPECT_EQ(r.changes[0].kind, store::column_change_kind::dropped);
   EXPECT_EQ(r.changes[0].column, "external_id__c");
   EXPECT_TRUE(r.backfill.empty());
   EXPECT_EQ(type_of("external_id__c"), "(none)");
@@ -242,7 +242,7 @@ TEST_F(mapping_change, dependent_view_fails_naming_it_and_changes_nothing) {
 TEST_F(mapping_change, reload_shadow_of_the_old_shape_is_dropped) {
   {
     pqxx::work tx{*engine_};
-    create_reload_table(tx, spec_);
+    store::create_reload_table(tx, spec_);
     tx.commit();
   }
   // Same shape: the shadow of an interrupted load stays (its load resumes).

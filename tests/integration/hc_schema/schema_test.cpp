@@ -73,9 +73,9 @@ TEST_F(hc_fixture, connection_schema_matches_heroku_connect) {
   {
     pqxx::work tx{*engine_};
     EXPECT_EQ(tx.exec1("SELECT public.get_xmlbinary()")[0].as<std::string>(), "hex");
-    EXPECT_TRUE(is_engine_session(tx));
-    write_hcmeta(tx, schema_, "00D000000000001AAA", "{}");
-    write_hcmeta(tx, schema_, "00D000000000002AAA", "{}");
+    EXPECT_TRUE(store::is_engine_session(tx));
+    store::write_hcmeta(tx, schema_, "00D000000000001AAA", "{}");
+    store::write_hcmeta(tx, schema_, "00D000000000002AAA", "{}");
     tx.commit();
   }
   EXPECT_EQ(query("SELECT string_agg(org_id, ',') FROM salesforce._hcmeta")[0][0].as<std::string>(),
@@ -119,8 +119,8 @@ TEST_F(hc_fixture, ddl_applied_twice_is_a_no_op) {
   auto rows_before = count("SELECT count(*) FROM salesforce._trigger_log");
   {
     pqxx::work tx{*engine_};
-    ensure_connection_schema(tx, schema_);
-    auto again = ensure_mapping_table(tx, spec);
+    store::ensure_connection_schema(tx, schema_);
+    auto again = store::ensure_mapping_table(tx, spec);
     EXPECT_FALSE(again.changed());
     EXPECT_TRUE(again.type_mismatches.empty());
     tx.commit();
@@ -325,8 +325,8 @@ TEST_F(hc_fixture, columns_are_added_in_place_and_retyped) {
   EXPECT_EQ(r.type_mismatches[0], "title");
   {
     pqxx::work tx{*engine_};
-    EXPECT_FALSE(add_mapping_column(tx, schema_, "contact", spec.columns.back()));
-    replace_mapping_column(tx, schema_, "contact", spec.columns.back());
+    EXPECT_FALSE(store::add_mapping_column(tx, schema_, "contact", spec.columns.back()));
+    store::replace_mapping_column(tx, schema_, "contact", spec.columns.back());
     tx.commit();
   }
   EXPECT_EQ(query("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
@@ -338,7 +338,7 @@ TEST_F(hc_fixture, quoted_identifiers_survive_odd_schema_names) {
   schema_ = "Odd \"Schema\"; drop";
   {
     pqxx::work tx{*engine_};
-    ensure_connection_schema(tx, schema_);
+    store::ensure_connection_schema(tx, schema_);
     tx.commit();
   }
   auto spec = contact_spec();
@@ -360,7 +360,7 @@ TEST_F(hc_fixture, ucs_basic_collation_feature_and_hstore_placement) {
   engine_exec("CREATE SCHEMA ext; ALTER EXTENSION hstore SET SCHEMA ext");
   pqxx::work tx{*engine_};
   try {
-    ensure_connection_schema(tx, schema_);
+    store::ensure_connection_schema(tx, schema_);
     ADD_FAILURE() << "expected an error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string{e.what()}.find("in public"), std::string::npos) << e.what();
@@ -372,13 +372,13 @@ TEST_F(hc_fixture, drop_mapping_table_removes_table_and_functions) {
   apply(spec);
   {
     pqxx::work tx{*engine_};
-    create_reload_table(tx, spec);
+    store::create_reload_table(tx, spec);
     tx.commit();
   }
   user_exec("INSERT INTO salesforce.contact (name) VALUES ('Ada')");
   {
     pqxx::work tx{*engine_};
-    drop_mapping_table(tx, schema_, "contact");
+    store::drop_mapping_table(tx, schema_, "contact");
     tx.commit();
   }
   EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relnamespace = 'salesforce'::regnamespace "

@@ -21,7 +21,7 @@ TEST_F(hc_fixture, claim_marks_pending_in_id_order_and_finish_archives) {
   user_exec("DELETE FROM salesforce.contact WHERE name = 'C'"); // IGNORE: no sfid
 
   pqxx::work tx{*engine_};
-  auto claimed = claim_new_entries(tx, schema_, 10);
+  auto claimed = store::claim_new_entries(tx, schema_, 10);
   ASSERT_EQ(claimed.size(), 3u); // the IGNORE entry is not claimed
   EXPECT_LT(claimed[0].id, claimed[1].id);
   EXPECT_LT(claimed[1].id, claimed[2].id);
@@ -31,13 +31,13 @@ TEST_F(hc_fixture, claim_marks_pending_in_id_order_and_finish_archives) {
   EXPECT_EQ(claimed[2].sfid, "003A");
   ASSERT_TRUE(claimed[0].values.has_value());
   EXPECT_EQ(parse_hstore(*claimed[0].values).value->get("name"), "B");
-  EXPECT_TRUE(claim_new_entries(tx, schema_, 10).empty());
+  EXPECT_TRUE(store::claim_new_entries(tx, schema_, 10).empty());
 
-  std::vector<log_result> results{{claimed[0].id, log_outcome::success, 201, std::nullopt},
-                                  {claimed[1].id, log_outcome::failed, 400, std::string{"REQUIRED_FIELD_MISSING: LastName"}},
-                                  {claimed[2].id, log_outcome::merged, std::nullopt, std::nullopt}};
-  EXPECT_EQ(finish_entries(tx, schema_, results), 3u);
-  EXPECT_EQ(archive_unsyncable(tx, schema_), 1u);
+  std::vector<store::log_result> results{{claimed[0].id, store::log_outcome::success, 201, std::nullopt},
+                                  {claimed[1].id, store::log_outcome::failed, 400, std::string{"REQUIRED_FIELD_MISSING: LastName"}},
+                                  {claimed[2].id, store::log_outcome::merged, std::nullopt, std::nullopt}};
+  EXPECT_EQ(store::finish_entries(tx, schema_, results), 3u);
+  EXPECT_EQ(store::archive_unsyncable(tx, schema_), 1u);
   tx.commit();
 
   EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log"), 0);
@@ -69,16 +69,16 @@ TEST_F(hc_fixture, claims_from_two_connections_never_overlap) {
   std::atomic<int> errors{0};
   auto writer = [&](int batch) {
     try {
-      auto conn = open_engine_connection(db_->url());
+      auto conn = store::open_engine_connection(db_->url());
       for (;;) {
         pqxx::work tx{*conn};
-        auto claimed = claim_new_entries(tx, schema_, static_cast<std::size_t>(batch));
+        auto claimed = store::claim_new_entries(tx, schema_, static_cast<std::size_t>(batch));
         if (claimed.empty())
           break;
-        std::vector<log_result> results;
+        std::vector<store::log_result> results;
         for (const auto& e : claimed)
-          results.push_back(log_result{e.id, log_outcome::success, 200, std::nullopt});
-        finish_entries(tx, schema_, results);
+          results.push_back(store::log_result{e.id, store::log_outcome::success, 200, std::nullopt});
+        store::finish_entries(tx, schema_, results);
         tx.commit();
         std::lock_guard<std::mutex> guard{mutex};
         for (const auto& e : claimed)
@@ -104,14 +104,14 @@ TEST_F(hc_fixture, claims_from_two_connections_never_overlap) {
 TEST_F(hc_fixture, claim_blocks_nobody_while_another_writer_holds_rows) {
   apply(contact_spec());
   user_exec("INSERT INTO salesforce.contact (name) SELECT 'n' || g FROM generate_series(1, 10) g");
-  auto other = open_engine_connection(db_->url());
+  auto other = store::open_engine_connection(db_->url());
   pqxx::work first{*engine_};
-  auto mine = claim_new_entries(first, schema_, 4);
+  auto mine = store::claim_new_entries(first, schema_, 4);
   ASSERT_EQ(mine.size(), 4u);
   {
     // While the first claim is uncommitted, a second writer skips those rows.
     pqxx::work second{*other};
-    auto theirs = claim_new_entries(second, schema_, 100);
+    auto theirs = store::claim_new_entries(second, schema_, 100);
     ASSERT_EQ(theirs.size(), 6u);
     EXPECT_GT(theirs.front().id, mine.back().id);
     second.abort();
@@ -119,9 +119,9 @@ TEST_F(hc_fixture, claim_blocks_nobody_while_another_writer_holds_rows) {
   first.abort(); // rolled back: the rows are NEW again
   EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log WHERE state = 'NEW'"), 10);
   pqxx::work tx{*engine_};
-  EXPECT_EQ(claim_new_entries(tx, schema_, 100, std::string{"account"}).size(), 0u);
-  EXPECT_EQ(claim_new_entries(tx, schema_, 3, std::string{"contact"}).size(), 3u);
-  EXPECT_EQ(release_pending(tx, schema_), 3u);
+  EXPECT_EQ(store::claim_new_entries(tx, schema_, 100, std::string{"account"}).size(), 0u);
+  EXPECT_EQ(store::claim_new_entries(tx, schema_, 3, std::string{"contact"}).size(), 3u);
+  EXPECT_EQ(store::release_pending(tx, schema_), 3u);
   tx.commit();
 }
 
@@ -130,10 +130,10 @@ TEST_F(hc_fixture, requeue_and_retention_purge) {
   user_exec("INSERT INTO salesforce.contact (name) VALUES ('A'), ('B')");
   {
     pqxx::work tx{*engine_};
-    auto claimed = claim_new_entries(tx, schema_, 10);
+    auto claimed = store::claim_new_entries(tx, schema_, 10);
     ASSERT_EQ(claimed.size(), 2u);
-    finish_entries(tx, schema_, {{claimed[0].id, log_outcome::failed, 400, std::string{"bad"}},
-                                 {claimed[1].id, log_outcome::success, 201, std::nullopt}});
+    store::finish_entries(tx, schema_, {{claimed[0].id, store::log_outcome::failed, 400, std::string{"bad"}},
+                                 {claimed[1].id, store::log_outcome::success, 201, std::nullopt}});
     tx.commit();
   }
   // An operator asks for a retry of the failed entry.
@@ -141,8 +141,8 @@ TEST_F(hc_fixture, requeue_and_retention_purge) {
   auto archived_values = query("SELECT \"values\", record_id FROM salesforce._trigger_log_archive WHERE state = 'REQUEUE'");
   {
     pqxx::work tx{*engine_};
-    EXPECT_EQ(requeue_archived(tx, schema_), 1u);
-    EXPECT_EQ(requeue_archived(tx, schema_), 0u);
+    EXPECT_EQ(store::requeue_archived(tx, schema_), 1u);
+    EXPECT_EQ(store::requeue_archived(tx, schema_), 0u);
     tx.commit();
   }
   auto back = query("SELECT state, action, \"values\", record_id FROM salesforce._trigger_log");
@@ -157,14 +157,14 @@ TEST_F(hc_fixture, requeue_and_retention_purge) {
   user_exec("UPDATE salesforce._trigger_log_archive SET created_at = now() - interval '40 days' WHERE state = 'SUCCESS'");
   {
     pqxx::work tx{*engine_};
-    EXPECT_EQ(purge_archive(tx, schema_, std::chrono::hours(24 * 31)), 1u);
+    EXPECT_EQ(store::purge_archive(tx, schema_, std::chrono::hours(24 * 31)), 1u);
     tx.commit();
   }
   EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log_archive"), 1);
   pqxx::work tx{*engine_};
-  auto states = count_by_state(tx, schema_);
+  auto states = store::count_by_state(tx, schema_);
   ASSERT_EQ(states.size(), 1u);
   EXPECT_EQ(states[0].first, "NEW");
   EXPECT_EQ(states[0].second, 1u);
-  EXPECT_EQ(trigger_log_channel("salesforce"), "salesforce.hc_trigger_log");
+  EXPECT_EQ(store::trigger_log_channel("salesforce"), "salesforce.hc_trigger_log");
 }

@@ -187,7 +187,7 @@ TEST(control_gauges, read_backlog_age_and_leases_from_the_database) {
     tx.exec0("INSERT INTO syncforce.connections (name, schema_name, login_url, auth_method, username, secret_ref) "
              "VALUES ('a', 'sales', 'https://login.salesforce.com', 'password', 'u@x', 'env:SF_A'), "
              "('b', 'unmade', 'https://login.salesforce.com', 'password', 'u@x', 'env:SF_B')");
-    ensure_connection_schema(tx, "sales");
+    store::ensure_connection_schema(tx, "sales");
     tx.exec0("INSERT INTO sales._trigger_log (action, table_name, txid, created_at, state, record_id) VALUES "
              "('INSERT', 'contact', 1, now() - interval '1 hour', 'NEW', 1), "
              "('INSERT', 'contact', 1, now() - interval '1 minute', 'NEW', 2), "

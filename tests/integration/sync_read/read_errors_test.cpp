@@ -75,25 +75,25 @@ json named(const std::string& name, const std::string& ext) { return json{{"Name
 TEST(row_isolation, messages_name_the_column_and_lose_the_value) {
   const std::string copy_error = "ERROR:  value too long for type character varying(100)\n"
                                  "CONTEXT:  COPY every__c__reload, line 1, column text__c: \"wwww\"\n";
-  EXPECT_EQ(copy_error_column(copy_error), "text__c");
-  EXPECT_EQ(primary_message(copy_error), "value too long for type character varying(100)");
+  EXPECT_EQ(store::copy_error_column(copy_error), "text__c");
+  EXPECT_EQ(store::primary_message(copy_error), "value too long for type character varying(100)");
   const std::string syntax = "ERROR:  invalid input syntax for type double precision: \"s3cret\"\n"
                              "CONTEXT:  COPY t, line 1, column amount__c: \"s3cret\"";
-  EXPECT_EQ(primary_message(syntax), "invalid input syntax for type double precision");
-  EXPECT_EQ(copy_error_column(syntax), "amount__c");
+  EXPECT_EQ(store::primary_message(syntax), "invalid input syntax for type double precision");
+  EXPECT_EQ(store::copy_error_column(syntax), "amount__c");
   const std::string unique = "ERROR:  duplicate key value violates unique constraint \"x\"\n"
                              "DETAIL:  Key (ext_id__c)=(D-20) already exists.\n";
-  EXPECT_EQ(copy_error_column(unique), "");
-  EXPECT_EQ(primary_message(unique).find("D-20"), std::string::npos);
+  EXPECT_EQ(store::copy_error_column(unique), "");
+  EXPECT_EQ(store::primary_message(unique).find("D-20"), std::string::npos);
 }
 
 TEST(row_isolation, copy_lines_give_back_their_values) {
   std::string line;
-  copy_writer::format_line({std::string{"a\tb\\c\nd"}, std::nullopt, std::string{"plain"}}, line);
-  EXPECT_EQ(copy_writer::line_field(line, 0), std::string{"a\tb\\c\nd"});
-  EXPECT_EQ(copy_writer::line_field(line, 1), std::nullopt);
-  EXPECT_EQ(copy_writer::line_field(line, 2), std::string{"plain"});
-  EXPECT_EQ(copy_writer::line_field(line, 3), std::nullopt);
+  store::copy_writer::format_line({std::string{"a\tb\\c\nd"}, std::nullopt, std::string{"plain"}}, line);
+  EXPECT_EQ(store::copy_writer::line_field(line, 0), std::string{"a\tb\\c\nd"});
+  EXPECT_EQ(store::copy_writer::line_field(line, 1), std::nullopt);
+  EXPECT_EQ(store::copy_writer::line_field(line, 2), std::string{"plain"});
+  EXPECT_EQ(store::copy_writer::line_field(line, 3), std::nullopt);
 }
 
 TEST_F(read_errors, nul_bytes_are_removed_in_a_rest_load_and_in_a_poll) {

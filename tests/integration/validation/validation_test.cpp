@@ -1,9 +1,9 @@
-// Validation of mappings against describe (actors::validate_mappings) and the
+// Validation of mappings against describe (engine_io::validate_mappings) and the
 // checks of `diagnose` (services::run_diagnose), against the real sfemu over
 // HTTP and a scratch database on the test PostgreSQL.
 
-#include "actors/config_validation.hpp"
-#include "actors/mapping_describe.hpp"
+#include "engine_io/config_validation.hpp"
+#include "engine_io/mapping_describe.hpp"
 #include "services/diagnose.hpp"
 #include "store/control_repo.hpp"
 #include "store/control_schema.hpp"
@@ -106,9 +106,9 @@ struct validation : ::testing::Test {
   }
 
   /// Each problem as "path: message".
-  std::map<std::string, std::string> problems_of(const std::vector<actors::mapping_to_validate>& mappings) {
+  std::map<std::string, std::string> problems_of(const std::vector<engine_io::mapping_to_validate>& mappings) {
     std::map<std::string, std::string> out;
-    for (const auto& p : actors::validate_mappings(*sf, mappings)) {
+    for (const auto& p : engine_io::validate_mappings(*sf, mappings)) {
       auto& text = out[p.path];
       text += (text.empty() ? "" : " | ") + p.message;
     }
@@ -139,7 +139,7 @@ bool has(const std::map<std::string, std::string>& problems, const std::string& 
 // ---------------------------------------------------------------------------
 
 TEST_F(validation, a_good_configuration_has_no_problem) {
-  std::vector<actors::mapping_to_validate> good{
+  std::vector<engine_io::mapping_to_validate> good{
     {"mappings[0]", mapping("Parent__c", {"Id", "IsDeleted", "SystemModstamp", "Name", "Ext__c", "Code__c"})},
     {"mappings[1]", mapping("Child__c",
                             {"Id", "SystemModstamp", "Name", "Ext_Id__c", "Must__c", "Amount__c", "Parent__c",
@@ -153,14 +153,14 @@ TEST_F(validation, a_good_configuration_has_no_problem) {
 }
 
 TEST_F(validation, names_in_any_case_come_back_as_describe_spells_them) {
-  std::vector<actors::mapping_to_validate> typed{
+  std::vector<engine_io::mapping_to_validate> typed{
     {"mappings[0]", mapping("child__C", {"ID", "name", "systemmodstamp", "ext_id__c", "MUST__C", "PARENT__R__EXT__C"},
                             mapping_access::read_write, "EXT_ID__C")},
     {"mappings[1]", mapping("CONTACT", {"id", "lastname", "Nope__c"})},
   };
   typed[0].config.indexes.push_back({"ext_id__C", true});
   std::vector<mapping_config> canonical;
-  auto problems = actors::validate_mappings(*sf, typed, &canonical);
+  auto problems = engine_io::validate_mappings(*sf, typed, &canonical);
   ASSERT_EQ(problems.size(), 1u) << (problems.empty() ? "" : problems[0].to_string());
   EXPECT_EQ(problems[0].path, "mappings[1].config.fields.Nope__c") << "an unknown name is reported as typed";
   ASSERT_EQ(canonical.size(), 2u);
@@ -177,7 +177,7 @@ TEST_F(validation, names_in_any_case_come_back_as_describe_spells_them) {
 }
 
 TEST_F(validation, every_problem_is_reported_at_once_with_its_path) {
-  std::vector<actors::mapping_to_validate> bad{
+  std::vector<engine_io::mapping_to_validate> bad{
     {"mappings[0]", mapping("Foo__c", {"Id", "Label__c"})},
     {"mappings[1]", mapping("Child__c",
                             {"Id", "Name", "Amont__c", "Parent__r__Ext__c", "Parent__r__Code__c", "Missing__r__Ext__c",
@@ -218,7 +218,7 @@ TEST_F(validation, every_problem_is_reported_at_once_with_its_path) {
 }
 
 TEST_F(validation, the_org_lists_the_api_versions_it_offers) {
-  auto versions = actors::org_api_versions(*sf);
+  auto versions = engine_io::org_api_versions(*sf);
   ASSERT_TRUE(versions.ok()) << versions.error().describe();
   ASSERT_FALSE(versions->empty());
   EXPECT_NE(std::find(versions->begin(), versions->end(), "60.0"), versions->end());
@@ -232,7 +232,7 @@ TEST_F(validation, an_unreachable_salesforce_is_one_problem_and_the_rest_is_stil
   salesforce::client dead(cfg);
   auto m = mapping("Contact", {"Id"});
   m.sf_polling_seconds = 5;
-  auto problems = actors::validate_mappings(dead, {{"Contact", m}});
+  auto problems = engine_io::validate_mappings(dead, {{"Contact", m}});
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].path, "Contact.config.sf_polling_seconds");
   EXPECT_EQ(problems[1].path, "salesforce");
@@ -273,7 +273,7 @@ struct diagnose : validation {
     cfg.connections.push_back(c);
     pqxx::work tx(*conn);
     store::import_engine_config(tx, cfg);
-    ensure_connection_schema(tx, "salesforce");
+    store::ensure_connection_schema(tx, "salesforce");
     std::optional<store::connection_row> row;
     for (auto& r : store::load_connections(tx))
       if (r.name == name)
@@ -285,10 +285,10 @@ struct diagnose : validation {
       store::set_mapping_state(tx, m.id, "DATA_SYNCED", "");
       if (std::find(no_table.begin(), no_table.end(), m.object_name) != no_table.end())
         continue;
-      auto d = actors::describe_mapping(*sf, "salesforce", m.config, false);
+      auto d = engine_io::describe_mapping(*sf, "salesforce", m.config, false);
       EXPECT_TRUE(d.ok() && d->spec) << m.object_name;
       if (d.ok() && d->spec)
-        ensure_mapping_table(tx, *d->spec);
+        store::ensure_mapping_table(tx, *d->spec);
     }
     tx.commit();
     return *row;

@@ -434,10 +434,11 @@ TEST_F(engine_sim, a_mapping_stays_within_its_own_daily_api_cap) {
   io->db["m1"].hwm = "2024-01-01T00:00:00.000Z";
   io->calls_per_poll = 4;
   auto user = spawn_user(0);
-  long day = 20000;
+  // The wall clock only moves when the test says so: a day starts at midnight UTC.
+  auto day = std::make_shared<manual_time>(std::chrono::system_clock::time_point{std::chrono::hours(24 * 20000)});
   auto cfg = mapping("m1");
   cfg.job.config.sf_max_daily_api_calls = 10;
-  cfg.utc_day = [&day] { return day; };
+  cfg.time = day;
   auto m = spawn_mapping(cfg, user);
   sched.run();
   for (int i = 0; i < 5; ++i) {
@@ -448,7 +449,7 @@ TEST_F(engine_sim, a_mapping_stays_within_its_own_daily_api_cap) {
   EXPECT_EQ(io->db["m1"].polls, 3);
   EXPECT_NE(mapping_status(m).second.find("sf_max_daily_api_calls reached"), std::string::npos)
     << mapping_status(m).second;
-  ++day;
+  day->advance(std::chrono::hours(24));
   sched.advance_time(120s);
   sched.run();
   EXPECT_EQ(io->db["m1"].polls, 4);

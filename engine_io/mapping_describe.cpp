@@ -1,6 +1,6 @@
-#include "actors/mapping_describe.hpp"
+#include "engine_io/mapping_describe.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -51,4 +51,4 @@ salesforce::result<described_mapping> describe_mapping(salesforce::client& sf, c
   return out;
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

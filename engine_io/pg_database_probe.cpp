@@ -1,22 +1,22 @@
-#include "actors/database_probe.hpp"
+#include "engine_io/engine_io.hpp"
 
 #include "store/control_schema.hpp"
 #include "sync/logfmt.hpp"
 
 #include <pqxx/pqxx>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
 /// Keeps one connection; reconnects and re-migrates after any failure.
-class pg_database_probe : public database_probe {
+class pg_database_probe : public actors::database_probe {
 public:
   explicit pg_database_probe(std::string url) : url_(std::move(url)) {
   }
 
-  probe_result check() override {
-    probe_result r;
+  actors::probe_result check() override {
+    actors::probe_result r;
     try {
       if (!conn_ || !conn_->is_open()) {
         conn_ = std::make_unique<pqxx::connection>(url_);
@@ -49,8 +49,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<database_probe> make_pg_database_probe(std::string url) {
+std::unique_ptr<actors::database_probe> make_database_probe(std::string url) {
   return std::make_unique<pg_database_probe>(std::move(url));
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -1,10 +1,10 @@
-#include "actors/read_page.hpp"
+#include "engine_io/read_page.hpp"
 
-#include "actors/log.hpp"
+#include "engine_io/jobs.hpp"
 #include "store/copy_loader.hpp"
 #include "sync/value_cleaning.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 read_page::read_page(const hc_table_spec& spec, const wire_row_converter& conv) : spec_(spec), conv_(conv) {}
 
@@ -29,7 +29,7 @@ void read_page::add(const std::vector<std::string>& texts, std::string_view sfid
     errors_.push_back({std::string{sfid}, problem_.field, problem_.error, problem_.excerpt});
     return;
   }
-  copy_writer::format_line(row_, line_);
+  store::copy_writer::format_line(row_, line_);
   lines_.push_back(line_);
   sfids_.emplace_back(sfid);
 }
@@ -38,7 +38,7 @@ void read_page::apply(pqxx::dbtransaction& tx, const apply_lines& apply) {
   refused_.assign(lines_.size(), false);
   if (lines_.empty())
     return;
-  auto refused = apply_isolating(tx, lines_.size(), [&](pqxx::transaction_base& sub, std::size_t first,
+  auto refused = store::apply_isolating(tx, lines_.size(), [&](pqxx::transaction_base& sub, std::size_t first,
                                                         std::size_t last) { apply(sub, lines_, first, last); });
   const auto& columns = conv_.columns();
   for (const auto& r : refused) {
@@ -51,7 +51,7 @@ void read_page::apply(pqxx::dbtransaction& tx, const apply_lines& apply) {
         continue;
       const auto* col = spec_.find_column(columns[c]);
       e.field = col ? col->sf_field : columns[c];
-      auto value = copy_writer::line_field(lines_[r.index], c);
+      auto value = store::copy_writer::line_field(lines_[r.index], c);
       e.excerpt = value ? value_excerpt(*value, col && col->sensitive) : std::string{"(null)"};
     }
     errors_.push_back(std::move(e));
@@ -99,4 +99,4 @@ std::size_t read_page::settle(pqxx::transaction_base& tx, const mapping_job& j, 
   return errors_.size();
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "actors/sync_io.hpp"
+#include "engine_io/jobs.hpp"
 #include "store/read_errors.hpp"
 #include "store/row_isolation.hpp"
 #include "sync/type_mapping.hpp"
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 /// One page of Salesforce records on its way into PostgreSQL (a load, poll or
 /// backfill page): converted and cleaned at decode time, buffered as COPY
@@ -61,4 +61,4 @@ private:
   record_problem problem_;
 };
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -1,6 +1,6 @@
-#include "actors/sf_outcome.hpp"
+#include "engine_io/sf_outcome.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 job_outcome from_sf_error(const salesforce::sf_error& e) {
   using salesforce::error_kind;
@@ -23,4 +23,4 @@ job_outcome from_sf_error(const salesforce::sf_error& e) {
   }
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

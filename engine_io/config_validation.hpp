@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 /// A mapping to check, with the path its problems are reported under
 /// (`mappings[2]`, or `Contact` for a single mapping).
@@ -35,4 +35,4 @@ std::vector<config_problem> validate_mappings(salesforce::client& sf, const std:
 /// in the org's order. Blocking (HTTP; logs in first when no session is held).
 salesforce::result<std::vector<std::string>> org_api_versions(salesforce::client& sf);
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -1,37 +1,40 @@
-#include "actors/notify_listener.hpp"
+#include "engine_io/pg_notify_listener.hpp"
 
 #include "actors/atoms.hpp"
 #include "actors/log.hpp"
 
 #include <pqxx/pqxx>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
+
+using actors::log;
+using actors::wake_atom;
 
 namespace {
 
 class receiver : public pqxx::notification_receiver {
 public:
-  receiver(pqxx::connection_base& c, const std::string& channel, wake_target target)
+  receiver(pqxx::connection_base& c, const std::string& channel, actors::wake_target target)
     : pqxx::notification_receiver(c, channel), target_(std::move(target)) {}
   void operator()(const std::string&, int) override { caf::anon_send(target_, wake_atom::value); }
 
 private:
-  wake_target target_;
+  actors::wake_target target_;
 };
 
 } // namespace
 
-notify_listener::notify_listener(std::string database_url, std::string channel, wake_target target)
+pg_notify_listener::pg_notify_listener(std::string database_url, std::string channel, actors::wake_target target)
   : url_(std::move(database_url)), channel_(std::move(channel)), target_(std::move(target)),
     thread_([this] { run(); }) {}
 
-notify_listener::~notify_listener() {
+pg_notify_listener::~pg_notify_listener() {
   stop_ = true;
   if (thread_.joinable())
     thread_.join();
 }
 
-void notify_listener::run() {
+void pg_notify_listener::run() {
   bool reported = false;
   while (!stop_) {
     try {
@@ -55,4 +58,11 @@ void notify_listener::run() {
   }
 }
 
-} // namespace syncforce::actors
+actors::listener_factory pg_listeners(std::string database_url) {
+  return [url = std::move(database_url)](const std::string& channel,
+                                         actors::wake_target target) -> std::unique_ptr<actors::notify_listener> {
+    return std::make_unique<pg_notify_listener>(url, channel, std::move(target));
+  };
+}
+
+} // namespace syncforce::engine_io

@@ -4,11 +4,12 @@
 // batch, in one transaction: the rows' sfid/_hc_lastop/_hc_err and the log
 // entries' outcome, archived. Entries not attempted go back to NEW.
 
-#include "actors/log.hpp"
+#include "engine_io/jobs.hpp"
+#include "sync/clock.hpp"
 #include "metrics/metrics.hpp"
-#include "actors/mapping_describe.hpp"
-#include "actors/table_guard.hpp"
-#include "actors/write_io.hpp"
+#include "engine_io/mapping_describe.hpp"
+#include "engine_io/table_guard.hpp"
+#include "engine_io/jobs.hpp"
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
 #include "store/orphan_rows.hpp"
@@ -29,7 +30,7 @@
 #include <mutex>
 #include <set>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -37,7 +38,7 @@ using clock_type = std::chrono::steady_clock;
 using nlohmann::json;
 
 double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
+  return std::chrono::duration<double>(real_time().steady_now() - t).count();
 }
 
 /// Seconds a write cycle spent per phase, logged at debug level at its end
@@ -48,7 +49,7 @@ thread_local std::map<std::string, double> cycle_phases;
 /// Adds the time from its construction to its destruction to a phase.
 struct phase_timer {
   const char* name;
-  clock_type::time_point t0 = clock_type::now();
+  clock_type::time_point t0 = real_time().steady_now();
   ~phase_timer() { cycle_phases[name] += seconds_since(t0); }
 };
 
@@ -119,7 +120,7 @@ void promote_orphan_updates(pqxx::connection& db, const write_job& j, const std:
   {
     pqxx::read_transaction tx(db);
     for (const auto& [table, ids] : wanted)
-      for (auto& [id, text] : rows_without_insert(tx, j.schema, table, ids))
+      for (auto& [id, text] : store::rows_without_insert(tx, j.schema, table, ids))
         if (auto parsed = parse_hstore(text); parsed.ok())
           rows.emplace(std::make_pair(table, id), std::move(*parsed.value));
   }
@@ -130,12 +131,15 @@ void promote_orphan_updates(pqxx::connection& db, const write_job& j, const std:
 
 class pg_sf_write_io : public write_io {
 public:
+  /// One cycle, step by step: housekeeping, the writable tables, creates in
+  /// doubt settled, claim, plan, entries that need no write finished, then the
+  /// batches sent and their results recorded, and what was not attempted given back.
   job_outcome write_cycle(worker_context& ctx, const write_job& j) override {
-    auto& db = ctx.db();
+    auto& db = db_of(ctx);
     cycle_phases.clear();
     struct log_phases {
       const write_job& j;
-      clock_type::time_point t0 = clock_type::now();
+      clock_type::time_point t0 = real_time().steady_now();
       ~log_phases() {
         if (!cycle_phases.count("plan"))
           return; // nothing claimed
@@ -146,28 +150,66 @@ public:
         log(spdlog::level::debug, e.with("total_secs", fmt::format("{:.3f}", seconds_since(t0))));
       }
     } phases{j};
-    {
-      phase_timer pt{"housekeeping"};
-      pqxx::work tx(db, "write_housekeeping");
-      if (j.recover_pending) {
-        if (auto n = release_pending(tx, j.schema))
-          log_conn(spdlog::level::info, j,
-                   "Returned " + std::to_string(n) + " interrupted trigger log entries to NEW");
-      }
-      if (auto n = requeue_archived(tx, j.schema))
-        log_conn(spdlog::level::info, j, "Requeued " + std::to_string(n) + " archived trigger log entries");
-      archive_unsyncable(tx, j.schema);
-      if (j.purge_archive) {
-        if (auto n = purge_archive(tx, j.schema, j.archive_retention))
-          log_conn(spdlog::level::info, j, "Purged " + std::to_string(n) + " archived trigger log entries");
-      }
-      commit_fenced(tx, ctx);
-    }
+    housekeep(ctx, db, j);
+    cycle c;
+    if (auto described = describe_tables(ctx, j, c); !described.ok())
+      return described;
+    // Creates whose result was never recorded are settled with Salesforce
+    // before anything (them included) can be sent again.
+    if (auto unsettled = reconcile_in_doubt(ctx, j, c.tables); !unsettled.ok())
+      return unsettled;
+    const auto claimed = claim(ctx, db, j, c);
+    if (claimed.empty())
+      return {};
+    plan_cycle(db, j, claimed, c);
+    finish_skipped(ctx, db, j, c);
+    if (auto sent = send_and_record(ctx, db, j, c); !sent.ok())
+      return sent;
+    return end_cycle(ctx, db, j, claimed.size(), c);
+  }
 
-    // The writable tables, described once per mapping configuration. A mapping
-    // that cannot write (BAD_CONFIG) keeps its entries waiting in the log.
+private:
+  /// What the steps of one write cycle share.
+  struct cycle {
+    /// The writable tables, by table name.
     std::map<std::string, table_info> tables;
-    std::vector<queue_block> blocks;
+    /// Tables whose entries are not claimed (a stopped queue, a mapping in BAD_CONFIG).
+    std::vector<store::queue_block> blocks;
+    write_plan plan;
+    /// Entries that cannot be read (action or hstore): finished as FAILED.
+    std::vector<store::log_result> unreadable;
+    std::vector<std::int64_t> not_attempted;
+    bool unblocked = false;
+    long finished = 0;
+    long succeeded = 0;
+    long failed = 0;
+  };
+
+  /// Interrupted entries back to NEW (first cycle), requeued and unsyncable
+  /// entries moved, the archive purged when due: one transaction.
+  void housekeep(worker_context& ctx, pqxx::connection& db, const write_job& j) {
+    phase_timer pt{"housekeeping"};
+    pqxx::work tx(db, "write_housekeeping");
+    if (j.recover_pending) {
+      if (auto n = store::release_pending(tx, j.schema))
+        log_conn(spdlog::level::info, j,
+                 "Returned " + std::to_string(n) + " interrupted trigger log entries to NEW");
+    }
+    if (auto n = store::requeue_archived(tx, j.schema))
+      log_conn(spdlog::level::info, j, "Requeued " + std::to_string(n) + " archived trigger log entries");
+    store::archive_unsyncable(tx, j.schema);
+    if (j.purge_archive) {
+      if (auto n = store::purge_archive(tx, j.schema, j.archive_retention))
+        log_conn(spdlog::level::info, j, "Purged " + std::to_string(n) + " archived trigger log entries");
+    }
+    commit_fenced(tx, ctx);
+  }
+
+  /// The writable tables, described once per mapping configuration. A mapping
+  /// that cannot write (BAD_CONFIG) keeps its entries waiting in the log.
+  job_outcome describe_tables(worker_context& ctx, const write_job& j, cycle& c) {
+    auto& tables = c.tables;
+    auto& blocks = c.blocks;
     for (const auto& m : j.mappings) {
       if (m.config.access != mapping_access::read_write)
         continue;
@@ -180,13 +222,15 @@ public:
       }
       tables.emplace(info.second.spec->table, info.second);
     }
+    return {};
+  }
 
-    // Creates whose result was never recorded are settled with Salesforce
-    // before anything (them included) can be sent again.
-    if (auto unsettled = reconcile_in_doubt(ctx, j, tables); !unsettled.ok())
-      return unsettled;
-
-    std::vector<trigger_log_entry> claimed;
+  /// Claims up to j.claim_limit entries (ordered mode: not of a stopped queue).
+  std::vector<store::trigger_log_entry> claim(worker_context& ctx, pqxx::connection& db, const write_job& j,
+                                              cycle& c) {
+    auto& tables = c.tables;
+    auto& blocks = c.blocks;
+    std::vector<store::trigger_log_entry> claimed;
     {
       phase_timer pt{"claim"};
       pqxx::work tx(db, "write_claim");
@@ -194,17 +238,20 @@ public:
         auto stopped = load_blocks(tx, tables);
         blocks.insert(blocks.end(), stopped.begin(), stopped.end());
       }
-      claimed = claim_entries(tx, j.schema, j.claim_limit, blocks);
+      claimed = store::claim_entries(tx, j.schema, j.claim_limit, blocks);
       commit_fenced(tx, ctx);
     }
-    if (claimed.empty())
-      return {};
+    return claimed;
+  }
 
-    // Plan.
-    auto plan_t0 = clock_type::now();
+  /// Parses the claimed entries and plans the batches (sync/write_plan).
+  void plan_cycle(pqxx::connection& db, const write_job& j, const std::vector<store::trigger_log_entry>& claimed,
+                  cycle& cy) {
+    auto& tables = cy.tables;
+    auto& unreadable = cy.unreadable;
+    auto plan_t0 = real_time().steady_now();
     std::vector<write_entry> entries;
     entries.reserve(claimed.size());
-    std::vector<log_result> unreadable;
     for (const auto& c : claimed) {
       write_entry e;
       e.id = c.id;
@@ -214,7 +261,7 @@ public:
       if (c.old)
         old = parse_hstore(*c.old);
       if (!action || !values.ok() || (old && !old->ok())) {
-        unreadable.push_back({c.id, log_outcome::failed, std::nullopt,
+        unreadable.push_back({c.id, store::log_outcome::failed, std::nullopt,
                               std::string{"unreadable trigger log entry (action or hstore)"}});
         continue;
       }
@@ -236,7 +283,8 @@ public:
     settings.api_version = j.api_version;
     settings.disable_bulk_writes = j.disable_bulk_writes;
     settings.bulk_threshold = j.bulk_threshold;
-    auto plan = plan_writes(entries, configs, settings);
+    cy.plan = plan_writes(entries, configs, settings);
+    const auto& plan = cy.plan;
     cycle_phases["plan"] += seconds_since(plan_t0);
     if (!unreadable.empty())
       log_conn(spdlog::level::warn, j,
@@ -246,31 +294,43 @@ public:
              "Claimed " + std::to_string(claimed.size()) + " trigger log entries: " +
                std::to_string(plan.batches.size()) + " batches, " + std::to_string(plan.skipped.size()) +
                " need no write");
+  }
 
+  /// Entries that need no write (merged, ignored) and unreadable ones finished.
+  void finish_skipped(worker_context& ctx, pqxx::connection& db, const write_job& j, cycle& c) {
+    const auto& plan = c.plan;
+    const auto& unreadable = c.unreadable;
     {
       phase_timer pt{"skipped"};
       pqxx::work tx(db, "write_skipped");
-      std::vector<log_result> skipped = unreadable;
+      std::vector<store::log_result> skipped = unreadable;
       for (const auto& s : plan.skipped)
-        skipped.push_back({s.entry_id, outcome_of(s.reason) == "MERGED" ? log_outcome::merged : log_outcome::ignored,
+        skipped.push_back({s.entry_id, outcome_of(s.reason) == "MERGED" ? store::log_outcome::merged : store::log_outcome::ignored,
                            std::nullopt, std::nullopt});
-      finish_entries(tx, j.schema, skipped);
+      store::finish_entries(tx, j.schema, skipped);
       commit_fenced(tx, ctx);
     }
+  }
 
+  /// Sends the batches in order and records each one's results.
+  job_outcome send_and_record(worker_context& ctx, pqxx::connection& db, const write_job& j, cycle& c) {
+    auto& tables = c.tables;
+    auto& blocks = c.blocks;
+    const auto& plan = c.plan;
+    auto& not_attempted = c.not_attempted;
+    auto& unblocked = c.unblocked;
+    auto& finished = c.finished;
+    auto& succeeded = c.succeeded;
+    auto& failed = c.failed;
+    finished = static_cast<long>(plan.skipped.size() + c.unreadable.size());
     // Execute. Collection batches are pipelined: once batch N's answer is in
     // (what batch N+1 depends on: the sfids it created, whether it stopped a
     // queue), batch N+1 is prepared and sent on a second thread while batch N's
     // results are recorded. The Salesforce call and the PostgreSQL work of
     // consecutive batches overlap; their order and every rule stay as they were.
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     std::map<std::pair<std::string, std::int64_t>, std::string> created; // (table, record id) -> sfid
     std::set<std::string> stopped;
-    bool unblocked = false;
-    std::vector<std::int64_t> not_attempted;
-    long finished = static_cast<long>(plan.skipped.size() + unreadable.size());
-    long succeeded = 0;
-    long failed = 0;
     // Until a batch's results are recorded, no poll of its table reads or applies
     // a page (a session lock on `db`: taken and given back outside transactions).
     std::map<std::string, std::unique_ptr<table_lock>> guards;
@@ -298,7 +358,7 @@ public:
         not_attempted.insert(not_attempted.end(), ids.begin(), ids.end());
       }
       pqxx::work tx(db, "write_unclaim");
-      unclaim_entries(tx, j.schema, not_attempted);
+      store::unclaim_entries(tx, j.schema, not_attempted);
       commit_fenced(tx, ctx);
     };
     // What the next batches depend on, known as soon as the answer is.
@@ -320,7 +380,7 @@ public:
       const auto& batch = plan.batches[a.bi];
       const auto& table = tables.find(batch.table)->second;
       const auto& results = a.results;
-      auto t1 = clock_type::now();
+      auto t1 = real_time().steady_now();
       long ok_count = 0;
       {
         phase_timer pt{"record"};
@@ -328,21 +388,21 @@ public:
         // Not waiting for the WAL flush is safe here: a result lost in a database
         // crash only sends its (idempotent) batch again. It saves a disk flush per batch.
         tx.exec0("SET LOCAL synchronous_commit = off");
-        std::vector<log_result> outcomes;
+        std::vector<store::log_result> outcomes;
         for (std::size_t i = 0; i < batch.items.size(); ++i) {
           const auto& item = batch.items[i];
           const auto& r = results[i];
           if (r.ok) {
             ++ok_count;
-            outcomes.push_back({item.entry_id, log_outcome::success, std::nullopt, std::nullopt});
+            outcomes.push_back({item.entry_id, store::log_outcome::success, std::nullopt, std::nullopt});
           } else {
-            outcomes.push_back({item.entry_id, log_outcome::failed, std::nullopt,
+            outcomes.push_back({item.entry_id, store::log_outcome::failed, std::nullopt,
                                 r.code.empty() ? r.message : r.code + ": " + r.message});
           }
           for (auto id : item.merged_ids)
-            outcomes.push_back({id, log_outcome::merged, std::nullopt, std::nullopt});
+            outcomes.push_back({id, store::log_outcome::merged, std::nullopt, std::nullopt});
         }
-        { phase_timer pt{"record_log"}; finish_entries(tx, j.schema, outcomes); }
+        { phase_timer pt{"record_log"}; store::finish_entries(tx, j.schema, outcomes); }
         { phase_timer pt{"record_rows"}; apply_rows(tx, *table.spec, batch, results); }
         if (batch.operation == write_operation::create) {
           phase_timer pt{"record_clear_in_doubt"};
@@ -358,8 +418,7 @@ public:
             json block{{"entry", a.first_failed_insert->first},
                        {"record_id", rec},
                        {"message", f.code + ": " + f.message}};
-            tx.exec_params0("UPDATE syncforce.mappings SET write_block = $2::jsonb WHERE id = $1", table.mapping_id,
-                            block.dump());
+            store::set_write_block(tx, table.mapping_id, block.dump());
             log(spdlog::level::err,
                 log_event{"Write queue of " + table.object_name + " stopped: INSERT of " + batch.table + " id " +
                             std::to_string(rec) + " failed (" + f.code +
@@ -367,14 +426,14 @@ public:
                           "mapping", table.mapping_id, "DATA_SYNCED"}.addon(j.connection_id)
                   .with("object_name", table.object_name));
           } else if (is_blocked(blocks, batch.table)) {
-            tx.exec_params0("UPDATE syncforce.mappings SET write_block = NULL WHERE id = $1", table.mapping_id);
+            store::clear_write_block(tx, table.mapping_id);
             log(spdlog::level::info,
                 log_event{"Write queue of " + table.object_name + " resumed", "mapping", table.mapping_id,
                           "DATA_SYNCED"}.addon(j.connection_id)
                   .with("object_name", table.object_name));
             unblocked = true;
             blocks.erase(std::remove_if(blocks.begin(), blocks.end(),
-                                        [&](const queue_block& b) { return b.table_name == batch.table; }),
+                                        [&](const store::queue_block& b) { return b.table_name == batch.table; }),
                          blocks.end());
           }
         }
@@ -405,7 +464,7 @@ public:
     for (std::size_t bi = 0; bi <= plan.batches.size(); ++bi) {
       std::optional<answered> to_record;
       if (flying) {
-        auto wait_t0 = clock_type::now();
+        auto wait_t0 = real_time().steady_now();
         auto answer = flying->answer.get();
         cycle_phases["call_wait"] += seconds_since(wait_t0);
         answered a{flying->bi, std::move(flying->results), seconds_since(flying->t0), std::nullopt};
@@ -430,7 +489,7 @@ public:
           guard(batch.table, *table.spec);
           auto& f = flying.emplace();
           f.bi = bi;
-          f.t0 = clock_type::now();
+          f.t0 = real_time().steady_now();
           f.results.assign(batch.items.size(), item_result{});
           f.call = prepare_call(ctx, db, j, table, batch, 0, batch.items.size(), created, f.results);
           if (f.call.sent.empty()) {
@@ -459,7 +518,7 @@ public:
           }
           const auto& table = ti->second;
           guard(batch.table, *table.spec);
-          auto t0 = clock_type::now();
+          auto t0 = real_time().steady_now();
           answered a;
           a.bi = bi;
           auto failure = execute(ctx, db, sf, j, table, batch, created, a.results);
@@ -475,39 +534,43 @@ public:
       if (to_record)
         record(*to_record);
     }
+    return {};
+  }
+
+  /// Gives back what was not attempted and says whether to run again at once.
+  job_outcome end_cycle(worker_context& ctx, pqxx::connection& db, const write_job& j, std::size_t claimed,
+                        const cycle& c) {
+    const auto& not_attempted = c.not_attempted;
     if (!not_attempted.empty()) {
       pqxx::work tx(db, "write_unclaim");
-      unclaim_entries(tx, j.schema, not_attempted);
+      store::unclaim_entries(tx, j.schema, not_attempted);
       commit_fenced(tx, ctx);
     }
     job_outcome o;
-    o.rows = finished;
+    o.rows = c.finished;
     o.api_calls = 0;
     // A full claim means more may be waiting; a stopped queue does not count.
-    if ((claimed.size() >= j.claim_limit && not_attempted.size() < claimed.size()) || unblocked)
+    if ((claimed >= j.claim_limit && not_attempted.size() < claimed) || c.unblocked)
       o.more = true; // a full claim, or a queue that just resumed: look again at once
-    if (failed > 0)
+    if (c.failed > 0)
       log_conn(spdlog::level::warn, j,
-               "Wrote " + std::to_string(succeeded) + " changes to Salesforce, " + std::to_string(failed) + " failed");
+               "Wrote " + std::to_string(c.succeeded) + " changes to Salesforce, " + std::to_string(c.failed) + " failed");
     return o;
   }
 
 private:
-  static bool is_blocked(const std::vector<queue_block>& blocks, const std::string& table) {
+  static bool is_blocked(const std::vector<store::queue_block>& blocks, const std::string& table) {
     for (const auto& b : blocks)
       if (b.table_name == table)
         return true;
     return false;
   }
 
-  std::vector<queue_block> load_blocks(pqxx::transaction_base& tx, const std::map<std::string, table_info>& tables) {
-    std::vector<queue_block> out;
+  std::vector<store::queue_block> load_blocks(pqxx::transaction_base& tx, const std::map<std::string, table_info>& tables) {
+    std::vector<store::queue_block> out;
     for (const auto& [name, t] : tables) {
-      auto r = tx.exec_params("SELECT (write_block->>'record_id')::bigint FROM syncforce.mappings "
-                              "WHERE id = $1 AND write_block IS NOT NULL",
-                              t.mapping_id);
-      if (!r.empty() && !r[0][0].is_null())
-        out.push_back({name, r[0][0].as<std::int64_t>()});
+      if (auto record = store::write_block_of(tx, t.mapping_id))
+        out.push_back({name, *record});
     }
     return out;
   }
@@ -580,7 +643,7 @@ private:
                                const write_batch& batch, std::size_t from, std::size_t to,
                                const std::map<std::pair<std::string, std::int64_t>, std::string>& created,
                                std::vector<item_result>& results) {
-    // `db` is the cycle's own connection (ctx.db() may open another after a break): ctx is for the fence.
+    // `db` is the cycle's own connection (db_of(ctx) may open another after a break): ctx is for the fence.
     collection_call call;
     for (std::size_t i = from; i < to; ++i) {
       const auto& item = batch.items[i];
@@ -700,7 +763,7 @@ private:
   /// succeeds.
   job_outcome reconcile_in_doubt(worker_context& ctx, const write_job& j,
                                  const std::map<std::string, table_info>& tables) {
-    auto& db = ctx.db();
+    auto& db = db_of(ctx);
     std::vector<store::in_doubt_create> doubts;
     {
       pqxx::read_transaction tx(db, "in_doubt_load");
@@ -718,7 +781,7 @@ private:
                                   std::to_string(doubts.size()) + " creates in doubt: settled with Salesforce in " +
                                     std::to_string(wait) + " s, once no call that sent them can still be running");
     }
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     std::map<std::string, std::vector<const store::in_doubt_create*>> by_table;
     for (const auto& d : doubts)
       by_table[d.table_name].push_back(&d);
@@ -814,7 +877,7 @@ private:
       done.action = write_action::insert;
       done.operation = write_operation::create;
       std::vector<item_result> results;
-      std::vector<log_result> outcomes;
+      std::vector<store::log_result> outcomes;
       for (std::size_t i = 0; i < group.size(); ++i) {
         const auto* d = group[i];
         if (match[i] < 0 || !waiting.count(d->entry_id)) {
@@ -830,9 +893,9 @@ private:
         r.ok = true;
         r.sfid = free_ids[static_cast<std::size_t>(match[i])];
         results.push_back(r);
-        outcomes.push_back({d->entry_id, log_outcome::success, std::nullopt, std::nullopt});
+        outcomes.push_back({d->entry_id, store::log_outcome::success, std::nullopt, std::nullopt});
       }
-      finish_entries(tx, j.schema, outcomes);
+      store::finish_entries(tx, j.schema, outcomes);
       apply_rows(tx, *t.spec, done, results);
       store::clear_in_doubt(tx, j.connection_id, ids);
       commit_fenced(tx, ctx);
@@ -1063,7 +1126,7 @@ private:
       if (i != tables_.end() && i->second.first == m.config)
         return {job_outcome{}, i->second.second};
     }
-    auto d = describe_mapping(ctx.sf(*j.user), j.schema, m.config, j.ucs_basic_collation);
+    auto d = describe_mapping(sf_client(ctx, *j.user), j.schema, m.config, j.ucs_basic_collation);
     if (!d) {
       const auto& e = d.error();
       auto kind = e.kind == salesforce::error_kind::request_limit ? outcome_kind::budget : outcome_kind::retry;
@@ -1090,6 +1153,6 @@ private:
 
 } // namespace
 
-std::shared_ptr<write_io> make_pg_sf_write_io() { return std::make_shared<pg_sf_write_io>(); }
+std::shared_ptr<actors::write_io> make_write_io() { return std::make_shared<pg_sf_write_io>(); }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -1,7 +1,6 @@
-#include "actors/pg_change_events.hpp"
+#include "engine_io/pg_change_events.hpp"
 
-#include "actors/log.hpp"
-#include "actors/table_guard.hpp"
+#include "engine_io/table_guard.hpp"
 #include "store/change_event_marks.hpp"
 #include "store/copy_loader.hpp"
 #include "store/sql_arrays.hpp"
@@ -10,7 +9,7 @@
 #include <algorithm>
 #include <set>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -56,7 +55,7 @@ struct apply_counts {
 } // namespace
 
 job_outcome load_change_event_mark(worker_context& ctx, const mapping_job& j) {
-  pqxx::read_transaction tx(ctx.db());
+  pqxx::read_transaction tx(db_of(ctx));
   job_outcome o;
   if (auto m = store::load_change_event_mark(tx, j.mapping_id))
     o.replay_id = m->replay_id;
@@ -72,15 +71,15 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
   bool catch_up = false;
 
   // Like a poll page, events must not land in the middle of a write-back of this table.
-  auto guard = lock_table(ctx.db(), spec.schema, spec.table);
-  pqxx::work tx(ctx.db(), "change_events");
+  auto guard = lock_table(db_of(ctx), spec.schema, spec.table);
+  pqxx::work tx(db_of(ctx), "change_events");
   const auto qtable = tx.quote_name(spec.schema) + "." + tx.quote_name(spec.table);
 
   upsert_group group;
   auto flush = [&] {
     if (group.rows.empty())
       return;
-    upsert_target target;
+    store::upsert_target target;
     target.schema = spec.schema;
     target.table = spec.table;
     target.columns.push_back("sfid");
@@ -96,7 +95,7 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
     target.protect_pending = read_write;
     try {
       pqxx::subtransaction sub(tx, "change_event_group");
-      upsert_loader loader(sub, target);
+      store::upsert_loader loader(sub, target);
       for (const auto& r : group.rows)
         loader.write(r);
       auto stats = loader.finish();
@@ -227,4 +226,4 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
   return o;
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

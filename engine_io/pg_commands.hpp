@@ -1,10 +1,10 @@
 #pragma once
 
-#include "actors/sync_io.hpp"
+#include "engine_io/jobs.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 /// sync_io::take_command against the control schema and the connection's schema.
 job_outcome take_and_apply_command(worker_context& ctx, const mapping_job& j);
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 /// Serialises, across the whole cluster, one poll page run (read from Salesforce
 /// until applied) with one write-back batch (sent until its results are
@@ -38,4 +38,4 @@ private:
 /// The lock of `schema`.`table` on `db`, held until the result goes out of scope (see table_lock).
 table_lock lock_table(pqxx::connection& db, const std::string& schema, const std::string& table);
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -1,12 +1,12 @@
 #pragma once
 
-#include "actors/sync_io.hpp"
+#include "engine_io/jobs.hpp"
 #include "sync/type_mapping.hpp"
 
 #include <string>
 #include <vector>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 // ---------------------------------------------------------------------------
 // Read repair against PostgreSQL and Salesforce (the production side of
@@ -29,4 +29,4 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
 job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                                      const std::vector<std::string>& calculated);
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

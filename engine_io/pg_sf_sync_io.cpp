@@ -2,16 +2,17 @@
 // through libpqxx (COPY into a shadow table for loads, the upsert loader for
 // polls), each call on the worker's own connection and client.
 
-#include "actors/log.hpp"
+#include "engine_io/jobs.hpp"
+#include "sync/clock.hpp"
 #include "metrics/metrics.hpp"
-#include "actors/pg_commands.hpp"
-#include "actors/read_page.hpp"
-#include "actors/pg_read_repair.hpp"
-#include "actors/pg_change_events.hpp"
-#include "actors/sf_outcome.hpp"
-#include "actors/mapping_describe.hpp"
-#include "actors/table_guard.hpp"
-#include "actors/sync_io.hpp"
+#include "engine_io/pg_commands.hpp"
+#include "engine_io/read_page.hpp"
+#include "engine_io/pg_read_repair.hpp"
+#include "engine_io/pg_change_events.hpp"
+#include "engine_io/sf_outcome.hpp"
+#include "engine_io/mapping_describe.hpp"
+#include "engine_io/table_guard.hpp"
+#include "engine_io/jobs.hpp"
 #include "store/control_repo.hpp"
 #include "store/column_refresh.hpp"
 #include "store/copy_loader.hpp"
@@ -30,14 +31,14 @@
 #include <algorithm>
 #include <mutex>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
+  return std::chrono::duration<double>(real_time().steady_now() - t).count();
 }
 
 std::string secs(double s) { return fmt::format("{:.2f}", s); }
@@ -74,11 +75,11 @@ void record_texts(const salesforce::record& r, const std::vector<std::string>& f
 class pg_sf_sync_io : public sync_io {
 public:
   job_outcome prepare_connection(worker_context& ctx, const connection_job& j) override {
-    pqxx::work tx(ctx.db(), "prepare_connection");
+    pqxx::work tx(db_of(ctx), "prepare_connection");
     // Every node that runs a unit of the connection prepares it: one at a time.
     tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('syncforce.connection'), hashtext($1))", j.connection_id);
-    ensure_connection_schema(tx, j.schema);
-    write_connection_hcmeta(tx, j.connection_id, j.schema);
+    store::ensure_connection_schema(tx, j.schema);
+    store::write_connection_hcmeta(tx, j.connection_id, j.schema);
     // A paused connection stays paused across restarts (only Resume ends it).
     auto state = tx.exec_params1("UPDATE syncforce.connections SET state = CASE WHEN state = 'PAUSED' THEN state "
                                  "ELSE 'IDLE' END, updated_at = now() WHERE id = $1 RETURNING state",
@@ -91,7 +92,7 @@ public:
   }
 
   job_outcome load_mapping(worker_context& ctx, const mapping_job& j) override {
-    pqxx::read_transaction tx(ctx.db());
+    pqxx::read_transaction tx(db_of(ctx));
     auto row = store::load_mapping(tx, j.mapping_id);
     if (!row)
       return job_outcome::failure(outcome_kind::bad_config, "mapping " + j.mapping_id + " is not in the store");
@@ -107,12 +108,12 @@ public:
     if (!spec.ok())
       return spec;
     const auto table = j.config.table_name();
-    mapping_change_result r;
+    store::mapping_change_result r;
     {
       // One transaction: the table has the old shape or the new one, never a mix.
-      pqxx::work tx(ctx.db(), "prepare_mapping");
+      pqxx::work tx(db_of(ctx), "prepare_mapping");
       try {
-        r = change_mapping_table(tx, *cached(j.mapping_id));
+        r = store::change_mapping_table(tx, *cached(j.mapping_id));
       } catch (const pqxx::sql_error& e) {
         // e.g. a foreign key or rule of someone else's on a column to drop
         if (e.sqlstate() == "2BP01" || e.sqlstate() == "0A000")
@@ -129,20 +130,20 @@ public:
       log_mapping(spdlog::level::info, j, "Created table " + table, state);
     for (const auto& c : r.changes) {
       switch (c.kind) {
-        case column_change_kind::added:
+        case store::column_change_kind::added:
           log_mapping(spdlog::level::info, j, "Added column " + c.column + " to " + table, state);
           break;
-        case column_change_kind::altered:
+        case store::column_change_kind::altered:
           log_mapping(spdlog::level::info, j,
                    "Altered column " + c.column + " of " + table + ": " + c.from_type + " -> " + c.to_type, state);
           break;
-        case column_change_kind::retyped:
+        case store::column_change_kind::retyped:
           log_mapping(spdlog::level::info, j,
                    "Re-typed column " + c.column + " of " + table + ": " + c.from_type + " -> " + c.to_type +
                      " (dropped and re-added; its values are backfilled)",
                    state);
           break;
-        case column_change_kind::dropped:
+        case store::column_change_kind::dropped:
           log_mapping(spdlog::level::info, j, "Dropped column " + c.column + " of " + table + " (field removed)", state);
           break;
       }
@@ -153,7 +154,7 @@ public:
       log_mapping(spdlog::level::warn, j, p.describe(j.schema, table), state);
     if (r.dropped_reload_table)
       log_mapping(spdlog::level::info, j,
-               "Dropped " + reload_table_name(table) + " of an interrupted load: the table's shape changed", state);
+               "Dropped " + store::reload_table_name(table) + " of an interrupted load: the table's shape changed", state);
     job_outcome o;
     o.columns = r.backfill;
     return o;
@@ -164,19 +165,19 @@ public:
     if (!spec_outcome.ok())
       return spec_outcome;
     auto spec = cached(j.mapping_id);
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     auto calls_before = sf.requests_sent();
     const auto table = j.config.table_name();
     wire_row_converter conv(*spec);
     const auto shape = fmt::format("{}", fmt::join(conv.columns(), ","));
     auto stamp = modstamp_field(j.config.fields);
-    auto load_start = clock_type::now();
+    auto load_start = real_time().steady_now();
 
     // A load that was interrupted resumes from its checkpoint when the shadow
     // table it filled is still there with the same columns.
     std::optional<store::load_checkpoint> cp;
     {
-      pqxx::read_transaction tx(ctx.db());
+      pqxx::read_transaction tx(db_of(ctx));
       cp = store::load_load_checkpoint(tx, j.mapping_id);
       if (cp && (cp->shape != shape || !shadow_exists(tx, *spec)))
         cp.reset();
@@ -209,7 +210,7 @@ public:
             std::string id{mark_page->records.front().text("Id")};
             if (is_salesforce_id(id))
               fresh.start_id = settled_mark_id(
-                *m, id, settling_cutoff(std::chrono::system_clock::now(), j.keyset_settle));
+                *m, id, settling_cutoff(real_time().system_now(), j.keyset_settle));
           }
       }
       // Count next: REST up to the threshold, Bulk 2.0 above it.
@@ -219,8 +220,8 @@ public:
         return from_sf_error(count_page.error());
       fresh.expected_rows = count_page->total_size;
       fresh.method = use_bulk(fresh.expected_rows, j.bulk_threshold) ? "bulk" : "rest";
-      pqxx::work tx(ctx.db(), "reload_start");
-      create_reload_table(tx, *spec);
+      pqxx::work tx(db_of(ctx), "reload_start");
+      store::create_reload_table(tx, *spec);
       store::save_load_checkpoint(tx, j.mapping_id, fresh);
       commit_fenced(tx, ctx);
       cp = std::move(fresh);
@@ -237,12 +238,12 @@ public:
     if (!loaded.ok())
       return loaded;
 
-    pqxx::work tx(ctx.db(), "reload_swap");
-    swap_reload_table(tx, *spec);
+    pqxx::work tx(db_of(ctx), "reload_swap");
+    store::swap_reload_table(tx, *spec);
     store::set_high_water_mark(tx, j.mapping_id, cp->start_mark, cp->start_id);
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
     // Read errors of records now in the table, or gone from Salesforce, are over.
-    store::clear_read_errors_after_reload(tx, j.mapping_id, qualified_name(tx, spec->schema, spec->table));
+    store::clear_read_errors_after_reload(tx, j.mapping_id, store::qualified_name(tx, spec->schema, spec->table));
     store::delete_load_checkpoint(tx, j.mapping_id);
     commit_fenced(tx, ctx);
     if (cp->bulk_job_id)
@@ -287,9 +288,9 @@ public:
     if (names.empty() || sub.columns.front().name != "sfid")
       return {};
     const auto table = j.config.table_name();
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     auto calls_before = sf.requests_sent();
-    auto start = clock_type::now();
+    auto start = real_time().steady_now();
     wire_row_converter conv(sub);
     const auto& fields = conv.soql_fields();
     conv.bind_csv_header(fields);
@@ -298,7 +299,7 @@ public:
     log_mapping(spdlog::level::info, j,
              "RESYNC " + table + ": reading columns " + fmt::format("{}", fmt::join(names, ", ")), "RESYNC");
     // Like a poll page, a page read before a write-back must not land after it.
-    auto guard = lock_table(ctx.db(), spec->schema, spec->table);
+    auto guard = lock_table(db_of(ctx), spec->schema, spec->table);
     auto cursor = sf.query(load_soql(fields, j.config.object_name)); // records not deleted
     read_page rp(sub, conv);
     std::vector<std::string> texts;
@@ -306,12 +307,12 @@ public:
     while (!cursor.done()) {
       if (j.cancelled())
         return job_outcome::failure(outcome_kind::cancelled, "cancelled");
-      auto t0 = clock_type::now();
+      auto t0 = real_time().steady_now();
       auto page = cursor.next_page();
       if (!page)
         return from_sf_error(page.error());
       auto query_secs = seconds_since(t0);
-      auto t1 = clock_type::now();
+      auto t1 = real_time().steady_now();
       if (page->records.empty())
         continue;
       rp.clear();
@@ -320,11 +321,11 @@ public:
         rp.add(texts, id_index < texts.size() ? texts[id_index] : std::string{});
       }
       // One transaction per page on the engine session (capture triggers quiet).
-      pqxx::work tx(ctx.db(), "backfill_page");
+      pqxx::work tx(db_of(ctx), "backfill_page");
       rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                        std::size_t last) {
         // A local change still waiting to be written keeps its values (as polls do).
-        updated += refresh_columns(t, spec->schema, spec->table, conv.columns(), names, lines, first, last,
+        updated += store::refresh_columns(t, spec->schema, spec->table, conv.columns(), names, lines, first, last,
                                    "_syncforce_backfill");
       });
       rp.settle(tx, j, "backfill", "RESYNC", false);
@@ -344,7 +345,7 @@ public:
   }
 
   job_outcome poll(worker_context& ctx, const mapping_job& j) override {
-    const auto poll_start = clock_type::now();
+    const auto poll_start = real_time().steady_now();
     auto spec_outcome = describe(ctx, j);
     if (!spec_outcome.ok())
       return spec_outcome;
@@ -354,14 +355,14 @@ public:
       return job_outcome::failure(outcome_kind::bad_config, "neither SystemModstamp nor LastModifiedDate is mapped");
     if (!j.hwm)
       return job_outcome::failure(outcome_kind::fatal, "poll without a high-water mark");
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     auto calls_before = sf.requests_sent();
     // The keyset mark: the Id stored with the mark, when the mark is the one
     // this job was given (an admin command may have moved it: then `>=` once).
     std::optional<std::string> mark_id;
     bool known_read_errors = false;
     {
-      pqxx::read_transaction tx(ctx.db());
+      pqxx::read_transaction tx(db_of(ctx));
       if (auto row = store::load_mapping(tx, j.mapping_id);
           row && row->high_water_id && row->high_water_mark &&
           canonical_timestamp(*row->high_water_mark) == canonical_timestamp(*j.hwm) &&
@@ -370,7 +371,7 @@ public:
       known_read_errors = store::has_read_errors(tx, j.mapping_id);
     }
     // A mark not yet settled is read again with `>=` (sync/poll_plan.hpp, Settling).
-    const auto cutoff = settling_cutoff(std::chrono::system_clock::now(), j.keyset_settle);
+    const auto cutoff = settling_cutoff(real_time().system_now(), j.keyset_settle);
     if (mark_id)
       mark_id = settled_mark_id(*j.hwm, mark_id, cutoff);
     // Count first (deleted records too), with the poll's own keyset predicate:
@@ -380,7 +381,7 @@ public:
     if (!count_page)
       return from_sf_error(count_page.error());
     if (count_page->total_size == 0) {
-      pqxx::work tx(ctx.db(), "poll_done");
+      pqxx::work tx(db_of(ctx), "poll_done");
       store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
       commit_fenced(tx, ctx);
       log(spdlog::level::debug,
@@ -397,7 +398,7 @@ public:
     const bool bulk = use_bulk(count_page->total_size, j.bulk_threshold);
     const std::string state = bulk ? "POLLING_SF_BULK" : "POLLING_SF_CHANGES";
     {
-      pqxx::work tx(ctx.db(), "poll_state");
+      pqxx::work tx(db_of(ctx), "poll_state");
       store::set_mapping_state(tx, j.mapping_id, state, "");
       commit_fenced(tx, ctx);
     }
@@ -414,16 +415,16 @@ public:
     hwm.unsettled_from(cutoff);
     // Read-write tables: a row whose newer local change is still waiting to be
     // written keeps its values (the echo rule, docs/write-back.md).
-    upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column,
+    store::upsert_target target{spec->schema, spec->table, conv.columns(), spec->upsert_column,
                          spec->access == mapping_access::read_write};
     read_page rp(*spec, conv);
     std::vector<std::string> texts;
     long total = 0;
-    upsert_stats sum;
+    store::upsert_stats sum;
     // The page's rows through one upsert (a part of them when a row is refused).
     auto upsert = [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                       std::size_t last) {
-      upsert_loader loader(t, target);
+      store::upsert_loader loader(t, target);
       for (auto i = first; i < last; ++i)
         loader.write_line(lines[i]);
       auto stats = loader.finish();
@@ -434,14 +435,14 @@ public:
     };
     // From the query until the last page is applied, the writer does not write
     // this table back (a page read before a write-back must not land after it).
-    auto guard = lock_table(ctx.db(), spec->schema, spec->table);
+    auto guard = lock_table(db_of(ctx), spec->schema, spec->table);
     if (spec->access == mapping_access::read_write) {
       // Under the guard no create is on the wire on any node: creates still
       // in doubt lost their answer (a crash, a timeout; docs/write-back.md). A
       // record this poll would find may be one of them: the writer settles
       // them first, else the poll would add it as a new row and the create
       // would be sent again.
-      pqxx::read_transaction tx(ctx.db(), "poll_in_doubt");
+      pqxx::read_transaction tx(db_of(ctx), "poll_in_doubt");
       if (store::has_in_doubt(tx, spec->schema, spec->table))
         return job_outcome::failure(outcome_kind::retry,
                                     "creates of " + spec->table + " in doubt: waiting for the writer to settle them");
@@ -449,12 +450,12 @@ public:
     if (!bulk) {
       auto cursor = sf.query_all(soql);
       while (!cursor.done()) {
-        auto t0 = clock_type::now();
+        auto t0 = real_time().steady_now();
         auto page = cursor.next_page();
         if (!page)
           return from_sf_error(page.error());
         auto query_secs = seconds_since(t0);
-        auto t1 = clock_type::now();
+        auto t1 = real_time().steady_now();
         // Each page in its own transaction, with the (stamp, Id) it reached
         // (pages come in keyset order). A record set aside as a read error is
         // passed too: it comes back when it changes again.
@@ -466,7 +467,7 @@ public:
             hwm.reach(texts[stamp_index], id);
           rp.add(texts, id);
         }
-        pqxx::work tx(ctx.db(), "poll_page");
+        pqxx::work tx(db_of(ctx), "poll_page");
         rp.apply(tx, upsert);
         if (rp.settle(tx, j, "poll", state, known_read_errors) > 0)
           known_read_errors = true;
@@ -493,14 +494,14 @@ public:
       bool bound = false;
       std::size_t bulk_stamp = 0;
       std::size_t bulk_id = 0;
-      auto t0 = clock_type::now();
+      auto t0 = real_time().steady_now();
       while (!reader.done()) {
         // Each page in its own transaction; bulk results need not come in
         // keyset order, so the mark moves only with the last page, to the
         // largest (stamp, Id) of the whole job: every record at or below it
         // that existed when the job ran is in the job.
         rp.clear();
-        auto t1 = clock_type::now();
+        auto t1 = real_time().steady_now();
         auto page = reader.next_page([&](const csv::row& r) {
           if (!bound) {
             conv.bind_csv_header(reader.columns());
@@ -519,7 +520,7 @@ public:
         if (!page)
           return from_sf_error(page.error());
         const auto page_rows = static_cast<long>(rp.records());
-        pqxx::work tx(ctx.db(), "poll_page");
+        pqxx::work tx(db_of(ctx), "poll_page");
         rp.apply(tx, upsert);
         if (rp.settle(tx, j, "poll", state, known_read_errors) > 0)
           known_read_errors = true;
@@ -530,7 +531,7 @@ public:
         total += page_rows;
         if (page_rows > 0)
           log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1), "UPSERT");
-        t0 = clock_type::now();
+        t0 = real_time().steady_now();
         if (j.cancelled() && !reader.done()) {
           sf.delete_query_job(job_info->id); // the next poll starts from the old mark again
           return cancelled_poll(ctx, j);
@@ -539,7 +540,7 @@ public:
       sf.delete_query_job(job_info->id);
     }
     {
-      pqxx::work tx(ctx.db(), "poll_done");
+      pqxx::work tx(db_of(ctx), "poll_done");
       store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
       commit_fenced(tx, ctx);
     }
@@ -607,7 +608,7 @@ public:
 
   job_outcome save_state(worker_context& ctx, const mapping_job& j, mapping_state state,
                          const std::string& description) override {
-    pqxx::work tx(ctx.db(), "save_state");
+    pqxx::work tx(db_of(ctx), "save_state");
     store::set_mapping_state(tx, j.mapping_id, std::string{to_string(state)}, description);
     commit_fenced(tx, ctx);
     return {};
@@ -615,14 +616,14 @@ public:
 
 private:
   static bool shadow_exists(pqxx::transaction_base& tx, const hc_table_spec& spec) {
-    auto name = tx.quote_name(spec.schema) + "." + tx.quote_name(reload_table_name(spec.table));
+    auto name = tx.quote_name(spec.schema) + "." + tx.quote_name(store::reload_table_name(spec.table));
     return !tx.exec_params1("SELECT to_regclass($1) IS NULL", name)[0].as<bool>();
   }
 
   /// REST pages in Id order, each committed with the checkpoint (the last Id).
   job_outcome load_rest_pages(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                               wire_row_converter& conv, store::load_checkpoint& cp) {
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     const auto& fields = conv.soql_fields();
     conv.bind_csv_header(fields);
     const auto id_index = index_of(fields, "Id");
@@ -632,12 +633,12 @@ private:
     read_page rp(spec, conv);
     std::vector<std::string> texts;
     while (!cursor.done()) {
-      auto t0 = clock_type::now();
+      auto t0 = real_time().steady_now();
       auto page = cursor.next_page();
       if (!page)
         return from_sf_error(page.error());
       auto query_secs = seconds_since(t0);
-      auto t1 = clock_type::now();
+      auto t1 = real_time().steady_now();
       if (page->records.empty())
         continue;
       rp.clear();
@@ -645,7 +646,7 @@ private:
         record_texts(r, fields, texts);
         rp.add(texts, texts[id_index]);
       }
-      pqxx::work tx(ctx.db(), "reload_page");
+      pqxx::work tx(db_of(ctx), "reload_page");
       rp.apply(tx, copy_into_shadow(spec, conv));
       // Read errors of records that arrive clean are cleared by the swap.
       rp.settle(tx, j, "load", "RELOAD_TABLE", false);
@@ -665,7 +666,7 @@ private:
   /// (the job and the locator of the next page).
   job_outcome load_bulk_pages(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                               wire_row_converter& conv, store::load_checkpoint& cp) {
-    auto& sf = ctx.sf(*j.user);
+    auto& sf = sf_client(ctx, *j.user);
     const auto& fields = conv.soql_fields();
     if (!cp.bulk_job_id) {
       auto job_info = sf.create_query_job(load_soql(fields, j.config.object_name));
@@ -673,7 +674,7 @@ private:
         return from_sf_error(job_info.error());
       cp.bulk_job_id = job_info->id;
       cp.bulk_locator.reset();
-      pqxx::work tx(ctx.db(), "reload_job");
+      pqxx::work tx(db_of(ctx), "reload_job");
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
     }
@@ -690,7 +691,7 @@ private:
     std::vector<std::string> texts;
     bool bound = false;
     std::size_t bulk_id = 0;
-    auto t0 = clock_type::now();
+    auto t0 = real_time().steady_now();
     while (!reader.done()) {
       rp.clear();
       auto page = reader.next_page([&](const csv::row& r) {
@@ -710,8 +711,8 @@ private:
         return from_sf_error(page.error());
       }
       const auto page_rows = static_cast<long>(rp.records());
-      auto t1 = clock_type::now();
-      pqxx::work tx(ctx.db(), "reload_page");
+      auto t1 = real_time().steady_now();
+      pqxx::work tx(db_of(ctx), "reload_page");
       rp.apply(tx, copy_into_shadow(spec, conv));
       rp.settle(tx, j, "load", "RELOAD_TABLE", false);
       log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1));
@@ -720,7 +721,7 @@ private:
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
       metrics::rows_loaded(j.schema, j.config.object_name, page_rows);
-      t0 = clock_type::now();
+      t0 = real_time().steady_now();
       if (j.cancelled() && !reader.done())
         return job_outcome::failure(outcome_kind::cancelled, "cancelled"); // resumes from the checkpoint
     }
@@ -731,7 +732,7 @@ private:
   static read_page::apply_lines copy_into_shadow(const hc_table_spec& spec, const wire_row_converter& conv) {
     return [&spec, &conv](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                           std::size_t last) {
-      copy_writer writer(t, spec.schema, reload_table_name(spec.table), conv.columns());
+      store::copy_writer writer(t, spec.schema, store::reload_table_name(spec.table), conv.columns());
       for (auto i = first; i < last; ++i)
         writer.write_line(lines[i]);
       writer.complete();
@@ -741,7 +742,7 @@ private:
   /// A poll stopped between pages: the state goes back to DATA_SYNCED (the
   /// mark holds what was applied), the job ends cancelled.
   job_outcome cancelled_poll(worker_context& ctx, const mapping_job& j) {
-    pqxx::work tx(ctx.db(), "poll_cancelled");
+    pqxx::work tx(db_of(ctx), "poll_cancelled");
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
     commit_fenced(tx, ctx);
     return job_outcome::failure(outcome_kind::cancelled, "cancelled");
@@ -750,9 +751,9 @@ private:
   /// Forgets a checkpoint that cannot be resumed; the retry starts the load over.
   job_outcome restart_load(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                            const std::string& why) {
-    pqxx::work tx(ctx.db(), "reload_restart");
+    pqxx::work tx(db_of(ctx), "reload_restart");
     store::delete_load_checkpoint(tx, j.mapping_id);
-    drop_reload_table(tx, spec);
+    store::drop_reload_table(tx, spec);
     commit_fenced(tx, ctx);
     return job_outcome::failure(outcome_kind::retry, why + "; the load starts over");
   }
@@ -787,7 +788,7 @@ private:
       if (i != specs_.end() && i->second.first == j.config && i->second.second->schema == j.schema)
         return {};
     }
-    auto d = describe_mapping(ctx.sf(*j.user), j.schema, j.config, j.ucs_basic_collation);
+    auto d = describe_mapping(sf_client(ctx, *j.user), j.schema, j.config, j.ucs_basic_collation);
     if (!d)
       return from_sf_error(d.error());
     // A read-write mapping must be able to insert: a unique external id to
@@ -799,7 +800,7 @@ private:
     if (fresh && !d->object_name.empty() && d->object_name != j.config.object_name) {
       // A mapping named `contact` (a configuration file written by hand) takes
       // describe's spelling `Contact`, as the admin API gives it.
-      pqxx::work tx(ctx.db(), "mapping_object_name");
+      pqxx::work tx(db_of(ctx), "mapping_object_name");
       if (store::canonicalize_object_name(tx, j.mapping_id, d->object_name))
         log_sync(spdlog::level::info, j, "Object name " + j.config.object_name + " stored as " + d->object_name,
                  "INITIAL");
@@ -827,6 +828,6 @@ private:
 
 } // namespace
 
-std::shared_ptr<sync_io> make_pg_sf_sync_io() { return std::make_shared<pg_sf_sync_io>(); }
+std::shared_ptr<actors::sync_io> make_sync_io() { return std::make_shared<pg_sf_sync_io>(); }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 /// What describe says about one mapping, for the read side and the writer alike.
 struct described_mapping {
@@ -31,4 +31,4 @@ sf_field_rules rules_of(const salesforce::field_describe& f);
 salesforce::result<described_mapping> describe_mapping(salesforce::client& sf, const std::string& schema,
                                                        const mapping_config& config, bool ucs_basic_collation);
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

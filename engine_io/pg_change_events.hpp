@@ -4,13 +4,15 @@
 // sync): the pure decisions are sync/change_events.hpp, this runs them on a
 // worker's engine connection.
 
-#include "actors/sync_io.hpp"
+#include "engine_io/jobs.hpp"
 #include "sync/type_mapping.hpp"
 
 #include <string>
 #include <vector>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
+
+using actors::change_batch;
 
 /// The mapping's stored replay id (outcome.replay_id).
 job_outcome load_change_event_mark(worker_context& ctx, const mapping_job& j);
@@ -21,4 +23,4 @@ job_outcome load_change_event_mark(worker_context& ctx, const mapping_job& j);
 job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                                const std::vector<std::string>& calculated, const change_batch& batch);
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

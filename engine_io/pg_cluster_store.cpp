@@ -1,12 +1,12 @@
-#include "actors/cluster_store.hpp"
+#include "engine_io/engine_io.hpp"
 
 #include "store/copy_loader.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
-class pg_cluster_store : public cluster_store {
+class pg_cluster_store : public actors::cluster_store {
 public:
   pg_cluster_store(std::string url, std::chrono::milliseconds statement_timeout)
     : url_(std::move(url)), statement_timeout_(statement_timeout) {}
@@ -46,7 +46,7 @@ private:
   auto guarded(F&& f) -> decltype(f(std::declval<pqxx::connection&>())) {
     try {
       if (!conn_ || !conn_->is_open()) {
-        conn_ = open_engine_connection(url_, "syncforce-cluster");
+        conn_ = store::open_engine_connection(url_, "syncforce-cluster");
         // A heartbeat stuck behind a lock must fail in time, not outlive the lease.
         conn_->set_variable("statement_timeout", "'" + std::to_string(statement_timeout_.count()) + "ms'");
       }
@@ -64,9 +64,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<cluster_store> make_pg_cluster_store(std::string database_url,
+std::unique_ptr<actors::cluster_store> make_cluster_store(std::string database_url,
                                                      std::chrono::milliseconds statement_timeout) {
   return std::make_unique<pg_cluster_store>(std::move(database_url), statement_timeout);
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

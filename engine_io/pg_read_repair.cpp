@@ -1,9 +1,10 @@
-#include "actors/pg_read_repair.hpp"
+#include "engine_io/pg_read_repair.hpp"
 
-#include "actors/log.hpp"
-#include "actors/read_page.hpp"
-#include "actors/sf_outcome.hpp"
-#include "actors/table_guard.hpp"
+#include "engine_io/jobs.hpp"
+#include "sync/clock.hpp"
+#include "engine_io/read_page.hpp"
+#include "engine_io/sf_outcome.hpp"
+#include "engine_io/table_guard.hpp"
 #include "store/column_refresh.hpp"
 #include "store/copy_loader.hpp"
 #include "store/hc_schema.hpp"
@@ -19,7 +20,7 @@
 #include <algorithm>
 #include <chrono>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -54,7 +55,7 @@ void log_repair(const mapping_job& j, const std::string& event, const store::rea
 bool creates_in_doubt(worker_context& ctx, const hc_table_spec& spec) {
   if (spec.access != mapping_access::read_write)
     return false;
-  pqxx::read_transaction tx(ctx.db(), "sweep_in_doubt");
+  pqxx::read_transaction tx(db_of(ctx), "sweep_in_doubt");
   return store::has_in_doubt(tx, spec.schema, spec.table);
 }
 
@@ -66,9 +67,9 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
   auto stamp = modstamp_field(j.config.fields);
   if (!stamp || !j.hwm)
     return {}; // nothing to compare by: only a reload reads such a mapping
-  auto& sf = ctx.sf(*j.user);
+  auto& sf = sf_client(ctx, *j.user);
   const auto calls_before = sf.requests_sent();
-  const auto window = sweep_window_at(std::chrono::system_clock::now(),
+  const auto window = sweep_window_at(real_time().system_now(),
                                       std::chrono::seconds(j.config.read_repair.sweep_window_seconds), *j.hwm);
   if (window) {
     run.window_from = window->from;
@@ -77,7 +78,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
     const auto& fields = conv.soql_fields();
     conv.bind_csv_header(fields);
     const auto id_index = index_of(fields, "Id");
-    const upsert_target target{spec.schema, spec.table, conv.columns(), spec.upsert_column,
+    const store::upsert_target target{spec.schema, spec.table, conv.columns(), spec.upsert_column,
                                spec.access == mapping_access::read_write};
     const auto stamp_column = column_name_for(*stamp);
     read_page rp(spec, conv);
@@ -117,8 +118,8 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
         ids.reserve(remote.size());
         for (const auto& r : remote)
           ids.push_back(r.id);
-        pqxx::read_transaction tx(ctx.db(), "sweep_compare");
-        const auto qtable = qualified_name(tx, spec.schema, spec.table);
+        pqxx::read_transaction tx(db_of(ctx), "sweep_compare");
+        const auto qtable = store::qualified_name(tx, spec.schema, spec.table);
         for (const auto& row : tx.exec_params("SELECT sfid, COALESCE(to_char(" + tx.quote_name(stamp_column) +
                                                 ", 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') FROM " + qtable +
                                                 " WHERE sfid = ANY($1::text[])",
@@ -133,7 +134,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
         std::vector<std::string> chunk(
           diff.fetch.begin() + static_cast<std::ptrdiff_t>(first),
           diff.fetch.begin() + static_cast<std::ptrdiff_t>(std::min(diff.fetch.size(), first + fetch_ids_per_query)));
-        auto guard = lock_table(ctx.db(), spec.schema, spec.table);
+        auto guard = lock_table(db_of(ctx), spec.schema, spec.table);
         if (creates_in_doubt(ctx, spec))
           return job_outcome::failure(outcome_kind::retry,
                                       "creates of " + spec.table + " in doubt: waiting for the writer to settle them");
@@ -149,10 +150,10 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
           }
         }
         run.fetched += static_cast<long>(rp.records());
-        pqxx::work tx(ctx.db(), "sweep_fetch");
+        pqxx::work tx(db_of(ctx), "sweep_fetch");
         rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t from,
                          std::size_t to) {
-          upsert_loader loader(t, target);
+          store::upsert_loader loader(t, target);
           for (auto i = from; i < to; ++i)
             loader.write_line(lines[i]);
           auto stats = loader.finish();
@@ -165,7 +166,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
   }
   run.api_calls = sf.requests_sent() - calls_before;
   {
-    pqxx::work tx(ctx.db(), "sweep_done");
+    pqxx::work tx(db_of(ctx), "sweep_done");
     store::record_read_repair(tx, j.mapping_id, run);
     commit_fenced(tx, ctx);
   }
@@ -196,7 +197,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
       sub.columns.push_back(*col);
       names.push_back(col->name);
     }
-  auto& sf = ctx.sf(*j.user);
+  auto& sf = sf_client(ctx, *j.user);
   const auto calls_before = sf.requests_sent();
   if (!names.empty() && sub.columns.front().name == "sfid") {
     wire_row_converter conv(sub);
@@ -211,7 +212,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
         return job_outcome::failure(outcome_kind::cancelled, "cancelled");
       // Keyset pages by Id, each read and applied under the write-back guard:
       // a value read before a write-back must not land after it.
-      auto guard = lock_table(ctx.db(), spec.schema, spec.table);
+      auto guard = lock_table(db_of(ctx), spec.schema, spec.table);
       auto cursor = sf.query(load_soql_by_id(fields, j.config.object_name, after) + " LIMIT " +
                              std::to_string(sweep_page_records));
       rp.clear();
@@ -231,11 +232,11 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
       run.checked += read;
       if (read == 0)
         break;
-      pqxx::work tx(ctx.db(), "formula_repair_page");
+      pqxx::work tx(db_of(ctx), "formula_repair_page");
       rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                        std::size_t last) {
         // Only rows that differ, never one with a local change waiting to be written; quietly.
-        run.repaired += refresh_columns(t, spec.schema, spec.table, conv.columns(), names, lines, first, last,
+        run.repaired += store::refresh_columns(t, spec.schema, spec.table, conv.columns(), names, lines, first, last,
                                         "_syncforce_repair");
       });
       rp.settle(tx, j, "formula_repair", "DATA_SYNCED", false);
@@ -244,7 +245,7 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
   }
   run.api_calls = sf.requests_sent() - calls_before;
   {
-    pqxx::work tx(ctx.db(), "formula_repair_done");
+    pqxx::work tx(db_of(ctx), "formula_repair_done");
     store::record_read_repair(tx, j.mapping_id, run);
     commit_fenced(tx, ctx);
   }
@@ -258,4 +259,4 @@ job_outcome repair_calculated_fields(worker_context& ctx, const mapping_job& j, 
   return o;
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

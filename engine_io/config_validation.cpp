@@ -1,6 +1,6 @@
-#include "actors/config_validation.hpp"
+#include "engine_io/config_validation.hpp"
 
-#include "actors/mapping_describe.hpp"
+#include "engine_io/mapping_describe.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
 
@@ -10,7 +10,7 @@
 #include <map>
 #include <optional>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -404,4 +404,4 @@ std::vector<config_problem> validate_mappings(salesforce::client& sf, const std:
   return out;
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

@@ -1,8 +1,8 @@
-#include "actors/table_guard.hpp"
+#include "engine_io/table_guard.hpp"
 
 #include <exception>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 namespace {
 
@@ -49,4 +49,4 @@ table_lock lock_table(pqxx::connection& db, const std::string& schema, const std
   return table_lock(db, schema, table);
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io

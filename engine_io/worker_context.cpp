@@ -1,0 +1,81 @@
+#include "engine_io/worker_context.hpp"
+
+#include "store/cluster.hpp"
+#include "store/copy_loader.hpp"
+#include "store/db_errors.hpp"
+
+#include <stdexcept>
+
+namespace syncforce::engine_io {
+
+using actors::job_outcome;
+using actors::outcome_kind;
+
+pqxx::connection& pg_worker_context::db() {
+  // Opened once per break, never in the middle of a job: a job may hold the
+  // connection by reference across calls. A connection that broke makes the
+  // job fail (retried); the failure resets it, and the next job opens anew.
+  if (!conn_)
+    conn_ = store::open_engine_connection(url_, "syncforce-worker");
+  return *conn_;
+}
+
+salesforce::client& pg_worker_context::sf(const actors::sf_user& user) {
+  auto i = clients_.find(user.key);
+  if (i != clients_.end())
+    return *i->second;
+  auto c = std::make_unique<salesforce::client>(user.config);
+  if (user.session) {
+    // Adopt the shared login if there is one yet; either way, expired sessions
+    // are renewed through it, so the user logs in once for all workers.
+    user.session->attach(*c);
+  }
+  if (user.on_usage)
+    c->on_api_usage(user.on_usage);
+  // Nothing goes to Salesforce under a lease this node's clock says is gone
+  // (a frozen node wakes up past its deadline: not one request).
+  c->set_request_gate([this] {
+    if (const auto* f = fence())
+      f->require_valid("Salesforce request");
+  });
+  auto& ref = *c;
+  clients_.emplace(user.key, std::move(c));
+  return ref;
+}
+
+job_outcome pg_worker_context::failed(const std::string& job_name, const std::exception& e) {
+  // A failed statement may leave the session unusable: start afresh.
+  reset_db();
+  switch (store::classify_db_error(e)) {
+    case store::db_failure::unavailable:
+      return job_outcome::failure(outcome_kind::retry, "database unavailable: " + std::string{e.what()});
+    case store::db_failure::conflict:
+      return job_outcome::failure(outcome_kind::retry, job_name + ": " + e.what());
+    case store::db_failure::permanent:
+      break;
+  }
+  return job_outcome::failure(outcome_kind::fatal, job_name + ": " + e.what());
+}
+
+pg_worker_context& pg_context(actors::worker_context& ctx) {
+  if (auto* pg = dynamic_cast<pg_worker_context*>(&ctx))
+    return *pg;
+  throw std::logic_error("an engine I/O job ran on a worker without a database session (the pool was "
+                         "configured without engine_io::worker_contexts)");
+}
+
+void commit_fenced(pqxx::transaction_base& tx, const actors::worker_context& ctx) {
+  if (const auto* f = ctx.fence()) {
+    f->require_valid("commit");
+    store::check_fence(tx, *f);
+  }
+  tx.commit();
+}
+
+actors::worker_context_factory worker_contexts(std::string database_url) {
+  return [url = std::move(database_url)]() -> std::unique_ptr<actors::worker_context> {
+    return std::make_unique<pg_worker_context>(url);
+  };
+}
+
+} // namespace syncforce::engine_io
