@@ -508,8 +508,10 @@ json ratio(double value, double baseline) {
 
 // ---- sfemu and nodes ---------------------------------------------------------------------
 
-std::unique_ptr<process> start_sfemu(context& ctx, const std::string& name) {
-  auto p = process::start({ctx.sfemu, "--port", "0"}, {}, ctx.log_path(name));
+std::unique_ptr<process> start_sfemu(context& ctx, const std::string& name, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv{ctx.sfemu, "--port", "0"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  auto p = process::start(argv, {}, ctx.log_path(name));
   const std::string marker = "sfemu listening on ";
   std::string url;
   wait_until(

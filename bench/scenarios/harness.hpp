@@ -211,7 +211,8 @@ struct context {
 /// Starts a fresh sfemu for a scenario (`--port 0`, waits for its listening line) and points
 /// ctx.sfemu_url at it. Each scenario gets its own, so that work one leaves behind in sfemu
 /// (a slow request still running) cannot slow the next.
-std::unique_ptr<process> start_sfemu(context& ctx, const std::string& name);
+std::unique_ptr<process> start_sfemu(context& ctx, const std::string& name,
+                                     const std::vector<std::string>& extra_args = {});
 
 /// A node with a configuration file, started on a database of its own.
 class node_run {
@@ -241,6 +242,7 @@ json scenario_micro(context& ctx);
 json scenario_cutover(context& ctx);
 json scenario_cluster(context& ctx);
 json scenario_tie(context& ctx);
+json scenario_events(context& ctx);
 
 /// `count` custom objects Idle_1__c.. (sfemu schema) and a read-only mapping of each, polled hourly.
 json idle_schema(int count);

@@ -371,6 +371,38 @@ void render_tie(std::ostringstream& md, const json& s) {
   md << "\n";
 }
 
+void render_events(std::ostringstream& md, const json& s) {
+  md << "## 9. Change events: a change in sfemu -> written in PostgreSQL (docs/sync-read.md, issue 14)\n\n";
+  if (s.contains("not_run")) {
+    md << not_run(s) << "\n\n";
+    return;
+  }
+  md << "| rate/s | changes | applied | missing | rewrites | kept up | drained after last (ms) | engine p50 ms | "
+        "engine p99 ms | engine max ms | bare subscriber p50 ms | bare p99 ms | p50 ratio to bare | node API calls |\n"
+        "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const char* key : {"steady_100_per_sec", "steady_1000_per_sec"}) {
+    if (!s.contains(key))
+      continue;
+    const auto& r = s[key];
+    if (r.contains("not_run")) {
+      md << "| " << key << " | " << not_run(r) << " | | | | | | | | | | | | |\n";
+      continue;
+    }
+    md << "| " << fmt_num(r["rate_per_sec"]) << " | " << fmt_num(r["changes"]) << " | " << fmt_num(r["applied"])
+       << " | " << fmt_num(r["missing"]) << " | " << fmt_num(r["rewrites"]) << " | "
+       << (r["kept_up"].get<bool>() ? "yes" : "no") << " | " << fmt_num(r["drained_after_last_change_ms"]) << " | "
+       << fmt_num(r["engine"].value("p50_ms", json(nullptr)), 1) << " | "
+       << fmt_num(r["engine"].value("p99_ms", json(nullptr)), 1) << " | "
+       << fmt_num(r["engine"].value("max_ms", json(nullptr)), 1) << " | "
+       << fmt_num(r["bare_subscriber"].value("p50_ms", json(nullptr)), 1) << " | "
+       << fmt_num(r["bare_subscriber"].value("p99_ms", json(nullptr)), 1) << " | "
+       << fmt_ratio(r.value("p50_ratio_to_bare_subscriber", json(nullptr))) << " | "
+       << fmt_num(r["node_api_calls_during_run"]) << " |\n";
+  }
+  md << "\n" << s.value("how", "") << ". Targets: p50 <= 100 ms and p99 <= 500 ms at 100/s; 1,000/s without "
+        "falling behind.\n\n";
+}
+
 std::string render_markdown(const json& report) {
   std::ostringstream md;
   const auto& m = report["machine"];
@@ -399,6 +431,8 @@ std::string render_markdown(const json& report) {
     render_cluster(md, s["cluster"]);
   if (s.contains("tie"))
     render_tie(md, s["tie"]);
+  if (s.contains("events"))
+    render_events(md, s["events"]);
   return md.str();
 }
 
@@ -449,6 +483,7 @@ int main(int argc, char** argv) {
   run('6', "cutover", scenario_cutover);
   run('7', "cluster", scenario_cluster);
   run('8', "tie", scenario_tie);
+  run('9', "events", scenario_events);
   report["scenarios"] = scenarios;
   report["duration_secs"] = std::round(seconds_since(started));
   {
