@@ -136,13 +136,15 @@ enum class mapping_line : std::uint8_t {
 /// What to do: a list of actions, carried out in order (a cursor given back
 /// before the next one is asked for, a state saved before the next job).
 struct mapping_action {
+  // Every member has an initializer: GCC's -O3 flow analysis otherwise warns
+  // (maybe-uninitialized) when an empty alternative is pushed into the variant.
   struct run_job {
-    mapping_job_kind job;
+    mapping_job_kind job = mapping_job_kind::load_mapping;
   };
   /// Persist a state; `background`: best effort, its answer is a `saved` event
   /// (else it is the step, and its answer a job_done).
   struct save_state {
-    mapping_state state;
+    mapping_state state = mapping_state::initial;
     std::string description;
     bool background = false;
   };
@@ -150,20 +152,20 @@ struct mapping_action {
   struct release_cursor {};
   enum class timer { poll, sweep, formula };
   struct arm_timer {
-    timer which;
-    std::chrono::milliseconds delay;
+    timer which = timer::poll;
+    std::chrono::milliseconds delay{0};
   };
   /// Wait, then retry_due. `attempt` (1-based) is the backoff's.
   struct wait_then_retry {
-    wait_kind kind;
-    int attempt;
-    mapping_state state;
+    wait_kind kind = wait_kind::backoff;
+    int attempt = 0;
+    mapping_state state = mapping_state::initial;
     std::string reason;
   };
   struct notify_synced {};
   struct log_line {
-    mapping_line line;
-    mapping_state state;
+    mapping_line line = mapping_line::reload_table;
+    mapping_state state = mapping_state::initial;
     std::string reason;
   };
   /// Tell running jobs to stop between pages.
@@ -175,7 +177,7 @@ struct mapping_action {
     request_failed, ///< the pool or the integration user failed: crash with its error
   };
   struct quit {
-    quit_reason reason;
+    quit_reason reason = quit_reason::shutdown;
     std::string message; ///< lease_lost, job_failed: what happened
   };
   using any = std::variant<run_job, save_state, acquire_cursor, release_cursor, arm_timer, wait_then_retry,
