@@ -22,9 +22,12 @@ std::string change_event_topic(const std::string& object_name) {
 
 // ---- the stream's own thread ---------------------------------------------------
 
-/// Reads one Subscribe stream on its own thread: each batch goes to the actor,
-/// and more events are asked for only once the actor acknowledged it as applied
-/// (FetchRequest flow control: at most `batch` events wait in the node).
+/// Reads one Subscribe stream on its own thread. One batch at a time is at the
+/// actor; what arrives meanwhile is gathered and goes as the next batch the
+/// moment the actor acknowledges the one before (so a busy stream is applied in
+/// large batches, not one small FetchResponse per transaction). More events are
+/// asked for as they are acknowledged (FetchRequest flow control: at most
+/// `batch` events wait in the node, gathered or at the actor).
 class subscription_runner {
 public:
   subscription_runner(caf::actor owner, std::shared_ptr<const change_event_settings> cfg, mapping_job job,
@@ -38,10 +41,16 @@ public:
     thread_ = std::thread([this] { run(); });
   }
 
+  /// The actor applied the batch it was sent (`n` events): ask for as many more,
+  /// and hand over what was gathered meanwhile. Called on the actor's thread; the
+  /// stream allows this one writer beside its reader.
   void ack(std::size_t n) {
     std::lock_guard<std::mutex> lock(mutex_);
-    acked_ += n;
-    cv_.notify_all();
+    at_actor_ = false;
+    if (stopped_ || !sub_)
+      return;
+    sub_->request(static_cast<int>(n)); // a failed request shows as the stream's end in the reader
+    hand_over_locked();
   }
 
   void stop() {
@@ -50,13 +59,25 @@ public:
       stopped_ = true;
       if (sub_)
         sub_->cancel();
-      cv_.notify_all();
     }
     if (thread_.joinable())
       thread_.join();
   }
 
 private:
+  /// Sends the gathered events as one batch unless one is at the actor (mutex_ held).
+  void hand_over_locked() {
+    if (at_actor_ || gathered_.empty())
+      return;
+    auto batch = std::make_shared<change_batch>();
+    batch->topic = topic_;
+    batch->own_client = cfg_->own_client;
+    batch->events = std::move(gathered_);
+    gathered_.clear();
+    at_actor_ = true;
+    caf::anon_send(owner_, cdc_events_atom::value, std::move(batch), generation_);
+  }
+
   void ended(pubsub::stream_failure kind, const std::string& message) {
     caf::anon_send(owner_, cdc_ended_atom::value, static_cast<std::int32_t>(kind), message, generation_);
   }
@@ -102,25 +123,20 @@ private:
         if (b.events.empty())
           continue; // a keepalive
         received = true;
-        auto batch = std::make_shared<change_batch>();
-        batch->topic = topic_;
-        batch->own_client = cfg_->own_client;
-        batch->events = std::move(b.events);
-        const auto n = batch->events.size();
-        replay_ = batch->events.back().replay_id;
-        caf::anon_send(owner_, cdc_events_atom::value, std::move(batch), generation_);
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return stopped_ || acked_ >= n; });
+        replay_ = b.events.back().replay_id;
+        std::lock_guard<std::mutex> lock(mutex_);
         if (stopped_)
           break;
-        acked_ -= n;
-        lock.unlock();
-        if (!sub.request(static_cast<int>(n)))
-          continue; // the next read reports why
+        for (auto& e : b.events)
+          gathered_.push_back(std::move(e));
+        hand_over_locked();
       }
       {
+        // Events gathered but not handed over are dropped with the stream: the
+        // next one starts after the last replay id the actor applied.
         std::lock_guard<std::mutex> lock(mutex_);
         sub_ = nullptr;
+        gathered_.clear();
         if (stopped_)
           return;
       }
@@ -144,8 +160,9 @@ private:
   std::optional<std::uint64_t> replay_;
   std::uint64_t generation_;
   std::mutex mutex_;
-  std::condition_variable cv_;
-  std::size_t acked_ = 0;
+  /// Events received while a batch was at the actor, in replay order.
+  std::vector<pubsub::received_event> gathered_;
+  bool at_actor_ = false; ///< a batch was sent and not acknowledged yet
   bool stopped_ = false;
   pubsub::subscription* sub_ = nullptr;
   std::thread thread_;
