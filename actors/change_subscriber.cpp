@@ -6,7 +6,6 @@
 #include "salesforce/pubsub/subscription.hpp"
 #include "salesforce/shared_session.hpp"
 
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 
