@@ -451,8 +451,11 @@ bool scenario::node_gave_up(std::string* why) {
   if (!node_)
     return false;
   if (!node_->process().running()) {
-    if (why)
-      *why = "the node exited";
+    if (why) {
+      // 128 + N: killed by signal N (11: a crash; 6: an abort, see the log's last lines).
+      auto code = node_->process().wait_exit(std::chrono::milliseconds(0));
+      *why = "the node exited" + (code ? " with status " + std::to_string(*code) : std::string{});
+    }
     return true;
   }
   auto out = node_->output();

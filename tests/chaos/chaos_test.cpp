@@ -306,7 +306,10 @@ TEST_F(chaos, postgres_restarts) {
       FAIL() << "the node gave up after PostgreSQL restart " << k + 1 << " of 10: " << why << "\n" << node_log();
   }
   ASSERT_TRUE(support::wait_until([&] { return node_->ready() || node_gave_up(); }, 60s) && node_->ready())
-    << "readiness did not come back to SERVING\n"
+    << "readiness did not come back to SERVING" << [&] {
+         std::string why;
+         return node_gave_up(&why) ? ": " + why : std::string{};
+       }() << "\n"
     << node_log();
   both_ways(); // it keeps syncing after the last restart
   row_.note = "10 restarts, " + std::string(pick("1-3 s", "5-18 s")) + " apart";
