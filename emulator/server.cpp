@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include "emulator/cdc/routes.hpp"
 #include "emulator/streaming/service.hpp"
+#include "emulator/task_queue.hpp"
 
 #if __has_include("emulator/bulk/routes.hpp")
 #include "emulator/bulk/routes.hpp"
@@ -513,7 +514,9 @@ std::string change_origin_of(const httplib::Request& req) {
 void server::register_routes() {
   route_context& ctx = *ctx_;
   auto threads = static_cast<std::size_t>(std::max(2, opts_.threads));
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  auto max_threads = std::max(threads, static_cast<std::size_t>(std::max(0, opts_.max_threads)));
+  // Grows instead of queueing connections behind busy keep-alive ones (task_queue.hpp).
+  http_->new_task_queue = [threads, max_threads] { return new elastic_task_queue(threads, max_threads); };
   http_->set_payload_max_length(200u * 1024u * 1024u);
   http_->set_keep_alive_max_count(1000);
   // Headers and body go out as separate writes: without TCP_NODELAY, Nagle holds

@@ -213,7 +213,8 @@ private:
 struct server_options {
   std::string host = "127.0.0.1";
   int port = 0;
-  int threads = 16;
+  int threads = 16;      ///< HTTP threads started at once
+  int max_threads = 512; ///< ... and at most, when every thread serves a connection
   std::string org_file;
   std::vector<std::pair<std::string, std::string>> users;   ///< NAME:PASSWORD
   std::vector<std::pair<std::string, std::string>> clients; ///< ID:SECRET (pinned OAuth clients)

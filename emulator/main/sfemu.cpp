@@ -54,7 +54,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--millisecond-datetimes", opts.settings.millisecond_datetimes,
                "keep milliseconds in stored datetimes (Salesforce, and sfemu by default, keep seconds)");
-  app.add_option("--threads", opts.threads, "HTTP worker threads")->capture_default_str();
+  app.add_option("--threads", opts.threads, "HTTP worker threads started at once")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--max-threads", opts.max_threads,
+                 "HTTP worker threads at most: a connection that finds every thread busy gets a new one "
+                 "up to this cap, so it never waits behind other clients' keep-alive connections")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   std::string cdc_entities = "all";
   app.add_option("--cdc-entities", cdc_entities,
                  "objects whose changes publish Change Data Capture events: all, none, or a comma-separated "
