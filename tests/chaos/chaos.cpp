@@ -107,6 +107,19 @@ std::string now_utc() {
   return buf;
 }
 
+/// The command that replays `scenario` of this run. Both suites share this harness:
+/// chaos_test replays through scripts/chaos, cluster_test (built with
+/// SYNCFORCE_CLUSTER_SUITE) through its ctest entry with the seed and a gtest filter.
+std::string replay_command(const std::string& scenario) {
+  const auto& s = run_settings();
+#ifdef SYNCFORCE_CLUSTER_SUITE
+  return "SYNCFORCE_CHAOS_SEED=" + std::to_string(s.seed) + (s.long_form ? " SYNCFORCE_CHAOS_LONG=1" : "") +
+         " GTEST_FILTER='*." + scenario + "' scripts/test -- -R '^cluster_test$'";
+#else
+  return "scripts/chaos --seed " + std::to_string(s.seed) + (s.long_form ? " --long" : "") + " --scenario " + scenario;
+#endif
+}
+
 /// Prints the seed first and writes the report last.
 class chaos_environment : public ::testing::Environment {
 public:
@@ -116,8 +129,7 @@ public:
     started_at_ = now_utc();
     load_at_start_ = load_average();
     std::cout << "chaos: seed " << s.seed << " (" << (s.long_form ? "long" : "short")
-              << " form; replay: scripts/chaos --seed " << s.seed << (s.long_form ? " --long" : "")
-              << " [--scenario NAME])" << std::endl;
+              << " form; replay: " << replay_command("NAME") << ")" << std::endl;
   }
 
   void TearDown() override {
@@ -128,8 +140,7 @@ public:
     md << "# Syncforce chaos suite (scripts/chaos" << (s.long_form ? " --long" : "") << ")\n\n";
     md << "- When: " << started_at_ << " (" << static_cast<long>(total) << " s); commit "
        << (commit != nullptr ? commit : "unknown") << "\n";
-    md << "- Seed: " << s.seed << " (replay: `scripts/chaos --seed " << s.seed << (s.long_form ? " --long" : "")
-       << " [--scenario NAME]`)\n";
+    md << "- Seed: " << s.seed << " (replay: `" << replay_command("NAME") << "`)\n";
     md << "- Machine: " << std::thread::hardware_concurrency() << " cores; load average at start " << load_at_start_
        << ", at end " << load_average() << "\n";
     md << "- Real processes on 127.0.0.1: syncforced, PostgreSQL 15, sfemu. A scenario passes when, after its "
@@ -257,8 +268,7 @@ void scenario::TearDown() {
     }
     dump_tables(s.log_dir + "/" + row_.scenario);
     std::cout << "chaos: " << row_.scenario << " FAILED with seed " << s.seed << "; node logs in " << s.log_dir
-              << "; replay: scripts/chaos --seed " << s.seed << (s.long_form ? " --long" : "") << " --scenario "
-              << row_.scenario << std::endl;
+              << "; replay: " << replay_command(row_.scenario) << std::endl;
   }
   if (!org_path_.empty())
     std::remove(org_path_.c_str());
