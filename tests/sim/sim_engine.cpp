@@ -11,6 +11,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include <algorithm>
+#include <random>
 #include <stdexcept>
 
 namespace syncforce::sim {
@@ -21,9 +22,17 @@ using namespace syncforce::actors;
 namespace {
 
 constexpr const char* connection_id = "c1";
-constexpr const char* mapping_id = "m1";
-const std::string mapping_unit = std::string{"mapping:"} + mapping_id;
 const std::string writer_unit = std::string{"writer:"} + connection_id;
+std::string mapping_unit(const std::string& mapping_id) { return "mapping:" + mapping_id; }
+
+/// The objects a run maps: as many as asked, else 1 to 3 from the seed (drawn
+/// apart from the world's PRNG, which needs them to be made).
+std::vector<std::string> objects_for(const sim_options& opts) {
+  std::mt19937_64 pick(opts.seed ^ 0x6d617070696e6773ULL);
+  auto n = opts.mappings > 0 ? static_cast<std::size_t>(opts.mappings) : 1 + static_cast<std::size_t>(pick() % 3);
+  const auto& all = simulated_objects();
+  return {all.begin(), all.begin() + static_cast<long>(std::min(n, all.size()))};
+}
 
 /// What one node runs: its worker pool, integration user and connection actor.
 struct node {
@@ -50,10 +59,13 @@ public:
     : opts_(opts), sys_(syncforce::testing::test_coordinator_config()),
       sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
       start_(sched_.clock().now()),
-      world_(opts.seed, [this] {
-        return 1700000000000 +
-               std::chrono::duration_cast<std::chrono::milliseconds>(sched_.clock().now() - start_).count();
-      }) {
+      world_(
+        opts.seed,
+        [this] {
+          return 1700000000000 +
+                 std::chrono::duration_cast<std::chrono::milliseconds>(sched_.clock().now() - start_).count();
+        },
+        objects_for(opts)) {
     world_.bug = opts.bug;
     auto& rng = world_.rng();
     if (opts.faults) {
@@ -77,8 +89,9 @@ public:
     user_->username = "admin@sfemu.local";
     // Some records exist in Salesforce before the first load.
     world_.sync_clock();
-    for (int i = 0, n = static_cast<int>(world_.pick(6)); i < n; ++i)
-      sf_create();
+    for (auto& [name, t] : world_.tables)
+      for (int i = 0, n = static_cast<int>(world_.pick(6)); i < n; ++i)
+        sf_create(t.object);
   }
 
   ~simulation() {
@@ -98,14 +111,14 @@ public:
     for (int i = 0; i < opts_.nodes; ++i)
       start_node("node-" + std::string(1, static_cast<char>('a' + i)));
     // The leases: each unit to a node the seed picks, epoch 1.
-    grant(mapping_unit, nodes_[world_.pick(nodes_.size())].name);
-    grant(writer_unit, nodes_[world_.pick(nodes_.size())].name);
+    for (const auto& unit : units())
+      grant(unit, nodes_[world_.pick(nodes_.size())].name);
     tell_units();
 
     // The workload and the faults, interleaved with the engine's own steps.
     for (int i = 0; i < opts_.workload_steps; ++i) {
       step();
-      if (!world_.workload_started && world_.polled)
+      if (!world_.workload_started && world_.all_polled())
         world_.workload_started = true; // the first load is done: users start working
       if (!world_.workload_started)
         continue;
@@ -160,6 +173,7 @@ public:
     res.steps = steps_;
     res.sf_writes = world_.sf_writes;
     res.sim_ms = world_.now_ms() - 1700000000000;
+    res.mappings = static_cast<int>(world_.tables.size());
     return res;
   }
 
@@ -185,37 +199,56 @@ private:
     caf::anon_send(added.connection, start_atom::value);
   }
 
-  /// What the engine's settings_for() would give the connection actor.
-  connection_settings settings(const node& n) {
+  /// Every unit of the connection: its mappings and its writer.
+  std::vector<std::string> units() {
+    std::vector<std::string> out;
+    for (const auto& [name, t] : world_.tables)
+      out.push_back(mapping_unit(t.mapping_id));
+    out.push_back(writer_unit);
+    return out;
+  }
+
+  static mapping_config config_of(const table_model& t) {
     mapping_config mc;
-    mc.object_name = object_name;
+    mc.object_name = t.object;
     mc.access = mapping_access::read_write;
     mc.fields = {"Id", "SystemModstamp", "IsDeleted", "Label__c", "Qty__c"};
     mc.sf_polling_seconds = 120;
     mc.read_repair.sweep_seconds = 0; // sweeps read nothing the model lacks
-    connection_settings cs;
-    cs.connection = connection_job{connection_id, "sim", "salesforce", user_};
+    return mc;
+  }
+
+  mapping_settings mapping_settings_of(const table_model& t) {
     mapping_settings ms;
-    ms.job.mapping_id = mapping_id;
+    ms.job.mapping_id = t.mapping_id;
     ms.job.connection_id = connection_id;
     ms.job.schema = "salesforce";
-    ms.job.config = mc;
+    ms.job.config = config_of(t);
     ms.job.keyset_settle = 10s;
     ms.job.user = user_;
     ms.poll_interval = 5s;
     ms.retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
     ms.budget_wait = 5s;
     ms.time = std::make_shared<manual_time>(); // day 0 for the daily cap, whatever the date
-    ms.revision = revision_;
-    cs.mappings.push_back(ms);
+    ms.revision = revisions_[t.mapping_id];
+    return ms;
+  }
+
+  /// What the engine's settings_for() would give the connection actor.
+  connection_settings settings(const node& n) {
+    connection_settings cs;
+    cs.connection = connection_job{connection_id, "sim", "salesforce", user_};
     writer_settings ws;
+    for (auto& [name, t] : world_.tables) {
+      cs.mappings.push_back(mapping_settings_of(t));
+      ws.job.mappings.push_back(write_mapping{t.mapping_id, config_of(t)});
+    }
     ws.job.connection_id = connection_id;
     ws.job.name = "sim";
     ws.job.schema = "salesforce";
     ws.job.user = user_;
     ws.job.mode = mode_;
     ws.job.api_version = 60.0;
-    ws.job.mappings.push_back(write_mapping{mapping_id, mc});
     ws.job.claim_limit = claim_limit_;
     ws.job.in_doubt_settle_after = 6s;
     ws.fallback_poll = 2s;
@@ -235,14 +268,13 @@ private:
   connection_units units_of(const node& n) {
     connection_units u;
     for (const auto& [unit, fence] : n.fences) {
-      if (unit == mapping_unit)
-        u.mappings.emplace(mapping_id, fence);
-      else if (unit == writer_unit)
+      if (unit == writer_unit)
         u.writer = fence;
+      else if (unit.rfind("mapping:", 0) == 0)
+        u.mappings.emplace(unit.substr(8), fence);
     }
     return u;
   }
-
   // ---- leases (the cluster member's part, and the lease rows) ----
 
   /// Gives `unit` to node `to` under the next epoch; the previous holder's
@@ -280,7 +312,8 @@ private:
   }
 
   void move_lease() {
-    const auto& unit = world_.chance(0.5) ? mapping_unit : writer_unit;
+    auto all = units();
+    const auto unit = all[world_.pick(all.size())];
     grant(unit, nodes_[world_.pick(nodes_.size())].name);
     tell_units();
   }
@@ -295,7 +328,7 @@ private:
 
   // ---- administration (what an admin change makes the engine send) ----
 
-  /// A pause or resume of the connection, or an edit of the mapping (a new
+  /// A pause or resume of the connection, or an edit of one mapping (a new
   /// revision: its actor is stopped, a running step cancelled, and started again).
   void admin_change() {
     ++admin_changes_;
@@ -303,8 +336,10 @@ private:
       paused_ = !paused_;
       world_.note(paused_ ? "admin pauses the connection" : "admin resumes the connection");
     } else {
-      ++revision_;
-      world_.note("admin edits the mapping: revision " + std::to_string(revision_));
+      auto t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())));
+      auto& revision = revisions_[t->second.mapping_id];
+      ++revision;
+      world_.note("admin edits mapping " + t->second.mapping_id + ": revision " + std::to_string(revision));
     }
     reconfigure();
   }
@@ -334,7 +369,8 @@ private:
       return false;
     caf::actor victim;
     if (world_.chance(0.5)) {
-      auto c = st->children.find(mapping_id);
+      auto t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())));
+      auto c = st->children.find(t->second.mapping_id);
       if (c != st->children.end())
         victim = caf::actor_cast<caf::actor>(c->second.hdl);
     } else {
@@ -354,10 +390,11 @@ private:
 
   /// A user's write in PostgreSQL (through the capture triggers), then its NOTIFY.
   void pg_change() {
-    auto& rows = world_.rows;
+    auto& t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())))->second;
+    auto& rows = t.rows;
     auto roll = world_.pick(10);
     if (rows.empty() || roll < 4) {
-      world_.user_insert({{"label__c", label()}, {"qty__c", qty()}});
+      world_.user_insert(t.table, {{"label__c", label()}, {"qty__c", qty()}});
     } else {
       auto it = std::next(rows.begin(), static_cast<long>(world_.pick(rows.size())));
       if (roll < 9) {
@@ -366,9 +403,9 @@ private:
           changed["label__c"] = label();
         if (world_.chance(0.5))
           changed["qty__c"] = qty();
-        world_.user_update(it->first, changed);
+        world_.user_update(t.table, it->first, changed);
       } else {
-        world_.user_delete(it->first);
+        world_.user_delete(t.table, it->first);
       }
     }
     for (auto& n : nodes_) // the trigger log's NOTIFY reaches the writer wherever it runs
@@ -376,35 +413,36 @@ private:
         caf::anon_send(st->writer, wake_atom::value);
   }
 
-  void sf_create() {
+  void sf_create(const std::string& object) {
     sfemu::write_op op;
     op.op = sfemu::write_op::kind::create;
-    op.object = object_name;
+    op.object = object;
     op.fields = {{"Label__c", label()}, {"Qty__c", world_.pick(100)}};
     world_.org().write(op, world_.other_user());
   }
 
   /// Another user's write in Salesforce.
   void sf_change() {
-    auto all = world_.query("SELECT Id FROM Item__c ORDER BY Id", false);
+    auto& t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())))->second;
+    auto all = world_.query("SELECT Id FROM " + t.object + " ORDER BY Id", false);
     std::vector<nlohmann::json> live;
     for (auto& rec : all) {
       auto id = rec["Id"].get<std::string>();
       // A record the writer made whose create is still in doubt (no row holds
       // it yet) is left alone unless asked: a change to it defeats the
       // writer's matching by values (docs/testing.md, what the simulation found).
-      if (!opts_.touch_in_doubt && world_.created_for_row.count(id) && world_.row_by_sfid(id) == nullptr)
+      if (!opts_.touch_in_doubt && world_.created_for_row.count(id) && world_.row_by_sfid(t.table, id) == nullptr)
         continue;
       live.push_back(std::move(rec));
     }
     auto roll = world_.pick(10);
     if (live.empty() || roll < 3) {
-      sf_create();
+      sf_create(t.object);
       return;
     }
     sfemu::write_op op;
     op.id = live[world_.pick(live.size())]["Id"].get<std::string>();
-    op.object = object_name;
+    op.object = t.object;
     if (roll < 9) {
       op.op = sfemu::write_op::kind::update;
       op.fields = world_.chance(0.5) ? nlohmann::json{{"Label__c", label()}}
@@ -461,7 +499,7 @@ private:
   long admin_changes_ = 0;
   long steps_ = 0;
   bool paused_ = false;
-  int revision_ = 1;
+  std::map<std::string, int> revisions_; ///< by mapping id (absent: 0)
 };
 
 } // namespace

@@ -25,14 +25,23 @@
 
 namespace syncforce::sim {
 
-/// The mapped object and its table (one read-write mapping).
-inline constexpr const char* object_name = "Item__c";
-inline constexpr const char* table_name = "item__c";
-/// The mapped data columns: PostgreSQL column -> Salesforce field.
+/// The mapped data columns of every simulated table: PostgreSQL column ->
+/// Salesforce field (the objects differ by name; their fields are alike, so
+/// one record body builder serves them all).
 inline const std::vector<std::pair<std::string, std::string>>& data_columns() {
   static const std::vector<std::pair<std::string, std::string>> cols{{"label__c", "Label__c"}, {"qty__c", "Qty__c"}};
   return cols;
 }
+
+/// The objects a run may map, in order: a run maps the first 1 to 3 of them,
+/// all read-write on one connection (one writer, one trigger log).
+inline const std::vector<std::string>& simulated_objects() {
+  static const std::vector<std::string> objects{"Item__c", "Box__c", "Crate__c"};
+  return objects;
+}
+
+/// Heroku Connect's table name of an object: its name in lower case.
+std::string table_of(const std::string& object);
 
 /// A Salesforce field value (JSON, as the org renders it) as the table's text
 /// holds it: numbers without a fraction as integers, null as nullopt.
@@ -49,6 +58,11 @@ enum class injected_bug {
   resend_recorded,
   /// Polls apply pages while creates are in doubt (store::has_in_doubt skipped).
   poll_ignores_in_doubt,
+  /// The writer claims each table's entries in id order but runs the tables
+  /// one after the other (claims grouped by table): with ordered writes a
+  /// later change of one table reaches Salesforce before an earlier one of
+  /// another (the ordered-connection rule across tables is broken).
+  claim_by_table,
 };
 
 /// Fault probabilities (per call of a fake), drawn from the world's seeded PRNG.
@@ -72,6 +86,7 @@ struct pg_row {
 /// One `_trigger_log` (or archive) entry, as the capture triggers write it.
 struct log_entry {
   std::int64_t id = 0;
+  std::string table; ///< `table_name`: the log is the schema's, shared by its tables
   std::string state = "NEW"; ///< NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORED
   std::string action;        ///< INSERT, UPDATE, DELETE
   std::optional<std::int64_t> record_id;
@@ -84,6 +99,7 @@ struct log_entry {
 /// A create sent whose result is not recorded yet (`syncforce.write_in_doubt`).
 struct in_doubt {
   std::int64_t entry_id = 0;
+  std::string table;
   std::optional<std::int64_t> record_id;
   std::string body; ///< the record JSON sent
   std::int64_t sent_ms = 0;
@@ -97,6 +113,21 @@ struct mapping_row {
   std::optional<std::string> hwm_id;
 };
 
+/// One mapped table and its mapping: the rows, the stored state and mark, and
+/// what happened to it (for the invariants).
+struct table_model {
+  std::string object;     ///< Item__c
+  std::string table;      ///< item__c
+  std::string mapping_id; ///< m1
+  std::map<std::int64_t, pg_row> rows; ///< by id
+  mapping_row mapping;
+  /// Reloads after the workload began (a synced mapping must never reload).
+  long reloads_after_start = 0;
+  /// A poll ran: the mapping actor took its first load as done (a load whose
+  /// answer was lost is rightly loaded again; the workload waits for this).
+  bool polled = false;
+};
+
 /// A unit's lease row (`syncforce.leases`): who holds it under which epoch.
 struct lease_row {
   std::string node;
@@ -105,7 +136,8 @@ struct lease_row {
 
 class world {
 public:
-  world(std::uint64_t seed, std::function<std::int64_t()> now_ms);
+  /// `objects`: the mapped objects (each defined in the org, each a table here).
+  world(std::uint64_t seed, std::function<std::int64_t()> now_ms, const std::vector<std::string>& objects);
 
   // ---- the clock and the PRNG ----
   /// Milliseconds since the epoch on the simulation's clock (the actor clock's).
@@ -126,23 +158,30 @@ public:
   std::vector<nlohmann::json> query(const std::string& soql, bool all_rows);
 
   // ---- PostgreSQL ----
-  std::map<std::int64_t, pg_row> rows;      ///< by id
-  std::map<std::int64_t, log_entry> log;    ///< `_trigger_log`, by id
+  std::map<std::string, table_model> tables; ///< by table name
+  std::map<std::int64_t, log_entry> log;     ///< `_trigger_log`, by id
   std::map<std::int64_t, log_entry> archive; ///< `_trigger_log_archive`, by id
-  std::map<std::int64_t, in_doubt> doubts;  ///< by entry id
-  mapping_row mapping;
-  std::map<std::string, lease_row> leases; ///< by unit ("mapping:<id>", "writer:<id>")
-  std::int64_t next_row_id = 1;
+  std::map<std::int64_t, in_doubt> doubts;   ///< by entry id
+  std::map<std::string, lease_row> leases;   ///< by unit ("mapping:<id>", "writer:<id>")
+  std::int64_t next_row_id = 1;              ///< one sequence for every table: row ids never collide
   std::int64_t next_entry_id = 1;
 
+  /// The table of `name`, of an object, of a mapping (throws when unknown: a fake asked about a table it lacks).
+  table_model& table(const std::string& name);
+  table_model& table_of_object(const std::string& object);
+  table_model& table_of_mapping(const std::string& mapping_id);
+
   /// The capture triggers: a user's INSERT, UPDATE or DELETE (with its log entry).
-  std::int64_t user_insert(std::map<std::string, std::optional<std::string>> values);
-  void user_update(std::int64_t id, std::map<std::string, std::optional<std::string>> changed);
-  void user_delete(std::int64_t id);
-  /// Whether row `id` has a change waiting in the log (NEW or PENDING).
-  bool waiting(std::int64_t id) const;
-  /// The row that holds `sfid`, if any.
-  pg_row* row_by_sfid(const std::string& sfid);
+  std::int64_t user_insert(const std::string& table, std::map<std::string, std::optional<std::string>> values);
+  void user_update(const std::string& table, std::int64_t id,
+                   std::map<std::string, std::optional<std::string>> changed);
+  void user_delete(const std::string& table, std::int64_t id);
+  /// Whether row `id` of `table` has a change waiting in the log (NEW or PENDING).
+  bool waiting(const std::string& table, std::int64_t id) const;
+  /// The row of `table` that holds `sfid`, if any.
+  pg_row* row_by_sfid(const std::string& table, const std::string& sfid);
+  /// Whether a create of `table` is in doubt (store::has_in_doubt).
+  bool has_in_doubt(const std::string& table) const;
 
   /// store::check_fence: a transaction under `fence` may commit only while the
   /// lease row still names its node and epoch, and the node's own deadline has
@@ -170,16 +209,14 @@ public:
   std::function<void(const std::string& unit)> on_lease_lost;
 
   // ---- what happened (for the invariants) ----
-  /// Every record the writer's creates made (sfid -> the row id it was sent for),
-  /// including creates whose answer was lost.
-  std::map<std::string, std::int64_t> created_for_row;
-  /// Salesforce writes made by the writer (calls' records), and reloads after the workload began.
+  /// Every record the writer's creates made (sfid -> the table and row id it
+  /// was sent for), including creates whose answer was lost.
+  std::map<std::string, std::pair<std::string, std::int64_t>> created_for_row;
+  /// Salesforce writes made by the writer (calls' records).
   long sf_writes = 0;
-  long reloads_after_start = 0;
   bool workload_started = false;
-  /// A poll ran: the mapping actor took its first load as done (a load whose
-  /// answer was lost is rightly loaded again; the workload waits for this).
-  bool polled = false;
+  /// Whether every mapping polled (its first load is done).
+  bool all_polled() const;
   /// Violations seen while running (a fence that let an older epoch commit after a newer one).
   std::vector<std::string> online_violations;
   /// Per unit, the highest epoch that committed.
