@@ -73,7 +73,19 @@ public:
       world_.faults.io_error = std::uniform_real_distribution<double>(0.0, 0.15)(rng);
       world_.faults.lost_result = std::uniform_real_distribution<double>(0.0, 0.12)(rng);
       world_.faults.lease_lost_mid_job = std::uniform_real_distribution<double>(0.0, 0.03)(rng);
+      world_.faults.interleave = std::uniform_real_distribution<double>(0.0, 0.3)(rng);
     }
+    // A job paused between two of its steps: other messages run meanwhile (the
+    // other worker's job among them), the workload goes on, and the writer or a
+    // mapping may crash while the paused job still runs on its worker.
+    world_.on_yield = [this](const std::string& where) {
+      world_.note("a job pauses " + where + ": other actors run meanwhile");
+      ++interleavings_;
+      if (world_.chance(0.4) && crashes_ < 8)
+        crash();
+      for (int i = 0, n = 1 + static_cast<int>(world_.pick(80)); i < n; ++i)
+        tick();
+    };
     world_.on_lease_lost = [this](const std::string& unit) {
       world_.note("the lease on " + unit + " moves while a job runs under it");
       ++lease_moves_;
@@ -107,6 +119,7 @@ public:
   sim_result run() {
     sim_result res;
     res.seed = opts_.seed;
+    res.bug = opts_.bug;
     nodes_.reserve(static_cast<std::size_t>(opts_.nodes)); // reporters keep pointers into it
     for (int i = 0; i < opts_.nodes; ++i)
       start_node("node-" + std::string(1, static_cast<char>('a' + i)));
@@ -116,32 +129,10 @@ public:
     tell_units();
 
     // The workload and the faults, interleaved with the engine's own steps.
-    for (int i = 0; i < opts_.workload_steps; ++i) {
-      step();
-      if (!world_.workload_started && world_.all_polled())
-        world_.workload_started = true; // the first load is done: users start working
-      if (!world_.workload_started)
-        continue;
-      if (world_.chance(0.08)) {
-        pg_change();
-        ++res.pg_changes;
-      }
-      if (world_.chance(0.04)) {
-        sf_change();
-        ++res.sf_changes;
-      }
-      if (opts_.faults && world_.chance(0.004) && crashes_ < 4) {
-        if (crash())
-          ++res.crashes;
-      }
-      if (opts_.faults && world_.chance(0.004)) {
-        move_lease();
-        ++lease_moves_;
-      }
-      if (world_.chance(0.003))
-        admin_change();
-    }
+    for (int i = 0; i < opts_.workload_steps; ++i)
+      tick();
     // Quiet: no workload, no faults; the engine catches up (a pause ends).
+    workload_over_ = true;
     if (paused_) {
       paused_ = false;
       reconfigure();
@@ -168,6 +159,9 @@ public:
     }
     res.final_state = snapshot(world_);
     res.crashes = crashes_;
+    res.pg_changes = pg_changes_;
+    res.sf_changes = sf_changes_;
+    res.interleavings = interleavings_;
     res.lease_moves = lease_moves_;
     res.admin_changes = admin_changes_;
     res.steps = steps_;
@@ -457,6 +451,33 @@ private:
 
   // ---- scheduling ----
 
+  /// One step of the engine and, during the workload, maybe some workload and faults.
+  void tick() {
+    step();
+    if (workload_over_)
+      return;
+    if (!world_.workload_started && world_.all_polled())
+      world_.workload_started = true; // the first load is done: users start working
+    if (!world_.workload_started)
+      return;
+    if (world_.chance(0.08)) {
+      pg_change();
+      ++pg_changes_;
+    }
+    if (world_.chance(0.04)) {
+      sf_change();
+      ++sf_changes_;
+    }
+    if (opts_.faults && world_.chance(0.004) && crashes_ < 4)
+      crash();
+    if (opts_.faults && world_.chance(0.004)) {
+      move_lease();
+      ++lease_moves_;
+    }
+    if (world_.chance(0.003))
+      admin_change();
+  }
+
   /// One step: a pending message picked by the seed, or time moving on.
   void step() {
     ++steps_;
@@ -495,6 +516,10 @@ private:
   std::size_t claim_limit_ = 10;
   std::vector<node> nodes_;
   long crashes_ = 0;
+  long pg_changes_ = 0;
+  long sf_changes_ = 0;
+  long interleavings_ = 0;
+  bool workload_over_ = false;
   long lease_moves_ = 0;
   long admin_changes_ = 0;
   long steps_ = 0;
@@ -505,7 +530,8 @@ private:
 } // namespace
 
 std::string sim_result::replay_hint() const {
-  return "SIM_SEED=" + std::to_string(seed) + " build/tests/engine_sim_test --gtest_filter='engine_sim.replay'";
+  return std::string{bug == injected_bug::none ? "" : "SIM_BUG=" + std::string{bug_name(bug)} + " "} +
+         "SIM_SEED=" + std::to_string(seed) + " build/tests/engine_sim_test --gtest_filter='engine_sim.replay'";
 }
 
 sim_result run_simulation(const sim_options& opts) {

@@ -38,6 +38,7 @@ struct sim_options {
 /// How a run ended.
 struct sim_result {
   std::uint64_t seed = 0;
+  injected_bug bug = injected_bug::none;
   std::vector<std::string> violations; ///< empty: every invariant held
   std::string final_state;             ///< snapshot() at the end (replays compare it)
   /// What happened, for the report.
@@ -49,6 +50,7 @@ struct sim_result {
   long steps = 0;
   long sf_writes = 0;
   int mappings = 0; ///< mappings on the connection
+  long interleavings = 0; ///< times a job paused between two steps while others ran
   std::int64_t sim_ms = 0; ///< simulated time the run covered
 
   bool ok() const { return violations.empty(); }

@@ -47,6 +47,42 @@ json body_of(const hstore& values) {
   return rec;
 }
 
+/// One job's advisory locks (engine_io/table_guard.hpp: session locks,
+/// re-entrant for their holder), all released when the job ends, however it
+/// ends. Another job can only hold a lock while it is paused between two of
+/// its steps (world::yield), and it cannot go on while this one waits: so
+/// where production would wait up to lock_timeout and then retry, a job here
+/// gets the retry at once (55P03, which every boundary treats as a retry).
+class job_locks {
+public:
+  explicit job_locks(world& w) : w_(w), job_(w.next_job++) {}
+  ~job_locks() {
+    for (const auto& k : held_)
+      w_.locks.erase(k);
+  }
+  job_locks(const job_locks&) = delete;
+  job_locks& operator=(const job_locks&) = delete;
+
+  bool take(const std::string& key) {
+    auto [it, fresh] = w_.locks.emplace(key, job_);
+    if (!fresh && it->second != job_)
+      return false;
+    held_.insert(key);
+    return true;
+  }
+  void release(const std::string& key) {
+    if (held_.erase(key))
+      w_.locks.erase(key);
+  }
+
+private:
+  world& w_;
+  std::int64_t job_;
+  std::set<std::string> held_;
+};
+
+std::string table_lock_key(const std::string& table) { return "table:salesforce." + table; }
+
 // ---- PostgreSQL -> Salesforce -------------------------------------------------------
 
 class sim_write_io : public actors::write_io {
@@ -60,6 +96,14 @@ public:
     const auto* fence = ctx.fence();
     if (w_.io_fails())
       return transient("database unavailable (housekeeping)");
+    // The connection's writer lock (pg_sf_write_io: write_cycle), held for the
+    // whole cycle: a second cycle of the connection (a restarted writer whose
+    // old one crashed while its job ran, another node's writer after a lease
+    // move) waits until this one has ended; else its housekeeping would return
+    // this cycle's claimed entries to NEW and both would send them.
+    job_locks locks(w_);
+    if (w_.bug != injected_bug::no_writer_lock && !locks.take("writer:" + j.schema))
+      return transient("lock_timeout: another write cycle of the connection is running");
     // Housekeeping (store::release_pending on the first cycle after a (re)start).
     w_.check_fence(fence);
     if (j.recover_pending)
@@ -97,6 +141,7 @@ public:
     if (entries.empty())
       return {};
     const auto claimed = entries.size();
+    w_.yield("after claiming " + std::to_string(claimed) + " entries");
     // promote_orphan_updates: UPDATEs of rows whose INSERT never reached Salesforce.
     row_values current;
     for (const auto& e : entries)
@@ -175,6 +220,11 @@ public:
         ops.push_back(std::move(op));
         sent.push_back(i);
       }
+      // The table's guard, from before the call until its results are recorded.
+      if (!sent.empty() && !locks.take(table_lock_key(batch.table))) {
+        give_back_from(bi);
+        return transient("lock_timeout: " + batch.table + " is being polled");
+      }
       // store::record_in_doubt, committed before the call.
       if (!sent.empty() && batch.operation == write_operation::create && w_.bug != injected_bug::skip_in_doubt) {
         w_.check_fence(fence);
@@ -205,6 +255,7 @@ public:
           }
         }
         w_.maybe_lose_lease(fence);
+        w_.yield("after a " + std::string{to_string(batch.operation)} + " call of " + batch.table);
         if (w_.result_lost()) { // Salesforce did it; the answer never arrived (a timeout)
           w_.note("the answer of a " + std::string{to_string(batch.operation)} + " call was lost");
           give_back_from(bi);
@@ -247,6 +298,7 @@ public:
       if (batch.operation == write_operation::create)
         for (const auto& item : batch.items)
           w_.doubts.erase(item.entry_id);
+      locks.release(table_lock_key(batch.table));
       if (w_.bug == injected_bug::resend_recorded && batch.operation == write_operation::create)
         for (const auto& item : batch.items)
           if (auto a = w_.archive.find(item.entry_id); a != w_.archive.end()) {
@@ -467,6 +519,9 @@ public:
       return transient("Salesforce unavailable (reload)");
     auto& t = w_.table_of_object(j.config.object_name);
     const auto& object_name = t.object;
+    job_locks locks(w_);
+    if (!locks.take(table_lock_key(t.table)))
+      return transient("lock_timeout: " + t.table + " is being written back");
     auto latest = w_.query(latest_stamp_soql(object_name, "SystemModstamp"), true);
     std::string mark = epoch_mark;
     if (!latest.empty())
@@ -532,6 +587,10 @@ public:
     }
     w_.check_fence(ctx.fence());
     t.mapping.state = "POLLING_SF_CHANGES";
+    // From the query until the page is applied, the writer does not write this table back.
+    job_locks locks(w_);
+    if (!locks.take(table_lock_key(t.table)))
+      return transient("lock_timeout: " + t.table + " is being written back");
     if (w_.bug != injected_bug::poll_ignores_in_doubt && w_.has_in_doubt(t.table))
       return transient("creates of " + t.table + " in doubt: waiting for the writer to settle them");
     auto records = w_.query(poll_soql(fields(), object_name, "SystemModstamp", *j.hwm, mark_id), true);
@@ -540,6 +599,7 @@ public:
     for (const auto& rec : records)
       hwm.reach(rec["SystemModstamp"].get<std::string>(), rec["Id"].get<std::string>());
     w_.maybe_lose_lease(ctx.fence());
+    w_.yield("after reading a page of " + t.object);
     w_.check_fence(ctx.fence());
     for (const auto& rec : records)
       apply(t, rec);

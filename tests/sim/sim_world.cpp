@@ -28,6 +28,34 @@ hstore whole_row(const pg_row& r) {
 
 } // namespace
 
+namespace {
+const std::vector<std::pair<injected_bug, const char*>>& bug_names() {
+  static const std::vector<std::pair<injected_bug, const char*>> names{
+    {injected_bug::none, "none"},
+    {injected_bug::skip_in_doubt, "skip_in_doubt"},
+    {injected_bug::resend_recorded, "resend_recorded"},
+    {injected_bug::poll_ignores_in_doubt, "poll_ignores_in_doubt"},
+    {injected_bug::claim_by_table, "claim_by_table"},
+    {injected_bug::no_writer_lock, "no_writer_lock"},
+  };
+  return names;
+}
+} // namespace
+
+const char* bug_name(injected_bug b) {
+  for (const auto& [bug, name] : bug_names())
+    if (bug == b)
+      return name;
+  return "unknown";
+}
+
+std::optional<injected_bug> bug_named(const std::string& name) {
+  for (const auto& [bug, n] : bug_names())
+    if (name == n)
+      return bug;
+  return std::nullopt;
+}
+
 std::string table_of(const std::string& object) {
   std::string t = object;
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

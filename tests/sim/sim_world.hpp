@@ -63,7 +63,16 @@ enum class injected_bug {
   /// later change of one table reaches Salesforce before an earlier one of
   /// another (the ordered-connection rule across tables is broken).
   claim_by_table,
+  /// A write cycle does not take the connection's writer lock: a restarted
+  /// writer's first cycle returns to NEW the entries a cycle still running
+  /// (its old writer crashed) has claimed, and sends them too.
+  no_writer_lock,
 };
+
+/// The name of a bug (SIM_BUG=<name> replays with it); "none" for none.
+const char* bug_name(injected_bug b);
+/// The bug of a name; nullopt when there is none of that name.
+std::optional<injected_bug> bug_named(const std::string& name);
 
 /// Fault probabilities (per call of a fake), drawn from the world's seeded PRNG.
 struct fault_rates {
@@ -71,6 +80,10 @@ struct fault_rates {
   double lost_result = 0.0; ///< the call did its work but reports a failure (timeout, lost answer)
   /// The unit's lease moves while a job is between its Salesforce call and its commit.
   double lease_lost_mid_job = 0.0;
+  /// A job pauses between two of its steps (claim / Salesforce call / record,
+  /// a poll's read and its apply) while other actors, other jobs, the workload
+  /// and crashes run: what the threads of production interleave.
+  double interleave = 0.0;
 };
 
 /// One row of the mapped table (Heroku Connect's columns that matter here).
@@ -208,6 +221,22 @@ public:
   }
   std::function<void(const std::string& unit)> on_lease_lost;
 
+  // ---- interleaving inside a job ----
+  /// Between two steps of a job: maybe other actors run now (one level deep:
+  /// a job run meanwhile does not pause in its turn).
+  void yield(const std::string& where) {
+    if (on_yield && yield_depth_ == 0 && chance(faults.interleave)) {
+      ++yield_depth_;
+      on_yield(where);
+      --yield_depth_;
+    }
+  }
+  std::function<void(const std::string& where)> on_yield;
+  /// The advisory locks (engine_io/table_guard: session locks, re-entrant for
+  /// their holder): key -> the job that holds it.
+  std::map<std::string, std::int64_t> locks;
+  std::int64_t next_job = 1;
+
   // ---- what happened (for the invariants) ----
   /// Every record the writer's creates made (sfid -> the table and row id it
   /// was sent for), including creates whose answer was lost.
@@ -223,6 +252,7 @@ public:
   std::map<std::string, std::int64_t> committed_epoch;
 
 private:
+  int yield_depth_ = 0;
   std::function<std::int64_t()> now_ms_;
   std::mt19937_64 rng_;
   sfemu::clock clock_;
