@@ -7,7 +7,7 @@
 //   SIM_SEED=N         replay one seed (engine_sim.replay), SIM_VERBOSE=1 with the engine's log
 //                      lines and the simulation's trace
 //   SIM_BUG=NAME       replay with an injected bug (skip_in_doubt, resend_recorded,
-//                      poll_ignores_in_doubt, claim_by_table, no_writer_lock)
+//                      poll_ignores_in_doubt, claim_by_table, no_writer_lock, no_read_repair)
 //   SIM_TOUCH_IN_DOUBT=1  the Salesforce-side workload may change records whose create is in doubt
 //                      (a known gap of the writer's settlement: see docs/testing.md)
 
@@ -85,7 +85,7 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
   const auto first = env_number("SIM_FIRST_SEED", 1);
   const auto budget = std::chrono::seconds(env_number("SIM_BUDGET_SECONDS", 50));
   std::uint64_t count = 0;
-  long pg = 0, sf = 0, crashes = 0, moves = 0, admin = 0, writes = 0, failed = 0, several = 0, paused = 0;
+  long pg = 0, sf = 0, crashes = 0, moves = 0, admin = 0, writes = 0, failed = 0, several = 0, paused = 0, late = 0;
   std::int64_t sim_ms = 0;
   auto t0 = std::chrono::steady_clock::now();
   for (auto seed = first; seed < first + wanted; ++seed) {
@@ -104,6 +104,7 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
     sim_ms += r.sim_ms;
     several += r.mappings > 1 ? 1 : 0;
     paused += r.interleavings;
+    late += r.late_commits;
     if (!r.ok()) {
       ++failed;
       ADD_FAILURE() << describe(r);
@@ -113,7 +114,8 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
   std::cout << count << " seeds in " << secs << " s (" << sim_ms / 1000 << " simulated s): " << pg
             << " PostgreSQL changes, " << sf << " Salesforce changes, " << writes << " records written back, "
             << crashes << " actor crashes, " << moves << " lease moves, " << admin << " pauses/resumes/edits; "
-            << several << " runs with several mappings, " << paused << " jobs paused between steps; " << failed
+            << several << " runs with several mappings, " << paused << " jobs paused between steps, " << late
+            << " late commits; " << failed
             << " failed\n";
   // The sweep must have exercised what it claims to.
   EXPECT_GT(pg, static_cast<long>(count) * 10);
@@ -124,6 +126,7 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
     EXPECT_GT(admin, 0);
     EXPECT_GT(several, static_cast<long>(count) / 3); // most runs map two or three objects
     EXPECT_GT(paused, static_cast<long>(count));
+    EXPECT_GT(late, static_cast<long>(count));
   }
 }
 
@@ -203,6 +206,14 @@ TEST(engine_sim, a_writer_without_its_connection_lock_is_caught) {
   ASSERT_TRUE(r) << "no seed caught two write cycles of one connection sending the same entries";
   EXPECT_TRUE(mentions(*r, "created twice") || mentions(*r, "converged") || mentions(*r, "ordered:"))
     << describe(*r);
+}
+
+TEST(engine_sim, a_mapping_without_read_repair_is_caught) {
+  // Late commits become visible below the marks polls passed: without the
+  // look-back sweep they never reach PostgreSQL.
+  auto r = caught(injected_bug::no_read_repair, 60);
+  ASSERT_TRUE(r) << "no seed caught a late commit that was never read";
+  EXPECT_TRUE(mentions(*r, "converged")) << describe(*r);
 }
 
 TEST(engine_sim, several_mappings_each_converge) {

@@ -4,6 +4,7 @@
 #include "actors/connection_actor.hpp"
 #include "actors/integration_user.hpp"
 #include "actors/worker_pool.hpp"
+#include "sync/poll_plan.hpp"
 #include "tests/sim/sim_io.hpp"
 #include "tests/support/test_coordinator.hpp"
 
@@ -11,6 +12,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include <algorithm>
+#include <ctime>
 #include <random>
 #include <stdexcept>
 
@@ -83,7 +85,9 @@ public:
       ++interleavings_;
       if (world_.chance(0.4) && crashes_ < 8)
         crash();
-      for (int i = 0, n = 1 + static_cast<int>(world_.pick(80)); i < n; ++i)
+      // As long as a slow call takes: up to 5 simulated seconds, at most 80 steps.
+      const auto until = world_.now_ms() + static_cast<std::int64_t>(world_.pick(5000));
+      for (int i = 0, n = 1 + static_cast<int>(world_.pick(80)); i < n && world_.now_ms() <= until; ++i)
         tick();
     };
     world_.on_lease_lost = [this](const std::string& unit) {
@@ -129,8 +133,12 @@ public:
     tell_units();
 
     // The workload and the faults, interleaved with the engine's own steps.
-    for (int i = 0; i < opts_.workload_steps; ++i)
+    for (int i = 0; i < opts_.workload_steps; ++i) {
       tick();
+      // Between jobs no lock is held (each job's locks end with it).
+      if (!world_.locks.empty() && world_.online_violations.size() < 5)
+        world_.online_violations.push_back("locks: " + world_.locks.begin()->first + " held between jobs");
+    }
     // Quiet: no workload, no faults; the engine catches up (a pause ends).
     workload_over_ = true;
     if (paused_) {
@@ -162,6 +170,7 @@ public:
     res.pg_changes = pg_changes_;
     res.sf_changes = sf_changes_;
     res.interleavings = interleavings_;
+    res.late_commits = world_.late_commits;
     res.lease_moves = lease_moves_;
     res.admin_changes = admin_changes_;
     res.steps = steps_;
@@ -208,7 +217,10 @@ private:
     mc.access = mapping_access::read_write;
     mc.fields = {"Id", "SystemModstamp", "IsDeleted", "Label__c", "Qty__c"};
     mc.sf_polling_seconds = 120;
-    mc.read_repair.sweep_seconds = 0; // sweeps read nothing the model lacks
+    // Read repair's sweep (late commits), often enough to run many times a run;
+    // its window reaches far behind the latest late commit (20 s).
+    mc.read_repair.sweep_seconds = 30;
+    mc.read_repair.sweep_window_seconds = 600;
     return mc;
   }
 
@@ -407,18 +419,45 @@ private:
         caf::anon_send(st->writer, wake_atom::value);
   }
 
-  void sf_create(const std::string& object) {
+  void sf_create(const std::string& object, std::optional<std::int64_t> at = std::nullopt) {
     sfemu::write_op op;
     op.op = sfemu::write_op::kind::create;
     op.object = object;
     op.fields = {{"Label__c", label()}, {"Qty__c", world_.pick(100)}};
+    write_at(op, at);
+  }
+
+  /// Another user's write, stamped `at` (a late commit) or now.
+  void write_at(const sfemu::write_op& op, std::optional<std::int64_t> at) {
+    if (at) {
+      world_.clock().set(*at);
+      ++world_.late_commits;
+      world_.note("a change of " + op.object + " " + op.id + " commits late, stamped " + stamp_text(*at));
+    }
     world_.org().write(op, world_.other_user());
+    world_.sync_clock();
+  }
+
+  /// A canonical timestamp (2023-11-14T22:13:20.000Z) of epoch milliseconds.
+  static std::string stamp_text(std::int64_t ms) {
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return std::string{buf} + "." + std::to_string(1000 + ms % 1000).substr(1) + "Z";
   }
 
   /// Another user's write in Salesforce.
   void sf_change() {
     auto& t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())))->second;
-    auto all = world_.query("SELECT Id FROM " + t.object + " ORDER BY Id", false);
+    // A late commit: Salesforce stamps a change when its transaction begins;
+    // one that commits up to 20 s later becomes visible below marks polls
+    // already passed. Only read repair's sweep reads it.
+    std::optional<std::int64_t> late_at;
+    if (world_.chance(0.2))
+      late_at = world_.now_ms() - 1000 - static_cast<std::int64_t>(world_.pick(19000));
+    auto all = world_.query("SELECT Id, SystemModstamp FROM " + t.object + " ORDER BY Id", false);
     std::vector<nlohmann::json> live;
     for (auto& rec : all) {
       auto id = rec["Id"].get<std::string>();
@@ -427,11 +466,19 @@ private:
       // writer's matching by values (docs/testing.md, what the simulation found).
       if (!opts_.touch_in_doubt && world_.created_for_row.count(id) && world_.row_by_sfid(t.table, id) == nullptr)
         continue;
+      // A late change of a record changed since it began cannot be: the
+      // record's row lock would have held the later change back. Nor one in
+      // the same second as the record's last change: SystemModstamp has
+      // whole seconds, so no poll or sweep can tell the two versions apart
+      // (docs/testing.md, what the simulation found).
+      if (late_at && *canonical_timestamp(rec["SystemModstamp"].get<std::string>()) >=
+                       stamp_text(*late_at - *late_at % 1000))
+        continue;
       live.push_back(std::move(rec));
     }
     auto roll = world_.pick(10);
     if (live.empty() || roll < 3) {
-      sf_create(t.object);
+      sf_create(t.object, late_at);
       return;
     }
     sfemu::write_op op;
@@ -446,7 +493,7 @@ private:
     }
     world_.note(std::string{"another user "} + (op.op == sfemu::write_op::kind::remove ? "deletes " : "updates ") +
                 op.id + " " + op.fields.dump());
-    world_.org().write(op, world_.other_user());
+    write_at(op, late_at);
   }
 
   // ---- scheduling ----

@@ -50,6 +50,7 @@ struct sim_result {
   long steps = 0;
   long sf_writes = 0;
   int mappings = 0; ///< mappings on the connection
+  long late_commits = 0; ///< Salesforce changes that became visible below the marks
   long interleavings = 0; ///< times a job paused between two steps while others ran
   std::int64_t sim_ms = 0; ///< simulated time the run covered
 

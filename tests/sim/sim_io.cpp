@@ -2,6 +2,7 @@
 
 #include "sync/in_doubt.hpp"
 #include "sync/poll_plan.hpp"
+#include "sync/read_repair.hpp"
 #include "sync/write_plan.hpp"
 
 #include <algorithm>
@@ -611,6 +612,58 @@ public:
       return transient("the poll's answer was lost");
     job_outcome o;
     o.hwm = hwm.value().value_or(*j.hwm);
+    o.rows = static_cast<long>(records.size());
+    return o;
+  }
+
+  /// sweep_late_commits (engine_io/pg_read_repair.cpp): the look-back window
+  /// up to the mark (the real sweep_window_at, sweep_soql, diff_sweep,
+  /// fetch_by_ids_soql), the records whose stamp differs from the table's
+  /// fetched and applied through the poll's upsert under the table guard,
+  /// refused while creates of the table are in doubt; the mark does not move.
+  job_outcome sweep(worker_context& ctx, const actors::mapping_job& j) override {
+    if (!j.hwm)
+      return {};
+    if (w_.bug == injected_bug::no_read_repair)
+      return {};
+    if (w_.io_fails())
+      return transient("Salesforce unavailable (sweep)");
+    auto& t = w_.table_of_object(j.config.object_name);
+    const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(w_.now_ms()));
+    const auto window =
+      sweep_window_at(now, std::chrono::seconds(j.config.read_repair.sweep_window_seconds), *j.hwm);
+    w_.note("sweep " + t.mapping_id + " from " + (window ? window->from + " to " + window->to : "(no window: mark " + *j.hwm + ")"));
+    if (!window)
+      return {};
+    std::vector<remote_stamp> remote;
+    for (const auto& rec : w_.query(sweep_soql(t.object, "SystemModstamp", *window, std::nullopt, std::nullopt,
+                                               sweep_page_records),
+                                    true))
+      remote.push_back(remote_stamp{rec["Id"].get<std::string>(),
+                                    canonical_timestamp(rec["SystemModstamp"].get<std::string>()).value_or(""),
+                                    rec["IsDeleted"].get<bool>()});
+    std::vector<local_stamp> local;
+    for (const auto& r : remote)
+      if (const auto* row = w_.row_by_sfid(t.table, r.id))
+        local.push_back(local_stamp{r.id, row->systemmodstamp});
+    auto diff = diff_sweep(remote, local);
+    if (diff.fetch.empty())
+      return {};
+    job_locks locks(w_);
+    if (!locks.take(table_lock_key(t.table)))
+      return transient("lock_timeout: " + t.table + " is being written back");
+    if (w_.has_in_doubt(t.table))
+      return transient("creates of " + t.table + " in doubt: waiting for the writer to settle them");
+    auto records = w_.query(fetch_by_ids_soql(fields(), t.object, diff.fetch), true);
+    w_.maybe_lose_lease(ctx.fence());
+    w_.yield("after a sweep of " + t.object + " fetched " + std::to_string(records.size()) + " records");
+    w_.check_fence(ctx.fence());
+    for (const auto& rec : records)
+      apply(t, rec);
+    w_.note("sweep " + t.mapping_id + ": " + std::to_string(records.size()) + " late records applied");
+    if (w_.result_lost())
+      return transient("the sweep's answer was lost");
+    job_outcome o;
     o.rows = static_cast<long>(records.size());
     return o;
   }

@@ -37,6 +37,7 @@ const std::vector<std::pair<injected_bug, const char*>>& bug_names() {
     {injected_bug::poll_ignores_in_doubt, "poll_ignores_in_doubt"},
     {injected_bug::claim_by_table, "claim_by_table"},
     {injected_bug::no_writer_lock, "no_writer_lock"},
+    {injected_bug::no_read_repair, "no_read_repair"},
   };
   return names;
 }

@@ -67,6 +67,9 @@ enum class injected_bug {
   /// writer's first cycle returns to NEW the entries a cycle still running
   /// (its old writer crashed) has claimed, and sends them too.
   no_writer_lock,
+  /// Read repair's sweep does nothing: a late commit (a record stamped
+  /// before the mark when it became visible) is never read.
+  no_read_repair,
 };
 
 /// The name of a bug (SIM_BUG=<name> replays with it); "none" for none.
@@ -157,6 +160,8 @@ public:
   std::int64_t now_ms() const { return now_ms_(); }
   /// Moves the org's clock to the simulation's.
   void sync_clock() { clock_.set(now_ms()); }
+  /// The org's clock (a late commit sets it back for its write).
+  sfemu::clock& clock() { return clock_; }
   std::mt19937_64& rng() { return rng_; }
   bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
@@ -238,6 +243,8 @@ public:
   std::int64_t next_job = 1;
 
   // ---- what happened (for the invariants) ----
+  /// Salesforce changes that committed late (stamped before they became visible).
+  long late_commits = 0;
   /// Every record the writer's creates made (sfid -> the table and row id it
   /// was sent for), including creates whose answer was lost.
   std::map<std::string, std::pair<std::string, std::int64_t>> created_for_row;
