@@ -281,6 +281,7 @@ private:
     }
     return u;
   }
+
   // ---- leases (the cluster member's part, and the lease rows) ----
 
   /// Gives `unit` to node `to` under the next epoch; the previous holder's

@@ -1,13 +1,14 @@
 #pragma once
 // The world of the whole-engine simulation (docs/testing.md, "Deterministic
 // simulation"): an in-memory model of what the engine's PostgreSQL holds for
-// one connection (a mapped table, its _trigger_log and archive, the creates in
-// doubt, the mapping's stored state and mark, the unit leases) and the
-// emulator's own org (emulator/org.hpp, in process, no HTTP) as Salesforce.
-// The fakes of sync_io and write_io (sim_io.hpp) act on it; the driver
-// (sim_engine.hpp) writes the workload into it; the invariants are checked on
-// it at quiescence. Everything here is single-threaded: the test coordinator
-// runs one actor message at a time.
+// one connection (its mapped tables, the schema's _trigger_log and archive,
+// the creates in doubt, each mapping's stored state and mark, the unit leases,
+// the advisory locks) and the emulator's own org (emulator/org.hpp, in
+// process, no HTTP) as Salesforce. The fakes of sync_io and write_io
+// (sim_io.hpp) act on it; the driver (sim_engine.hpp) writes the workload into
+// it; the invariants are checked on it at quiescence. Everything here is
+// single-threaded: the test coordinator runs one actor message at a time, and
+// a job that pauses (world::yield) runs the others' messages on its own stack.
 
 #include "emulator/clock.hpp"
 #include "emulator/org.hpp"
