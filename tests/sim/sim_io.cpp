@@ -439,6 +439,7 @@ private:
                          soql_datetime(group_oldest - 300000) + " AND CreatedById = '" + w_.engine_user() +
                          "' ORDER BY CreatedDate, Id";
       auto candidates = w_.query(soql, false);
+      w_.yield("while settling creates in doubt of " + table);
       w_.check_fence(ctx.fence());
       std::vector<json> free;
       std::vector<std::string> free_ids;
@@ -528,6 +529,7 @@ public:
     if (!latest.empty())
       mark = *canonical_timestamp(latest.front()["SystemModstamp"].get<std::string>());
     auto records = w_.query(load_soql(fields(), object_name), false);
+    w_.yield("after reading every record of " + object_name);
     w_.check_fence(ctx.fence());
     if (w_.workload_started)
       ++t.reloads_after_start;
