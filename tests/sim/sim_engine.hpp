@@ -31,7 +31,7 @@ struct sim_options {
   /// created while that create is still in doubt (its answer lost). Off by
   /// default: the writer's settlement matches such creates by the values
   /// sent, among records not deleted, so it then sends them again (a known
-  /// gap of actors/pg_sf_write_io.cpp, docs/testing.md). SIM_TOUCH_IN_DOUBT=1.
+  /// gap of engine_io/pg_sf_write_io.cpp, docs/testing.md). SIM_TOUCH_IN_DOUBT=1.
   bool touch_in_doubt = false;
 };
 
