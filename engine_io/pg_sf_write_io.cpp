@@ -150,6 +150,14 @@ public:
         log(spdlog::level::debug, e.with("total_secs", fmt::format("{:.3f}", seconds_since(t0))));
       }
     } phases{j};
+    // One cycle of a connection at a time, across the cluster. A writer actor
+    // that crashed (or whose lease moved) leaves its cycle running on a
+    // worker, and the next writer's first cycle returns PENDING entries to NEW
+    // (recover_pending): without this lock it would take back the running
+    // cycle's claim and both would send the same entries, a create twice. The
+    // whole-engine simulation found it (docs/testing.md). A session lock like
+    // the tables' guard: released with the session if the node dies.
+    auto one_cycle = lock_table(db, j.schema, "_trigger_log");
     housekeep(ctx, db, j);
     cycle c;
     if (auto described = describe_tables(ctx, j, c); !described.ok())

@@ -4,6 +4,7 @@
 #include "actors/connection_actor.hpp"
 #include "actors/integration_user.hpp"
 #include "actors/worker_pool.hpp"
+#include "sync/poll_plan.hpp"
 #include "tests/sim/sim_io.hpp"
 #include "tests/support/test_coordinator.hpp"
 
@@ -11,6 +12,8 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include <algorithm>
+#include <ctime>
+#include <random>
 #include <stdexcept>
 
 namespace syncforce::sim {
@@ -21,9 +24,17 @@ using namespace syncforce::actors;
 namespace {
 
 constexpr const char* connection_id = "c1";
-constexpr const char* mapping_id = "m1";
-const std::string mapping_unit = std::string{"mapping:"} + mapping_id;
 const std::string writer_unit = std::string{"writer:"} + connection_id;
+std::string mapping_unit(const std::string& mapping_id) { return "mapping:" + mapping_id; }
+
+/// The objects a run maps: as many as asked, else 1 to 3 from the seed (drawn
+/// apart from the world's PRNG, which needs them to be made).
+std::vector<std::string> objects_for(const sim_options& opts) {
+  std::mt19937_64 pick(opts.seed ^ 0x6d617070696e6773ULL);
+  auto n = opts.mappings > 0 ? static_cast<std::size_t>(opts.mappings) : 1 + static_cast<std::size_t>(pick() % 3);
+  const auto& all = simulated_objects();
+  return {all.begin(), all.begin() + static_cast<long>(std::min(n, all.size()))};
+}
 
 /// What one node runs: its worker pool, integration user and connection actor.
 struct node {
@@ -50,10 +61,13 @@ public:
     : opts_(opts), sys_(syncforce::testing::test_coordinator_config()),
       sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
       start_(sched_.clock().now()),
-      world_(opts.seed, [this] {
-        return 1700000000000 +
-               std::chrono::duration_cast<std::chrono::milliseconds>(sched_.clock().now() - start_).count();
-      }) {
+      world_(
+        opts.seed,
+        [this] {
+          return 1700000000000 +
+                 std::chrono::duration_cast<std::chrono::milliseconds>(sched_.clock().now() - start_).count();
+        },
+        objects_for(opts)) {
     world_.bug = opts.bug;
     auto& rng = world_.rng();
     if (opts.faults) {
@@ -61,7 +75,21 @@ public:
       world_.faults.io_error = std::uniform_real_distribution<double>(0.0, 0.15)(rng);
       world_.faults.lost_result = std::uniform_real_distribution<double>(0.0, 0.12)(rng);
       world_.faults.lease_lost_mid_job = std::uniform_real_distribution<double>(0.0, 0.03)(rng);
+      world_.faults.interleave = std::uniform_real_distribution<double>(0.0, 0.3)(rng);
     }
+    // A job paused between two of its steps: other messages run meanwhile (the
+    // other worker's job among them), the workload goes on, and the writer or a
+    // mapping may crash while the paused job still runs on its worker.
+    world_.on_yield = [this](const std::string& where) {
+      world_.note("a job pauses " + where + ": other actors run meanwhile");
+      ++interleavings_;
+      if (world_.chance(0.4) && crashes_ < 8)
+        crash();
+      // As long as a slow call takes: up to 5 simulated seconds, at most 80 steps.
+      const auto until = world_.now_ms() + static_cast<std::int64_t>(world_.pick(5000));
+      for (int i = 0, n = 1 + static_cast<int>(world_.pick(80)); i < n && world_.now_ms() <= until; ++i)
+        tick();
+    };
     world_.on_lease_lost = [this](const std::string& unit) {
       world_.note("the lease on " + unit + " moves while a job runs under it");
       ++lease_moves_;
@@ -77,8 +105,9 @@ public:
     user_->username = "admin@sfemu.local";
     // Some records exist in Salesforce before the first load.
     world_.sync_clock();
-    for (int i = 0, n = static_cast<int>(world_.pick(6)); i < n; ++i)
-      sf_create();
+    for (auto& [name, t] : world_.tables)
+      for (int i = 0, n = static_cast<int>(world_.pick(6)); i < n; ++i)
+        sf_create(t.object);
   }
 
   ~simulation() {
@@ -94,41 +123,24 @@ public:
   sim_result run() {
     sim_result res;
     res.seed = opts_.seed;
+    res.bug = opts_.bug;
     nodes_.reserve(static_cast<std::size_t>(opts_.nodes)); // reporters keep pointers into it
     for (int i = 0; i < opts_.nodes; ++i)
       start_node("node-" + std::string(1, static_cast<char>('a' + i)));
     // The leases: each unit to a node the seed picks, epoch 1.
-    grant(mapping_unit, nodes_[world_.pick(nodes_.size())].name);
-    grant(writer_unit, nodes_[world_.pick(nodes_.size())].name);
+    for (const auto& unit : units())
+      grant(unit, nodes_[world_.pick(nodes_.size())].name);
     tell_units();
 
     // The workload and the faults, interleaved with the engine's own steps.
     for (int i = 0; i < opts_.workload_steps; ++i) {
-      step();
-      if (!world_.workload_started && world_.polled)
-        world_.workload_started = true; // the first load is done: users start working
-      if (!world_.workload_started)
-        continue;
-      if (world_.chance(0.08)) {
-        pg_change();
-        ++res.pg_changes;
-      }
-      if (world_.chance(0.04)) {
-        sf_change();
-        ++res.sf_changes;
-      }
-      if (opts_.faults && world_.chance(0.004) && crashes_ < 4) {
-        if (crash())
-          ++res.crashes;
-      }
-      if (opts_.faults && world_.chance(0.004)) {
-        move_lease();
-        ++lease_moves_;
-      }
-      if (world_.chance(0.003))
-        admin_change();
+      tick();
+      // Between jobs no lock is held (each job's locks end with it).
+      if (!world_.locks.empty() && world_.online_violations.size() < 5)
+        world_.online_violations.push_back("locks: " + world_.locks.begin()->first + " held between jobs");
     }
     // Quiet: no workload, no faults; the engine catches up (a pause ends).
+    workload_over_ = true;
     if (paused_) {
       paused_ = false;
       reconfigure();
@@ -155,11 +167,16 @@ public:
     }
     res.final_state = snapshot(world_);
     res.crashes = crashes_;
+    res.pg_changes = pg_changes_;
+    res.sf_changes = sf_changes_;
+    res.interleavings = interleavings_;
+    res.late_commits = world_.late_commits;
     res.lease_moves = lease_moves_;
     res.admin_changes = admin_changes_;
     res.steps = steps_;
     res.sf_writes = world_.sf_writes;
     res.sim_ms = world_.now_ms() - 1700000000000;
+    res.mappings = static_cast<int>(world_.tables.size());
     return res;
   }
 
@@ -185,37 +202,59 @@ private:
     caf::anon_send(added.connection, start_atom::value);
   }
 
-  /// What the engine's settings_for() would give the connection actor.
-  connection_settings settings(const node& n) {
+  /// Every unit of the connection: its mappings and its writer.
+  std::vector<std::string> units() {
+    std::vector<std::string> out;
+    for (const auto& [name, t] : world_.tables)
+      out.push_back(mapping_unit(t.mapping_id));
+    out.push_back(writer_unit);
+    return out;
+  }
+
+  static mapping_config config_of(const table_model& t) {
     mapping_config mc;
-    mc.object_name = object_name;
+    mc.object_name = t.object;
     mc.access = mapping_access::read_write;
     mc.fields = {"Id", "SystemModstamp", "IsDeleted", "Label__c", "Qty__c"};
     mc.sf_polling_seconds = 120;
-    mc.read_repair.sweep_seconds = 0; // sweeps read nothing the model lacks
-    connection_settings cs;
-    cs.connection = connection_job{connection_id, "sim", "salesforce", user_};
+    // Read repair's sweep (late commits), often enough to run many times a run;
+    // its window reaches far behind the latest late commit (20 s).
+    mc.read_repair.sweep_seconds = 30;
+    mc.read_repair.sweep_window_seconds = 600;
+    return mc;
+  }
+
+  mapping_settings mapping_settings_of(const table_model& t) {
     mapping_settings ms;
-    ms.job.mapping_id = mapping_id;
+    ms.job.mapping_id = t.mapping_id;
     ms.job.connection_id = connection_id;
     ms.job.schema = "salesforce";
-    ms.job.config = mc;
+    ms.job.config = config_of(t);
     ms.job.keyset_settle = 10s;
     ms.job.user = user_;
     ms.poll_interval = 5s;
     ms.retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
     ms.budget_wait = 5s;
     ms.time = std::make_shared<manual_time>(); // day 0 for the daily cap, whatever the date
-    ms.revision = revision_;
-    cs.mappings.push_back(ms);
+    ms.revision = revisions_[t.mapping_id];
+    return ms;
+  }
+
+  /// What the engine's settings_for() would give the connection actor.
+  connection_settings settings(const node& n) {
+    connection_settings cs;
+    cs.connection = connection_job{connection_id, "sim", "salesforce", user_};
     writer_settings ws;
+    for (auto& [name, t] : world_.tables) {
+      cs.mappings.push_back(mapping_settings_of(t));
+      ws.job.mappings.push_back(write_mapping{t.mapping_id, config_of(t)});
+    }
     ws.job.connection_id = connection_id;
     ws.job.name = "sim";
     ws.job.schema = "salesforce";
     ws.job.user = user_;
     ws.job.mode = mode_;
     ws.job.api_version = 60.0;
-    ws.job.mappings.push_back(write_mapping{mapping_id, mc});
     ws.job.claim_limit = claim_limit_;
     ws.job.in_doubt_settle_after = 6s;
     ws.fallback_poll = 2s;
@@ -235,10 +274,10 @@ private:
   connection_units units_of(const node& n) {
     connection_units u;
     for (const auto& [unit, fence] : n.fences) {
-      if (unit == mapping_unit)
-        u.mappings.emplace(mapping_id, fence);
-      else if (unit == writer_unit)
+      if (unit == writer_unit)
         u.writer = fence;
+      else if (unit.rfind("mapping:", 0) == 0)
+        u.mappings.emplace(unit.substr(8), fence);
     }
     return u;
   }
@@ -280,7 +319,8 @@ private:
   }
 
   void move_lease() {
-    const auto& unit = world_.chance(0.5) ? mapping_unit : writer_unit;
+    auto all = units();
+    const auto unit = all[world_.pick(all.size())];
     grant(unit, nodes_[world_.pick(nodes_.size())].name);
     tell_units();
   }
@@ -295,7 +335,7 @@ private:
 
   // ---- administration (what an admin change makes the engine send) ----
 
-  /// A pause or resume of the connection, or an edit of the mapping (a new
+  /// A pause or resume of the connection, or an edit of one mapping (a new
   /// revision: its actor is stopped, a running step cancelled, and started again).
   void admin_change() {
     ++admin_changes_;
@@ -303,8 +343,10 @@ private:
       paused_ = !paused_;
       world_.note(paused_ ? "admin pauses the connection" : "admin resumes the connection");
     } else {
-      ++revision_;
-      world_.note("admin edits the mapping: revision " + std::to_string(revision_));
+      auto t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())));
+      auto& revision = revisions_[t->second.mapping_id];
+      ++revision;
+      world_.note("admin edits mapping " + t->second.mapping_id + ": revision " + std::to_string(revision));
     }
     reconfigure();
   }
@@ -334,7 +376,8 @@ private:
       return false;
     caf::actor victim;
     if (world_.chance(0.5)) {
-      auto c = st->children.find(mapping_id);
+      auto t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())));
+      auto c = st->children.find(t->second.mapping_id);
       if (c != st->children.end())
         victim = caf::actor_cast<caf::actor>(c->second.hdl);
     } else {
@@ -354,10 +397,11 @@ private:
 
   /// A user's write in PostgreSQL (through the capture triggers), then its NOTIFY.
   void pg_change() {
-    auto& rows = world_.rows;
+    auto& t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())))->second;
+    auto& rows = t.rows;
     auto roll = world_.pick(10);
     if (rows.empty() || roll < 4) {
-      world_.user_insert({{"label__c", label()}, {"qty__c", qty()}});
+      world_.user_insert(t.table, {{"label__c", label()}, {"qty__c", qty()}});
     } else {
       auto it = std::next(rows.begin(), static_cast<long>(world_.pick(rows.size())));
       if (roll < 9) {
@@ -366,9 +410,9 @@ private:
           changed["label__c"] = label();
         if (world_.chance(0.5))
           changed["qty__c"] = qty();
-        world_.user_update(it->first, changed);
+        world_.user_update(t.table, it->first, changed);
       } else {
-        world_.user_delete(it->first);
+        world_.user_delete(t.table, it->first);
       }
     }
     for (auto& n : nodes_) // the trigger log's NOTIFY reaches the writer wherever it runs
@@ -376,35 +420,71 @@ private:
         caf::anon_send(st->writer, wake_atom::value);
   }
 
-  void sf_create() {
+  void sf_create(const std::string& object, std::optional<std::int64_t> at = std::nullopt) {
     sfemu::write_op op;
     op.op = sfemu::write_op::kind::create;
-    op.object = object_name;
+    op.object = object;
     op.fields = {{"Label__c", label()}, {"Qty__c", world_.pick(100)}};
+    write_at(op, at);
+  }
+
+  /// Another user's write, stamped `at` (a late commit) or now.
+  void write_at(const sfemu::write_op& op, std::optional<std::int64_t> at) {
+    if (at) {
+      world_.clock().set(*at);
+      ++world_.late_commits;
+      world_.note("a change of " + op.object + " " + op.id + " commits late, stamped " + stamp_text(*at));
+    }
     world_.org().write(op, world_.other_user());
+    world_.sync_clock();
+  }
+
+  /// A canonical timestamp (2023-11-14T22:13:20.000Z) of epoch milliseconds.
+  static std::string stamp_text(std::int64_t ms) {
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return std::string{buf} + "." + std::to_string(1000 + ms % 1000).substr(1) + "Z";
   }
 
   /// Another user's write in Salesforce.
   void sf_change() {
-    auto all = world_.query("SELECT Id FROM Item__c ORDER BY Id", false);
+    auto& t = std::next(world_.tables.begin(), static_cast<long>(world_.pick(world_.tables.size())))->second;
+    // A late commit: Salesforce stamps a change when its transaction begins;
+    // one that commits up to 20 s later becomes visible below marks polls
+    // already passed. Only read repair's sweep reads it.
+    std::optional<std::int64_t> late_at;
+    if (world_.chance(0.2))
+      late_at = world_.now_ms() - 1000 - static_cast<std::int64_t>(world_.pick(19000));
+    auto all = world_.query("SELECT Id, SystemModstamp FROM " + t.object + " ORDER BY Id", false);
     std::vector<nlohmann::json> live;
     for (auto& rec : all) {
       auto id = rec["Id"].get<std::string>();
       // A record the writer made whose create is still in doubt (no row holds
       // it yet) is left alone unless asked: a change to it defeats the
       // writer's matching by values (docs/testing.md, what the simulation found).
-      if (!opts_.touch_in_doubt && world_.created_for_row.count(id) && world_.row_by_sfid(id) == nullptr)
+      if (!opts_.touch_in_doubt && world_.created_for_row.count(id) && world_.row_by_sfid(t.table, id) == nullptr)
+        continue;
+      // A late change of a record changed since it began cannot be: the
+      // record's row lock would have held the later change back. Nor one in
+      // the same second as the record's last change: SystemModstamp has
+      // whole seconds, so no poll or sweep can tell the two versions apart
+      // (docs/testing.md, what the simulation found).
+      if (late_at && *canonical_timestamp(rec["SystemModstamp"].get<std::string>()) >=
+                       stamp_text(*late_at - *late_at % 1000))
         continue;
       live.push_back(std::move(rec));
     }
     auto roll = world_.pick(10);
     if (live.empty() || roll < 3) {
-      sf_create();
+      sf_create(t.object, late_at);
       return;
     }
     sfemu::write_op op;
     op.id = live[world_.pick(live.size())]["Id"].get<std::string>();
-    op.object = object_name;
+    op.object = t.object;
     if (roll < 9) {
       op.op = sfemu::write_op::kind::update;
       op.fields = world_.chance(0.5) ? nlohmann::json{{"Label__c", label()}}
@@ -414,10 +494,37 @@ private:
     }
     world_.note(std::string{"another user "} + (op.op == sfemu::write_op::kind::remove ? "deletes " : "updates ") +
                 op.id + " " + op.fields.dump());
-    world_.org().write(op, world_.other_user());
+    write_at(op, late_at);
   }
 
   // ---- scheduling ----
+
+  /// One step of the engine and, during the workload, maybe some workload and faults.
+  void tick() {
+    step();
+    if (workload_over_)
+      return;
+    if (!world_.workload_started && world_.all_polled())
+      world_.workload_started = true; // the first load is done: users start working
+    if (!world_.workload_started)
+      return;
+    if (world_.chance(0.08)) {
+      pg_change();
+      ++pg_changes_;
+    }
+    if (world_.chance(0.04)) {
+      sf_change();
+      ++sf_changes_;
+    }
+    if (opts_.faults && world_.chance(0.004) && crashes_ < 4)
+      crash();
+    if (opts_.faults && world_.chance(0.004)) {
+      move_lease();
+      ++lease_moves_;
+    }
+    if (world_.chance(0.003))
+      admin_change();
+  }
 
   /// One step: a pending message picked by the seed, or time moving on.
   void step() {
@@ -457,17 +564,22 @@ private:
   std::size_t claim_limit_ = 10;
   std::vector<node> nodes_;
   long crashes_ = 0;
+  long pg_changes_ = 0;
+  long sf_changes_ = 0;
+  long interleavings_ = 0;
+  bool workload_over_ = false;
   long lease_moves_ = 0;
   long admin_changes_ = 0;
   long steps_ = 0;
   bool paused_ = false;
-  int revision_ = 1;
+  std::map<std::string, int> revisions_; ///< by mapping id (absent: 0)
 };
 
 } // namespace
 
 std::string sim_result::replay_hint() const {
-  return "SIM_SEED=" + std::to_string(seed) + " build/tests/engine_sim_test --gtest_filter='engine_sim.replay'";
+  return std::string{bug == injected_bug::none ? "" : "SIM_BUG=" + std::string{bug_name(bug)} + " "} +
+         "SIM_SEED=" + std::to_string(seed) + " build/tests/engine_sim_test --gtest_filter='engine_sim.replay'";
 }
 
 sim_result run_simulation(const sim_options& opts) {

@@ -1,7 +1,8 @@
 #pragma once
 // The whole-engine deterministic simulation (docs/testing.md, "Deterministic
 // simulation"): the real connection, mapping, writer and integration-user
-// actors and worker pools of several nodes, on CAF's test coordinator, over
+// actors and worker pools of several nodes, one connection with one to three
+// mappings, on CAF's test coordinator, over
 // the simulation's world (sim_world.hpp, sim_io.hpp). One seed decides
 // everything: which pending message runs next, when time jumps, the workload
 // on both sides, the faults (actor crashes, failing and slow calls, lost
@@ -21,6 +22,8 @@ struct sim_options {
   /// Scheduler steps with workload and faults, before the quiet phase.
   int workload_steps = 1500;
   int nodes = 2;
+  /// Mappings on the connection (1 to 3 objects, all read-write); 0: the seed picks.
+  int mappings = 0;
   injected_bug bug = injected_bug::none;
   /// Faults on (off: the workload alone).
   bool faults = true;
@@ -28,13 +31,14 @@ struct sim_options {
   /// created while that create is still in doubt (its answer lost). Off by
   /// default: the writer's settlement matches such creates by the values
   /// sent, among records not deleted, so it then sends them again (a known
-  /// gap of actors/pg_sf_write_io.cpp, docs/testing.md). SIM_TOUCH_IN_DOUBT=1.
+  /// gap of engine_io/pg_sf_write_io.cpp, docs/testing.md). SIM_TOUCH_IN_DOUBT=1.
   bool touch_in_doubt = false;
 };
 
 /// How a run ended.
 struct sim_result {
   std::uint64_t seed = 0;
+  injected_bug bug = injected_bug::none;
   std::vector<std::string> violations; ///< empty: every invariant held
   std::string final_state;             ///< snapshot() at the end (replays compare it)
   /// What happened, for the report.
@@ -45,6 +49,9 @@ struct sim_result {
   long admin_changes = 0; ///< pauses, resumes and mapping edits
   long steps = 0;
   long sf_writes = 0;
+  int mappings = 0; ///< mappings on the connection
+  long late_commits = 0; ///< Salesforce changes that became visible below the marks
+  long interleavings = 0; ///< times a job paused between two steps while others ran
   std::int64_t sim_ms = 0; ///< simulated time the run covered
 
   bool ok() const { return violations.empty(); }

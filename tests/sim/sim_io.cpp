@@ -2,10 +2,12 @@
 
 #include "sync/in_doubt.hpp"
 #include "sync/poll_plan.hpp"
+#include "sync/read_repair.hpp"
 #include "sync/write_plan.hpp"
 
 #include <algorithm>
 #include <ctime>
+#include <set>
 
 namespace syncforce::sim {
 
@@ -46,6 +48,42 @@ json body_of(const hstore& values) {
   return rec;
 }
 
+/// One job's advisory locks (engine_io/table_guard.hpp: session locks,
+/// re-entrant for their holder), all released when the job ends, however it
+/// ends. Another job can only hold a lock while it is paused between two of
+/// its steps (world::yield), and it cannot go on while this one waits: so
+/// where production would wait up to lock_timeout and then retry, a job here
+/// gets the retry at once (55P03, which every boundary treats as a retry).
+class job_locks {
+public:
+  explicit job_locks(world& w) : w_(w), job_(w.next_job++) {}
+  ~job_locks() {
+    for (const auto& k : held_)
+      w_.locks.erase(k);
+  }
+  job_locks(const job_locks&) = delete;
+  job_locks& operator=(const job_locks&) = delete;
+
+  bool take(const std::string& key) {
+    auto [it, fresh] = w_.locks.emplace(key, job_);
+    if (!fresh && it->second != job_)
+      return false;
+    held_.insert(key);
+    return true;
+  }
+  void release(const std::string& key) {
+    if (held_.erase(key))
+      w_.locks.erase(key);
+  }
+
+private:
+  world& w_;
+  std::int64_t job_;
+  std::set<std::string> held_;
+};
+
+std::string table_lock_key(const std::string& table) { return "table:salesforce." + table; }
+
 // ---- PostgreSQL -> Salesforce -------------------------------------------------------
 
 class sim_write_io : public actors::write_io {
@@ -59,6 +97,14 @@ public:
     const auto* fence = ctx.fence();
     if (w_.io_fails())
       return transient("database unavailable (housekeeping)");
+    // The connection's writer lock (pg_sf_write_io: write_cycle), held for the
+    // whole cycle: a second cycle of the connection (a restarted writer whose
+    // old one crashed while its job ran, another node's writer after a lease
+    // move) waits until this one has ended; else its housekeeping would return
+    // this cycle's claimed entries to NEW and both would send them.
+    job_locks locks(w_);
+    if (w_.bug != injected_bug::no_writer_lock && !locks.take("writer:" + j.schema))
+      return transient("lock_timeout: another write cycle of the connection is running");
     // Housekeeping (store::release_pending on the first cycle after a (re)start).
     w_.check_fence(fence);
     if (j.recover_pending)
@@ -68,19 +114,25 @@ public:
     if (auto unsettled = reconcile_in_doubt(ctx, j); !unsettled.ok())
       return unsettled;
 
-    // Claim (store::claim_entries): NEW entries in id order become PENDING.
+    // Claim (store::claim_entries): NEW entries in id order become PENDING,
+    // whatever their table (the log is the schema's).
     w_.check_fence(fence);
+    std::vector<log_entry*> order;
+    for (auto& [id, e] : w_.log)
+      if (e.state == "NEW")
+        order.push_back(&e);
+    if (w_.bug == injected_bug::claim_by_table)
+      std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->table < b->table; });
     std::vector<write_entry> entries;
-    for (auto& [id, e] : w_.log) {
+    for (auto* ep : order) {
       if (entries.size() >= j.claim_limit)
         break;
-      if (e.state != "NEW")
-        continue;
+      auto& e = *ep;
       e.state = "PENDING";
       write_entry we;
       we.id = e.id;
       we.action = *parse_write_action(e.action);
-      we.table_name = table_name;
+      we.table_name = e.table;
       we.record_id = e.record_id;
       we.sfid = e.sfid;
       we.values = e.values;
@@ -90,24 +142,28 @@ public:
     if (entries.empty())
       return {};
     const auto claimed = entries.size();
+    w_.yield("after claiming " + std::to_string(claimed) + " entries");
     // promote_orphan_updates: UPDATEs of rows whose INSERT never reached Salesforce.
     row_values current;
     for (const auto& e : entries)
       if (e.action == write_action::update && (!e.sfid || e.sfid->empty()) && e.record_id) {
-        auto r = w_.rows.find(*e.record_id);
+        auto& rows = w_.table(e.table_name).rows;
+        auto r = rows.find(*e.record_id);
         bool insert_waiting = std::any_of(w_.log.begin(), w_.log.end(), [&](const auto& l) {
-          return l.second.record_id == e.record_id && l.second.action == "INSERT" &&
+          return l.second.table == e.table_name && l.second.record_id == e.record_id && l.second.action == "INSERT" &&
                  (l.second.state == "NEW" || l.second.state == "PENDING");
         });
-        if (r != w_.rows.end() && !r->second.sfid && !insert_waiting) {
+        if (r != rows.end() && !r->second.sfid && !insert_waiting) {
           hstore h;
           for (const auto& [col, v] : r->second.values)
             h.set(col, v);
-          current.emplace(std::make_pair(std::string{table_name}, *e.record_id), std::move(h));
+          current.emplace(std::make_pair(e.table_name, *e.record_id), std::move(h));
         }
       }
     promote_updates_without_insert(entries, current);
-    table_write_configs configs{{table_name, table_write_config{true, std::nullopt}}};
+    table_write_configs configs;
+    for (const auto& m : j.mappings)
+      configs.emplace(table_of(m.config.object_name), table_write_config{true, std::nullopt});
     write_plan_settings settings;
     settings.mode = j.mode;
     settings.api_version = j.api_version;
@@ -118,7 +174,7 @@ public:
     for (const auto& s : plan.skipped)
       finish(s.entry_id, std::string{outcome_of(s.reason)}, "");
 
-    std::map<std::int64_t, std::string> created; // record id -> sfid, from this cycle's creates
+    created_sfids created; // (table, record id) -> sfid, from this cycle's creates
     auto give_back_from = [&](std::size_t first) {
       w_.check_fence(fence);
       for (std::size_t b = first; b < plan.batches.size(); ++b)
@@ -131,6 +187,7 @@ public:
     long finished = static_cast<long>(plan.skipped.size());
     for (std::size_t bi = 0; bi < plan.batches.size(); ++bi) {
       const auto& batch = plan.batches[bi];
+      const auto& object = w_.table(batch.table).object;
       std::vector<result> results(batch.items.size());
       // prepare_call: the records or ids to send; items that cannot be sent get their result now.
       std::vector<sfemu::write_op> ops;
@@ -138,9 +195,9 @@ public:
       for (std::size_t i = 0; i < batch.items.size(); ++i) {
         const auto& item = batch.items[i];
         sfemu::write_op op;
-        op.object = object_name;
+        op.object = object;
         if (batch.operation == write_operation::remove) {
-          auto sfid = resolve_sfid(item, created);
+          auto sfid = resolve_sfid(batch.table, item, created);
           if (!sfid) {
             results[i].ok = true; // never reached Salesforce: nothing to delete
             continue;
@@ -148,7 +205,7 @@ public:
           op.op = sfemu::write_op::kind::remove;
           op.id = *sfid;
         } else if (batch.operation == write_operation::update) {
-          auto sfid = resolve_sfid(item, created);
+          auto sfid = resolve_sfid(batch.table, item, created);
           if (!sfid) {
             results[i].code = "SYNCFORCE_NO_SFID";
             results[i].message = "the record has no sfid: its INSERT has not reached Salesforce";
@@ -164,12 +221,18 @@ public:
         ops.push_back(std::move(op));
         sent.push_back(i);
       }
+      // The table's guard, from before the call until its results are recorded.
+      if (!sent.empty() && !locks.take(table_lock_key(batch.table))) {
+        give_back_from(bi);
+        return transient("lock_timeout: " + batch.table + " is being polled");
+      }
       // store::record_in_doubt, committed before the call.
       if (!sent.empty() && batch.operation == write_operation::create && w_.bug != injected_bug::skip_in_doubt) {
         w_.check_fence(fence);
         for (std::size_t k = 0; k < sent.size(); ++k) {
           const auto& item = batch.items[sent[k]];
-          w_.doubts[item.entry_id] = in_doubt{item.entry_id, item.record_id, ops[k].fields.dump(), w_.now_ms()};
+          w_.doubts[item.entry_id] =
+            in_doubt{item.entry_id, batch.table, item.record_id, ops[k].fields.dump(), w_.now_ms()};
         }
       }
       if (!sent.empty()) {
@@ -180,17 +243,20 @@ public:
         // The client's request gate: nothing goes out under a lease the node's clock says is gone.
         if (fence)
           fence->require_valid("Salesforce request");
+        if (j.mode == write_mode::ordered)
+          check_log_order(batch);
         auto answers = w_.org().write_batch(ops, false, w_.engine_user());
         w_.sf_writes += static_cast<long>(ops.size());
         for (std::size_t k = 0; k < sent.size(); ++k) {
           const auto& item = batch.items[sent[k]];
           if (batch.operation == write_operation::create && answers[k].success() && item.record_id) {
-            w_.created_for_row[answers[k].id] = *item.record_id;
-            w_.note("create of row " + std::to_string(*item.record_id) + " (entry " + std::to_string(item.entry_id) +
+            w_.created_for_row[answers[k].id] = {batch.table, *item.record_id};
+            w_.note("create of " + batch.table + " row " + std::to_string(*item.record_id) + " (entry " + std::to_string(item.entry_id) +
                     ") made " + answers[k].id);
           }
         }
         w_.maybe_lose_lease(fence);
+        w_.yield("after a " + std::string{to_string(batch.operation)} + " call of " + batch.table);
         if (w_.result_lost()) { // Salesforce did it; the answer never arrived (a timeout)
           w_.note("the answer of a " + std::string{to_string(batch.operation)} + " call was lost");
           give_back_from(bi);
@@ -217,7 +283,7 @@ public:
       }
       for (std::size_t i = 0; i < batch.items.size(); ++i)
         if (results[i].ok && batch.items[i].record_id && !results[i].sfid.empty())
-          created[*batch.items[i].record_id] = results[i].sfid;
+          created[{batch.table, *batch.items[i].record_id}] = results[i].sfid;
       // record: the entries' outcomes, the rows, the doubt cleared, in one transaction.
       w_.check_fence(fence);
       for (std::size_t i = 0; i < batch.items.size(); ++i) {
@@ -233,6 +299,7 @@ public:
       if (batch.operation == write_operation::create)
         for (const auto& item : batch.items)
           w_.doubts.erase(item.entry_id);
+      locks.release(table_lock_key(batch.table));
       if (w_.bug == injected_bug::resend_recorded && batch.operation == write_operation::create)
         for (const auto& item : batch.items)
           if (auto a = w_.archive.find(item.entry_id); a != w_.archive.end()) {
@@ -249,6 +316,34 @@ public:
   }
 
 private:
+  using created_sfids = std::map<std::pair<std::string, std::int64_t>, std::string>;
+
+  /// The ordered-connection rule (ordered writes, feature poll_db_no_merge):
+  /// changes reach Salesforce in log order across all the connection's
+  /// tables. When a batch is sent, no entry earlier in the log than one of
+  /// its own may still wait outside it (earlier batches were recorded, skipped
+  /// entries finished, and a failed call gives back every later batch too).
+  void check_log_order(const write_batch& batch) {
+    std::set<std::int64_t> mine;
+    for (const auto& item : batch.items) {
+      mine.insert(item.entry_id);
+      mine.insert(item.merged_ids.begin(), item.merged_ids.end());
+    }
+    if (mine.empty())
+      return;
+    const auto last = *mine.rbegin();
+    for (const auto& [id, e] : w_.log) {
+      if (id >= last)
+        break;
+      if (!mine.count(id))
+        w_.online_violations.push_back("ordered: entry " + std::to_string(last) + " (" + batch.table +
+                                       ") reached Salesforce while entry " + std::to_string(id) + " (" + e.action +
+                                       " of " + e.table + "), earlier in the log, was still " + e.state);
+      if (!mine.count(id))
+        return; // one line per batch is enough
+    }
+  }
+
   struct result {
     bool ok = false;
     std::string sfid;
@@ -260,7 +355,7 @@ private:
     auto e = w_.log.find(id);
     if (e == w_.log.end())
       return;
-    w_.note("entry " + std::to_string(id) + " (" + e->second.action + " of row " +
+    w_.note("entry " + std::to_string(id) + " (" + e->second.action + " of " + e->second.table + " row " +
             std::to_string(e->second.record_id.value_or(0)) + ") " + state + (message.empty() ? "" : ": " + message));
     e->second.state = state;
     e->second.message = message;
@@ -275,36 +370,39 @@ private:
   }
 
   /// resolve_sfid: the item's, one created earlier in this cycle, or the row's.
-  std::optional<std::string> resolve_sfid(const write_item& item, const std::map<std::int64_t, std::string>& created) {
+  std::optional<std::string> resolve_sfid(const std::string& table, const write_item& item,
+                                         const created_sfids& created) {
     if (item.sfid)
       return item.sfid;
     if (!item.record_id)
       return std::nullopt;
-    if (auto c = created.find(*item.record_id); c != created.end())
+    if (auto c = created.find({table, *item.record_id}); c != created.end())
       return c->second;
-    auto r = w_.rows.find(*item.record_id);
-    if (r == w_.rows.end())
+    auto& rows = w_.table(table).rows;
+    auto r = rows.find(*item.record_id);
+    if (r == rows.end())
       return std::nullopt;
     return r->second.sfid;
   }
 
   /// apply_rows: sfid, _hc_lastop (PENDING while another change waits) and _hc_err.
   void apply_rows(const write_batch& batch, const std::vector<result>& results) {
+    auto& rows = w_.table(batch.table).rows;
     for (std::size_t i = 0; i < batch.items.size(); ++i) {
       const auto& item = batch.items[i];
       pg_row* row = nullptr;
       if (item.record_id) {
-        auto r = w_.rows.find(*item.record_id);
-        row = r == w_.rows.end() ? nullptr : &r->second;
+        auto r = rows.find(*item.record_id);
+        row = r == rows.end() ? nullptr : &r->second;
       } else if (item.sfid) {
-        row = w_.row_by_sfid(*item.sfid);
+        row = w_.row_by_sfid(batch.table, *item.sfid);
       }
       if (row == nullptr)
         continue;
       const auto& r = results[i];
       if (r.ok && !r.sfid.empty())
         row->sfid = r.sfid;
-      row->lastop = !r.ok ? "FAILED" : w_.waiting(row->id) ? "PENDING" : "SYNCED";
+      row->lastop = !r.ok ? "FAILED" : w_.waiting(batch.table, row->id) ? "PENDING" : "SYNCED";
       row->err = r.ok ? "" : r.code;
     }
   }
@@ -317,56 +415,64 @@ private:
     if (w_.doubts.empty())
       return {};
     std::int64_t youngest = 0;
-    std::int64_t oldest = w_.doubts.begin()->second.sent_ms;
-    for (const auto& [id, d] : w_.doubts) {
+    for (const auto& [id, d] : w_.doubts)
       youngest = std::max(youngest, d.sent_ms);
-      oldest = std::min(oldest, d.sent_ms);
-    }
     auto settle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(j.in_doubt_settle_after).count();
     if (w_.now_ms() - youngest < settle_ms)
       return transient(std::to_string(w_.doubts.size()) + " creates in doubt: settled later");
     if (w_.io_fails())
       return transient("cannot settle creates in doubt: Salesforce unavailable");
-    if (const auto* f = ctx.fence())
-      f->require_valid("Salesforce request");
-    std::string soql = "SELECT Id, Label__c, Qty__c FROM Item__c WHERE CreatedDate >= " +
-                       soql_datetime(oldest - 300000) + " AND CreatedById = '" + w_.engine_user() +
-                       "' ORDER BY CreatedDate, Id";
-    auto candidates = w_.query(soql, false);
-    w_.check_fence(ctx.fence());
-    std::vector<json> free;
-    std::vector<std::string> free_ids;
-    for (auto& c : candidates) {
-      auto id = c["Id"].get<std::string>();
-      if (w_.row_by_sfid(id) != nullptr)
-        continue; // store::known_sfids: a record already some row's is that row's
-      free_ids.push_back(id);
-      c.erase("Id");
-      free.push_back(std::move(c));
+    // One group per table, each settled and committed on its own (as production does).
+    std::map<std::string, std::vector<in_doubt>> by_table;
+    for (const auto& [id, d] : w_.doubts)
+      by_table[d.table].push_back(d);
+    for (const auto& [table, group] : by_table) {
+      if (std::none_of(j.mappings.begin(), j.mappings.end(),
+                       [&](const auto& m) { return table_of(m.config.object_name) == table; }))
+        continue; // the mapping is gone: its entries wait, so does their doubt
+      if (const auto* f = ctx.fence())
+        f->require_valid("Salesforce request");
+      std::int64_t group_oldest = group.front().sent_ms;
+      for (const auto& d : group)
+        group_oldest = std::min(group_oldest, d.sent_ms);
+      std::string soql = "SELECT Id, Label__c, Qty__c FROM " + w_.table(table).object + " WHERE CreatedDate >= " +
+                         soql_datetime(group_oldest - 300000) + " AND CreatedById = '" + w_.engine_user() +
+                         "' ORDER BY CreatedDate, Id";
+      auto candidates = w_.query(soql, false);
+      w_.yield("while settling creates in doubt of " + table);
+      w_.check_fence(ctx.fence());
+      std::vector<json> free;
+      std::vector<std::string> free_ids;
+      for (auto& c : candidates) {
+        auto id = c["Id"].get<std::string>();
+        if (w_.row_by_sfid(table, id) != nullptr)
+          continue; // store::known_sfids: a record already some row's is that row's
+        free_ids.push_back(id);
+        c.erase("Id");
+        free.push_back(std::move(c));
+      }
+      std::vector<json> sent;
+      for (const auto& d : group)
+        sent.push_back(json::parse(d.body));
+      auto match = match_in_doubt(sent, free);
+      auto& rows = w_.table(table).rows;
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        const auto& d = group[i];
+        w_.note("in doubt: " + table + " entry " + std::to_string(d.entry_id) + " " +
+                (match[i] < 0 ? std::string{"not found"} : "found " + free_ids[static_cast<std::size_t>(match[i])]) +
+                (w_.log.count(d.entry_id) ? "" : " (no longer in the log)"));
+        w_.doubts.erase(d.entry_id);
+        if (match[i] < 0 || !w_.log.count(d.entry_id))
+          continue; // not made: sent again
+        finish(d.entry_id, "SUCCESS", "");
+        if (d.record_id)
+          if (auto r = rows.find(*d.record_id); r != rows.end()) {
+            r->second.sfid = free_ids[static_cast<std::size_t>(match[i])];
+            r->second.lastop = w_.waiting(table, r->first) ? "PENDING" : "SYNCED";
+            r->second.err.clear();
+          }
+      }
     }
-    std::vector<json> sent;
-    std::vector<in_doubt> group;
-    for (const auto& [id, d] : w_.doubts) {
-      sent.push_back(json::parse(d.body));
-      group.push_back(d);
-    }
-    auto match = match_in_doubt(sent, free);
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      const auto& d = group[i];
-      w_.note("in doubt: entry " + std::to_string(d.entry_id) + " " +
-              (match[i] < 0 ? std::string{"not found"} : "found " + free_ids[static_cast<std::size_t>(match[i])]) +
-              (w_.log.count(d.entry_id) ? "" : " (no longer in the log)"));
-      if (match[i] < 0 || !w_.log.count(d.entry_id))
-        continue; // not made: sent again
-      finish(d.entry_id, "SUCCESS", "");
-      if (d.record_id)
-        if (auto r = w_.rows.find(*d.record_id); r != w_.rows.end()) {
-          r->second.sfid = free_ids[static_cast<std::size_t>(match[i])];
-          r->second.lastop = w_.waiting(r->first) ? "PENDING" : "SYNCED";
-          r->second.err.clear();
-        }
-    }
-    w_.doubts.clear();
     return {};
   }
 
@@ -386,13 +492,14 @@ public:
   }
 
   /// store::load_mapping: the stored state and mark.
-  job_outcome load_mapping(worker_context&, const actors::mapping_job&) override {
+  job_outcome load_mapping(worker_context&, const actors::mapping_job& j) override {
     if (w_.io_fails())
       return transient("database unavailable (load_mapping)");
-    w_.note("load_mapping: " + w_.mapping.state + " mark " + w_.mapping.hwm.value_or("-"));
+    auto& t = w_.table_of_object(j.config.object_name);
+    w_.note("load_mapping " + t.mapping_id + ": " + t.mapping.state + " mark " + t.mapping.hwm.value_or("-"));
     job_outcome o;
-    o.stored_state = parse_mapping_state(w_.mapping.state);
-    o.hwm = w_.mapping.hwm.value_or("");
+    o.stored_state = parse_mapping_state(t.mapping.state);
+    o.hwm = t.mapping.hwm.value_or("");
     return o;
   }
 
@@ -409,19 +516,26 @@ public:
 
   /// pg_sf_sync_io::reload: the mark first (latest_stamp_soql), then every
   /// record into a shadow table swapped in with the mark and DATA_SYNCED.
-  job_outcome reload(worker_context& ctx, const actors::mapping_job&) override {
+  job_outcome reload(worker_context& ctx, const actors::mapping_job& j) override {
     if (w_.io_fails())
       return transient("Salesforce unavailable (reload)");
+    auto& t = w_.table_of_object(j.config.object_name);
+    const auto& object_name = t.object;
+    job_locks locks(w_);
+    if (!locks.take(table_lock_key(t.table)))
+      return transient("lock_timeout: " + t.table + " is being written back");
     auto latest = w_.query(latest_stamp_soql(object_name, "SystemModstamp"), true);
     std::string mark = epoch_mark;
     if (!latest.empty())
       mark = *canonical_timestamp(latest.front()["SystemModstamp"].get<std::string>());
     auto records = w_.query(load_soql(fields(), object_name), false);
+    w_.yield("after reading every record of " + object_name);
     w_.check_fence(ctx.fence());
     if (w_.workload_started)
-      ++w_.reloads_after_start;
-    w_.note("reload: " + std::to_string(records.size()) + " records, stored state was " + w_.mapping.state);
-    w_.rows.clear();
+      ++t.reloads_after_start;
+    w_.note("reload " + t.mapping_id + ": " + std::to_string(records.size()) + " records, stored state was " +
+            t.mapping.state);
+    t.rows.clear();
     for (const auto& rec : records) {
       pg_row r;
       r.id = w_.next_row_id++;
@@ -430,11 +544,11 @@ public:
         r.values[col] = field_text(rec[field]);
       r.systemmodstamp = *canonical_timestamp(rec["SystemModstamp"].get<std::string>());
       r.lastop = "SYNCED";
-      w_.rows.emplace(r.id, r);
+      t.rows.emplace(r.id, r);
     }
-    w_.mapping.state = "DATA_SYNCED";
-    w_.mapping.hwm = mark;
-    w_.mapping.hwm_id.reset();
+    t.mapping.state = "DATA_SYNCED";
+    t.mapping.hwm = mark;
+    t.mapping.hwm_id.reset();
     if (w_.result_lost())
       return transient("the reload's answer was lost");
     job_outcome o;
@@ -453,10 +567,12 @@ public:
       return transient("Salesforce unavailable (poll)");
     if (!j.hwm)
       return job_outcome::failure(outcome_kind::fatal, "poll without a high-water mark");
-    w_.polled = true;
+    auto& t = w_.table_of_object(j.config.object_name);
+    const auto& object_name = t.object;
+    t.polled = true;
     std::optional<std::string> mark_id;
-    if (w_.mapping.hwm && w_.mapping.hwm_id && canonical_timestamp(*w_.mapping.hwm) == canonical_timestamp(*j.hwm))
-      mark_id = w_.mapping.hwm_id;
+    if (t.mapping.hwm && t.mapping.hwm_id && canonical_timestamp(*t.mapping.hwm) == canonical_timestamp(*j.hwm))
+      mark_id = t.mapping.hwm_id;
     const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(w_.now_ms()));
     const auto cutoff = settling_cutoff(now, j.keyset_settle);
     if (mark_id)
@@ -466,29 +582,34 @@ public:
       return job_outcome::failure(outcome_kind::fatal, "count: " + count.error().message);
     if (count->total == 0) {
       w_.check_fence(ctx.fence());
-      w_.mapping.state = "DATA_SYNCED";
-      w_.mapping.description.clear();
+      t.mapping.state = "DATA_SYNCED";
+      t.mapping.description.clear();
       job_outcome o;
       o.hwm = *j.hwm;
       return o;
     }
     w_.check_fence(ctx.fence());
-    w_.mapping.state = "POLLING_SF_CHANGES";
-    if (w_.bug != injected_bug::poll_ignores_in_doubt && !w_.doubts.empty())
-      return transient("creates of item__c in doubt: waiting for the writer to settle them");
+    t.mapping.state = "POLLING_SF_CHANGES";
+    // From the query until the page is applied, the writer does not write this table back.
+    job_locks locks(w_);
+    if (!locks.take(table_lock_key(t.table)))
+      return transient("lock_timeout: " + t.table + " is being written back");
+    if (w_.bug != injected_bug::poll_ignores_in_doubt && w_.has_in_doubt(t.table))
+      return transient("creates of " + t.table + " in doubt: waiting for the writer to settle them");
     auto records = w_.query(poll_soql(fields(), object_name, "SystemModstamp", *j.hwm, mark_id), true);
     high_water_mark hwm(j.hwm, mark_id);
     hwm.unsettled_from(cutoff);
     for (const auto& rec : records)
       hwm.reach(rec["SystemModstamp"].get<std::string>(), rec["Id"].get<std::string>());
     w_.maybe_lose_lease(ctx.fence());
+    w_.yield("after reading a page of " + t.object);
     w_.check_fence(ctx.fence());
     for (const auto& rec : records)
-      apply(rec);
-    w_.mapping.hwm = hwm.value();
-    w_.mapping.hwm_id = hwm.id();
-    w_.mapping.state = "DATA_SYNCED";
-    w_.mapping.description.clear();
+      apply(t, rec);
+    t.mapping.hwm = hwm.value();
+    t.mapping.hwm_id = hwm.id();
+    t.mapping.state = "DATA_SYNCED";
+    t.mapping.description.clear();
     if (w_.result_lost())
       return transient("the poll's answer was lost");
     job_outcome o;
@@ -497,16 +618,69 @@ public:
     return o;
   }
 
+  /// sweep_late_commits (engine_io/pg_read_repair.cpp): the look-back window
+  /// up to the mark (the real sweep_window_at, sweep_soql, diff_sweep,
+  /// fetch_by_ids_soql), the records whose stamp differs from the table's
+  /// fetched and applied through the poll's upsert under the table guard,
+  /// refused while creates of the table are in doubt; the mark does not move.
+  job_outcome sweep(worker_context& ctx, const actors::mapping_job& j) override {
+    if (!j.hwm)
+      return {};
+    if (w_.bug == injected_bug::no_read_repair)
+      return {};
+    if (w_.io_fails())
+      return transient("Salesforce unavailable (sweep)");
+    auto& t = w_.table_of_object(j.config.object_name);
+    const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(w_.now_ms()));
+    const auto window =
+      sweep_window_at(now, std::chrono::seconds(j.config.read_repair.sweep_window_seconds), *j.hwm);
+    w_.note("sweep " + t.mapping_id + " from " + (window ? window->from + " to " + window->to : "(no window: mark " + *j.hwm + ")"));
+    if (!window)
+      return {};
+    std::vector<remote_stamp> remote;
+    for (const auto& rec : w_.query(sweep_soql(t.object, "SystemModstamp", *window, std::nullopt, std::nullopt,
+                                               sweep_page_records),
+                                    true))
+      remote.push_back(remote_stamp{rec["Id"].get<std::string>(),
+                                    canonical_timestamp(rec["SystemModstamp"].get<std::string>()).value_or(""),
+                                    rec["IsDeleted"].get<bool>()});
+    std::vector<local_stamp> local;
+    for (const auto& r : remote)
+      if (const auto* row = w_.row_by_sfid(t.table, r.id))
+        local.push_back(local_stamp{r.id, row->systemmodstamp});
+    auto diff = diff_sweep(remote, local);
+    if (diff.fetch.empty())
+      return {};
+    job_locks locks(w_);
+    if (!locks.take(table_lock_key(t.table)))
+      return transient("lock_timeout: " + t.table + " is being written back");
+    if (w_.has_in_doubt(t.table))
+      return transient("creates of " + t.table + " in doubt: waiting for the writer to settle them");
+    auto records = w_.query(fetch_by_ids_soql(fields(), t.object, diff.fetch), true);
+    w_.maybe_lose_lease(ctx.fence());
+    w_.yield("after a sweep of " + t.object + " fetched " + std::to_string(records.size()) + " records");
+    w_.check_fence(ctx.fence());
+    for (const auto& rec : records)
+      apply(t, rec);
+    w_.note("sweep " + t.mapping_id + ": " + std::to_string(records.size()) + " late records applied");
+    if (w_.result_lost())
+      return transient("the sweep's answer was lost");
+    job_outcome o;
+    o.rows = static_cast<long>(records.size());
+    return o;
+  }
+
   /// store::set_mapping_state.
-  job_outcome save_state(worker_context& ctx, const actors::mapping_job&, mapping_state stored,
+  job_outcome save_state(worker_context& ctx, const actors::mapping_job& j, mapping_state stored,
                          const std::string& description) override {
     const std::string state{to_string(stored)};
     if (w_.io_fails())
       return transient("database unavailable (save_state)");
     w_.check_fence(ctx.fence());
-    w_.note("save_state " + state + " (" + description + ")" + (ctx.fence() ? " under " + ctx.fence()->node + "#" + std::to_string(ctx.fence()->epoch) : ""));
-    w_.mapping.state = state;
-    w_.mapping.description = description;
+    w_.note("save_state " + j.mapping_id + " " + state + " (" + description + ")" + (ctx.fence() ? " under " + ctx.fence()->node + "#" + std::to_string(ctx.fence()->epoch) : ""));
+    auto& t = w_.table_of_object(j.config.object_name);
+    t.mapping.state = state;
+    t.mapping.description = description;
     return {};
   }
 
@@ -514,16 +688,16 @@ private:
   static std::vector<std::string> fields() { return {"Id", "Label__c", "Qty__c", "SystemModstamp", "IsDeleted"}; }
 
   /// One record through upsert_loader (copy_loader.cpp) with protect_pending.
-  void apply(const json& rec) {
+  void apply(table_model& t, const json& rec) {
     const auto sfid = rec["Id"].get<std::string>();
-    auto* row = w_.row_by_sfid(sfid);
+    auto* row = w_.row_by_sfid(t.table, sfid);
     if (rec["IsDeleted"].get<bool>()) {
       if (row != nullptr)
-        w_.rows.erase(row->id); // soft-deleted in Salesforce: hard-deleted here
+        t.rows.erase(row->id); // soft-deleted in Salesforce: hard-deleted here
       return;
     }
     for (const auto& [id, e] : w_.log)
-      if (e.action == "DELETE" && e.sfid == sfid && (e.state == "NEW" || e.state == "PENDING"))
+      if (e.table == t.table && e.action == "DELETE" && e.sfid == sfid && (e.state == "NEW" || e.state == "PENDING"))
         return; // its local DELETE waits: not brought back
     const auto stamp = *canonical_timestamp(rec["SystemModstamp"].get<std::string>());
     std::map<std::string, std::optional<std::string>> values;
@@ -536,10 +710,10 @@ private:
       r.values = std::move(values);
       r.systemmodstamp = stamp;
       r.lastop = "SYNCED";
-      w_.rows.emplace(r.id, r);
+      t.rows.emplace(r.id, r);
       return;
     }
-    if (row->lastop == "PENDING" || w_.waiting(row->id))
+    if (row->lastop == "PENDING" || w_.waiting(t.table, row->id))
       return; // a newer local change waits to be written: the row keeps its values
     if (!row->systemmodstamp.empty() && stamp < row->systemmodstamp)
       return;

@@ -15,10 +15,10 @@
 
 namespace syncforce::sim {
 
-/// actors/pg_sf_sync_io.cpp over the world.
+/// engine_io/pg_sf_sync_io.cpp over the world.
 std::shared_ptr<actors::sync_io> make_sim_sync_io(world& w);
 
-/// actors/pg_sf_write_io.cpp over the world.
+/// engine_io/pg_sf_write_io.cpp over the world.
 std::shared_ptr<actors::write_io> make_sim_write_io(world& w);
 
 } // namespace syncforce::sim

@@ -1,13 +1,14 @@
 #pragma once
 // The world of the whole-engine simulation (docs/testing.md, "Deterministic
 // simulation"): an in-memory model of what the engine's PostgreSQL holds for
-// one connection (a mapped table, its _trigger_log and archive, the creates in
-// doubt, the mapping's stored state and mark, the unit leases) and the
-// emulator's own org (emulator/org.hpp, in process, no HTTP) as Salesforce.
-// The fakes of sync_io and write_io (sim_io.hpp) act on it; the driver
-// (sim_engine.hpp) writes the workload into it; the invariants are checked on
-// it at quiescence. Everything here is single-threaded: the test coordinator
-// runs one actor message at a time.
+// one connection (its mapped tables, the schema's _trigger_log and archive,
+// the creates in doubt, each mapping's stored state and mark, the unit leases,
+// the advisory locks) and the emulator's own org (emulator/org.hpp, in
+// process, no HTTP) as Salesforce. The fakes of sync_io and write_io
+// (sim_io.hpp) act on it; the driver (sim_engine.hpp) writes the workload into
+// it; the invariants are checked on it at quiescence. Everything here is
+// single-threaded: the test coordinator runs one actor message at a time, and
+// a job that pauses (world::yield) runs the others' messages on its own stack.
 
 #include "emulator/clock.hpp"
 #include "emulator/org.hpp"
@@ -25,14 +26,23 @@
 
 namespace syncforce::sim {
 
-/// The mapped object and its table (one read-write mapping).
-inline constexpr const char* object_name = "Item__c";
-inline constexpr const char* table_name = "item__c";
-/// The mapped data columns: PostgreSQL column -> Salesforce field.
+/// The mapped data columns of every simulated table: PostgreSQL column ->
+/// Salesforce field (the objects differ by name; their fields are alike, so
+/// one record body builder serves them all).
 inline const std::vector<std::pair<std::string, std::string>>& data_columns() {
   static const std::vector<std::pair<std::string, std::string>> cols{{"label__c", "Label__c"}, {"qty__c", "Qty__c"}};
   return cols;
 }
+
+/// The objects a run may map, in order: a run maps the first 1 to 3 of them,
+/// all read-write on one connection (one writer, one trigger log).
+inline const std::vector<std::string>& simulated_objects() {
+  static const std::vector<std::string> objects{"Item__c", "Box__c", "Crate__c"};
+  return objects;
+}
+
+/// Heroku Connect's table name of an object: its name in lower case.
+std::string table_of(const std::string& object);
 
 /// A Salesforce field value (JSON, as the org renders it) as the table's text
 /// holds it: numbers without a fraction as integers, null as nullopt.
@@ -49,7 +59,24 @@ enum class injected_bug {
   resend_recorded,
   /// Polls apply pages while creates are in doubt (store::has_in_doubt skipped).
   poll_ignores_in_doubt,
+  /// The writer claims each table's entries in id order but runs the tables
+  /// one after the other (claims grouped by table): with ordered writes a
+  /// later change of one table reaches Salesforce before an earlier one of
+  /// another (the ordered-connection rule across tables is broken).
+  claim_by_table,
+  /// A write cycle does not take the connection's writer lock: a restarted
+  /// writer's first cycle returns to NEW the entries a cycle still running
+  /// (its old writer crashed) has claimed, and sends them too.
+  no_writer_lock,
+  /// Read repair's sweep does nothing: a late commit (a record stamped
+  /// before the mark when it became visible) is never read.
+  no_read_repair,
 };
+
+/// The name of a bug (SIM_BUG=<name> replays with it); "none" for none.
+const char* bug_name(injected_bug b);
+/// The bug of a name; nullopt when there is none of that name.
+std::optional<injected_bug> bug_named(const std::string& name);
 
 /// Fault probabilities (per call of a fake), drawn from the world's seeded PRNG.
 struct fault_rates {
@@ -57,6 +84,10 @@ struct fault_rates {
   double lost_result = 0.0; ///< the call did its work but reports a failure (timeout, lost answer)
   /// The unit's lease moves while a job is between its Salesforce call and its commit.
   double lease_lost_mid_job = 0.0;
+  /// A job pauses between two of its steps (claim / Salesforce call / record,
+  /// a poll's read and its apply) while other actors, other jobs, the workload
+  /// and crashes run: what the threads of production interleave.
+  double interleave = 0.0;
 };
 
 /// One row of the mapped table (Heroku Connect's columns that matter here).
@@ -72,6 +103,7 @@ struct pg_row {
 /// One `_trigger_log` (or archive) entry, as the capture triggers write it.
 struct log_entry {
   std::int64_t id = 0;
+  std::string table; ///< `table_name`: the log is the schema's, shared by its tables
   std::string state = "NEW"; ///< NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORED
   std::string action;        ///< INSERT, UPDATE, DELETE
   std::optional<std::int64_t> record_id;
@@ -84,6 +116,7 @@ struct log_entry {
 /// A create sent whose result is not recorded yet (`syncforce.write_in_doubt`).
 struct in_doubt {
   std::int64_t entry_id = 0;
+  std::string table;
   std::optional<std::int64_t> record_id;
   std::string body; ///< the record JSON sent
   std::int64_t sent_ms = 0;
@@ -97,6 +130,21 @@ struct mapping_row {
   std::optional<std::string> hwm_id;
 };
 
+/// One mapped table and its mapping: the rows, the stored state and mark, and
+/// what happened to it (for the invariants).
+struct table_model {
+  std::string object;     ///< Item__c
+  std::string table;      ///< item__c
+  std::string mapping_id; ///< m1
+  std::map<std::int64_t, pg_row> rows; ///< by id
+  mapping_row mapping;
+  /// Reloads after the workload began (a synced mapping must never reload).
+  long reloads_after_start = 0;
+  /// A poll ran: the mapping actor took its first load as done (a load whose
+  /// answer was lost is rightly loaded again; the workload waits for this).
+  bool polled = false;
+};
+
 /// A unit's lease row (`syncforce.leases`): who holds it under which epoch.
 struct lease_row {
   std::string node;
@@ -105,13 +153,16 @@ struct lease_row {
 
 class world {
 public:
-  world(std::uint64_t seed, std::function<std::int64_t()> now_ms);
+  /// `objects`: the mapped objects (each defined in the org, each a table here).
+  world(std::uint64_t seed, std::function<std::int64_t()> now_ms, const std::vector<std::string>& objects);
 
   // ---- the clock and the PRNG ----
   /// Milliseconds since the epoch on the simulation's clock (the actor clock's).
   std::int64_t now_ms() const { return now_ms_(); }
   /// Moves the org's clock to the simulation's.
   void sync_clock() { clock_.set(now_ms()); }
+  /// The org's clock (a late commit sets it back for its write).
+  sfemu::clock& clock() { return clock_; }
   std::mt19937_64& rng() { return rng_; }
   bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
@@ -126,23 +177,30 @@ public:
   std::vector<nlohmann::json> query(const std::string& soql, bool all_rows);
 
   // ---- PostgreSQL ----
-  std::map<std::int64_t, pg_row> rows;      ///< by id
-  std::map<std::int64_t, log_entry> log;    ///< `_trigger_log`, by id
+  std::map<std::string, table_model> tables; ///< by table name
+  std::map<std::int64_t, log_entry> log;     ///< `_trigger_log`, by id
   std::map<std::int64_t, log_entry> archive; ///< `_trigger_log_archive`, by id
-  std::map<std::int64_t, in_doubt> doubts;  ///< by entry id
-  mapping_row mapping;
-  std::map<std::string, lease_row> leases; ///< by unit ("mapping:<id>", "writer:<id>")
-  std::int64_t next_row_id = 1;
+  std::map<std::int64_t, in_doubt> doubts;   ///< by entry id
+  std::map<std::string, lease_row> leases;   ///< by unit ("mapping:<id>", "writer:<id>")
+  std::int64_t next_row_id = 1;              ///< one sequence for every table: row ids never collide
   std::int64_t next_entry_id = 1;
 
+  /// The table of `name`, of an object, of a mapping (throws when unknown: a fake asked about a table it lacks).
+  table_model& table(const std::string& name);
+  table_model& table_of_object(const std::string& object);
+  table_model& table_of_mapping(const std::string& mapping_id);
+
   /// The capture triggers: a user's INSERT, UPDATE or DELETE (with its log entry).
-  std::int64_t user_insert(std::map<std::string, std::optional<std::string>> values);
-  void user_update(std::int64_t id, std::map<std::string, std::optional<std::string>> changed);
-  void user_delete(std::int64_t id);
-  /// Whether row `id` has a change waiting in the log (NEW or PENDING).
-  bool waiting(std::int64_t id) const;
-  /// The row that holds `sfid`, if any.
-  pg_row* row_by_sfid(const std::string& sfid);
+  std::int64_t user_insert(const std::string& table, std::map<std::string, std::optional<std::string>> values);
+  void user_update(const std::string& table, std::int64_t id,
+                   std::map<std::string, std::optional<std::string>> changed);
+  void user_delete(const std::string& table, std::int64_t id);
+  /// Whether row `id` of `table` has a change waiting in the log (NEW or PENDING).
+  bool waiting(const std::string& table, std::int64_t id) const;
+  /// The row of `table` that holds `sfid`, if any.
+  pg_row* row_by_sfid(const std::string& table, const std::string& sfid);
+  /// Whether a create of `table` is in doubt (store::has_in_doubt).
+  bool has_in_doubt(const std::string& table) const;
 
   /// store::check_fence: a transaction under `fence` may commit only while the
   /// lease row still names its node and epoch, and the node's own deadline has
@@ -169,23 +227,40 @@ public:
   }
   std::function<void(const std::string& unit)> on_lease_lost;
 
+  // ---- interleaving inside a job ----
+  /// Between two steps of a job: maybe other actors run now (one level deep:
+  /// a job run meanwhile does not pause in its turn).
+  void yield(const std::string& where) {
+    if (on_yield && yield_depth_ == 0 && chance(faults.interleave)) {
+      ++yield_depth_;
+      on_yield(where);
+      --yield_depth_;
+    }
+  }
+  std::function<void(const std::string& where)> on_yield;
+  /// The advisory locks (engine_io/table_guard: session locks, re-entrant for
+  /// their holder): key -> the job that holds it.
+  std::map<std::string, std::int64_t> locks;
+  std::int64_t next_job = 1;
+
   // ---- what happened (for the invariants) ----
-  /// Every record the writer's creates made (sfid -> the row id it was sent for),
-  /// including creates whose answer was lost.
-  std::map<std::string, std::int64_t> created_for_row;
-  /// Salesforce writes made by the writer (calls' records), and reloads after the workload began.
+  /// Salesforce changes that committed late (stamped before they became visible).
+  long late_commits = 0;
+  /// Every record the writer's creates made (sfid -> the table and row id it
+  /// was sent for), including creates whose answer was lost.
+  std::map<std::string, std::pair<std::string, std::int64_t>> created_for_row;
+  /// Salesforce writes made by the writer (calls' records).
   long sf_writes = 0;
-  long reloads_after_start = 0;
   bool workload_started = false;
-  /// A poll ran: the mapping actor took its first load as done (a load whose
-  /// answer was lost is rightly loaded again; the workload waits for this).
-  bool polled = false;
+  /// Whether every mapping polled (its first load is done).
+  bool all_polled() const;
   /// Violations seen while running (a fence that let an older epoch commit after a newer one).
   std::vector<std::string> online_violations;
   /// Per unit, the highest epoch that committed.
   std::map<std::string, std::int64_t> committed_epoch;
 
 private:
+  int yield_depth_ = 0;
   std::function<std::int64_t()> now_ms_;
   std::mt19937_64 rng_;
   sfemu::clock clock_;

@@ -576,3 +576,28 @@ TEST_F(write_back, a_row_deleted_here_is_not_brought_back_by_a_poll_while_its_de
             1)
     << "deleted once";
 }
+
+TEST_F(write_back, a_write_cycle_waits_for_the_one_that_holds_the_connections_writer_lock) {
+  // One cycle of a connection at a time: a writer restarted while its old
+  // cycle still runs (it crashed, its lease moved) must not take back that
+  // cycle's claim and send the same entries again (found by the simulation,
+  // docs/testing.md). Here this test holds the lock as a running cycle would.
+  start_synced();
+  pqxx::connection holder(db->url());
+  pqxx::nontransaction(holder).exec(
+    "SELECT pg_advisory_lock(hashtext('syncforce.table'), hashtext('salesforce._trigger_log'))");
+  sql("INSERT INTO salesforce.wb__c (ext__c, last__c) VALUES ('W-1', 'Waits')");
+  // The node's next cycle waits for the lock.
+  ASSERT_TRUE(wait_until(
+    [&] { return count_of(db->url(), "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1; },
+    20s))
+    << node->output();
+  EXPECT_TRUE(sf_records("Ext__c = 'W-1'").empty()) << "nothing is sent while another cycle holds the lock";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log WHERE state = 'NEW'"), 1);
+  pqxx::nontransaction(holder).exec(
+    "SELECT pg_advisory_unlock(hashtext('syncforce.table'), hashtext('salesforce._trigger_log'))");
+  ASSERT_TRUE(wait_until([&] { return rows("ext__c = 'W-1' AND _hc_lastop = 'SYNCED'") == 1; }, 20s))
+    << node->output();
+  EXPECT_EQ(sf_records("Ext__c = 'W-1'").size(), 1u);
+  stop_node();
+}
