@@ -64,6 +64,9 @@ std::vector<mapping_row> load_mappings(pqxx::transaction_base& tx, const std::st
 std::optional<mapping_row> load_mapping(pqxx::transaction_base& tx, const std::string& mapping_id);
 
 void set_connection_state(pqxx::transaction_base& tx, const std::string& connection_id, const std::string& state);
+/// A connection starting: IDLE, unless it is PAUSED (only Resume ends a pause, also across
+/// restarts). Returns the state it is in now.
+std::string set_connection_idle_unless_paused(pqxx::transaction_base& tx, const std::string& connection_id);
 /// Stores `object_name` (describe's spelling) as the mapping's object name when
 /// it differs only in case from the stored one; true when it changed.
 bool canonicalize_object_name(pqxx::transaction_base& tx, const std::string& mapping_id,
