@@ -1,6 +1,6 @@
 #pragma once
 
-#include "store/cluster.hpp"
+#include "store/cluster_rows.hpp"
 
 #include <chrono>
 #include <cstdint>

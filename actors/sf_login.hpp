@@ -1,7 +1,7 @@
 #pragma once
 
 #include "salesforce/client.hpp"
-#include "store/control_repo.hpp"
+#include "store/rows.hpp"
 #include "sync/engine_config.hpp"
 
 #include <optional>

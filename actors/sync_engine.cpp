@@ -7,7 +7,7 @@
 #include "actors/log.hpp"
 #include "actors/sf_login.hpp"
 #include "actors/worker_pool.hpp"
-#include "store/control_repo.hpp"
+#include "store/channels.hpp"
 
 #include <algorithm>
 #include <set>

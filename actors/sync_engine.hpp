@@ -12,7 +12,7 @@
 #include "actors/worker_pool.hpp"
 #include "sync/engine_config.hpp"
 #include "sync/restart_budget.hpp"
-#include "store/control_repo.hpp"
+#include "store/rows.hpp"
 
 #include <caf/all.hpp>
 

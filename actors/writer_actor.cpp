@@ -3,7 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
-#include "store/trigger_log.hpp"
+#include "store/channels.hpp"
 
 namespace syncforce::actors {
 

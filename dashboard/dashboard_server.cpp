@@ -2,6 +2,7 @@
 
 #include "dashboard/assets.hpp"
 #include "dashboard/http_text.hpp"
+#include "store/dashboard.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -270,25 +271,12 @@ void dashboard_server::routes() {
     nlohmann::json out{{"answered_by", settings_.node_name}, {"cluster", false}};
     // Nodes that registered themselves (the cluster's heartbeat table); until
     // one has, this node is the cluster and runs everything.
-    const bool registered =
-      !tx.exec1("SELECT to_regclass('syncforce.nodes') IS NULL")[0].as<bool>() &&
-      tx.exec1("SELECT EXISTS (SELECT 1 FROM syncforce.nodes)")[0].as<bool>();
-    if (registered) {
+    if (store::cluster_has_nodes(tx)) {
       out["cluster"] = true;
-      out["nodes"] = nlohmann::json::parse(
-        tx.exec1("SELECT coalesce(json_agg(json_build_object('name', name, 'version', version, 'grpc_address', "
-                 "grpc_address, 'started_at', started_at, 'heartbeat_at', heartbeat_at) ORDER BY name), '[]')::text "
-                 "FROM syncforce.nodes")[0]
-          .as<std::string>());
+      out["nodes"] = nlohmann::json::parse(store::nodes_json(tx));
       // What each runs: the leases of live nodes (docs/cluster.md), named by connection or object.
-      if (!tx.exec1("SELECT to_regclass('syncforce.leases') IS NULL")[0].as<bool>())
-        out["leases"] = nlohmann::json::parse(
-          tx.exec1("SELECT coalesce(json_agg(json_build_object('owner_node', l.owner_node, 'kind', l.kind, "
-                   "'what', coalesce(c.name, m.object_name, l.key))), '[]')::text FROM syncforce.leases l "
-                   "JOIN syncforce.nodes n ON n.name = l.owner_node AND n.expires_at > clock_timestamp() "
-                   "LEFT JOIN syncforce.connections c ON l.kind = 'writer' AND c.id::text = l.key "
-                   "LEFT JOIN syncforce.mappings m ON l.kind = 'mapping' AND m.id::text = l.key")[0]
-            .as<std::string>());
+      if (auto leases = store::live_leases_json(tx))
+        out["leases"] = nlohmann::json::parse(*leases);
     } else {
       out["nodes"] = nlohmann::json::array({nlohmann::json{{"name", settings_.node_name}}});
     }

@@ -1,5 +1,7 @@
 #include "dashboard/session_store.hpp"
 
+#include "store/dashboard.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pqxx/pqxx>
@@ -50,10 +52,7 @@ opened_session session_store::open(const std::string& token_name) {
   opened_session out{random_token(32), random_token(32)};
   pqxx::connection conn(database_url_);
   pqxx::work tx(conn);
-  tx.exec_params("INSERT INTO syncforce.dashboard_sessions (id_hash, token_name, csrf_token, expires_at, "
-                 "created_by_node) VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)",
-                 pqxx::binarystring(sha256(out.cookie)), token_name, out.csrf_token,
-                 static_cast<double>(idle_timeout_.count()), node_name_);
+  store::insert_dashboard_session(tx, sha256(out.cookie), token_name, out.csrf_token, idle_timeout_, node_name_);
   tx.commit();
   return out;
 }
@@ -63,31 +62,26 @@ std::optional<session> session_store::find(const std::string& cookie) {
     return std::nullopt;
   pqxx::connection conn(database_url_);
   pqxx::work tx(conn);
-  auto rows = tx.exec_params(
-    "UPDATE syncforce.dashboard_sessions SET last_seen = now(), "
-    "expires_at = least(now() + make_interval(secs => $2), created_at + make_interval(secs => $3)) "
-    "WHERE id_hash = $1 AND expires_at > now() RETURNING token_name, csrf_token",
-    pqxx::binarystring(sha256(cookie)), static_cast<double>(idle_timeout_.count()),
-    static_cast<double>(max_age_.count()));
+  auto row = store::touch_dashboard_session(tx, sha256(cookie), idle_timeout_, max_age_);
   tx.commit();
-  if (rows.empty())
+  if (!row)
     return std::nullopt;
-  return session{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
+  return session{row->token_name, row->csrf_token};
 }
 
 void session_store::close(const std::string& cookie) {
   pqxx::connection conn(database_url_);
   pqxx::work tx(conn);
-  tx.exec_params("DELETE FROM syncforce.dashboard_sessions WHERE id_hash = $1", pqxx::binarystring(sha256(cookie)));
+  store::delete_dashboard_session(tx, sha256(cookie));
   tx.commit();
 }
 
 long session_store::purge_expired() {
   pqxx::connection conn(database_url_);
   pqxx::work tx(conn);
-  auto r = tx.exec0("DELETE FROM syncforce.dashboard_sessions WHERE expires_at <= now()");
+  auto purged = store::delete_expired_dashboard_sessions(tx);
   tx.commit();
-  return static_cast<long>(r.affected_rows());
+  return purged;
 }
 
 } // namespace syncforce::dashboard

@@ -3,7 +3,7 @@
 #include "engine_io/table_guard.hpp"
 #include "store/change_event_marks.hpp"
 #include "store/copy_loader.hpp"
-#include "store/sql_arrays.hpp"
+#include "store/table_rows.hpp"
 #include "sync/change_events.hpp"
 
 #include <algorithm>
@@ -73,7 +73,6 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
   // Like a poll page, events must not land in the middle of a write-back of this table.
   auto guard = lock_table(db_of(ctx), spec.schema, spec.table);
   pqxx::work tx(db_of(ctx), "change_events");
-  const auto qtable = tx.quote_name(spec.schema) + "." + tx.quote_name(spec.table);
 
   upsert_group group;
   auto flush = [&] {
@@ -126,9 +125,7 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
         continue;
       case event_action::remove: {
         flush();
-        auto res = tx.exec_params0("DELETE FROM " + qtable + " WHERE sfid = ANY($1::text[])",
-                                   store::text_array(e.record_ids));
-        n.deleted += static_cast<long>(res.affected_rows());
+        n.deleted += static_cast<long>(store::delete_rows_by_sfid(tx, spec.schema, spec.table, e.record_ids));
         continue;
       }
       case event_action::upsert_all:
@@ -141,11 +138,7 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
     if (action == event_action::update_changed) {
       // An update of a record the table lacks cannot be applied from its changed
       // fields alone: the poll reads it whole.
-      auto present = tx.exec_params("SELECT sfid FROM " + qtable + " WHERE sfid = ANY($1::text[])",
-                                    store::text_array(ids));
-      std::set<std::string> have;
-      for (const auto& row : present)
-        have.insert(row[0].as<std::string>());
+      const auto have = store::present_sfids(tx, spec.schema, spec.table, ids);
       if (have.size() < ids.size())
         catch_up = true;
       ids.erase(std::remove_if(ids.begin(), ids.end(), [&](const std::string& id) { return !have.count(id); }),

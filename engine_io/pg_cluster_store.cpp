@@ -1,5 +1,6 @@
 #include "engine_io/engine_io.hpp"
 
+#include "store/cluster.hpp"
 #include "store/copy_loader.hpp"
 
 namespace syncforce::engine_io {

@@ -2,7 +2,7 @@
 
 #include "engine_io/jobs.hpp"
 #include "store/control_repo.hpp"
-#include "store/hc_schema.hpp"
+#include "store/table_rows.hpp"
 
 namespace syncforce::engine_io {
 
@@ -24,12 +24,12 @@ job_outcome take_and_apply_command(worker_context& ctx, const mapping_job& j) {
   if (taken == mapping_command::reload) {
     // A fresh load: an interrupted one is not resumed.
     store::delete_load_checkpoint(tx, j.mapping_id);
-    tx.exec0("DROP TABLE IF EXISTS " + store::qualified_name(tx, j.schema, store::reload_table_name(j.config.table_name())));
+    store::drop_reload_table(tx, j.schema, j.config.table_name());
     state = mapping_state::reload_table;
     event = "Reload requested";
   } else if (taken == mapping_command::abort) {
     store::delete_load_checkpoint(tx, j.mapping_id);
-    tx.exec0("DROP TABLE IF EXISTS " + store::qualified_name(tx, j.schema, store::reload_table_name(j.config.table_name())));
+    store::drop_reload_table(tx, j.schema, j.config.table_name());
     state = has_mark ? mapping_state::data_synced : mapping_state::aborted;
     event = has_mark ? "Load aborted, the table keeps its rows" : "Load aborted before the first load completed";
   } else {

@@ -1,6 +1,7 @@
 #include "engine_io/engine_io.hpp"
 
 #include "store/control_schema.hpp"
+#include "store/session.hpp"
 #include "sync/logfmt.hpp"
 
 #include <pqxx/pqxx>
@@ -23,8 +24,7 @@ public:
         auto report = store::migrate_control_schema(*conn_);
         version_ = report.to_version;
       } else {
-        pqxx::nontransaction tx(*conn_);
-        tx.exec("SELECT 1");
+        store::ping(*conn_);
       }
       r.ok = true;
       r.schema_version = version_;

@@ -10,7 +10,7 @@
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
 #include "store/read_repairs.hpp"
-#include "store/sql_arrays.hpp"
+#include "store/table_rows.hpp"
 #include "sync/poll_plan.hpp"
 #include "sync/read_repair.hpp"
 
@@ -119,12 +119,7 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
         for (const auto& r : remote)
           ids.push_back(r.id);
         pqxx::read_transaction tx(db_of(ctx), "sweep_compare");
-        const auto qtable = store::qualified_name(tx, spec.schema, spec.table);
-        for (const auto& row : tx.exec_params("SELECT sfid, COALESCE(to_char(" + tx.quote_name(stamp_column) +
-                                                ", 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') FROM " + qtable +
-                                                " WHERE sfid = ANY($1::text[])",
-                                              store::text_array(ids)))
-          local.push_back(local_stamp{row[0].as<std::string>(), row[1].as<std::string>()});
+        local = store::local_stamps(tx, spec.schema, spec.table, stamp_column, ids);
       }
       auto diff = diff_sweep(remote, local);
       // Fetch what differs, a few hundred ids per query; each chunk is read and

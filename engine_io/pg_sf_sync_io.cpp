@@ -20,6 +20,7 @@
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
 #include "store/read_errors.hpp"
+#include "store/session.hpp"
 #include "sync/poll_plan.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
@@ -77,14 +78,11 @@ public:
   job_outcome prepare_connection(worker_context& ctx, const connection_job& j) override {
     pqxx::work tx(db_of(ctx), "prepare_connection");
     // Every node that runs a unit of the connection prepares it: one at a time.
-    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('syncforce.connection'), hashtext($1))", j.connection_id);
+    store::lock_connection_preparation(tx, j.connection_id);
     store::ensure_connection_schema(tx, j.schema);
     store::write_connection_hcmeta(tx, j.connection_id, j.schema);
     // A paused connection stays paused across restarts (only Resume ends it).
-    auto state = tx.exec_params1("UPDATE syncforce.connections SET state = CASE WHEN state = 'PAUSED' THEN state "
-                                 "ELSE 'IDLE' END, updated_at = now() WHERE id = $1 RETURNING state",
-                                 j.connection_id)[0]
-                   .as<std::string>();
+    auto state = store::set_connection_idle_unless_paused(tx, j.connection_id);
     tx.commit();
     job_outcome o;
     o.connection = parse_connection_state(state);

@@ -1,5 +1,7 @@
 #include "metrics/control_gauges.hpp"
 
+#include "store/gauge_reads.hpp"
+
 #include <pqxx/pqxx>
 
 #include <map>
@@ -51,8 +53,7 @@ std::vector<MetricFamily> control_gauges::Collect() const {
   try {
     if (!db_ || !db_->is_open()) {
       db_ = std::make_unique<pqxx::connection>(with_connect_timeout(database_url_, 3));
-      pqxx::nontransaction tx(*db_);
-      tx.exec0("SET statement_timeout = " + std::to_string(statement_timeout_ms));
+      store::set_session_statement_timeout(*db_, std::chrono::milliseconds(statement_timeout_ms));
     }
     out = read(*db_);
     add(up, {}, 1);
@@ -75,17 +76,11 @@ std::vector<MetricFamily> control_gauges::read(pqxx::connection& db) const {
   auto state = gauge_family("syncforce_mapping_state", "1 for the mapping's current state (Heroku Connect's names)");
   auto by_state = gauge_family("syncforce_mappings", "Mappings of every connection by state");
   std::map<std::string, int> counts;
-  for (const auto& r : tx.exec("SELECT c.schema_name, m.object_name, m.state, "
-                               "extract(epoch FROM clock_timestamp() - m.high_water_mark)::float8 "
-                               "FROM syncforce.mappings m JOIN syncforce.connections c ON c.id = m.connection_id "
-                               "ORDER BY 1, 2")) {
-    auto schema = r[0].as<std::string>();
-    auto object = r[1].as<std::string>();
-    auto st = r[2].as<std::string>();
-    if (!r[3].is_null())
-      add(lag, {{"object", object}, {"schema", schema}}, r[3].as<double>());
-    add(state, {{"object", object}, {"schema", schema}, {"state", st}}, 1);
-    ++counts[st];
+  for (const auto& m : store::read_mapping_lags(tx)) {
+    if (m.lag_seconds)
+      add(lag, {{"object", m.object_name}, {"schema", m.schema}}, *m.lag_seconds);
+    add(state, {{"object", m.object_name}, {"schema", m.schema}, {"state", m.state}}, 1);
+    ++counts[m.state];
   }
   for (const auto& [st, n] : counts)
     add(by_state, {{"state", st}}, n);
@@ -95,36 +90,14 @@ std::vector<MetricFamily> control_gauges::read(pqxx::connection& db) const {
                               "claimed by a writer)");
   auto oldest = gauge_family("syncforce_trigger_log_oldest_new_age_seconds",
                              "Age of the oldest NEW trigger-log entry of the connection (0 when none waits)");
-  // Connections whose schema was not made yet have no trigger log.
-  for (const auto& c : tx.exec("SELECT schema_name FROM syncforce.connections "
-                               "WHERE to_regclass(quote_ident(schema_name) || '._trigger_log') IS NOT NULL "
-                               "ORDER BY 1")) {
-    auto schema = c[0].as<std::string>();
-    std::map<std::string, double> n{{"NEW", 0}, {"PENDING", 0}};
-    double age = 0;
-    for (const auto& r : tx.exec("SELECT state, count(*), "
-                                 "extract(epoch FROM clock_timestamp() - min(created_at))::float8 FROM " +
-                                 tx.quote_name(schema) +
-                                 "._trigger_log WHERE state IN ('NEW', 'PENDING') GROUP BY state")) {
-      n[r[0].as<std::string>()] = r[1].as<double>();
-      if (r[0].as<std::string>() == "NEW" && !r[2].is_null())
-        age = std::max(0.0, r[2].as<double>());
-    }
-    for (const auto& [st, v] : n)
-      add(backlog, {{"schema", schema}, {"state", st}}, v);
-    add(oldest, {{"schema", schema}}, age);
+  for (const auto& b : store::read_trigger_log_backlogs(tx)) {
+    for (const auto& [st, v] : b.count_by_state)
+      add(backlog, {{"schema", b.schema}, {"state", st}}, v);
+    add(oldest, {{"schema", b.schema}}, b.oldest_new_age_seconds);
   }
 
-  // A lease is held while its owner node is live (docs/cluster.md).
   auto leases = gauge_family("syncforce_leases_held", "Leases this node holds, by kind of unit");
-  std::map<std::string, double> held{{"mapping", 0}, {"writer", 0}, {"user", 0}};
-  for (const auto& r : tx.exec_params(
-         "SELECT CASE l.kind WHEN 'integration_user' THEN 'user' ELSE l.kind END, count(*) "
-         "FROM syncforce.leases l JOIN syncforce.nodes n ON n.name = l.owner_node "
-         "WHERE l.owner_node = $1 AND n.expires_at > clock_timestamp() GROUP BY 1",
-         node_name_))
-    held[r[0].as<std::string>()] = r[1].as<double>();
-  for (const auto& [kind, v] : held)
+  for (const auto& [kind, v] : store::leases_held_by(tx, node_name_))
     add(leases, {{"kind", kind}}, v);
 
   return {std::move(lag), std::move(state), std::move(by_state), std::move(backlog), std::move(oldest),

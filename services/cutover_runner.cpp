@@ -11,9 +11,9 @@
 
 #include "actors/log.hpp"
 #include "services/admin_detail.hpp"
+#include "store/admin_changes.hpp"
+#include "store/cutover.hpp"
 #include "store/cutover_catalog.hpp"
-#include "store/hc_schema.hpp"
-#include "store/sql_arrays.hpp"
 #include "sync/type_mapping.hpp"
 
 #include <nlohmann/json.hpp>
@@ -126,10 +126,9 @@ grpc::Status make_plan(pqxx::transaction_base& tx, const cutover_request& req, c
       problems.push_back({path, p.target.name + "'s mapping is " + tm.state +
                                   (tm.command ? " with a pending " + *tm.command : std::string{}) +
                                   "; wait until it is in sync (syncforce state " + p.target.name + ")"});
-    auto block = tx.exec_params1("SELECT write_block::text FROM syncforce.mappings WHERE id = $1", sm->id);
-    if (!block[0].is_null())
+    if (auto block = store::write_block_text(tx, sm->id))
       problems.push_back({path, p.source.name + "'s ordered writes of " + sm->object_name +
-                                  " are stopped by a failed insert (" + block[0].as<std::string>() +
+                                  " are stopped by a failed insert (" + *block +
                                   "); fix it (syncforce write-errors) first, or its changes could not drain"});
     if (sm->config.access == mapping_access::read_write)
       p.source_read_write.push_back(sm->config.table_name());
@@ -144,12 +143,9 @@ grpc::Status make_plan(pqxx::transaction_base& tx, const cutover_request& req, c
   if (p.target.state == "PAUSED")
     problems.push_back({"target", "connection " + p.target.name +
                                     " is PAUSED, so it could not catch up with Salesforce; resume it first"});
-  auto running = tx.exec_params("SELECT id FROM syncforce.cutovers WHERE status = 'running' AND "
-                                "(source_connection_id IN ($1, $2) OR target_connection_id IN ($1, $2))",
-                                p.source.id, p.target.id);
-  if (!running.empty())
+  if (auto running = store::running_cutover_between(tx, p.source.id, p.target.id))
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        "cutover " + running[0][0].as<std::string>() + " of these connections is still running");
+                        "cutover " + *running + " of these connections is still running");
   if (p.tables.empty())
     return grpc::Status::OK;
   p.objects =
@@ -265,14 +261,6 @@ void log_step(const std::string& connection_id, const std::string& event, long l
   actors::log(spdlog::level::info, ev);
 }
 
-void set_step(pqxx::transaction_base& tx, long long id, const std::string& step) {
-  tx.exec_params("UPDATE syncforce.cutovers SET step = $2 WHERE id = $1", id, step);
-}
-
-void set_lock_timeout(pqxx::transaction_base& tx, milliseconds timeout) {
-  tx.exec_params("SELECT set_config('lock_timeout', $1, true)", std::to_string(timeout.count()) + "ms");
-}
-
 /// Sets connection `connection_id` PAUSED for the switch, unless it is already, and records in
 /// the cutover's row that the cutover did it (so the switch or a rollback resumes exactly that),
 /// with the audit row and the NOTIFY a Pause makes, all in `tx`.
@@ -283,20 +271,15 @@ void pause_for_switch(pqxx::transaction_base& tx, long long id, const std::strin
     return;
   const auto before = detail::connection_json(c);
   store::set_connection_state(tx, c.id, "PAUSED");
-  tx.exec_params("UPDATE syncforce.cutovers SET paused_connections = array_append(paused_connections, $2::uuid) "
-                 "WHERE id = $1",
-                 id, c.id);
+  store::record_paused_connection(tx, id, c.id);
   auto now = detail::reload_connection(tx, c.id);
   detail::audit_and_notify(tx, actor, "connection.pause", now, nullptr, before, detail::connection_json(now));
 }
 
 /// Resumes the connections cutover `id` paused that are still PAUSED (audited, NOTIFY), in `tx`.
 void resume_paused(pqxx::transaction_base& tx, long long id, const std::string& actor) {
-  auto paused = tx.exec_params("SELECT c.id::text FROM syncforce.cutovers k JOIN syncforce.connections c ON c.id = "
-                               "ANY(k.paused_connections) WHERE k.id = $1 AND c.state = 'PAUSED' ORDER BY c.name",
-                               id);
-  for (const auto& r : paused) {
-    auto c = detail::reload_connection(tx, r[0].as<std::string>());
+  for (const auto& connection_id : store::connections_paused_by(tx, id)) {
+    auto c = detail::reload_connection(tx, connection_id);
     const auto before = detail::connection_json(c);
     store::set_connection_state(tx, c.id, "IDLE");
     auto now = detail::reload_connection(tx, c.id);
@@ -311,28 +294,17 @@ void roll_back(const std::string& url, long long id, const std::string& reason, 
   // Dropping the fence waits for application transactions on the tables; one that never ends
   // must not hold the rollback forever: it fails, the runner's session ends with it, and the
   // next settling pass (any node, every 10 s) tries again.
-  set_lock_timeout(tx, std::chrono::seconds(30));
-  auto row = tx.exec_params("SELECT source_schema, tables::text, status, step, source_connection_id FROM "
-                            "syncforce.cutovers WHERE id = $1 FOR UPDATE",
-                            id);
-  if (row.empty() || row[0][2].as<std::string>() != "running")
+  store::set_local_lock_timeout(tx, std::chrono::seconds(30));
+  auto row = store::lock_cutover_row(tx, id);
+  if (!row || row->status != "running")
     return;
-  const auto schema = row[0][0].as<std::string>();
-  const auto step = row[0][3].as<std::string>();
-  auto tables = nlohmann::json::parse(row[0][1].as<std::string>());
-  for (const auto& t : tables) {
-    const auto table = store::qualified_name(tx, schema, t.at("table").get<std::string>());
-    if (tx.exec_params1("SELECT to_regclass($1) IS NULL", table)[0].as<bool>())
-      continue;
-    tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_trigger) + " ON " + table);
-    tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_truncate_trigger) + " ON " + table);
-  }
+  const auto step = row->step;
+  for (const auto& t : nlohmann::json::parse(row->tables_json))
+    store::drop_write_fence(tx, row->source_schema, t.at("table").get<std::string>());
   // What the cutover paused runs again; what the user had paused stays paused.
   resume_paused(tx, id, actor);
-  tx.exec_params("UPDATE syncforce.cutovers SET status = 'rolled_back', error = $2, finished_at = clock_timestamp() "
-                 "WHERE id = $1",
-                 id, reason);
-  auto source = detail::reload_connection(tx, row[0][4].as<std::string>());
+  store::finish_cutover_rolled_back(tx, id, reason);
+  auto source = detail::reload_connection(tx, row->source_connection_id);
   nlohmann::json after{{"cutover", id}, {"step", step}, {"error", reason}};
   detail::audit_and_notify(tx, actor, "cutover.rollback", source, nullptr, "", after.dump());
   tx.commit();
@@ -366,26 +338,13 @@ std::optional<newest_change> newest_in_salesforce(salesforce::client& sf, const 
 /// insert (they could not drain).
 long long unsent_changes(pqxx::connection& conn, const cutover_plan& p) {
   pqxx::nontransaction q(conn, "cutover_unsent");
-  const auto names = store::text_array(table_names(p.tables));
-  const auto log = store::qualified_name(q, p.source.schema_name, "_trigger_log");
-  const bool has_log = !q.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>();
-  const auto waiting = q.exec_params1("SELECT (SELECT count(*) FROM syncforce.write_in_doubt WHERE connection_id = "
-                                      "$1 AND table_name = ANY($2::text[]))" +
-                                        (has_log ? " + (SELECT count(*) FROM " + log +
-                                                     " WHERE table_name = ANY($2::text[]) AND state IN ('NEW', "
-                                                     "'PENDING'))"
-                                                 : std::string{}),
-                                      p.source.id, names)[0]
-                         .as<long long>();
+  const auto waiting = store::unsent_change_count(q, p.source.id, p.source.schema_name, table_names(p.tables));
   std::vector<std::string> objects;
   for (const auto& t : p.tables)
     objects.push_back(t.object_name);
-  auto blocked = q.exec_params("SELECT object_name, write_block::text FROM syncforce.mappings WHERE "
-                               "connection_id = $1 AND object_name = ANY($2::text[]) AND write_block IS NOT NULL",
-                               p.source.id, store::text_array(objects));
-  if (!blocked.empty())
-    throw std::runtime_error(p.source.name + "'s ordered writes of " + blocked[0][0].as<std::string>() +
-                             " stopped on a failed insert (" + blocked[0][1].as<std::string>() +
+  if (auto blocked = store::first_write_block(q, p.source.id, objects))
+    throw std::runtime_error(p.source.name + "'s ordered writes of " + blocked->first +
+                             " stopped on a failed insert (" + blocked->second +
                              "), so its changes cannot drain; fix it (syncforce write-errors) and run the "
                              "cutover again");
   return waiting;
@@ -394,17 +353,7 @@ long long unsent_changes(pqxx::connection& conn, const cutover_plan& p) {
 /// --move-tables: the target's changes of the moved tables must all be sent, since its
 /// trigger log stays behind in its schema (in the switch, with both connections paused).
 void check_target_sent(pqxx::transaction_base& tx, const cutover_plan& p) {
-  const auto names = store::text_array(table_names(p.tables));
-  const auto log = store::qualified_name(tx, p.target.schema_name, "_trigger_log");
-  const bool has_log = !tx.exec_params1("SELECT to_regclass($1) IS NULL", log)[0].as<bool>();
-  const auto waiting =
-    tx.exec_params1("SELECT (SELECT count(*) FROM syncforce.write_in_doubt WHERE connection_id = $1 AND table_name = "
-                    "ANY($2::text[]))" +
-                      (has_log ? " + (SELECT count(*) FROM " + log +
-                                   " WHERE table_name = ANY($2::text[]) AND state IN ('NEW', 'PENDING'))"
-                               : std::string{}),
-                    p.target.id, names)[0]
-      .as<long long>();
+  const auto waiting = store::unsent_change_count(tx, p.target.id, p.target.schema_name, table_names(p.tables));
   if (waiting > 0)
     throw std::runtime_error(std::to_string(waiting) + " change(s) written to " +
                              table_list(p.target.schema_name, p.tables) + " are not yet sent to Salesforce by " +
@@ -421,16 +370,7 @@ void hand_over_mappings(pqxx::transaction_base& tx, const cutover_plan& p, const
     auto target = store::load_mapping(tx, t.target_mapping_id);
     if (!before || !target)
       throw std::runtime_error("the mapping of " + t.object_name + " was removed meanwhile");
-    tx.exec_params("DELETE FROM syncforce.load_checkpoints WHERE mapping_id = $1", t.source_mapping_id);
-    tx.exec_params("DELETE FROM syncforce.read_errors WHERE mapping_id = $1", t.source_mapping_id);
-    tx.exec_params("UPDATE syncforce.read_errors SET mapping_id = $1 WHERE mapping_id = $2", t.source_mapping_id,
-                   t.target_mapping_id);
-    tx.exec_params("UPDATE syncforce.mappings s SET config = t.config, revision = greatest(s.revision, t.revision) + 1, "
-                   "state = t.state, state_description = t.state_description, high_water_mark = t.high_water_mark, "
-                   "high_water_id = t.high_water_id, command = NULL, command_at = NULL, write_block = NULL, "
-                   "updated_at = now() FROM syncforce.mappings t WHERE s.id = $1 AND t.id = $2",
-                   t.source_mapping_id, t.target_mapping_id);
-    tx.exec_params("DELETE FROM syncforce.mappings WHERE id = $1", t.target_mapping_id);
+    store::hand_over_mapping(tx, t.source_mapping_id, t.target_mapping_id);
     detail::audit_and_notify(tx, actor, "mapping.delete", p.target, &*target, detail::mapping_json(*target), "");
     auto after = store::load_mapping(tx, t.source_mapping_id);
     detail::audit_and_notify(tx, actor, "mapping.update", p.source, &*after, detail::mapping_json(*before),
@@ -450,12 +390,11 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   // -- prepare: indexes and grants while the application still writes --
   {
     pqxx::work tx(conn, "cutover_prepare");
-    set_lock_timeout(tx, req.lock_timeout);
-    tx.exec("SELECT set_config('search_path', '', true)");
+    store::set_local_lock_timeout(tx, req.lock_timeout);
+    store::clear_local_search_path(tx);
     auto statements = store::carry_statements(p.objects, store::carry_phase::prepare);
-    for (const auto& s : statements)
-      tx.exec0(s);
-    set_step(tx, id, "prepared");
+    store::run_statements(tx, statements, false);
+    store::set_cutover_step(tx, id, "prepared");
     tx.commit();
     done("prepare: " + std::to_string(statements.size()) + " statement(s) in schema " + p.target.schema_name);
   }
@@ -474,18 +413,10 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   // -- fence: from this commit on, application writes to the moved tables are refused --
   {
     pqxx::work tx(conn, "cutover_fence");
-    set_lock_timeout(tx, req.lock_timeout);
-    for (const auto& t : p.tables) {
-      const auto table = store::qualified_name(tx, p.source.schema_name, t.table);
-      const auto args = "(" + tx.quote(p.target.schema_name) + ", " + tx.quote(std::to_string(id)) + ")";
-      tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_trigger) + " ON " + table);
-      tx.exec0("DROP TRIGGER IF EXISTS " + tx.quote_name(store::fence_truncate_trigger) + " ON " + table);
-      tx.exec0("CREATE TRIGGER " + tx.quote_name(store::fence_trigger) + " BEFORE INSERT OR UPDATE OR DELETE ON " +
-               table + " FOR EACH ROW EXECUTE FUNCTION syncforce.cutover_fence" + args);
-      tx.exec0("CREATE TRIGGER " + tx.quote_name(store::fence_truncate_trigger) + " BEFORE TRUNCATE ON " + table +
-               " FOR EACH STATEMENT EXECUTE FUNCTION syncforce.cutover_fence" + args);
-    }
-    tx.exec_params("UPDATE syncforce.cutovers SET step = 'fenced', fenced_at = clock_timestamp() WHERE id = $1", id);
+    store::set_local_lock_timeout(tx, req.lock_timeout);
+    for (const auto& t : p.tables)
+      store::put_write_fence(tx, p.source.schema_name, t.table, p.target.schema_name, id);
+    store::mark_cutover_fenced(tx, id);
     tx.commit();
     done("fence: application writes to " + table_list(p.source.schema_name, p.tables) + " are refused");
   }
@@ -509,11 +440,9 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   }
   {
     pqxx::work tx(conn, "cutover_drained");
-    set_step(tx, id, "drained");
+    store::set_cutover_step(tx, id, "drained");
     for (const auto& t : p.tables) {
-      auto unsent = tx.exec1("SELECT count(*) FROM " + store::qualified_name(tx, p.source.schema_name, t.table) +
-                             " WHERE sfid IS NULL")[0]
-                      .as<long long>();
+      auto unsent = store::rows_without_sfid(tx, p.source.schema_name, t.table);
       if (unsent > 0)
         out.add_warnings(std::to_string(unsent) + " row(s) of " + p.source.schema_name + "." + t.table +
                          " have no sfid (their inserts failed in Salesforce: syncforce write-errors " +
@@ -542,13 +471,10 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     // records and not those written after it in the same second.
     auto caught_up = [&](std::size_t i, pqxx::transaction_base& q) {
       const auto& t = p.tables[i];
-      auto reached = q.exec_params1("SELECT coalesce(high_water_mark >= $2::timestamptz, false) FROM "
-                                    "syncforce.mappings WHERE id = $1",
-                                    t.target_mapping_id, newest[i]->stamp)[0]
-                       .as<bool>();
-      if (!reached)
+      if (!store::mark_reached(q, t.target_mapping_id, newest[i]->stamp))
         return false;
-      std::vector<std::string> ids, stamps, deleted;
+      std::vector<std::string> ids, stamps;
+      std::vector<bool> deleted;
       salesforce::query_options options;
       auto cursor = sf->query_all("SELECT Id, SystemModstamp, IsDeleted FROM " + t.object_name +
                                     " WHERE SystemModstamp >= " + newest[i]->stamp.substr(0, 19) + "Z",
@@ -561,18 +487,14 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
         for (const auto& r : page->records) {
           ids.emplace_back(r.text("Id"));
           stamps.emplace_back(r.text("SystemModstamp"));
-          deleted.emplace_back(r.text("IsDeleted") == "true" ? "true" : "false");
+          deleted.push_back(r.text("IsDeleted") == "true");
         }
         if (page->next_records_url.empty())
           break;
       }
       // Every record the source holds must be in the target too (a record deleted in
       // Salesforce leaves the source with the source's next poll).
-      const auto source_table = store::qualified_name(q, p.source.schema_name, t.table);
-      const auto target_table = store::qualified_name(q, p.target.schema_name, t.table);
-      const auto absent = q.exec1("SELECT count(*) FROM " + source_table + " a WHERE a.sfid IS NOT NULL AND NOT EXISTS "
-                                  "(SELECT 1 FROM " + target_table + " b WHERE b.sfid = a.sfid)")[0]
-                            .as<long long>();
+      const auto absent = store::records_missing_in_target(q, p.source.schema_name, p.target.schema_name, t.table);
       if (absent > 0) {
         // A record Salesforce committed after a poll of the target had read past its stamp
         // (a late commit: docs/sync-read.md) is never polled again by the target. Its mark
@@ -581,13 +503,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
         // it has changes nothing.
         if (rewound.insert(t.target_mapping_id).second || steady::now() - nudged > milliseconds(2000)) {
           // On the check's own session (autocommit): the mark and the command in one statement.
-          q.exec_params("UPDATE syncforce.mappings m SET high_water_mark = r.stamp, high_water_id = NULL, "
-                        "command = 'recover', command_at = now() FROM (SELECT coalesce(min(a.systemmodstamp) AT TIME "
-                        "ZONE 'UTC' - interval '1 second', (SELECT high_water_mark - interval '5 minutes' FROM "
-                        "syncforce.mappings WHERE id = $1)) AS stamp FROM " + source_table + " a WHERE a.sfid IS NOT "
-                        "NULL AND NOT EXISTS (SELECT 1 FROM " + target_table + " b WHERE b.sfid = a.sfid)) r "
-                        "WHERE m.id = $1 AND m.command IS NULL AND m.high_water_mark > r.stamp",
-                        t.target_mapping_id);
+          store::rewind_to_missing(q, t.target_mapping_id, p.source.schema_name, p.target.schema_name, t.table);
           store::notify_control(q, p.target.id);
           nudged = steady::now();
           log_step(p.source.id, "Cutover reads missed records into the target again", id, "drained",
@@ -597,20 +513,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
       }
       if (ids.empty())
         return true;
-      std::string flags = "{";
-      for (std::size_t k = 0; k < deleted.size(); ++k)
-        flags += (k == 0 ? "" : ",") + deleted[k];
-      flags += "}";
-      const auto table = store::qualified_name(q, p.target.schema_name, t.table);
-      const auto missing =
-        q.exec_params1("SELECT count(*) FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS sf(id, stamp, "
-                       "deleted) WHERE CASE WHEN sf.deleted THEN EXISTS (SELECT 1 FROM " + table +
-                         " r WHERE r.sfid = sf.id AND r.systemmodstamp < (sf.stamp AT TIME ZONE 'UTC')) "
-                         "ELSE NOT EXISTS (SELECT 1 FROM " + table +
-                         " r WHERE r.sfid = sf.id AND r.systemmodstamp >= (sf.stamp AT TIME ZONE 'UTC')) END",
-                       store::text_array(ids), store::text_array(stamps), flags)[0]
-          .as<long long>();
-      return missing == 0;
+      return store::changes_not_in_table(q, p.target.schema_name, t.table, ids, stamps, deleted) == 0;
     };
     auto behind = [&] {
       std::vector<std::string> out;
@@ -624,9 +527,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     // catches up at once (after a poll under way, if any). Asked again while still behind.
     auto poll_now = [&](const std::vector<std::string>& mappings) {
       pqxx::work tx(conn, "cutover_poll_now");
-      tx.exec_params("UPDATE syncforce.mappings SET command = 'recover', command_at = now() WHERE id = ANY($1::uuid[]) "
-                     "AND command IS NULL",
-                     store::text_array(mappings));
+      store::ask_recover(tx, mappings);
       store::notify_control(tx, p.target.id);
       tx.commit();
     };
@@ -647,7 +548,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
       }
     }
     pqxx::work tx(conn, "cutover_caught_up");
-    set_step(tx, id, "caught_up");
+    store::set_cutover_step(tx, id, "caught_up");
     tx.commit();
     done("catch up: " + p.target.name + " holds every Salesforce change of the moved objects");
   }
@@ -660,7 +561,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     pqxx::work tx(conn, "cutover_pause");
     pause_for_switch(tx, id, p.source.id, req.actor);
     pause_for_switch(tx, id, p.target.id, req.actor);
-    set_step(tx, id, "paused");
+    store::set_cutover_step(tx, id, "paused");
     tx.commit();
     done("pause: " + p.source.name + " and " + p.target.name + " paused for the switch");
   }
@@ -669,21 +570,15 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   // -- switch: one transaction --
   {
     pqxx::work tx(conn, "cutover_switch");
-    set_lock_timeout(tx, req.lock_timeout);
-    auto row = tx.exec_params1("SELECT status, step FROM syncforce.cutovers WHERE id = $1 FOR UPDATE", id);
-    if (row[0].as<std::string>() != "running" || row[1].as<std::string>() != "paused")
+    store::set_local_lock_timeout(tx, req.lock_timeout);
+    auto row = store::lock_cutover_row(tx, id);
+    if (!row || row->status != "running" || row->step != "paused")
       throw std::runtime_error("cutover " + std::to_string(id) + " was settled by another node meanwhile");
-    tx.exec("SELECT set_config('search_path', '', true)");
+    store::clear_local_search_path(tx);
     if (req.move_tables)
       check_target_sent(tx, p);
     const auto statements = store::carry_statements(p.objects, store::carry_phase::in_switch);
-    for (const auto& s : statements) {
-      try {
-        tx.exec0(s);
-      } catch (const pqxx::sql_error& e) {
-        throw std::runtime_error("the switch failed on `" + s.substr(0, 300) + "`: " + e.what());
-      }
-    }
+    store::run_statements(tx, statements, true);
     if (req.move_tables)
       hand_over_mappings(tx, p, req.actor);
     else
@@ -691,14 +586,10 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
         auto m = store::load_mapping(tx, t.source_mapping_id);
         if (!m)
           continue;
-        tx.exec_params("DELETE FROM syncforce.mappings WHERE id = $1", m->id);
+        store::delete_mapping_row(tx, m->id);
         detail::audit_and_notify(tx, req.actor, "mapping.delete", p.source, &*m, detail::mapping_json(*m), "");
       }
-    auto ms = tx.exec_params1("UPDATE syncforce.cutovers SET step = 'switched', status = 'done', switched_at = "
-                              "clock_timestamp(), finished_at = clock_timestamp() WHERE id = $1 "
-                              "RETURNING (extract(epoch FROM switched_at - fenced_at) * 1000)::bigint",
-                              id)[0]
-                .as<long long>();
+    auto ms = store::finish_cutover_switched(tx, id);
     out.set_write_downtime_ms(ms);
     nlohmann::json after{{"cutover", id},
                          {"target", p.target.name},
@@ -727,26 +618,24 @@ int settle_interrupted_cutovers(const std::string& database_url, const std::stri
   std::vector<std::pair<long long, std::string>> running;
   {
     pqxx::nontransaction q(conn);
-    if (q.exec1("SELECT to_regclass('syncforce.cutovers') IS NULL")[0].as<bool>())
+    if (!store::has_cutovers_table(q))
       return 0;
-    for (const auto& r : q.exec("SELECT id, step || ' (run by node ' || node || ')' FROM syncforce.cutovers "
-                                "WHERE status = 'running' ORDER BY id"))
-      running.emplace_back(r[0].as<long long>(), r[1].as<std::string>());
+    running = store::running_cutovers(q);
   }
   int settled = 0;
   for (const auto& [id, where] : running) {
     pqxx::nontransaction q(conn);
-    if (!q.exec_params1("SELECT pg_try_advisory_lock($1, $2::int)", cutover_lock_class, id)[0].as<bool>())
+    if (!store::try_lock_cutover_session(q, id))
       continue; // its runner is alive
     try {
       roll_back(database_url, id, "the cutover stopped at step " + where + " and was rolled back",
                 "node:" + node);
       ++settled;
     } catch (...) {
-      q.exec_params("SELECT pg_advisory_unlock($1, $2::int)", cutover_lock_class, id);
+      store::unlock_cutover_session(q, id);
       throw;
     }
-    q.exec_params("SELECT pg_advisory_unlock($1, $2::int)", cutover_lock_class, id);
+    store::unlock_cutover_session(q, id);
   }
   return settled;
 }
@@ -813,14 +702,10 @@ grpc::Status run_cutover(const std::string& database_url, const secret_lookup& s
     }
     if (!problems.empty())
       return detail::reject(problems, "no cutover was started", out);
-    id = tx.exec_params1("INSERT INTO syncforce.cutovers (source_connection_id, target_connection_id, source_schema, "
-                         "target_schema, tables, plan, actor, node) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, "
-                         "$8) RETURNING id",
-                         p.source.id, p.target.id, p.source.schema_name, p.target.schema_name,
-                         tables_json(p.tables).dump(), plan_json(p).dump(), req.actor, req.node)[0]
-           .as<long long>();
+    id = store::insert_cutover(tx, {p.source.id, p.target.id, p.source.schema_name, p.target.schema_name,
+                                    tables_json(p.tables).dump(), plan_json(p).dump(), req.actor, req.node});
     // Held by this session until the run ends: while it is held, no node settles the cutover.
-    tx.exec_params("SELECT pg_advisory_lock($1, $2::int)", cutover_lock_class, id);
+    store::lock_cutover_session(tx, id);
     nlohmann::json after{{"cutover", id}, {"target", p.target.name}, {"tables", table_names(p.tables)},
                          {"move_tables", req.move_tables}, {"plan", plan_json(p)}};
     detail::audit_and_notify(tx, req.actor, "cutover.start", p.source, nullptr, "", after.dump());
@@ -842,7 +727,7 @@ grpc::Status run_cutover(const std::string& database_url, const secret_lookup& s
   }
   try {
     pqxx::nontransaction q(conn);
-    q.exec_params("SELECT pg_advisory_unlock($1, $2::int)", cutover_lock_class, id);
+    store::unlock_cutover_session(q, id);
   } catch (const std::exception&) {
     // The session ends with this connection: the lock goes with it.
   }

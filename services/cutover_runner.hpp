@@ -56,7 +56,4 @@ std::unique_ptr<actors::database_probe> settling_cutovers(std::unique_ptr<actors
                                                           std::string database_url, std::string node,
                                                           std::chrono::milliseconds every = std::chrono::seconds(10));
 
-/// The advisory lock class of cutovers (pg_advisory_lock(key, id)): "SFCU".
-inline constexpr int cutover_lock_class = 0x53464355;
-
 } // namespace syncforce::services

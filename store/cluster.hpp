@@ -4,6 +4,7 @@
 // node liveness and unit leases with epochs. Every function is one short
 // statement or transaction; PostgreSQL's clock decides who is live.
 
+#include "store/cluster_rows.hpp"
 #include "sync/lease_fence.hpp"
 
 #include <pqxx/pqxx>
@@ -15,48 +16,6 @@
 #include <vector>
 
 namespace syncforce::store {
-
-struct node_info {
-  std::string name;
-  std::string address; ///< advertised gRPC address
-  std::string version;
-};
-
-struct node_row {
-  node_info info;
-  std::string started_at;
-  double heartbeat_age_seconds = 0;
-  bool live = false;
-  std::int64_t incarnation = 0;
-};
-
-struct lease_row {
-  std::string kind;
-  std::string key;
-  std::optional<std::string> owner;
-  std::int64_t epoch = 0;
-  double held_seconds = 0; ///< since the current owner took it
-  std::int64_t moves = 0;
-};
-
-/// A unit that exists in the configuration (a mapping, a connection with
-/// read-write mappings, an integration user).
-struct unit_row {
-  std::string kind;
-  std::string key;
-  std::string connection_id; ///< empty for integration users
-  std::string label;         ///< object name, connection name or username
-  int weight = 1;
-};
-
-struct cluster_view {
-  std::vector<node_row> nodes;
-  std::vector<unit_row> units;
-  std::vector<lease_row> leases;
-};
-
-/// The integration-user unit key of a login: login_url|username (as the engine keys users).
-std::string user_unit_key(const std::string& login_url, const std::string& username);
 
 /// (Re)joins: a new incarnation, live for `ttl`, and every lease the node held
 /// before is given up in the same transaction (whatever ran under it is fenced

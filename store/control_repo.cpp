@@ -174,6 +174,14 @@ void set_connection_state(pqxx::transaction_base& tx, const std::string& connect
            tx.quote(state));
 }
 
+std::string set_connection_idle_unless_paused(pqxx::transaction_base& tx, const std::string& connection_id) {
+  return tx
+    .exec_params1("UPDATE syncforce.connections SET state = CASE WHEN state = 'PAUSED' THEN state "
+                  "ELSE 'IDLE' END, updated_at = now() WHERE id = $1 RETURNING state",
+                  connection_id)[0]
+    .as<std::string>();
+}
+
 bool canonicalize_object_name(pqxx::transaction_base& tx, const std::string& mapping_id,
                               const std::string& object_name) {
   auto r = tx.exec_params0("UPDATE syncforce.mappings SET object_name = $2, updated_at = now() WHERE id = $1 "

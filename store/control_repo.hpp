@@ -1,5 +1,7 @@
 #pragma once
 
+#include "store/channels.hpp"
+#include "store/rows.hpp"
 #include "sync/engine_config.hpp"
 
 #include <pqxx/pqxx>
@@ -16,34 +18,6 @@ namespace syncforce::store {
 //
 // Every function runs in the caller's transaction; callers commit.
 
-/// A connection as stored (no secret: only references to them).
-struct connection_row {
-  std::string id;
-  std::string name;
-  std::string schema_name;
-  std::string state;
-  std::string api_version;
-  salesforce_login login;
-  connection_features features;
-  std::optional<std::string> organization_id;
-};
-
-/// A mapping as stored.
-struct mapping_row {
-  std::string id;
-  std::string connection_id;
-  std::string object_name;
-  mapping_config config;
-  int revision = 1;
-  std::string state;
-  std::string state_description;
-  /// Canonical `YYYY-MM-DDTHH:MM:SS.mmmZ`, nullopt before the first load.
-  std::optional<std::string> high_water_mark;
-  /// The largest Id applied at high_water_mark (keyset polls); nullopt: poll `>=` the mark once.
-  std::optional<std::string> high_water_id;
-  /// An admin command waiting for the connection's node: reload, abort or recover.
-  std::optional<std::string> command;
-};
 
 /// What an import changed.
 struct import_report {
@@ -64,6 +38,9 @@ std::vector<mapping_row> load_mappings(pqxx::transaction_base& tx, const std::st
 std::optional<mapping_row> load_mapping(pqxx::transaction_base& tx, const std::string& mapping_id);
 
 void set_connection_state(pqxx::transaction_base& tx, const std::string& connection_id, const std::string& state);
+/// A connection starting: IDLE, unless it is PAUSED (only Resume ends a pause, also across
+/// restarts). Returns the state it is in now.
+std::string set_connection_idle_unless_paused(pqxx::transaction_base& tx, const std::string& connection_id);
 /// Stores `object_name` (describe's spelling) as the mapping's object name when
 /// it differs only in case from the stored one; true when it changed.
 bool canonicalize_object_name(pqxx::transaction_base& tx, const std::string& mapping_id,
@@ -99,9 +76,6 @@ void delete_load_checkpoint(pqxx::transaction_base& tx, const std::string& mappi
 // Admin changes: the audit trail and the wake-up of the connection's node
 // ---------------------------------------------------------------------------
 
-/// The channel on which every node's engine listens for configuration changes;
-/// the payload is the changed connection's id.
-inline constexpr const char* control_channel = "syncforce_control";
 
 /// Tells the engines (on commit) that `connection_id`'s configuration, state
 /// or commands changed.

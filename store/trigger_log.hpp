@@ -1,5 +1,7 @@
 #pragma once
 
+#include "store/channels.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -97,9 +99,5 @@ void set_write_block(pqxx::transaction_base& tx, const std::string& mapping_id, 
 
 /// Lets the mapping's write queue run again.
 void clear_write_block(pqxx::transaction_base& tx, const std::string& mapping_id);
-
-/// The channel the notify trigger signals: `<schema>.hc_trigger_log`
-/// (LISTEN needs it quoted, which pqxx::notification_receiver does).
-std::string trigger_log_channel(const std::string& schema);
 
 } // namespace syncforce::store
