@@ -13,6 +13,7 @@
 #include "emulator/schema.hpp"
 #include "emulator/value.hpp"
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 #include <condition_variable>
@@ -157,6 +158,17 @@ public:
   void clear();
   /// Drops events past retention now (also done on every publish and read).
   void expire();
+  /// Pub/Sub Subscribe streams whose start position is set (events after it reach them).
+  /// Tests wait on it (GET /__sfemu/cdc `open_streams`): a client's own "subscribed"
+  /// says only that its request left, not that a LATEST position was taken.
+  void stream_opened() {
+    ++open_streams_;
+    ++streams_opened_;
+  }
+  void stream_closed() { --open_streams_; }
+  int open_streams() const { return open_streams_.load(); }
+  /// Streams opened since sfemu started (never goes down).
+  std::uint64_t streams_opened() const { return streams_opened_.load(); }
 
 private:
   void expire_locked(std::int64_t now) const;
@@ -173,6 +185,8 @@ private:
   std::optional<std::set<std::string>> selected_; ///< lowercased names; nullopt = all
   std::int64_t retention_ms_ = default_retention_ms;
   std::size_t overflow_after_ = default_overflow_after;
+  std::atomic<int> open_streams_{0};
+  std::atomic<std::uint64_t> streams_opened_{0};
   std::size_t max_events_ = 500000;
   bool enabled_ = true;
   std::function<void()> listener_;

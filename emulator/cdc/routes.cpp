@@ -32,7 +32,9 @@ nlohmann::json state_of(org& model) {
                         {"max_events", log.max_events()},
                         {"latest_replay_id", log.latest()},
                         {"earliest_replay_id", log.earliest()},
-                        {"size", log.size()}};
+                        {"size", log.size()},
+                        {"open_streams", log.open_streams()},
+                        {"streams_opened", log.streams_opened()}};
   if (auto sel = log.selection()) {
     // report the describe names of the selected objects
     nlohmann::json names = nlohmann::json::array();

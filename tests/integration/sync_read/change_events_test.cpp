@@ -56,8 +56,11 @@ struct change_events : sync_read {
                                   "--log-level", "debug", "--pubsub-endpoint", "http://127.0.0.1:" + pubsub_port};
     auto env = node_env;
     env["SF_TEST_PASSWORD"] = "sfemu";
+    streams_before_ = control("GET", "cdc")["streams_opened"].get<long>();
     node = child_process::start(args, {env.begin(), env.end()});
   }
+
+  long streams_before_ = 0; ///< sfemu's streams_opened when the node started
 
   std::size_t polls() { return occurrences(node->output(), "Polling Salesforce found"); }
   std::size_t subscriptions() { return occurrences(node->output(), "Subscribed to change events"); }
@@ -65,6 +68,13 @@ struct change_events : sync_read {
   /// Waits for the node's subscription `n` and the catch-up poll it asks for when it starts from the newest event.
   void wait_subscribed(std::size_t n, bool with_catch_up) {
     ASSERT_TRUE(wait_until([&] { return subscriptions() >= n; }, 60s)) << tail();
+    // The node's log line says its request left; sfemu says when a stream's position was
+    // taken (one refused, e.g. for a replay id too old, takes none). A change made in between
+    // would be neither streamed nor seen by the catch-up poll (it comes with the next regular
+    // poll: 120 s here).
+    ASSERT_TRUE(
+      wait_until([&] { return control("GET", "cdc")["streams_opened"].get<long>() > streams_before_; }, 60s))
+      << tail();
     if (with_catch_up) {
       auto at = node->output().rfind("Subscribed to change events");
       ASSERT_TRUE(wait_until([&] { return node->output().find("Polling Salesforce found", at) != std::string::npos; },
