@@ -24,6 +24,7 @@
 #include "sync/poll_plan.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
+#include "sync/value_cleaning.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -297,7 +298,10 @@ public:
       return loaded;
 
     pqxx::work tx(db_of(ctx), "reload_swap");
-    store::swap_reload_table(tx, *spec);
+    // Keys and indexes are built here, after the COPY (store/hc_schema.hpp); a
+    // kill meanwhile rolls them back and the next run builds them again.
+    auto swapped = store::swap_reload_table(tx, *spec);
+    set_aside_duplicates(tx, j, *spec, swapped.set_aside);
     store::set_high_water_mark(tx, j.mapping_id, cp->start_mark, cp->start_id);
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
     // Read errors of records now in the table, or gone from Salesforce, are over.
@@ -730,6 +734,12 @@ private:
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
     }
+    // The last page's checkpoint has an empty locator (none is NULL): every
+    // page is in, only the swap is left (a kill came after the last page's
+    // commit, during the index builds). Reading from an empty locator would
+    // start at the first page again and load every row twice.
+    if (cp.bulk_locator && cp.bulk_locator->empty())
+      return {};
     auto done = sf.wait_for_query_job(*cp.bulk_job_id, std::chrono::minutes(30));
     if (!done && done.error().kind == salesforce::error_kind::not_found)
       return restart_load(ctx, j, spec, "bulk query job " + *cp.bulk_job_id + " is gone");
@@ -793,6 +803,36 @@ private:
       pipe.recycle(std::move(p));
     }
     return {};
+  }
+
+  /// Rows the shadow's unique indexes refused when they were built: read
+  /// errors of the load, as if COPY had refused them one by one.
+  static void set_aside_duplicates(pqxx::transaction_base& tx, const mapping_job& j, const hc_table_spec& spec,
+                                   const std::vector<store::shadow_duplicate>& dups) {
+    if (dups.empty())
+      return;
+    std::vector<store::read_error> errors;
+    errors.reserve(dups.size());
+    for (const auto& d : dups) {
+      const auto* col = spec.find_column(d.column);
+      store::read_error e;
+      e.sfid = d.sfid;
+      e.field = col ? col->sf_field : d.column;
+      e.error = "duplicate key value violates unique constraint \"" + d.index + "\"";
+      e.excerpt = d.value ? value_excerpt(*d.value, col && col->sensitive) : std::string{"(null)"};
+      errors.push_back(std::move(e));
+    }
+    store::record_read_errors(tx, j.mapping_id, "load", errors);
+    for (const auto& e : errors)
+      log(spdlog::level::warn,
+          log_event{"Read error: " + j.config.object_name + " record " + e.sfid + " skipped: " + e.field + ": " +
+                      e.error,
+                    "sync", j.mapping_id, "RELOAD_TABLE"}
+            .with("object_name", j.config.object_name)
+            .with("sfid", e.sfid)
+            .with("field", e.field)
+            .with("operation", "load")
+            .with("value", e.excerpt));
   }
 
   /// Rows of a load page into the shadow table, through COPY.
