@@ -30,10 +30,10 @@ long refresh_columns(pqxx::transaction_base& t, const std::string& schema, const
     writer.complete();
   }
   // A page is a few thousand rows of a table that may hold millions: each is
-  // found through the unique sfid index. Without stats on the fresh stage the
-  // planner likes a hash join, which reads the whole table for every page: a
-  // backfill of n rows then costs n^2 / page size row visits (13,300 rows/s
-  // at 100,000 rows, fewer the larger the table). Only for these statements.
+  // found through the unique sfid index. With no statistics on the fresh
+  // stage the planner may pick a hash join, which reads the whole table for
+  // every page: a backfill of n rows would cost n^2 / page size row visits.
+  // Only for these statements.
   t.exec0("SET LOCAL enable_hashjoin = off");
   t.exec0("SET LOCAL enable_mergejoin = off");
   // The engine's update marks rows SYNCED; the rows that were in another
