@@ -272,6 +272,8 @@ struct backfill_figures {
 /// line; the values must equal the load's, NULLs and types included.
 backfill_figures node_backfill(context& ctx, const std::string& db_url, long rows) {
   const std::string table = std::string("salesforce.") + bench_table;
+  // The COPY baselines' id defaults use the table's sequence: the reload's swap could not drop the table.
+  pg_exec(db_url, "DROP TABLE IF EXISTS public.copy_baseline, public.copy_baseline_bare");
   std::string cols;
   for (const auto& c : backfill_columns())
     cols += ", " + c;
