@@ -978,12 +978,6 @@ std::vector<shadow_duplicate> build_shadow_keys(pqxx::dbtransaction& tx, const h
   std::vector<shadow_duplicate> out;
   const auto shadow = reload_table_name(spec.table);
   const auto qshadow = qualified_name(tx, spec.schema, shadow);
-  // ids come from the shadow's own sequence: never twice. A shadow of an
-  // earlier version, or one whose keys a swap rolled back after building them, has it already.
-  if (!tx.exec_params1("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p')",
-                       qshadow)[0].as<bool>())
-    tx.exec0("ALTER TABLE " + qshadow + " ADD CONSTRAINT " + tx.quote_name(pg_identifier(shadow + "_pkey")) +
-             " PRIMARY KEY (id)");
   const auto live_defs = hc_index_defs(spec);
   const auto shadow_defs = shadow_index_defs(spec);
   for (std::size_t i = 0; i < shadow_defs.size(); ++i) {
@@ -1020,6 +1014,12 @@ std::vector<shadow_duplicate> build_shadow_keys(pqxx::dbtransaction& tx, const h
       out.push_back(std::move(t.second));
     create_index(tx, spec.schema, d.name, shadow, "(" + qcol + ")", true);
   }
+  // Last: ids are unique once sfid is (a row's id is its live row's, found by
+  // sfid, or a fresh one from the sequence). A shadow of an earlier version has it already.
+  if (!tx.exec_params1("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p')",
+                       qshadow)[0].as<bool>())
+    tx.exec0("ALTER TABLE " + qshadow + " ADD CONSTRAINT " + tx.quote_name(pg_identifier(shadow + "_pkey")) +
+             " PRIMARY KEY (id)");
   return out;
 }
 
@@ -1033,17 +1033,27 @@ reload_swap_result swap_reload_table(pqxx::dbtransaction& tx, const hc_table_spe
   const auto qshadow = qualified_name(tx, spec.schema, shadow);
   if (!relation_exists(tx, qshadow))
     throw std::runtime_error("no reload table " + shadow + " to swap in");
-  // The shadow's key and indexes, built now that its rows are in (before the
-  // live table is locked: readers are not kept waiting by the builds). Those
-  // of a shadow made by an earlier version are there already (IF NOT EXISTS).
+  const bool live_exists = relation_exists(tx, qtable);
+  const auto qshadow_seq = qualified_name(tx, spec.schema, shadow + "_id_seq");
+  bool locked = false;
+  if (live_exists && tx.exec1("SELECT EXISTS (SELECT 1 FROM " + qtable + ")")[0].as<bool>()) {
+    // A reload: rows keep their live ids, local rows and changes are carried
+    // over (keep_local_state, passes over every row) while the shadow has no
+    // index to keep up, which costs less than doing it after the builds, and
+    // readers wait for the lock either way. Readers queue behind us and then see the new table.
+    tx.exec0("LOCK TABLE " + qtable + " IN ACCESS EXCLUSIVE MODE");
+    keep_local_state(tx, spec, qtable, qshadow, qshadow_seq);
+    locked = true;
+  }
+  // The shadow's key and indexes, built now that its rows are in (a first
+  // load: before the live table is locked, so readers are not kept waiting by
+  // the builds). Those of a shadow made by an earlier version are there already (IF NOT EXISTS).
   result.set_aside = build_shadow_keys(tx, spec);
   for (const auto& i : shadow_index_defs(spec))
     create_index(tx, spec.schema, i.name, shadow, "(" + tx.quote_name(i.column) + ")", i.unique);
-  const bool live_exists = relation_exists(tx, qtable);
-  if (live_exists) {
-    // Take the live table first: readers queue behind us and then see the new table.
+  if (live_exists && !locked) {
     tx.exec0("LOCK TABLE " + qtable + " IN ACCESS EXCLUSIVE MODE");
-    keep_local_state(tx, spec, qtable, qshadow, qualified_name(tx, spec.schema, shadow + "_id_seq"));
+    keep_local_state(tx, spec, qtable, qshadow, qshadow_seq); // rows inserted since the check above
   }
   if (live_exists && has_dependents(tx, qtable)) {
     // Views or foreign keys point at the live table's identity: keep it, swap the rows.
