@@ -7,6 +7,7 @@
 #include "metrics/metrics.hpp"
 #include "engine_io/pg_commands.hpp"
 #include "engine_io/read_page.hpp"
+#include "engine_io/page_pipeline.hpp"
 #include "engine_io/pg_read_repair.hpp"
 #include "engine_io/pg_change_events.hpp"
 #include "engine_io/sf_outcome.hpp"
@@ -24,6 +25,7 @@
 #include "sync/poll_plan.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
+#include "sync/value_cleaning.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -71,6 +73,63 @@ void record_texts(const salesforce::record& r, const std::vector<std::string>& f
   out.resize(fields.size());
   for (std::size_t i = 0; i < fields.size(); ++i)
     out[i] = std::string{r.text(fields[i])};
+}
+
+/// One page read ahead of the worker (engine_io/page_pipeline.hpp): its
+/// records decoded into COPY lines, and where the reading stood after it.
+struct fetched_page {
+  fetched_page(const hc_table_spec& spec, const wire_row_converter& conv) : rows(spec, conv) {}
+
+  void clear() {
+    rows.clear();
+    records = 0;
+    query_secs = 0;
+    last_id.clear();
+    locator.clear();
+    more = true;
+    failure.reset();
+  }
+
+  read_page rows;
+  std::size_t records = 0; ///< records on the page (rows kept may be fewer)
+  double query_secs = 0;   ///< fetching and decoding it
+  std::string last_id;     ///< REST: the page's last Id (the load's checkpoint)
+  std::string locator;     ///< Bulk: the locator of the page after it
+  bool more = true;        ///< false: the reading is over after this page
+  std::optional<salesforce::sf_error> failure; ///< the read failed: nothing else is set
+};
+
+/// Pages read ahead of the one being written: two keep the reader busy while
+/// a page is COPYed without holding many pages in memory.
+constexpr std::size_t read_ahead_pages = 2;
+
+page_pipeline<fetched_page> rest_pipeline(salesforce::query_cursor& cursor, const hc_table_spec& spec,
+                                          const wire_row_converter& conv, const std::vector<std::string>& fields,
+                                          std::size_t id_index) {
+  return page_pipeline<fetched_page>(
+    read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
+    [&cursor, &fields, id_index, texts = std::vector<std::string>{}](fetched_page& p) mutable {
+      p.clear();
+      if (cursor.done())
+        return read_step::end;
+      auto t0 = real_time().steady_now();
+      auto page = cursor.next_page();
+      if (!page) {
+        p.failure = page.error();
+        return read_step::page;
+      }
+      for (const auto& r : page->records) {
+        record_texts(r, fields, texts);
+        p.rows.add(texts, id_index < texts.size() ? texts[id_index] : std::string{});
+      }
+      p.records = page->records.size();
+      if (!page->records.empty() && id_index < fields.size())
+        p.last_id = std::string{page->records.back().text(fields[id_index])};
+      p.more = !cursor.done();
+      p.query_secs = seconds_since(t0);
+      return read_step::page;
+    },
+    [](const fetched_page& p) { return p.failure.has_value(); });
 }
 
 class pg_sf_sync_io : public sync_io {
@@ -237,7 +296,10 @@ public:
       return loaded;
 
     pqxx::work tx(db_of(ctx), "reload_swap");
-    store::swap_reload_table(tx, *spec);
+    // Keys and indexes are built here, after the COPY (store/hc_schema.hpp); a
+    // kill meanwhile rolls them back and the next run builds them again.
+    auto swapped = store::swap_reload_table(tx, *spec);
+    set_aside_duplicates(tx, j, *spec, swapped.set_aside);
     store::set_high_water_mark(tx, j.mapping_id, cp->start_mark, cp->start_id);
     store::set_mapping_state(tx, j.mapping_id, "DATA_SYNCED", "");
     // Read errors of records now in the table, or gone from Salesforce, are over.
@@ -299,43 +361,42 @@ public:
     // Like a poll page, a page read before a write-back must not land after it.
     auto guard = lock_table(db_of(ctx), spec->schema, spec->table);
     auto cursor = sf.query(load_soql(fields, j.config.object_name)); // records not deleted
-    read_page rp(sub, conv);
-    std::vector<std::string> texts;
     long updated = 0;
-    while (!cursor.done()) {
+    long read = 0;
+    // Page N+1 is fetched and decoded while page N is applied (engine_io/page_pipeline.hpp).
+    auto pipe = rest_pipeline(cursor, sub, conv, fields, id_index);
+    while (auto p = pipe.next()) {
       if (j.cancelled())
         return job_outcome::failure(outcome_kind::cancelled, "cancelled");
-      auto t0 = real_time().steady_now();
-      auto page = cursor.next_page();
-      if (!page)
-        return from_sf_error(page.error());
-      auto query_secs = seconds_since(t0);
-      auto t1 = real_time().steady_now();
-      if (page->records.empty())
+      if (p->failure)
+        return from_sf_error(*p->failure);
+      if (p->records == 0) {
+        pipe.recycle(std::move(p));
         continue;
-      rp.clear();
-      for (const auto& r : page->records) {
-        record_texts(r, fields, texts);
-        rp.add(texts, id_index < texts.size() ? texts[id_index] : std::string{});
       }
+      auto t1 = real_time().steady_now();
       // One transaction per page on the engine session (capture triggers quiet).
       pqxx::work tx(db_of(ctx), "backfill_page");
-      rp.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
-                       std::size_t last) {
+      p->rows.apply(tx, [&](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
+                            std::size_t last) {
         // A local change still waiting to be written keeps its values (as polls do).
         updated += store::refresh_columns(t, spec->schema, spec->table, conv.columns(), names, lines, first, last,
-                                   "_syncforce_backfill");
+                                          "_syncforce_backfill");
       });
-      rp.settle(tx, j, "backfill", "RESYNC", false);
+      p->rows.settle(tx, j, "backfill", "RESYNC", false);
       commit_fenced(tx, ctx);
-      log_page(j, page->records.size(), query_secs, seconds_since(t1), "UPDATE");
+      read += static_cast<long>(p->records);
+      log_page(j, p->records, p->query_secs, seconds_since(t1), "UPDATE");
+      pipe.recycle(std::move(p));
     }
     auto total_secs = seconds_since(start);
     log(spdlog::level::info,
         log_event{"RESYNC " + table + ": backfilled " + std::to_string(updated) + " rows of columns " +
                     fmt::format("{}", fmt::join(names, ", ")) + " (" + secs(total_secs) + " secs)",
                   "mapping", j.mapping_id, "RESYNC"}.addon(j.connection_id)
-          .with("object_name", j.config.object_name));
+          .with("object_name", j.config.object_name)
+          .with("read", std::to_string(read))
+          .with("rows_per_sec", std::to_string(static_cast<long>(total_secs > 0 ? read / total_secs : 0))));
     job_outcome o;
     o.rows = updated;
     o.api_calls = sf.requests_sent() - calls_before;
@@ -628,34 +689,29 @@ private:
     if (id_index == fields.size())
       return job_outcome::failure(outcome_kind::bad_config, "the mapping has no Id field");
     auto cursor = sf.query(load_soql_by_id(fields, j.config.object_name, cp.last_id));
-    read_page rp(spec, conv);
-    std::vector<std::string> texts;
-    while (!cursor.done()) {
-      auto t0 = real_time().steady_now();
-      auto page = cursor.next_page();
-      if (!page)
-        return from_sf_error(page.error());
-      auto query_secs = seconds_since(t0);
-      auto t1 = real_time().steady_now();
-      if (page->records.empty())
+    // Page N+1 is fetched and decoded while page N is COPYed (engine_io/page_pipeline.hpp).
+    auto pipe = rest_pipeline(cursor, spec, conv, fields, id_index);
+    while (auto p = pipe.next()) {
+      if (p->failure)
+        return from_sf_error(*p->failure);
+      if (p->records == 0) {
+        pipe.recycle(std::move(p));
         continue;
-      rp.clear();
-      for (const auto& r : page->records) {
-        record_texts(r, fields, texts);
-        rp.add(texts, texts[id_index]);
       }
+      auto t1 = real_time().steady_now();
       pqxx::work tx(db_of(ctx), "reload_page");
-      rp.apply(tx, copy_into_shadow(spec, conv));
+      p->rows.apply(tx, copy_into_shadow(spec, conv));
       // Read errors of records that arrive clean are cleared by the swap.
-      rp.settle(tx, j, "load", "RELOAD_TABLE", false);
-      cp.rows_loaded += static_cast<long>(page->records.size());
-      cp.last_id = std::string{page->records.back().text(fields[id_index])};
+      p->rows.settle(tx, j, "load", "RELOAD_TABLE", false);
+      cp.rows_loaded += static_cast<long>(p->records);
+      cp.last_id = p->last_id;
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
-      metrics::rows_loaded(j.schema, j.config.object_name, static_cast<long>(page->records.size()));
-      log_page(j, page->records.size(), query_secs, seconds_since(t1));
-      if (j.cancelled() && !cursor.done())
+      metrics::rows_loaded(j.schema, j.config.object_name, static_cast<long>(p->records));
+      log_page(j, p->records, p->query_secs, seconds_since(t1));
+      if (j.cancelled() && p->more)
         return job_outcome::failure(outcome_kind::cancelled, "cancelled"); // resumes from the checkpoint
+      pipe.recycle(std::move(p));
     }
     return {};
   }
@@ -676,6 +732,12 @@ private:
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
     }
+    // The last page's checkpoint has an empty locator (none is NULL): every
+    // page is in, only the swap is left (a kill came after the last page's
+    // commit, during the index builds). Reading from an empty locator would
+    // start at the first page again and load every row twice.
+    if (cp.bulk_locator && cp.bulk_locator->empty())
+      return {};
     auto done = sf.wait_for_query_job(*cp.bulk_job_id, std::chrono::minutes(30));
     if (!done && done.error().kind == salesforce::error_kind::not_found)
       return restart_load(ctx, j, spec, "bulk query job " + *cp.bulk_job_id + " is gone");
@@ -685,45 +747,90 @@ private:
       return restart_load(ctx, j, spec,
                           "bulk query job " + done->id + " ended " + done->state_text + ": " + done->error_message);
     auto reader = sf.query_job_results(*cp.bulk_job_id, j.bulk_page_size, cp.bulk_locator.value_or(""));
-    read_page rp(spec, conv);
-    std::vector<std::string> texts;
-    bool bound = false;
-    std::size_t bulk_id = 0;
-    auto t0 = real_time().steady_now();
-    while (!reader.done()) {
-      rp.clear();
-      auto page = reader.next_page([&](const csv::row& r) {
-        if (!bound) {
-          conv.bind_csv_header(reader.columns());
-          bulk_id = index_of(reader.columns(), "Id");
-          bound = true;
+    // Page N+1 is read and decoded while page N is COPYed (engine_io/page_pipeline.hpp).
+    page_pipeline<fetched_page> pipe(
+      read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
+      [&reader, &conv, bound = false, bulk_id = std::size_t{0},
+       texts = std::vector<std::string>{}](fetched_page& p) mutable {
+        p.clear();
+        if (reader.done())
+          return read_step::end;
+        auto t0 = real_time().steady_now();
+        auto page = reader.next_page([&](const csv::row& r) {
+          if (!bound) {
+            // Only this thread uses the converter's binding; the writer reads its columns.
+            conv.bind_csv_header(reader.columns());
+            bulk_id = index_of(reader.columns(), "Id");
+            bound = true;
+          }
+          texts.resize(r.size());
+          for (std::size_t i = 0; i < r.size(); ++i)
+            texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
+          p.rows.add(texts, bulk_id < texts.size() ? std::string_view{texts[bulk_id]} : std::string_view{});
+        });
+        if (!page) {
+          p.failure = page.error();
+          return read_step::page;
         }
-        texts.resize(r.size());
-        for (std::size_t i = 0; i < r.size(); ++i)
-          texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
-        rp.add(texts, bulk_id < texts.size() ? std::string_view{texts[bulk_id]} : std::string_view{});
-      });
-      if (!page) {
-        if (page.error().kind == salesforce::error_kind::not_found)
+        p.records = p.rows.records();
+        p.locator = reader.locator();
+        p.more = !reader.done();
+        p.query_secs = seconds_since(t0);
+        return read_step::page;
+      },
+      [](const fetched_page& p) { return p.failure.has_value(); });
+    while (auto p = pipe.next()) {
+      if (p->failure) {
+        if (p->failure->kind == salesforce::error_kind::not_found)
           return restart_load(ctx, j, spec, "bulk query job " + *cp.bulk_job_id + " results are gone");
-        return from_sf_error(page.error());
+        return from_sf_error(*p->failure);
       }
-      const auto page_rows = static_cast<long>(rp.records());
+      const auto page_rows = static_cast<long>(p->records);
       auto t1 = real_time().steady_now();
       pqxx::work tx(db_of(ctx), "reload_page");
-      rp.apply(tx, copy_into_shadow(spec, conv));
-      rp.settle(tx, j, "load", "RELOAD_TABLE", false);
-      log_page(j, static_cast<std::size_t>(page_rows), seconds_since(t0), seconds_since(t1));
+      p->rows.apply(tx, copy_into_shadow(spec, conv));
+      p->rows.settle(tx, j, "load", "RELOAD_TABLE", false);
       cp.rows_loaded += page_rows;
-      cp.bulk_locator = reader.locator();
+      cp.bulk_locator = p->locator;
       store::save_load_checkpoint(tx, j.mapping_id, cp);
       commit_fenced(tx, ctx);
+      log_page(j, static_cast<std::size_t>(page_rows), p->query_secs, seconds_since(t1));
       metrics::rows_loaded(j.schema, j.config.object_name, page_rows);
-      t0 = real_time().steady_now();
-      if (j.cancelled() && !reader.done())
+      if (j.cancelled() && p->more)
         return job_outcome::failure(outcome_kind::cancelled, "cancelled"); // resumes from the checkpoint
+      pipe.recycle(std::move(p));
     }
     return {};
+  }
+
+  /// Rows the shadow's unique indexes refused when they were built: read
+  /// errors of the load, as if COPY had refused them one by one.
+  static void set_aside_duplicates(pqxx::transaction_base& tx, const mapping_job& j, const hc_table_spec& spec,
+                                   const std::vector<store::shadow_duplicate>& dups) {
+    if (dups.empty())
+      return;
+    std::vector<store::read_error> errors;
+    errors.reserve(dups.size());
+    for (const auto& d : dups) {
+      const auto* col = spec.find_column(d.column);
+      store::read_error e;
+      e.sfid = d.sfid;
+      e.field = col ? col->sf_field : d.column;
+      e.error = "duplicate key value violates unique constraint \"" + d.index + "\"";
+      e.excerpt = d.value ? value_excerpt(*d.value, col && col->sensitive) : std::string{"(null)"};
+      errors.push_back(std::move(e));
+    }
+    store::record_read_errors(tx, j.mapping_id, "load", errors);
+    for (const auto& e : errors)
+      log(spdlog::level::warn,
+          log_event{"Read error: " + j.config.object_name + " record " + e.sfid + " skipped: " + e.field + ": " +
+                      e.error,
+                    "sync", j.mapping_id, "RELOAD_TABLE"}
+            .with("object_name", j.config.object_name)
+            .with("sfid", e.sfid)
+            .with("field", e.field)
+            .with("operation", "load")
+            .with("value", e.excerpt));
   }
 
   /// Rows of a load page into the shadow table, through COPY.

@@ -29,6 +29,13 @@ long refresh_columns(pqxx::transaction_base& t, const std::string& schema, const
       writer.write_line(lines[i]);
     writer.complete();
   }
+  // A page is a few thousand rows of a table that may hold millions: each is
+  // found through the unique sfid index. With no statistics on the fresh
+  // stage the planner may pick a hash join, which reads the whole table for
+  // every page: a backfill of n rows would cost n^2 / page size row visits.
+  // Only for these statements.
+  t.exec0("SET LOCAL enable_hashjoin = off");
+  t.exec0("SET LOCAL enable_mergejoin = off");
   // The engine's update marks rows SYNCED; the rows that were in another
   // state (FAILED with its error, INSERTED, ...) get it back afterwards.
   t.exec0("CREATE TEMPORARY TABLE " + t.quote_name(stage + "_keep") + " ON COMMIT DROP AS SELECT t.id, "
@@ -42,6 +49,8 @@ long refresh_columns(pqxx::transaction_base& t, const std::string& schema, const
   t.exec0("UPDATE " + qtable + " t SET _hc_lastop = k._hc_lastop, _hc_err = k._hc_err FROM " + qkeep +
           " k WHERE t.id = k.id AND (t._hc_lastop IS DISTINCT FROM k._hc_lastop OR t._hc_err IS DISTINCT FROM "
           "k._hc_err)");
+  t.exec0("SET LOCAL enable_hashjoin TO DEFAULT");
+  t.exec0("SET LOCAL enable_mergejoin TO DEFAULT");
   // A page applied in parts (a row refused) creates them again.
   t.exec0("DROP TABLE " + qstage + ", " + qkeep);
   return static_cast<long>(res.affected_rows());

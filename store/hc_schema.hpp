@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -176,27 +177,46 @@ void replace_mapping_column(pqxx::transaction_base& tx, const std::string& schem
 // reload through a shadow table
 // ---------------------------------------------------------------------------
 
-/// (Re)creates `<t>__reload` empty, with the live table's shape (columns, own
-/// id sequence, primary key, unique indexes), without triggers and without the
-/// other indexes (swap_reload_table builds them once the rows are in);
+/// (Re)creates `<t>__reload` empty, with the live table's columns and an id
+/// sequence of its own, without triggers, primary key or indexes (the swap
+/// builds them once the rows are in: build_shadow_keys, swap_reload_table);
 /// `_hc_lastop` defaults to SYNCED there until the swap.
 void create_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec);
 
 /// Drops `<t>__reload` if it exists (an aborted reload).
 void drop_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec);
 
+/// A row of the shadow that a unique index refused when it was built: a value
+/// of a unique column (sfid, the upsert field, a unique index of the mapping)
+/// that a row loaded before it holds too.
+struct shadow_duplicate {
+  std::string sfid;
+  std::string column;
+  std::optional<std::string> value; ///< as text
+  std::string index;                ///< the live table's name of the unique index
+};
+
+/// Builds `<t>__reload`'s primary key and unique indexes in the caller's
+/// transaction. Where a unique index would refuse a value, the row loaded
+/// first (lowest id) keeps it and the later ones are deleted and returned (in
+/// load order), for the caller to set aside as read errors: the rows COPY
+/// would have refused one by one had the index been there during the load.
+/// Keys that exist already are left alone.
+std::vector<shadow_duplicate> build_shadow_keys(pqxx::dbtransaction& tx, const hc_table_spec& spec);
+
 /// How the shadow was swapped in.
 struct reload_swap_result {
   bool renamed = false;     ///< true: table renamed in; false: rows copied (dependent views/keys)
   std::size_t rows = 0;     ///< rows in the table after the swap
+  std::vector<shadow_duplicate> set_aside; ///< rows the shadow's unique indexes refused (build_shadow_keys)
 };
 
 /// Replaces the live table by `<t>__reload` inside the caller's transaction:
-/// builds the shadow's remaining indexes, drops the live table, renames the shadow, its sequence, key and indexes
+/// builds the shadow's key and indexes (build_shadow_keys first), drops the live table, renames the shadow, its sequence, key and indexes
 /// to the live names, re-creates the triggers and keeps grants. When views or
 /// foreign keys depend on the live table it copies the rows instead (delete +
 /// insert under xmlbinary=hex), so those objects keep working. Readers block
 /// on the lock and then see the complete new table, never a partial one.
-reload_swap_result swap_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec);
+reload_swap_result swap_reload_table(pqxx::dbtransaction& tx, const hc_table_spec& spec);
 
 } // namespace syncforce::store

@@ -247,6 +247,101 @@ copy_rates copy_rate(context& ctx, const std::string& db_url, long rows) {
   return out;
 }
 
+/// The columns a `mapping:edit` adds back in the backfill measurement: a text, a
+/// double and a datetime (text, numeric and timestamp conversions).
+const std::vector<std::string>& backfill_columns() {
+  static const std::vector<std::string> cols{"text_7__c", "number_4__c", "stamp__c"};
+  return cols;
+}
+
+struct backfill_figures {
+  long rows = 0;     ///< records read in the backfill
+  long updated = 0;  ///< rows it changed
+  double secs = 0;
+  double rows_per_sec = 0;
+  std::string log_line;
+  long mismatches = 0; ///< rows whose backfilled values differ from the load's
+  double reload_rows_per_sec = 0; ///< `mapping:reload` of the same table right after
+  std::string reload_line;
+};
+
+/// A backfill of the loaded table, as after `mapping:edit --add-fields`: with the
+/// node stopped, three mapped columns are dropped (their loaded values kept
+/// aside); the node then starts with the same mapping, adds them again and
+/// fills them for every row (RESYNC). The rate is the node's own `backfilled`
+/// line; the values must equal the load's, NULLs and types included.
+backfill_figures node_backfill(context& ctx, const std::string& db_url, long rows) {
+  const std::string table = std::string("salesforce.") + bench_table;
+  // The COPY baselines' id defaults use the table's sequence: the reload's swap could not drop the table.
+  pg_exec(db_url, "DROP TABLE IF EXISTS public.copy_baseline, public.copy_baseline_bare");
+  std::string cols;
+  for (const auto& c : backfill_columns())
+    cols += ", " + c;
+  pg_exec(db_url, "CREATE TABLE public.backfill_expected AS SELECT sfid" + cols + " FROM " + table);
+  for (const auto& c : backfill_columns())
+    pg_exec(db_url, "ALTER TABLE " + table + " DROP COLUMN " + c);
+  node_run node(ctx, "backfill_" + std::to_string(rows), db_url,
+                node_config(ctx.sfemu_url, json::array({bench_mapping(false)})),
+                {"--bulk-threshold", std::to_string(rows + 1)});
+  const std::regex done(
+    R"(event="(RESYNC [^:]+: backfilled (\d+) rows of columns [^"]* \(([0-9.]+) secs\))\"[^\n]*read=(\d+)[^\n]*rows_per_sec=(\d+))");
+  std::smatch m;
+  std::string out;
+  bool ok = wait_until(
+    [&] {
+      out = node.proc().output();
+      return std::regex_search(out, m, done) || !node.proc().running();
+    },
+    std::chrono::seconds(std::max<long>(120, rows / 1000)), 100ms);
+  if (!ok || m.empty()) {
+    node.proc().stop(3s);
+    throw std::runtime_error("the node logged no `backfilled` line");
+  }
+  backfill_figures f;
+  f.log_line = m[1];
+  f.updated = std::stol(m[2]);
+  f.secs = std::stod(m[3]);
+  f.rows = std::stol(m[4]);
+  f.rows_per_sec = std::stod(m[5]);
+  if (!node.wait_state(bench_object, "DATA_SYNCED", 60s)) {
+    node.stop();
+    throw std::runtime_error("mapping did not reach DATA_SYNCED after the backfill");
+  }
+  // Then a reload of the same table (`mapping:reload`: the command the admin
+  // API stores, and its wake-up): the populated table is replaced through the shadow.
+  pg_exec(db_url, "UPDATE syncforce.mappings SET command = 'reload', command_at = now() WHERE object_name = '" +
+                    std::string(bench_object) + "'");
+  pg_exec(db_url, "SELECT pg_notify('syncforce_control', connection_id::text) FROM syncforce.mappings WHERE "
+                  "object_name = '" + std::string(bench_object) + "'");
+  const std::regex reloaded(R"(event="(Loaded table [^:]+: (\d+) rows in ([0-9.]+) secs)\"[^\n]*rows_per_sec=(\d+))");
+  std::smatch rm;
+  ok = wait_until(
+    [&] {
+      out = node.proc().output();
+      return std::regex_search(out, rm, reloaded) || !node.proc().running();
+    },
+    std::chrono::seconds(std::max<long>(120, rows / 1000)), 100ms);
+  if (ok && !rm.empty()) {
+    f.reload_line = rm[1];
+    f.reload_rows_per_sec = std::stod(rm[4]);
+  }
+  if (!node.wait_state(bench_object, "DATA_SYNCED", 60s)) {
+    node.stop();
+    throw std::runtime_error("mapping did not reach DATA_SYNCED after the reload");
+  }
+  node.stop();
+  std::string differ;
+  for (const auto& c : backfill_columns())
+    differ += std::string(differ.empty() ? "" : " OR ") + "t." + c + " IS DISTINCT FROM e." + c +
+              " OR pg_typeof(t." + c + ") <> pg_typeof(e." + c + ")";
+  f.mismatches = pg_count(db_url, "SELECT count(*) FROM public.backfill_expected e FULL JOIN " + table +
+                                    " t ON t.sfid = e.sfid WHERE t.sfid IS NULL OR e.sfid IS NULL OR " + differ);
+  if (f.rows != rows)
+    throw std::runtime_error("the backfill read " + std::to_string(f.rows) + " records, expected " +
+                             std::to_string(rows));
+  return f;
+}
+
 json one_size(context& ctx, long rows) {
   auto sfemu = start_sfemu(ctx, "sfemu_load_" + std::to_string(rows));
   sfemu_api emu(ctx.sfemu_url);
@@ -294,6 +389,27 @@ json one_size(context& ctx, long rows) {
                     {"ratio_to_copy", ratio(f.rows_per_sec, copy)},
                     {"ratio_to_unindexed_copy", ratio(f.rows_per_sec, bare_copy)},
                     {"ratio_to_client_read", ratio(f.rows_per_sec, client)}};
+    if (via == "rest") {
+      // The same table backfilled, against its REST load (the path a reload takes) of this run.
+      note("scenario 1: backfill of " + std::to_string(backfill_columns().size()) + " columns of the same table");
+      try {
+        auto b = node_backfill(ctx, db.url(), rows);
+        out["backfill"] = json{{"columns", backfill_columns()},
+                               {"rows", b.rows},
+                               {"updated", b.updated},
+                               {"secs", b.secs},
+                               {"rows_per_sec", std::round(b.rows_per_sec)},
+                               {"log_line", b.log_line},
+                               {"values_differing_from_load", b.mismatches},
+                               {"ratio_to_rest_load", ratio(b.rows_per_sec, f.rows_per_sec)},
+                               {"reload_rows_per_sec", b.reload_line.empty() ? json() : json(std::round(b.reload_rows_per_sec))},
+                               {"reload_log_line", b.reload_line},
+                               {"ratio_to_reload", b.reload_line.empty() ? json() : ratio(b.rows_per_sec, b.reload_rows_per_sec)}};
+      } catch (const std::exception& e) {
+        out["backfill"] = json{{"not_run", e.what()}};
+        note("scenario 1: backfill: not run: " + std::string(e.what()));
+      }
+    }
   }
   sfemu->stop(2s); // a stalled request may still be running in it
   return out;

@@ -181,6 +181,36 @@ void render_load(std::ostringstream& md, const json& s) {
         "file into `(LIKE <table> INCLUDING DEFAULTS)` (same columns, no index, no key). Client read: one keep-alive "
         "libcurl client reading the same query (REST `queryAll` pages of 2000 in Id order; Bulk 2.0 `queryAll` "
         "job: create, wait, read results) and doing nothing with them.\n\n";
+  bool any_backfill = false;
+  for (const auto& r : s["runs"])
+    any_backfill = any_backfill || r.contains("backfill");
+  if (!any_backfill)
+    return;
+  md << "Backfill after `mapping:edit` (the REST-loaded table of the row above, three columns dropped and added "
+        "back), then a `mapping:reload` of the same table:\n\n| rows | columns | backfill rows/s | reload rows/s | ratio "
+        "to reload | first REST load rows/s | ratio to first load | values differing from the load |\n"
+        "|---:|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& r : s["runs"]) {
+    if (!r.contains("backfill"))
+      continue;
+    const auto& b = r["backfill"];
+    if (b.contains("not_run")) {
+      md << "| " << fmt_num(r["rows"]) << " | | " << not_run(b) << " | | | |\n";
+      continue;
+    }
+    std::string cols;
+    for (const auto& c : b["columns"])
+      cols += (cols.empty() ? "" : ", ") + c.get<std::string>();
+    md << "| " << fmt_num(r["rows"]) << " | " << cols << " | " << fmt_num(b["rows_per_sec"]) << " | "
+       << fmt_num(b.value("reload_rows_per_sec", json())) << " | " << fmt_ratio(b.value("ratio_to_reload", json()))
+       << " | " << fmt_num(r["rest"].value("rows_per_sec", json())) << " | " << fmt_ratio(b["ratio_to_rest_load"])
+       << " | " << fmt_num(b["values_differing_from_load"]) << " |\n";
+  }
+  md << "\nBackfill rows/s: the node's own `RESYNC ... backfilled` line (records read / its seconds: one REST query "
+        "of Id and the three fields, every page applied with one UPDATE join). Reload: the `Loaded table` line of "
+        "the `mapping:reload` that follows (REST pages, COPY into the shadow, key and index builds, the swap that "
+        "keeps ids and local changes). Values differing: rows whose backfilled values (or types) are not those of "
+        "the load (must be 0).\n\n";
 }
 
 void render_write(std::ostringstream& md, const json& s) {

@@ -14,6 +14,7 @@
 #include "tests/integration/sync_read/sync_read_fixture.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -53,6 +54,16 @@ const char* e2e_org = R"({
      ]},
     {"name": "Plain__c", "key_prefix": "a04",
      "fields": [{"name": "Text__c", "type": "string", "length": 100}]},
+    {"name": "Typed__c", "key_prefix": "a06",
+     "fields": [
+       {"name": "Ext_Id__c", "type": "string", "length": 40, "external_id": true, "unique": true},
+       {"name": "Text__c", "type": "string", "length": 100},
+       {"name": "Count__c", "type": "int"},
+       {"name": "Amount__c", "type": "double", "precision": 18, "scale": 2},
+       {"name": "Flag__c", "type": "boolean"},
+       {"name": "Day__c", "type": "date"},
+       {"name": "When__c", "type": "datetime"}
+     ]},
     {"name": "agf__ADM_Work__c", "key_prefix": "a05",
      "fields": [
        {"name": "agf__External_ID__c", "type": "string", "length": 40, "external_id": true, "unique": true}
@@ -732,6 +743,96 @@ TEST_F(cli_e2e, mapping_edit_adds_a_column_filled_from_salesforce_without_a_relo
   auto since = node->output().substr(mark);
   EXPECT_EQ(since.find("RELOAD_TABLE"), std::string::npos) << "an added field needs no reload:\n" << since;
   EXPECT_EQ(since.find("Reload requested"), std::string::npos) << since;
+  stop_node();
+}
+
+// A backfill after `mapping:edit --add-fields` puts exactly what a reload puts
+// in the added columns: NULLs, texts that need escaping, numbers, dates,
+// timestamps and booleans, over several pages (read ahead while the previous
+// one is applied), and the columns get the types a reload gives them.
+TEST_F(cli_e2e, a_backfill_fills_the_same_values_and_types_as_a_reload) {
+  const int n = 4500; // three REST pages of 2000
+  json records = json::array();
+  for (int i = 0; i < n; ++i) {
+    json r{{"Name", "T" + std::to_string(i)}, {"Ext_Id__c", "T-" + std::to_string(i)}, {"Flag__c", i % 2 == 0}};
+    if (i % 7 != 0)
+      r["Text__c"] = i % 11 == 0 ? "tab\there, back\\slash, \"quote\", caf\u00e9 " + std::to_string(i)
+                                 : "text-" + std::to_string(i);
+    if (i % 5 != 0)
+      r["Count__c"] = i % 3 == 0 ? -i : i;
+    if (i % 3 != 0)
+      r["Amount__c"] = i * 1.25;
+    if (i % 4 != 0) {
+      char day[16];
+      std::snprintf(day, sizeof day, "2024-%02d-%02d", 1 + i % 12, 1 + i % 28);
+      r["Day__c"] = day;
+    }
+    if (i % 6 != 0) {
+      char when[40];
+      std::snprintf(when, sizeof when, "2023-%02d-%02dT%02d:%02d:%02d.000Z", 1 + i % 12, 1 + i % 28, i % 24,
+                    i % 60, (i * 7) % 60);
+      r["When__c"] = when;
+    }
+    records.push_back(std::move(r));
+  }
+  ASSERT_EQ(load_records(*sf, *emu, "Typed__c", records).size(), static_cast<std::size_t>(n));
+  ASSERT_NO_FATAL_FAILURE(start_node());
+  ASSERT_NO_FATAL_FAILURE(create_connection());
+  ASSERT_NO_FATAL_FAILURE(create_mapping("Typed__c", "Name,Ext_Id__c"));
+  ASSERT_TRUE(wait_state("Typed__c", "DATA_SYNCED", 90s)) << node->output();
+  const auto mark = node->output().size();
+
+  const std::vector<std::string> added{"text__c", "count__c", "amount__c", "flag__c", "day__c", "when__c"};
+  auto edit = cli({"mapping:edit", "Typed__c", "--add-fields", "Text__c,Count__c,Amount__c,Flag__c,Day__c,When__c"});
+  ASSERT_EQ(edit.code, 0) << edit.output;
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return node->output().find("RESYNC typed__c: backfilled", mark) != std::string::npos &&
+             mapping_field("Typed__c", "state") == "DATA_SYNCED";
+    },
+    90s))
+    << node->output().substr(mark);
+  EXPECT_EQ(node->output().find("RELOAD_TABLE", mark), std::string::npos) << "a backfill, not a reload";
+
+  // Every value with its type, row by row (by sfid), and the columns' types.
+  std::string values = "concat_ws('|', sfid";
+  std::string nulls;
+  for (const auto& c : added) {
+    values += ", quote_nullable(" + c + "::text), pg_typeof(" + c + ")::text";
+    nulls += (nulls.empty() ? "" : " + ") + std::string("count(*) FILTER (WHERE ") + c + " IS NULL)";
+  }
+  values += ")";
+  auto digest = [&] {
+    return scalar(db->url(), "SELECT md5(string_agg(" + values + ", E'\\n' ORDER BY sfid)) FROM salesforce.typed__c")
+      .value_or("");
+  };
+  auto types = [&] {
+    return scalar(db->url(), "SELECT string_agg(column_name || ' ' || data_type || coalesce('(' || "
+                             "character_maximum_length || ')', '') || coalesce('(' || numeric_precision || ',' || "
+                             "numeric_scale || ')', ''), ', ' ORDER BY column_name) FROM information_schema.columns "
+                             "WHERE table_schema = 'salesforce' AND table_name = 'typed__c'")
+      .value_or("");
+  };
+  const auto backfilled = digest();
+  const auto backfilled_types = types();
+  const auto backfilled_nulls = count_of(db->url(), "SELECT " + nulls + " FROM salesforce.typed__c");
+  // Some of each kind: a test that would pass with every value NULL proves nothing.
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.typed__c WHERE text__c LIKE 'tab\there%'"),
+            count_of(db->url(), "SELECT count(*) FROM generate_series(0, " + std::to_string(n - 1) +
+                                  ") i WHERE i % 7 <> 0 AND i % 11 = 0"));
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.typed__c WHERE count__c < 0"),
+            count_of(db->url(), "SELECT count(*) FROM generate_series(0, " + std::to_string(n - 1) +
+                                  ") i WHERE i % 5 <> 0 AND i % 3 = 0 AND i > 0"));
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.typed__c WHERE flag__c"), (n + 1) / 2);
+  EXPECT_GT(backfilled_nulls, 0);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.typed__c"), n);
+
+  auto reload = cli({"mapping:reload", "Typed__c", "--wait"}, alice_token, 120s);
+  ASSERT_EQ(reload.code, 0) << reload.output;
+  ASSERT_TRUE(wait_state("Typed__c", "DATA_SYNCED")) << node->output();
+  EXPECT_EQ(digest(), backfilled) << "the reload put other values than the backfill";
+  EXPECT_EQ(types(), backfilled_types);
+  EXPECT_EQ(count_of(db->url(), "SELECT " + nulls + " FROM salesforce.typed__c"), backfilled_nulls);
   stop_node();
 }
 

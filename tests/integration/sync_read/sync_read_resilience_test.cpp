@@ -81,6 +81,77 @@ TEST_P(sync_read_resume, a_load_killed_midway_resumes_without_duplicates_or_loss
   stop_node();
 }
 
+// Kill -9 once every page is in, while the swap builds the shadow's key and
+// indexes (they are built after the COPY): the next node builds them again
+// and swaps, reading nothing again, and the table gets the same indexes,
+// under the same names and definitions, as the one it replaces.
+TEST_P(sync_read_resume, a_load_killed_during_its_index_builds_swaps_without_reading_again) {
+  const bool bulk = GetParam() == "bulk";
+  const int n = 12000;
+  ASSERT_EQ(load_records(*sf, *emu, "Every__c", numbered("R", 0, n)).size(), static_cast<std::size_t>(n));
+  write_config(every_mapping());
+  const std::vector<std::string> extra{"--bulk-page-size", "1000"};
+  auto indexes = [&](const std::string& table) {
+    return scalar(db->url(), "SELECT string_agg(indexname || ': ' || replace(indexdef, '" + table + "', 'T'), E'\n' "
+                             "ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'salesforce' AND tablename = '" +
+                               table + "'")
+      .value_or("");
+  };
+  // The swap waits for the live table, locked here: the keys and indexes are
+  // built by then (before the lock, in the same transaction), the kill rolls them back.
+  pqxx::connection blocker(db->url());
+  pqxx::work hold(blocker);
+  // Slow pages: the lock is surely taken before the load reaches its swap.
+  control("POST", "faults",
+          {{"route", bulk ? "/jobs/query/[^/]+/results" : "/query/"}, {"action", "none"}, {"latency_ms", 300}});
+  start_node(bulk ? 1000 : 100000, extra);
+  ASSERT_TRUE(wait_until([&] { return scalar(db->url(), "SELECT to_regclass('salesforce.every__c')::text").has_value(); },
+                         60s))
+    << node->output();
+  // The live table's indexes as prepare_mapping made them (read before the
+  // lock: once the swap queues for it, even a catalog read of them waits).
+  const auto live_indexes = indexes("every__c");
+  hold.exec0("LOCK TABLE salesforce.every__c IN ACCESS SHARE MODE");
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return count_of(db->url(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                                 "query LIKE 'LOCK TABLE %every__c%'") == 1;
+    },
+    90s))
+    << node->output();
+  EXPECT_NE(live_indexes.find("hcu_idx_every__c_sfid"), std::string::npos) << live_indexes;
+  EXPECT_NE(live_indexes.find("hc_idx_every__c_systemmodstamp"), std::string::npos) << live_indexes;
+  EXPECT_EQ(checkpoint_rows(db->url()), n);
+  ASSERT_TRUE(node->signal(SIGKILL));
+  ASSERT_TRUE(node->wait_exit(20s).has_value());
+  hold.abort(); // the killed node's session gets the lock, finds its client gone and rolls back
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), 0);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c__reload"), n);
+
+  control("DELETE", "faults");
+  start_node(bulk ? 1000 : 100000, extra);
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED", 60s)) << node->output();
+  ASSERT_TRUE(node->wait_for_output("Loaded table every__c: ", 10s)) << node->output();
+  auto out = node->output();
+  auto resumed = std::string{"Resuming load of table every__c via "} + (bulk ? "BULK" : "SOAP") + " after ";
+  ASSERT_NE(out.find(resumed), std::string::npos) << out;
+  EXPECT_EQ(number_after(out, resumed), n);
+  EXPECT_EQ(number_after(out, "Loaded table every__c: "), 0) << "the second node read nothing again";
+  EXPECT_EQ(out.find("QUERY \xE2\x86\xB7SALESFORCE"), std::string::npos) << "no page read again\n" << out;
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), n);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.every__c"), n);
+  EXPECT_EQ(count_of(db->url(), "SELECT sum(count__c)::bigint FROM salesforce.every__c"),
+            static_cast<long>(n) * (n - 1) / 2);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.read_errors"), 0);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.load_checkpoints"), 0);
+  EXPECT_FALSE(scalar(db->url(), "SELECT to_regclass('salesforce.every__c__reload')::text"));
+  EXPECT_EQ(indexes("every__c"), live_indexes) << "other indexes than the table had before the swap";
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM pg_constraint WHERE conrelid = 'salesforce.every__c'::regclass "
+                                "AND contype = 'p' AND conname = 'every__c_pkey'"),
+            1);
+  stop_node();
+}
+
 INSTANTIATE_TEST_SUITE_P(rest_and_bulk, sync_read_resume, ::testing::Values("rest", "bulk"));
 
 TEST_F(sync_read, a_poll_of_more_changes_than_the_threshold_goes_through_bulk) {
