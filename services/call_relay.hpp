@@ -32,7 +32,9 @@ using call_relay_actor = caf::typed_actor<caf::reacts_to<relay_atom, relay_call>
 /// A call to carry: `ask` sends the request from the relay (`self->request(...)
 /// .then(...)`) and must finish the call in both of its handlers.
 struct relay_call {
-  std::function<void(call_relay_actor::pointer self)> ask;
+  // Spelled out, not call_relay_actor::pointer: naming a member of the handle
+  // type would need relay_call complete.
+  std::function<void(caf::typed_event_based_actor<caf::reacts_to<relay_atom, relay_call>>* self)> ask;
 };
 
 /// The relay itself: carries each call as it comes, any number at once.
