@@ -177,20 +177,20 @@ void tick(member_ptr self) {
   try {
     if (!st.store)
       st.store = st.cfg.make_store();
-    auto now = st.cfg.now();
+    auto now = st.cfg.validity->time().steady_now();
     if (st.joined && !st.cfg.validity->valid(st.cfg.validity->generation(), now))
       lapse(self, "no heartbeat got through before the lease deadline");
     if (st.joined) {
-      auto sent = st.cfg.now();
+      auto sent = st.cfg.validity->time().steady_now();
       if (!st.store->heartbeat(st.cfg.node.name, st.cfg.lease_ttl))
         lapse(self, "the node's lease had expired in the control schema");
-      else if (st.cfg.validity->renew(sent, st.cfg.lease_ttl, st.cfg.safety_margin, st.cfg.now()))
+      else if (st.cfg.validity->renew(sent, st.cfg.lease_ttl, st.cfg.safety_margin, st.cfg.validity->time().steady_now()))
         lapse(self, "the heartbeat came back after the lease deadline");
     }
     if (!st.joined) {
-      auto sent = st.cfg.now();
+      auto sent = st.cfg.validity->time().steady_now();
       st.incarnation = st.store->join(st.cfg.node, st.cfg.lease_ttl);
-      st.cfg.validity->renew(sent, st.cfg.lease_ttl, st.cfg.safety_margin, st.cfg.now());
+      st.cfg.validity->renew(sent, st.cfg.lease_ttl, st.cfg.safety_margin, st.cfg.validity->time().steady_now());
       st.joined = true;
       log(spdlog::level::info, log_event{"Node joined the cluster", "node", st.cfg.node.name, "READY"}
                                  .with("address", st.cfg.node.address)

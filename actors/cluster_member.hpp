@@ -45,8 +45,6 @@ struct cluster_member_config {
   units_target engine;
   /// Told where each user's broker runs, on every heartbeat (none: not told).
   std::function<void(std::map<std::string, std::string>)> on_broker_owners;
-  /// The node's clock for lease deadlines (tests inject a fake one).
-  std::function<lease_validity::clock::time_point()> now = [] { return lease_validity::clock::now(); };
 };
 
 struct cluster_member_state {

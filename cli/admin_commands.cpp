@@ -54,7 +54,7 @@ int wait_for_loads(const common_options& opts, const std::vector<std::string>& o
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   if (objects.empty() || !opts.wait.value_or(tty) || opts.json)
     return 0;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(opts.wait_timeout_seconds);
+  const auto until = opts.time->steady_now() + std::chrono::seconds(opts.wait_timeout_seconds);
   std::string last;
   while (true) {
     int code = 0;
@@ -101,14 +101,14 @@ int wait_for_loads(const common_options& opts, const std::vector<std::string>& o
         std::cout << "\n";
       return 0;
     }
-    if (std::chrono::steady_clock::now() > until) {
+    if (opts.time->steady_now() > until) {
       if (tty)
         std::cout << "\n";
       std::cerr << "syncforce: still loading after " << opts.wait_timeout_seconds
                 << " s; follow it with `syncforce state`\n";
       return exit_not_ok;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    opts.time->sleep_for(std::chrono::milliseconds(500));
   }
 }
 
@@ -204,7 +204,7 @@ std::string secret_ref_of(const connection_options& c, std::string& auth) {
 /// take longer than --timeout's default.
 std::unique_ptr<grpc::ClientContext> salesforce_checking_context(const common_options& opts) {
   auto ctx = admin_context(opts);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 60)));
+  ctx->set_deadline(deadline_at_least(opts, std::chrono::seconds(60)));
   return ctx;
 }
 
@@ -320,7 +320,7 @@ int import_config(const common_options& opts, const std::string& file, bool dry_
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto stub = stub_for(opts);
   auto ctx = admin_context(opts);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 120)));
+  ctx->set_deadline(deadline_at_least(opts, std::chrono::seconds(120)));
   syncforce::v1::ImportConfigurationRequest req;
   req.set_connection(opts.connection);
   req.set_json(text);

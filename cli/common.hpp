@@ -3,8 +3,11 @@
 // What every `syncforce` command shares: options, the token, the channel,
 // deadlines and how an RPC error becomes a message and an exit code.
 
+#include "sync/clock.hpp"
+
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -36,7 +39,15 @@ struct common_options {
   /// Show progress of loads until they end (nullopt: only on a terminal).
   std::optional<bool> wait;
   int wait_timeout_seconds = 3600;
+  /// Every deadline and wait of a command reads this (the real clocks in the
+  /// binary; a test may pass a manual_time).
+  std::shared_ptr<const time_source> time = shared_real_time();
 };
+
+/// The gRPC deadline `d` from now on the command's clock, never earlier than --timeout.
+inline std::chrono::system_clock::time_point deadline_at_least(const common_options& opts, std::chrono::seconds d) {
+  return opts.time->deadline_in(std::max(d, std::chrono::seconds(opts.timeout_seconds)));
+}
 
 /// The admin token: --token-file, else SYNCFORCE_TOKEN. Empty when neither.
 inline std::string admin_token(const common_options& opts) {
@@ -60,7 +71,7 @@ inline std::shared_ptr<grpc::Channel> channel_for(const common_options& opts) {
 }
 
 inline std::chrono::system_clock::time_point deadline(const common_options& opts) {
-  return std::chrono::system_clock::now() + std::chrono::seconds(opts.timeout_seconds);
+  return opts.time->deadline_in(std::chrono::seconds(opts.timeout_seconds));
 }
 
 inline int report_rpc_error(const common_options& opts, const grpc::Status& status) {

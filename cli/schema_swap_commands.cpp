@@ -15,7 +15,7 @@ int connection_clone(const common_options& opts, const clone_options& c) {
   auto stub = syncforce::v1::Admin::NewStub(channel_for(opts));
   auto ctx = admin_context(opts);
   // The node logs in and checks every copied mapping against describe first.
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, 60)));
+  ctx->set_deadline(deadline_at_least(opts, std::chrono::seconds(60)));
   syncforce::v1::CloneConnectionRequest req;
   req.set_source(c.source);
   req.set_name(c.name);
@@ -114,7 +114,7 @@ int cutover(const common_options& opts, const cutover_options& c) {
   // The node runs every step before it answers: wait for all of them (and then some).
   const int budget = (c.drain_timeout > 0 ? c.drain_timeout : 60) + (c.catch_up_timeout > 0 ? c.catch_up_timeout : 120) +
                      4 * (c.lock_timeout > 0 ? c.lock_timeout : 10) + 300;
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(std::max(opts.timeout_seconds, budget)));
+  ctx->set_deadline(deadline_at_least(opts, std::chrono::seconds(budget)));
   syncforce::v1::CutoverRequest req;
   req.set_source(c.source);
   req.set_target(c.target);

@@ -111,8 +111,9 @@ int http_status_for(grpc::StatusCode code) {
   }
 }
 
-admin_bridge::admin_bridge(std::shared_ptr<grpc::Channel> channel, std::vector<admin_token> tokens)
-  : channel_(std::move(channel)), tokens_(std::move(tokens)) {
+admin_bridge::admin_bridge(std::shared_ptr<grpc::Channel> channel, std::vector<admin_token> tokens,
+                           std::shared_ptr<const time_source> time)
+  : channel_(std::move(channel)), tokens_(std::move(tokens)), time_(time ? std::move(time) : shared_real_time()) {
 }
 
 std::optional<std::string> admin_bridge::sign_in(const std::string& token) const {
@@ -144,7 +145,7 @@ bridge_answer admin_bridge::call(const std::string& name, const std::string& met
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token->token);
   // Describe and imports log in to Salesforce: give them the CLI's patience.
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  ctx.set_deadline(time_->deadline_in(std::chrono::minutes(5)));
   auto s = v1::Admin::NewStub(channel_);
   return it->second(*s, ctx, request_json);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "sync/admin_rules.hpp"
+#include "sync/clock.hpp"
 
 #include <grpcpp/grpcpp.h>
 
@@ -23,7 +24,9 @@ struct bridge_answer {
 /// node identical to the CLI's.
 class admin_bridge {
 public:
-  admin_bridge(std::shared_ptr<grpc::Channel> channel, std::vector<admin_token> tokens);
+  /// `time` gives the calls' deadlines (the node's time source).
+  admin_bridge(std::shared_ptr<grpc::Channel> channel, std::vector<admin_token> tokens,
+               std::shared_ptr<const time_source> time = shared_real_time());
 
   /// Whether `token` is one of the node's admin tokens: its name, or nothing.
   std::optional<std::string> sign_in(const std::string& token) const;
@@ -39,6 +42,7 @@ public:
 private:
   std::shared_ptr<grpc::Channel> channel_;
   std::vector<admin_token> tokens_;
+  std::shared_ptr<const time_source> time_;
 };
 
 /// The HTTP status the browser gets for a gRPC status code.

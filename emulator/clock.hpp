@@ -1,16 +1,31 @@
 #pragma once
 
+#include "sync/clock.hpp"
+
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
 namespace sfemu {
 
-/// The org's clock: real time plus an offset, or frozen at an instant. Every
-/// timestamp the emulator writes or compares (SystemModstamp, session and cursor
-/// expiry, JWT exp) reads this, so tests can move or stop time.
+/// The org's clock: a time source's wall time plus an offset, or frozen at an
+/// instant. Every timestamp the emulator writes or compares (SystemModstamp,
+/// session and cursor expiry, JWT exp) reads now_ms(), so tests can move or
+/// stop the org's time. Waits that must not stop with it (keepalives, long
+/// polls, a server's shutdown deadline) read the underlying time source
+/// (time()), which is the only place sfemu reads a clock: sfemu links the
+/// engine's pure sync/ library already, so it shares sync/clock.hpp instead
+/// of keeping a second way to read time.
 class clock {
 public:
+  explicit clock(std::shared_ptr<const syncforce::time_source> base = syncforce::shared_real_time())
+    : base_(base ? std::move(base) : syncforce::shared_real_time()) {}
+
+  /// The time source under the org's clock: monotonic time and gRPC deadlines.
+  const syncforce::time_source& time() const { return *base_; }
+  std::shared_ptr<const syncforce::time_source> shared_time() const { return base_; }
+
   /// Milliseconds since the epoch.
   std::int64_t now_ms() const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -58,11 +73,8 @@ public:
   }
 
 private:
-  static std::int64_t real_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  std::int64_t real_ms() const { return base_->unix_ms(); }
+  std::shared_ptr<const syncforce::time_source> base_;
   mutable std::mutex mutex_;
   bool frozen_ = false;
   std::int64_t frozen_at_ = 0;

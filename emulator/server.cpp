@@ -545,7 +545,7 @@ void server::register_routes() {
       return httplib::Server::HandlerResponse::Handled;
     auto d = ctx.faults().decide(req.method, req.path);
     if (d.latency_ms > 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
+      ctx.clock().time().sleep_for(std::chrono::milliseconds(d.latency_ms));
     // Answered before the request body was read: the connection cannot carry
     // another request (the unread body would be parsed as one), so close it.
     if (d.act != fault_rule::action::none)
@@ -569,7 +569,7 @@ void server::register_routes() {
     // Faults "after": the request was carried out; its answer is late, replaced or lost.
     auto d = ctx.faults().decide(req.method, req.path, true);
     if (d.latency_ms > 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
+      ctx.clock().time().sleep_for(std::chrono::milliseconds(d.latency_ms));
     if (write_fault_error(d, res) || d.act != fault_rule::action::drop)
       return;
     // The answer starts, then the connection closes mid-body (a chunked body

@@ -79,21 +79,15 @@ std::string str(const json& j, const char* name) {
 
 // ---- construction and auth ---------------------------------------------------
 
-client::client(client_config config, std::unique_ptr<http_transport> transport, runtime_hooks hooks)
-  : config_(std::move(config)), transport_(std::move(transport)), hooks_(std::move(hooks)), budget_(config_.retry) {
+client::client(client_config config, std::unique_ptr<http_transport> transport, std::shared_ptr<const time_source> time,
+               std::shared_ptr<jitter_source> jitter)
+  : config_(std::move(config)), transport_(std::move(transport)),
+    time_(time ? std::move(time) : shared_real_time()), jitter_(jitter ? std::move(jitter) : device_jitter()),
+    budget_(config_.retry) {
   while (!config_.login_url.empty() && config_.login_url.back() == '/')
     config_.login_url.pop_back();
   if (!transport_)
     transport_ = std::make_unique<curl_transport>(config_.http);
-  auto real = runtime_hooks::real();
-  if (!hooks_.wall_now)
-    hooks_.wall_now = real.wall_now;
-  if (!hooks_.steady_now)
-    hooks_.steady_now = real.steady_now;
-  if (!hooks_.sleep)
-    hooks_.sleep = real.sleep;
-  if (!hooks_.random)
-    hooks_.random = real.random;
 }
 
 client::~client() = default;
@@ -118,7 +112,7 @@ result<session> client::login_once() {
     claims.iss = jc.client_id;
     claims.sub = jc.username;
     claims.aud = jc.audience.empty() ? config_.login_url : jc.audience;
-    claims.exp = hooks_.wall_now() + jc.lifetime;
+    claims.exp = time_->system_now() + jc.lifetime;
     auto assertion = make_jwt_assertion(claims, jc.private_key_pem);
     if (!assertion)
       return assertion.error();
@@ -292,12 +286,12 @@ result<http_response> client::send(const raw_call& c, bool authenticated) {
         return transport_error(r.error_code, r.error_message + " (" + std::string(log_path(req.url)) + ")");
       return error_from_response(r.status, r.body);
     }
-    auto delay = std::max(config_.retry.backoff(attempt - 1, hooks_.random()),
+    auto delay = std::max(config_.retry.backoff(attempt - 1, jitter_->next()),
                           std::min(server_delay, config_.retry.max_delay));
     ++retries_;
     spdlog::info("event=\"salesforce retry\" method={} path={} status={} error={} attempt={} delay_ms={}", c.method,
                  log_path(req.url), r.status, r.error_code, attempt, delay.count());
-    hooks_.sleep(delay);
+    time_->sleep_for(delay);
   }
 }
 

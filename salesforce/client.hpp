@@ -17,6 +17,7 @@
 #include "salesforce/records.hpp"
 #include "salesforce/result.hpp"
 #include "salesforce/retry.hpp"
+#include "sync/clock.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -174,9 +175,11 @@ private:
 /// A Salesforce API client: synchronous, blocking, not thread-safe.
 class client {
 public:
-  /// `transport` defaults to a curl_transport with `config.http`; tests pass a fake.
+  /// `transport` defaults to a curl_transport with `config.http`, `time` to
+  /// the real clocks (shared_real_time()), `jitter` to device_jitter(); tests
+  /// pass a fake transport, a manual_time and a fixed jitter.
   explicit client(client_config config, std::unique_ptr<http_transport> transport = nullptr,
-                  runtime_hooks hooks = runtime_hooks::real());
+                  std::shared_ptr<const time_source> time = nullptr, std::shared_ptr<jitter_source> jitter = nullptr);
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
@@ -305,7 +308,8 @@ private:
 
   client_config config_;
   std::unique_ptr<http_transport> transport_;
-  runtime_hooks hooks_;
+  std::shared_ptr<const time_source> time_;
+  std::shared_ptr<jitter_source> jitter_;
   retry_budget budget_;
   session session_;
   reauth_hook reauth_hook_;

@@ -128,13 +128,13 @@ status client::delete_ingest_job(std::string_view job_id) {
 
 result<job_info> client::wait_for_job(std::string_view kind, std::string_view job_id,
                                       std::chrono::milliseconds timeout) {
-  auto deadline = hooks_.steady_now() + timeout;
+  auto deadline = time_->steady_now() + timeout;
   auto delay = config_.job_poll_initial;
   for (;;) {
     auto info = job_call("GET", data_path("/jobs/" + std::string(kind) + "/" + std::string(job_id)), {}, {true});
     if (!info || is_terminal(info->state))
       return info;
-    auto now = hooks_.steady_now();
+    auto now = time_->steady_now();
     if (now >= deadline) {
       sf_error e;
       e.kind = error_kind::transient;
@@ -144,7 +144,7 @@ result<job_info> client::wait_for_job(std::string_view kind, std::string_view jo
       return e;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    hooks_.sleep(std::min(delay, left));
+    time_->sleep_for(std::min(delay, left));
     delay = std::min(config_.job_poll_max,
                      std::chrono::milliseconds(static_cast<long long>(delay.count() * config_.job_poll_factor) + 1));
   }

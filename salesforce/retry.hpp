@@ -2,27 +2,24 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
+#include <memory>
 
 namespace syncforce::salesforce {
 
-// ---- injected time and randomness ------------------------------------------
+// ---- injected randomness -----------------------------------------------------
+// Time (wall clock for JWT `exp`, monotonic clock for job-poll deadlines, the
+// sleep of a backoff) comes from the node's one time source, sync/clock.hpp.
 
-/// The clock, sleep and random source the client uses, injected so unit tests
-/// run deterministically with no real waiting.
-struct runtime_hooks {
-  /// Wall-clock time (JWT `exp`).
-  std::function<std::chrono::system_clock::time_point()> wall_now;
-  /// Monotonic time (deadlines of job polling).
-  std::function<std::chrono::steady_clock::time_point()> steady_now;
-  /// Blocks the calling thread (backoff, job polling).
-  std::function<void(std::chrono::milliseconds)> sleep;
-  /// A uniform random number in [0, 1) (jitter).
-  std::function<double()> random;
-
-  /// The real clock, std::this_thread::sleep_for and a seeded-from-device PRNG.
-  static runtime_hooks real();
+/// Where the jitter of retry delays comes from, injected so tests choose it.
+class jitter_source {
+public:
+  virtual ~jitter_source() = default;
+  /// A uniform random number in [0, 1). Called from the client's thread only.
+  virtual double next() = 0;
 };
+
+/// A PRNG seeded from the device (each client its own, so none is shared across threads).
+std::shared_ptr<jitter_source> device_jitter();
 
 // ---- retry policy ------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 namespace syncforce::salesforce {
 
-shared_session::shared_session(client_config config, std::unique_ptr<http_transport> transport, runtime_hooks hooks)
-  : login_client_(std::move(config), std::move(transport), std::move(hooks)) {}
+shared_session::shared_session(client_config config, std::unique_ptr<http_transport> transport,
+                               std::shared_ptr<const time_source> time, std::shared_ptr<jitter_source> jitter)
+  : login_client_(std::move(config), std::move(transport), std::move(time), std::move(jitter)) {}
 
 result<session> shared_session::get() {
   std::lock_guard<std::mutex> guard(mutex_);

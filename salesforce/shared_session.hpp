@@ -13,8 +13,10 @@ namespace syncforce::salesforce {
 /// only the first to ask logs in again; the others get that fresh session.
 class shared_session {
 public:
+  /// `time` and `jitter` as for client (nullptr: the real ones).
   explicit shared_session(client_config config, std::unique_ptr<http_transport> transport = nullptr,
-                          runtime_hooks hooks = runtime_hooks::real());
+                          std::shared_ptr<const time_source> time = nullptr,
+                          std::shared_ptr<jitter_source> jitter = nullptr);
 
   /// The current session, logging in first if there is none.
   result<session> get();

@@ -1,7 +1,7 @@
 // The admin API's schema-swap calls (docs/schema-swap.md): CloneConnection
 // makes hc2 from hc1 in one write transaction; Cutover runs the cutover's
-// steps (services/cutover_runner.cpp) on a detached actor of its own, which
-// finishes the run even when the caller goes away.
+// steps (services/cutover_runner.cpp) on a worker of the long-call pool,
+// which finishes the run even when the caller goes away.
 
 #include "services/admin_detail.hpp"
 #include "services/admin_service.hpp"

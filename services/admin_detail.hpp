@@ -1,8 +1,8 @@
 #pragma once
 
 // Shared by the admin service's files (admin_*.cpp): lookups, replies, audit
-// rows and the Salesforce checks. Everything here is blocking and runs on the
-// call's own detached actor, never on a gRPC thread.
+// rows and the Salesforce checks. Everything here is blocking and runs on a
+// worker of the admin pool (services/call_pool.hpp), never on a gRPC thread.
 
 #include "salesforce/client.hpp"
 #include "store/control_repo.hpp"

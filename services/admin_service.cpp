@@ -315,7 +315,7 @@ std::vector<config_problem> check_against_salesforce(salesforce::client& sf, con
 } // namespace admin_detail
 
 // ---------------------------------------------------------------------------
-// The service: authentication, the detached actors, and the read-only calls
+// The service: authentication, the admin pool, and the read-only calls
 // ---------------------------------------------------------------------------
 
 namespace {
@@ -356,7 +356,8 @@ grpc::Status guarded(const std::function<grpc::Status()>& body) {
 } // namespace
 
 admin_service::admin_service(caf::actor_system& sys, admin_settings settings)
-  : sys_(sys), settings_(std::move(settings)), calls_(settings_.max_calls), long_calls_(settings_.max_long_calls) {
+  : sys_(sys), settings_(std::move(settings)), calls_(sys, settings_.max_calls, settings_.max_queued_calls),
+    long_calls_(sys, settings_.max_long_calls, 0) {
   if (!settings_.secrets.env || !settings_.secrets.file)
     settings_.secrets = actors::system_secret_lookup();
 }
@@ -382,13 +383,23 @@ grpc::Status admin_service::authenticate(const grpc::CallbackServerContext* ctx,
   return grpc::Status::OK;
 }
 
-std::shared_ptr<call_slots::slot> admin_service::take_slot(call_slots& slots, grpc::ServerUnaryReactor* reactor) {
-  auto slot = slots.try_take();
-  if (!slot)
+void admin_service::submit(call_pool& pool, const char* name, grpc::ServerUnaryReactor* reactor,
+                           std::function<grpc::Status()> work) {
+  auto status = std::make_shared<grpc::Status>();
+  call_pool::call c;
+  c.name = name;
+  // guarded() turns every std::exception into a status: run does not throw.
+  c.run = [status, work = std::move(work)] { *status = answer(guarded(work)); };
+  c.finish = [reactor, status] { reactor->Finish(*status); };
+  c.dropped = [reactor, node = settings_.node_name] {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "node " + node + " stopped before the call ran"));
+  };
+  if (!pool.submit(std::move(c)))
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "node " + settings_.node_name + " is already running " +
-                                   std::to_string(slots.limit()) + " admin calls; try again in a moment"));
-  return slot;
+                                   std::to_string(pool.workers()) + " admin calls with " +
+                                   std::to_string(pool.capacity() - pool.workers()) +
+                                   " more waiting; try again in a moment"));
 }
 
 grpc::ServerUnaryReactor* admin_service::read_call(grpc::CallbackServerContext* ctx, read_work work) {
@@ -398,17 +409,11 @@ grpc::ServerUnaryReactor* admin_service::read_call(grpc::CallbackServerContext* 
     reactor->Finish(detail::bounded(auth));
     return reactor;
   }
-  auto slot = take_slot(calls_, reactor);
-  if (!slot)
-    return reactor;
-  sys_.spawn<caf::detached>([reactor, slot, url = settings_.database_url, work = std::move(work)]() mutable {
-    auto status = answer(guarded([&] {
-      pqxx::connection conn(url);
-      pqxx::read_transaction tx(conn);
-      return work(tx);
-    }));
-    slot.reset(); // the connection is closed: the next call may start
-    reactor->Finish(status);
+  submit(calls_, "admin read", reactor, [url = settings_.database_url, work = std::move(work)] {
+    // The connection is the call's own and closed before the answer goes out.
+    pqxx::connection conn(url);
+    pqxx::read_transaction tx(conn);
+    return work(tx);
   });
   return reactor;
 }
@@ -420,20 +425,13 @@ grpc::ServerUnaryReactor* admin_service::write_call(grpc::CallbackServerContext*
     reactor->Finish(detail::bounded(auth));
     return reactor;
   }
-  auto slot = take_slot(calls_, reactor);
-  if (!slot)
-    return reactor;
-  sys_.spawn<caf::detached>([reactor, slot, url = settings_.database_url, actor, work = std::move(work)]() mutable {
-    auto status = answer(guarded([&] {
-      pqxx::connection conn(url);
-      pqxx::work tx(conn);
-      auto status = work(tx, actor);
-      if (status.ok())
-        tx.commit(); // a rejection is not OK here: nothing is committed
-      return status;
-    }));
-    slot.reset();
-    reactor->Finish(status);
+  submit(calls_, "admin write", reactor, [url = settings_.database_url, actor, work = std::move(work)] {
+    pqxx::connection conn(url);
+    pqxx::work tx(conn);
+    auto status = work(tx, actor);
+    if (status.ok())
+      tx.commit(); // a rejection is not OK here: nothing is committed
+    return status;
   });
   return reactor;
 }
@@ -445,14 +443,7 @@ grpc::ServerUnaryReactor* admin_service::long_call(grpc::CallbackServerContext* 
     reactor->Finish(detail::bounded(auth));
     return reactor;
   }
-  auto slot = take_slot(long_calls_, reactor);
-  if (!slot)
-    return reactor;
-  sys_.spawn<caf::detached>([reactor, slot, actor, work = std::move(work)]() mutable {
-    auto status = answer(guarded([&] { return work(actor); }));
-    slot.reset();
-    reactor->Finish(status);
-  });
+  submit(long_calls_, "admin long call", reactor, [actor, work = std::move(work)] { return work(actor); });
   return reactor;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "actors/broker_registry.hpp"
+#include "services/call_pool.hpp"
 #include "services/cluster_security.hpp"
 #include "sync/admin_rules.hpp"
-#include "sync/call_slots.hpp"
 #include "sync/engine_config.hpp"
 #include "syncforce/v1/admin.grpc.pb.h"
 
@@ -28,9 +28,13 @@ struct admin_settings {
   /// did): shown by GetState and Diagnose.
   std::string node_name;
   std::function<std::string()> node_failure;
-  /// Calls running at once (each holds a thread and a PostgreSQL connection); more are
-  /// refused with RESOURCE_EXHAUSTED instead of piling up. Long calls (a cutover) count apart.
+  /// Calls running at once: the admin pool's worker threads, so also the most
+  /// PostgreSQL connections admin calls hold. Up to max_queued_calls more wait
+  /// for a worker in arrival order; beyond that a call is refused with
+  /// RESOURCE_EXHAUSTED instead of piling up. Long calls (a cutover, which
+  /// runs for minutes) have their own workers and never wait in line.
   std::size_t max_calls = 32;
+  std::size_t max_queued_calls = 64;
   std::size_t max_long_calls = 4;
   /// The limit brokers running in this node, and how to call the Cluster service of the
   /// others: GetLimits and GetMappingLog answer from the running actors, wherever they run.
@@ -39,9 +43,9 @@ struct admin_settings {
 };
 
 /// syncforce.v1.Admin. Handlers never block a gRPC thread: each call checks the
-/// token, takes one of a bounded number of slots (admin_settings::max_calls),
-/// then a short-lived detached actor does the database work and finishes the
-/// call. The token is never logged nor echoed.
+/// token, then its database work runs on the admin pool (call_pool: a fixed
+/// number of worker threads, admin_settings::max_calls, and a bounded line in
+/// front of them), which finishes the call. The token is never logged nor echoed.
 class admin_service : public syncforce::v1::Admin::CallbackService {
 public:
   admin_service(caf::actor_system& sys, admin_settings settings);
@@ -124,21 +128,22 @@ private:
 
   /// OK with the caller's token name in `actor`, or UNAUTHENTICATED saying what is wrong (never the token).
   grpc::Status authenticate(const grpc::CallbackServerContext* ctx, std::string& actor) const;
-  /// Authenticates, then runs `work` on a detached actor of its own and finishes the call.
+  /// Authenticates, then runs `work` on the admin pool and finishes the call.
   grpc::ServerUnaryReactor* read_call(grpc::CallbackServerContext* ctx, read_work work);
   grpc::ServerUnaryReactor* write_call(grpc::CallbackServerContext* ctx, write_work work);
   /// A call that manages its own connections and transactions (a cutover's steps),
-  /// on a detached actor that runs to the end even when the caller goes away.
+  /// on the long-call pool; it runs to the end even when the caller goes away.
   using long_work = std::function<grpc::Status(const std::string& actor)>;
   grpc::ServerUnaryReactor* long_call(grpc::CallbackServerContext* ctx, long_work work);
 
-  /// A slot for one more call, or nullptr after finishing `reactor` with RESOURCE_EXHAUSTED.
-  std::shared_ptr<call_slots::slot> take_slot(call_slots& slots, grpc::ServerUnaryReactor* reactor);
+  /// Runs `work` (which returns the call's status) on `pool` and finishes
+  /// `reactor` with it, or finishes it with RESOURCE_EXHAUSTED when the pool is full.
+  void submit(call_pool& pool, const char* name, grpc::ServerUnaryReactor* reactor, std::function<grpc::Status()> work);
 
   caf::actor_system& sys_;
   admin_settings settings_;
-  call_slots calls_;
-  call_slots long_calls_;
+  call_pool calls_;
+  call_pool long_calls_;
 };
 
 } // namespace syncforce::services

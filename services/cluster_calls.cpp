@@ -17,7 +17,7 @@ std::unique_ptr<pb::Cluster::Stub> stub_at(const cluster_security& sec, const st
 }
 
 void prepare(grpc::ClientContext& ctx, const cluster_security& sec, std::chrono::milliseconds timeout) {
-  ctx.set_deadline(real_time().system_now() + timeout);
+  ctx.set_deadline(real_time().deadline_in(timeout));
   if (!sec.secret.empty())
     ctx.AddMetadata(cluster_secret_header, sec.secret);
 }

@@ -2,8 +2,8 @@
 
 // Blocking calls to another node's Cluster service for the admin service,
 // which answers from what a running actor knows (a broker's pool, a mapping's
-// recent log lines) when that actor runs elsewhere. Called only on a call's
-// own detached actor, never on a gRPC thread.
+// recent log lines) when that actor runs elsewhere. Called only on a worker
+// of the admin pool (services/call_pool.hpp), never on a gRPC thread.
 
 #include "services/cluster_security.hpp"
 #include "syncforce/v1/cluster.pb.h"

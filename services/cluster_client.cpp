@@ -29,7 +29,7 @@ call_state<Request, Reply>* new_call(std::shared_ptr<void> keep, std::chrono::mi
                                      const std::string& secret) {
   auto* c = new call_state<Request, Reply>();
   c->keep = std::move(keep);
-  c->ctx.set_deadline(real_time().system_now() + timeout);
+  c->ctx.set_deadline(real_time().deadline_in(timeout));
   if (!secret.empty())
     c->ctx.AddMetadata(cluster_secret_header, secret);
   return c;

@@ -18,6 +18,11 @@ constexpr auto broker_answer_time = std::chrono::seconds(10);
 /// The longest an AcquireCursor waits in line before answering retry.
 constexpr int64_t max_wait_cap_ms = 60000;
 
+grpc::Status busy(const relay_pool& relay) {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      std::to_string(relay.limit()) + " broker calls are waiting already; try again in a moment");
+}
+
 grpc::Status unavailable(const caf::error& err) {
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the broker did not answer: " + caf::to_string(err));
 }
@@ -26,7 +31,8 @@ grpc::Status unavailable(const caf::error& err) {
 
 cluster_service::cluster_service(caf::actor_system& sys, std::shared_ptr<actors::broker_registry> brokers,
                                  cluster_security security, std::string node_name)
-  : sys_(sys), brokers_(std::move(brokers)), security_(std::move(security)), node_name_(std::move(node_name)) {
+  : brokers_(std::move(brokers)), security_(std::move(security)), node_name_(std::move(node_name)),
+    relay_(sys, max_waiting_broker_calls) {
 }
 
 actors::integration_user_actor cluster_service::admit(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
@@ -60,11 +66,12 @@ grpc::ServerUnaryReactor* cluster_service::AcquireCursor(grpc::CallbackServerCon
   }
   auto wait = std::clamp<int64_t>(req->max_wait_ms(), 0, max_wait_cap_ms);
   auto node = req->holder_node();
-  sys_.spawn([=](caf::event_based_actor* self) {
+  if (!relay_.carry([=](call_relay_actor::pointer self, std::function<void()> done) {
     self->request(broker, std::chrono::milliseconds(wait) + broker_answer_time, actors::grant_atom::value, node,
                   req->holder(), req->ttl_ms(), wait)
       .then(
         [=](actors::grant_reply& r) {
+          done();
           if (r.granted && ctx->IsCancelled()) {
             // The caller gave up (deadline, node gone): nobody would renew it.
             caf::anon_send(broker, actors::release_atom::value, node, r.grant_id);
@@ -78,8 +85,12 @@ grpc::ServerUnaryReactor* cluster_service::AcquireCursor(grpc::CallbackServerCon
           reply->set_retry(r.retry);
           reactor->Finish(grpc::Status::OK);
         },
-        [=](caf::error& err) { reactor->Finish(unavailable(err)); });
-  });
+        [=](caf::error& err) {
+          done();
+          reactor->Finish(unavailable(err));
+        });
+  }))
+    reactor->Finish(busy(relay_));
   return reactor;
 }
 
@@ -99,18 +110,23 @@ grpc::ServerUnaryReactor* cluster_service::RenewGrants(grpc::CallbackServerConte
     ids.push_back(g.grant_id());
     holders.push_back(g.holder());
   }
-  sys_.spawn([=](caf::event_based_actor* self) {
+  if (!relay_.carry([=](call_relay_actor::pointer self, std::function<void()> done) {
     self->request(broker, broker_answer_time, actors::renew_atom::value, req->holder_node(), ids, holders,
                   req->ttl_ms())
       .then(
         [=](std::vector<std::string>& valid) {
+          done();
           for (auto& id : valid)
             reply->add_valid_grant_ids(std::move(id));
           reply->set_expires_in_ms(req->ttl_ms());
           reactor->Finish(grpc::Status::OK);
         },
-        [=](caf::error& err) { reactor->Finish(unavailable(err)); });
-  });
+        [=](caf::error& err) {
+          done();
+          reactor->Finish(unavailable(err));
+        });
+  }))
+    reactor->Finish(busy(relay_));
   return reactor;
 }
 
@@ -148,18 +164,23 @@ grpc::ServerUnaryReactor* cluster_service::AskBudget(grpc::CallbackServerContext
   auto broker = admit(ctx, reactor, req->user_key());
   if (!broker)
     return reactor;
-  sys_.spawn([=](caf::event_based_actor* self) {
+  if (!relay_.carry([=](call_relay_actor::pointer self, std::function<void()> done) {
     self->request(broker, broker_answer_time, actors::budget_atom::value)
       .then(
         [=](actors::budget_reply& b) {
+          done();
           reply->set_available(b.available);
           reply->set_used(b.used);
           reply->set_max(b.max);
           reply->set_reason(b.reason);
           reactor->Finish(grpc::Status::OK);
         },
-        [=](caf::error& err) { reactor->Finish(unavailable(err)); });
-  });
+        [=](caf::error& err) {
+          done();
+          reactor->Finish(unavailable(err));
+        });
+  }))
+    reactor->Finish(busy(relay_));
   return reactor;
 }
 
@@ -170,10 +191,11 @@ grpc::ServerUnaryReactor* cluster_service::GetBrokerState(grpc::CallbackServerCo
   auto broker = admit(ctx, reactor, req->user_key());
   if (!broker)
     return reactor;
-  sys_.spawn([=](caf::event_based_actor* self) {
+  if (!relay_.carry([=](call_relay_actor::pointer self, std::function<void()> done) {
     self->request(broker, broker_answer_time, actors::broker_state_atom::value)
       .then(
         [=](actors::broker_state& s) {
+          done();
           reply->set_username(s.username);
           reply->set_cursor_limit(s.cursor_limit);
           reply->set_held(s.held);
@@ -194,8 +216,12 @@ grpc::ServerUnaryReactor* cluster_service::GetBrokerState(grpc::CallbackServerCo
           }
           reactor->Finish(grpc::Status::OK);
         },
-        [=](caf::error& err) { reactor->Finish(unavailable(err)); });
-  });
+        [=](caf::error& err) {
+          done();
+          reactor->Finish(unavailable(err));
+        });
+  }))
+    reactor->Finish(busy(relay_));
   return reactor;
 }
 

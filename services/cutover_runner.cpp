@@ -14,6 +14,7 @@
 #include "store/admin_changes.hpp"
 #include "store/cutover.hpp"
 #include "store/cutover_catalog.hpp"
+#include "sync/clock.hpp"
 #include "sync/type_mapping.hpp"
 
 #include <nlohmann/json.hpp>
@@ -51,7 +52,7 @@ const char* phase_name(store::carry_phase p) {
 }
 
 long long elapsed_ms(steady::time_point since) {
-  return std::chrono::duration_cast<milliseconds>(steady::now() - since).count();
+  return std::chrono::duration_cast<milliseconds>(real_time().steady_now() - since).count();
 }
 
 std::string seconds_text(milliseconds d) { return std::to_string(d.count() / 1000) + " s"; }
@@ -381,10 +382,10 @@ void hand_over_mappings(pqxx::transaction_base& tx, const cutover_plan& p, const
 /// The steps after planning; throws on any failure (the caller rolls back).
 void execute(pqxx::connection& conn, const std::string& url, const secret_lookup& secrets,
              const cutover_request& req, const cutover_plan& p, long long id, syncforce::v1::CutoverReport& out) {
-  auto step_started = steady::now();
+  auto step_started = real_time().steady_now();
   auto done = [&](const std::string& what) {
     out.add_steps(what + " (" + std::to_string(elapsed_ms(step_started)) + " ms)");
-    step_started = steady::now();
+    step_started = real_time().steady_now();
   };
 
   // -- prepare: indexes and grants while the application still writes --
@@ -404,9 +405,9 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
   // source has little left to send (at most 10 s of waiting; then it goes up anyway) --
   long long backlog = 0;
   if (!p.source_read_write.empty()) {
-    const auto until = steady::now() + std::min<milliseconds>(req.drain_timeout, milliseconds(10'000));
-    while ((backlog = unsent_changes(conn, p)) > low_backlog && steady::now() < until)
-      std::this_thread::sleep_for(milliseconds(20));
+    const auto until = real_time().steady_now() + std::min<milliseconds>(req.drain_timeout, milliseconds(10'000));
+    while ((backlog = unsent_changes(conn, p)) > low_backlog && real_time().steady_now() < until)
+      real_time().sleep_for(milliseconds(20));
     done("settle: " + std::to_string(backlog) + " change(s) of the moved tables waiting to be sent");
   }
 
@@ -424,18 +425,18 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
 
   // -- drain: the source sends what the application wrote before the fence --
   if (!p.source_read_write.empty()) {
-    const auto deadline = steady::now() + req.drain_timeout;
+    const auto deadline = real_time().steady_now() + req.drain_timeout;
     long long waiting = 0;
     for (;;) {
       waiting = unsent_changes(conn, p);
       if (waiting == 0)
         break;
-      if (steady::now() > deadline)
+      if (real_time().steady_now() > deadline)
         throw std::runtime_error(std::to_string(waiting) + " change(s) of " +
                                  table_list(p.source.schema_name, p.tables) + " were still not sent to Salesforce by " +
                                  p.source.name + " after " + seconds_text(req.drain_timeout) +
                                  " (syncforce state " + p.source.name + "; --drain-timeout waits longer)");
-      std::this_thread::sleep_for(milliseconds(20));
+      real_time().sleep_for(milliseconds(20));
     }
   }
   {
@@ -463,7 +464,7 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     for (const auto& t : p.tables)
       newest.push_back(newest_in_salesforce(*sf, t.object_name));
     std::set<std::string> rewound;
-    auto nudged = steady::now();
+    auto nudged = real_time().steady_now();
     // Caught up, per object: the target's mark has reached Salesforce's newest change S, and
     // every record Salesforce stamped at or after S is in the target's table at least as new
     // (a deleted one: not there in an older version). The second half matters because stamps
@@ -501,11 +502,11 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
         // is moved back to just before the earliest such record the source knows (once no
         // poll runs: the restart below), so that its next poll reads them; re-reading what
         // it has changes nothing.
-        if (rewound.insert(t.target_mapping_id).second || steady::now() - nudged > milliseconds(2000)) {
+        if (rewound.insert(t.target_mapping_id).second || real_time().steady_now() - nudged > milliseconds(2000)) {
           // On the check's own session (autocommit): the mark and the command in one statement.
           store::rewind_to_missing(q, t.target_mapping_id, p.source.schema_name, p.target.schema_name, t.table);
           store::notify_control(q, p.target.id);
-          nudged = steady::now();
+          nudged = real_time().steady_now();
           log_step(p.source.id, "Cutover reads missed records into the target again", id, "drained",
                    {{"object_name", t.object_name}, {"records_not_in_target", std::to_string(absent)}});
         }
@@ -534,17 +535,17 @@ void execute(pqxx::connection& conn, const std::string& url, const secret_lookup
     auto waiting = behind();
     if (!waiting.empty())
       poll_now(waiting);
-    const auto deadline = steady::now() + req.catch_up_timeout;
+    const auto deadline = real_time().steady_now() + req.catch_up_timeout;
     while (!waiting.empty()) {
-      if (steady::now() > deadline)
+      if (real_time().steady_now() > deadline)
         throw std::runtime_error(p.target.name + " did not catch up with Salesforce within " +
                                  seconds_text(req.catch_up_timeout) + " (syncforce state " + p.target.name +
                                  "; --catch-up-timeout waits longer)");
-      std::this_thread::sleep_for(milliseconds(100));
+      real_time().sleep_for(milliseconds(100));
       waiting = behind();
-      if (!waiting.empty() && steady::now() - nudged > milliseconds(2000)) {
+      if (!waiting.empty() && real_time().steady_now() - nudged > milliseconds(2000)) {
         poll_now(waiting);
-        nudged = steady::now();
+        nudged = real_time().steady_now();
       }
     }
     pqxx::work tx(conn, "cutover_caught_up");
@@ -651,9 +652,9 @@ public:
 
   actors::probe_result check() override {
     auto r = inner_->check();
-    if (!r.ok || (last_ && steady::now() - *last_ < every_))
+    if (!r.ok || (last_ && real_time().steady_now() - *last_ < every_))
       return r;
-    last_ = steady::now();
+    last_ = real_time().steady_now();
     try {
       settle_interrupted_cutovers(url_, node_);
     } catch (const std::exception& e) {

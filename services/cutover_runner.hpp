@@ -2,8 +2,8 @@
 
 // The schema-swap cutover (docs/schema-swap.md): a blocking step machine whose
 // progress lives in syncforce.cutovers, so that a node that dies mid-way leaves
-// something another run can settle. Runs on a detached actor, never on a gRPC
-// thread.
+// something another run can settle. Runs on a worker of the admin service's
+// long-call pool, never on a gRPC thread.
 
 #include "actors/database_probe.hpp"
 #include "sync/admin_rules.hpp"

@@ -3,6 +3,7 @@
 #include "sync/clock.hpp"
 
 #include "actors/atoms.hpp"
+#include "services/call_relay.hpp"
 #include "syncforce/v1/node.grpc.pb.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -60,12 +61,12 @@ bool health_readiness::ready() const {
 
 // ---- syncforce.v1.Node -------------------------------------------------------------
 
-/// Answers from the node supervisor without blocking a gRPC thread: each call
-/// spawns a short-lived actor that asks the supervisor and finishes the reactor.
+/// Answers from the node supervisor without blocking a gRPC thread: the
+/// service's relay actor (call_relay.hpp) asks the supervisor and finishes the reactor.
 class node_server::node_service : public syncforce::v1::Node::CallbackService {
 public:
   node_service(caf::actor_system& sys, actors::node_supervisor_actor supervisor, node_identity identity, admin_service& admin)
-    : sys_(sys), supervisor_(std::move(supervisor)), identity_(std::move(identity)), admin_(admin) {
+    : supervisor_(std::move(supervisor)), identity_(std::move(identity)), admin_(admin), relay_(sys, 256) {
   }
 
   /// The admin API's answer, token check included: one reading of the cluster, two doors.
@@ -80,28 +81,34 @@ public:
     reply->set_name(identity_.name);
     reply->set_version(identity_.version);
     reply->set_started_at_unix_ms(identity_.started_at_unix_ms);
-    sys_.spawn([reactor, reply, supervisor = supervisor_](caf::event_based_actor* self) {
+    auto asked = relay_.carry([reactor, reply, supervisor = supervisor_](call_relay_actor::pointer self,
+                                                                       std::function<void()> done) {
       self->request(supervisor, std::chrono::seconds(5), actors::status_atom::value)
         .then(
-          [reactor, reply](const actors::node_status& s) {
+          [reactor, reply, done](const actors::node_status& s) {
+            done();
             reply->set_ready(s.ready);
             reply->set_not_ready_reason(s.reason);
             reply->set_control_schema_version(s.schema_version);
             reactor->Finish(grpc::Status::OK);
           },
-          [reactor](caf::error& err) {
+          [reactor, done](caf::error& err) {
+            done();
             reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                          "the node supervisor did not answer: " + caf::to_string(err)));
           });
     });
+    if (!asked)
+      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   std::to_string(relay_.limit()) + " calls wait for the node supervisor already"));
     return reactor;
   }
 
 private:
-  caf::actor_system& sys_;
   actors::node_supervisor_actor supervisor_;
   node_identity identity_;
   admin_service& admin_;
+  relay_pool relay_; ///< at most 256 GetNodeInfo calls wait for the supervisor at once
 };
 
 // ---- server ----------------------------------------------------------------------
@@ -151,7 +158,7 @@ std::shared_ptr<grpc::Channel> node_server::in_process_channel() {
 void node_server::shutdown(std::chrono::milliseconds deadline) {
   if (!server_)
     return;
-  server_->Shutdown(real_time().system_now() + deadline);
+  server_->Shutdown(real_time().deadline_in(deadline));
   server_->Wait();
   server_.reset();
 }

@@ -1,5 +1,7 @@
 #include "sync/clock.hpp"
 
+#include <thread>
+
 namespace syncforce {
 
 namespace {
@@ -8,6 +10,7 @@ class real_clocks : public time_source {
 public:
   std::chrono::system_clock::time_point system_now() const override { return std::chrono::system_clock::now(); }
   std::chrono::steady_clock::time_point steady_now() const override { return std::chrono::steady_clock::now(); }
+  void sleep_for(std::chrono::milliseconds d) const override { std::this_thread::sleep_for(d); }
 };
 
 } // namespace
@@ -23,6 +26,10 @@ std::int64_t time_source::unix_ms() const {
 
 double time_source::seconds_since(std::chrono::steady_clock::time_point t) const {
   return std::chrono::duration<double>(steady_now() - t).count();
+}
+
+std::chrono::system_clock::time_point time_source::deadline_in(std::chrono::milliseconds d) const {
+  return system_now() + d;
 }
 
 std::shared_ptr<const time_source> shared_real_time() {
@@ -42,6 +49,12 @@ std::chrono::system_clock::time_point manual_time::system_now() const {
 std::chrono::steady_clock::time_point manual_time::steady_now() const {
   std::lock_guard<std::mutex> guard(mutex_);
   return steady_;
+}
+
+void manual_time::sleep_for(std::chrono::milliseconds d) const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  system_ += d;
+  steady_ += d;
 }
 
 void manual_time::advance(std::chrono::milliseconds d) {

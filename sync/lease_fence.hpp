@@ -11,6 +11,8 @@
 // process (SIGSTOP, a stuck VM) wakes up past its deadline and is stopped by
 // its own clock before its first write.
 
+#include "sync/clock.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -33,6 +35,12 @@ class lease_validity {
 public:
   using clock = std::chrono::steady_clock;
 
+  /// `time`: the node's time source, whose monotonic clock the deadline is on
+  /// (the member that renews and every fence that checks read this one).
+  explicit lease_validity(std::shared_ptr<const time_source> time = shared_real_time())
+    : time_(time ? std::move(time) : shared_real_time()) {}
+  const time_source& time() const { return *time_; }
+
   /// The current generation (fences remember it).
   std::uint64_t generation() const;
   /// A heartbeat sent at `sent` succeeded: valid until sent + ttl - margin.
@@ -47,6 +55,7 @@ public:
   clock::time_point deadline() const;
 
 private:
+  std::shared_ptr<const time_source> time_;
   mutable std::mutex mutex_;
   std::uint64_t generation_ = 1;
   clock::time_point deadline_{};
@@ -62,8 +71,8 @@ struct lease_fence {
   std::uint64_t generation = 0;
   std::shared_ptr<const lease_validity> validity;
 
-  /// Whether the node's own clock still allows work under this lease.
-  bool valid_now() const { return validity && validity->valid(generation, lease_validity::clock::now()); }
+  /// Whether the node's own clock (the validity's time source) still allows work under this lease.
+  bool valid_now() const { return validity && validity->valid(generation, validity->time().steady_now()); }
   /// Throws fenced_out unless valid_now().
   void require_valid(const char* what) const;
   std::string unit() const { return kind + ":" + key; }

@@ -155,7 +155,7 @@ struct server::impl final : public eventbus::v1::PubSub::Service {
   fault_injector::decision batch_fault(bool after) {
     auto d = ctx.faults().decide("GRPC", subscribe_path, after);
     if (d.latency_ms > 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
+      ctx.clock().time().sleep_for(std::chrono::milliseconds(d.latency_ms));
     return d;
   }
 
@@ -301,7 +301,7 @@ struct server::impl final : public eventbus::v1::PubSub::Service {
     });
 
     grpc::Status result = grpc::Status::OK;
-    auto last_write = std::chrono::steady_clock::now();
+    auto last_write = ctx.clock().time().steady_now();
     const auto keepalive = std::chrono::seconds(std::max(1, options.keepalive_seconds));
     while (!stopping && !call->IsCancelled()) {
       std::int64_t want = 0;
@@ -347,7 +347,7 @@ struct server::impl final : public eventbus::v1::PubSub::Service {
           }
           if (!stream->Write(resp))
             break;
-          last_write = std::chrono::steady_clock::now();
+          last_write = ctx.clock().time().steady_now();
           // After: the batch went out, then the stream breaks (did the subscriber keep it?).
           if (auto d = batch_fault(true); d.act != fault_rule::action::none) {
             result = fault_status(d);
@@ -357,7 +357,7 @@ struct server::impl final : public eventbus::v1::PubSub::Service {
         }
         position = std::max(position, r.latest);
       }
-      if (std::chrono::steady_clock::now() - last_write >= keepalive) {
+      if (ctx.clock().time().steady_now() - last_write >= keepalive) {
         eventbus::v1::FetchResponse resp;
         resp.set_latest_replay_id(encode_replay_id(position));
         resp.set_rpc_id(rpc_id());
@@ -367,7 +367,7 @@ struct server::impl final : public eventbus::v1::PubSub::Service {
         }
         if (!stream->Write(resp))
           break;
-        last_write = std::chrono::steady_clock::now();
+        last_write = ctx.clock().time().steady_now();
       }
       // wait for an event (when events are wanted) or for more requests
       if (want > 0) {
@@ -417,7 +417,7 @@ void server::stop() {
     return;
   impl_->stopping = true;
   impl_->ctx.model().change_log().notify_all();
-  impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  impl_->grpc_server->Shutdown(impl_->ctx.clock().time().deadline_in(std::chrono::seconds(2)));
   impl_->grpc_server->Wait();
   impl_->grpc_server.reset();
 }

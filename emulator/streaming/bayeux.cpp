@@ -91,7 +91,8 @@ std::string unknown_channel_error(std::string_view channel) {
   return "400::The channel you requested to subscribe to does not exist {" + std::string(channel) + "}";
 }
 
-bayeux_server::bayeux_server(bayeux_options opts) : opts_(opts) {}
+bayeux_server::bayeux_server(bayeux_options opts, std::shared_ptr<const syncforce::time_source> time)
+  : opts_(opts), time_(time ? std::move(time) : syncforce::shared_real_time()) {}
 
 bayeux_server::~bayeux_server() { shutdown(); }
 
@@ -164,7 +165,7 @@ json bayeux_server::handle(const json& messages, const std::string& user_id) {
                                 "400::The request body must be a Bayeux message or a JSON array of them")});
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    sweep_locked(steady::now());
+    sweep_locked(time_->steady_now());
   }
   json out = json::array();
   std::vector<const json*> connects;
@@ -223,7 +224,7 @@ json bayeux_server::handshake(const json& m, const std::string& user_id) {
   client c;
   c.id = new_client_id_locked();
   c.user_id = user_id;
-  c.last_seen = steady::now();
+  c.last_seen = time_->steady_now();
   json r = reply_to(m, meta_handshake);
   r["clientId"] = c.id;
   r["version"] = "1.0";
@@ -283,13 +284,13 @@ json bayeux_server::connect(const json& m, const std::string& user_id, json& out
     c->connected = true;
     seq = ++c->connect_seq;
     ++c->waiting;
-    c->last_seen = steady::now();
+    c->last_seen = time_->steady_now();
     timeout_ms = opts_.connect_timeout_ms;
   }
   // A newer connect of the same client ends this one (CometD keeps one per client).
   notify();
   // Salesforce answers the first connect at once, with the advice; later ones wait.
-  auto deadline = steady::now() + std::chrono::milliseconds(first ? 0 : timeout_ms);
+  auto deadline = time_->steady_now() + std::chrono::milliseconds(first ? 0 : timeout_ms);
   bool gone = false;
   for (;;) {
     std::uint64_t gen;
@@ -302,7 +303,7 @@ json bayeux_server::connect(const json& m, const std::string& user_id, json& out
       gone = true;
       break;
     }
-    if (out.size() > before || steady::now() >= deadline)
+    if (out.size() > before || time_->steady_now() >= deadline)
       break;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -317,14 +318,16 @@ json bayeux_server::connect(const json& m, const std::string& user_id, json& out
     std::unique_lock<std::mutex> wl(wake_mutex_);
     if (stopping_)
       break;
-    wake_.wait_until(wl, deadline, [&] { return generation_ != gen || stopping_; });
+    // The remaining time as the time source counts it (a condition variable
+    // waits on the real clock, so it is handed a duration, not a time point).
+    wake_.wait_for(wl, deadline - time_->steady_now(), [&] { return generation_ != gen || stopping_; });
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = clients_.find(id);
     if (it != clients_.end()) {
       --it->second.waiting;
-      it->second.last_seen = steady::now();
+      it->second.last_seen = time_->steady_now();
     } else {
       gone = true;
     }

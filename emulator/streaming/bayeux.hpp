@@ -9,6 +9,8 @@
 // subscriptions has an event, the poll timeout passes, or the client goes away.
 // See docs/sfemu-streaming.md.
 
+#include "sync/clock.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -63,7 +65,9 @@ struct bayeux_options {
 /// The Bayeux server of one org (thread-safe; connects wait without holding locks).
 class bayeux_server {
 public:
-  explicit bayeux_server(bayeux_options opts = {});
+  /// `time`: the monotonic clock of client timeouts and long polls (the org clock's time source).
+  explicit bayeux_server(bayeux_options opts = {},
+                         std::shared_ptr<const syncforce::time_source> time = syncforce::shared_real_time());
   ~bayeux_server();
   bayeux_server(const bayeux_server&) = delete;
   bayeux_server& operator=(const bayeux_server&) = delete;
@@ -125,6 +129,7 @@ private:
   std::uint64_t generation_ = 0; ///< bumped by notify(): wakes waiting connects to look again
   bool stopping_ = false;
   bayeux_options opts_;
+  std::shared_ptr<const syncforce::time_source> time_;
   std::vector<std::shared_ptr<channel_source>> sources_;
   std::map<std::string, client> clients_;
   std::uint64_t id_counter_ = 0;

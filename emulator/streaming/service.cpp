@@ -26,7 +26,7 @@ service::service(route_context& ctx, const streaming_options& opts) : ctx_(ctx) 
   bayeux_options b;
   b.connect_timeout_ms = opts.connect_timeout_ms;
   b.client_timeout_ms = opts.client_timeout_ms;
-  bayeux_ = std::make_unique<bayeux_server>(b);
+  bayeux_ = std::make_unique<bayeux_server>(b, ctx.clock().shared_time());
   bayeux_server* bayeux = bayeux_.get();
   topics_ = std::make_unique<push_topics>(ctx.model(), [bayeux] { bayeux->notify(); });
   topics_->attach();

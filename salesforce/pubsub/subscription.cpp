@@ -66,7 +66,7 @@ struct subscription::impl {
       return std::nullopt;
     grpc::ClientContext c;
     add_metadata(c, cfg);
-    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    c.set_deadline(cfg.time->deadline_in(std::chrono::seconds(30)));
     ev::SchemaRequest req;
     req.set_schema_id(schema_id);
     ev::SchemaInfo info;

@@ -7,6 +7,7 @@
 // to the one target it was built for.
 
 #include "salesforce/pubsub/change_event_decoder.hpp"
+#include "sync/clock.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -28,6 +29,8 @@ struct subscription_config {
   /// Resume after this replay id; none: from the newest event (LATEST).
   std::optional<std::uint64_t> replay_after;
   int batch = 100; ///< events asked for per FetchRequest
+  /// The node's time source: deadlines of the unary calls (GetSchema).
+  std::shared_ptr<const time_source> time = shared_real_time();
 };
 
 /// Why a stream ended or could not start.

@@ -58,8 +58,7 @@ running_reporter::behavior_type reporter(running_reporter::pointer, std::vector<
 class simulation {
 public:
   explicit simulation(const sim_options& opts)
-    : opts_(opts), sys_(syncforce::testing::test_coordinator_config()),
-      sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
+    : opts_(opts), sys_(coordinated_.sys), sched_(coordinated_.sched),
       start_(sched_.clock().now()),
       world_(
         opts.seed,
@@ -553,7 +552,8 @@ private:
   }
 
   sim_options opts_;
-  caf::actor_system sys_;
+  syncforce::testing::coordinated_system coordinated_; ///< the shared fixture (tests/support/test_coordinator.hpp)
+  caf::actor_system& sys_;
   caf::scheduler::test_coordinator& sched_;
   caf::actor_clock::time_point start_;
   world world_;

@@ -1,9 +1,13 @@
 #pragma once
-// The one configuration of CAF's test coordinator for deterministic tests:
-// actors run one message at a time when the test says so, on a fake clock.
+// The one fixture for deterministic actor tests: an actor system on CAF's test
+// coordinator, where actors run one message at a time when the test says so,
+// on a fake clock. Every deterministic test holds or derives from
+// coordinated_system; none builds its own system or scheduler.
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
+
+#include <chrono>
 
 namespace syncforce::testing {
 
@@ -18,5 +22,24 @@ inline caf::actor_system_config& test_coordinator_config() {
   }
   return cfg;
 }
+
+/// The actor system and its test coordinator.
+struct coordinated_system {
+  coordinated_system()
+    : sys(test_coordinator_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {}
+  coordinated_system(const coordinated_system&) = delete;
+  coordinated_system& operator=(const coordinated_system&) = delete;
+
+  /// Runs every message that can run now; how many ran.
+  std::size_t run() { return sched.run(); }
+  /// Moves the fake clock by `d` and runs what became due.
+  void advance(std::chrono::milliseconds d) {
+    sched.advance_time(d);
+    sched.run();
+  }
+
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+};
 
 } // namespace syncforce::testing

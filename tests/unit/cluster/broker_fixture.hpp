@@ -24,17 +24,13 @@ using namespace std::chrono_literals;
 /// What one grant request was answered.
 using grant_reply = actors::grant_reply;
 
-struct broker_sim : ::testing::Test {
-  broker_sim() : sys(init_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
-  }
+struct broker_sim : ::testing::Test, coordinated_system {
 
   ~broker_sim() override {
     for (auto& a : spawned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched.run();
   }
-
-  static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
   actors::integration_user_actor spawn_broker(actors::integration_user_config cfg) {
     if (cfg.username.empty())
@@ -81,14 +77,6 @@ struct broker_sim : ::testing::Test {
     return out;
   }
 
-  /// Moves the fake clock and runs what became due.
-  void advance(std::chrono::milliseconds d) {
-    sched.advance_time(d);
-    sched.run();
-  }
-
-  caf::actor_system sys;
-  caf::scheduler::test_coordinator& sched;
   std::vector<caf::actor> spawned;
 };
 

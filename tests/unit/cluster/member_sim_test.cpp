@@ -24,7 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-caf::actor_system_config& test_config() { return syncforce::testing::test_coordinator_config(); }
 
 /// The control schema's cluster tables, on a clock the test moves.
 struct model {
@@ -149,15 +148,15 @@ struct node_under_test {
   std::string name;
   std::shared_ptr<engine_view> view = std::make_shared<engine_view>();
   std::shared_ptr<cluster_member_actor> member_slot = std::make_shared<cluster_member_actor>();
-  std::shared_ptr<lease_validity> validity = std::make_shared<lease_validity>();
-  std::shared_ptr<lease_validity::clock::time_point> clock;
+  std::shared_ptr<lease_validity> validity;
+  std::shared_ptr<manual_time> clock;
   units_target engine;
   cluster_member_actor member;
 };
 
-class cluster_sim {
+class cluster_sim : public syncforce::testing::coordinated_system {
 public:
-  explicit cluster_sim(int units) : sys_(test_config()), sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())) {
+  explicit cluster_sim(int units) {
     m_ = std::make_shared<model>();
     for (int i = 0; i < units; ++i)
       m_->units.push_back(store::unit_row{"mapping", "m" + std::to_string(i), "c1", "", 1});
@@ -169,14 +168,15 @@ public:
       caf::anon_send_exit(n->member, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(n->engine, caf::exit_reason::user_shutdown);
     }
-    sched_.run();
+    sched.run();
   }
 
   node_under_test& add(const std::string& name) {
     auto n = std::make_unique<node_under_test>();
     n->name = name;
     n->clock = clock_;
-    n->engine = sys_.spawn(stand_in_engine, n->view, n->member_slot);
+    n->validity = std::make_shared<lease_validity>(clock_); // the member and its fences read the test's clock
+    n->engine = sys.spawn(stand_in_engine, n->view, n->member_slot);
     cluster_member_config cfg;
     cfg.node = store::node_info{name, name + ":50051", "test"};
     cfg.lease_ttl = 10s;
@@ -186,18 +186,16 @@ public:
     cfg.make_store = [m, name] { return std::make_unique<fake_store>(m, name); };
     cfg.validity = n->validity;
     cfg.engine = n->engine;
-    auto clock = clock_;
-    cfg.now = [clock] { return *clock; };
-    n->member = sys_.spawn(cluster_member, cfg);
+    n->member = sys.spawn(cluster_member, cfg);
     *n->member_slot = n->member;
     nodes_.push_back(std::move(n));
-    sched_.run();
+    sched.run();
     return *nodes_.back();
   }
 
   /// One heartbeat round: time moves by the interval, the members tick in a seeded order.
   void round(std::mt19937& rng) {
-    *clock_ += 2s;
+    clock_->advance(2s);
     m_->pg_now += 2s;
     std::vector<node_under_test*> order;
     for (auto& n : nodes_)
@@ -205,7 +203,7 @@ public:
     std::shuffle(order.begin(), order.end(), rng);
     for (auto* n : order) {
       caf::anon_send(n->member, tick_atom::value);
-      sched_.run();
+      sched.run();
     }
     check_one_owner();
   }
@@ -215,7 +213,7 @@ public:
     std::map<std::string, std::string> holder;
     for (auto& n : nodes_)
       for (const auto& [id, f] : n->view->units) {
-        if (!n->validity->valid(f->generation, *clock_))
+        if (!n->validity->valid(f->generation, clock_->steady_now()))
           continue;
         auto [it, fresh] = holder.emplace(id, n->name);
         ASSERT_TRUE(fresh) << id << " runs on " << it->second << " and " << n->name;
@@ -227,17 +225,14 @@ public:
     for (auto& n : nodes_) {
       s[n->name] = 0;
       for (const auto& [id, f] : n->view->units)
-        if (n->validity->valid(f->generation, *clock_))
+        if (n->validity->valid(f->generation, clock_->steady_now()))
           ++s[n->name];
     }
     return s;
   }
 
   std::shared_ptr<model> m_;
-  caf::actor_system sys_;
-  caf::scheduler::test_coordinator& sched_;
-  std::shared_ptr<lease_validity::clock::time_point> clock_ =
-    std::make_shared<lease_validity::clock::time_point>(std::chrono::hours(1));
+  std::shared_ptr<manual_time> clock_ = std::make_shared<manual_time>();
   std::vector<std::unique_ptr<node_under_test>> nodes_;
 };
 
@@ -301,10 +296,10 @@ TEST(cluster_member, a_frozen_member_wakes_up_past_its_deadline_and_runs_nothing
   EXPECT_EQ(sim.shares()["b"], 7);
   // Before a's member runs again, every fence it handed out is already refused by its own clock.
   for (const auto& [id, f] : held)
-    EXPECT_FALSE(frozen->validity->valid(f->generation, *sim.clock_)) << id;
+    EXPECT_FALSE(frozen->validity->valid(f->generation, sim.clock_->steady_now())) << id;
   sim.nodes_.insert(sim.nodes_.begin(), std::move(frozen));
   caf::anon_send(sim.nodes_.front()->member, tick_atom::value);
-  sim.sched_.run();
+  sim.sched.run();
   sim.check_one_owner();
   for (int i = 0; i < 6; ++i)
     sim.round(rng);

@@ -55,12 +55,7 @@ public:
   std::vector<std::pair<bool, std::string>> history;
 };
 
-struct node_supervisor_sim : ::testing::Test {
-  node_supervisor_sim() : sys(init_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
-  }
-
-  static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
-
+struct node_supervisor_sim : ::testing::Test, syncforce::testing::coordinated_system {
   node_supervisor_impl spawn_node() {
     node_config cfg;
     cfg.node_name = "test-node";
@@ -88,8 +83,6 @@ struct node_supervisor_sim : ::testing::Test {
     return *result == 1;
   }
 
-  caf::actor_system sys;
-  caf::scheduler::test_coordinator& sched;
   std::shared_ptr<scripted_probe> probe = std::make_shared<scripted_probe>();
   std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
   int monitors_spawned = 0;

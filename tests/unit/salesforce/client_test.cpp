@@ -18,7 +18,7 @@ struct fixture {
   std::unique_ptr<client> sf;
 
   explicit fixture(client_config cfg = test_config()) {
-    sf = std::make_unique<client>(std::move(cfg), std::make_unique<fake_transport>(&net), clock.hooks());
+    sf = std::make_unique<client>(std::move(cfg), std::make_unique<fake_transport>(&net), clock.time, clock.jitter);
   }
   void script(http_response r) { net.script.push_back(std::move(r)); }
   void script_login(const std::string& token = "00Dtoken!abc") { script(respond(200, login_body(token))); }
@@ -107,7 +107,7 @@ TEST(client_auth, expired_session_relogs_once_and_retries) {
   EXPECT_EQ(header_of(f.net.requests[1], "Authorization"), "Bearer first");
   EXPECT_EQ(header_of(f.net.requests[3], "Authorization"), "Bearer second");
   EXPECT_EQ(f.sf->reauthentications(), 1);
-  EXPECT_TRUE(f.clock.sleeps.empty());
+  EXPECT_TRUE(f.clock.sleeps().empty());
 }
 
 TEST(client_auth, a_second_expiry_in_one_call_is_an_error) {
@@ -184,7 +184,7 @@ TEST(retry_policy, budget_stops_retries_and_refills_on_success) {
 
 TEST(client_retry, get_is_retried_through_503s_with_backoff) {
   fixture f;
-  f.clock.random_value = 0.0;
+  f.clock.set_jitter(0.0);
   f.script_login();
   f.script(respond(503, "unavailable"));
   f.script(respond(503, "unavailable"));
@@ -195,20 +195,38 @@ TEST(client_retry, get_is_retried_through_503s_with_backoff) {
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].name, "DailyApiRequests");
   EXPECT_EQ((*r)[0].remaining, 14000);
-  EXPECT_EQ(f.clock.sleeps, (std::vector<std::chrono::milliseconds>{500ms, 1000ms, 2000ms}));
+  EXPECT_EQ(f.clock.sleeps(), (std::vector<std::chrono::milliseconds>{500ms, 1000ms, 2000ms}));
   EXPECT_EQ(f.sf->retries(), 3);
   EXPECT_EQ(f.sf->last_api_usage()->remaining(), 14000);
 }
 
+TEST(client_retry, backoff_waits_on_the_injected_time_source) {
+  // The client's only clock is the manual_time it was given: its backoff moves
+  // that clock by exactly the delays, and no real time passes.
+  fixture f;
+  f.clock.set_jitter(0.0);
+  const auto steady0 = f.clock.time->steady_now();
+  const auto wall0 = f.clock.time->system_now();
+  const auto real0 = syncforce::real_time().steady_now(); // the test's own stopwatch, to show no real waiting
+  f.script_login();
+  f.script(respond(503, "unavailable"));
+  f.script(respond(429, "slow down"));
+  f.script(respond(200, R"({})"));
+  ASSERT_TRUE(f.sf->limits());
+  EXPECT_EQ(f.clock.time->steady_now() - steady0, 1500ms); // 500 + 1000
+  EXPECT_EQ(f.clock.time->system_now() - wall0, 1500ms);
+  EXPECT_LT(syncforce::real_time().seconds_since(real0), 1.0); // 1.5 s of backoff cost no real second
+}
+
 TEST(client_retry, jitter_comes_from_the_injected_random_source) {
   fixture f;
-  f.clock.random_value = 0.5;
+  f.clock.set_jitter(0.5);
   f.script_login();
   f.script(respond(502, ""));
   f.script(respond(200, R"({})"));
   ASSERT_TRUE(f.sf->limits());
   // 500 ms minus jitter (0.5) x random (0.5) x 500 ms
-  EXPECT_EQ(f.clock.sleeps, (std::vector<std::chrono::milliseconds>{375ms}));
+  EXPECT_EQ(f.clock.sleeps(), (std::vector<std::chrono::milliseconds>{375ms}));
 }
 
 TEST(client_retry, gives_up_after_max_attempts) {
@@ -223,7 +241,7 @@ TEST(client_retry, gives_up_after_max_attempts) {
   EXPECT_EQ(r.error().kind, error_kind::transient);
   EXPECT_EQ(r.error().http_status, 503);
   EXPECT_EQ(f.net.requests.size(), 4u); // login + 3 attempts
-  EXPECT_EQ(f.clock.sleeps.size(), 2u);
+  EXPECT_EQ(f.clock.sleeps().size(), 2u);
 }
 
 TEST(client_retry, non_idempotent_writes_are_not_retried_on_5xx) {
@@ -234,7 +252,7 @@ TEST(client_retry, non_idempotent_writes_are_not_retried_on_5xx) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, error_kind::transient);
   EXPECT_EQ(f.net.requests.size(), 2u);
-  EXPECT_TRUE(f.clock.sleeps.empty());
+  EXPECT_TRUE(f.clock.sleeps().empty());
 }
 
 TEST(client_retry, writes_are_retried_when_the_connection_never_opened) {
@@ -280,12 +298,12 @@ TEST(client_retry, client_wide_budget_stops_hammering) {
 
 TEST(client_retry, retry_after_is_honoured) {
   fixture f;
-  f.clock.random_value = 0.0;
+  f.clock.set_jitter(0.0);
   f.script_login();
   f.script(respond(429, "", {{"Retry-After", "3"}}));
   f.script(respond(200, "{}"));
   ASSERT_TRUE(f.sf->limits());
-  EXPECT_EQ(f.clock.sleeps, (std::vector<std::chrono::milliseconds>{3000ms}));
+  EXPECT_EQ(f.clock.sleeps(), (std::vector<std::chrono::milliseconds>{3000ms}));
 }
 
 TEST(client_retry, request_limit_403_is_not_retried) {
@@ -473,7 +491,7 @@ TEST(client_bulk, waiting_polls_with_growing_delays) {
   EXPECT_EQ(info->state, job_state::job_complete);
   EXPECT_EQ(info->records_processed, 5);
   EXPECT_EQ(info->api_version, "60.0");
-  EXPECT_EQ(f.clock.sleeps, (std::vector<std::chrono::milliseconds>{100ms, 201ms, 300ms, 300ms}));
+  EXPECT_EQ(f.clock.sleeps(), (std::vector<std::chrono::milliseconds>{100ms, 201ms, 300ms, 300ms}));
 }
 
 TEST(client_bulk, waiting_times_out) {
@@ -521,7 +539,7 @@ TEST(client_bulk, job_not_complete_is_typed) {
 TEST(shared_session, many_clients_one_relogin) {
   fake_transport::shared login_net;
   fake_clock clock;
-  shared_session shared(test_config(), std::make_unique<fake_transport>(&login_net), clock.hooks());
+  shared_session shared(test_config(), std::make_unique<fake_transport>(&login_net), clock.time, clock.jitter);
   login_net.script.push_back(respond(200, login_body("token-1")));
   login_net.script.push_back(respond(200, login_body("token-2")));
 

@@ -1,9 +1,12 @@
 #pragma once
 
 #include "salesforce/client.hpp"
+#include "sync/clock.hpp"
 
 #include <deque>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -71,25 +74,43 @@ inline std::string header_of(const fake_transport::recorded& r, std::string_view
   return {};
 }
 
-/// Deterministic time: sleeping advances the clock and is recorded.
-struct fake_clock {
-  std::chrono::steady_clock::time_point now{};
-  std::chrono::system_clock::time_point wall = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
-  std::vector<std::chrono::milliseconds> sleeps;
-  double random_value = 0.5;
-
-  runtime_hooks hooks() {
-    runtime_hooks h;
-    h.wall_now = [this] { return wall; };
-    h.steady_now = [this] { return now; };
-    h.sleep = [this](std::chrono::milliseconds d) {
-      sleeps.push_back(d);
-      now += d;
-      wall += d;
-    };
-    h.random = [this] { return random_value; };
-    return h;
+/// The node's manual clock (sync/clock.hpp) that also records each sleep:
+/// sleeping moves both clocks by its length and costs no real time.
+class recording_time : public manual_time {
+public:
+  using manual_time::manual_time;
+  void sleep_for(std::chrono::milliseconds d) const override {
+    {
+      std::lock_guard<std::mutex> guard(sleeps_mutex_);
+      sleeps_.push_back(d);
+    }
+    manual_time::sleep_for(d);
   }
+  std::vector<std::chrono::milliseconds> sleeps() const {
+    std::lock_guard<std::mutex> guard(sleeps_mutex_);
+    return sleeps_;
+  }
+
+private:
+  mutable std::mutex sleeps_mutex_;
+  mutable std::vector<std::chrono::milliseconds> sleeps_;
+};
+
+/// Jitter the test chooses.
+class fixed_jitter : public jitter_source {
+public:
+  double value = 0.5;
+  double next() override { return value; }
+};
+
+/// Deterministic time and jitter for a client under test.
+struct fake_clock {
+  std::shared_ptr<recording_time> time =
+    std::make_shared<recording_time>(std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)));
+  std::shared_ptr<fixed_jitter> jitter = std::make_shared<fixed_jitter>();
+
+  std::vector<std::chrono::milliseconds> sleeps() const { return time->sleeps(); }
+  void set_jitter(double u) { jitter->value = u; }
 };
 
 inline std::string login_body(const std::string& token = "00Dtoken!abc") {

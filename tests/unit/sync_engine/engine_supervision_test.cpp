@@ -54,13 +54,12 @@ public:
   bool up = true;
 };
 
-caf::actor_system_config& test_config() { return syncforce::testing::test_coordinator_config(); }
-
 } // namespace
 
 TEST(engine_supervision, engine_starts_after_the_database_restarts_on_crash_and_stops_on_drain) {
-  caf::actor_system sys{test_config()};
-  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  syncforce::testing::coordinated_system world;
+  auto& sys = world.sys;
+  auto& sched = world.sched;
   auto engines = std::make_shared<std::vector<supervised_engine>>();
   auto starts = std::make_shared<int>(0);
   node_config cfg;
@@ -153,8 +152,9 @@ std::string failure_of(caf::actor_system& sys, caf::scheduler::test_coordinator&
 } // namespace
 
 TEST(engine_supervision, crashes_spread_wider_than_the_window_never_make_the_node_give_up) {
-  caf::actor_system sys{test_config()};
-  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  syncforce::testing::coordinated_system world;
+  auto& sys = world.sys;
+  auto& sched = world.sched;
   crashing_node node{sys};
   caf::anon_send(node.sup, start_atom::value);
   sched.run();
@@ -177,8 +177,9 @@ TEST(engine_supervision, crashes_spread_wider_than_the_window_never_make_the_nod
 }
 
 TEST(engine_supervision, a_crash_loop_gives_up_visibly_then_liveness_fails_after_the_grace) {
-  caf::actor_system sys{test_config()};
-  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  syncforce::testing::coordinated_system world;
+  auto& sys = world.sys;
+  auto& sched = world.sched;
   crashing_node node{sys, 30s};
   caf::anon_send(node.sup, start_atom::value);
   sched.run();
@@ -219,8 +220,9 @@ TEST(engine_supervision, a_crash_loop_gives_up_visibly_then_liveness_fails_after
 }
 
 TEST(engine_supervision, crashes_during_database_outages_do_not_add_up) {
-  caf::actor_system sys{test_config()};
-  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  syncforce::testing::coordinated_system world;
+  auto& sys = world.sys;
+  auto& sched = world.sched;
   crashing_node node{sys};
   caf::anon_send(node.sup, start_atom::value);
   sched.run();

@@ -158,10 +158,8 @@ public:
   int commands_taken = 0;
 };
 
-struct engine_sim : ::testing::Test {
-  engine_sim()
-    : sys(init_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-      io(std::make_shared<fake_io>()) {
+struct engine_sim : ::testing::Test, syncforce::testing::coordinated_system {
+  engine_sim() : io(std::make_shared<fake_io>()) {
     worker_pool_config pcfg;
     pcfg.size = 2;
     pcfg.detached = false;
@@ -174,8 +172,6 @@ struct engine_sim : ::testing::Test {
     caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
     sched.run();
   }
-
-  static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
   mapping_settings mapping(const std::string& id) {
     mapping_settings m;
@@ -224,8 +220,6 @@ struct engine_sim : ::testing::Test {
     return out;
   }
 
-  caf::actor_system sys;
-  caf::scheduler::test_coordinator& sched;
   std::shared_ptr<fake_io> io;
   worker_pool_actor pool;
   std::vector<caf::actor> spawned;

@@ -15,10 +15,13 @@
 #include "actors/sync_engine.hpp"
 #include "actors/worker_pool.hpp"
 #include "actors/writer_actor.hpp"
+#include "services/call_pool.hpp"
+#include "services/call_relay.hpp"
 
 #include <gtest/gtest.h>
 
 #include <type_traits>
+#include <utility>
 
 namespace {
 
@@ -85,6 +88,20 @@ static_assert(fits<sync_engine_actor, supervised_engine>);
 static_assert(fits<connection_actor_impl, mapping_parent>);
 static_assert(fits<node_supervisor_impl, db_listener>);
 static_assert(!fits<writer_actor_hdl, mapping_actor_hdl>, "handles of different actors never mix");
+
+// ---- the services' short-lived work runs on bounded, typed actors ------------------
+// Admin calls run on a worker_pool (a fixed number of detached workers and a
+// line); Cluster and Node calls that ask an actor go through one relay per
+// service, which accepts calls to carry and nothing else.
+namespace svc = syncforce::services;
+static_assert(std::is_same_v<std::decay_t<decltype(std::declval<const svc::call_pool&>().pool())>, worker_pool_actor>,
+              "admin calls run on the typed worker pool");
+static_assert(accepts<svc::call_relay_actor, svc::relay_atom, svc::relay_call>);
+static_assert(std::is_same_v<reply_of<svc::call_relay_actor, svc::relay_atom, svc::relay_call>, replies<void>>,
+              "a relay answers nothing: the carried call finishes its own reactor");
+static_assert(!accepts<svc::call_relay_actor, status_atom> && !accepts<svc::call_relay_actor, svc::relay_atom>,
+              "the relay's protocol is one message");
+static_assert(!fits<svc::call_relay_actor, worker_pool_actor>);
 
 TEST(actor_protocols, named_replies_print_their_fields) {
   pool_status p;

@@ -43,10 +43,8 @@ public:
   std::vector<write_job> cycles;
 };
 
-struct writer_sim : ::testing::Test {
-  writer_sim()
-    : sys(init_config()), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-      io(std::make_shared<scripted_io>()) {
+struct writer_sim : ::testing::Test, syncforce::testing::coordinated_system {
+  writer_sim() : io(std::make_shared<scripted_io>()) {
     worker_pool_config pcfg;
     pcfg.size = 1;
     pcfg.detached = false;
@@ -59,8 +57,6 @@ struct writer_sim : ::testing::Test {
     caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
     sched.run();
   }
-
-  static caf::actor_system_config& init_config() { return syncforce::testing::test_coordinator_config(); }
 
   void start() {
     writer_settings ws;
@@ -82,8 +78,6 @@ struct writer_sim : ::testing::Test {
 
   std::size_t cycles() const { return io->cycles.size(); }
 
-  caf::actor_system sys;
-  caf::scheduler::test_coordinator& sched;
   std::shared_ptr<scripted_io> io;
   worker_pool_actor pool;
   writer_actor_hdl writer;
