@@ -32,6 +32,9 @@ struct write_job {
   std::size_t claim_limit = 10000;
   /// Runs of at least this many same-type changes go through Bulk 2.0 (ordered writes).
   std::size_t bulk_threshold = 2000;
+  /// Results of answered batches recorded together once this many items wait
+  /// (sync/write_record.hpp), or sooner when no call is in flight.
+  std::size_t record_group = 1000;
   /// `_trigger_log_archive` retention.
   std::chrono::seconds archive_retention{std::chrono::hours(24 * 31)};
   /// First cycle after (re)start: entries left PENDING by a crash go back to NEW.

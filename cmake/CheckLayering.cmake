@@ -29,16 +29,9 @@ set(SYNCFORCE_SQL_CALL_REGEX
 set(SYNCFORCE_SQL_TEXT_REGEX
   "\"[^\"]*(INSERT INTO |DELETE FROM |UPDATE syncforce\\.|FROM syncforce\\.|CREATE (TABLE|TRIGGER|INDEX|SCHEMA|FUNCTION|OR REPLACE)|DROP (TABLE|TRIGGER|INDEX|SCHEMA|FUNCTION)|ALTER (TABLE|ROLE|SCHEMA)|TRUNCATE |LOCK TABLE|SET LOCAL |RESET [a-z_]|pg_notify\\(|LISTEN syncforce|NOTIFY syncforce|pg_advisory|set_config\\(|to_regclass\\()")
 
-# Files outside store/ that still hold SQL, each with its most matching lines and
-# why: the check fails when one holds more, so nothing is added meanwhile.
-# Remove an entry when its SQL has moved.
-set(SYNCFORCE_SQL_ALLOWED
-  # The write path's set-based row updates and result recording: being moved into
-  # store/ as they become set-based by #16 (wbpipe), which owns this file now.
-  "engine_io/pg_sf_write_io.cpp=5"
-  # The load/reload/backfill's shadow-table check: moved into store/ with the
-  # shadow-table and COPY code by #16 (loadfast), which owns this file now.
-  "engine_io/pg_sf_sync_io.cpp=1")
+# Files outside store/ allowed to hold SQL, as "path=most matching lines", each with
+# its reason next to it. None: every statement is a store/ function (#20).
+set(SYNCFORCE_SQL_ALLOWED)
 
 function(syncforce_sql_sources root out)
   file(GLOB tops LIST_DIRECTORIES true RELATIVE ${root} ${root}/*)

@@ -22,6 +22,7 @@
 #include "store/in_doubt.hpp"
 #include "store/read_errors.hpp"
 #include "store/session.hpp"
+#include "store/table_rows.hpp"
 #include "sync/poll_plan.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
@@ -675,8 +676,7 @@ public:
 
 private:
   static bool shadow_exists(pqxx::transaction_base& tx, const hc_table_spec& spec) {
-    auto name = tx.quote_name(spec.schema) + "." + tx.quote_name(store::reload_table_name(spec.table));
-    return !tx.exec_params1("SELECT to_regclass($1) IS NULL", name)[0].as<bool>();
+    return store::reload_table_exists(tx, spec.schema, spec.table);
   }
 
   /// REST pages in Id order, each committed with the checkpoint (the last Id).

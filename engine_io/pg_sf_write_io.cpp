@@ -14,11 +14,15 @@
 #include "store/in_doubt.hpp"
 #include "store/orphan_rows.hpp"
 #include "store/sql_arrays.hpp"
+#include "store/session.hpp"
+#include "store/table_rows.hpp"
 #include "store/trigger_log.hpp"
+#include "store/write_back.hpp"
 #include "sync/hstore.hpp"
 #include "sync/in_doubt.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
+#include "sync/write_record.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -104,6 +108,49 @@ std::vector<std::int64_t> entry_ids_of(const write_batch& b) {
     ids.insert(ids.end(), it.merged_ids.begin(), it.merged_ids.end());
   }
   return ids;
+}
+
+/// Whether a batch has items whose row is known only by its sfid (entries made
+/// by hand without a record id).
+bool keyed_by_sfid(const write_batch& b) {
+  if (b.operation == write_operation::remove)
+    return false;
+  return std::any_of(b.items.begin(), b.items.end(),
+                     [](const write_item& i) { return !i.record_id && i.sfid; });
+}
+
+/// A table's row outcomes, in batch order, by key kind.
+struct row_outcomes {
+  std::vector<row_outcome> by_id, by_sfid;
+};
+
+/// What a batch's results do to its rows (deletes: nothing).
+void collect_rows(const write_batch& batch, const std::vector<item_result>& results, row_outcomes& into) {
+  if (batch.operation == write_operation::remove)
+    return;
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    const auto& item = batch.items[i];
+    const auto& r = results[i];
+    row_outcome o;
+    std::vector<row_outcome>* to = nullptr;
+    // Items captured by the triggers carry the row's id; a few (recaptured by
+    // hand without one) only its sfid.
+    if (item.record_id) {
+      o.key = std::to_string(*item.record_id);
+      to = &into.by_id;
+    } else if (item.sfid) {
+      o.key = *item.sfid;
+      to = &into.by_sfid;
+    } else {
+      continue; // no row to tell
+    }
+    o.ok = r.ok;
+    if (r.ok && !r.sfid.empty())
+      o.sfid = r.sfid;
+    if (!r.ok)
+      o.err = hc_error_json(to_string(batch.action), r.code, r.message, r.fields);
+    to->push_back(std::move(o));
+  }
 }
 
 /// UPDATEs of rows whose INSERT failed (no sfid, no INSERT waiting) become
@@ -384,39 +431,68 @@ private:
       if (j.mode == write_mode::ordered && a.first_failed_insert)
         stopped.insert(batch.table);
     };
-    auto record = [&](const answered& a) {
-      const auto& batch = plan.batches[a.bi];
-      const auto& table = tables.find(batch.table)->second;
-      const auto& results = a.results;
+    // Answered batches wait here until they are recorded, several in one
+    // transaction (sync/write_record.hpp): one statement for all their log
+    // entries and one per table for their rows, instead of a transaction per
+    // batch whose fixed costs (round trips, planning, commit) were most of a
+    // batch's time in PostgreSQL.
+    std::vector<answered> waiting;
+    std::size_t waiting_items = 0;
+    const record_grouping grouping{j.record_group};
+    auto record_waiting = [&] {
+      if (waiting.empty())
+        return;
       auto t1 = real_time().steady_now();
-      long ok_count = 0;
+      std::vector<long> ok_counts(waiting.size(), 0);
       {
         phase_timer pt{"record"};
         pqxx::work tx(db, "write_results");
         // Not waiting for the WAL flush is safe here: a result lost in a database
         // crash only sends its (idempotent) batch again. It saves a disk flush per batch.
-        tx.exec0("SET LOCAL synchronous_commit = off");
+        store::commit_without_flush_wait(tx);
         std::vector<store::log_result> outcomes;
-        for (std::size_t i = 0; i < batch.items.size(); ++i) {
-          const auto& item = batch.items[i];
-          const auto& r = results[i];
-          if (r.ok) {
-            ++ok_count;
-            outcomes.push_back({item.entry_id, store::log_outcome::success, std::nullopt, std::nullopt});
-          } else {
-            outcomes.push_back({item.entry_id, store::log_outcome::failed, std::nullopt,
-                                r.code.empty() ? r.message : r.code + ": " + r.message});
+        std::map<std::string, row_outcomes> rows; // by table, in batch order
+        std::vector<std::int64_t> created_entries;
+        for (std::size_t w = 0; w < waiting.size(); ++w) {
+          const auto& a = waiting[w];
+          const auto& batch = plan.batches[a.bi];
+          for (std::size_t i = 0; i < batch.items.size(); ++i) {
+            const auto& item = batch.items[i];
+            const auto& r = a.results[i];
+            if (r.ok) {
+              ++ok_counts[w];
+              outcomes.push_back({item.entry_id, store::log_outcome::success, std::nullopt, std::nullopt});
+            } else {
+              outcomes.push_back({item.entry_id, store::log_outcome::failed, std::nullopt,
+                                  r.code.empty() ? r.message : r.code + ": " + r.message});
+            }
+            for (auto id : item.merged_ids)
+              outcomes.push_back({id, store::log_outcome::merged, std::nullopt, std::nullopt});
           }
-          for (auto id : item.merged_ids)
-            outcomes.push_back({id, store::log_outcome::merged, std::nullopt, std::nullopt});
+          collect_rows(batch, a.results, rows[batch.table]);
+          if (batch.operation == write_operation::create) {
+            auto ids = entry_ids_of(batch);
+            created_entries.insert(created_entries.end(), ids.begin(), ids.end());
+          }
         }
         { phase_timer pt{"record_log"}; store::finish_entries(tx, j.schema, outcomes); }
-        { phase_timer pt{"record_rows"}; apply_rows(tx, *table.spec, batch, results); }
-        if (batch.operation == write_operation::create) {
-          phase_timer pt{"record_clear_in_doubt"};
-          store::clear_in_doubt(tx, j.connection_id, entry_ids_of(batch));
+        {
+          phase_timer pt{"record_rows"};
+          for (const auto& [name, r] : rows) {
+            const auto& spec = *tables.find(name)->second.spec;
+            store::record_row_outcomes(tx, spec.schema, spec.table, fold_row_outcomes(r.by_id),
+                                       fold_row_outcomes(r.by_sfid));
+          }
         }
-        if (j.mode == write_mode::ordered && batch.action == write_action::insert) {
+        if (!created_entries.empty()) {
+          phase_timer pt{"record_clear_in_doubt"};
+          store::clear_in_doubt(tx, j.connection_id, created_entries);
+        }
+        for (const auto& a : waiting) {
+          const auto& batch = plan.batches[a.bi];
+          const auto& table = tables.find(batch.table)->second;
+          if (j.mode != write_mode::ordered || batch.action != write_action::insert)
+            continue;
           if (a.first_failed_insert) {
             const auto& f = a.first_failed_insert->second;
             std::int64_t rec = 0;
@@ -447,30 +523,43 @@ private:
         }
         commit_fenced(tx, ctx);
       }
-      // The table's guard goes unless the batch in flight is of the same table.
+      // A table's guard goes unless the batch in flight is of the same table.
       for (auto g = guards.begin(); g != guards.end();)
         g = flying && plan.batches[flying->bi].table == g->first ? std::next(g) : guards.erase(g);
-      auto count = static_cast<long>(batch.items.size());
-      succeeded += ok_count;
-      failed += count - ok_count;
-      metrics::rows_written(j.schema, table.object_name, std::string{to_string(batch.action)}, ok_count);
-      metrics::write_errors(j.schema, table.object_name, std::string{to_string(batch.action)}, count - ok_count);
-      finished += count;
-      for (const auto& item : batch.items)
-        finished += static_cast<long>(item.merged_ids.size());
-      log(spdlog::level::info,
-          log_event{table.object_name + " " + std::string{to_string(batch.action)} + " \xE2\x86\x91SALESFORCE " +
-                      std::to_string(count) + " rows (" + fmt::format("{:.2f}", a.sf_secs) + " secs)",
-                    "sync", j.connection_id, "IDLE"}.addon(j.connection_id)
-            .with("object_name", table.object_name)
-            .with("via", batch.transport == write_transport::bulk ? "BULK" : "SOAP")
-            .with("succeeded", std::to_string(ok_count))
-            .with("failed", std::to_string(count - ok_count))
-            .with("db_secs", fmt::format("{:.3f}", seconds_since(t1))));
+      const auto db_secs = fmt::format("{:.3f}", seconds_since(t1));
+      for (std::size_t w = 0; w < waiting.size(); ++w) {
+        const auto& a = waiting[w];
+        const auto& batch = plan.batches[a.bi];
+        const auto& table = tables.find(batch.table)->second;
+        const long ok_count = ok_counts[w];
+        auto count = static_cast<long>(batch.items.size());
+        succeeded += ok_count;
+        failed += count - ok_count;
+        metrics::rows_written(j.schema, table.object_name, std::string{to_string(batch.action)}, ok_count);
+        metrics::write_errors(j.schema, table.object_name, std::string{to_string(batch.action)}, count - ok_count);
+        finished += count;
+        for (const auto& item : batch.items)
+          finished += static_cast<long>(item.merged_ids.size());
+        log(spdlog::level::info,
+            log_event{table.object_name + " " + std::string{to_string(batch.action)} + " \xE2\x86\x91SALESFORCE " +
+                        std::to_string(count) + " rows (" + fmt::format("{:.2f}", a.sf_secs) + " secs)",
+                      "sync", j.connection_id, "IDLE"}.addon(j.connection_id)
+              .with("object_name", table.object_name)
+              .with("via", batch.transport == write_transport::bulk ? "BULK" : "SOAP")
+              .with("succeeded", std::to_string(ok_count))
+              .with("failed", std::to_string(count - ok_count))
+              .with("recorded_with", std::to_string(waiting.size()))
+              .with("db_secs", db_secs));
+      }
+      waiting.clear();
+      waiting_items = 0;
+    };
+    auto keep = [&](answered&& a) {
+      waiting_items += plan.batches[a.bi].items.size();
+      waiting.push_back(std::move(a));
     };
     // One pass more than there are batches: the last one's answer is taken in it.
     for (std::size_t bi = 0; bi <= plan.batches.size(); ++bi) {
-      std::optional<answered> to_record;
       if (flying) {
         auto wait_t0 = real_time().steady_now();
         auto answer = flying->answer.get();
@@ -479,11 +568,12 @@ private:
         auto failure = absorb_answer(plan.batches[a.bi], flying->call, answer, a.results);
         flying.reset();
         if (failure) {
+          record_waiting(); // what earlier batches did is known: recorded before giving the rest back
           give_back_from(a.bi);
           return job_outcome::failure(failure->kind, failure->reason);
         }
         note_answer(a);
-        to_record = std::move(a);
+        keep(std::move(a));
       }
       if (bi < plan.batches.size()) {
         const auto& batch = plan.batches[bi];
@@ -504,26 +594,21 @@ private:
             // Nothing to send (every item refused before the call): its results are known.
             answered a{bi, std::move(f.results), 0.0, std::nullopt};
             flying.reset();
-            if (to_record)
-              record(*to_record);
             note_answer(a);
-            to_record = std::move(a);
+            keep(std::move(a));
           } else {
             // `f` stays where it is until the answer is taken: the thread reads its call.
             // Alone (the last batch, nothing left to record meanwhile: a single
             // change, say) the call is made on this thread when its answer is asked for.
-            const auto policy = bi + 1 == plan.batches.size() && !to_record ? std::launch::deferred
-                                                                             : std::launch::async;
+            const auto policy = bi + 1 == plan.batches.size() && waiting.empty() ? std::launch::deferred
+                                                                                 : std::launch::async;
             f.answer = std::async(policy, [&sf, &table, &batch, call = &f.call] {
               return send_call(sf, table, batch, *call);
             });
           }
         } else {
           // A Bulk job (or an oversized collection batch): alone, after what was in flight is recorded.
-          if (to_record) {
-            record(*to_record);
-            to_record.reset();
-          }
+          record_waiting();
           const auto& table = ti->second;
           guard(batch.table, *table.spec);
           auto t0 = real_time().steady_now();
@@ -536,11 +621,16 @@ private:
           }
           a.sf_secs = seconds_since(t0);
           note_answer(a);
-          to_record = std::move(a);
+          keep(std::move(a));
         }
       }
-      if (to_record)
-        record(*to_record);
+      // Recorded while the next call is on the wire once enough wait, or when
+      // nothing is in flight. A batch with rows known only by sfid closes its
+      // group: rows keyed by id and by sfid are updated by two statements, and
+      // the order of batches is kept only if no batch after one keyed by sfid
+      // shares its transaction.
+      if (grouping.due(waiting_items, flying.has_value()) || (!waiting.empty() && keyed_by_sfid(plan.batches[waiting.back().bi])))
+        record_waiting();
     }
     return {};
   }
@@ -594,12 +684,7 @@ private:
     if (c != created.end())
       return c->second;
     pqxx::nontransaction tx(db);
-    auto r = tx.exec_params("SELECT sfid FROM " + tx.quote_name(spec.schema) + "." + tx.quote_name(spec.table) +
-                              " WHERE id = $1",
-                            *item.record_id);
-    if (r.empty() || r[0][0].is_null())
-      return std::nullopt;
-    return r[0][0].as<std::string>();
+    return store::sfid_of_row(tx, spec.schema, spec.table, *item.record_id);
   }
 
   /// Sends one batch; fills one result per item. Returns a failure when the
@@ -1051,80 +1136,14 @@ private:
     return std::nullopt;
   }
 
-  /// Writes the results to the rows, after finish_entries in the same transaction
-  /// (so a row still shows PENDING when another change of it is waiting).
-  /// Set-based: one UPDATE per key kind joined to unnest()ed arrays, so that
-  /// PostgreSQL finds each row by its primary key (or the sfid index) instead
-  /// of testing every row of the table against every result.
+  /// Writes one batch's results to its rows, after finish_entries in the same
+  /// transaction (so a row still shows PENDING when another change of it is waiting).
   static void apply_rows(pqxx::transaction_base& tx, const hc_table_spec& spec, const write_batch& batch,
                          const std::vector<item_result>& results) {
-    if (batch.operation == write_operation::remove)
-      return;
-    // Items captured by the triggers carry the row's id; a few (recaptured by
-    // hand without one) only its sfid.
-    struct keyed {
-      std::vector<std::string> keys;
-      std::vector<std::optional<std::string>> sfids, lastops, errs;
-    } by_id, by_sfid;
-    for (std::size_t i = 0; i < batch.items.size(); ++i) {
-      const auto& item = batch.items[i];
-      const auto& r = results[i];
-      keyed* k = nullptr;
-      if (item.record_id) {
-        k = &by_id;
-        k->keys.push_back(std::to_string(*item.record_id));
-      } else if (item.sfid) {
-        k = &by_sfid;
-        k->keys.push_back(*item.sfid);
-      } else {
-        continue; // no row to tell
-      }
-      k->sfids.push_back(r.ok && !r.sfid.empty() ? std::optional<std::string>{r.sfid} : std::nullopt);
-      k->lastops.emplace_back(r.ok ? "SYNCED" : "FAILED");
-      k->errs.push_back(r.ok ? std::nullopt
-                             : std::optional<std::string>{
-                                 hc_error_json(to_string(batch.action), r.code, r.message, r.fields)});
-    }
-    const auto qtable = tx.quote_name(spec.schema) + "." + tx.quote_name(spec.table);
-    const auto qlog = tx.quote_name(spec.schema) + "._trigger_log";
-    // Rows with another change still in the log stay PENDING: the status trigger
-    // keeps an explicitly changed _hc_lastop, hence two steps for those. Which
-    // rows wait is asked once for the batch's ids (the log's (table_name,
-    // record_id) index, one probe per id: LATERAL ... LIMIT 1 cannot be turned
-    // into a join), not as a correlated EXISTS, which PostgreSQL plans as a
-    // hashed subplan that reads every waiting entry of the table for each batch
-    // (19 ms of a batch's 30 with 10,000 entries waiting).
-    // The log and the table change fast and are often not analyzed yet: their
-    // statistics make a sequential scan look cheap. Found by key, a batch costs
-    // the same whatever the table's size.
-    tx.exec0("SET LOCAL enable_seqscan = off");
-    auto run = [&](const keyed& k, const std::string& key_type, const std::string& key_column) {
-      if (k.keys.empty())
-        return;
-      const auto keys = store::text_array(k.keys);
-      const std::string waiting =
-        key_column == "id"
-          ? "r.k IN (SELECT w.id FROM unnest($1::integer[]) AS w(id) CROSS JOIN LATERAL (SELECT 1 FROM " + qlog +
-              " l WHERE l.table_name = $5 AND l.record_id = w.id AND l.state IN ('NEW', 'PENDING') LIMIT 1) AS x)"
-          : "EXISTS (SELECT 1 FROM " + qlog + " l WHERE l.table_name = $5 AND l.record_id = t.id AND l.state IN "
-            "('NEW', 'PENDING'))";
-      auto marked = tx.exec_params(
-        "UPDATE " + qtable + " t SET sfid = COALESCE(r.sfid, t.sfid), _hc_lastop = CASE WHEN r.lastop = 'SYNCED' AND " +
-          waiting + " THEN 'INSERTED' ELSE r.lastop END, _hc_err = r.err FROM unnest($1::" + key_type +
-          "[], $2::text[], $3::text[], $4::text[]) AS r(k, sfid, lastop, err) WHERE t." + key_column + " = r.k AND t." +
-          key_column + " = ANY($1::" + key_type + "[]) RETURNING t._hc_lastop",
-        keys, store::nullable_text_array(k.sfids), store::nullable_text_array(k.lastops),
-        store::nullable_text_array(k.errs), spec.table);
-      bool any_pending = false;
-      for (const auto& row : marked)
-        any_pending = any_pending || row[0].as<std::string>() == "INSERTED";
-      if (any_pending)
-        tx.exec_params0("UPDATE " + qtable + " t SET _hc_lastop = 'PENDING' WHERE t." + key_column + " = ANY($1::" +
-                          key_type + "[]) AND t._hc_lastop = 'INSERTED'",
-                        keys);
-    };
-    run(by_id, "integer", "id");
-    run(by_sfid, "text", "sfid");
+    row_outcomes rows;
+    collect_rows(batch, results, rows);
+    store::record_row_outcomes(tx, spec.schema, spec.table, fold_row_outcomes(rows.by_id),
+                               fold_row_outcomes(rows.by_sfid));
   }
 
   std::pair<job_outcome, table_info> describe(worker_context& ctx, const write_job& j, const write_mapping& m) {

@@ -127,9 +127,10 @@ status client::delete_ingest_job(std::string_view job_id) {
 }
 
 result<job_info> client::wait_for_job(std::string_view kind, std::string_view job_id,
-                                      std::chrono::milliseconds timeout) {
+                                      std::chrono::milliseconds timeout, std::chrono::milliseconds first_delay,
+                                      double factor) {
   auto deadline = time_->steady_now() + timeout;
-  auto delay = config_.job_poll_initial;
+  auto delay = first_delay;
   for (;;) {
     auto info = job_call("GET", data_path("/jobs/" + std::string(kind) + "/" + std::string(job_id)), {}, {true});
     if (!info || is_terminal(info->state))
@@ -146,12 +147,12 @@ result<job_info> client::wait_for_job(std::string_view kind, std::string_view jo
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     time_->sleep_for(std::min(delay, left));
     delay = std::min(config_.job_poll_max,
-                     std::chrono::milliseconds(static_cast<long long>(delay.count() * config_.job_poll_factor) + 1));
+                     std::chrono::milliseconds(static_cast<long long>(static_cast<double>(delay.count()) * factor) + 1));
   }
 }
 
 result<job_info> client::wait_for_ingest_job(std::string_view job_id, std::chrono::milliseconds timeout) {
-  return wait_for_job("ingest", job_id, timeout);
+  return wait_for_job("ingest", job_id, timeout, config_.ingest_poll_initial, config_.ingest_poll_factor);
 }
 
 result<long> client::ingest_job_results(std::string_view job_id, ingest_results which,
@@ -222,7 +223,7 @@ status client::delete_query_job(std::string_view job_id) {
 }
 
 result<job_info> client::wait_for_query_job(std::string_view job_id, std::chrono::milliseconds timeout) {
-  return wait_for_job("query", job_id, timeout);
+  return wait_for_job("query", job_id, timeout, config_.job_poll_initial, config_.job_poll_factor);
 }
 
 bulk_query_reader client::query_job_results(std::string job_id, long max_records, std::string start_locator) {

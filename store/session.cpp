@@ -16,6 +16,8 @@ void exec_on_session(pqxx::connection& db, const std::string& sql, const std::st
 
 } // namespace
 
+void commit_without_flush_wait(pqxx::transaction_base& tx) { tx.exec0("SET LOCAL synchronous_commit = off"); }
+
 void ping(pqxx::connection& db) {
   pqxx::nontransaction tx(db);
   tx.exec("SELECT 1");

@@ -14,6 +14,11 @@ namespace syncforce::store {
 /// One round trip on `db` (throws when the session is gone).
 void ping(pqxx::connection& db);
 
+/// This transaction's commit does not wait for the WAL flush (SET LOCAL
+/// synchronous_commit = off). Only for what may be lost in a database crash
+/// without harm: the write path's results, whose batches are idempotent or in doubt.
+void commit_without_flush_wait(pqxx::transaction_base& tx);
+
 /// Takes the session-level advisory lock of `key` (schema.table) on `db`, waiting at
 /// most `wait` (then lock_timeout, 55P03). lock_timeout bounds this wait only: the
 /// session's setting is reset afterwards, also when the wait failed.

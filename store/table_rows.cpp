@@ -33,6 +33,19 @@ std::vector<local_stamp> local_stamps(pqxx::transaction_base& tx, const std::str
   return out;
 }
 
+std::optional<std::string> sfid_of_row(pqxx::transaction_base& tx, const std::string& schema, const std::string& table,
+                                       std::int64_t id) {
+  auto r = tx.exec_params("SELECT sfid FROM " + qualified_name(tx, schema, table) + " WHERE id = $1", id);
+  if (r.empty() || r[0][0].is_null())
+    return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+bool reload_table_exists(pqxx::transaction_base& tx, const std::string& schema, const std::string& table) {
+  return !tx.exec_params1("SELECT to_regclass($1) IS NULL", qualified_name(tx, schema, reload_table_name(table)))[0]
+            .as<bool>();
+}
+
 void drop_reload_table(pqxx::transaction_base& tx, const std::string& schema, const std::string& table) {
   tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, schema, reload_table_name(table)));
 }

@@ -8,6 +8,7 @@
 #include "tests/integration/sync_read/sync_read_fixture.hpp"
 
 #include <chrono>
+#include <map>
 #include <set>
 
 using namespace syncforce;
@@ -350,6 +351,131 @@ TEST_F(write_back, a_child_refers_to_a_new_parent_by_its_external_id) {
   // The next poll brings the lookup's sfid into the child row.
   ASSERT_TRUE(wait_until([&] { return scalar(db->url(), "SELECT parent__c FROM salesforce.wb__c") == parent_id; }, 20s))
     << node->output();
+  stop_node();
+}
+
+// Ordered writes keep log order across tables and for each record, also when
+// the results of many batches are recorded together (one transaction for a
+// group of answered batches): a row written by two batches of one group (its
+// INSERT, then its failed UPDATE) ends as if each batch had been recorded alone.
+TEST_F(write_back, ordered_writes_keep_interleaved_changes_in_order_across_tables_and_record_them_exactly) {
+  json parent{{"name", "Pa__c"},
+              {"label", "Parent"},
+              {"key_prefix", "a0P"},
+              {"fields", json::array({{{"name", "Pext__c"}, {"type", "string"}, {"length", 40},
+                                       {"external_id", true}, {"unique", true}}})}};
+  auto child = wb_object;
+  child["fields"].push_back({{"name", "Parent__c"}, {"type", "reference"}, {"reference_to", "Pa__c"}});
+  ASSERT_TRUE(control("POST", "schema", {{"objects", json::array({parent, child})}}).is_object());
+  auto mappings = wb_mapping();
+  mappings[0]["config"]["fields"]["Parent__c"] = json::object();
+  mappings[0]["config"]["fields"]["Parent__r__Pext__c"] = json::object();
+  mappings.push_back({{"object_name", "Pa__c"},
+                      {"config",
+                       {{"access", "read_write"},
+                        {"sf_polling_seconds", 120},
+                        {"upsert_field", "Pext__c"},
+                        {"fields", {{"Id", json::object()}, {"IsDeleted", json::object()},
+                                    {"SystemModstamp", json::object()}, {"Name", json::object()},
+                                    {"Pext__c", json::object()}}}}}});
+  write_config(mappings, "60.0", {{"poll_db_no_merge", true}});
+  start_node();
+  ASSERT_TRUE(wait_state("Wb__c", "DATA_SYNCED")) << node->output();
+  ASSERT_TRUE(wait_state("Pa__c", "DATA_SYNCED")) << node->output();
+  // One transaction, log order: parent i, its child (naming the parent by
+  // external id before either has an sfid), the child's update; every 40th
+  // update sets a unique code again: the first keeps it, the later two fail.
+  constexpr int n = 120;
+  sql("DO $$ BEGIN FOR i IN 1.." + std::to_string(n) + " LOOP "
+      "INSERT INTO salesforce.pa__c (name, pext__c) VALUES ('P' || i, 'P-' || i); "
+      "INSERT INTO salesforce.wb__c (ext__c, last__c, parent__r__pext__c) VALUES ('C-' || i, 'v0', 'P-' || i); "
+      "UPDATE salesforce.wb__c SET last__c = 'v1-' || i, code__c = CASE WHEN i % 40 = 0 THEN 'DUP' ELSE 'K' || i END "
+      "WHERE ext__c = 'C-' || i; "
+      "END LOOP; END $$");
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log") == 0 &&
+             count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive") == 3 * n;
+    },
+    60s))
+    << node->output();
+  // Salesforce: every parent before its child (the lookup resolved), every
+  // update after its insert (the update's values are there).
+  std::map<std::string, std::string> parent_ids;
+  for (auto cursor = sf->query("SELECT Id, Pext__c FROM Pa__c"); !cursor.done();) {
+    auto page = cursor.next_page();
+    ASSERT_TRUE(page) << page.error().describe();
+    for (const auto& r : page->records)
+      parent_ids[std::string{r.text("Pext__c")}] = std::string{r.text("Id")};
+  }
+  ASSERT_EQ(parent_ids.size(), static_cast<std::size_t>(n));
+  long children = 0;
+  for (auto cursor = sf->query("SELECT Ext__c, Parent__c, Last__c, Code__c FROM Wb__c"); !cursor.done();) {
+    auto page = cursor.next_page();
+    ASSERT_TRUE(page) << page.error().describe();
+    for (const auto& r : page->records) {
+      ++children;
+      const auto ext = std::string{r.text("Ext__c")};
+      const auto i = std::stoi(ext.substr(2));
+      EXPECT_EQ(std::string{r.text("Parent__c")}, parent_ids["P-" + std::to_string(i)]) << ext;
+      if (i == 80 || i == 120) {
+        EXPECT_EQ(std::string{r.text("Last__c")}, "v0") << ext << ": its update failed as a whole";
+      } else {
+        EXPECT_EQ(std::string{r.text("Last__c")}, "v1-" + std::to_string(i)) << ext;
+        EXPECT_EQ(std::string{r.text("Code__c")}, i % 40 == 0 ? "DUP" : "K" + std::to_string(i)) << ext;
+      }
+    }
+  }
+  EXPECT_EQ(children, n);
+  // PostgreSQL: the log entries' outcomes, the rows' sfids and system columns.
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'SUCCESS' "
+                                "AND sf_message IS NULL AND processed_at IS NOT NULL"),
+            3 * n - 2);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state = 'FAILED' "
+                                "AND action = 'UPDATE' AND sf_message LIKE 'DUPLICATE_VALUE%' "
+                                "AND record_id IN (SELECT id FROM salesforce.wb__c WHERE ext__c IN ('C-80', 'C-120'))"),
+            2);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.pa__c p WHERE p._hc_lastop = 'SYNCED' "
+                                "AND p._hc_err IS NULL AND p.sfid IS NOT NULL"),
+            n);
+  for (const auto& [ext, sfid] : parent_ids)
+    EXPECT_EQ(scalar(db->url(), "SELECT sfid FROM salesforce.pa__c WHERE pext__c = '" + ext + "'"), sfid) << ext;
+  EXPECT_EQ(rows("_hc_lastop = 'SYNCED' AND _hc_err IS NULL AND sfid IS NOT NULL AND ext__c NOT IN ('C-80', "
+                 "'C-120')"),
+            n - 2);
+  // The failed updates: each row keeps the sfid its insert (recorded in the
+  // same group) brought back, and ends FAILED with the error, until a poll
+  // (every second in tests) brings Salesforce's copy, which may replace a
+  // row with no change waiting (the echo rule): then it is SYNCED with
+  // Salesforce's values. Never PENDING, never without its sfid. (That the
+  // fold keeps the sfid and takes the failure is unit-tested exactly:
+  // tests/unit/write_record.)
+  for (const char* ext : {"C-80", "C-120"}) {
+    const auto where = std::string{"ext__c = '"} + ext + "'";
+    auto sfid = scalar(db->url(), "SELECT sfid FROM salesforce.wb__c WHERE " + where);
+    auto lastop = scalar(db->url(), "SELECT _hc_lastop FROM salesforce.wb__c WHERE " + where);
+    auto err = scalar(db->url(), "SELECT _hc_err FROM salesforce.wb__c WHERE " + where);
+    auto code = scalar(db->url(), "SELECT code__c FROM salesforce.wb__c WHERE " + where);
+    ASSERT_TRUE(sfid) << ext;
+    auto in_sf = sf_records("Ext__c = '" + std::string{ext} + "'");
+    ASSERT_EQ(in_sf.size(), 1u) << ext;
+    EXPECT_EQ(*sfid, in_sf[0]["Id"].get<std::string>()) << ext;
+    ASSERT_TRUE(lastop) << ext;
+    if (*lastop == "FAILED") {
+      ASSERT_TRUE(err) << ext;
+      auto e = json::parse(*err);
+      EXPECT_EQ(e["op"], "UPDATE") << *err;
+      EXPECT_EQ(e["code"], "DUPLICATE_VALUE") << *err;
+    } else {
+      EXPECT_EQ(*lastop, "SYNCED") << ext;
+      EXPECT_FALSE(err) << ext;
+      EXPECT_NE(code.value_or(""), "DUP") << ext << ": Salesforce's copy, not the refused value";
+    }
+  }
+  // Nothing the engine recorded was captured again.
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive WHERE state NOT IN "
+                                "('SUCCESS', 'FAILED')"),
+            0);
   stop_node();
 }
 

@@ -478,8 +478,9 @@ TEST(client_bulk, query_results_stream_by_locator_until_null) {
 
 TEST(client_bulk, waiting_polls_with_growing_delays) {
   auto cfg = test_config();
-  cfg.job_poll_initial = 100ms;
-  cfg.job_poll_factor = 2.0;
+  cfg.ingest_poll_initial = 100ms;
+  cfg.ingest_poll_factor = 2.0;
+  cfg.job_poll_initial = 5000ms; // query jobs' own: not used by ingest jobs
   cfg.job_poll_max = 300ms;
   fixture f(cfg);
   f.script_login();
@@ -492,6 +493,24 @@ TEST(client_bulk, waiting_polls_with_growing_delays) {
   EXPECT_EQ(info->records_processed, 5);
   EXPECT_EQ(info->api_version, "60.0");
   EXPECT_EQ(f.clock.sleeps(), (std::vector<std::chrono::milliseconds>{100ms, 201ms, 300ms, 300ms}));
+}
+
+TEST(client_bulk, ingest_jobs_poll_sooner_than_query_jobs_by_default) {
+  auto cfg = test_config();
+  fixture f(cfg);
+  f.script_login();
+  for (const char* state : {"UploadComplete", "InProgress", "JobComplete"})
+    f.script(respond(200, std::string(R"({"id":"750A","state":")") + state +
+                            R"(","object":"Account","operation":"insert","numberRecordsProcessed":5,"apiVersion":60.0})"));
+  auto info = f.sf->wait_for_ingest_job("750A", 60s);
+  ASSERT_TRUE(info) << info.error();
+  EXPECT_EQ(f.clock.sleeps(), (std::vector<std::chrono::milliseconds>{50ms, 101ms}));
+  for (const char* state : {"UploadComplete", "JobComplete"})
+    f.script(respond(200, std::string(R"({"id":"750Q","state":")") + state +
+                            R"(","object":"Account","operation":"query","numberRecordsProcessed":5,"apiVersion":60.0})"));
+  auto query = f.sf->wait_for_query_job("750Q", 60s);
+  ASSERT_TRUE(query) << query.error();
+  EXPECT_EQ(f.clock.sleeps(), (std::vector<std::chrono::milliseconds>{50ms, 101ms, 500ms}));
 }
 
 TEST(client_bulk, waiting_times_out) {
