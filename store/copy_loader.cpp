@@ -21,6 +21,8 @@ namespace syncforce::store {
 void make_engine_session(pqxx::connection_base& conn, const std::string& application_name) {
   // set_variable is replayed by libpqxx if the connection is re-established.
   conn.set_variable("xmlbinary", "'hex'");
+  conn.set_variable("idle_in_transaction_session_timeout",
+                    "'" + std::to_string(engine_idle_in_transaction_timeout_ms) + "ms'");
   pqxx::nontransaction n{conn};
   conn.set_variable("application_name", n.quote(application_name));
 }

@@ -18,10 +18,20 @@ namespace syncforce::store {
 
 /// Opens a connection for the sync engine's own writes: `xmlbinary = 'hex'`
 /// (so the Heroku Connect capture triggers stay quiet and the status trigger
-/// marks rows SYNCED) and `application_name = 'syncforce'`.
+/// marks rows SYNCED), `application_name = 'syncforce'`, and
+/// `idle_in_transaction_session_timeout` (engine_idle_in_transaction_timeout).
 std::unique_ptr<pqxx::connection> open_engine_connection(const std::string& url,
                                                          const std::string& application_name
                                                          = "syncforce");
+
+/// How long an engine session may sit idle inside a transaction before
+/// PostgreSQL ends it. The engine never waits on anything but the database
+/// inside a transaction, so only a frozen process (SIGSTOP, a paused VM) stays
+/// idle that long, and its open transaction may hold a lease row (the fence
+/// check's FOR SHARE, a renewal's UPDATE): a live node could not take that
+/// node's units over until it woke. Half the default node lease (10 s), so a
+/// takeover is not held up past the lease's own expiry.
+inline constexpr int engine_idle_in_transaction_timeout_ms = 5000;
 
 /// Makes an existing connection an engine connection (session settings).
 void make_engine_session(pqxx::connection_base& conn, const std::string& application_name

@@ -9,6 +9,7 @@
 #include "engine_io/table_guard.hpp"
 #include "store/cluster.hpp"
 #include "store/control_schema.hpp"
+#include "store/copy_loader.hpp"
 #include "sync/lease_fence.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/process.hpp"
@@ -146,6 +147,37 @@ TEST_F(leases, a_takeover_waits_for_a_write_already_past_its_fence_check) {
   EXPECT_EQ(*second, *first + 1);
   EXPECT_EQ(count("SELECT count(*) FROM written"), 1);
   EXPECT_FALSE(write_under(fence("a", *first)));
+}
+
+TEST_F(leases, a_frozen_engine_session_past_its_fence_check_holds_a_takeover_only_until_its_idle_timeout) {
+  pqxx::connection a(db->url()), b(db->url());
+  store::join_cluster(a, node("a"), 30s);
+  store::join_cluster(b, node("b"), 30s);
+  auto first = store::acquire_lease(a, "writer", "c1", "a");
+  ASSERT_TRUE(first.has_value());
+
+  // An engine session passes its fence check, then its process freezes (SIGSTOP): the
+  // transaction stays open, idle, holding the lease row FOR SHARE.
+  auto frozen = store::open_engine_connection(db->url(), "syncforce-worker");
+  pqxx::work tx(*frozen);
+  tx.exec("INSERT INTO written VALUES ('a, frozen')");
+  store::check_fence(tx, fence("a", *first));
+  expire("a");
+  // Without the timeout the takeover would wait for as long as the process stays frozen:
+  // bounded here so that the test fails instead of hanging.
+  pqxx::nontransaction(b).exec("SET lock_timeout = '20s'");
+  auto t0 = std::chrono::steady_clock::now();
+  auto taking = std::async(std::launch::async, [&] { return store::acquire_lease(b, "writer", "c1", "b"); });
+  ASSERT_EQ(taking.wait_for(30s), std::future_status::ready);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  std::optional<std::int64_t> second;
+  ASSERT_NO_THROW(second = taking.get()) << "the takeover waited for the frozen session until its lock timeout";
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(*second, *first + 1);
+  EXPECT_LT(waited, std::chrono::milliseconds(store::engine_idle_in_transaction_timeout_ms) + 5s);
+  // PostgreSQL ended the frozen session: when the process wakes, its write cannot commit.
+  EXPECT_ANY_THROW(tx.commit());
+  EXPECT_EQ(count("SELECT count(*) FROM written"), 0);
 }
 
 // The echo rule's per-table exclusion holds across processes (nodes): it lives in
