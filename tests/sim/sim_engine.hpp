@@ -53,6 +53,14 @@ struct sim_result {
   long late_commits = 0; ///< Salesforce changes that became visible below the marks
   long interleavings = 0; ///< times a job paused between two steps while others ran
   std::int64_t sim_ms = 0; ///< simulated time the run covered
+  // Change events (accelerated sync).
+  int notify_mappings = 0;  ///< mappings with sf_notify_enabled
+  long event_batches = 0;   ///< batches applied
+  long event_rows = 0;      ///< row changes events made
+  long event_echoes = 0;    ///< events of the engine's own writes skipped
+  long event_catch_ups = 0; ///< gap or undecodable events (a catch-up poll asked for)
+  long stream_drops = 0;    ///< streams dropped before or after a batch
+  long event_expiries = 0;  ///< times the org's events expired
 
   bool ok() const { return violations.empty(); }
   /// One line to reproduce the run.
