@@ -110,9 +110,12 @@ void change_streams::pump() {
   for (const auto& s : open_)
     if (s->started && !s->at_actor)
       ready.push_back(s);
-  if (ready.empty() || !w_.chance(0.3))
-    return;
-  auto& s = *ready[w_.pick(ready.size())];
+  for (const auto& s : ready)
+    if (w_.chance(0.5))
+      deliver(*s);
+}
+
+void change_streams::deliver(stream_state& s) {
   auto& log = w_.org().change_log();
   if (!s.positioned) {
     // Subscribe: LATEST is the newest event now; a stored replay id must

@@ -24,7 +24,7 @@ public:
   /// What change_event_settings::streams gets.
   actors::change_stream_factory factory();
 
-  /// Maybe one open stream delivers its next batch, or drops (seeded).
+  /// Each open stream with no batch at its subscriber may deliver its next batch, or drop (seeded).
   void pump();
 
   /// Streams started so far, batches handed over, drops (for the report).
@@ -35,6 +35,8 @@ public:
   struct stream_state;
 
 private:
+  void deliver(stream_state& s);
+
   world& w_;
   std::vector<std::shared_ptr<stream_state>> open_;
 };

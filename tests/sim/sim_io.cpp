@@ -796,8 +796,11 @@ private:
         }
         if (values.empty())
           continue; // only unmapped fields changed
-        if (upsert(t, id, values, stamp))
-          ++t.event_rows;
+        switch (upsert(t, id, values, stamp, true)) {
+          case upsert_result::changed: ++t.event_rows; break;
+          case upsert_result::tied: catch_up = true; break; // the poll reads which version of that second is last
+          case upsert_result::kept: break;
+        }
       }
     }
     return catch_up;
@@ -816,15 +819,19 @@ private:
                                      std::to_string(*before) + " to " + std::to_string(*t.event_mark));
   }
 
+  enum class upsert_result { changed, kept, tied };
+
   /// One record's values through upsert_loader (copy_loader.cpp) with
   /// protect_pending; `values` holds the columns to set (a poll: all of them).
-  /// True when the row changed.
-  bool upsert(table_model& t, const std::string& sfid, std::map<std::string, std::optional<std::string>> values,
-              const std::string& stamp) {
+  /// `newer_only` (upsert_target::newer_only, change events): an equal stamp
+  /// does not win, and different values under it are `tied` (upsert_stats::tied).
+  upsert_result upsert(table_model& t, const std::string& sfid,
+                       std::map<std::string, std::optional<std::string>> values, const std::string& stamp,
+                       bool newer_only = false) {
     auto* row = w_.row_by_sfid(t.table, sfid);
     for (const auto& [id, e] : w_.log)
       if (e.table == t.table && e.action == "DELETE" && e.sfid == sfid && (e.state == "NEW" || e.state == "PENDING"))
-        return false; // its local DELETE waits: not brought back
+        return upsert_result::kept; // its local DELETE waits: not brought back
     if (row == nullptr) {
       pg_row r;
       r.id = w_.next_row_id++;
@@ -834,16 +841,24 @@ private:
       r.systemmodstamp = stamp;
       r.lastop = "SYNCED";
       t.rows.emplace(r.id, r);
-      return true;
+      return upsert_result::changed;
     }
+    bool differs = false;
+    for (const auto& [col, v] : values)
+      differs = differs || row->values[col] != v;
+    const bool tied = newer_only && stamp == row->systemmodstamp && differs;
+    if (w_.bug != injected_bug::event_ties_win && tied)
+      return upsert_result::tied;
     if (row->lastop == "PENDING" || w_.waiting(t.table, row->id))
-      return false; // a newer local change waits to be written: the row keeps its values
+      return upsert_result::kept; // a newer local change waits to be written: the row keeps its values
     if (!row->systemmodstamp.empty() && stamp < row->systemmodstamp)
-      return false;
+      return upsert_result::kept;
+    if (!differs && stamp == row->systemmodstamp)
+      return upsert_result::kept; // ROW(...) IS NOT DISTINCT: nothing to rewrite
     for (auto& [col, v] : values)
       row->values[col] = std::move(v);
     row->systemmodstamp = stamp;
-    return true;
+    return upsert_result::changed;
   }
 
   /// A polled record (the poll's and the sweep's apply): soft-deleted ones are hard-deleted here.
