@@ -111,7 +111,7 @@ void change_streams::pump() {
     if (s->started && !s->at_actor)
       ready.push_back(s);
   for (const auto& s : ready)
-    if (w_.chance(0.5))
+    if (w_.chance(0.7))
       deliver(*s);
 }
 

@@ -87,7 +87,7 @@ public:
       t.notify = world_.chance(0.5);
     events_ = std::make_shared<change_event_settings>();
     events_->target = "sim";
-    events_->batch = 1 + static_cast<int>(world_.pick(20));
+    events_->batch = 1 + static_cast<int>(world_.pick(50));
     events_->retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
     events_->streams = streams_.factory();
     // A job paused between two of its steps: other messages run meanwhile (the
