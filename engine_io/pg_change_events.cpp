@@ -92,9 +92,6 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
     if (group.action == event_action::upsert_all)
       target.upsert_column = spec.upsert_column;
     target.protect_pending = read_write;
-    // An event's stamp has whole seconds: on a tie it may be an older change's
-    // than what a poll read meanwhile, so a catch-up poll decides (tied below).
-    target.newer_only = true;
     try {
       pqxx::subtransaction sub(tx, "change_event_group");
       store::upsert_loader loader(sub, target);
@@ -105,8 +102,6 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
       n.inserted += static_cast<long>(stats.inserted + stats.adopted);
       n.updated += static_cast<long>(stats.updated);
       n.unchanged += static_cast<long>(stats.skipped);
-      if (stats.tied > 0)
-        catch_up = true;
     } catch (const pqxx::data_exception&) {
       catch_up = true; // a value PostgreSQL refuses: the poll sets the record aside as a read error
     } catch (const pqxx::integrity_constraint_violation&) {

@@ -233,7 +233,6 @@ upsert_stats upsert_loader::finish() {
   std::string select_cols;
   std::string current_values; // (t.a, t.b, ...) and (EXCLUDED.a, ...): skip rows that did not change
   std::string incoming_values;
-  std::string staged_values; // (s.a, s.b, ...): the same, before the INSERT
   for (const auto& c : target_.columns) {
     const auto q = tx_.quote_name(c);
     insert_cols += (insert_cols.empty() ? "" : ", ") + q;
@@ -242,7 +241,6 @@ upsert_stats upsert_loader::finish() {
       set_list += (set_list.empty() ? "" : ", ") + q + " = EXCLUDED." + q;
       current_values += (current_values.empty() ? "t." : ", t.") + q;
       incoming_values += (incoming_values.empty() ? "EXCLUDED." : ", EXCLUDED.") + q;
-      staged_values += (staged_values.empty() ? "s." : ", s.") + q;
     }
   }
 
@@ -274,16 +272,8 @@ upsert_stats upsert_loader::finish() {
 
   std::string where;
   if (has_modstamp)
-    where = std::string{"t.systemmodstamp IS NULL OR EXCLUDED.systemmodstamp IS NULL OR "
-                        "EXCLUDED.systemmodstamp "} +
-            (target_.newer_only ? ">" : ">=") + " t.systemmodstamp";
-  // The ties newer_only refuses (before the INSERT: afterwards the rows it
-  // changed could no longer be told apart).
-  if (target_.newer_only && has_modstamp && !set_list.empty())
-    stats.tied = tx_.exec1("SELECT count(*) FROM " + stage + " s JOIN " + qtable +
-                           " t ON t.sfid = s.sfid WHERE t.systemmodstamp = s.systemmodstamp AND ROW(" +
-                           current_values + ") IS DISTINCT FROM ROW(" + staged_values + ")")[0]
-                   .as<std::size_t>();
+    where = "t.systemmodstamp IS NULL OR EXCLUDED.systemmodstamp IS NULL OR "
+            "EXCLUDED.systemmodstamp >= t.systemmodstamp";
   if (target_.protect_pending)
     where = (where.empty() ? "" : "(" + where + ") AND ")
             + "NOT " + pending;

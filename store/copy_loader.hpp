@@ -85,12 +85,6 @@ struct upsert_target {
   /// `_trigger_log`): its mapped columns are not overwritten, and an adopted
   /// row only learns its sfid.
   bool protect_pending = false;
-  /// Only a strictly newer systemmodstamp updates a row (change events). An
-  /// event's stamp has whole seconds and nothing orders two changes within
-  /// one, so on a tie the event may be the older change's (its record read
-  /// newer by a poll meanwhile): a poll decides those, reading the record as
-  /// it is now. Rows refused on a tie with other values are upsert_stats::tied.
-  bool newer_only = false;
 };
 
 /// The target for a mapped table: all its mapped columns, its upsert column.
@@ -104,9 +98,6 @@ struct upsert_stats {
   std::size_t adopted = 0;  ///< local rows without sfid matched by the upsert column
   std::size_t deleted = 0;  ///< rows hard-deleted for IsDeleted = true
   std::size_t skipped = 0;  ///< stale, pending or unchanged rows left as they were
-  /// newer_only: rows left because their stamp equals the row's while their
-  /// values differ (counted in skipped too): a poll must read those records.
-  std::size_t tied = 0;
 };
 
 /// Stages rows through COPY into a temporary table, then applies them to the

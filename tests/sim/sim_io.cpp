@@ -796,11 +796,8 @@ private:
         }
         if (values.empty())
           continue; // only unmapped fields changed
-        switch (upsert(t, id, values, stamp, true)) {
-          case upsert_result::changed: ++t.event_rows; break;
-          case upsert_result::tied: catch_up = true; break; // the poll reads which version of that second is last
-          case upsert_result::kept: break;
-        }
+        if (upsert(t, id, values, stamp) == upsert_result::changed)
+          ++t.event_rows;
       }
     }
     return catch_up;
@@ -819,15 +816,13 @@ private:
                                      std::to_string(*before) + " to " + std::to_string(*t.event_mark));
   }
 
-  enum class upsert_result { changed, kept, tied };
+  enum class upsert_result { changed, kept };
 
   /// One record's values through upsert_loader (copy_loader.cpp) with
   /// protect_pending; `values` holds the columns to set (a poll: all of them).
-  /// `newer_only` (upsert_target::newer_only, change events): an equal stamp
-  /// does not win, and different values under it are `tied` (upsert_stats::tied).
+  /// An equal stamp wins (`>=`), for events too.
   upsert_result upsert(table_model& t, const std::string& sfid,
-                       std::map<std::string, std::optional<std::string>> values, const std::string& stamp,
-                       bool newer_only = false) {
+                       std::map<std::string, std::optional<std::string>> values, const std::string& stamp) {
     auto* row = w_.row_by_sfid(t.table, sfid);
     for (const auto& [id, e] : w_.log)
       if (e.table == t.table && e.action == "DELETE" && e.sfid == sfid && (e.state == "NEW" || e.state == "PENDING"))
@@ -846,9 +841,6 @@ private:
     bool differs = false;
     for (const auto& [col, v] : values)
       differs = differs || row->values[col] != v;
-    const bool tied = newer_only && stamp == row->systemmodstamp && differs;
-    if (w_.bug != injected_bug::event_ties_win && tied)
-      return upsert_result::tied;
     if (row->lastop == "PENDING" || w_.waiting(t.table, row->id))
       return upsert_result::kept; // a newer local change waits to be written: the row keeps its values
     if (!row->systemmodstamp.empty() && stamp < row->systemmodstamp)

@@ -39,7 +39,6 @@ const std::vector<std::pair<injected_bug, const char*>>& bug_names() {
     {injected_bug::no_writer_lock, "no_writer_lock"},
     {injected_bug::no_read_repair, "no_read_repair"},
     {injected_bug::event_mark_apart, "event_mark_apart"},
-    {injected_bug::event_ties_win, "event_ties_win"},
   };
   return names;
 }

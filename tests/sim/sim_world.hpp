@@ -75,10 +75,6 @@ enum class injected_bug {
   /// the batch's rows: when that one fails, the subscriber applies the batch
   /// again (each event counted twice, and an older event applied over a newer poll).
   event_mark_apart,
-  /// Change events win ties: an event applies over a row stamped in the same
-  /// second (upsert_target::newer_only off), so an older change's event can
-  /// undo a newer version a poll read in that second.
-  event_ties_win,
 };
 
 /// The name of a bug (SIM_BUG=<name> replays with it); "none" for none.

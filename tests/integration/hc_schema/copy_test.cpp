@@ -243,32 +243,6 @@ TEST_F(hc_fixture, upsert_leaves_unchanged_rows_alone) {
   EXPECT_EQ(query("SELECT name FROM salesforce.contact WHERE sfid = '003B'")[0][0].as<std::string>(), "After");
 }
 
-TEST_F(hc_fixture, a_newer_only_upsert_leaves_ties_and_counts_them) {
-  apply(contact_spec());
-  engine_exec("INSERT INTO salesforce.contact (sfid, name, systemmodstamp) VALUES "
-              "('003A', 'Polled', '2024-01-01 00:00:05'), ('003B', 'Same', '2024-01-01 00:00:05'), "
-              "('003C', 'Old', '2024-01-01 00:00:05')");
-  store::upsert_target target{schema_, "contact", {"sfid", "name", "systemmodstamp"}, std::nullopt};
-  target.newer_only = true; // change events
-  pqxx::work tx{*engine_};
-  store::upsert_loader loader{tx, target};
-  // The event of an older change in the same second as what a poll read: left, counted as a tie.
-  loader.write(pg_row{std::string{"003A"}, std::string{"Older event"}, std::string{"2024-01-01 00:00:05"}});
-  // The same version again: no tie (nothing differs).
-  loader.write(pg_row{std::string{"003B"}, std::string{"Same"}, std::string{"2024-01-01 00:00:05"}});
-  // A later second wins.
-  loader.write(pg_row{std::string{"003C"}, std::string{"Newer"}, std::string{"2024-01-01 00:00:06"}});
-  auto stats = loader.finish();
-  tx.commit();
-  EXPECT_EQ(stats.updated, 1u);
-  EXPECT_EQ(stats.skipped, 2u);
-  EXPECT_EQ(stats.tied, 1u);
-  auto rows = query("SELECT sfid, name FROM salesforce.contact ORDER BY sfid");
-  ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0][1].as<std::string>(), "Polled");
-  EXPECT_EQ(rows[2][1].as<std::string>(), "Newer");
-}
-
 TEST_F(hc_fixture, upsert_can_protect_pending_local_changes) {
   apply(contact_spec());
   engine_exec("INSERT INTO salesforce.contact (sfid, name) VALUES ('003A', 'Synced')");
