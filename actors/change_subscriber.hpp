@@ -3,10 +3,12 @@
 // Accelerated sync: one mapping's subscription to its object's change events
 // over the Pub/Sub API. The actor orchestrates (start from the stored replay
 // id, apply each batch as a job on the worker pool, ask the mapping for a
-// catch-up poll, resubscribe with backoff); a thread of its own blocks on the
-// gRPC stream (salesforce/pubsub/subscription.hpp) and hands batches over.
+// catch-up poll, resubscribe with backoff); a change_stream hands it batches
+// (production: a thread of its own blocks on the gRPC stream,
+// actors/pubsub_change_stream.hpp; the simulation: sfemu's log in process).
 
 #include "actors/backoff.hpp"
+#include "actors/change_stream.hpp"
 #include "actors/sync_io.hpp"
 
 #include <caf/all.hpp>
@@ -30,9 +32,9 @@ struct change_event_settings {
   /// Events per FetchRequest.
   int batch = 100;
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
+  /// Makes the event streams; empty: the Pub/Sub API at `target` (make_pubsub_change_stream).
+  change_stream_factory streams;
 };
-
-class subscription_runner;
 
 struct change_subscriber_state {
   std::shared_ptr<const change_event_settings> cfg;
@@ -44,7 +46,8 @@ struct change_subscriber_state {
   std::string topic;
   /// The last replay id applied (none: subscribe from the newest event).
   std::optional<std::uint64_t> replay;
-  std::shared_ptr<subscription_runner> runner;
+  /// The current stream; destroyed (and so stopped) with the state when the actor exits.
+  std::unique_ptr<change_stream> runner;
   /// Bumped with every new stream: what an older stream sent is dropped.
   std::uint64_t generation = 0;
   int failures = 0;

@@ -5,6 +5,7 @@
 #include "actors/integration_user.hpp"
 #include "actors/worker_pool.hpp"
 #include "sync/poll_plan.hpp"
+#include "tests/sim/sim_change_stream.hpp"
 #include "tests/sim/sim_io.hpp"
 #include "tests/support/test_coordinator.hpp"
 
@@ -75,7 +76,20 @@ public:
       world_.faults.lost_result = std::uniform_real_distribution<double>(0.0, 0.12)(rng);
       world_.faults.lease_lost_mid_job = std::uniform_real_distribution<double>(0.0, 0.03)(rng);
       world_.faults.interleave = std::uniform_real_distribution<double>(0.0, 0.3)(rng);
+      world_.faults.stream_drop = std::uniform_real_distribution<double>(0.0, 0.15)(rng);
+      world_.faults.undecodable = std::uniform_real_distribution<double>(0.0, 0.03)(rng);
+      world_.faults.gap = std::uniform_real_distribution<double>(0.0, 0.1)(rng);
+      world_.faults.events_expire = std::uniform_real_distribution<double>(0.0, 0.001)(rng);
     }
+    // Accelerated sync (sf_notify_enabled) on some mappings: their change
+    // subscribers read the org's event log through streams_.
+    for (auto& [name, t] : world_.tables)
+      t.notify = world_.chance(0.5);
+    events_ = std::make_shared<change_event_settings>();
+    events_->target = "sim";
+    events_->batch = 1 + static_cast<int>(world_.pick(50));
+    events_->retry = backoff_policy{500ms, 8000ms, 2.0, 0.0};
+    events_->streams = streams_.factory();
     // A job paused between two of its steps: other messages run meanwhile (the
     // other worker's job among them), the workload goes on, and the writer or a
     // mapping may crash while the paused job still runs on its worker.
@@ -123,6 +137,8 @@ public:
     sim_result res;
     res.seed = opts_.seed;
     res.bug = opts_.bug;
+    res.touch_in_doubt = opts_.touch_in_doubt;
+    res.events_race_writes = opts_.events_race_writes;
     nodes_.reserve(static_cast<std::size_t>(opts_.nodes)); // reporters keep pointers into it
     for (int i = 0; i < opts_.nodes; ++i)
       start_node("node-" + std::string(1, static_cast<char>('a' + i)));
@@ -176,6 +192,15 @@ public:
     res.sf_writes = world_.sf_writes;
     res.sim_ms = world_.now_ms() - 1700000000000;
     res.mappings = static_cast<int>(world_.tables.size());
+    for (const auto& [name, t] : world_.tables) {
+      res.notify_mappings += t.notify ? 1 : 0;
+      res.event_batches += t.event_batches;
+      res.event_rows += t.event_rows;
+      res.event_echoes += t.event_echoes;
+      res.event_catch_ups += t.event_catch_ups;
+    }
+    res.stream_drops = streams_.drops;
+    res.event_expiries = expiries_;
     return res;
   }
 
@@ -220,6 +245,7 @@ private:
     // its window reaches far behind the latest late commit (20 s).
     mc.read_repair.sweep_seconds = 30;
     mc.read_repair.sweep_window_seconds = 600;
+    mc.sf_notify_enabled = t.notify;
     return mc;
   }
 
@@ -236,6 +262,7 @@ private:
     ms.budget_wait = 5s;
     ms.time = std::make_shared<manual_time>(); // day 0 for the daily cap, whatever the date
     ms.revision = revisions_[t.mapping_id];
+    ms.change_events = events_;
     return ms;
   }
 
@@ -434,7 +461,24 @@ private:
       ++world_.late_commits;
       world_.note("a change of " + op.object + " " + op.id + " commits late, stamped " + stamp_text(*at));
     }
-    world_.org().write(op, world_.other_user());
+    // Sometimes Salesforce cannot produce a change's event and sends a gap
+    // event in its place: the subscriber must ask for a catch-up poll.
+    const bool gap = opts_.faults && world_.chance(world_.faults.gap);
+    auto& log = world_.org().change_log();
+    if (gap)
+      log.set_enabled(false);
+    auto r = world_.org().write(op, world_.other_user());
+    if (gap) {
+      log.set_enabled(true);
+      if (r.success()) {
+        using sfemu::cdc::change_type;
+        auto type = op.op == sfemu::write_op::kind::create   ? change_type::gap_create
+                    : op.op == sfemu::write_op::kind::update ? change_type::gap_update
+                                                             : change_type::gap_delete;
+        log.publish_gap(op.object, type, {r.id.empty() ? op.id : r.id}, world_.other_user());
+        world_.note("a gap event stands for the change of " + op.object + " " + (r.id.empty() ? op.id : r.id));
+      }
+    }
     world_.sync_clock();
   }
 
@@ -466,6 +510,11 @@ private:
       // writer's matching by values (docs/testing.md, what the simulation found).
       if (!opts_.touch_in_doubt && world_.created_for_row.count(id) && world_.row_by_sfid(t.table, id) == nullptr)
         continue;
+      // A record of an accelerated mapping whose row waits to be written back
+      // is left alone unless asked: docs/testing.md, what the simulation found.
+      if (!opts_.events_race_writes && t.notify)
+        if (const auto* row = world_.row_by_sfid(t.table, id); row != nullptr && world_.waiting(t.table, row->id))
+          continue;
       // A late change of a record changed since it began cannot be: the
       // record's row lock would have held the later change back. Nor one in
       // the same second as the record's last change: SystemModstamp has
@@ -523,12 +572,24 @@ private:
     }
     if (world_.chance(0.003))
       admin_change();
+    if (opts_.faults && world_.chance(world_.faults.events_expire)) {
+      // The retention passes for every event now: a subscriber resuming behind
+      // the newest one hears "replay id too old" and catches up by poll.
+      auto& log = world_.org().change_log();
+      const auto keep = log.retention_ms();
+      log.set_retention_ms(1);
+      log.expire();
+      log.set_retention_ms(keep);
+      world_.note("the org's change events expire");
+      ++expiries_;
+    }
   }
 
   /// One step: a pending message picked by the seed, or time moving on.
   void step() {
     ++steps_;
     world_.sync_clock();
+    streams_.pump();
     if (sched_.has_job() && !world_.chance(0.05)) {
       auto& jobs = sched_.jobs;
       auto i = world_.pick(jobs.size());
@@ -573,12 +634,16 @@ private:
   long steps_ = 0;
   bool paused_ = false;
   std::map<std::string, int> revisions_; ///< by mapping id (absent: 0)
+  change_streams streams_{world_}; ///< the Pub/Sub API of the simulation
+  std::shared_ptr<change_event_settings> events_;
+  long expiries_ = 0;
 };
 
 } // namespace
 
 std::string sim_result::replay_hint() const {
   return std::string{bug == injected_bug::none ? "" : "SIM_BUG=" + std::string{bug_name(bug)} + " "} +
+         (touch_in_doubt ? "SIM_TOUCH_IN_DOUBT=1 " : "") + (events_race_writes ? "SIM_EVENTS_RACE_WRITES=1 " : "") +
          "SIM_SEED=" + std::to_string(seed) + " build/tests/engine_sim_test --gtest_filter='engine_sim.replay'";
 }
 

@@ -33,12 +33,21 @@ struct sim_options {
   /// sent, among records not deleted, so it then sends them again (a known
   /// gap of engine_io/pg_sf_write_io.cpp, docs/testing.md). SIM_TOUCH_IN_DOUBT=1.
   bool touch_in_doubt = false;
+  /// The Salesforce-side workload may change a record of an accelerated
+  /// mapping (sf_notify_enabled) while its row has a local change waiting to be
+  /// written back. Off by default: the write-back then often lands in the same
+  /// second as that change, and the older change's event, applied after a
+  /// poll read the engine's newer version, wins the tie of stamps (a known gap
+  /// of engine_io/pg_change_events.cpp, docs/testing.md). SIM_EVENTS_RACE_WRITES=1.
+  bool events_race_writes = false;
 };
 
 /// How a run ended.
 struct sim_result {
   std::uint64_t seed = 0;
   injected_bug bug = injected_bug::none;
+  bool touch_in_doubt = false;     ///< the run's sim_options (for the replay line)
+  bool events_race_writes = false;
   std::vector<std::string> violations; ///< empty: every invariant held
   std::string final_state;             ///< snapshot() at the end (replays compare it)
   /// What happened, for the report.
@@ -53,6 +62,14 @@ struct sim_result {
   long late_commits = 0; ///< Salesforce changes that became visible below the marks
   long interleavings = 0; ///< times a job paused between two steps while others ran
   std::int64_t sim_ms = 0; ///< simulated time the run covered
+  // Change events (accelerated sync).
+  int notify_mappings = 0;  ///< mappings with sf_notify_enabled
+  long event_batches = 0;   ///< batches applied
+  long event_rows = 0;      ///< row changes events made
+  long event_echoes = 0;    ///< events of the engine's own writes skipped
+  long event_catch_ups = 0; ///< gap or undecodable events (a catch-up poll asked for)
+  long stream_drops = 0;    ///< streams dropped before or after a batch
+  long event_expiries = 0;  ///< times the org's events expired
 
   bool ok() const { return violations.empty(); }
   /// One line to reproduce the run.

@@ -1,5 +1,7 @@
 #include "tests/sim/sim_io.hpp"
 
+#include "emulator/cdc/event_log.hpp"
+#include "sync/change_events.hpp"
 #include "sync/in_doubt.hpp"
 #include "sync/poll_plan.hpp"
 #include "sync/read_repair.hpp"
@@ -245,6 +247,10 @@ public:
           fence->require_valid("Salesforce request");
         if (j.mode == write_mode::ordered)
           check_log_order(batch);
+        // The engine's calls name it (Sforce-Call-Options: client=syncforce/<node>):
+        // their change events carry it in changeOrigin and are echoes to it.
+        sfemu::cdc::origin_scope origin(sfemu::cdc::make_origin(
+          "rest", "60.0", "syncforce/" + (fence != nullptr ? fence->node : std::string{"node"})));
         auto answers = w_.org().write_batch(ops, false, w_.engine_user());
         w_.sf_writes += static_cast<long>(ops.size());
         for (std::size_t k = 0; k < sent.size(); ++k) {
@@ -684,41 +690,181 @@ public:
     return {};
   }
 
+  /// engine_io/pg_change_events.cpp: load_change_event_mark.
+  job_outcome load_change_mark(worker_context&, const actors::mapping_job& j) override {
+    if (w_.io_fails())
+      return transient("database unavailable (load_change_mark)");
+    job_outcome o;
+    o.replay_id = w_.table_of_object(j.config.object_name).event_mark;
+    return o;
+  }
+
+  /// engine_io/pg_change_events.cpp: apply_change_batch. Under the table
+  /// guard, in one transaction: each event planned by the real plan_event
+  /// (echoes skipped, gaps and undecodable events ask for a catch-up poll),
+  /// CREATE/UNDELETE upserted whole and UPDATE on its changed fields through
+  /// the poll's upsert rules (upsert_loader with protect_pending: a row with a
+  /// local change waiting keeps its values, an older stamp changes nothing),
+  /// an UPDATE of a record the table lacks left to the catch-up poll, DELETE
+  /// deleting the row; then the mark (the batch's last replay id, or none to
+  /// forget it) and the counts, stored with the rows.
+  job_outcome apply_change_events(worker_context& ctx, const actors::mapping_job& j,
+                                  const actors::change_batch& batch) override {
+    if (w_.io_fails())
+      return transient("database unavailable (change events)");
+    auto& t = w_.table_of_object(j.config.object_name);
+    job_locks locks(w_);
+    if (!locks.take(table_lock_key(t.table)))
+      return transient("lock_timeout: " + t.table + " is being written back");
+    w_.yield("before applying " + std::to_string(batch.events.size()) + " change events of " + t.object);
+    auto before_mark = t.event_mark;
+    if (w_.bug == injected_bug::event_mark_apart && !batch.forget_mark && !batch.events.empty()) {
+      // The bug: the rows commit first, the mark in a transaction of its own.
+      w_.check_fence(ctx.fence());
+      bool catch_up = apply_events(t, batch);
+      if (w_.io_fails())
+        return transient("database unavailable (the change event mark)");
+      store_mark(t, batch, before_mark);
+      job_outcome o;
+      o.replay_id = t.event_mark;
+      o.needs_catch_up = catch_up;
+      return o;
+    }
+    w_.check_fence(ctx.fence());
+    bool catch_up = batch.forget_mark ? false : apply_events(t, batch);
+    store_mark(t, batch, before_mark);
+    job_outcome o;
+    o.replay_id = t.event_mark;
+    o.needs_catch_up = catch_up;
+    return o;
+  }
+
 private:
   static std::vector<std::string> fields() { return {"Id", "Label__c", "Qty__c", "SystemModstamp", "IsDeleted"}; }
 
-  /// One record through upsert_loader (copy_loader.cpp) with protect_pending.
-  void apply(table_model& t, const json& rec) {
-    const auto sfid = rec["Id"].get<std::string>();
-    auto* row = w_.row_by_sfid(t.table, sfid);
-    if (rec["IsDeleted"].get<bool>()) {
-      if (row != nullptr)
-        t.rows.erase(row->id); // soft-deleted in Salesforce: hard-deleted here
-      return;
+  /// The events' row changes (apply_change_batch's loop); true when a catch-up poll must read what they could not carry.
+  bool apply_events(table_model& t, const actors::change_batch& batch) {
+    bool catch_up = false;
+    ++t.event_batches;
+    for (const auto& r : batch.events) {
+      const auto& e = r.event;
+      auto action = r.decode_error.empty()
+                      ? plan_event(event_header{e.entity_name, e.change_type, e.change_origin}, t.object,
+                                   batch.own_client)
+                      : event_action::catch_up;
+      ++t.event_counts[r.replay_id];
+      switch (action) {
+        case event_action::ignore: continue;
+        case event_action::skip_echo: ++t.event_echoes; continue;
+        case event_action::catch_up:
+          catch_up = true;
+          ++t.event_catch_ups;
+          continue;
+        case event_action::remove:
+          for (const auto& id : e.record_ids)
+            if (auto* row = w_.row_by_sfid(t.table, id)) { // store::delete_rows_by_sfid
+              t.rows.erase(row->id);
+              ++t.event_rows;
+            }
+          continue;
+        case event_action::upsert_all:
+        case event_action::update_changed: break;
+      }
+      // event_columns: every mapped field for a whole record, the changed and nulled ones for an UPDATE.
+      std::map<std::string, std::optional<std::string>> values;
+      for (const auto& [col, field] : data_columns()) {
+        auto listed = [&, f = field](const std::vector<std::string>& names) {
+          return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return iequals(n, f); });
+        };
+        if (action == event_action::update_changed && !listed(e.changed_fields) && !listed(e.nulled_fields))
+          continue;
+        nlohmann::json v;
+        for (auto it = e.fields.begin(); it != e.fields.end(); ++it)
+          if (iequals(it.key(), field))
+            v = it.value();
+        values[col] = field_text(v);
+      }
+      // event_stamp: LastModifiedDate floored to the second, else the commit time.
+      std::int64_t ms = e.commit_timestamp;
+      if (auto lmd = e.fields.find("LastModifiedDate"); lmd != e.fields.end() && lmd->is_number_integer())
+        ms = lmd->get<std::int64_t>();
+      const auto stamp = *canonical_timestamp(stamp_text(ms));
+      for (const auto& id : e.record_ids) {
+        if (action == event_action::update_changed && w_.row_by_sfid(t.table, id) == nullptr) {
+          catch_up = true; // store::present_sfids: an update of a record the table lacks is the poll's
+          continue;
+        }
+        if (values.empty())
+          continue; // only unmapped fields changed
+        if (upsert(t, id, values, stamp) == upsert_result::changed)
+          ++t.event_rows;
+      }
     }
+    return catch_up;
+  }
+
+  /// store::save_change_event_mark: the batch's last replay id (none: forgotten), the events counted.
+  void store_mark(table_model& t, const actors::change_batch& batch, std::optional<std::uint64_t> before) {
+    if (batch.forget_mark)
+      t.event_mark.reset();
+    else if (!batch.events.empty())
+      t.event_mark = batch.events.back().replay_id;
+    t.events_counted += static_cast<long>(batch.events.size());
+    // The stored mark never goes back (a stream resumes after it, never before).
+    if (before && t.event_mark && *t.event_mark < *before && w_.online_violations.size() < 20)
+      w_.online_violations.push_back("change events: " + t.object + "'s replay id went back from " +
+                                     std::to_string(*before) + " to " + std::to_string(*t.event_mark));
+  }
+
+  enum class upsert_result { changed, kept };
+
+  /// One record's values through upsert_loader (copy_loader.cpp) with
+  /// protect_pending; `values` holds the columns to set (a poll: all of them).
+  /// An equal stamp wins (`>=`), for events too.
+  upsert_result upsert(table_model& t, const std::string& sfid,
+                       std::map<std::string, std::optional<std::string>> values, const std::string& stamp) {
+    auto* row = w_.row_by_sfid(t.table, sfid);
     for (const auto& [id, e] : w_.log)
       if (e.table == t.table && e.action == "DELETE" && e.sfid == sfid && (e.state == "NEW" || e.state == "PENDING"))
-        return; // its local DELETE waits: not brought back
-    const auto stamp = *canonical_timestamp(rec["SystemModstamp"].get<std::string>());
-    std::map<std::string, std::optional<std::string>> values;
-    for (const auto& [col, field] : data_columns())
-      values[col] = field_text(rec[field]);
+        return upsert_result::kept; // its local DELETE waits: not brought back
     if (row == nullptr) {
       pg_row r;
       r.id = w_.next_row_id++;
       r.sfid = sfid;
-      r.values = std::move(values);
+      for (const auto& [col, field] : data_columns())
+        r.values[col] = values.count(col) ? values[col] : std::nullopt;
       r.systemmodstamp = stamp;
       r.lastop = "SYNCED";
       t.rows.emplace(r.id, r);
+      return upsert_result::changed;
+    }
+    bool differs = false;
+    for (const auto& [col, v] : values)
+      differs = differs || row->values[col] != v;
+    if (row->lastop == "PENDING" || w_.waiting(t.table, row->id))
+      return upsert_result::kept; // a newer local change waits to be written: the row keeps its values
+    if (!row->systemmodstamp.empty() && stamp < row->systemmodstamp)
+      return upsert_result::kept;
+    if (!differs && stamp == row->systemmodstamp)
+      return upsert_result::kept; // ROW(...) IS NOT DISTINCT: nothing to rewrite
+    for (auto& [col, v] : values)
+      row->values[col] = std::move(v);
+    row->systemmodstamp = stamp;
+    return upsert_result::changed;
+  }
+
+  /// A polled record (the poll's and the sweep's apply): soft-deleted ones are hard-deleted here.
+  void apply(table_model& t, const json& rec) {
+    const auto sfid = rec["Id"].get<std::string>();
+    if (rec["IsDeleted"].get<bool>()) {
+      if (auto* row = w_.row_by_sfid(t.table, sfid))
+        t.rows.erase(row->id); // soft-deleted in Salesforce: hard-deleted here
       return;
     }
-    if (row->lastop == "PENDING" || w_.waiting(t.table, row->id))
-      return; // a newer local change waits to be written: the row keeps its values
-    if (!row->systemmodstamp.empty() && stamp < row->systemmodstamp)
-      return;
-    row->values = std::move(values);
-    row->systemmodstamp = stamp;
+    std::map<std::string, std::optional<std::string>> values;
+    for (const auto& [col, field] : data_columns())
+      values[col] = field_text(rec[field]);
+    upsert(t, sfid, std::move(values), *canonical_timestamp(rec["SystemModstamp"].get<std::string>()));
   }
 
   world& w_;

@@ -38,6 +38,7 @@ const std::vector<std::pair<injected_bug, const char*>>& bug_names() {
     {injected_bug::claim_by_table, "claim_by_table"},
     {injected_bug::no_writer_lock, "no_writer_lock"},
     {injected_bug::no_read_repair, "no_read_repair"},
+    {injected_bug::event_mark_apart, "event_mark_apart"},
   };
   return names;
 }
@@ -288,6 +289,23 @@ std::vector<std::string> check_invariants(world& w, const std::map<std::string, 
     if (t.mapping.state != "DATA_SYNCED")
       v.push_back("mapping " + t.mapping_id + " (" + t.object + "): stored state " + t.mapping.state + " (" +
                   t.mapping.description + "), not DATA_SYNCED");
+    // Change events: the subscriber caught up (its mark at the object's newest
+    // event). No mark: it forgot an expired one and listens from the newest
+    // event, no event of the object came since (a catch-up poll read the rest).
+    if (t.notify && t.event_mark) {
+      auto& log = w.org().change_log();
+      auto after = log.read_after(*t.event_mark, 1, t.object);
+      if (after.what != sfemu::cdc::read_result::status::ok || !after.events.empty())
+        v.push_back("change events: " + t.object + "'s subscriber did not catch up: its mark is " +
+                    (t.event_mark ? std::to_string(*t.event_mark) : std::string{"none"}) + ", the log's newest " +
+                    std::to_string(log.latest()));
+    }
+    // Change events: each event counted once (a batch applied twice would
+    // count its events again and could set an older value over a newer poll).
+    for (const auto& [replay, times] : t.event_counts)
+      if (times > 1)
+        v.push_back("change events: " + t.object + " event " + std::to_string(replay) + " was applied " +
+                    std::to_string(times) + " times");
     if (t.reloads_after_start > 0)
       v.push_back("mapping " + t.mapping_id + " (" + t.object + "): reloaded " +
                   std::to_string(t.reloads_after_start) + " time(s) after it was synced");
@@ -320,6 +338,9 @@ std::string snapshot(world& w) {
                                    true))
       s << "sf " << t.object << " " << rec.dump() << "\n";
     s << "mark " << t.mapping_id << " " << t.mapping.hwm.value_or("-") << " " << t.mapping.hwm_id.value_or("-") << "\n";
+    if (t.notify)
+      s << "event mark " << t.mapping_id << " " << (t.event_mark ? std::to_string(*t.event_mark) : "-") << " "
+        << t.events_counted << "\n";
   }
   for (const auto& [id, e] : w.archive)
     s << "archived " << id << " " << e.table << " " << e.action << " " << e.state << "\n";

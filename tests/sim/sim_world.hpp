@@ -71,6 +71,10 @@ enum class injected_bug {
   /// Read repair's sweep does nothing: a late commit (a record stamped
   /// before the mark when it became visible) is never read.
   no_read_repair,
+  /// Change events: the replay id is stored in a transaction of its own after
+  /// the batch's rows: when that one fails, the subscriber applies the batch
+  /// again (each event counted twice, and an older event applied over a newer poll).
+  event_mark_apart,
 };
 
 /// The name of a bug (SIM_BUG=<name> replays with it); "none" for none.
@@ -88,6 +92,16 @@ struct fault_rates {
   /// a poll's read and its apply) while other actors, other jobs, the workload
   /// and crashes run: what the threads of production interleave.
   double interleave = 0.0;
+  /// Change events (tests/sim/sim_change_stream.hpp), per delivery: the stream
+  /// ends before handing a batch over / right after it.
+  double stream_drop = 0.0;
+  /// Per event delivered: its payload cannot be decoded.
+  double undecodable = 0.0;
+  /// Per Salesforce-side change: Salesforce sends a gap event instead of its event.
+  double gap = 0.0;
+  /// Per step: the org's event log drops every event older than now (retention
+  /// passed): a subscriber resuming behind it gets "replay id too old".
+  double events_expire = 0.0;
 };
 
 /// One row of the mapped table (Heroku Connect's columns that matter here).
@@ -143,6 +157,18 @@ struct table_model {
   /// A poll ran: the mapping actor took its first load as done (a load whose
   /// answer was lost is rightly loaded again; the workload waits for this).
   bool polled = false;
+  /// Accelerated sync (sf_notify_enabled): a change subscriber applies events.
+  bool notify = false;
+  /// `syncforce.change_event_marks`: the replay id stored with the rows, the events counted.
+  std::optional<std::uint64_t> event_mark;
+  long events_counted = 0;
+  /// Per replay id, how many times an applied batch counted it (the invariants: once).
+  std::map<std::uint64_t, int> event_counts;
+  /// Batches applied, events applied as row changes, echoes skipped, catch-ups asked for.
+  long event_batches = 0;
+  long event_rows = 0;
+  long event_echoes = 0;
+  long event_catch_ups = 0;
 };
 
 /// A unit's lease row (`syncforce.leases`): who holds it under which epoch.

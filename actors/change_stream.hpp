@@ -1,0 +1,56 @@
+#pragma once
+
+// Where a change_subscriber's events come from: one subscription stream of a
+// topic, started after a replay id. Production reads the Pub/Sub API on a
+// thread of its own (actors/pubsub_change_stream.hpp); the whole-engine
+// simulation delivers events of sfemu's in-process change log as scheduled
+// actor messages (tests/sim/sim_change_stream.hpp). Either way a stream talks
+// to its subscriber by two messages only, both tagged with its generation (the
+// subscriber drops what an older stream sends):
+//   (cdc_events_atom, shared_ptr<change_batch>, generation): the next batch, in
+//     replay order; at most one is at the subscriber until it calls ack();
+//   (cdc_ended_atom, int32 pubsub::stream_failure, message, generation): the
+//     stream ended (after stop(): nothing is sent any more).
+
+#include "actors/sync_io.hpp"
+
+#include <caf/actor.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace syncforce::actors {
+
+struct change_event_settings;
+
+/// One stream, owned by the subscriber's state.
+class change_stream {
+public:
+  virtual ~change_stream() = default;
+  /// Opens the stream (events start to arrive as messages).
+  virtual void start() = 0;
+  /// The subscriber applied the batch it was sent (`n` events): the next may come.
+  virtual void ack(std::size_t n) = 0;
+  /// Ends the stream; nothing more is sent. Idempotent; also on destruction.
+  virtual void stop() = 0;
+};
+
+/// What a new stream is for.
+struct change_stream_args {
+  caf::actor owner; ///< the subscriber: gets the two messages above
+  std::shared_ptr<const change_event_settings> cfg;
+  mapping_job job;
+  std::string topic; ///< `/data/AccountChangeEvent`
+  /// Resume after this replay id; none: from the newest event.
+  std::optional<std::uint64_t> replay;
+  std::uint64_t generation = 0;
+};
+
+/// Makes a stream (not started). Empty in change_event_settings: the Pub/Sub API's.
+using change_stream_factory = std::function<std::unique_ptr<change_stream>(change_stream_args)>;
+
+} // namespace syncforce::actors
