@@ -2,7 +2,7 @@
 
 // Where a change_subscriber's events come from: one subscription stream of a
 // topic, started after a replay id. Production reads the Pub/Sub API on a
-// thread of its own (actors/pubsub_change_stream.hpp); the whole-engine
+// thread of its own (engine_io/pubsub_change_stream.hpp); the whole-engine
 // simulation delivers events of sfemu's in-process change log as scheduled
 // actor messages (tests/sim/sim_change_stream.hpp). Either way a stream talks
 // to its subscriber by two messages only, both tagged with its generation (the
@@ -12,9 +12,10 @@
 //   (cdc_ended_atom, int32 pubsub::stream_failure, message, generation): the
 //     stream ended (after stop(): nothing is sent any more).
 
+#include "actors/atoms.hpp"
 #include "actors/sync_io.hpp"
 
-#include <caf/actor.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,17 @@
 namespace syncforce::actors {
 
 struct change_event_settings;
+
+/// What the subscriber asks of its mapping: a keyset poll to read what events could not carry.
+using catch_up_target = caf::typed_actor<caf::reacts_to<catch_up_atom>>;
+
+/// The change_subscriber's protocol, as its stream sees it (the two messages above).
+using change_subscriber_hdl = caf::typed_actor<
+  caf::reacts_to<cdc_events_atom, std::shared_ptr<change_batch>, std::uint64_t>,
+  caf::reacts_to<cdc_ended_atom, std::int32_t, std::string, std::uint64_t>>;
+
+/// The subscriber's whole behaviour: its protocol plus its own timers (resubscribe, retry a job).
+using change_subscriber_impl = change_subscriber_hdl::extend<caf::reacts_to<start_atom>, caf::reacts_to<retry_atom>>;
 
 /// One stream, owned by the subscriber's state.
 class change_stream {
@@ -41,7 +53,7 @@ public:
 
 /// What a new stream is for.
 struct change_stream_args {
-  caf::actor owner; ///< the subscriber: gets the two messages above
+  change_subscriber_hdl owner; ///< the subscriber: gets the two messages above
   std::shared_ptr<const change_event_settings> cfg;
   mapping_job job;
   std::string topic; ///< `/data/AccountChangeEvent`
@@ -50,7 +62,7 @@ struct change_stream_args {
   std::uint64_t generation = 0;
 };
 
-/// Makes a stream (not started). Empty in change_event_settings: the Pub/Sub API's.
+/// Makes a stream (not started). Empty in change_event_settings: no events (the mapping polls).
 using change_stream_factory = std::function<std::unique_ptr<change_stream>(change_stream_args)>;
 
 } // namespace syncforce::actors

@@ -3,7 +3,6 @@
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
-#include "actors/pubsub_change_stream.hpp"
 #include "salesforce/pubsub/subscription.hpp"
 
 namespace syncforce::actors {
@@ -20,7 +19,7 @@ std::string change_event_topic(const std::string& object_name) {
 
 namespace {
 
-using subscriber_ptr = caf::stateful_actor<change_subscriber_state>*;
+using subscriber_ptr = change_subscriber_impl::stateful_pointer<change_subscriber_state>;
 
 void log_subscriber(subscriber_ptr self, spdlog::level::level_enum level, const std::string& event,
                     std::initializer_list<std::pair<std::string, std::string>> extras = {}) {
@@ -103,8 +102,8 @@ void subscribe(subscriber_ptr self) {
   if (st.runner)
     st.runner->stop();
   ++st.generation;
-  change_stream_args args{caf::actor_cast<caf::actor>(self), st.cfg, st.job, st.topic, st.replay, st.generation};
-  st.runner = st.cfg->streams ? st.cfg->streams(std::move(args)) : make_pubsub_change_stream(std::move(args));
+  change_stream_args args{caf::actor_cast<change_subscriber_hdl>(self), st.cfg, st.job, st.topic, st.replay, st.generation};
+  st.runner = st.cfg->streams(std::move(args)); // set: the mapping spawns no subscriber without it
   st.runner->start();
   log_subscriber(self, spdlog::level::info, "Subscribed to change events",
                  {{"replay_from", st.replay ? std::to_string(*st.replay) : std::string{"latest"}}});
@@ -127,10 +126,11 @@ void load_mark(subscriber_ptr self) {
 
 } // namespace
 
-caf::behavior change_subscriber(caf::stateful_actor<change_subscriber_state>* self,
-                                std::shared_ptr<const change_event_settings> cfg, mapping_job job,
-                                std::shared_ptr<const lease_fence> fence, std::shared_ptr<sync_io> io, caf::actor pool,
-                                caf::actor mapping) {
+change_subscriber_impl::behavior_type change_subscriber(change_subscriber_impl::stateful_pointer<change_subscriber_state> self,
+                                                        std::shared_ptr<const change_event_settings> cfg,
+                                                        mapping_job job, std::shared_ptr<const lease_fence> fence,
+                                                        std::shared_ptr<sync_io> io, caf::actor pool,
+                                                        catch_up_target mapping) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.job = std::move(job);

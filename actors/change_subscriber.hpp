@@ -5,7 +5,7 @@
 // id, apply each batch as a job on the worker pool, ask the mapping for a
 // catch-up poll, resubscribe with backoff); a change_stream hands it batches
 // (production: a thread of its own blocks on the gRPC stream,
-// actors/pubsub_change_stream.hpp; the simulation: sfemu's log in process).
+// engine_io/pubsub_change_stream.hpp; the simulation: sfemu's log in process).
 
 #include "actors/backoff.hpp"
 #include "actors/change_stream.hpp"
@@ -32,7 +32,8 @@ struct change_event_settings {
   /// Events per FetchRequest.
   int batch = 100;
   backoff_policy retry{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.0};
-  /// Makes the event streams; empty: the Pub/Sub API at `target` (make_pubsub_change_stream).
+  /// Makes the event streams: syncforced's is the Pub/Sub API at `target`
+  /// (engine_io::make_pubsub_change_stream), the simulation's sfemu's log in process.
   change_stream_factory streams;
 };
 
@@ -42,7 +43,7 @@ struct change_subscriber_state {
   std::shared_ptr<const lease_fence> fence;
   std::shared_ptr<sync_io> io;
   caf::actor pool;
-  caf::actor mapping;
+  catch_up_target mapping;
   std::string topic;
   /// The last replay id applied (none: subscribe from the newest event).
   std::optional<std::uint64_t> replay;
@@ -66,10 +67,11 @@ struct change_subscriber_state {
 /// a gap or overflow, an update of a row the table lacks, a replay id that
 /// expired (the subscription then restarts from the newest event). A lost
 /// lease ends it with engine_errc::lease_lost. Spawned linked to the mapping.
-caf::behavior change_subscriber(caf::stateful_actor<change_subscriber_state>* self,
-                                std::shared_ptr<const change_event_settings> cfg, mapping_job job,
-                                std::shared_ptr<const lease_fence> fence, std::shared_ptr<sync_io> io, caf::actor pool,
-                                caf::actor mapping);
+change_subscriber_impl::behavior_type change_subscriber(change_subscriber_impl::stateful_pointer<change_subscriber_state> self,
+                                                        std::shared_ptr<const change_event_settings> cfg,
+                                                        mapping_job job, std::shared_ptr<const lease_fence> fence,
+                                                        std::shared_ptr<sync_io> io, caf::actor pool,
+                                                        catch_up_target mapping);
 
 /// `/data/AccountChangeEvent`, `/data/Widget__ChangeEvent` (custom objects drop the `c` of `__c`).
 std::string change_event_topic(const std::string& object_name);

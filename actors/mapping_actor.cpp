@@ -191,10 +191,12 @@ void quit(mapping_ptr self, const action::quit& a, const caf::error* cause) {
 /// table and a mark to catch up from); linked, so it ends with the mapping.
 void start_change_events(mapping_ptr self) {
   auto& st = self->state;
-  if (st.subscriber || !st.cfg.change_events || !st.cfg.job.config.sf_notify_enabled || st.status.stopping)
+  // No stream factory (a node built without one): the mapping keeps polling.
+  if (st.subscriber || !st.cfg.change_events || !st.cfg.change_events->streams ||
+      !st.cfg.job.config.sf_notify_enabled || st.status.stopping)
     return;
   st.subscriber = self->spawn<caf::linked>(change_subscriber, st.cfg.change_events, st.cfg.job, st.cfg.fence, st.io,
-                                           caf::actor_cast<caf::actor>(st.pool), caf::actor_cast<caf::actor>(self));
+                                           caf::actor_cast<caf::actor>(st.pool), caf::actor_cast<catch_up_target>(self));
 }
 
 /// Does what the lifecycle decided, in order.

@@ -73,7 +73,7 @@ struct mapping_actor_state {
   /// The generation of the latest armed poll timer (see mapping_actor_impl).
   std::uint64_t poll_timer = 0;
   /// The change event subscription (accelerated sync), linked; spawned once synced.
-  caf::actor subscriber;
+  change_subscriber_hdl subscriber;
 
   static inline const char* name = "mapping";
 };

@@ -12,6 +12,7 @@
 #include "actors/node_supervisor.hpp"
 #include "actors/sync_engine.hpp"
 #include "engine_io/engine_io.hpp"
+#include "engine_io/pubsub_change_stream.hpp"
 #include "services/cluster_client.hpp"
 #include "services/cluster_security.hpp"
 #include "dashboard/dashboard_server.hpp"
@@ -216,6 +217,7 @@ int main(int argc, char** argv) {
     auto endpoint = parse_pubsub_endpoint(pubsub_endpoint);
     change_events->target = endpoint->target;
     change_events->tls = endpoint->tls;
+    change_events->streams = engine_io::make_pubsub_change_stream;
     if (!pubsub_ca_file.empty()) {
       std::ifstream in(pubsub_ca_file);
       std::stringstream pem;

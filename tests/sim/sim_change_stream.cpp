@@ -11,7 +11,7 @@ namespace syncforce::sim {
 using actors::change_batch;
 
 struct change_streams::stream_state {
-  caf::actor owner;
+  actors::change_subscriber_hdl owner;
   std::string topic;
   std::string object;
   std::string own_client;

@@ -1,6 +1,6 @@
 #pragma once
 // The simulation's change event source (stands for the Pub/Sub API's Subscribe
-// stream, actors/pubsub_change_stream.cpp, and the server behind it,
+// stream, engine_io/pubsub_change_stream.cpp, and the server behind it,
 // emulator/pubsub/service.cpp): the real change_subscriber reads sfemu's
 // in-process CDC log (emulator/cdc/event_log: read_after, latest) through it.
 // No thread: the driver calls pump() between scheduler steps and a stream

@@ -7,6 +7,7 @@
 // named replies print their fields (their inspect functions), as logs show them.
 
 #include "actors/broker_protocol.hpp"
+#include "actors/change_subscriber.hpp"
 #include "actors/cluster_member.hpp"
 #include "actors/connection_actor.hpp"
 #include "actors/mapping_actor.hpp"
@@ -88,6 +89,15 @@ static_assert(fits<sync_engine_actor, supervised_engine>);
 static_assert(fits<connection_actor_impl, mapping_parent>);
 static_assert(fits<node_supervisor_impl, db_listener>);
 static_assert(!fits<writer_actor_hdl, mapping_actor_hdl>, "handles of different actors never mix");
+// The change subscriber: its stream sends it batches and the stream's end; its
+// resubscribe and job-retry timers are its own.
+static_assert(accepts<change_subscriber_hdl, cdc_events_atom, std::shared_ptr<change_batch>, std::uint64_t>);
+static_assert(accepts<change_subscriber_hdl, cdc_ended_atom, std::int32_t, std::string, std::uint64_t>);
+static_assert(!accepts<change_subscriber_hdl, start_atom> && accepts<change_subscriber_impl, start_atom>,
+              "the subscriber's resubscribe timer is its own");
+static_assert(!accepts<change_subscriber_hdl, retry_atom> && accepts<change_subscriber_impl, retry_atom>);
+static_assert(fits<change_subscriber_impl, change_subscriber_hdl>);
+static_assert(fits<mapping_actor_impl, catch_up_target>, "a mapping is its subscriber's catch-up target");
 
 // ---- the services' short-lived work runs on bounded, typed actors ------------------
 // Admin calls run on a worker_pool (a fixed number of detached workers and a

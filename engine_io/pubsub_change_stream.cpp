@@ -1,4 +1,4 @@
-#include "actors/pubsub_change_stream.hpp"
+#include "engine_io/pubsub_change_stream.hpp"
 
 #include "actors/atoms.hpp"
 #include "actors/change_subscriber.hpp"
@@ -8,7 +8,9 @@
 #include <mutex>
 #include <thread>
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
+
+using namespace actors;
 
 namespace {
 
@@ -142,7 +144,7 @@ private:
     }
   }
 
-  caf::actor owner_;
+  change_subscriber_hdl owner_;
   std::shared_ptr<const change_event_settings> cfg_;
   mapping_job job_;
   std::string topic_;
@@ -163,4 +165,4 @@ std::unique_ptr<change_stream> make_pubsub_change_stream(change_stream_args args
   return std::make_unique<subscription_runner>(std::move(args));
 }
 
-} // namespace syncforce::actors
+} // namespace syncforce::engine_io
