@@ -59,6 +59,30 @@ struct write_back : sync_read {
     ASSERT_TRUE(wait_state("Wb__c", "DATA_SYNCED")) << node->output();
   }
 
+  /// Makes Pa__c (external id Pext__c) in sfemu and gives Wb__c a Parent__c lookup to it;
+  /// `mappings`: both objects' mappings, Wb__c's with the lookup and Parent__r__Pext__c.
+  void parent_and_child(json& mappings) {
+    json parent{{"name", "Pa__c"},
+                {"label", "Parent"},
+                {"key_prefix", "a0P"},
+                {"fields", json::array({{{"name", "Pext__c"}, {"type", "string"}, {"length", 40},
+                                         {"external_id", true}, {"unique", true}}})}};
+    auto child = wb_object;
+    child["fields"].push_back({{"name", "Parent__c"}, {"type", "reference"}, {"reference_to", "Pa__c"}});
+    ASSERT_TRUE(control("POST", "schema", {{"objects", json::array({parent, child})}}).is_object());
+    mappings = wb_mapping();
+    mappings[0]["config"]["fields"]["Parent__c"] = json::object();
+    mappings[0]["config"]["fields"]["Parent__r__Pext__c"] = json::object();
+    mappings.push_back({{"object_name", "Pa__c"},
+                        {"config",
+                         {{"access", "read_write"},
+                          {"sf_polling_seconds", 120},
+                          {"upsert_field", "Pext__c"},
+                          {"fields", {{"Id", json::object()}, {"IsDeleted", json::object()},
+                                      {"SystemModstamp", json::object()}, {"Name", json::object()},
+                                      {"Pext__c", json::object()}}}}}});
+  }
+
   void sql(const std::string& statement) {
     pqxx::connection c(db->url());
     pqxx::work tx(c);
@@ -307,25 +331,8 @@ TEST_F(write_back, fixing_a_failed_insert_with_an_update_creates_the_record_once
 }
 
 TEST_F(write_back, a_child_refers_to_a_new_parent_by_its_external_id) {
-  json parent{{"name", "Pa__c"},
-              {"label", "Parent"},
-              {"key_prefix", "a0P"},
-              {"fields", json::array({{{"name", "Pext__c"}, {"type", "string"}, {"length", 40},
-                                       {"external_id", true}, {"unique", true}}})}};
-  auto child = wb_object;
-  child["fields"].push_back({{"name", "Parent__c"}, {"type", "reference"}, {"reference_to", "Pa__c"}});
-  ASSERT_TRUE(control("POST", "schema", {{"objects", json::array({parent, child})}}).is_object());
-  auto mappings = wb_mapping();
-  mappings[0]["config"]["fields"]["Parent__c"] = json::object();
-  mappings[0]["config"]["fields"]["Parent__r__Pext__c"] = json::object();
-  mappings.push_back({{"object_name", "Pa__c"},
-                      {"config",
-                       {{"access", "read_write"},
-                        {"sf_polling_seconds", 120},
-                        {"upsert_field", "Pext__c"},
-                        {"fields", {{"Id", json::object()}, {"IsDeleted", json::object()},
-                                    {"SystemModstamp", json::object()}, {"Name", json::object()},
-                                    {"Pext__c", json::object()}}}}}});
+  json mappings;
+  ASSERT_NO_FATAL_FAILURE(parent_and_child(mappings));
   write_config(mappings);
   start_node();
   ASSERT_TRUE(wait_state("Wb__c", "DATA_SYNCED")) << node->output();
@@ -359,25 +366,8 @@ TEST_F(write_back, a_child_refers_to_a_new_parent_by_its_external_id) {
 // group of answered batches): a row written by two batches of one group (its
 // INSERT, then its failed UPDATE) ends as if each batch had been recorded alone.
 TEST_F(write_back, ordered_writes_keep_interleaved_changes_in_order_across_tables_and_record_them_exactly) {
-  json parent{{"name", "Pa__c"},
-              {"label", "Parent"},
-              {"key_prefix", "a0P"},
-              {"fields", json::array({{{"name", "Pext__c"}, {"type", "string"}, {"length", 40},
-                                       {"external_id", true}, {"unique", true}}})}};
-  auto child = wb_object;
-  child["fields"].push_back({{"name", "Parent__c"}, {"type", "reference"}, {"reference_to", "Pa__c"}});
-  ASSERT_TRUE(control("POST", "schema", {{"objects", json::array({parent, child})}}).is_object());
-  auto mappings = wb_mapping();
-  mappings[0]["config"]["fields"]["Parent__c"] = json::object();
-  mappings[0]["config"]["fields"]["Parent__r__Pext__c"] = json::object();
-  mappings.push_back({{"object_name", "Pa__c"},
-                      {"config",
-                       {{"access", "read_write"},
-                        {"sf_polling_seconds", 120},
-                        {"upsert_field", "Pext__c"},
-                        {"fields", {{"Id", json::object()}, {"IsDeleted", json::object()},
-                                    {"SystemModstamp", json::object()}, {"Name", json::object()},
-                                    {"Pext__c", json::object()}}}}}});
+  json mappings;
+  ASSERT_NO_FATAL_FAILURE(parent_and_child(mappings));
   write_config(mappings, "60.0", {{"poll_db_no_merge", true}});
   start_node();
   ASSERT_TRUE(wait_state("Wb__c", "DATA_SYNCED")) << node->output();
