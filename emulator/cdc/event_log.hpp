@@ -158,15 +158,10 @@ public:
   void clear();
   /// Drops events past retention now (also done on every publish and read).
   void expire();
-  /// Pub/Sub Subscribe streams whose start position is set (events after it reach them).
-  /// Tests wait on it (GET /__sfemu/cdc `open_streams`): a client's own "subscribed"
-  /// says only that its request left, not that a LATEST position was taken.
-  void stream_opened() {
-    ++open_streams_;
-    ++streams_opened_;
-  }
-  void stream_closed() { --open_streams_; }
-  int open_streams() const { return open_streams_.load(); }
+  /// Counts a Pub/Sub Subscribe stream whose start position is taken (events after it
+  /// reach it). Tests wait on it (GET /__sfemu/cdc `streams_opened`): a client's own
+  /// "subscribed" says only that its request left, not that a LATEST position was taken.
+  void stream_opened() { ++streams_opened_; }
   /// Streams opened since sfemu started (never goes down).
   std::uint64_t streams_opened() const { return streams_opened_.load(); }
 
@@ -185,7 +180,6 @@ private:
   std::optional<std::set<std::string>> selected_; ///< lowercased names; nullopt = all
   std::int64_t retention_ms_ = default_retention_ms;
   std::size_t overflow_after_ = default_overflow_after;
-  std::atomic<int> open_streams_{0};
   std::atomic<std::uint64_t> streams_opened_{0};
   std::size_t max_events_ = 500000;
   bool enabled_ = true;

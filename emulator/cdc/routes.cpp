@@ -33,7 +33,6 @@ nlohmann::json state_of(org& model) {
                         {"latest_replay_id", log.latest()},
                         {"earliest_replay_id", log.earliest()},
                         {"size", log.size()},
-                        {"open_streams", log.open_streams()},
                         {"streams_opened", log.streams_opened()}};
   if (auto sel = log.selection()) {
     // report the describe names of the selected objects

@@ -272,10 +272,6 @@ struct server::impl final : public eventbus::v1::PubSub::Service {
 
     // The position is taken: events from now on reach this stream.
     log.stream_opened();
-    struct close_on_exit {
-      cdc::event_log& log;
-      ~close_on_exit() { log.stream_closed(); }
-    } counted{log};
 
     // The reader adds to `pending` (flow control); this thread writes.
     std::mutex mutex;
