@@ -9,7 +9,7 @@
 // subscriber drops what an older stream sends):
 //   (cdc_events_atom, shared_ptr<change_batch>, generation): the next batch, in
 //     replay order; at most one is at the subscriber until it calls ack();
-//   (cdc_ended_atom, int32 pubsub::stream_failure, message, generation): the
+//   (cdc_ended_atom, int32 stream_failure, message, generation): the
 //     stream ended (after stop(): nothing is sent any more).
 
 #include "actors/atoms.hpp"

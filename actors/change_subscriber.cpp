@@ -3,7 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
-#include "salesforce/pubsub/subscription.hpp"
+#include "sync/change_event.hpp"
 
 namespace syncforce::actors {
 
@@ -154,8 +154,8 @@ change_subscriber_impl::behavior_type change_subscriber(change_subscriber_impl::
       if (generation != st.generation)
         return;
       st.runner.reset(); // its thread has ended (joined here)
-      auto failure = static_cast<pubsub::stream_failure>(kind);
-      if (failure == pubsub::stream_failure::replay_invalid) {
+      auto failure = static_cast<stream_failure>(kind);
+      if (failure == stream_failure::replay_invalid) {
         // The stored replay id expired (or the org does not know it): the
         // events after it are gone. Forget it, start from the newest event, and
         // let a keyset poll read everything since the poll's own mark.
@@ -170,9 +170,9 @@ change_subscriber_impl::behavior_type change_subscriber(change_subscriber_impl::
         return;
       }
       ++st.failures;
-      auto wait = failure == pubsub::stream_failure::not_found ? st.cfg->retry.max
+      auto wait = failure == stream_failure::not_found ? st.cfg->retry.max
                                                                 : st.cfg->retry.delay(st.failures);
-      log_subscriber(self, failure == pubsub::stream_failure::unavailable ? spdlog::level::info : spdlog::level::warn,
+      log_subscriber(self, failure == stream_failure::unavailable ? spdlog::level::info : spdlog::level::warn,
                      "Change event stream ended, will resubscribe",
                      {{"reason", message}, {"retry_in_ms", std::to_string(wait.count())}});
       // From the last replay id applied (after the batch being applied, if any).

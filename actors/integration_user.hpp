@@ -91,7 +91,7 @@ struct integration_user_state {
 /// One per Salesforce user in the cluster: the query-cursor pool and the API
 /// budget shared by every mapping of every connection that logs in as this
 /// user. (The OAuth session itself is the thread-safe
-/// `salesforce::shared_session` in `sf_user`, used by the workers directly.)
+/// shared session in `sf_user::login`, used by the workers directly.)
 /// Holders in the same node talk to it directly and their cursors come back
 /// when they die (monitored); holders elsewhere (over the Cluster gRPC
 /// service, or a node's broker proxy) get grants with a time-to-live that they

@@ -5,7 +5,6 @@
 #include "actors/errors.hpp"
 #include "actors/integration_user.hpp"
 #include "actors/log.hpp"
-#include "actors/sf_login.hpp"
 #include "actors/worker_pool.hpp"
 #include "store/channels.hpp"
 
@@ -23,15 +22,17 @@ namespace {
 using engine_ptr = sync_engine_actor::stateful_pointer<sync_engine_state>;
 
 
-std::shared_ptr<sf_user> make_user(const store::connection_row& c, const secret_lookup& secrets, std::string& error) {
-  auto config = client_config_for(c, secrets, error);
-  if (!config)
-    return nullptr;
+std::shared_ptr<sf_user> make_user(engine_ptr self, const store::connection_row& c, std::string& error) {
+  const auto& st = self->state;
   auto user = std::make_shared<sf_user>();
-  user->key = c.login.login_url + "|" + c.login.username;
+  user->key = store::user_unit_key(c.login.login_url, c.login.username);
   user->username = c.login.username;
-  user->config = std::move(*config);
-  user->session = std::make_shared<salesforce::shared_session>(user->config);
+  if (st.cfg.backend.log_in) {
+    // Salesforce's API usage shows which node made each call.
+    user->login = st.cfg.backend.log_in(c, st.cfg.secrets, "syncforce/" + st.cfg.node_name, error);
+    if (!user->login)
+      return nullptr;
+  }
   return user;
 }
 
@@ -190,9 +191,7 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
 std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection_row& c, cursor_broker_actor& user_actor) {
   auto& st = self->state;
   std::string error;
-  auto user = make_user(c, st.cfg.secrets, error);
-  if (user) // Salesforce's API usage shows which node made each call
-    user->config.client_name = "syncforce/" + st.cfg.node_name;
+  auto user = make_user(self, c, error);
   if (!user) {
     log(spdlog::level::err, log_event{"Cannot log in to Salesforce: " + error, "connection", c.name,
                                       "NEED_AUTHENTICATION"}.addon(c.id)
@@ -241,8 +240,8 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
     }
     ui = st.users.emplace(user->key, hdl).first;
     auto target = hdl;
-    user->on_usage = [target](const salesforce::api_usage& u) {
-      caf::anon_send(target, usage_atom::value, static_cast<int64_t>(u.used), static_cast<int64_t>(u.max));
+    user->on_usage = [target](std::int64_t used, std::int64_t max) {
+      caf::anon_send(target, usage_atom::value, used, max);
     };
     st.logins[user->key] = user;
   }

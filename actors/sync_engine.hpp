@@ -48,6 +48,13 @@ struct engine_backend {
   std::function<job_outcome(worker_context&, const std::optional<engine_config>& file,
                             std::vector<loaded_connection>& out)>
     load_config;
+  /// A connection's Salesforce login under `client_name` (engine_io::log_in):
+  /// nullptr with `error` (naming a secret's reference, never a secret) when
+  /// its secrets cannot be resolved or its login URL is refused. None: users
+  /// without a login (fakes that call no Salesforce client).
+  std::function<std::shared_ptr<const sf_login>(const store::connection_row&, const secret_lookup&,
+                                                const std::string& client_name, std::string& error)>
+    log_in;
 };
 
 /// Settings of the node's sync engine.

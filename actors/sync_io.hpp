@@ -1,7 +1,7 @@
 #pragma once
 
 #include "actors/worker_pool.hpp"
-#include "salesforce/pubsub/subscription.hpp"
+#include "sync/change_event.hpp"
 #include "sync/mapping_config.hpp"
 
 #include <atomic>
@@ -43,7 +43,7 @@ struct mapping_job {
 /// Change events received for one mapping, in replay order (accelerated sync).
 struct change_batch {
   std::string topic;
-  std::vector<pubsub::received_event> events;
+  std::vector<received_event> events;
   /// The engine's own client name (`Sforce-Call-Options: client=`): events of
   /// its own writes are not applied (sync/change_events.hpp).
   std::string own_client;

@@ -1,8 +1,6 @@
 #pragma once
 
 #include "actors/atoms.hpp"
-#include "salesforce/client.hpp"
-#include "salesforce/shared_session.hpp"
 #include "sync/job_outcome.hpp"
 #include "sync/lease_fence.hpp"
 
@@ -23,18 +21,26 @@ namespace syncforce::actors {
 
 // ---- Salesforce integration users -------------------------------------------
 
-/// One Salesforce login shared by every client that works as this user: the
-/// client settings (with the resolved secrets), the shared OAuth session and
+/// How the workers log in as a user: the client settings with the resolved
+/// secrets and the OAuth session all of the user's clients share. Opaque here
+/// (engine_io::salesforce_login is the one in production), so that the actors
+/// link no Salesforce client.
+class sf_login {
+public:
+  virtual ~sf_login() = default;
+};
+
+/// One Salesforce user as every client that works as it sees it: its login and
 /// where API usage goes. Built by the engine, read-only afterwards.
 struct sf_user {
-  std::string key; ///< login_url + "|" + username
+  std::string key; ///< login_url + "|" + username (store::user_unit_key)
   std::string username;
   /// Query cursors the user may hold at once (0: no limit), from its connections' API version.
   int cursor_limit = 0;
-  salesforce::client_config config;
-  std::shared_ptr<salesforce::shared_session> session;
-  /// Called (on worker threads) with every Sforce-Limit-Info snapshot.
-  std::function<void(const salesforce::api_usage&)> on_usage;
+  /// None with fakes (no Salesforce client to log in).
+  std::shared_ptr<const sf_login> login;
+  /// Called (on worker threads) with every Sforce-Limit-Info snapshot: calls used and the daily maximum.
+  std::function<void(std::int64_t used, std::int64_t max)> on_usage;
 };
 
 // ---- jobs --------------------------------------------------------------------

@@ -8,10 +8,13 @@
 #     spells one out. SOQL ("SELECT Id FROM Contact") is not SQL to this check:
 #     it looks for libpqxx's execution calls and for statements only PostgreSQL takes.
 #
-#   syncforce_check_no_pqxx_in(ROOT <dir> DIR <subdir> [RESULT <var>])
+#   syncforce_check_no_pqxx_in(ROOT <dir> DIR <subdir> [ALLOWED <regex>] [RESULT <var>])
 #     No file of <subdir> (actors/) includes libpqxx, directly or through a
 #     project header it includes, however deep: the actors see store/'s rows as
 #     plain structs (store/rows.hpp, store/cluster_rows.hpp, store/channels.hpp).
+#     With ALLOWED, every project file reached that way must match <regex> too:
+#     actors/ depends on CAF and interfaces only (#20), so it reaches no header of
+#     the Salesforce client, engine_io/ or store/'s functions.
 #
 # Without RESULT a finding is a FATAL_ERROR; with it, <var> is set to the findings
 # (empty: none) so that a caller can test the check itself.
@@ -113,7 +116,7 @@ function(syncforce_project_includes root file out)
 endfunction()
 
 function(syncforce_check_no_pqxx_in)
-  cmake_parse_arguments(ARG "" "ROOT;DIR;RESULT" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "ROOT;DIR;ALLOWED;RESULT" "" ${ARGN})
   file(GLOB starts RELATIVE ${ARG_ROOT} ${ARG_ROOT}/${ARG_DIR}/*.cpp ${ARG_ROOT}/${ARG_DIR}/*.hpp)
   # Which project headers include libpqxx, directly or not: a walk of the include
   # graph from every file of DIR, remembering how each file was reached.
@@ -135,6 +138,9 @@ function(syncforce_check_no_pqxx_in)
     if(direct)
       list(APPEND findings "${via_${key}} includes libpqxx")
     endif()
+    if(DEFINED ARG_ALLOWED AND NOT f MATCHES "${ARG_ALLOWED}")
+      list(APPEND findings "${via_${key}} is outside what ${ARG_DIR}/ may see")
+    endif()
     syncforce_project_includes(${ARG_ROOT} ${f} next)
     foreach(n ${next})
       string(MAKE_C_IDENTIFIER "${n}" nkey)
@@ -148,8 +154,9 @@ function(syncforce_check_no_pqxx_in)
     set(${ARG_RESULT} "${findings}" PARENT_SCOPE)
   elseif(findings)
     string(REPLACE ";" "\n  " text "${findings}")
-    message(FATAL_ERROR "${ARG_DIR}/ includes libpqxx (it sees store/'s rows as plain structs: store/rows.hpp, "
-                        "store/cluster_rows.hpp, store/channels.hpp):\n  ${text}")
+    message(FATAL_ERROR "${ARG_DIR}/ reaches libpqxx or a header outside its interfaces (it sees store/'s rows as "
+                        "plain structs: store/rows.hpp, store/cluster_rows.hpp, store/channels.hpp; blocking I/O "
+                        "is engine_io/'s):\n  ${text}")
   endif()
 endfunction()
 

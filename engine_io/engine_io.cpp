@@ -2,6 +2,7 @@
 
 #include "engine_io/pg_notify_listener.hpp"
 #include "engine_io/worker_context.hpp"
+#include "engine_io/sf_login.hpp"
 #include "store/control_repo.hpp"
 
 #include <pqxx/pqxx>
@@ -36,6 +37,7 @@ actors::engine_backend make_engine_backend(std::string database_url, std::chrono
   };
   b.listen = pg_listeners(database_url);
   b.load_config = load_engine_config;
+  b.log_in = log_in;
   return b;
 }
 

@@ -14,7 +14,7 @@ namespace syncforce::engine_io {
 namespace {
 
 /// The event's value of `field` (names compare ignoring case); null when absent.
-const nlohmann::json& field_value(const pubsub::change_event& e, const std::string& field) {
+const nlohmann::json& field_value(const change_event& e, const std::string& field) {
   static const nlohmann::json null_value;
   if (auto it = e.fields.find(field); it != e.fields.end())
     return *it;
@@ -28,7 +28,7 @@ const nlohmann::json& field_value(const pubsub::change_event& e, const std::stri
 /// and UPDATE carries it), else the commit time, floored to the second. Never
 /// above the record's SystemModstamp, so a poll reading the record later is
 /// not refused as older.
-std::string event_stamp(const pubsub::change_event& e) {
+std::string event_stamp(const change_event& e) {
   const auto& lmd = field_value(e, "LastModifiedDate");
   if (lmd.is_number_integer())
     return stamp_text(lmd.get<std::int64_t>());

@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/change_subscriber.hpp"
 #include "salesforce/pubsub/subscription.hpp"
+#include "engine_io/sf_login.hpp"
 #include "salesforce/shared_session.hpp"
 
 #include <mutex>
@@ -79,7 +80,12 @@ private:
   }
 
   void run() {
-    auto session = job_.user->session->get();
+    const auto* login = dynamic_cast<const salesforce_login*>(job_.user->login.get());
+    if (login == nullptr) {
+      ended(pubsub::stream_failure::other, "no Salesforce login for " + job_.user->username);
+      return;
+    }
+    auto session = login->session->get();
     if (!session) {
       ended(pubsub::stream_failure::unavailable, "login: " + session.error().describe());
       return;
@@ -133,7 +139,7 @@ private:
       }
       // An expired session: log in again once and resubscribe at once.
       if (error.kind == pubsub::stream_failure::unauthenticated && attempt == 1 && !received) {
-        auto fresh = job_.user->session->refresh(*session);
+        auto fresh = login->session->refresh(*session);
         if (fresh) {
           session = std::move(fresh);
           continue;

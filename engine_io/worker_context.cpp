@@ -1,5 +1,7 @@
 #include "engine_io/worker_context.hpp"
 
+#include "engine_io/sf_login.hpp"
+
 #include "store/cluster.hpp"
 #include "store/copy_loader.hpp"
 #include "store/db_errors.hpp"
@@ -24,14 +26,15 @@ salesforce::client& pg_worker_context::sf(const actors::sf_user& user) {
   auto i = clients_.find(user.key);
   if (i != clients_.end())
     return *i->second;
-  auto c = std::make_unique<salesforce::client>(user.config);
-  if (user.session) {
-    // Adopt the shared login if there is one yet; either way, expired sessions
-    // are renewed through it, so the user logs in once for all workers.
-    user.session->attach(*c);
-  }
+  const auto* login = dynamic_cast<const salesforce_login*>(user.login.get());
+  if (login == nullptr) // the engine made the user without engine_backend::log_in
+    throw std::logic_error("no Salesforce login for " + user.username);
+  auto c = std::make_unique<salesforce::client>(login->config);
+  // Adopt the shared login if there is one yet; either way, expired sessions
+  // are renewed through it, so the user logs in once for all workers.
+  login->session->attach(*c);
   if (user.on_usage)
-    c->on_api_usage(user.on_usage);
+    c->on_api_usage([usage = user.on_usage](const salesforce::api_usage& u) { usage(u.used, u.max); });
   // Nothing goes to Salesforce under a lease this node's clock says is gone
   // (a frozen node wakes up past its deadline: not one request).
   c->set_request_gate([this] {

@@ -6,7 +6,7 @@
 #include "store/db_errors.hpp"
 
 #include "engine_io/config_validation.hpp"
-#include "actors/sf_login.hpp"
+#include "engine_io/sf_login.hpp"
 #include "actors/sync_engine.hpp"
 #include "services/admin_detail.hpp"
 #include "services/diagnose.hpp"
@@ -243,7 +243,7 @@ void fill_rejection(const std::vector<config_problem>& problems, const std::stri
 grpc::Status salesforce_login(const store::connection_row& c, const secret_lookup& secrets,
                               std::unique_ptr<salesforce::client>& out) {
   std::string error;
-  auto config = actors::client_config_for(c, secrets, error);
+  auto config = engine_io::client_config_for(c, secrets, error);
   if (!config)
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "cannot log in to Salesforce as " + c.login.username + ": " + error);

@@ -3,7 +3,7 @@
 #include "engine_io/config_validation.hpp"
 #include "actors/integration_user.hpp"
 #include "engine_io/mapping_describe.hpp"
-#include "actors/sf_login.hpp"
+#include "engine_io/sf_login.hpp"
 #include "salesforce/client.hpp"
 #include "sync/diagnose_rules.hpp"
 #include "sync/sf_write.hpp"
@@ -194,7 +194,7 @@ void run_diagnose(pqxx::transaction_base& tx, const store::connection_row& c, co
   login.auth = c.login.auth;
   std::unique_ptr<salesforce::client> sf;
   std::string secret_error;
-  if (auto cfg = actors::client_config_for(c, secrets, secret_error)) {
+  if (auto cfg = engine_io::client_config_for(c, secrets, secret_error)) {
     // Diagnose answers a person: fail fast rather than retry for minutes.
     cfg->http.connect_timeout = std::chrono::seconds(5);
     cfg->http.request_timeout = std::chrono::seconds(30);

@@ -13,6 +13,6 @@ inline constexpr const char* control_channel = "syncforce_control";
 
 /// The channel the notify trigger signals: `<schema>.hc_trigger_log`
 /// (LISTEN needs it quoted, which pqxx::notification_receiver does).
-std::string trigger_log_channel(const std::string& schema);
+inline std::string trigger_log_channel(const std::string& schema) { return schema + ".hc_trigger_log"; }
 
 } // namespace syncforce::store

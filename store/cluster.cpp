@@ -8,10 +8,6 @@ std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) +
 
 } // namespace
 
-std::string user_unit_key(const std::string& login_url, const std::string& username) {
-  return login_url + "|" + username;
-}
-
 std::int64_t join_cluster(pqxx::connection& conn, const node_info& node, std::chrono::milliseconds ttl) {
   pqxx::work tx(conn, "join_cluster");
   auto inc = tx.exec_params1(

@@ -51,6 +51,8 @@ struct cluster_view {
 };
 
 /// The integration-user unit key of a login: login_url|username (as the engine keys users).
-std::string user_unit_key(const std::string& login_url, const std::string& username);
+inline std::string user_unit_key(const std::string& login_url, const std::string& username) {
+  return login_url + "|" + username;
+}
 
 } // namespace syncforce::store

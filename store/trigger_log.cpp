@@ -36,10 +36,6 @@ std::string to_log_state(log_outcome o) {
   return "FAILED";
 }
 
-std::string trigger_log_channel(const std::string& schema) {
-  return schema + ".hc_trigger_log";
-}
-
 namespace {
 std::vector<trigger_log_entry> claim_where(pqxx::transaction_base& tx, const std::string& schema,
                                            std::size_t limit, const std::string& filter);

@@ -7,6 +7,8 @@
 // for the sub-fields of compound field i); they are turned back into field names here
 // ("Name", compound sub-fields as "Parent.Child").
 
+#include "sync/change_event.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -19,27 +21,9 @@
 
 namespace syncforce::pubsub {
 
-/// One decoded change event.
-struct change_event {
-  std::string entity_name;
-  std::string change_type; ///< CREATE, UPDATE, DELETE, UNDELETE, GAP_..., GAP_OVERFLOW
-  std::vector<std::string> record_ids;
-  std::string change_origin;
-  std::string transaction_key;
-  std::int32_t sequence_number = 0;
-  std::int64_t commit_timestamp = 0;
-  std::int64_t commit_number = 0;
-  std::string commit_user;
-  std::vector<std::string> changed_fields;
-  std::vector<std::string> nulled_fields;
-  std::vector<std::string> diff_fields;
-  /// The body's non-null fields by name: strings, booleans, numbers (datetimes as epoch
-  /// ms, dates as days since the epoch, as the schema's long/int carry them); compound
-  /// fields as nested objects.
-  nlohmann::json fields = nlohmann::json::object();
-
-  bool is_gap() const { return change_type.rfind("GAP_", 0) == 0; }
-};
+// change_event is plain data in sync/change_event.hpp (the actors hold events
+// without linking this client).
+using syncforce::change_event;
 
 /// Decodes change events of any schema it was given (thread-safe).
 class change_event_decoder {

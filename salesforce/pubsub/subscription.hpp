@@ -33,26 +33,13 @@ struct subscription_config {
   std::shared_ptr<const time_source> time = shared_real_time();
 };
 
-/// Why a stream ended or could not start.
-enum class stream_failure : std::uint8_t {
-  replay_invalid, ///< the replay id is too old (events expired) or unknown to the org
-  unauthenticated, ///< the session was refused: log in again
-  not_found,      ///< the topic does not exist or the object publishes no change events
-  unavailable,    ///< network, server restart, deadline: try again later
-  other,
-};
+// stream_failure and received_event are plain data in sync/change_event.hpp.
+using syncforce::received_event;
+using syncforce::stream_failure;
 
 struct stream_error {
   stream_failure kind = stream_failure::other;
   std::string message; ///< the server's message (never holds the token)
-};
-
-/// One decoded event with its replay id; `decode_error` set when the payload
-/// could not be decoded (the event cannot be applied: a catch-up poll must read it).
-struct received_event {
-  std::uint64_t replay_id = 0;
-  change_event event;
-  std::string decode_error;
 };
 
 /// One FetchResponse.

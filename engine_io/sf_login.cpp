@@ -1,6 +1,6 @@
-#include "actors/sf_login.hpp"
+#include "engine_io/sf_login.hpp"
 
-namespace syncforce::actors {
+namespace syncforce::engine_io {
 
 std::optional<salesforce::client_config> client_config_for(const store::connection_row& c,
                                                            const secret_lookup& secrets, std::string& error) {
@@ -40,4 +40,16 @@ std::optional<salesforce::client_config> client_config_for(const store::connecti
   return config;
 }
 
-} // namespace syncforce::actors
+std::shared_ptr<actors::sf_login> log_in(const store::connection_row& c, const secret_lookup& secrets,
+                                         const std::string& client_name, std::string& error) {
+  auto config = client_config_for(c, secrets, error);
+  if (!config)
+    return nullptr;
+  auto login = std::make_shared<salesforce_login>();
+  login->config = std::move(*config);
+  login->config.client_name = client_name;
+  login->session = std::make_shared<salesforce::shared_session>(login->config);
+  return login;
+}
+
+} // namespace syncforce::engine_io
