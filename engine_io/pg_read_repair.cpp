@@ -2,6 +2,7 @@
 
 #include "engine_io/jobs.hpp"
 #include "sync/clock.hpp"
+#include "sync/poll_plan.hpp"
 #include "engine_io/read_page.hpp"
 #include "engine_io/sf_outcome.hpp"
 #include "engine_io/table_guard.hpp"
@@ -69,8 +70,15 @@ job_outcome sweep_late_commits(worker_context& ctx, const mapping_job& j, const 
     return {}; // nothing to compare by: only a reload reads such a mapping
   auto& sf = sf_client(ctx, *j.user);
   const auto calls_before = sf.requests_sent();
-  const auto window = sweep_window_at(real_time().system_now(),
-                                      std::chrono::seconds(j.config.read_repair.sweep_window_seconds), *j.hwm);
+  const auto started = real_time().system_now();
+  run.started_at = settling_cutoff(started, std::chrono::seconds(0));
+  std::optional<std::string> last_started;
+  {
+    pqxx::read_transaction tx(db_of(ctx), "sweep_last_run");
+    last_started = store::last_sweep_started(tx, j.mapping_id);
+  }
+  const auto window = sweep_window_at(started, std::chrono::seconds(j.config.read_repair.sweep_window_seconds),
+                                      *j.hwm, last_started);
   if (window) {
     run.window_from = window->from;
     run.window_to = window->to;

@@ -16,6 +16,9 @@ namespace syncforce::store {
 /// One finished run.
 struct read_repair_run {
   std::string kind; ///< "sweep" or "formula"
+  /// When the run started (canonical, the engine's clock); stored as its
+  /// last_run_at. None: the database's now().
+  std::optional<std::string> started_at;
   std::optional<std::string> window_from; ///< canonical; sweeps only
   std::optional<std::string> window_to;
   long checked = 0;
@@ -42,5 +45,9 @@ struct read_repair_row {
 
 /// The mapping's rows (sweep first), none before the first run.
 std::vector<read_repair_row> load_read_repairs(pqxx::transaction_base& tx, const std::string& mapping_id);
+
+/// When the mapping's last sweep started (canonical), on whichever node ran it;
+/// none before the first.
+std::optional<std::string> last_sweep_started(pqxx::transaction_base& tx, const std::string& mapping_id);
 
 } // namespace syncforce::store

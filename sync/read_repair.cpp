@@ -4,18 +4,39 @@
 #include "sync/type_mapping.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
 
 namespace syncforce {
 
+namespace {
+
+/// A canonical stamp (`YYYY-MM-DDTHH:MM:SS...Z`) as a time point, to the second.
+std::optional<std::chrono::system_clock::time_point> time_of(const std::string& stamp) {
+  auto c = canonical_timestamp(stamp);
+  if (!c)
+    return std::nullopt;
+  std::tm tm{};
+  if (strptime(c->c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr)
+    return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+} // namespace
+
 std::optional<sweep_window> sweep_window_at(std::chrono::system_clock::time_point now, std::chrono::seconds look_back,
-                                            const std::string& mark) {
+                                            const std::string& mark,
+                                            const std::optional<std::string>& last_sweep_started) {
   auto to = canonical_timestamp(mark);
   if (!to)
     return std::nullopt;
-  auto from = settling_cutoff(now, look_back);
+  auto start = now;
+  if (last_sweep_started)
+    if (auto last = time_of(*last_sweep_started))
+      start = std::min(start, *last);
+  auto from = settling_cutoff(start, look_back);
   if (*to < from)
     return std::nullopt;
   return sweep_window{std::move(from), std::move(*to)};

@@ -40,8 +40,15 @@ struct sweep_window {
 /// mark (canonical; the newest stamp polls applied). nullopt when the mark is
 /// older than the window's start (nothing there can be a late commit polls
 /// missed: they read everything above the mark) or unparsable.
+///
+/// A late commit becomes visible within `look_back` of its stamp, so the last
+/// sweep saw every late record stamped before `last_sweep_started - look_back`.
+/// When that sweep started earlier than now (sweeps blocked, the node down, the
+/// lease moved), the window starts at `last_sweep_started - look_back` instead:
+/// what became visible since is never skipped, however long no sweep ran.
 std::optional<sweep_window> sweep_window_at(std::chrono::system_clock::time_point now, std::chrono::seconds look_back,
-                                            const std::string& mark);
+                                            const std::string& mark,
+                                            const std::optional<std::string>& last_sweep_started = std::nullopt);
 
 /// One page of a sweep: `SELECT Id, <stamp>, IsDeleted FROM <object> WHERE <stamp> >= from AND <stamp> <= to
 /// [AND (<keyset after (after_stamp, after_id)>)] ORDER BY <stamp> ASC, Id ASC LIMIT <limit>` (run with queryAll).

@@ -204,6 +204,60 @@ TEST_F(read_repair, the_sweep_finds_a_record_committed_late_below_the_mark) {
   EXPECT_NE(exported.output.find("\"syncforce\""), std::string::npos) << exported.output;
 }
 
+TEST_F(read_repair, after_sweeps_stopped_for_a_while_the_next_one_looks_back_from_the_last) {
+  json deals = json::array();
+  for (int i = 0; i < 3; ++i)
+    deals.push_back({{"Name", "D" + std::to_string(i)}, {"Ext_Id__c", "D-" + std::to_string(i)}, {"Amount__c", i}});
+  ASSERT_EQ(load_records(*sf, *emu, "Deal__c", deals).size(), 3u);
+  write_config(deal_mapping(json{{"sweep_seconds", 1}, {"sweep_window_seconds", 60}}));
+  start_admin_node();
+  ASSERT_TRUE(wait_state("Deal__c", "DATA_SYNCED", 60s)) << node->output().substr(0, 4000);
+  ASSERT_TRUE(wait_until([&] { return node->output().find("Sweep of Deal__c found 0") != std::string::npos; }, 30s))
+    << node->output().substr(node->output().size() - 3000);
+  // Sweeps stop (as if blocked, or the node were down); one still running
+  // finishes before two polls have run (the mapping runs one thing at a time).
+  auto off = cli({"mapping:edit", "Deal__c", "--sweep-seconds", "0"});
+  ASSERT_EQ(off.code, 0) << off.output;
+  ASSERT_TRUE(wait_polls(2)) << node->output().substr(node->output().size() - 3000);
+  auto mark = mapping_field("Deal__c", "to_char(high_water_mark, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+  ASSERT_TRUE(mark);
+  // A record committed late, stamped five minutes below the mark: further back
+  // than the 60 s window reaches from now, not from the last sweep 20 minutes ago.
+  const auto late_stamp = shifted(*mark, -300);
+  auto late = load_records(*sf, *emu, "Deal__c",
+                           json::array({{{"Name", "Late"}, {"Ext_Id__c", "D-late"}, {"Amount__c", 7},
+                                         {"SystemModstamp", late_stamp}}}));
+  ASSERT_EQ(late.size(), 1u);
+  const auto mapping = mapping_field("Deal__c", "id::text");
+  ASSERT_TRUE(mapping);
+  ASSERT_EQ(count_of(db->url(), "WITH u AS (UPDATE syncforce.read_repairs SET last_run_at = now() - interval "
+                                "'20 minutes' WHERE mapping_id = '" + *mapping + "' AND kind = 'sweep' RETURNING 1) "
+                                "SELECT count(*) FROM u"),
+            1);
+  ASSERT_TRUE(wait_polls(1)) << node->output().substr(node->output().size() - 3000);
+  EXPECT_EQ(rows(), 3) << "a poll read the late record: the test shows nothing";
+
+  auto on = cli({"mapping:edit", "Deal__c", "--sweep-seconds", "1"});
+  ASSERT_EQ(on.code, 0) << on.output;
+  ASSERT_TRUE(wait_until(
+    [&] { return scalar(db->url(), "SELECT amount__c FROM salesforce.deal__c WHERE sfid = '" + late[0] + "'") ==
+                 "7"; },
+    30s))
+    << "the sweep looked back from now only: " << node->output().substr(node->output().size() - 4000);
+  // Its window started 60 s before the last sweep began, 20 minutes ago.
+  std::smatch m;
+  auto out = node->output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("event=\"Sweep of Deal__c found 1 late records\"[^\\n]* "
+                                                   "window_from=(\\S+) ")))
+    << out.substr(out.size() - 4000);
+  EXPECT_LE(m[1].str(), shifted(*mark, -300)) << m[0].str();
+  // The next sweep looks back from this one's start again: nothing more to fetch.
+  ASSERT_TRUE(wait_until([&] {
+    return std::regex_search(node->output(), std::regex("Sweep of Deal__c found 0 late records\"[^\\n]* checked=\\d+ "
+                                                        "fetched=0 "));
+  }, 20s)) << node->output().substr(node->output().size() - 3000);
+}
+
 TEST_F(read_repair, a_formula_changed_without_a_new_stamp_is_repaired_quietly) {
   auto account = load_records(*sf, *emu, "Account", json::array({{{"Name", "Acme"}}}));
   ASSERT_EQ(account.size(), 1u);

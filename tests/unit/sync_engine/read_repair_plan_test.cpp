@@ -32,6 +32,32 @@ TEST(read_repair_plan, the_window_ends_at_the_mark_and_looks_back_from_now) {
   EXPECT_FALSE(sweep_window_at(at(noon), std::chrono::seconds(900), "not a stamp"));
 }
 
+TEST(read_repair_plan, after_a_long_gap_the_window_starts_where_the_last_sweep_left_off) {
+  // The last sweep started an hour ago (sweeps blocked, the node down): a record
+  // stamped 40 minutes ago and committed late became visible after it, so this
+  // sweep looks back from that sweep's start, not from now.
+  auto w = sweep_window_at(at(noon), std::chrono::seconds(900), "2024-05-01T11:59:58.000Z",
+                           std::string{"2024-05-01T11:00:00.000Z"});
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->from, "2024-05-01T10:45:00.000Z");
+  EXPECT_EQ(w->to, "2024-05-01T11:59:58.000Z");
+  // A mark the look-back from now would leave alone is swept then too.
+  EXPECT_TRUE(sweep_window_at(at(noon), std::chrono::seconds(900), "2024-05-01T11:20:00.000Z",
+                              std::string{"2024-05-01T11:00:00.000Z"}));
+  // A sweep 30 s ago: the window reaches 30 s further back, no more.
+  EXPECT_EQ(sweep_window_at(at(noon), std::chrono::seconds(900), "2024-05-01T11:59:58.000Z",
+                            std::string{"2024-05-01T11:59:30.000Z"})->from,
+            "2024-05-01T11:44:30.000Z");
+  // One stamped ahead of now (another node's clock) changes nothing.
+  EXPECT_EQ(sweep_window_at(at(noon), std::chrono::seconds(900), "2024-05-01T11:59:58.000Z",
+                            std::string{"2024-05-01T12:30:00.000Z"})->from,
+            "2024-05-01T11:45:00.000Z");
+  // An unreadable one is no reason to skip the sweep.
+  EXPECT_EQ(sweep_window_at(at(noon), std::chrono::seconds(900), "2024-05-01T11:59:58.000Z",
+                            std::string{"garbage"})->from,
+            "2024-05-01T11:45:00.000Z");
+}
+
 TEST(read_repair_plan, sweep_pages_ask_only_id_and_stamp_in_keyset_order) {
   sweep_window w{"2024-05-01T11:45:00.000Z", "2024-05-01T11:59:58.000Z"};
   EXPECT_EQ(sweep_soql("Contact", "SystemModstamp", w, std::nullopt, std::nullopt, 2000),
