@@ -27,13 +27,14 @@ actors::job_outcome load_engine_config(actors::worker_context& ctx, const std::o
   return o;
 }
 
-actors::engine_backend make_engine_backend(std::string database_url, std::chrono::milliseconds heartbeat_interval) {
+actors::engine_backend make_engine_backend(std::string database_url, std::string node_name,
+                                           std::chrono::milliseconds heartbeat_interval) {
   actors::engine_backend b;
   b.io = make_sync_io();
   b.writes = make_write_io();
-  b.make_context = worker_contexts(database_url);
-  b.make_cluster_store = [database_url, heartbeat_interval] {
-    return make_cluster_store(database_url, heartbeat_interval);
+  b.make_context = worker_contexts(database_url, node_name);
+  b.make_cluster_store = [database_url, node_name, heartbeat_interval] {
+    return make_cluster_store(database_url, node_name, heartbeat_interval);
   };
   b.listen = pg_listeners(database_url);
   b.load_config = load_engine_config;

@@ -28,8 +28,9 @@ std::shared_ptr<actors::sync_io> make_sync_io();
 std::shared_ptr<actors::write_io> make_write_io();
 
 /// The control schema, on a PostgreSQL session of its own (so a busy worker
-/// pool never delays a heartbeat); statements give up after `statement_timeout`.
-std::unique_ptr<actors::cluster_store> make_cluster_store(std::string database_url,
+/// pool never delays a heartbeat), named for `node_name`; statements give up
+/// after `statement_timeout`.
+std::unique_ptr<actors::cluster_store> make_cluster_store(std::string database_url, const std::string& node_name,
                                                           std::chrono::milliseconds statement_timeout);
 
 /// The database monitor's check. `url` is a libpq connection URL or key/value string.
@@ -40,8 +41,10 @@ std::unique_ptr<actors::database_probe> make_database_probe(std::string url);
 actors::job_outcome load_engine_config(actors::worker_context& ctx, const std::optional<engine_config>& file,
                                        std::vector<actors::loaded_connection>& out);
 
-/// Everything the sync engine needs to work on `database_url`; the cluster
-/// session's statements give up after `heartbeat_interval`.
-actors::engine_backend make_engine_backend(std::string database_url, std::chrono::milliseconds heartbeat_interval);
+/// Everything the sync engine of node `node_name` needs to work on
+/// `database_url`; its sessions carry the node's name (store::node_session_name),
+/// the cluster session's statements give up after `heartbeat_interval`.
+actors::engine_backend make_engine_backend(std::string database_url, std::string node_name,
+                                           std::chrono::milliseconds heartbeat_interval);
 
 } // namespace syncforce::engine_io

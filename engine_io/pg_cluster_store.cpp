@@ -9,8 +9,8 @@ namespace {
 
 class pg_cluster_store : public actors::cluster_store {
 public:
-  pg_cluster_store(std::string url, std::chrono::milliseconds statement_timeout)
-    : url_(std::move(url)), statement_timeout_(statement_timeout) {}
+  pg_cluster_store(std::string url, std::string session_name, std::chrono::milliseconds statement_timeout)
+    : url_(std::move(url)), session_name_(std::move(session_name)), statement_timeout_(statement_timeout) {}
 
   std::int64_t join(const store::node_info& node, std::chrono::milliseconds ttl) override {
     return guarded([&](pqxx::connection& c) { return store::join_cluster(c, node, ttl); });
@@ -47,7 +47,7 @@ private:
   auto guarded(F&& f) -> decltype(f(std::declval<pqxx::connection&>())) {
     try {
       if (!conn_ || !conn_->is_open()) {
-        conn_ = store::open_engine_connection(url_, "syncforce-cluster");
+        conn_ = store::open_engine_connection(url_, session_name_);
         // A heartbeat stuck behind a lock must fail in time, not outlive the lease.
         conn_->set_variable("statement_timeout", "'" + std::to_string(statement_timeout_.count()) + "ms'");
       }
@@ -59,15 +59,18 @@ private:
   }
 
   std::string url_;
+  std::string session_name_;
   std::chrono::milliseconds statement_timeout_;
   std::unique_ptr<pqxx::connection> conn_;
 };
 
 } // namespace
 
-std::unique_ptr<actors::cluster_store> make_cluster_store(std::string database_url,
-                                                     std::chrono::milliseconds statement_timeout) {
-  return std::make_unique<pg_cluster_store>(std::move(database_url), statement_timeout);
+std::unique_ptr<actors::cluster_store> make_cluster_store(std::string database_url, const std::string& node_name,
+                                                          std::chrono::milliseconds statement_timeout) {
+  return std::make_unique<pg_cluster_store>(std::move(database_url),
+                                            store::node_session_name("syncforce-cluster", node_name),
+                                            statement_timeout);
 }
 
 } // namespace syncforce::engine_io

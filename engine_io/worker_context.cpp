@@ -18,7 +18,7 @@ pqxx::connection& pg_worker_context::db() {
   // connection by reference across calls. A connection that broke makes the
   // job fail (retried); the failure resets it, and the next job opens anew.
   if (!conn_)
-    conn_ = store::open_engine_connection(url_, "syncforce-worker");
+    conn_ = store::open_engine_connection(url_, session_name_);
   return *conn_;
 }
 
@@ -75,10 +75,9 @@ void commit_fenced(pqxx::transaction_base& tx, const actors::worker_context& ctx
   tx.commit();
 }
 
-actors::worker_context_factory worker_contexts(std::string database_url) {
-  return [url = std::move(database_url)]() -> std::unique_ptr<actors::worker_context> {
-    return std::make_unique<pg_worker_context>(url);
-  };
+actors::worker_context_factory worker_contexts(std::string database_url, std::string node_name) {
+  return [url = std::move(database_url), name = store::node_session_name("syncforce-worker", node_name)]()
+           -> std::unique_ptr<actors::worker_context> { return std::make_unique<pg_worker_context>(url, name); };
 }
 
 } // namespace syncforce::engine_io

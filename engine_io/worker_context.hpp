@@ -17,7 +17,9 @@ namespace syncforce::engine_io {
 /// module reach its connections through db() and sf() below.
 class pg_worker_context : public actors::worker_context {
 public:
-  explicit pg_worker_context(std::string database_url) : url_(std::move(database_url)) {}
+  /// `session_name`: the application_name of its database session (store::node_session_name).
+  pg_worker_context(std::string database_url, std::string session_name)
+    : url_(std::move(database_url)), session_name_(std::move(session_name)) {}
 
   /// The worker's database connection, opened on first use.
   pqxx::connection& db();
@@ -32,6 +34,7 @@ public:
 
 private:
   std::string url_;
+  std::string session_name_;
   std::unique_ptr<pqxx::connection> conn_;
   std::map<std::string, std::unique_ptr<salesforce::client>> clients_;
 };
@@ -53,6 +56,6 @@ inline void reset_db_of(actors::worker_context& ctx) { pg_context(ctx).reset_db(
 void commit_fenced(pqxx::transaction_base& tx, const actors::worker_context& ctx);
 
 /// A production context for each worker of a pool.
-actors::worker_context_factory worker_contexts(std::string database_url);
+actors::worker_context_factory worker_contexts(std::string database_url, std::string node_name);
 
 } // namespace syncforce::engine_io

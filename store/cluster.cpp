@@ -94,6 +94,7 @@ cluster_view read_cluster(pqxx::transaction_base& tx) {
 std::optional<std::int64_t> acquire_lease(pqxx::connection& conn, const std::string& kind, const std::string& key,
                                           const std::string& node) {
   pqxx::work tx(conn, "acquire_lease");
+  auto before = tx.exec_params("SELECT owner_node FROM syncforce.leases WHERE kind = $1 AND key = $2", kind, key);
   // Only a live node takes leases, and only from nobody live.
   auto r = tx.exec_params(
     "INSERT INTO syncforce.leases AS l (kind, key, owner_node, epoch, acquired_at) "
@@ -106,6 +107,17 @@ std::optional<std::int64_t> acquire_lease(pqxx::connection& conn, const std::str
     "AND o.expires_at > clock_timestamp()) "
     "RETURNING epoch",
     kind, key, node);
+  if (!r.empty() && !before.empty() && !before[0][0].is_null() && before[0][0].as<std::string>() != node) {
+    // Taken from a node that lapsed: end its sessions (their names may be cut
+    // at 63 bytes). pg_terminate_backend only signals; sessions of another
+    // role this one may not signal are left alone.
+    tx.exec_params(
+      "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a "
+      "WHERE a.pid <> pg_backend_pid() AND a.application_name LIKE 'syncforce-%@%' "
+      "AND substr(a.application_name, strpos(a.application_name, '@') + 1) = "
+      "left($1, 63 - strpos(a.application_name, '@')) AND pg_has_role(a.usesysid, 'MEMBER')",
+      before[0][0].as<std::string>());
+  }
   tx.commit();
   if (r.empty())
     return std::nullopt;

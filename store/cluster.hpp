@@ -34,6 +34,11 @@ cluster_view read_cluster(pqxx::transaction_base& tx);
 
 /// Takes a unit's lease when it is free (no owner, or its owner is not live),
 /// bumping the epoch. Returns the new epoch, or nothing when someone live holds it.
+/// Taken over from a node that lapsed, it ends that node's engine sessions
+/// (application_name `syncforce-...@<node>`, node_session_name), whose session
+/// advisory locks (the connection's writer lock, the table guard) would
+/// otherwise stall this unit until the frozen process died; its transactions
+/// could not commit anyway (fenced).
 std::optional<std::int64_t> acquire_lease(pqxx::connection& conn, const std::string& kind, const std::string& key,
                                           const std::string& node);
 

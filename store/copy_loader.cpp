@@ -34,6 +34,10 @@ std::unique_ptr<pqxx::connection> open_engine_connection(const std::string& url,
   return conn;
 }
 
+std::string node_session_name(const std::string& role, const std::string& node) {
+  return node.empty() ? role : role + "@" + node;
+}
+
 bool is_engine_session(pqxx::transaction_base& tx) {
   return tx.exec1("SELECT current_setting('xmlbinary')")[0].as<std::string>() != "base64";
 }

@@ -24,6 +24,12 @@ std::unique_ptr<pqxx::connection> open_engine_connection(const std::string& url,
                                                          const std::string& application_name
                                                          = "syncforce");
 
+/// The application_name of a node's engine session: `<role>@<node>` (PostgreSQL
+/// keeps 63 bytes of it). The node's sessions are found by it when its leases
+/// lapse (acquire_lease ends them: a frozen node must not keep holding advisory
+/// locks that outlive transactions, such as the writer lock and table guard).
+std::string node_session_name(const std::string& role, const std::string& node);
+
 /// How long an engine session may sit idle inside a transaction before
 /// PostgreSQL ends it. The engine never waits on anything but the database
 /// inside a transaction, so only a frozen process (SIGSTOP, a paused VM) stays

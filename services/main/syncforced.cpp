@@ -337,7 +337,7 @@ int main(int argc, char** argv) {
   actors::sync_engine_config engine_cfg;
   engine_cfg.node_name = settings.node_name;
   // The composition root: the engine's blocking work comes from engine_io/.
-  engine_cfg.backend = engine_io::make_engine_backend(settings.database_url,
+  engine_cfg.backend = engine_io::make_engine_backend(settings.database_url, settings.node_name,
                                                       std::chrono::milliseconds(settings.heartbeat_interval_ms));
   engine_cfg.file_config = std::move(file_config);
   engine_cfg.workers = settings.sync_workers;

@@ -49,7 +49,7 @@ struct chaos : scenario {
   /// The node's cluster session: its heartbeats and lease moves (docs/cluster.md).
   std::optional<std::string> cluster_pid() {
     return scalar("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                  "AND application_name = 'syncforce-cluster' ORDER BY backend_start DESC LIMIT 1");
+                  "AND split_part(application_name, '@', 1) = 'syncforce-cluster' ORDER BY backend_start DESC LIMIT 1");
   }
 
   support::cli_result admin(const std::vector<std::string>& args) { return node_->cli(args, std::string(admin_token)); }
@@ -345,7 +345,7 @@ TEST_F(chaos, lease_session_terminated) {
       << node_log();
     // The lease's session and every worker's, as a DBA, a pooler or a network reset would.
     sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND application_name IN ('syncforce-cluster', 'syncforce-worker')");
+        "AND split_part(application_name, '@', 1) IN ('syncforce-cluster', 'syncforce-worker')");
     ++row_.iterations;
     std::optional<std::string> again;
     bool back = support::wait_until([&] { return ((again = cluster_pid()) && again != pid) || node_gave_up(); }, 60s);

@@ -414,13 +414,13 @@ TEST_F(shared_user, hc1_and_hc2_share_ten_cursors_across_three_nodes_through_kil
     sf_update(pick(20, 100));
     chaos_pause(200ms, pick(1000ms, 3000ms));
     auto ended = sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
-                     "current_database() AND application_name IN ('syncforce-cluster', 'syncforce-worker')");
+                     "current_database() AND split_part(application_name, '@', 1) IN ('syncforce-cluster', 'syncforce-worker')");
     ++row_.iterations;
     EXPECT_GE(ended, 1) << "round " << k;
     ASSERT_TRUE(support::wait_until(
       [&] {
         return count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-                     "application_name = 'syncforce-cluster'") == 3;
+                     "split_part(application_name, '@', 1) = 'syncforce-cluster'") == 3;
       },
       60s))
       << "the nodes did not reopen their cluster sessions after round " << k << "\n"

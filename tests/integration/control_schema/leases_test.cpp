@@ -180,6 +180,58 @@ TEST_F(leases, a_frozen_engine_session_past_its_fence_check_holds_a_takeover_onl
   EXPECT_EQ(count("SELECT count(*) FROM written"), 0);
 }
 
+// A frozen node may hold session advisory locks outside any transaction (the
+// table guard from a poll's query to its apply, the connection's writer lock for a
+// whole write cycle): no timeout ends those. Taking its lapsed lease ends its sessions.
+TEST_F(leases, taking_a_lapsed_nodes_lease_ends_its_sessions_and_frees_their_locks) {
+  pqxx::connection a(db->url()), b(db->url());
+  store::join_cluster(a, node("a"), 30s);
+  store::join_cluster(b, node("b"), 30s);
+  ASSERT_TRUE(store::acquire_lease(a, "writer", "c1", "a").has_value());
+
+  auto frozen = store::open_engine_connection(db->url(), store::node_session_name("syncforce-worker", "a"));
+  engine_io::table_lock held(*frozen, "salesforce", "contact", 30s);
+  // Not the lapsed node's: a live node's session, a node whose name only starts
+  // like it, and an application's own session.
+  auto live = store::open_engine_connection(db->url(), store::node_session_name("syncforce-worker", "b"));
+  auto prefix = store::open_engine_connection(db->url(), store::node_session_name("syncforce-worker", "ab"));
+  pqxx::connection app(db->url() + (db->url().find('?') == std::string::npos ? "?" : "&") +
+                       "application_name=a");
+  const auto alive = [](pqxx::connection& c) {
+    try {
+      pqxx::nontransaction(c).exec("SELECT 1");
+      return true;
+    } catch (const pqxx::broken_connection&) {
+      return false;
+    }
+  };
+  {
+    pqxx::connection other(db->url());
+    EXPECT_THROW(engine_io::table_lock(other, "salesforce", "contact", 200ms), pqxx::sql_error);
+  }
+
+  expire("a");
+  auto taken = store::acquire_lease(b, "writer", "c1", "b");
+  ASSERT_TRUE(taken.has_value());
+  // The lock is free at once, not when the frozen process dies.
+  ASSERT_TRUE(wait_until([&] {
+    pqxx::connection other(db->url());
+    try {
+      engine_io::table_lock free(other, "salesforce", "contact", 200ms);
+      return true;
+    } catch (const pqxx::sql_error&) {
+      return false;
+    }
+  }, 10s));
+  EXPECT_FALSE(alive(*frozen));
+  EXPECT_TRUE(alive(*live));
+  EXPECT_TRUE(alive(*prefix));
+  EXPECT_TRUE(alive(app));
+  // Taking a lease nobody held before, or from oneself, ends nothing.
+  ASSERT_TRUE(store::acquire_lease(b, "mapping", "m1", "b").has_value());
+  EXPECT_TRUE(alive(*live));
+}
+
 // The echo rule's per-table exclusion holds across processes (nodes): it lives in
 // PostgreSQL, a second holder waits (bounded), and a dead holder's session frees it.
 TEST_F(leases, a_tables_poll_and_write_back_exclude_each_other_across_sessions_and_a_dead_holder_frees_it) {
