@@ -244,12 +244,15 @@ TEST_F(read_repair, after_sweeps_stopped_for_a_while_the_next_one_looks_back_fro
                  "7"; },
     30s))
     << "the sweep looked back from now only: " << node->output().substr(node->output().size() - 4000);
-  // Its window started 60 s before the last sweep began, 20 minutes ago.
+  // Its window started 60 s before the last sweep began, 20 minutes ago (the
+  // line is logged after the commit: wait for it).
   std::smatch m;
-  auto out = node->output();
-  ASSERT_TRUE(std::regex_search(out, m, std::regex("event=\"Sweep of Deal__c found 1 late records\"[^\\n]* "
-                                                   "window_from=(\\S+) ")))
-    << out.substr(out.size() - 4000);
+  std::string out;
+  ASSERT_TRUE(wait_until([&] {
+    out = node->output();
+    return std::regex_search(out, m, std::regex("event=\"Sweep of Deal__c found 1 late records\"[^\\n]* "
+                                                "window_from=(\\S+) "));
+  }, 20s)) << out.substr(out.size() - 4000);
   EXPECT_LE(m[1].str(), shifted(*mark, -300)) << m[0].str();
   // The next sweep looks back from this one's start again: nothing more to fetch.
   ASSERT_TRUE(wait_until([&] {
