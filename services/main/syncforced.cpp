@@ -361,8 +361,12 @@ int main(int argc, char** argv) {
   // before the supervisor is told to start (and so before the engine exists):
   // the advertised address, and the broker directory that needs it.
   auto advertised = std::make_shared<std::string>();
-  node_cfg.make_engine = [engine_cfg, advertised](caf::local_actor* parent) -> actors::supervised_engine {
-    auto cfg = engine_cfg;
+  // One copy shared by the supervisor's node_cfg, its copies and this function: the file's
+  // configuration holds every mapping, and each copy of it cost ~0.2 kB per mapping.
+  auto cluster = engine_cfg.cluster;
+  auto shared_engine_cfg = std::make_shared<const actors::sync_engine_config>(std::move(engine_cfg));
+  node_cfg.make_engine = [shared_engine_cfg, advertised](caf::local_actor* parent) -> actors::supervised_engine {
+    auto cfg = *shared_engine_cfg;
     cfg.advertise_address = *advertised;
     return parent->spawn(actors::sync_engine, cfg);
   };
@@ -391,15 +395,15 @@ int main(int argc, char** argv) {
   *advertised = advertise;
   if (settings.test_broker_owners.empty()) {
     // Each user's broker runs where its lease is (docs/cluster.md).
-    engine_cfg.cluster->directory = std::make_shared<actors::lease_broker_directory>(advertise);
-    engine_cfg.cluster->leased = true;
+    cluster->directory = std::make_shared<actors::lease_broker_directory>(advertise);
+    cluster->leased = true;
   } else {
     auto dir = std::make_shared<actors::fixed_broker_directory>(advertise);
     for (const auto& e : settings.test_broker_owners) {
       auto owner = parse_broker_owner(e);
       dir->set_owner(owner->first, owner->second);
     }
-    engine_cfg.cluster->directory = dir;
+    cluster->directory = dir;
     actors::log(spdlog::level::warn, log_event{"TEST ONLY: broker owners fixed by --test-broker-owner", "node",
                                                settings.node_name, ""});
   }
