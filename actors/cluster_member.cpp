@@ -96,17 +96,6 @@ void take_units(member_ptr self, const store::cluster_view& view) {
     loads.push_back(std::move(ul));
   }
   auto target = assign_units(loads, live);
-  if (st.cfg.on_broker_owners) {
-    std::map<std::string, std::string> address;
-    for (const auto& n : view.nodes)
-      if (n.live)
-        address[n.info.name] = n.info.address;
-    std::map<std::string, std::string> brokers;
-    for (const auto& l : view.leases)
-      if (l.kind == "integration_user" && l.owner && address.count(*l.owner))
-        brokers[l.key] = address[*l.owner];
-    st.cfg.on_broker_owners(std::move(brokers));
-  }
 
   std::set<std::string> handing_over;
   for (const auto& [id, u] : units) {
@@ -148,6 +137,24 @@ void take_units(member_ptr self, const store::cluster_view& view) {
   for (const auto& [id, fence] : st.owned)
     if (!units.count(id))
       handing_over.insert(id);
+
+  // Where each user's broker runs, with the leases taken just now: told only from the view
+  // (read before them), this node's own mappings found no broker until the next heartbeat
+  // and waited out the proxy's retries (~4 s at every start).
+  if (st.cfg.on_broker_owners) {
+    std::map<std::string, std::string> address;
+    for (const auto& n : view.nodes)
+      if (n.live)
+        address[n.info.name] = n.info.address;
+    std::map<std::string, std::string> brokers;
+    for (const auto& l : view.leases)
+      if (l.kind == "integration_user" && l.owner && address.count(*l.owner))
+        brokers[l.key] = address[*l.owner];
+    for (const auto& [id, fence] : st.owned)
+      if (fence->kind == "integration_user")
+        brokers[fence->key] = st.cfg.node.address;
+    st.cfg.on_broker_owners(std::move(brokers));
+  }
 
   // A unit being handed over is given up once it no longer runs here: not
   // reported running on a heartbeat after the one that told the engine to stop

@@ -38,7 +38,7 @@ bool same_lease(const std::shared_ptr<const lease_fence>& a, const std::shared_p
 /// Tells the reporter which units run here now (when that changed).
 void report_running(connection_ptr self) {
   auto& st = self->state;
-  if (!st.cfg.reporter)
+  if (!st.cfg.reporter || st.report_held)
     return;
   std::vector<std::string> units;
   for (const auto& [id, c] : st.children)
@@ -231,9 +231,12 @@ void converge_all(connection_ptr self) {
   for (const auto& m : st.cfg.mappings)
     if (!st.children.count(m.job.mapping_id))
       ids.push_back(m.job.mapping_id);
+  st.report_held = true;
   for (const auto& id : ids)
     converge(self, id);
   converge_writer(self);
+  st.report_held = false;
+  report_running(self);
   maybe_quit(self);
 }
 

@@ -102,6 +102,9 @@ struct connection_actor_state {
   std::optional<std::int64_t> writer_lost_epoch;
   /// Unit ids last reported running.
   std::vector<std::string> reported;
+  /// Set while converge_all walks every mapping: it reports once at its end, not once per
+  /// mapping started (1,000 mappings would send 1,000 growing lists, ~500,000 strings).
+  bool report_held = false;
   /// prepare() done: children may run.
   bool ready = false;
   /// stop_atom received: stop every child, then quit.

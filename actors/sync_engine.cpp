@@ -351,6 +351,7 @@ void load(engine_ptr self) {
                                      .with("imported_changes", std::to_string(o.rows)));
         }
         st.loaded_once = true;
+        st.cfg.file_config.reset(); // imported: never read again, and it holds every mapping's configuration
         apply(self, *result);
         if (st.load_again)
           load(self);

@@ -14,8 +14,20 @@ namespace {
 
 constexpr std::size_t max_identifier = 63; // NAMEDATALEN - 1
 
-/// Serializes all HC DDL of a database (two nodes creating one schema at once).
-constexpr const char* ddl_lock = "SELECT pg_advisory_xact_lock(hashtext('syncforce.hc_schema'))";
+/// Schema-wide HC DDL (the schema, _trigger_log, _hcmeta and their functions): one at a time in a
+/// database (two nodes creating one schema at once), and never beside a table's DDL.
+constexpr const char* schema_ddl_lock = "SELECT pg_advisory_xact_lock(hashtext('syncforce.hc_schema'))";
+
+/// One table's DDL (the table, its shadow, sequence, indexes, triggers and their functions: every
+/// name its own): waits for schema-wide DDL (a shared hold of its lock) and for DDL of the same
+/// table, but not for other tables'. Under the one exclusive lock every table of a node's mappings
+/// was created one after another whatever the sync workers (1,000 mappings at start: the workers
+/// waited on the lock most of the time). Each caller does one table per transaction, so a
+/// transaction never holds two of these (no lock order to keep).
+void lock_table_ddl(pqxx::transaction_base& tx, const std::string& schema, const std::string& table) {
+  tx.exec("SELECT pg_advisory_xact_lock_shared(hashtext('syncforce.hc_schema'))");
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('syncforce.hc_schema'), hashtext($1))", schema + "." + table);
+}
 
 /// Dollar-quote tag for function bodies.
 constexpr const char* body_tag = "$hc_body$";
@@ -331,7 +343,7 @@ void create_with_sequence(pqxx::transaction_base& tx, const std::string& schema,
 // ---------------------------------------------------------------------------
 
 void ensure_connection_schema(pqxx::transaction_base& tx, const std::string& schema) {
-  tx.exec(ddl_lock);
+  tx.exec(schema_ddl_lock);
   tx.exec0("CREATE SCHEMA IF NOT EXISTS " + tx.quote_name(schema));
   auto ext = tx.exec("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = "
                      "e.extnamespace WHERE e.extname = 'hstore'");
@@ -602,7 +614,7 @@ mapping_ddl_result ensure_mapping_table(pqxx::transaction_base& tx, const hc_tab
   mapping_ddl_result result;
   if (spec.find_column("sfid") == nullptr)
     throw std::invalid_argument("table spec for " + spec.table + " has no sfid column");
-  tx.exec(ddl_lock);
+  lock_table_ddl(tx, spec.schema, spec.table);
   const auto names = hc_names_for(spec.table);
   const auto qtable = qualified_name(tx, spec.schema, names.table);
   if (!relation_exists(tx, qtable)) {
@@ -630,7 +642,7 @@ mapping_ddl_result ensure_mapping_table(pqxx::transaction_base& tx, const hc_tab
 
 void drop_mapping_table(pqxx::transaction_base& tx, const std::string& schema,
                         const std::string& table) {
-  tx.exec(ddl_lock);
+  lock_table_ddl(tx, schema, table);
   const auto names = hc_names_for(table);
   tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, schema, reload_table_name(table)));
   tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, schema, names.table));
@@ -778,7 +790,7 @@ mapping_change_result change_mapping_table(pqxx::transaction_base& tx, const hc_
   mapping_change_result result;
   if (spec.find_column("sfid") == nullptr)
     throw std::invalid_argument("table spec for " + spec.table + " has no sfid column");
-  tx.exec(ddl_lock);
+  lock_table_ddl(tx, spec.schema, spec.table);
   const auto names = hc_names_for(spec.table);
   const auto qtable = qualified_name(tx, spec.schema, names.table);
   if (!relation_exists(tx, qtable)) {
@@ -956,7 +968,7 @@ void keep_local_state(pqxx::transaction_base& tx, const hc_table_spec& spec, con
 } // namespace
 
 void create_reload_table(pqxx::transaction_base& tx, const hc_table_spec& spec) {
-  tx.exec(ddl_lock);
+  lock_table_ddl(tx, spec.schema, spec.table);
   const auto shadow = reload_table_name(spec.table);
   tx.exec0("DROP TABLE IF EXISTS " + qualified_name(tx, spec.schema, shadow));
   // No key and no index while the rows come in: COPY into a bare table runs
@@ -1025,7 +1037,7 @@ std::vector<shadow_duplicate> build_shadow_keys(pqxx::dbtransaction& tx, const h
 
 reload_swap_result swap_reload_table(pqxx::dbtransaction& tx, const hc_table_spec& spec) {
   reload_swap_result result;
-  tx.exec(ddl_lock);
+  lock_table_ddl(tx, spec.schema, spec.table);
   tx.exec0("SET LOCAL xmlbinary = 'hex'"); // nothing done here is captured
   const auto names = hc_names_for(spec.table);
   const auto shadow = reload_table_name(spec.table);

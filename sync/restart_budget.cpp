@@ -3,8 +3,10 @@
 namespace syncforce {
 
 void restart_budget::expire(time_point now, std::chrono::milliseconds window) {
-  while (!crashes_.empty() && now - crashes_.front() >= window)
-    crashes_.pop_front();
+  auto kept = crashes_.begin();
+  while (kept != crashes_.end() && now - *kept >= window)
+    ++kept;
+  crashes_.erase(crashes_.begin(), kept);
 }
 
 restart_decision restart_budget::record(time_point now, const restart_window& policy) {

@@ -1,8 +1,8 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <string>
+#include <vector>
 
 namespace syncforce {
 
@@ -41,7 +41,9 @@ public:
 private:
   void expire(time_point now, std::chrono::milliseconds window);
 
-  std::deque<time_point> crashes_;
+  /// Oldest first; a handful at most (max_restarts + 1 within a window). A vector, not a
+  /// deque: every supervised child has one, and an empty deque already holds ~600 bytes.
+  std::vector<time_point> crashes_;
 };
 
 /// "more than N times within M minutes": how a give-up is told.

@@ -14,6 +14,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -171,7 +172,8 @@ public:
     sched.run();
   }
 
-  node_under_test& add(const std::string& name) {
+  node_under_test& add(const std::string& name,
+                       std::function<void(std::map<std::string, std::string>)> on_broker_owners = {}) {
     auto n = std::make_unique<node_under_test>();
     n->name = name;
     n->clock = clock_;
@@ -186,6 +188,7 @@ public:
     cfg.make_store = [m, name] { return std::make_unique<fake_store>(m, name); };
     cfg.validity = n->validity;
     cfg.engine = n->engine;
+    cfg.on_broker_owners = std::move(on_broker_owners);
     n->member = sys.spawn(cluster_member, cfg);
     *n->member_slot = n->member;
     nodes_.push_back(std::move(n));
@@ -306,4 +309,19 @@ TEST(cluster_member, a_frozen_member_wakes_up_past_its_deadline_and_runs_nothing
   auto s = sim.shares();
   EXPECT_EQ(s["a"] + s["b"], 7);
   EXPECT_LE(std::abs(s["a"] - s["b"]), 1);
+}
+
+TEST(cluster_member, the_broker_directory_hears_of_a_user_lease_in_the_tick_that_takes_it) {
+  // A lone node takes the integration user's lease on its first tick; its own mappings ask the
+  // directory for the broker right after. Told only from the view read before the lease was taken,
+  // the directory knew no owner until the next heartbeat, and every mapping waited out the retries.
+  std::mt19937 rng(3);
+  cluster_sim sim(2);
+  sim.m_->units.push_back(store::unit_row{"integration_user", "u1", "", "", 1});
+  std::vector<std::map<std::string, std::string>> told;
+  sim.add("a", [&told](std::map<std::string, std::string> owners) { told.push_back(std::move(owners)); });
+  sim.round(rng);
+  ASSERT_EQ(sim.shares()["a"], 4); // two mappings, the writer and the user
+  ASSERT_FALSE(told.empty());
+  EXPECT_EQ(told.back(), (std::map<std::string, std::string>{{"u1", "a:50051"}}));
 }

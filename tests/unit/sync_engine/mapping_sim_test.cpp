@@ -541,6 +541,43 @@ struct reconfigure_sim : engine_sim {
 
 } // namespace
 
+namespace {
+
+/// Records every running report a connection sends (the engine's role toward the cluster member).
+running_reporter::behavior_type recording_reporter(running_reporter::pointer,
+                                                   std::shared_ptr<std::vector<std::vector<std::string>>> reports) {
+  return {
+    [reports](running_atom, const std::string&, std::vector<std::string>& units) { reports->push_back(units); },
+  };
+}
+
+} // namespace
+
+TEST_F(reconfigure_sim, a_connection_starting_many_mappings_reports_what_runs_once_not_once_per_mapping) {
+  // Each report carries every running unit: one per mapping started made 1,000 mappings send
+  // ~500,000 unit ids through the engine to the cluster member at every start.
+  auto reports = std::make_shared<std::vector<std::vector<std::string>>>();
+  auto reporter = sys.spawn(recording_reporter, reports);
+  spawned.push_back(caf::actor_cast<caf::actor>(reporter));
+  std::vector<mapping_settings> ms;
+  for (int i = 0; i < 50; ++i)
+    ms.push_back(mapping("m" + std::to_string(i)));
+  auto cs = connection(ms);
+  cs.reporter = reporter;
+  auto conn = start(cs);
+  EXPECT_EQ(running_and_parked(conn).first, 50);
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ(reports->back().size(), 50u);
+  EXPECT_EQ(reports->back().front(), "mapping:m0");
+  // A mapping deleted later is reported on its own, as before.
+  ms.pop_back();
+  auto next = connection(ms);
+  next.reporter = reporter;
+  reconfigure(conn, next);
+  ASSERT_GE(reports->size(), 2u);
+  EXPECT_EQ(reports->back().size(), 49u);
+}
+
 TEST_F(reconfigure_sim, an_edited_mapping_restarts_with_its_new_fields_and_backfills_without_a_reload) {
   auto m = mapping("m1");
   auto conn = start(connection({m}));
