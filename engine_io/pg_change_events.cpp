@@ -48,6 +48,7 @@ struct apply_counts {
   long updated = 0;
   long deleted = 0;
   long echoes = 0;
+  long restored = 0; ///< rows an echo set back to the values written
   long catch_ups = 0;
   long unchanged = 0;
 };
@@ -92,6 +93,11 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
     if (group.action == event_action::upsert_all)
       target.upsert_column = spec.upsert_column;
     target.protect_pending = read_write;
+    // A row an event changes is stamped just below the event, so read repair
+    // still fetches the whole record if an earlier change of it never arrived
+    // (a missed late commit: an UPDATE carries some fields) or if this event,
+    // tied in its second with a version a poll read, was the older of the two.
+    target.event_values = true;
     try {
       pqxx::subtransaction sub(tx, "change_event_group");
       store::upsert_loader loader(sub, target);
@@ -100,8 +106,12 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
       auto stats = loader.finish();
       sub.commit();
       n.inserted += static_cast<long>(stats.inserted + stats.adopted);
-      n.updated += static_cast<long>(stats.updated);
-      n.unchanged += static_cast<long>(stats.skipped);
+      if (group.action == event_action::apply_echo) {
+        n.restored += static_cast<long>(stats.updated); // counted as echoes, not as applied events
+      } else {
+        n.updated += static_cast<long>(stats.updated);
+        n.unchanged += static_cast<long>(stats.skipped);
+      }
     } catch (const pqxx::data_exception&) {
       catch_up = true; // a value PostgreSQL refuses: the poll sets the record aside as a read error
     } catch (const pqxx::integrity_constraint_violation&) {
@@ -119,6 +129,7 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
     switch (action) {
       case event_action::ignore: continue;
       case event_action::skip_echo: ++n.echoes; continue;
+      case event_action::apply_echo: ++n.echoes; break;
       case event_action::catch_up:
         catch_up = true;
         ++n.catch_ups;
@@ -135,11 +146,12 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
     changed.insert(changed.end(), e.nulled_fields.begin(), e.nulled_fields.end());
     auto columns = event_columns(spec, action, changed, calculated);
     std::vector<std::string> ids = e.record_ids;
-    if (action == event_action::update_changed) {
+    if (action == event_action::update_changed || action == event_action::apply_echo) {
       // An update of a record the table lacks cannot be applied from its changed
-      // fields alone: the poll reads it whole.
+      // fields alone: the poll reads it whole. (Our own update of a record the
+      // table lacks: its row was deleted here since, and that DELETE follows.)
       const auto have = store::present_sfids(tx, spec.schema, spec.table, ids);
-      if (have.size() < ids.size())
+      if (have.size() < ids.size() && action == event_action::update_changed)
         catch_up = true;
       ids.erase(std::remove_if(ids.begin(), ids.end(), [&](const std::string& id) { return !have.count(id); }),
                 ids.end());
@@ -198,7 +210,7 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
   store::save_change_event_mark(tx, j.mapping_id, p);
   commit_fenced(tx, ctx);
 
-  const long changed_rows = n.inserted + n.updated + n.deleted;
+  const long changed_rows = n.inserted + n.updated + n.deleted + n.restored;
   log(changed_rows > 0 ? spdlog::level::info : spdlog::level::debug,
       log_event{"Change events applied " + std::to_string(changed_rows) + " records", "sync",
                 j.connection_id.empty() ? j.mapping_id : j.connection_id, "DATA_SYNCED"}
@@ -209,6 +221,7 @@ job_outcome apply_change_batch(worker_context& ctx, const mapping_job& j, const 
         .with("updated", std::to_string(n.updated))
         .with("deleted", std::to_string(n.deleted))
         .with("echoes", std::to_string(n.echoes))
+        .with("restored", std::to_string(n.restored))
         .with("catch_up", catch_up ? "true" : "false")
         .with("replay_id", p.replay_id ? std::to_string(*p.replay_id) : std::string{"none"}));
 

@@ -243,7 +243,9 @@ upsert_stats upsert_loader::finish() {
     const auto q = tx_.quote_name(c);
     insert_cols += (insert_cols.empty() ? "" : ", ") + q;
     select_cols += std::string{select_cols.empty() ? "" : ", "} + "s." + q;
-    if (c != "sfid") {
+    if (target_.event_values && c == "systemmodstamp") {
+      set_list += (set_list.empty() ? "" : ", ") + q + " = EXCLUDED." + q + " - interval '1 millisecond'";
+    } else if (c != "sfid") {
       set_list += (set_list.empty() ? "" : ", ") + q + " = EXCLUDED." + q;
       current_values += (current_values.empty() ? "t." : ", t.") + q;
       incoming_values += (incoming_values.empty() ? "EXCLUDED." : ", EXCLUDED.") + q;

@@ -101,6 +101,18 @@ struct upsert_target {
   /// `_trigger_log`): its mapped columns are not overwritten, and an adopted
   /// row only learns its sfid.
   bool protect_pending = false;
+  /// The rows are change events' values: an UPDATE's changed fields only, or
+  /// a whole CREATE/UNDELETE that a read may have overtaken within its second
+  /// (stamps have whole seconds: nothing orders two versions of one second).
+  /// Their `systemmodstamp` is compared as usual (never going back; an equal
+  /// one wins), but an existing row they change is stamped 1 ms below it: it
+  /// must not claim to hold the whole, newest record as of that stamp. Read
+  /// repair's sweep, comparing stamps, then fetches the record whole (a field
+  /// an earlier, missed change set; an older version of the second applied
+  /// over a newer one a poll read), while later changes of the second still
+  /// apply. A new row gets the stamp itself; a stamp-only difference does not
+  /// rewrite a row.
+  bool event_values = false;
 };
 
 /// The target for a mapped table: all its mapped columns, its upsert column.

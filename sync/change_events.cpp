@@ -12,6 +12,7 @@ std::string_view to_string(event_action a) {
     case event_action::upsert_all: return "upsert_all";
     case event_action::update_changed: return "update_changed";
     case event_action::remove: return "remove";
+    case event_action::apply_echo: return "apply_echo";
     case event_action::skip_echo: return "skip_echo";
     case event_action::catch_up: return "catch_up";
     case event_action::ignore: return "ignore";
@@ -57,10 +58,18 @@ event_action plan_event(const event_header& h, std::string_view object_name, std
                      h.change_type == "UNDELETE";
   if (!known)
     return event_action::catch_up;
-  // Our own writes: the write-back recorded their results in the row already;
-  // applying them again could only put an older value over a newer local one.
+  // Our own writes. The write-back recorded a create's sfid and a delete in
+  // the table already, so those are skipped. An UPDATE's values are applied
+  // again: events come in commit order, so another user's change committed
+  // before our write comes before its echo, but the subscriber may apply it
+  // only after the write-back was recorded (it lags, or the stamps tie within
+  // one second), over the written values; nothing else would bring those back
+  // (polls and sweeps see the record's stamp already in the row). The echo
+  // carries what Salesforce holds for the fields we wrote, and the upsert's
+  // rules (never an older stamp, a row whose newer local change waits keeps
+  // its values) keep it from undoing a newer change.
   if (is_own_change(h.change_origin, own_client))
-    return event_action::skip_echo;
+    return h.change_type == "UPDATE" ? event_action::apply_echo : event_action::skip_echo;
   if (h.change_type == "UPDATE")
     return event_action::update_changed;
   if (h.change_type == "DELETE")
@@ -121,7 +130,8 @@ std::vector<const pg_column*> event_columns(const hc_table_spec& spec, event_act
     return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return iequals(n, field); });
   };
   std::vector<const pg_column*> out;
-  if (action != event_action::upsert_all && action != event_action::update_changed)
+  const bool partial = action == event_action::update_changed || action == event_action::apply_echo;
+  if (action != event_action::upsert_all && !partial)
     return out;
   for (const auto& c : spec.columns) {
     if (c.sf_field.empty() || c.sf_field.find('.') != std::string::npos)
@@ -134,7 +144,7 @@ std::vector<const pg_column*> event_columns(const hc_table_spec& spec, event_act
       continue; // a compound part (geolocation latitude, ...): carried nested, not as a field
     if (listed(calculated, c.sf_field))
       continue; // formulas change without events; polls and formula repair keep them
-    if (action == event_action::update_changed && !listed(changed, c.sf_field))
+    if (partial && !listed(changed, c.sf_field))
       continue;
     out.push_back(&c);
   }

@@ -23,7 +23,10 @@ enum class event_action : std::uint8_t {
   upsert_all,     ///< CREATE, UNDELETE: the record as the event carries it (absent fields are null)
   update_changed, ///< UPDATE: only the changed and nulled fields, on a row already there
   remove,         ///< DELETE: the row goes
-  skip_echo,      ///< a change this engine made itself (changeOrigin): the row has it already
+  apply_echo,     ///< an UPDATE this engine made itself (changeOrigin): applied like update_changed
+                  ///< (quietly, through the same upsert rules), so the written values win over an
+                  ///< older change of another user applied after the write-back was recorded
+  skip_echo,      ///< a CREATE, DELETE or UNDELETE this engine made itself: the row has it already
   catch_up,       ///< GAP_*, overflow, an unknown type: the event cannot be applied, a keyset poll must read it
   ignore,         ///< another object's event (a /data/ChangeEvents subscription)
 };
@@ -60,7 +63,7 @@ std::string stamp_text(std::int64_t epoch_ms);
 /// The columns an event's values go to: the table's columns read from a plain
 /// field of the object (not `sfid`, `isdeleted`, `systemmodstamp`, not a
 /// relationship's external id, not a calculated field: events never carry them).
-/// For update_changed only those among `changed` (field names, any case);
+/// For update_changed and apply_echo only those among `changed` (field names, any case);
 /// for upsert_all every one of them. In the table's column order.
 std::vector<const pg_column*> event_columns(const hc_table_spec& spec, event_action action,
                                             const std::vector<std::string>& changed,

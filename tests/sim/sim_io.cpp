@@ -756,6 +756,7 @@ private:
       switch (action) {
         case event_action::ignore: continue;
         case event_action::skip_echo: ++t.event_echoes; continue;
+        case event_action::apply_echo: ++t.event_echoes; break;
         case event_action::catch_up:
           catch_up = true;
           ++t.event_catch_ups;
@@ -770,13 +771,14 @@ private:
         case event_action::upsert_all:
         case event_action::update_changed: break;
       }
+      const bool partial = action == event_action::update_changed || action == event_action::apply_echo;
       // event_columns: every mapped field for a whole record, the changed and nulled ones for an UPDATE.
       std::map<std::string, std::optional<std::string>> values;
       for (const auto& [col, field] : data_columns()) {
         auto listed = [&, f = field](const std::vector<std::string>& names) {
           return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return iequals(n, f); });
         };
-        if (action == event_action::update_changed && !listed(e.changed_fields) && !listed(e.nulled_fields))
+        if (partial && !listed(e.changed_fields) && !listed(e.nulled_fields))
           continue;
         nlohmann::json v;
         for (auto it = e.fields.begin(); it != e.fields.end(); ++it)
@@ -789,14 +791,19 @@ private:
       if (auto lmd = e.fields.find("LastModifiedDate"); lmd != e.fields.end() && lmd->is_number_integer())
         ms = lmd->get<std::int64_t>();
       const auto stamp = *canonical_timestamp(stamp_text(ms));
+      // event_values: an existing row an event changes is stamped 1 ms below the event's (floored) stamp.
+      const auto second_ms = (ms >= 0 ? ms / 1000 : (ms - 999) / 1000) * 1000;
+      const auto below = *canonical_timestamp(
+        event_value_to_wire(pg_value_kind::timestamp, nlohmann::json(second_ms - 1)).get<std::string>());
       for (const auto& id : e.record_ids) {
-        if (action == event_action::update_changed && w_.row_by_sfid(t.table, id) == nullptr) {
-          catch_up = true; // store::present_sfids: an update of a record the table lacks is the poll's
+        if (partial && w_.row_by_sfid(t.table, id) == nullptr) {
+          // store::present_sfids: an update of a record the table lacks is the poll's (our own: its DELETE follows)
+          catch_up = catch_up || action == event_action::update_changed;
           continue;
         }
         if (values.empty())
           continue; // only unmapped fields changed
-        if (upsert(t, id, values, stamp) == upsert_result::changed)
+        if (upsert(t, id, values, stamp, below) == upsert_result::changed)
           ++t.event_rows;
       }
     }
@@ -820,9 +827,12 @@ private:
 
   /// One record's values through upsert_loader (copy_loader.cpp) with
   /// protect_pending; `values` holds the columns to set (a poll: all of them).
-  /// An equal stamp wins (`>=`), for events too.
+  /// An equal stamp wins (`>=`), for events too. `below_stamp`: an event's
+  /// values (event_values): compared at `stamp`, an existing row changed
+  /// stamped just below it (a new row gets `stamp`).
   upsert_result upsert(table_model& t, const std::string& sfid,
-                       std::map<std::string, std::optional<std::string>> values, const std::string& stamp) {
+                       std::map<std::string, std::optional<std::string>> values, const std::string& stamp,
+                       std::optional<std::string> below_stamp = std::nullopt) {
     auto* row = w_.row_by_sfid(t.table, sfid);
     for (const auto& [id, e] : w_.log)
       if (e.table == t.table && e.action == "DELETE" && e.sfid == sfid && (e.state == "NEW" || e.state == "PENDING"))
@@ -845,11 +855,11 @@ private:
       return upsert_result::kept; // a newer local change waits to be written: the row keeps its values
     if (!row->systemmodstamp.empty() && stamp < row->systemmodstamp)
       return upsert_result::kept;
-    if (!differs && stamp == row->systemmodstamp)
+    if (!differs && (below_stamp || stamp == row->systemmodstamp))
       return upsert_result::kept; // ROW(...) IS NOT DISTINCT: nothing to rewrite
     for (auto& [col, v] : values)
       row->values[col] = std::move(v);
-    row->systemmodstamp = stamp;
+    row->systemmodstamp = below_stamp.value_or(stamp);
     return upsert_result::changed;
   }
 

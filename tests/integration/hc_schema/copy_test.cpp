@@ -243,6 +243,72 @@ TEST_F(hc_fixture, upsert_leaves_unchanged_rows_alone) {
   EXPECT_EQ(query("SELECT name FROM salesforce.contact WHERE sfid = '003B'")[0][0].as<std::string>(), "After");
 }
 
+TEST_F(hc_fixture, event_values_compare_the_stamp_but_stamp_a_changed_row_just_below_it) {
+  // Change events: within one second nothing orders an event against a
+  // version a poll read, so an event still wins a tie, but the row it changes
+  // must not claim the record's stamp: read repair's sweep (comparing stamps)
+  // then fetches the record whole, should the event have been the older one.
+  apply(contact_spec());
+  engine_exec("INSERT INTO salesforce.contact (sfid, name, systemmodstamp) VALUES "
+              "('003T', 'Read by a poll', '2024-01-01 00:00:47'), "
+              "('003O', 'Newer here', '2024-01-01 00:00:47'), "
+              "('003S', 'Same', '2024-01-01 00:00:10')");
+  store::upsert_target target{schema_, "contact", {"sfid", "systemmodstamp", "name"}, std::nullopt, true};
+  target.event_values = true;
+  auto xmin_same = query("SELECT xmin::text FROM salesforce.contact WHERE sfid = '003S'")[0][0].as<std::string>();
+  store::upsert_stats stats;
+  {
+    pqxx::work tx{*engine_};
+    store::upsert_loader loader{tx, target};
+    loader.write(pg_row{std::string{"003T"}, std::string{"2024-01-01 00:00:47"}, std::string{"Event, same second"}});
+    loader.write(pg_row{std::string{"003O"}, std::string{"2024-01-01 00:00:46"}, std::string{"Older event"}});
+    loader.write(pg_row{std::string{"003S"}, std::string{"2024-01-01 00:00:47"}, std::string{"Same"}});
+    loader.write(pg_row{std::string{"003N"}, std::string{"2024-01-01 00:00:47"}, std::string{"Created"}});
+    stats = loader.finish();
+    tx.commit();
+  }
+  EXPECT_EQ(stats.inserted, 1u);
+  EXPECT_EQ(stats.updated, 1u);
+  EXPECT_EQ(stats.skipped, 2u);
+  auto stamp_of = [&](const char* sfid) {
+    return query(std::string{"SELECT to_char(systemmodstamp, 'YYYY-MM-DD HH24:MI:SS.MS'), name FROM "
+                             "salesforce.contact WHERE sfid = '"} + sfid + "'")[0];
+  };
+  // The tie is applied, stamped 1 ms below the event.
+  EXPECT_EQ(stamp_of("003T")[1].as<std::string>(), "Event, same second");
+  EXPECT_EQ(stamp_of("003T")[0].as<std::string>(), "2024-01-01 00:00:46.999");
+  // An older event changes nothing.
+  EXPECT_EQ(stamp_of("003O")[1].as<std::string>(), "Newer here");
+  EXPECT_EQ(stamp_of("003O")[0].as<std::string>(), "2024-01-01 00:00:47.000");
+  // Equal values: the row is not rewritten, even for a newer stamp.
+  EXPECT_EQ(stamp_of("003S")[0].as<std::string>(), "2024-01-01 00:00:10.000");
+  EXPECT_EQ(query("SELECT xmin::text FROM salesforce.contact WHERE sfid = '003S'")[0][0].as<std::string>(),
+            xmin_same);
+  // A new row gets the event's own stamp.
+  EXPECT_EQ(stamp_of("003N")[0].as<std::string>(), "2024-01-01 00:00:47.000");
+
+  // A later change of the same second still applies over the row stamped below it,
+  // and a whole read (a poll, the sweep's fetch) gives the row its stamp back.
+  {
+    pqxx::work tx{*engine_};
+    store::upsert_loader loader{tx, target};
+    loader.write(pg_row{std::string{"003T"}, std::string{"2024-01-01 00:00:47"}, std::string{"Later, same second"}});
+    loader.finish();
+    tx.commit();
+  }
+  EXPECT_EQ(stamp_of("003T")[1].as<std::string>(), "Later, same second");
+  {
+    pqxx::work tx{*engine_};
+    target.event_values = false;
+    store::upsert_loader loader{tx, target};
+    loader.write(pg_row{std::string{"003T"}, std::string{"2024-01-01 00:00:47"}, std::string{"Read whole"}});
+    loader.finish();
+    tx.commit();
+  }
+  EXPECT_EQ(stamp_of("003T")[1].as<std::string>(), "Read whole");
+  EXPECT_EQ(stamp_of("003T")[0].as<std::string>(), "2024-01-01 00:00:47.000");
+}
+
 TEST_F(hc_fixture, upsert_can_protect_pending_local_changes) {
   apply(contact_spec());
   engine_exec("INSERT INTO salesforce.contact (sfid, name) VALUES ('003A', 'Synced')");

@@ -28,10 +28,14 @@ TEST(change_events, event_to_action) {
     {"Account", "UNDELETE", "", event_action::upsert_all},
     {"Account", "UPDATE", rest_origin, event_action::update_changed},
     {"Account", "DELETE", rest_origin + ";client=dataloader", event_action::remove},
-    // Our own writes, from any node of the engine: the write-back recorded them.
-    {"Account", "UPDATE", rest_origin + ";client=syncforce/node-1", event_action::skip_echo},
+    // Our own creates and deletes, from any node of the engine: the write-back recorded them.
     {"Account", "CREATE", "com/salesforce/api/bulkapi/60.0;client=syncforce/node-2", event_action::skip_echo},
     {"Account", "DELETE", rest_origin + ";client=syncforce", event_action::skip_echo},
+    {"Account", "UNDELETE", rest_origin + ";client=syncforce/node-1", event_action::skip_echo},
+    // Our own updates are applied again (quietly, through the upsert's rules): another
+    // user's older change, applied after the write-back was recorded, must not stay.
+    {"Account", "UPDATE", rest_origin + ";client=syncforce/node-1", event_action::apply_echo},
+    {"Account", "UPDATE", rest_origin + ";client=syncforce", event_action::apply_echo},
     // Not ours: a client whose name only starts like ours.
     {"Account", "UPDATE", rest_origin + ";client=syncforcex", event_action::update_changed},
     {"Account", "UPDATE", rest_origin + ";client=syncforce-other/1", event_action::update_changed},
@@ -119,6 +123,11 @@ TEST(change_events, columns_an_event_may_touch) {
                                 calculated)),
             (std::vector<std::string>{"phone"}));
   EXPECT_TRUE(event_columns(spec, event_action::update_changed, {"Label__c"}, calculated).empty());
+  // An echo of our own update sets the fields it changed, like any update.
+  EXPECT_EQ(names(event_columns(spec, event_action::apply_echo, {"phone", "LastModifiedDate", "Other__c"},
+                                calculated)),
+            (std::vector<std::string>{"phone"}));
+  EXPECT_TRUE(event_columns(spec, event_action::skip_echo, {"phone"}, calculated).empty());
   EXPECT_TRUE(event_columns(spec, event_action::remove, {"Name"}, calculated).empty());
 }
 
