@@ -279,6 +279,68 @@ TEST_F(change_events, the_engines_own_writes_are_not_applied_again) {
   EXPECT_EQ(creates, 1);
 }
 
+// Another user's change committed before a write-back comes before the write's
+// own event, but a subscriber that lags applies it only after the write-back was
+// recorded. Skipping the engine's own event as an echo left the older value in
+// the row for good (polls and sweeps see the record's stamp); the echo of an
+// UPDATE is applied and sets the written value back. Deterministic order here:
+// the subscription is off while the write-back happens, then resumes from its
+// stored replay id; sfemu's clock is frozen, so every stamp ties and no stamp
+// refuses the older event.
+TEST_F(change_events, an_older_change_applied_after_a_write_back_is_undone_by_the_writes_own_event) {
+  const std::string token = "change-events-token-for-tests-7c2e";
+  node_env["SYNCFORCE_ADMIN_TOKEN"] = token;
+  write_config(accelerated_mapping("read_write"));
+  start_events_node();
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED", 60s)) << tail();
+  ASSERT_TRUE(wait_until([&] { return node->output().find("gRPC server listening") != std::string::npos; }, 20s));
+  std::smatch m;
+  auto out = node->output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("gRPC server listening\" port=(\\d+)"))) << out;
+  const std::string server = "127.0.0.1:" + m[1].str();
+  wait_subscribed(1, true);
+  auto a = create({{"Name", "a"}, {"Ext_Id__c", "W-a"}, {"Text__c", "a0"}});
+  ASSERT_TRUE(wait_until([&] { return value(a, "text__c") == "a0" && mark("replay_id") == latest_replay(); }, 20s))
+    << tail();
+  control("POST", "clock", json{{"freeze", true}});
+
+  // No subscription for a while (the stored replay id stays).
+  const auto polls_at_off = polls();
+  auto off = run_cli(server, {"mapping:edit", "Every__c", "--accelerated", "off"}, token);
+  ASSERT_EQ(off.code, 0) << off.output;
+  ASSERT_TRUE(wait_until([&] { return polls() > polls_at_off; }, 30s)) << tail();
+  // Another user's change, then a local one of the same record, written back.
+  update({{"Id", a}, {"Text__c", "theirs"}});
+  {
+    pqxx::connection c(db->url());
+    pqxx::work tx(c);
+    tx.exec("UPDATE salesforce.every__c SET text__c = 'ours' WHERE sfid = '" + a + "'");
+    tx.commit();
+  }
+  ASSERT_TRUE(wait_until([&] {
+    return count_of(db->url(), "SELECT count(*) FROM (SELECT action, state FROM salesforce._trigger_log UNION ALL "
+                               "SELECT action, state FROM salesforce._trigger_log_archive) l "
+                               "WHERE action = 'UPDATE' AND state = 'SUCCESS'") == 1;
+  }, 30s)) << tail();
+  ASSERT_EQ(value(a, "text__c"), "ours");
+
+  // Resumed after the stored replay id: the other user's event, then the write's own.
+  const auto subscribed_before = subscriptions();
+  auto on = run_cli(server, {"mapping:edit", "Every__c", "--accelerated", "on"}, token);
+  ASSERT_EQ(on.code, 0) << on.output;
+  ASSERT_TRUE(wait_until([&] { return mark("replay_id") == latest_replay(); }, 30s)) << tail();
+  EXPECT_GT(subscriptions(), subscribed_before);
+  EXPECT_EQ(value(a, "text__c"), "ours") << tail();
+  EXPECT_GE(mark("echoes"), 1);
+  // The write's event set the value back (the older one had been applied over it).
+  EXPECT_NE(node->output().find("restored=1"), std::string::npos) << tail();
+  // Quietly: nothing captured, nothing written back again.
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log") +
+              count_of(db->url(), "SELECT count(*) FROM salesforce._trigger_log_archive"),
+            1);
+  EXPECT_EQ(value(a, "_hc_lastop"), "SYNCED");
+}
+
 TEST_F(change_events, turned_on_with_the_cli_and_exported_as_sf_notify_enabled) {
   const std::string token = "change-events-token-for-tests-7c2e";
   node_env["SYNCFORCE_ADMIN_TOKEN"] = token;
