@@ -701,10 +701,12 @@ public:
 
   /// engine_io/pg_change_events.cpp: apply_change_batch. Under the table
   /// guard, in one transaction: each event planned by the real plan_event
-  /// (echoes skipped, gaps and undecodable events ask for a catch-up poll),
-  /// CREATE/UNDELETE upserted whole and UPDATE on its changed fields through
-  /// the poll's upsert rules (upsert_loader with protect_pending: a row with a
-  /// local change waiting keeps its values, an older stamp changes nothing),
+  /// (echoes of creates and deletes skipped, of updates applied as updates;
+  /// gaps and undecodable events ask for a catch-up poll), CREATE/UNDELETE
+  /// upserted whole and UPDATE on its changed fields through the poll's
+  /// upsert rules (upsert_loader with protect_pending and event_values: a row
+  /// with a local change waiting keeps its values, an older stamp changes
+  /// nothing, an existing row changed is stamped 1 ms below the event),
   /// an UPDATE of a record the table lacks left to the catch-up poll, DELETE
   /// deleting the row; then the mark (the batch's last replay id, or none to
   /// forget it) and the counts, stored with the rows.
