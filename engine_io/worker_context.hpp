@@ -25,6 +25,10 @@ public:
   pqxx::connection& db();
   /// The worker's client for `user`, attached to the user's shared session.
   salesforce::client& sf(const actors::sf_user& user);
+  /// Another client of the worker for `user` (lane 0 is sf(user)), on the
+  /// same shared session: a client is not thread-safe, so each call a job
+  /// keeps in flight at once goes through a lane of its own.
+  salesforce::client& sf_lane(const actors::sf_user& user, std::size_t lane);
   /// Drops the database connection (after it broke); the next db() reopens it.
   void reset_db() { conn_.reset(); }
 
@@ -36,6 +40,8 @@ private:
   std::string url_;
   std::string session_name_;
   std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<salesforce::client> make_client(const actors::sf_user& user);
+
   std::map<std::string, std::unique_ptr<salesforce::client>> clients_;
 };
 

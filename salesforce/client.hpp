@@ -279,8 +279,11 @@ public:
   result<job_info> ingest_job(std::string_view job_id);
   status delete_ingest_job(std::string_view job_id);
   /// Polls with growing delays until JobComplete, Failed or Aborted, or until
-  /// `timeout` passes (then a transient "TIMEOUT" error).
-  result<job_info> wait_for_ingest_job(std::string_view job_id, std::chrono::milliseconds timeout);
+  /// `timeout` passes (then a transient "TIMEOUT" error). `just_closed`: the
+  /// caller closed the job a moment ago (its answer said UploadComplete), so
+  /// the first poll waits the first delay too instead of costing a call at once.
+  result<job_info> wait_for_ingest_job(std::string_view job_id, std::chrono::milliseconds timeout,
+                                       bool just_closed = false);
   /// Streams one result set as CSV rows (the header row first); returns the
   /// number of data rows.
   result<long> ingest_job_results(std::string_view job_id, ingest_results which,
@@ -310,7 +313,7 @@ private:
                                                    call_options options);
   result<job_info> job_call(std::string method, std::string path, std::string body, call_options options);
   result<job_info> wait_for_job(std::string_view kind, std::string_view job_id, std::chrono::milliseconds timeout,
-                                std::chrono::milliseconds first_delay, double factor);
+                                std::chrono::milliseconds first_delay, double factor, bool wait_first = false);
   result<query_page> fetch_page(const std::string& path_or_url, const query_options& options);
 
   client_config config_;
