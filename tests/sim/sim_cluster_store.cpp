@@ -12,9 +12,15 @@ public:
   sim_cluster_store(world& w, unit_source units, std::string node, long* moves)
     : w_(w), units_(std::move(units)), node_(std::move(node)), moves_(moves) {}
 
-  // store::join_cluster: the node's row (a new incarnation, live for ttl); its old leases given up.
-  std::int64_t join(const store::node_info& node, std::chrono::milliseconds ttl) override {
+  // store::join_cluster: the node's row (a new incarnation, live for ttl); its
+  // old leases given up. A member whose node joined again since is refused.
+  std::int64_t join(const store::node_info& node, std::chrono::milliseconds ttl, std::int64_t previous) override {
     call("join");
+    if (previous != 0 && w_.nodes.count(node.name) && !current(node.name, previous)) {
+      w_.note("cluster: " + node.name + " incarnation " + std::to_string(previous) +
+              " cannot rejoin: a newer start of the node joined");
+      return 0;
+    }
     auto& row = w_.nodes[node.name];
     ++row.incarnation;
     row.expires_ms = w_.now_ms() + ttl.count();
@@ -26,11 +32,12 @@ public:
   }
 
   // store::heartbeat: only a live row is extended; an expired node must rejoin.
-  bool heartbeat(const std::string& node, std::chrono::milliseconds ttl) override {
+  bool heartbeat(const std::string& node, std::int64_t incarnation, std::chrono::milliseconds ttl) override {
     call("heartbeat");
     auto n = w_.nodes.find(node);
-    if (n == w_.nodes.end() || n->second.expires_ms <= w_.now_ms()) {
-      w_.note("cluster: " + node + "'s heartbeat finds its row expired");
+    if (n == w_.nodes.end() || n->second.expires_ms <= w_.now_ms() || !current(node, incarnation)) {
+      w_.note("cluster: " + node + "'s heartbeat (incarnation " + std::to_string(incarnation) +
+              ") finds its row expired or rejoined");
       return false;
     }
     n->second.expires_ms = w_.now_ms() + ttl.count();
@@ -38,9 +45,13 @@ public:
     return true;
   }
 
-  // store::leave_cluster
-  void leave(const std::string& node) override {
+  // store::leave_cluster: only the current incarnation leaves.
+  void leave(const std::string& node, std::int64_t incarnation) override {
     call("leave");
+    if (!current(node, incarnation)) {
+      w_.note("cluster: " + node + " incarnation " + std::to_string(incarnation) + " leaves too late: nothing changes");
+      return;
+    }
     for (auto& [unit, lease] : w_.leases)
       if (lease.node == node)
         lease.node.clear();
@@ -77,9 +88,9 @@ public:
 
   // store::acquire_lease: only a live node takes a lease, only from nobody live, under the next epoch.
   std::optional<std::int64_t> acquire(const std::string& kind, const std::string& key,
-                                      const std::string& node) override {
+                                      const std::string& node, std::int64_t incarnation) override {
     call("acquire");
-    if (!live(node))
+    if (!live(node) || !current(node, incarnation))
       return std::nullopt;
     auto unit = kind + ":" + key;
     auto& lease = w_.leases[unit];
@@ -130,6 +141,14 @@ public:
   }
 
 private:
+  /// Whether `incarnation` is the node's current one (the stale_member bug: any is).
+  bool current(const std::string& node, std::int64_t incarnation) const {
+    if (w_.bug == injected_bug::stale_member)
+      return true;
+    auto n = w_.nodes.find(node);
+    return n != w_.nodes.end() && n->second.incarnation == incarnation;
+  }
+
   /// `expires_at > clock_timestamp()`; with the early_takeover bug, half the
   /// time to live too early for every node but the caller.
   bool live(const std::string& node) const {

@@ -40,6 +40,7 @@ const std::vector<std::pair<injected_bug, const char*>>& bug_names() {
     {injected_bug::no_read_repair, "no_read_repair"},
     {injected_bug::event_mark_apart, "event_mark_apart"},
     {injected_bug::early_takeover, "early_takeover"},
+    {injected_bug::stale_member, "stale_member"},
   };
   return names;
 }

@@ -80,6 +80,11 @@ enum class injected_bug {
   /// member takes its units while the holder's own deadline has not passed,
   /// so two nodes hold a valid fence for one unit.
   early_takeover,
+  /// The cluster store ignores the incarnation a member acts for (as before
+  /// the fix, docs/testing.md): a member of a restarted engine that leaves
+  /// late ends the membership of the new one, whose fences stay valid while
+  /// another node takes its units.
+  stale_member,
 };
 
 /// The name of a bug (SIM_BUG=<name> replays with it); "none" for none.
