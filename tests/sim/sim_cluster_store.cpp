@@ -169,11 +169,13 @@ private:
       throw std::runtime_error(std::string{"sim: "} + node_ + " is frozen: its " + what + " does not get through");
     if (w_.chance(w_.faults.store_error))
       throw std::runtime_error(std::string{"sim: the cluster store session was lost before "} + what);
-    w_.yield(std::string{"in a cluster store call ("} + what + ") of " + node_);
+    w_.yield(std::string{"in a cluster store call ("} + what + ") of " + node_, w_.faults.store_slow);
   }
 
   /// After a call did its work: its answer may be slow too.
-  void answer(const char* what) { w_.yield(std::string{"before the answer of a cluster store call ("} + what + ")"); }
+  void answer(const char* what) {
+    w_.yield(std::string{"before the answer of a cluster store call ("} + what + ") of " + node_, w_.faults.store_slow);
+  }
 
   world& w_;
   unit_source units_;

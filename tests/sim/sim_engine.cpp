@@ -133,6 +133,7 @@ public:
       world_.faults.gap = std::uniform_real_distribution<double>(0.0, 0.1)(rng);
       world_.faults.events_expire = std::uniform_real_distribution<double>(0.0, 0.001)(rng);
       world_.faults.store_error = std::uniform_real_distribution<double>(0.0, 0.1)(rng);
+      world_.faults.store_slow = std::uniform_real_distribution<double>(0.0, 0.05)(rng);
       world_.faults.node_crash = std::uniform_real_distribution<double>(0.0, 0.003)(rng);
       world_.faults.node_freeze = std::uniform_real_distribution<double>(0.0, 0.003)(rng);
     }

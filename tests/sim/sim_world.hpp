@@ -112,8 +112,10 @@ struct fault_rates {
   /// Per step: the org's event log drops every event older than now (retention
   /// passed): a subscriber resuming behind it gets "replay id too old".
   double events_expire = 0.0;
-  /// Per cluster store call: the member's session is lost (the call throws).
+  /// Per cluster store call: the member's session is lost (the call throws) /
+  /// the call is slow (others run meanwhile, as in a job's pause).
   double store_error = 0.0;
+  double store_slow = 0.0;
   /// Per step: a node crashes (its sync engine and every actor under it killed;
   /// the node supervisor starts it again) / freezes (its heartbeats stop for
   /// up to 25 s: its leases lapse, the other node takes its units).
@@ -298,8 +300,10 @@ public:
   // ---- interleaving inside a job ----
   /// Between two steps of a job: maybe other actors run now (one level deep:
   /// a job run meanwhile does not pause in its turn).
-  void yield(const std::string& where) {
-    if (on_yield && yield_depth_ == 0 && chance(faults.interleave)) {
+  void yield(const std::string& where) { yield(where, faults.interleave); }
+  /// The same at another rate (a slow call of another kind).
+  void yield(const std::string& where, double rate) {
+    if (on_yield && yield_depth_ == 0 && chance(rate)) {
       ++yield_depth_;
       on_yield(where);
       --yield_depth_;
