@@ -479,9 +479,8 @@ private:
           if (fence->valid_now())
             holders[unit].push_back(n.name + " (epoch " + std::to_string(fence->epoch) + ")");
     for (const auto& [unit, who] : holders) {
-      if (who.size() < 2 || owner_violations_ >= 3)
+      if (who.size() < 2 || !owners_reported_.insert(unit).second) // once per unit: it lasts several steps
         continue;
-      ++owner_violations_;
       std::string list;
       for (const auto& w : who)
         list += (list.empty() ? "" : ", ") + w;
@@ -787,7 +786,7 @@ private:
   long lease_moves_ = 0;
   long admin_changes_ = 0;
   long steps_ = 0;
-  int owner_violations_ = 0;
+  std::set<std::string> owners_reported_; ///< units with two valid fences already reported
   bool paused_ = false;
   std::map<std::string, int> revisions_; ///< by mapping id (absent: 0)
   change_streams streams_{world_}; ///< the Pub/Sub API of the simulation
