@@ -291,11 +291,9 @@ private:
       return engine;
     };
     auto make_monitor = [](caf::local_actor* parent) {
-      // Scheduled: the probe is in memory. Always up, so its pings every
-      // second would only cost steps: every 30 s.
-      db_monitor_config mc;
-      mc.healthy_interval = 30s;
-      return parent->spawn(db_monitor, caf::actor_cast<db_listener>(parent), std::make_shared<sim_probe>(), mc);
+      // Scheduled: the probe is in memory.
+      return parent->spawn(db_monitor, caf::actor_cast<db_listener>(parent), std::make_shared<sim_probe>(),
+                           db_monitor_config{});
     };
     auto sup = sys_.spawn(node_supervisor, nc, std::make_shared<null_sink>(), make_monitor);
     nodes_[index].supervisor = caf::actor_cast<caf::actor>(sup);
