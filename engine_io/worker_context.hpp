@@ -23,6 +23,9 @@ public:
   pqxx::connection& db();
   /// The worker's client for `user`, attached to the user's shared session.
   salesforce::client& sf(const actors::sf_user& user);
+  /// The database the worker's connection goes to (a job that needs a second
+  /// session for a moment, e.g. shadow_builds, opens it there).
+  const std::string& database_url() const { return url_; }
   /// Drops the database connection (after it broke); the next db() reopens it.
   void reset_db() { conn_.reset(); }
 
