@@ -77,6 +77,38 @@ void record_texts(const salesforce::record& r, const std::vector<std::string>& f
     out[i] = std::string{r.text(fields[i])};
 }
 
+/// Where each wanted field was in the last record: the records of one query
+/// come with their fields in the same order, so a field is nearly always
+/// where it was (a case-insensitive search through every field, per field and
+/// record, was a top frame of a REST load).
+struct field_positions {
+  std::vector<std::size_t> at;
+};
+
+/// The same for a load or backfill page, the values moved out of the record
+/// (it is read once; no copy per value).
+void record_texts(salesforce::record& r, const std::vector<std::string>& fields, field_positions& pos,
+                  std::vector<std::string>& out) {
+  out.resize(fields.size());
+  pos.at.resize(fields.size(), std::string::npos);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    salesforce::field_value* v = nullptr;
+    if (auto k = pos.at[i];
+        k < r.fields.size() && (r.fields[k].first == fields[i] || iequals(r.fields[k].first, fields[i]))) {
+      v = &r.fields[k].second;
+    } else if (const auto* found = r.find(fields[i])) {
+      v = const_cast<salesforce::field_value*>(found); // r is ours: find() only has a const overload
+      for (std::size_t j = 0; j < r.fields.size(); ++j) // remembered for the next record
+        if (&r.fields[j].second == found)
+          pos.at[i] = j;
+    }
+    if (!v || v->is_null())
+      out[i].clear();
+    else
+      out[i].swap(v->text);
+  }
+}
+
 /// One page read ahead of the worker (engine_io/page_pipeline.hpp): its
 /// records decoded into COPY lines, and where the reading stood after it.
 struct fetched_page {
@@ -120,7 +152,7 @@ page_pipeline<fetched_page> rest_pipeline(salesforce::query_cursor& cursor, cons
                                           std::size_t id_index) {
   return page_pipeline<fetched_page>(
     read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
-    [&cursor, &fields, id_index, texts = std::vector<std::string>{}](fetched_page& p) mutable {
+    [&cursor, &fields, id_index, texts = std::vector<std::string>{}, pos = field_positions{}](fetched_page& p) mutable {
       p.clear();
       if (cursor.done())
         return read_step::end;
@@ -130,13 +162,14 @@ page_pipeline<fetched_page> rest_pipeline(salesforce::query_cursor& cursor, cons
         p.failure = page.error();
         return read_step::page;
       }
-      for (const auto& r : page->records) {
-        record_texts(r, fields, texts);
-        p.rows.add(texts, id_index < texts.size() ? texts[id_index] : std::string{});
+      for (auto& r : page->records) {
+        record_texts(r, fields, pos, texts);
+        p.rows.add(texts, id_index < texts.size() ? std::string_view{texts[id_index]} : std::string_view{});
       }
       p.records = page->records.size();
-      if (!page->records.empty() && id_index < fields.size())
-        p.last_id = std::string{page->records.back().text(fields[id_index])};
+      // The last record's values are in texts (moved out of the record).
+      if (!page->records.empty() && id_index < texts.size())
+        p.last_id = texts[id_index];
       p.more = !cursor.done();
       p.query_secs = seconds_since(t0);
       return read_step::page;
