@@ -746,7 +746,8 @@ private:
     log_mapping(spdlog::level::info, j,
                 "Built " + std::to_string(r.built) + " of " + std::to_string(statements.size()) + " indexes of " +
                   store::reload_table_name(spec.table) + " in " + secs(seconds_since(t0)) + " secs" +
-                  (r.left > 0 ? "; the swap builds the others (" + r.first_failure + ")" : std::string{}),
+                  // Not the failure's text: PostgreSQL quotes the duplicated value in it.
+                  (r.left > 0 ? "; the swap builds the other " + std::to_string(r.left) : std::string{}),
                 "RELOAD_TABLE");
   }
 

@@ -26,7 +26,9 @@ namespace syncforce::engine_io {
 struct shadow_build_result {
   std::size_t built = 0;     ///< statements committed
   std::size_t left = 0;      ///< statements that failed, left to the swap
-  std::string first_failure; ///< the first of those failures, for the log
+  /// The first of those failures, for a debugger: not for the log (a unique
+  /// build's error quotes the duplicated value).
+  std::string first_failure;
 };
 
 /// Runs `statements` (store::shadow_index_builds) over `own` (the worker's
