@@ -48,8 +48,8 @@ public:
     thread_ = std::thread([this] { run(); });
   }
 
-  /// Hands a page over from inside a reader, which goes on filling the fresh
-  /// one it gets back.
+  /// Hands a page over from inside a reader, which clears the page it gets
+  /// back (a recycled one holds an earlier page) and goes on filling it.
   using hand_over_fn = std::function<void(std::unique_ptr<Page>&)>;
   /// A reader that may fill several pages in one call: a long download parsed
   /// as it arrives hands each full page over (`hand_over`, which waits for
@@ -147,17 +147,16 @@ private:
   }
 
   /// chunked_read_fn's hand_over: queues `full` (waiting for room) and puts
-  /// an empty page in its place. Once the pipeline stops, pages are dropped
-  /// instead: the reader finishes its download and nothing more is written.
+  /// another page in its place, recycled or new: the reader clears it. Once
+  /// the pipeline stops, `full` stays where it is instead (the reader clears
+  /// and refills it: it finishes its download and nothing more is written).
   void hand_over(std::unique_ptr<Page>& full) {
     std::unique_ptr<Page> fresh;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       changed_.wait(lock, [this] { return stop_ || ready_.size() < depth_; });
-      if (stop_) {
-        full->clear();
+      if (stop_)
         return;
-      }
       ready_.push_back(std::move(full));
       if (!spare_.empty()) {
         fresh = std::move(spare_.back());
@@ -166,7 +165,6 @@ private:
     }
     changed_.notify_all();
     full = fresh ? std::move(fresh) : make_();
-    full->clear();
   }
 
   const std::size_t depth_;

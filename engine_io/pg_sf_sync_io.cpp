@@ -847,6 +847,7 @@ private:
             p->records = p->rows.records();
             p->page_end = false;
             hand_over(p);
+            p->clear(); // a recycled page, or this one again once the pipeline stopped
           }
         });
         if (!page) {
