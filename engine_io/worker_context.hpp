@@ -29,6 +29,12 @@ public:
   /// same shared session: a client is not thread-safe, so each call a job
   /// keeps in flight at once goes through a lane of its own.
   salesforce::client& sf_lane(const actors::sf_user& user, std::size_t lane);
+  /// The database the worker's connection goes to (a job that needs a second
+  /// session for a moment, e.g. shadow_builds, opens it there).
+  const std::string& database_url() const { return url_; }
+  /// Its session's application_name (store::node_session_name): a second
+  /// session of the job carries it too, so a lapsed node's are all found.
+  const std::string& session_name() const { return session_name_; }
   /// Drops the database connection (after it broke); the next db() reopens it.
   void reset_db() { conn_.reset(); }
 
