@@ -1,6 +1,7 @@
 #include "actors/cluster_member.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/errors.hpp"
 #include "actors/log.hpp"
 #include "metrics/metrics.hpp"
 #include "sync/cluster_assignment.hpp"
@@ -108,7 +109,7 @@ void take_units(member_ptr self, const store::cluster_view& view) {
         from = l->second->owner;
       if (from && *from != me && live_set.count(*from))
         continue; // its owner hands it over first
-      auto epoch = st.store->acquire(u->kind, u->key, me);
+      auto epoch = st.store->acquire(u->kind, u->key, me, st.incarnation);
       if (!epoch)
         continue;
       auto fence = std::make_shared<lease_fence>();
@@ -189,14 +190,25 @@ void tick(member_ptr self) {
       lapse(self, "no heartbeat got through before the lease deadline");
     if (st.joined) {
       auto sent = st.cfg.validity->time().steady_now();
-      if (!st.store->heartbeat(st.cfg.node.name, st.cfg.lease_ttl))
+      if (!st.store->heartbeat(st.cfg.node.name, st.incarnation, st.cfg.lease_ttl))
         lapse(self, "the node's lease had expired in the control schema");
       else if (st.cfg.validity->renew(sent, st.cfg.lease_ttl, st.cfg.safety_margin, st.cfg.validity->time().steady_now()))
         lapse(self, "the heartbeat came back after the lease deadline");
     }
     if (!st.joined) {
       auto sent = st.cfg.validity->time().steady_now();
-      st.incarnation = st.store->join(st.cfg.node, st.cfg.lease_ttl);
+      auto incarnation = st.store->join(st.cfg.node, st.cfg.lease_ttl, st.incarnation);
+      if (incarnation == 0) {
+        // A newer start of this node joined while this member was in a call
+        // (its engine was restarted meanwhile): rejoining would give up the
+        // newer member's leases while its fences still hold. This one ends.
+        log(spdlog::level::err, log_event{"A newer start of this node joined the cluster; this member stops", "node",
+                                          st.cfg.node.name, "RECOVERY"}
+                                  .with("incarnation", std::to_string(st.incarnation)));
+        self->quit(make_error(engine_errc::gave_up, "node " + st.cfg.node.name + " joined again elsewhere"));
+        return;
+      }
+      st.incarnation = incarnation;
       st.cfg.validity->renew(sent, st.cfg.lease_ttl, st.cfg.safety_margin, st.cfg.validity->time().steady_now());
       st.joined = true;
       log(spdlog::level::info, log_event{"Node joined the cluster", "node", st.cfg.node.name, "READY"}
@@ -236,7 +248,7 @@ cluster_member_actor::behavior_type cluster_member(cluster_member_actor::statefu
       try {
         if (!st.store)
           st.store = st.cfg.make_store();
-        st.store->leave(st.cfg.node.name);
+        st.store->leave(st.cfg.node.name, st.incarnation);
         log(spdlog::level::info, log_event{"Node left the cluster", "node", st.cfg.node.name, "DRAINING"});
       } catch (const std::exception& e) {
         log(spdlog::level::warn, log_event{"Cannot leave the cluster; the others take over at the lease expiry",

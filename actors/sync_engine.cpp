@@ -107,6 +107,8 @@ void run_brokers(engine_ptr self) {
     ucfg.cursor_limit = login->second->cursor_limit;
     if (st.cfg.test_poll_seconds)
       ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
+    if (st.cfg.broker_incarnation)
+      ucfg.incarnation = st.cfg.broker_incarnation(key);
     // A broker that moved starts from what live holders renew, and grants
     // nothing new before a grant's TTL has passed: it never over-grants.
     if (fence->epoch > 1)
@@ -184,6 +186,8 @@ connection_settings settings_for(engine_ptr self, const loaded_connection& lc,
   cs.clustered = static_cast<bool>(st.member);
   cs.units = units_of(self, c.id);
   cs.reporter = caf::actor_cast<sync_engine_actor>(self);
+  if (st.cfg.tune_connection)
+    st.cfg.tune_connection(cs);
   return cs;
 }
 
@@ -206,6 +210,8 @@ std::shared_ptr<const sf_user> user_for(engine_ptr self, const store::connection
     ucfg.cursor_limit = user->cursor_limit;
     if (st.cfg.test_poll_seconds)
       ucfg.probe_interval = std::chrono::seconds(*st.cfg.test_poll_seconds);
+    if (st.cfg.broker_incarnation)
+      ucfg.incarnation = st.cfg.broker_incarnation(user->key);
     cursor_broker_actor hdl;
     const auto* cluster = st.cfg.cluster.get();
     // With leases, brokers start and stop with their lease (units_atom), not here.
@@ -487,10 +493,12 @@ sync_engine_actor::behavior_type sync_engine(sync_engine_actor::stateful_pointer
         mc.safety_margin = std::max(std::chrono::milliseconds(500), st.cfg.lease_ttl / 5);
         mc.make_store = st.cfg.backend.make_cluster_store;
         mc.engine = caf::actor_cast<sync_engine_actor>(self);
+        mc.validity = std::make_shared<lease_validity>(st.cfg.time);
         if (st.cfg.cluster && st.cfg.cluster->leased)
           if (auto dir = std::dynamic_pointer_cast<lease_broker_directory>(st.cfg.cluster->directory))
             mc.on_broker_owners = [dir](std::map<std::string, std::string> owners) { dir->update(std::move(owners)); };
-        st.member = self->spawn<caf::detached + caf::linked>(cluster_member, mc);
+        st.member = st.cfg.detached_member ? self->spawn<caf::detached + caf::linked>(cluster_member, mc)
+                                           : self->spawn<caf::linked>(cluster_member, mc);
         self->send(st.member, tick_atom::value);
       }
       // Every node hears about admin changes (NOTIFY syncforce_control) and reconciles.

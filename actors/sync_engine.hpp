@@ -94,6 +94,19 @@ struct sync_engine_config {
   std::chrono::milliseconds heartbeat_interval{2000};
   /// The Pub/Sub API (change events, accelerated sync); none: every mapping polls only.
   std::shared_ptr<const change_event_settings> change_events;
+  /// The node's time source: the clock the cluster member's lease deadline is
+  /// on, which every fence it hands out checks (none: the real clocks).
+  std::shared_ptr<const time_source> time;
+  /// Spawn the cluster member detached (production: its store calls block) or
+  /// scheduled (the deterministic simulation, whose store is in memory).
+  bool detached_member = true;
+  /// TEST ONLY: the grant-id prefix of each integration user's broker (none:
+  /// a random one): a simulation must replay exactly.
+  std::function<std::string(const std::string& user_key)> broker_incarnation;
+  /// TEST ONLY: adjusts each connection actor's settings (retry schedules,
+  /// claim size, time source) after settings_for() built them, as the
+  /// simulation draws them per seed; none in production.
+  std::function<void(connection_settings&)> tune_connection;
 };
 
 /// The protocol of the node's sync engine.

@@ -48,6 +48,21 @@ public:
     thread_ = std::thread([this] { run(); });
   }
 
+  /// Hands a page over from inside a reader, which clears the page it gets
+  /// back (a recycled one holds an earlier page) and goes on filling it.
+  using hand_over_fn = std::function<void(std::unique_ptr<Page>&)>;
+  /// A reader that may fill several pages in one call: a long download parsed
+  /// as it arrives hands each full page over (`hand_over`, which waits for
+  /// room as the reading does) and returns with the last one filled, so the
+  /// caller writes the first rows of a download while the rest still arrive.
+  using chunked_read_fn = std::function<read_step(std::unique_ptr<Page>&, const hand_over_fn& hand_over)>;
+
+  page_pipeline(std::size_t depth, make_fn make, chunked_read_fn read, last_fn is_last)
+    : depth_(depth == 0 ? 1 : depth), make_(std::move(make)), chunked_read_(std::move(read)),
+      is_last_(std::move(is_last)) {
+    thread_ = std::thread([this] { run(); });
+  }
+
   /// Stops the reading (a page being read is finished first) and waits for the thread.
   ~page_pipeline() {
     {
@@ -107,7 +122,9 @@ private:
         }
         if (!p)
           p = make_();
-        if (read_(*p) == read_step::end)
+        const auto step = chunked_read_ ? chunked_read_(p, [this](std::unique_ptr<Page>& full) { hand_over(full); })
+                                        : read_(*p);
+        if (step == read_step::end)
           break;
         const bool last = is_last_(*p);
         {
@@ -129,9 +146,31 @@ private:
     changed_.notify_all();
   }
 
+  /// chunked_read_fn's hand_over: queues `full` (waiting for room) and puts
+  /// another page in its place, recycled or new: the reader clears it. Once
+  /// the pipeline stops, `full` stays where it is instead (the reader clears
+  /// and refills it: it finishes its download and nothing more is written).
+  void hand_over(std::unique_ptr<Page>& full) {
+    std::unique_ptr<Page> fresh;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [this] { return stop_ || ready_.size() < depth_; });
+      if (stop_)
+        return;
+      ready_.push_back(std::move(full));
+      if (!spare_.empty()) {
+        fresh = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    changed_.notify_all();
+    full = fresh ? std::move(fresh) : make_();
+  }
+
   const std::size_t depth_;
   make_fn make_;
   read_fn read_;
+  chunked_read_fn chunked_read_;
   last_fn is_last_;
   std::mutex mutex_;
   std::condition_variable changed_;

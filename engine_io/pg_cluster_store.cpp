@@ -12,15 +12,15 @@ public:
   pg_cluster_store(std::string url, std::string session_name, std::chrono::milliseconds statement_timeout)
     : url_(std::move(url)), session_name_(std::move(session_name)), statement_timeout_(statement_timeout) {}
 
-  std::int64_t join(const store::node_info& node, std::chrono::milliseconds ttl) override {
-    return guarded([&](pqxx::connection& c) { return store::join_cluster(c, node, ttl); });
+  std::int64_t join(const store::node_info& node, std::chrono::milliseconds ttl, std::int64_t previous) override {
+    return guarded([&](pqxx::connection& c) { return store::join_cluster(c, node, ttl, previous); });
   }
-  bool heartbeat(const std::string& node, std::chrono::milliseconds ttl) override {
-    return guarded([&](pqxx::connection& c) { return store::heartbeat(c, node, ttl); });
+  bool heartbeat(const std::string& node, std::int64_t incarnation, std::chrono::milliseconds ttl) override {
+    return guarded([&](pqxx::connection& c) { return store::heartbeat(c, node, ttl, incarnation); });
   }
-  void leave(const std::string& node) override {
+  void leave(const std::string& node, std::int64_t incarnation) override {
     guarded([&](pqxx::connection& c) {
-      store::leave_cluster(c, node);
+      store::leave_cluster(c, node, incarnation);
       return 0;
     });
   }
@@ -31,8 +31,8 @@ public:
     });
   }
   std::optional<std::int64_t> acquire(const std::string& kind, const std::string& key,
-                                      const std::string& node) override {
-    return guarded([&](pqxx::connection& c) { return store::acquire_lease(c, kind, key, node); });
+                                      const std::string& node, std::int64_t incarnation) override {
+    return guarded([&](pqxx::connection& c) { return store::acquire_lease(c, kind, key, node, incarnation); });
   }
   bool release(const std::string& kind, const std::string& key, const std::string& node,
                std::int64_t epoch) override {

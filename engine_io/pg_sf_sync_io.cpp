@@ -17,6 +17,7 @@
 #include "store/control_repo.hpp"
 #include "store/column_refresh.hpp"
 #include "store/copy_loader.hpp"
+#include "engine_io/shadow_builds.hpp"
 #include "store/hc_meta.hpp"
 #include "store/hc_schema.hpp"
 #include "store/in_doubt.hpp"
@@ -76,6 +77,38 @@ void record_texts(const salesforce::record& r, const std::vector<std::string>& f
     out[i] = std::string{r.text(fields[i])};
 }
 
+/// Where each wanted field was in the last record: the records of one query
+/// come with their fields in the same order, so a field is nearly always
+/// where it was (a case-insensitive search through every field, per field and
+/// record, was a top frame of a REST load).
+struct field_positions {
+  std::vector<std::size_t> at;
+};
+
+/// The same for a load or backfill page, the values moved out of the record
+/// (it is read once; no copy per value).
+void record_texts(salesforce::record& r, const std::vector<std::string>& fields, field_positions& pos,
+                  std::vector<std::string>& out) {
+  out.resize(fields.size());
+  pos.at.resize(fields.size(), std::string::npos);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    salesforce::field_value* v = nullptr;
+    if (auto k = pos.at[i];
+        k < r.fields.size() && (r.fields[k].first == fields[i] || iequals(r.fields[k].first, fields[i]))) {
+      v = &r.fields[k].second;
+    } else if (const auto* found = r.find(fields[i])) {
+      v = const_cast<salesforce::field_value*>(found); // r is ours: find() only has a const overload
+      for (std::size_t j = 0; j < r.fields.size(); ++j) // remembered for the next record
+        if (&r.fields[j].second == found)
+          pos.at[i] = j;
+    }
+    if (!v || v->is_null())
+      out[i].clear();
+    else
+      out[i].swap(v->text);
+  }
+}
+
 /// One page read ahead of the worker (engine_io/page_pipeline.hpp): its
 /// records decoded into COPY lines, and where the reading stood after it.
 struct fetched_page {
@@ -88,6 +121,7 @@ struct fetched_page {
     last_id.clear();
     locator.clear();
     more = true;
+    page_end = true;
     failure.reset();
   }
 
@@ -97,6 +131,9 @@ struct fetched_page {
   std::string last_id;     ///< REST: the page's last Id (the load's checkpoint)
   std::string locator;     ///< Bulk: the locator of the page after it
   bool more = true;        ///< false: the reading is over after this page
+  /// Bulk: false for the first chunks of a results page (load_bulk_pages):
+  /// the rows are written, the page is committed with its last chunk.
+  bool page_end = true;
   std::optional<salesforce::sf_error> failure; ///< the read failed: nothing else is set
 };
 
@@ -104,12 +141,18 @@ struct fetched_page {
 /// a page is COPYed without holding many pages in memory.
 constexpr std::size_t read_ahead_pages = 2;
 
+/// Rows of a Bulk results page handed over at a time while the page still
+/// downloads: a page can hold every record of the job (Salesforce's choice
+/// without --bulk-page-size), and writing none of it before all of it was
+/// read left PostgreSQL idle during the download and the download idle during the COPY.
+constexpr std::size_t bulk_chunk_rows = 5000;
+
 page_pipeline<fetched_page> rest_pipeline(salesforce::query_cursor& cursor, const hc_table_spec& spec,
                                           const wire_row_converter& conv, const std::vector<std::string>& fields,
                                           std::size_t id_index) {
   return page_pipeline<fetched_page>(
     read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
-    [&cursor, &fields, id_index, texts = std::vector<std::string>{}](fetched_page& p) mutable {
+    [&cursor, &fields, id_index, texts = std::vector<std::string>{}, pos = field_positions{}](fetched_page& p) mutable {
       p.clear();
       if (cursor.done())
         return read_step::end;
@@ -119,13 +162,14 @@ page_pipeline<fetched_page> rest_pipeline(salesforce::query_cursor& cursor, cons
         p.failure = page.error();
         return read_step::page;
       }
-      for (const auto& r : page->records) {
-        record_texts(r, fields, texts);
-        p.rows.add(texts, id_index < texts.size() ? texts[id_index] : std::string{});
+      for (auto& r : page->records) {
+        record_texts(r, fields, pos, texts);
+        p.rows.add(texts, id_index < texts.size() ? std::string_view{texts[id_index]} : std::string_view{});
       }
       p.records = page->records.size();
-      if (!page->records.empty() && id_index < fields.size())
-        p.last_id = std::string{page->records.back().text(fields[id_index])};
+      // The last record's values are in texts (moved out of the record).
+      if (!page->records.empty() && id_index < texts.size())
+        p.last_id = texts[id_index];
       p.more = !cursor.done();
       p.query_secs = seconds_since(t0);
       return read_step::page;
@@ -296,9 +340,13 @@ public:
     if (!loaded.ok())
       return loaded;
 
+    // A first load builds the shadow's key and indexes in two sessions at once
+    // (engine_io/shadow_builds.hpp); the swap builds what is left.
+    prebuild_shadow_indexes(ctx, j, *spec);
     pqxx::work tx(db_of(ctx), "reload_swap");
-    // Keys and indexes are built here, after the COPY (store/hc_schema.hpp); a
-    // kill meanwhile rolls them back and the next run builds them again.
+    // Keys and indexes not built yet are built here, after the COPY
+    // (store/hc_schema.hpp); a kill meanwhile rolls them back and the next run
+    // builds them again.
     auto swapped = store::swap_reload_table(tx, *spec);
     set_aside_duplicates(tx, j, *spec, swapped.set_aside);
     store::set_high_water_mark(tx, j.mapping_id, cp->start_mark, cp->start_id);
@@ -679,6 +727,31 @@ private:
     return store::reload_table_exists(tx, spec.schema, spec.table);
   }
 
+  /// The shadow's key and indexes before the swap, in two sessions at once,
+  /// when the live table is missing or empty (a first load). A reload leaves
+  /// them to the swap: it rewrites every shadow row's id there first
+  /// (keep_local_state), which is cheaper with no index to keep up.
+  void prebuild_shadow_indexes(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec) {
+    std::vector<std::string> statements;
+    {
+      pqxx::read_transaction tx(db_of(ctx));
+      if (!store::live_table_empty(tx, spec))
+        return;
+      statements = store::shadow_index_builds(tx, spec);
+    }
+    if (statements.empty())
+      return;
+    auto t0 = real_time().steady_now();
+    auto r = build_shadow_indexes(db_of(ctx), pg_context(ctx).database_url(), pg_context(ctx).session_name(),
+                                  statements, ctx);
+    log_mapping(spdlog::level::info, j,
+                "Built " + std::to_string(r.built) + " of " + std::to_string(statements.size()) + " indexes of " +
+                  store::reload_table_name(spec.table) + " in " + secs(seconds_since(t0)) + " secs" +
+                  // Not the failure's text: PostgreSQL quotes the duplicated value in it.
+                  (r.left > 0 ? "; the swap builds the other " + std::to_string(r.left) : std::string{}),
+                "RELOAD_TABLE");
+  }
+
   /// REST pages in Id order, each committed with the checkpoint (the last Id).
   job_outcome load_rest_pages(worker_context& ctx, const mapping_job& j, const hc_table_spec& spec,
                               wire_row_converter& conv, store::load_checkpoint& cp) {
@@ -747,12 +820,16 @@ private:
       return restart_load(ctx, j, spec,
                           "bulk query job " + done->id + " ended " + done->state_text + ": " + done->error_message);
     auto reader = sf.query_job_results(*cp.bulk_job_id, j.bulk_page_size, cp.bulk_locator.value_or(""));
-    // Page N+1 is read and decoded while page N is COPYed (engine_io/page_pipeline.hpp).
+    // The rows of a results page are handed over in chunks as its download is
+    // parsed, and COPYed while the rest arrives (engine_io/page_pipeline.hpp);
+    // the page is committed with its checkpoint (the next page's locator) once
+    // its last chunk is in, so a kill mid-page rolls the whole page back and
+    // the load resumes at its locator, as before.
     page_pipeline<fetched_page> pipe(
       read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
-      [&reader, &conv, bound = false, bulk_id = std::size_t{0},
-       texts = std::vector<std::string>{}](fetched_page& p) mutable {
-        p.clear();
+      [&reader, &conv, bound = false, bulk_id = std::size_t{0}, texts = std::vector<std::string>{}](
+        std::unique_ptr<fetched_page>& p, const page_pipeline<fetched_page>::hand_over_fn& hand_over) mutable {
+        p->clear();
         if (reader.done())
           return read_step::end;
         auto t0 = real_time().steady_now();
@@ -766,36 +843,59 @@ private:
           texts.resize(r.size());
           for (std::size_t i = 0; i < r.size(); ++i)
             texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
-          p.rows.add(texts, bulk_id < texts.size() ? std::string_view{texts[bulk_id]} : std::string_view{});
+          p->rows.add(texts, bulk_id < texts.size() ? std::string_view{texts[bulk_id]} : std::string_view{});
+          if (p->rows.records() >= bulk_chunk_rows) {
+            p->records = p->rows.records();
+            p->page_end = false;
+            hand_over(p);
+            p->clear(); // a recycled page, or this one again once the pipeline stopped
+          }
         });
         if (!page) {
-          p.failure = page.error();
+          p->failure = page.error();
           return read_step::page;
         }
-        p.records = p.rows.records();
-        p.locator = reader.locator();
-        p.more = !reader.done();
-        p.query_secs = seconds_since(t0);
+        p->records = p->rows.records();
+        p->locator = reader.locator();
+        p->more = !reader.done();
+        p->page_end = true;
+        p->query_secs = seconds_since(t0);
         return read_step::page;
       },
       [](const fetched_page& p) { return p.failure.has_value(); });
+    std::optional<pqxx::work> tx; // the page being written, over its chunks
+    long page_rows = 0;
+    double db_secs = 0;
     while (auto p = pipe.next()) {
       if (p->failure) {
         if (p->failure->kind == salesforce::error_kind::not_found)
           return restart_load(ctx, j, spec, "bulk query job " + *cp.bulk_job_id + " results are gone");
-        return from_sf_error(*p->failure);
+        return from_sf_error(*p->failure); // a page begun is rolled back with tx
       }
-      const auto page_rows = static_cast<long>(p->records);
       auto t1 = real_time().steady_now();
-      pqxx::work tx(db_of(ctx), "reload_page");
-      p->rows.apply(tx, copy_into_shadow(spec, conv));
-      p->rows.settle(tx, j, "load", "RELOAD_TABLE", false);
+      if (!tx) {
+        tx.emplace(db_of(ctx), "reload_page");
+        if (!p->page_end) // it waits for the download between chunks
+          store::set_idle_timeout(*tx, store::streamed_page_idle_timeout_ms);
+      }
+      p->rows.apply(*tx, copy_into_shadow(spec, conv));
+      p->rows.settle(*tx, j, "load", "RELOAD_TABLE", false);
+      page_rows += static_cast<long>(p->records);
+      if (!p->page_end) {
+        db_secs += seconds_since(t1);
+        pipe.recycle(std::move(p));
+        continue;
+      }
       cp.rows_loaded += page_rows;
       cp.bulk_locator = p->locator;
-      store::save_load_checkpoint(tx, j.mapping_id, cp);
-      commit_fenced(tx, ctx);
-      log_page(j, static_cast<std::size_t>(page_rows), p->query_secs, seconds_since(t1));
+      store::save_load_checkpoint(*tx, j.mapping_id, cp);
+      commit_fenced(*tx, ctx);
+      tx.reset();
+      db_secs += seconds_since(t1);
+      log_page(j, static_cast<std::size_t>(page_rows), p->query_secs, db_secs);
       metrics::rows_loaded(j.schema, j.config.object_name, page_rows);
+      page_rows = 0;
+      db_secs = 0;
       if (j.cancelled() && p->more)
         return job_outcome::failure(outcome_kind::cancelled, "cancelled"); // resumes from the checkpoint
       pipe.recycle(std::move(p));
@@ -838,8 +938,7 @@ private:
     return [&spec, &conv](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
                           std::size_t last) {
       store::copy_writer writer(t, spec.schema, store::reload_table_name(spec.table), conv.columns());
-      for (auto i = first; i < last; ++i)
-        writer.write_line(lines[i]);
+      writer.write_lines(lines, first, last);
       writer.complete();
     };
   }

@@ -22,6 +22,7 @@
 #include "sync/in_doubt.hpp"
 #include "sync/sf_write.hpp"
 #include "sync/type_mapping.hpp"
+#include "sync/write_flight.hpp"
 #include "sync/write_record.hpp"
 
 #include <algorithm>
@@ -29,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -67,6 +69,8 @@ struct table_info {
   std::optional<std::string> upsert_field; ///< API name
   /// Why the mapping cannot write (validate_write_mapping); its entries wait in the log.
   std::string problems;
+  /// It has relationship columns (`<rel>__r__<ext id>`): one call at a time (sync/write_flight.hpp).
+  bool has_relationships = false;
 };
 
 /// What happened to one item.
@@ -404,9 +408,18 @@ private:
       clock_type::time_point t0;
       collection_call call;
       std::vector<item_result> results;
+      std::size_t lane = 0;            ///< its client (pg_worker_context::sf_lane)
       std::future<call_answer> answer; // its destructor waits for the call
     };
-    std::optional<in_flight> flying;
+    // The calls on the wire, oldest first (sync/write_flight.hpp says which
+    // batches may share it). Held by pointer: a call's thread reads its `call`.
+    std::deque<std::unique_ptr<in_flight>> flying;
+    auto flying_batches = [&] {
+      std::vector<std::size_t> out;
+      for (const auto& f : flying)
+        out.push_back(f->bi);
+      return out;
+    };
     auto give_back_from = [&](std::size_t first) {
       for (std::size_t rest = first; rest < plan.batches.size(); ++rest) {
         auto ids = entry_ids_of(plan.batches[rest]);
@@ -523,9 +536,12 @@ private:
         }
         commit_fenced(tx, ctx);
       }
-      // A table's guard goes unless the batch in flight is of the same table.
-      for (auto g = guards.begin(); g != guards.end();)
-        g = flying && plan.batches[flying->bi].table == g->first ? std::next(g) : guards.erase(g);
+      // A table's guard goes unless a batch in flight is of the same table.
+      for (auto g = guards.begin(); g != guards.end();) {
+        const bool busy = std::any_of(flying.begin(), flying.end(),
+                                      [&](const auto& f) { return plan.batches[f->bi].table == g->first; });
+        g = busy ? std::next(g) : guards.erase(g);
+      }
       const auto db_secs = fmt::format("{:.3f}", seconds_since(t1));
       for (std::size_t w = 0; w < waiting.size(); ++w) {
         const auto& a = waiting[w];
@@ -558,80 +574,111 @@ private:
       waiting_items += plan.batches[a.bi].items.size();
       waiting.push_back(std::move(a));
     };
-    // One pass more than there are batches: the last one's answer is taken in it.
-    for (std::size_t bi = 0; bi <= plan.batches.size(); ++bi) {
-      if (flying) {
-        auto wait_t0 = real_time().steady_now();
-        auto answer = flying->answer.get();
-        cycle_phases["call_wait"] += seconds_since(wait_t0);
-        answered a{flying->bi, std::move(flying->results), seconds_since(flying->t0), std::nullopt};
-        auto failure = absorb_answer(plan.batches[a.bi], flying->call, answer, a.results);
-        flying.reset();
+    // Takes the answer of the oldest call in flight. When the call failed as a
+    // whole, what earlier batches did is recorded, the later calls still in
+    // flight are waited for and their answers dropped, and every batch from the
+    // failed one on goes back to NEW: sent again, they do what they did
+    // (upserts, updates with absolute values, deletes of deleted records count
+    // as done; plain creates stay in doubt and are settled first).
+    auto take_oldest = [&]() -> std::optional<job_outcome> {
+      auto f = std::move(flying.front());
+      flying.pop_front();
+      auto wait_t0 = real_time().steady_now();
+      auto answer = f->answer.get();
+      cycle_phases["call_wait"] += seconds_since(wait_t0);
+      answered a{f->bi, std::move(f->results), seconds_since(f->t0), std::nullopt};
+      auto failure = absorb_answer(plan.batches[a.bi], f->call, answer, a.results);
+      if (failure) {
+        flying.clear(); // waits for each call still on the wire
+        record_waiting();
+        give_back_from(a.bi);
+        return job_outcome::failure(failure->kind, failure->reason);
+      }
+      note_answer(a);
+      keep(std::move(a));
+      return std::nullopt;
+    };
+    for (std::size_t bi = 0; bi < plan.batches.size(); ++bi) {
+      const auto& batch = plan.batches[bi];
+      auto ti = tables.find(batch.table);
+      // Answers are taken, oldest first, until this batch may join the calls in
+      // flight: what it sends and whether it is sent may depend on them (the
+      // sfids they create, a queue a failed INSERT stops).
+      const flight_table ft{ti == tables.end() || ti->second.has_relationships};
+      while (!flying.empty() && !may_fly_with(plan, flying_batches(), bi, j.mode, ft))
+        if (auto failed = take_oldest())
+          return *failed;
+      if (ti == tables.end() || stopped.count(batch.table)) {
+        auto ids = entry_ids_of(batch);
+        not_attempted.insert(not_attempted.end(), ids.begin(), ids.end());
+      } else if (batch.transport == write_transport::collection && batch.items.size() <= collection_limit) {
+        // Prepared here (it may read sfids and records its creates in doubt), sent on another thread.
+        const auto& table = ti->second;
+        guard(batch.table, *table.spec);
+        auto f = std::make_unique<in_flight>();
+        f->bi = bi;
+        f->t0 = real_time().steady_now();
+        f->results.assign(batch.items.size(), item_result{});
+        f->call = prepare_call(ctx, db, j, table, batch, 0, batch.items.size(), created, f->results);
+        if (f->call.sent.empty()) {
+          // Nothing to send (every item refused before the call): its results
+          // are known, and kept after those of the calls before it.
+          while (!flying.empty())
+            if (auto failed = take_oldest())
+              return *failed;
+          answered a{bi, std::move(f->results), 0.0, std::nullopt};
+          note_answer(a);
+          keep(std::move(a));
+        } else {
+          // Alone (the last batch, nothing left to record meanwhile: a single
+          // change, say) the call is made on this thread when its answer is asked for.
+          const auto policy = bi + 1 == plan.batches.size() && waiting.empty() && flying.empty()
+                                ? std::launch::deferred
+                                : std::launch::async;
+          // A client is not thread-safe: each call in flight has a lane (a client) of its own.
+          while (std::any_of(flying.begin(), flying.end(), [&](const auto& o) { return o->lane == f->lane; }))
+            ++f->lane;
+          auto& lane_sf = pg_context(ctx).sf_lane(*j.user, f->lane);
+          f->answer = std::async(policy, [&lane_sf, &table, &batch, call = &f->call] {
+            return send_call(lane_sf, table, batch, *call);
+          });
+          flying.push_back(std::move(f));
+        }
+      } else {
+        // A Bulk job (or an oversized collection batch): alone (may_fly_with
+        // emptied the wire), after what was answered is recorded.
+        record_waiting();
+        const auto& table = ti->second;
+        guard(batch.table, *table.spec);
+        auto t0 = real_time().steady_now();
+        answered a;
+        a.bi = bi;
+        auto failure = execute(ctx, db, sf, j, table, batch, created, a.results);
         if (failure) {
-          record_waiting(); // what earlier batches did is known: recorded before giving the rest back
-          give_back_from(a.bi);
+          give_back_from(bi);
           return job_outcome::failure(failure->kind, failure->reason);
         }
+        a.sf_secs = seconds_since(t0);
         note_answer(a);
         keep(std::move(a));
       }
-      if (bi < plan.batches.size()) {
-        const auto& batch = plan.batches[bi];
-        auto ti = tables.find(batch.table);
-        if (ti == tables.end() || stopped.count(batch.table)) {
-          auto ids = entry_ids_of(batch);
-          not_attempted.insert(not_attempted.end(), ids.begin(), ids.end());
-        } else if (batch.transport == write_transport::collection && batch.items.size() <= collection_limit) {
-          // Prepared here (it may read sfids and records its creates in doubt), sent on another thread.
-          const auto& table = ti->second;
-          guard(batch.table, *table.spec);
-          auto& f = flying.emplace();
-          f.bi = bi;
-          f.t0 = real_time().steady_now();
-          f.results.assign(batch.items.size(), item_result{});
-          f.call = prepare_call(ctx, db, j, table, batch, 0, batch.items.size(), created, f.results);
-          if (f.call.sent.empty()) {
-            // Nothing to send (every item refused before the call): its results are known.
-            answered a{bi, std::move(f.results), 0.0, std::nullopt};
-            flying.reset();
-            note_answer(a);
-            keep(std::move(a));
-          } else {
-            // `f` stays where it is until the answer is taken: the thread reads its call.
-            // Alone (the last batch, nothing left to record meanwhile: a single
-            // change, say) the call is made on this thread when its answer is asked for.
-            const auto policy = bi + 1 == plan.batches.size() && waiting.empty() ? std::launch::deferred
-                                                                                 : std::launch::async;
-            f.answer = std::async(policy, [&sf, &table, &batch, call = &f.call] {
-              return send_call(sf, table, batch, *call);
-            });
-          }
-        } else {
-          // A Bulk job (or an oversized collection batch): alone, after what was in flight is recorded.
-          record_waiting();
-          const auto& table = ti->second;
-          guard(batch.table, *table.spec);
-          auto t0 = real_time().steady_now();
-          answered a;
-          a.bi = bi;
-          auto failure = execute(ctx, db, sf, j, table, batch, created, a.results);
-          if (failure) {
-            give_back_from(bi);
-            return job_outcome::failure(failure->kind, failure->reason);
-          }
-          a.sf_secs = seconds_since(t0);
-          note_answer(a);
-          keep(std::move(a));
-        }
-      }
-      // Recorded while the next call is on the wire once enough wait, or when
+      // Answers already in are taken without waiting; the full wire waits for its oldest.
+      while (!flying.empty() && (flying.size() >= max_calls_in_flight ||
+                                 flying.front()->answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready))
+        if (auto failed = take_oldest())
+          return *failed;
+      // Recorded while later calls are on the wire once enough wait, or when
       // nothing is in flight. A batch with rows known only by sfid closes its
       // group: rows keyed by id and by sfid are updated by two statements, and
       // the order of batches is kept only if no batch after one keyed by sfid
       // shares its transaction.
-      if (grouping.due(waiting_items, flying.has_value()) || (!waiting.empty() && keyed_by_sfid(plan.batches[waiting.back().bi])))
+      if (grouping.due(waiting_items, !flying.empty()) || (!waiting.empty() && keyed_by_sfid(plan.batches[waiting.back().bi])))
         record_waiting();
     }
+    while (!flying.empty())
+      if (auto failed = take_oldest())
+        return *failed;
+    record_waiting();
     return {};
   }
 
@@ -1073,7 +1120,7 @@ private:
       return fail(up.error());
     if (auto closed = sf.close_ingest_job(job->id); !closed)
       return fail(closed.error());
-    auto done = sf.wait_for_ingest_job(job->id, std::chrono::minutes(30));
+    auto done = sf.wait_for_ingest_job(job->id, std::chrono::minutes(30), /*just_closed=*/true);
     if (!done)
       return fail(done.error());
     if (done->state != salesforce::job_state::job_complete) {
@@ -1122,6 +1169,10 @@ private:
       return std::nullopt;
     };
     for (auto which : {salesforce::ingest_results::successful, salesforce::ingest_results::failed}) {
+      // The job's final state counts its failed records: none, and their
+      // (empty) list costs an API call for nothing.
+      if (which == salesforce::ingest_results::failed && done->records_failed == 0)
+        continue;
       if (auto e = read(which))
         return fail(*e);
       if (!why.empty())
@@ -1169,6 +1220,10 @@ private:
     t.writable = writable_fields(d->rules);
     t.upsert_field = m.config.upsert_field;
     t.problems = d->write_problems;
+    std::vector<std::string> columns;
+    for (const auto& c : t.spec->columns)
+      columns.push_back(c.name);
+    t.has_relationships = has_relationship_columns(columns);
     std::lock_guard<std::mutex> lock(mutex_);
     tables_[m.mapping_id] = {m.config, t};
     return {job_outcome{}, t};

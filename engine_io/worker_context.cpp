@@ -22,10 +22,20 @@ pqxx::connection& pg_worker_context::db() {
   return *conn_;
 }
 
-salesforce::client& pg_worker_context::sf(const actors::sf_user& user) {
-  auto i = clients_.find(user.key);
+salesforce::client& pg_worker_context::sf(const actors::sf_user& user) { return sf_lane(user, 0); }
+
+salesforce::client& pg_worker_context::sf_lane(const actors::sf_user& user, std::size_t lane) {
+  const auto key = lane == 0 ? user.key : user.key + "#" + std::to_string(lane);
+  auto i = clients_.find(key);
   if (i != clients_.end())
     return *i->second;
+  auto c = make_client(user);
+  auto& ref = *c;
+  clients_.emplace(key, std::move(c));
+  return ref;
+}
+
+std::unique_ptr<salesforce::client> pg_worker_context::make_client(const actors::sf_user& user) {
   const auto* login = dynamic_cast<const salesforce_login*>(user.login.get());
   if (login == nullptr) // the engine made the user without engine_backend::log_in
     throw std::logic_error("no Salesforce login for " + user.username);
@@ -41,9 +51,7 @@ salesforce::client& pg_worker_context::sf(const actors::sf_user& user) {
     if (const auto* f = fence())
       f->require_valid("Salesforce request");
   });
-  auto& ref = *c;
-  clients_.emplace(user.key, std::move(c));
-  return ref;
+  return c;
 }
 
 job_outcome pg_worker_context::failed(const std::string& job_name, const std::exception& e) {

@@ -25,6 +25,16 @@ public:
   pqxx::connection& db();
   /// The worker's client for `user`, attached to the user's shared session.
   salesforce::client& sf(const actors::sf_user& user);
+  /// Another client of the worker for `user` (lane 0 is sf(user)), on the
+  /// same shared session: a client is not thread-safe, so each call a job
+  /// keeps in flight at once goes through a lane of its own.
+  salesforce::client& sf_lane(const actors::sf_user& user, std::size_t lane);
+  /// The database the worker's connection goes to (a job that needs a second
+  /// session for a moment, e.g. shadow_builds, opens it there).
+  const std::string& database_url() const { return url_; }
+  /// Its session's application_name (store::node_session_name): a second
+  /// session of the job carries it too, so a lapsed node's are all found.
+  const std::string& session_name() const { return session_name_; }
   /// Drops the database connection (after it broke); the next db() reopens it.
   void reset_db() { conn_.reset(); }
 
@@ -36,6 +46,8 @@ private:
   std::string url_;
   std::string session_name_;
   std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<salesforce::client> make_client(const actors::sf_user& user);
+
   std::map<std::string, std::unique_ptr<salesforce::client>> clients_;
 };
 

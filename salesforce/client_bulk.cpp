@@ -128,9 +128,14 @@ status client::delete_ingest_job(std::string_view job_id) {
 
 result<job_info> client::wait_for_job(std::string_view kind, std::string_view job_id,
                                       std::chrono::milliseconds timeout, std::chrono::milliseconds first_delay,
-                                      double factor) {
+                                      double factor, bool wait_first) {
   auto deadline = time_->steady_now() + timeout;
   auto delay = first_delay;
+  if (wait_first) {
+    time_->sleep_for(std::min(delay, timeout));
+    delay = std::min(config_.job_poll_max,
+                     std::chrono::milliseconds(static_cast<long long>(static_cast<double>(delay.count()) * factor) + 1));
+  }
   for (;;) {
     auto info = job_call("GET", data_path("/jobs/" + std::string(kind) + "/" + std::string(job_id)), {}, {true});
     if (!info || is_terminal(info->state))
@@ -151,8 +156,9 @@ result<job_info> client::wait_for_job(std::string_view kind, std::string_view jo
   }
 }
 
-result<job_info> client::wait_for_ingest_job(std::string_view job_id, std::chrono::milliseconds timeout) {
-  return wait_for_job("ingest", job_id, timeout, config_.ingest_poll_initial, config_.ingest_poll_factor);
+result<job_info> client::wait_for_ingest_job(std::string_view job_id, std::chrono::milliseconds timeout,
+                                             bool just_closed) {
+  return wait_for_job("ingest", job_id, timeout, config_.ingest_poll_initial, config_.ingest_poll_factor, just_closed);
 }
 
 result<long> client::ingest_job_results(std::string_view job_id, ingest_results which,

@@ -8,35 +8,45 @@ std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) +
 
 } // namespace
 
-std::int64_t join_cluster(pqxx::connection& conn, const node_info& node, std::chrono::milliseconds ttl) {
+std::int64_t join_cluster(pqxx::connection& conn, const node_info& node, std::chrono::milliseconds ttl,
+                          std::int64_t previous) {
   pqxx::work tx(conn, "join_cluster");
-  auto inc = tx.exec_params1(
-                 "INSERT INTO syncforce.nodes (name, grpc_address, version, started_at, heartbeat_at, expires_at) "
-                 "VALUES ($1, $2, $3, now(), clock_timestamp(), clock_timestamp() + $4::interval) "
-                 "ON CONFLICT (name) DO UPDATE SET grpc_address = EXCLUDED.grpc_address, version = EXCLUDED.version, "
-                 "started_at = EXCLUDED.started_at, heartbeat_at = EXCLUDED.heartbeat_at, "
-                 "expires_at = EXCLUDED.expires_at, incarnation = syncforce.nodes.incarnation + 1 "
-                 "RETURNING incarnation",
-                 node.name, node.address, node.version, ms(ttl))[0]
-               .as<std::int64_t>();
+  auto r = tx.exec_params(
+    "INSERT INTO syncforce.nodes (name, grpc_address, version, started_at, heartbeat_at, expires_at) "
+    "VALUES ($1, $2, $3, now(), clock_timestamp(), clock_timestamp() + $4::interval) "
+    "ON CONFLICT (name) DO UPDATE SET grpc_address = EXCLUDED.grpc_address, version = EXCLUDED.version, "
+    "started_at = EXCLUDED.started_at, heartbeat_at = EXCLUDED.heartbeat_at, "
+    "expires_at = EXCLUDED.expires_at, incarnation = syncforce.nodes.incarnation + 1 "
+    "WHERE $5::bigint = 0 OR syncforce.nodes.incarnation = $5::bigint "
+    "RETURNING incarnation",
+    node.name, node.address, node.version, ms(ttl), previous);
+  if (r.empty())
+    return 0; // a newer start of the node joined since: the caller is stale
+  auto inc = r[0][0].as<std::int64_t>();
   tx.exec_params0("UPDATE syncforce.leases SET owner_node = NULL WHERE owner_node = $1", node.name);
   tx.commit();
   return inc;
 }
 
-bool heartbeat(pqxx::connection& conn, const std::string& node, std::chrono::milliseconds ttl) {
+bool heartbeat(pqxx::connection& conn, const std::string& node, std::chrono::milliseconds ttl,
+               std::int64_t incarnation) {
   pqxx::nontransaction tx(conn);
   auto r = tx.exec_params("UPDATE syncforce.nodes SET heartbeat_at = clock_timestamp(), "
                           "expires_at = clock_timestamp() + $2::interval "
-                          "WHERE name = $1 AND expires_at > clock_timestamp()",
-                          node, ms(ttl));
+                          "WHERE name = $1 AND expires_at > clock_timestamp() "
+                          "AND ($3::bigint = 0 OR incarnation = $3::bigint)",
+                          node, ms(ttl), incarnation);
   return r.affected_rows() == 1;
 }
 
-void leave_cluster(pqxx::connection& conn, const std::string& node) {
+void leave_cluster(pqxx::connection& conn, const std::string& node, std::int64_t incarnation) {
   pqxx::work tx(conn, "leave_cluster");
-  tx.exec_params0("UPDATE syncforce.leases SET owner_node = NULL WHERE owner_node = $1", node);
-  tx.exec_params0("DELETE FROM syncforce.nodes WHERE name = $1", node);
+  // The row first (locked): the leases are given up only if it was this incarnation's.
+  auto gone = tx.exec_params("DELETE FROM syncforce.nodes WHERE name = $1 "
+                             "AND ($2::bigint = 0 OR incarnation = $2::bigint)",
+                             node, incarnation);
+  if (gone.affected_rows() > 0)
+    tx.exec_params0("UPDATE syncforce.leases SET owner_node = NULL WHERE owner_node = $1", node);
   tx.commit();
 }
 
@@ -92,21 +102,21 @@ cluster_view read_cluster(pqxx::transaction_base& tx) {
 }
 
 std::optional<std::int64_t> acquire_lease(pqxx::connection& conn, const std::string& kind, const std::string& key,
-                                          const std::string& node) {
+                                          const std::string& node, std::int64_t incarnation) {
   pqxx::work tx(conn, "acquire_lease");
   auto before = tx.exec_params("SELECT owner_node FROM syncforce.leases WHERE kind = $1 AND key = $2", kind, key);
   // Only a live node takes leases, and only from nobody live.
   auto r = tx.exec_params(
     "INSERT INTO syncforce.leases AS l (kind, key, owner_node, epoch, acquired_at) "
     "SELECT $1, $2, $3, 1, clock_timestamp() FROM syncforce.nodes n "
-    "WHERE n.name = $3 AND n.expires_at > clock_timestamp() "
+    "WHERE n.name = $3 AND n.expires_at > clock_timestamp() AND ($4::bigint = 0 OR n.incarnation = $4::bigint) "
     "ON CONFLICT (kind, key) DO UPDATE SET owner_node = EXCLUDED.owner_node, epoch = l.epoch + 1, "
     "acquired_at = EXCLUDED.acquired_at, moves = l.moves + CASE WHEN l.owner_node IS DISTINCT FROM "
     "EXCLUDED.owner_node THEN 1 ELSE 0 END "
     "WHERE l.owner_node IS NULL OR NOT EXISTS (SELECT 1 FROM syncforce.nodes o WHERE o.name = l.owner_node "
     "AND o.expires_at > clock_timestamp()) "
     "RETURNING epoch",
-    kind, key, node);
+    kind, key, node, incarnation);
   if (!r.empty() && !before.empty() && !before[0][0].is_null() && before[0][0].as<std::string>() != node) {
     // Taken from a node that lapsed: end its sessions (their names may be cut
     // at 63 bytes). pg_terminate_backend only signals; sessions of another

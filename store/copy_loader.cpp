@@ -94,6 +94,32 @@ void copy_writer::write_line(const std::string& line) {
   ++rows_;
 }
 
+void set_idle_timeout(pqxx::transaction_base& tx, int ms) {
+  tx.exec0("SET LOCAL idle_in_transaction_session_timeout = " + std::to_string(ms));
+}
+
+void copy_writer::write_lines(const std::vector<std::string>& lines, std::size_t first, std::size_t last) {
+  // About 256 kB per block: big enough that the per-call costs vanish, small
+  // enough not to double a page's memory.
+  constexpr std::size_t block_bytes = 256 * 1024;
+  block_.clear();
+  bool pending = false; // block_ holds lines not sent (a line may be empty)
+  for (auto i = first; i < last; ++i) {
+    if (pending)
+      block_.push_back('\n');
+    block_.append(lines[i]);
+    pending = true;
+    ++rows_;
+    if (block_.size() >= block_bytes) {
+      impl_->writer.write_raw_line(block_); // adds the last line's newline
+      block_.clear();
+      pending = false;
+    }
+  }
+  if (pending)
+    impl_->writer.write_raw_line(block_);
+}
+
 void copy_writer::format_line(const pg_row& row, std::string& line) {
   line.clear();
   for (std::size_t i = 0; i < row.size(); ++i) {

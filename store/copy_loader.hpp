@@ -39,6 +39,15 @@ std::string node_session_name(const std::string& role, const std::string& node);
 /// takeover is not held up past the lease's own expiry.
 inline constexpr int engine_idle_in_transaction_timeout_ms = 5000;
 
+/// How long a transaction that COPYs a Bulk results page while it downloads
+/// may wait for the next rows (engine_io: load_bulk_pages). A slow download
+/// must not end the session; what the transaction holds meanwhile is the
+/// shadow table's row-exclusive lock only (the lease row is read at commit).
+inline constexpr int streamed_page_idle_timeout_ms = 120000;
+
+/// Raises idle_in_transaction_session_timeout for the rest of `tx`.
+void set_idle_timeout(pqxx::transaction_base& tx, int ms);
+
 /// Makes an existing connection an engine connection (session settings).
 void make_engine_session(pqxx::connection_base& conn, const std::string& application_name
                                                       = "syncforce");
@@ -65,6 +74,10 @@ public:
 
   /// Writes one line made by format_line for the same columns.
   void write_line(const std::string& line);
+  /// Writes lines [first, last) made by format_line, sent to PostgreSQL in
+  /// blocks of many lines (COPY data need not be sent line by line): one
+  /// libpq call per block instead of two string copies and a call per line.
+  void write_lines(const std::vector<std::string>& lines, std::size_t first, std::size_t last);
 
   /// A row as one COPY text line (no newline).
   static void format_line(const pg_row& row, std::string& line);
@@ -84,6 +97,7 @@ private:
   std::size_t columns_ = 0;
   std::size_t rows_ = 0;
   std::string line_;
+  std::string block_; ///< write_lines' buffer
 };
 
 // ---------------------------------------------------------------------------

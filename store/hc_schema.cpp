@@ -1029,10 +1029,45 @@ std::vector<shadow_duplicate> build_shadow_keys(pqxx::dbtransaction& tx, const h
   // Last: ids are unique once sfid is (a row's id is its live row's, found by
   // sfid, or a fresh one from the sequence). A shadow of an earlier version has it already.
   if (!tx.exec_params1("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p')",
-                       qshadow)[0].as<bool>())
-    tx.exec0("ALTER TABLE " + qshadow + " ADD CONSTRAINT " + tx.quote_name(pg_identifier(shadow + "_pkey")) +
-             " PRIMARY KEY (id)");
+                       qshadow)[0].as<bool>()) {
+    const auto pkey = pg_identifier(shadow + "_pkey");
+    // Built already in a session of its own (shadow_index_builds): the key
+    // takes the index over, without a second pass over the rows.
+    if (relation_exists(tx, qualified_name(tx, spec.schema, pkey)))
+      tx.exec0("ALTER TABLE " + qshadow + " ADD CONSTRAINT " + tx.quote_name(pkey) + " PRIMARY KEY USING INDEX " +
+               tx.quote_name(pkey));
+    else
+      tx.exec0("ALTER TABLE " + qshadow + " ADD CONSTRAINT " + tx.quote_name(pkey) + " PRIMARY KEY (id)");
+  }
   return out;
+}
+
+std::vector<std::string> shadow_index_builds(pqxx::transaction_base& tx, const hc_table_spec& spec) {
+  const auto shadow = reload_table_name(spec.table);
+  const auto qshadow = qualified_name(tx, spec.schema, shadow);
+  std::vector<std::string> out;
+  // The biggest first (sfid, a unique text), so the sessions end about together.
+  for (const auto& d : shadow_index_defs(spec))
+    out.push_back(std::string{"CREATE "} + (d.unique ? "UNIQUE " : "") + "INDEX IF NOT EXISTS " +
+                  tx.quote_name(pg_identifier(d.name)) + " ON " + qshadow + " (" + tx.quote_name(d.column) + ")");
+  // The key's index, unless the key is there (a shadow of an earlier version).
+  if (!tx.exec_params1("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p')",
+                       qshadow)[0].as<bool>())
+    out.push_back("CREATE UNIQUE INDEX IF NOT EXISTS " + tx.quote_name(pg_identifier(shadow + "_pkey")) + " ON " +
+                  qshadow + " (id)");
+  return out;
+}
+
+void build_shadow_index(pqxx::transaction_base& tx, const std::string& statement) {
+  // Enough for the sort of a few million short keys in memory (the default
+  // 64 MB spills a 1,000,000-row sfid build to disk); for this build only.
+  tx.exec0("SET LOCAL maintenance_work_mem = '128MB'");
+  tx.exec0(statement);
+}
+
+bool live_table_empty(pqxx::transaction_base& tx, const hc_table_spec& spec) {
+  const auto qtable = qualified_name(tx, spec.schema, hc_names_for(spec.table).table);
+  return !relation_exists(tx, qtable) || !tx.exec1("SELECT EXISTS (SELECT 1 FROM " + qtable + ")")[0].as<bool>();
 }
 
 reload_swap_result swap_reload_table(pqxx::dbtransaction& tx, const hc_table_spec& spec) {

@@ -204,6 +204,23 @@ struct shadow_duplicate {
 /// Keys that exist already are left alone.
 std::vector<shadow_duplicate> build_shadow_keys(pqxx::dbtransaction& tx, const hc_table_spec& spec);
 
+/// The statements that build `<t>__reload`'s key and indexes, one each, each
+/// runnable in a session of its own at the same time as the others (CREATE
+/// INDEX takes a lock that other index builds share): the unique and plain
+/// indexes of the live table, and a unique index on id that build_shadow_keys
+/// turns into the primary key. Built before the swap's transaction (a first
+/// load, engine_io/shadow_builds.*), the swap finds them and builds nothing
+/// again; a statement that fails (a value twice under a unique index) leaves
+/// its index to the swap, which sets the later rows aside.
+std::vector<std::string> shadow_index_builds(pqxx::transaction_base& tx, const hc_table_spec& spec);
+
+/// Runs one statement of shadow_index_builds in `tx` (a transaction of its
+/// own), with maintenance_work_mem raised for it.
+void build_shadow_index(pqxx::transaction_base& tx, const std::string& statement);
+
+/// Whether the mapped table is missing or has no row (a first load).
+bool live_table_empty(pqxx::transaction_base& tx, const hc_table_spec& spec);
+
 /// How the shadow was swapped in.
 struct reload_swap_result {
   bool renamed = false;     ///< true: table renamed in; false: rows copied (dependent views/keys)

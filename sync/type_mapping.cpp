@@ -618,22 +618,22 @@ void append_copy_field(std::string& line, const std::optional<std::string>& valu
     line.append("\\N");
     return;
   }
-  for (char c : *value) {
-    switch (c) {
-      case '\\':
-        line.append("\\\\");
-        break;
-      case '\t':
-        line.append("\\t");
-        break;
-      case '\n':
-        line.append("\\n");
-        break;
-      case '\r':
-        line.append("\\r");
-        break;
-      default:
-        line.push_back(c);
+  // Runs without a character to escape (nearly every value) are appended in
+  // one go: a push_back per character was the node's top frame in a load.
+  const char* p = value->data();
+  const char* const end = p + value->size();
+  while (p < end) {
+    const char* run = p;
+    while (p < end && *p != '\\' && *p != '\t' && *p != '\n' && *p != '\r')
+      ++p;
+    line.append(run, static_cast<std::size_t>(p - run));
+    if (p == end)
+      break;
+    switch (*p++) {
+      case '\\': line.append("\\\\"); break;
+      case '\t': line.append("\\t"); break;
+      case '\n': line.append("\\n"); break;
+      default: line.append("\\r"); break;
     }
   }
 }

@@ -539,3 +539,40 @@ TEST_F(chaos, kill9_with_pipelined_batches_unrecorded) {
   row_.note = std::to_string(n) + " inserts without upsert value; kills with " + row_.note;
   expect_converged(expected_records(), pick(180s, 300s));
 }
+
+// ---- several calls in flight: killed with three or more answered by Salesforce, none by the node -----
+
+// The writer keeps up to four collection calls of one table in flight (merged
+// writes, disjoint records: sync/write_flight.hpp). Every create's answer is
+// held back 1.5 s after sfemu made its records ("after" latency), so
+// Salesforce makes the records of three calls while the node has the answer of
+// none; then the node is killed. Plain creates (no upsert value: Salesforce
+// cannot deduplicate them): all of them are in doubt at once and must be
+// settled, not sent again. Exactly the inserted number of records must end on
+// both sides.
+TEST_F(chaos, kill9_with_several_calls_in_flight) {
+  start_world();
+  if (IsSkipped())
+    return;
+  start_synced();
+  const int n = pick(1600, 4000);
+  control("POST", "faults",
+          {{"route", "composite/sobjects"}, {"method", "POST"}, {"action", "none"}, {"latency_ms", 1500},
+           {"after", true}});
+  pg_insert(n, false);
+  auto recorded = [&] { return count("SELECT count(*) FROM salesforce.chaos__c WHERE sfid IS NOT NULL"); };
+  // Three calls of 200 made in Salesforce and unanswered: three in flight at once.
+  bool three = support::wait_until([&] { return sf_records() - recorded() >= 600 || node_gave_up(); }, 60s);
+  const long made = sf_records();
+  const long unanswered = made - recorded();
+  ASSERT_TRUE(three) << "three calls of 200 should be made by Salesforce before the first answer (" << unanswered
+                     << " made, not recorded)\n"
+                     << node_log();
+  kill_node(std::to_string(unanswered) + " records made by calls in flight, none answered");
+  control("DELETE", "faults");
+  ++row_.iterations;
+  start_node();
+  row_.note = std::to_string(n) + " inserts without upsert value, answers +1.5 s; killed with " +
+              std::to_string(unanswered) + " made and unanswered";
+  expect_converged(expected_records(), pick(300s, 600s));
+}

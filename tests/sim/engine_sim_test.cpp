@@ -8,7 +8,7 @@
 //                      lines and the simulation's trace
 //   SIM_BUG=NAME       replay with an injected bug (skip_in_doubt, resend_recorded,
 //                      poll_ignores_in_doubt, claim_by_table, no_writer_lock, no_read_repair,
-//                      event_mark_apart)
+//                      event_mark_apart, early_takeover, stale_member)
 //   SIM_TOUCH_IN_DOUBT=1  the Salesforce-side workload may change records whose create is in doubt
 //                      (a known gap of the writer's settlement: see docs/testing.md)
 //   SIM_EVENTS_RACE_WRITES=1  the Salesforce-side workload may change a record of an accelerated
@@ -91,6 +91,7 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
   const auto budget = std::chrono::seconds(env_number("SIM_BUDGET_SECONDS", 50));
   std::uint64_t count = 0;
   long pg = 0, sf = 0, crashes = 0, moves = 0, admin = 0, writes = 0, failed = 0, several = 0, paused = 0, late = 0;
+  long node_crashes = 0, freezes = 0, rejoins = 0, three = 0;
   long notify = 0, batches = 0, event_rows = 0, echoes = 0, catch_ups = 0, drops = 0, expiries = 0;
   std::int64_t sim_ms = 0;
   auto t0 = std::chrono::steady_clock::now();
@@ -105,6 +106,10 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
     sf += r.sf_changes;
     crashes += r.crashes;
     moves += r.lease_moves;
+    node_crashes += r.node_crashes;
+    freezes += r.freezes;
+    rejoins += r.rejoins;
+    three += r.nodes > 2 ? 1 : 0;
     admin += r.admin_changes;
     writes += r.sf_writes;
     sim_ms += r.sim_ms;
@@ -126,7 +131,9 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << count << " seeds in " << secs << " s (" << sim_ms / 1000 << " simulated s): " << pg
             << " PostgreSQL changes, " << sf << " Salesforce changes, " << writes << " records written back, "
-            << crashes << " actor crashes, " << moves << " lease moves, " << admin << " pauses/resumes/edits; "
+            << crashes << " actor crashes, " << moves << " lease moves; nodes: " << three
+            << " runs with three, " << node_crashes << " engine crashes/stops, " << freezes << " freezes, " << rejoins
+            << " rejoins; " << admin << " pauses/resumes/edits; "
             << several << " runs with several mappings, " << paused << " jobs paused between steps, " << late
             << " late commits; change events: " << notify << " accelerated mappings, " << batches
             << " batches applied, " << event_rows << " rows changed by events, " << echoes << " echoes skipped, "
@@ -138,6 +145,12 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
   if (count >= 50) {
     EXPECT_GT(crashes, 0);
     EXPECT_GT(moves, 0);
+    // The node level: engines crashed or stopped and restarted by their
+    // supervisors, frozen nodes, members rejoining, runs with three nodes.
+    EXPECT_GT(node_crashes, 0);
+    EXPECT_GT(freezes, 0);
+    EXPECT_GT(rejoins, 0);
+    EXPECT_GT(three, 0);
     EXPECT_GT(admin, 0);
     EXPECT_GT(several, static_cast<long>(count) / 3); // most runs map two or three objects
     EXPECT_GT(paused, static_cast<long>(count));
@@ -246,6 +259,24 @@ TEST(engine_sim, a_change_event_mark_stored_apart_from_its_rows_is_caught) {
   auto r = caught(injected_bug::event_mark_apart, 60);
   ASSERT_TRUE(r) << "no seed caught a change event batch applied twice";
   EXPECT_TRUE(mentions(*r, "change events:")) << describe(*r);
+}
+
+TEST(engine_sim, a_cluster_store_that_lets_a_unit_be_taken_before_its_holders_lease_expired_is_caught) {
+  // The store counts a node dead before its row expires: while the node's
+  // heartbeats do not get through (a freeze, a lost session), another member
+  // takes its units though the holder's own deadline has not passed.
+  auto r = caught(injected_bug::early_takeover, 60);
+  ASSERT_TRUE(r) << "no seed caught two nodes holding a valid fence for one unit";
+  EXPECT_TRUE(mentions(*r, "one owner per unit:")) << describe(*r);
+}
+
+TEST(engine_sim, a_cluster_store_that_ignores_the_members_incarnation_is_caught) {
+  // As before the fix: a member of a restarted engine, still in a store call
+  // when the new engine's member joined, rejoins and leaves for the node: the
+  // new member's fences stay valid while another node takes its units.
+  auto r = caught(injected_bug::stale_member, 100);
+  ASSERT_TRUE(r) << "no seed caught a stale member ending its node's newer membership";
+  EXPECT_TRUE(mentions(*r, "one owner per unit:")) << describe(*r);
 }
 
 TEST(engine_sim, several_mappings_each_converge) {

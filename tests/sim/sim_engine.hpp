@@ -1,12 +1,13 @@
 #pragma once
 // The whole-engine deterministic simulation (docs/testing.md, "Deterministic
-// simulation"): the real connection, mapping, writer and integration-user
-// actors and worker pools of several nodes, one connection with one to three
-// mappings, on CAF's test coordinator, over
+// simulation"): per node the real node supervisor, sync engine, cluster
+// member, worker pool, integration user, connection, mapping and writer
+// actors, two or three nodes, one connection with one to three mappings, on
+// CAF's test coordinator, over
 // the simulation's world (sim_world.hpp, sim_io.hpp). One seed decides
 // everything: which pending message runs next, when time jumps, the workload
 // on both sides, the faults (actor crashes, failing and slow calls, lost
-// answers, leases moved between nodes). The same seed replays exactly.
+// answers, node crashes and freezes, lost cluster store sessions). The same seed replays exactly.
 
 #include "tests/sim/sim_world.hpp"
 
@@ -21,7 +22,8 @@ struct sim_options {
   std::uint64_t seed = 1;
   /// Scheduler steps with workload and faults, before the quiet phase.
   int workload_steps = 1500;
-  int nodes = 2;
+  /// Nodes on the one database and org; 0: the seed picks (two, or three in one run of four).
+  int nodes = 0;
   /// Mappings on the connection (1 to 3 objects, all read-write); 0: the seed picks.
   int mappings = 0;
   injected_bug bug = injected_bug::none;
@@ -54,7 +56,11 @@ struct sim_result {
   long pg_changes = 0;
   long sf_changes = 0;
   long crashes = 0;
-  long lease_moves = 0;
+  long lease_moves = 0;  ///< leases the cluster members took from another node
+  long node_crashes = 0; ///< sync engines killed (or stopped) and restarted by their supervisor
+  long freezes = 0;      ///< nodes whose heartbeats stopped for a while
+  long rejoins = 0;      ///< times a node joined the cluster again (new incarnations)
+  int nodes = 0;
   long admin_changes = 0; ///< pauses, resumes and mapping edits
   long steps = 0;
   long sf_writes = 0;

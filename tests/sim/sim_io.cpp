@@ -5,10 +5,12 @@
 #include "sync/in_doubt.hpp"
 #include "sync/poll_plan.hpp"
 #include "sync/read_repair.hpp"
+#include "sync/write_flight.hpp"
 #include "sync/write_plan.hpp"
 
 #include <algorithm>
 #include <ctime>
+#include <deque>
 #include <set>
 
 namespace syncforce::sim {
@@ -187,91 +189,39 @@ public:
         }
     };
     long finished = static_cast<long>(plan.skipped.size());
-    for (std::size_t bi = 0; bi < plan.batches.size(); ++bi) {
-      const auto& batch = plan.batches[bi];
-      const auto& object = w_.table(batch.table).object;
-      std::vector<result> results(batch.items.size());
-      // prepare_call: the records or ids to send; items that cannot be sent get their result now.
-      std::vector<sfemu::write_op> ops;
+    // Calls on the wire (pg_sf_write_io: send_and_record): Salesforce has done
+    // them; their answers are taken oldest first, when a later batch may not
+    // join them (sync/write_flight.hpp), when the wire is full, or at the end.
+    struct flying_call {
+      std::size_t bi = 0;
+      std::vector<result> results;
       std::vector<std::size_t> sent;
-      for (std::size_t i = 0; i < batch.items.size(); ++i) {
-        const auto& item = batch.items[i];
-        sfemu::write_op op;
-        op.object = object;
-        if (batch.operation == write_operation::remove) {
-          auto sfid = resolve_sfid(batch.table, item, created);
-          if (!sfid) {
-            results[i].ok = true; // never reached Salesforce: nothing to delete
-            continue;
-          }
-          op.op = sfemu::write_op::kind::remove;
-          op.id = *sfid;
-        } else if (batch.operation == write_operation::update) {
-          auto sfid = resolve_sfid(batch.table, item, created);
-          if (!sfid) {
-            results[i].code = "SYNCFORCE_NO_SFID";
-            results[i].message = "the record has no sfid: its INSERT has not reached Salesforce";
-            continue;
-          }
-          op.op = sfemu::write_op::kind::update;
-          op.id = *sfid;
-          op.fields = body_of(item.values);
-        } else {
-          op.op = sfemu::write_op::kind::create;
-          op.fields = body_of(item.values);
-        }
-        ops.push_back(std::move(op));
-        sent.push_back(i);
-      }
-      // The table's guard, from before the call until its results are recorded.
-      if (!sent.empty() && !locks.take(table_lock_key(batch.table))) {
-        give_back_from(bi);
-        return transient("lock_timeout: " + batch.table + " is being polled");
-      }
-      // store::record_in_doubt, committed before the call.
-      if (!sent.empty() && batch.operation == write_operation::create && w_.bug != injected_bug::skip_in_doubt) {
-        w_.check_fence(fence);
-        for (std::size_t k = 0; k < sent.size(); ++k) {
-          const auto& item = batch.items[sent[k]];
-          w_.doubts[item.entry_id] =
-            in_doubt{item.entry_id, batch.table, item.record_id, ops[k].fields.dump(), w_.now_ms()};
-        }
-      }
-      if (!sent.empty()) {
-        if (w_.io_fails()) { // the call failed before Salesforce did anything (a 503)
-          give_back_from(bi);
-          return transient("Salesforce unavailable (503)");
-        }
-        // The client's request gate: nothing goes out under a lease the node's clock says is gone.
-        if (fence)
-          fence->require_valid("Salesforce request");
-        if (j.mode == write_mode::ordered)
-          check_log_order(batch);
-        // The engine's calls name it (Sforce-Call-Options: client=syncforce/<node>):
-        // their change events carry it in changeOrigin and are echoes to it.
-        sfemu::cdc::origin_scope origin(sfemu::cdc::make_origin(
-          "rest", "60.0", "syncforce/" + (fence != nullptr ? fence->node : std::string{"node"})));
-        auto answers = w_.org().write_batch(ops, false, w_.engine_user());
-        w_.sf_writes += static_cast<long>(ops.size());
-        for (std::size_t k = 0; k < sent.size(); ++k) {
-          const auto& item = batch.items[sent[k]];
-          if (batch.operation == write_operation::create && answers[k].success() && item.record_id) {
-            w_.created_for_row[answers[k].id] = {batch.table, *item.record_id};
-            w_.note("create of " + batch.table + " row " + std::to_string(*item.record_id) + " (entry " + std::to_string(item.entry_id) +
-                    ") made " + answers[k].id);
-          }
-        }
-        w_.maybe_lose_lease(fence);
-        w_.yield("after a " + std::string{to_string(batch.operation)} + " call of " + batch.table);
+      std::vector<sfemu::write_result> answers;
+    };
+    std::deque<flying_call> flying;
+    auto in_flight = [&] {
+      std::vector<std::size_t> out;
+      for (const auto& f : flying)
+        out.push_back(f.bi);
+      return out;
+    };
+    // Takes the oldest answer and records it; a lost answer gives back its batch and every later one.
+    auto take_oldest = [&]() -> std::optional<job_outcome> {
+      auto f = std::move(flying.front());
+      flying.pop_front();
+      const auto& batch = plan.batches[f.bi];
+      auto& results = f.results;
+      if (!f.sent.empty()) {
         if (w_.result_lost()) { // Salesforce did it; the answer never arrived (a timeout)
           w_.note("the answer of a " + std::string{to_string(batch.operation)} + " call was lost");
-          give_back_from(bi);
+          flying.clear();
+          give_back_from(f.bi);
           return transient("the answer of a collection call was lost");
         }
         // absorb_answer
-        for (std::size_t k = 0; k < sent.size(); ++k) {
-          auto& r = results[sent[k]];
-          const auto& a = answers[k];
+        for (std::size_t k = 0; k < f.sent.size(); ++k) {
+          auto& r = results[f.sent[k]];
+          const auto& a = f.answers[k];
           if (a.success()) {
             r.ok = true;
             r.sfid = batch.operation == write_operation::remove ? "" : a.id;
@@ -305,7 +255,10 @@ public:
       if (batch.operation == write_operation::create)
         for (const auto& item : batch.items)
           w_.doubts.erase(item.entry_id);
-      locks.release(table_lock_key(batch.table));
+      // The table's guard goes once no call of the table is on the wire.
+      if (std::none_of(flying.begin(), flying.end(),
+                       [&](const flying_call& o) { return plan.batches[o.bi].table == batch.table; }))
+        locks.release(table_lock_key(batch.table));
       if (w_.bug == injected_bug::resend_recorded && batch.operation == write_operation::create)
         for (const auto& item : batch.items)
           if (auto a = w_.archive.find(item.entry_id); a != w_.archive.end()) {
@@ -313,7 +266,115 @@ public:
             again.state = "NEW";
             w_.log.emplace(again.id, again);
           }
+      return std::nullopt;
+    };
+    for (std::size_t bi = 0; bi < plan.batches.size(); ++bi) {
+      const auto& batch = plan.batches[bi];
+      const auto& object = w_.table(batch.table).object;
+      while (!flying.empty() && !may_fly_with(plan, in_flight(), bi, j.mode, flight_table{}))
+        if (auto failed = take_oldest())
+          return *failed;
+      flying_call f;
+      f.bi = bi;
+      auto& results = f.results;
+      results.assign(batch.items.size(), result{});
+      // prepare_call: the records or ids to send; items that cannot be sent get their result now.
+      std::vector<sfemu::write_op> ops;
+      auto& sent = f.sent;
+      for (std::size_t i = 0; i < batch.items.size(); ++i) {
+        const auto& item = batch.items[i];
+        sfemu::write_op op;
+        op.object = object;
+        if (batch.operation == write_operation::remove) {
+          auto sfid = resolve_sfid(batch.table, item, created);
+          if (!sfid) {
+            results[i].ok = true; // never reached Salesforce: nothing to delete
+            continue;
+          }
+          op.op = sfemu::write_op::kind::remove;
+          op.id = *sfid;
+        } else if (batch.operation == write_operation::update) {
+          auto sfid = resolve_sfid(batch.table, item, created);
+          if (!sfid) {
+            results[i].code = "SYNCFORCE_NO_SFID";
+            results[i].message = "the record has no sfid: its INSERT has not reached Salesforce";
+            continue;
+          }
+          op.op = sfemu::write_op::kind::update;
+          op.id = *sfid;
+          op.fields = body_of(item.values);
+        } else {
+          op.op = sfemu::write_op::kind::create;
+          op.fields = body_of(item.values);
+        }
+        ops.push_back(std::move(op));
+        sent.push_back(i);
+      }
+      if (sent.empty()) {
+        // Known without a call: recorded after the calls before it.
+        while (!flying.empty())
+          if (auto failed = take_oldest())
+            return *failed;
+      }
+      // The table's guard, from before the call until its results are recorded.
+      if (!sent.empty() && !locks.take(table_lock_key(batch.table))) {
+        // Never with calls in flight: a batch of another table waits for all
+        // their answers, one of the same table finds the guard held already.
+        flying.clear();
+        give_back_from(bi);
+        return transient("lock_timeout: " + batch.table + " is being polled");
+      }
+      // store::record_in_doubt, committed before the call.
+      if (!sent.empty() && batch.operation == write_operation::create && w_.bug != injected_bug::skip_in_doubt) {
+        w_.check_fence(fence);
+        for (std::size_t k = 0; k < sent.size(); ++k) {
+          const auto& item = batch.items[sent[k]];
+          w_.doubts[item.entry_id] =
+            in_doubt{item.entry_id, batch.table, item.record_id, ops[k].fields.dump(), w_.now_ms()};
+        }
+      }
+      if (!sent.empty()) {
+        if (w_.io_fails()) { // the call failed before Salesforce did anything (a 503)
+          // The calls before it are answered first (take_oldest: their failure gives back from there).
+          while (!flying.empty())
+            if (auto failed = take_oldest())
+              return *failed;
+          give_back_from(bi);
+          return transient("Salesforce unavailable (503)");
+        }
+        // The client's request gate: nothing goes out under a lease the node's clock says is gone.
+        if (fence)
+          fence->require_valid("Salesforce request");
+        if (j.mode == write_mode::ordered)
+          check_log_order(batch, sent_earlier(plan, flying));
+        // The engine's calls name it (Sforce-Call-Options: client=syncforce/<node>):
+        // their change events carry it in changeOrigin and are echoes to it.
+        sfemu::cdc::origin_scope origin(sfemu::cdc::make_origin(
+          "rest", "60.0", "syncforce/" + (fence != nullptr ? fence->node : std::string{"node"})));
+        f.answers = w_.org().write_batch(ops, false, w_.engine_user());
+        w_.sf_writes += static_cast<long>(ops.size());
+        for (std::size_t k = 0; k < sent.size(); ++k) {
+          const auto& item = batch.items[sent[k]];
+          if (batch.operation == write_operation::create && f.answers[k].success() && item.record_id) {
+            w_.created_for_row[f.answers[k].id] = {batch.table, *item.record_id};
+            w_.note("create of " + batch.table + " row " + std::to_string(*item.record_id) + " (entry " + std::to_string(item.entry_id) +
+                    ") made " + f.answers[k].id);
+          }
+        }
+        w_.maybe_lose_lease(fence);
+        flying.push_back(std::move(f));
+        w_.yield("after a " + std::string{to_string(batch.operation)} + " call of " + batch.table + " (" +
+                 std::to_string(flying.size()) + " in flight)");
+      } else {
+        flying.push_back(std::move(f));
+      }
+      while (flying.size() >= max_calls_in_flight)
+        if (auto failed = take_oldest())
+          return *failed;
     }
+    while (!flying.empty())
+      if (auto failed = take_oldest())
+        return *failed;
     job_outcome o;
     o.rows = finished;
     if (claimed >= j.claim_limit)
@@ -329,23 +390,37 @@ private:
   /// tables. When a batch is sent, no entry earlier in the log than one of
   /// its own may still wait outside it (earlier batches were recorded, skipped
   /// entries finished, and a failed call gives back every later batch too).
-  void check_log_order(const write_batch& batch) {
+  /// The entries of the batches whose calls are in flight.
+  template <class Flying>
+  static std::set<std::int64_t> sent_earlier(const write_plan& plan, const Flying& flying) {
+    std::set<std::int64_t> out;
+    for (const auto& f : flying)
+      for (const auto& item : plan.batches[f.bi].items) {
+        out.insert(item.entry_id);
+        out.insert(item.merged_ids.begin(), item.merged_ids.end());
+      }
+    return out;
+  }
+
+  void check_log_order(const write_batch& batch, const std::set<std::int64_t>& sent_before) {
     std::set<std::int64_t> mine;
     for (const auto& item : batch.items) {
       mine.insert(item.entry_id);
       mine.insert(item.merged_ids.begin(), item.merged_ids.end());
     }
+    // Entries of calls still in flight (`sent_before`) were sent before this
+    // one (the same table, other records: sync/write_flight.hpp): not waiting.
     if (mine.empty())
       return;
     const auto last = *mine.rbegin();
     for (const auto& [id, e] : w_.log) {
       if (id >= last)
         break;
-      if (!mine.count(id))
+      if (!mine.count(id) && !sent_before.count(id))
         w_.online_violations.push_back("ordered: entry " + std::to_string(last) + " (" + batch.table +
                                        ") reached Salesforce while entry " + std::to_string(id) + " (" + e.action +
                                        " of " + e.table + "), earlier in the log, was still " + e.state);
-      if (!mine.count(id))
+      if (!mine.count(id) && !sent_before.count(id))
         return; // one line per batch is enough
     }
   }

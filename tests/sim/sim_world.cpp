@@ -39,6 +39,8 @@ const std::vector<std::pair<injected_bug, const char*>>& bug_names() {
     {injected_bug::no_writer_lock, "no_writer_lock"},
     {injected_bug::no_read_repair, "no_read_repair"},
     {injected_bug::event_mark_apart, "event_mark_apart"},
+    {injected_bug::early_takeover, "early_takeover"},
+    {injected_bug::stale_member, "stale_member"},
   };
   return names;
 }
@@ -113,6 +115,11 @@ table_model& world::table_of_mapping(const std::string& mapping_id) {
     if (t.mapping_id == mapping_id)
       return t;
   throw std::logic_error("sim: no mapping " + mapping_id);
+}
+
+bool world::node_live(const std::string& node) const {
+  auto n = nodes.find(node);
+  return n != nodes.end() && n->second.expires_ms > now_ms();
 }
 
 bool world::all_polled() const {
@@ -217,7 +224,8 @@ void world::check_fence(const lease_fence* fence) {
     return;
   fence->require_valid("commit");
   auto l = leases.find(fence->unit());
-  if (l == leases.end() || l->second.node != fence->node || l->second.epoch != fence->epoch)
+  if (l == leases.end() || l->second.node != fence->node || l->second.epoch != fence->epoch ||
+      !node_live(fence->node))
     throw fenced_out("the lease on " + fence->unit() + " (epoch " + std::to_string(fence->epoch) +
                      ") is no longer " + fence->node + "'s: the write was refused");
   auto& last = committed_epoch[fence->unit()];
@@ -310,8 +318,16 @@ std::vector<std::string> check_invariants(world& w, const std::map<std::string, 
       v.push_back("mapping " + t.mapping_id + " (" + t.object + "): reloaded " +
                   std::to_string(t.reloads_after_start) + " time(s) after it was synced");
   }
-  // One owner per unit: exactly the lease holder runs it.
+  // One owner per unit: every unit held by a live node, and exactly the lease
+  // holder runs it (integration users' brokers run on every node here: the
+  // simulation has no broker cluster, so their leases are only held).
   for (const auto& [unit, lease] : w.leases) {
+    if (lease.node.empty() || !w.node_live(lease.node)) {
+      v.push_back("one owner: " + unit + " is held by no live node (owner '" + lease.node + "')");
+      continue;
+    }
+    if (unit.rfind("integration_user:", 0) == 0)
+      continue;
     auto r = running.find(unit);
     std::set<std::string> nodes = r == running.end() ? std::set<std::string>{} : r->second;
     if (nodes != std::set<std::string>{lease.node}) {

@@ -75,6 +75,16 @@ enum class injected_bug {
   /// the batch's rows: when that one fails, the subscriber applies the batch
   /// again (each event counted twice, and an older event applied over a newer poll).
   event_mark_apart,
+  /// The cluster store counts a node dead half its time to live before its
+  /// row expires (as if the store's clock ran ahead of the nodes'): another
+  /// member takes its units while the holder's own deadline has not passed,
+  /// so two nodes hold a valid fence for one unit.
+  early_takeover,
+  /// The cluster store ignores the incarnation a member acts for (as before
+  /// the fix, docs/testing.md): a member of a restarted engine that leaves
+  /// late ends the membership of the new one, whose fences stay valid while
+  /// another node takes its units.
+  stale_member,
 };
 
 /// The name of a bug (SIM_BUG=<name> replays with it); "none" for none.
@@ -102,6 +112,15 @@ struct fault_rates {
   /// Per step: the org's event log drops every event older than now (retention
   /// passed): a subscriber resuming behind it gets "replay id too old".
   double events_expire = 0.0;
+  /// Per cluster store call: the member's session is lost (the call throws) /
+  /// the call is slow (others run meanwhile, as in a job's pause).
+  double store_error = 0.0;
+  double store_slow = 0.0;
+  /// Per step: a node crashes (its sync engine and every actor under it killed;
+  /// the node supervisor starts it again) / freezes (its heartbeats stop for
+  /// up to 25 s: its leases lapse, the other node takes its units).
+  double node_crash = 0.0;
+  double node_freeze = 0.0;
 };
 
 /// One row of the mapped table (Heroku Connect's columns that matter here).
@@ -173,8 +192,15 @@ struct table_model {
 
 /// A unit's lease row (`syncforce.leases`): who holds it under which epoch.
 struct lease_row {
-  std::string node;
+  std::string node; ///< owner_node; empty: nobody (released, or its node rejoined or left)
   std::int64_t epoch = 0;
+  long moves = 0;
+};
+
+/// A node's row (`syncforce.nodes`): live while it has not expired.
+struct node_row {
+  std::int64_t incarnation = 0;
+  std::int64_t expires_ms = 0;
 };
 
 class world {
@@ -208,6 +234,11 @@ public:
   std::map<std::int64_t, log_entry> archive; ///< `_trigger_log_archive`, by id
   std::map<std::int64_t, in_doubt> doubts;   ///< by entry id
   std::map<std::string, lease_row> leases;   ///< by unit ("mapping:<id>", "writer:<id>")
+  std::map<std::string, node_row> nodes;     ///< by node name (the cluster store's rows)
+  /// Whether `node`'s row exists and has not expired (`expires_at > clock_timestamp()`).
+  bool node_live(const std::string& node) const;
+  /// Nodes frozen until a time (ms): none of their cluster store calls gets through.
+  std::map<std::string, std::int64_t> frozen_until;
   std::int64_t next_row_id = 1;              ///< one sequence for every table: row ids never collide
   std::int64_t next_entry_id = 1;
 
@@ -229,7 +260,8 @@ public:
   bool has_in_doubt(const std::string& table) const;
 
   /// store::check_fence: a transaction under `fence` may commit only while the
-  /// lease row still names its node and epoch, and the node's own deadline has
+  /// lease row still names its node and epoch, the node's row has not expired,
+  /// and the node's own deadline has
   /// not passed (lease_fence::require_valid). Throws fenced_out, like
   /// commit_fenced. Called before a fake changes anything, so a refused
   /// transaction changes nothing. Also records the epochs that committed per
@@ -245,19 +277,33 @@ public:
   /// Whether the next call fails before doing anything / loses its result.
   bool io_fails() { return chance(faults.io_error); }
   bool result_lost() { return chance(faults.lost_result); }
-  /// Between a job's Salesforce call and its commit: maybe its lease moves now
-  /// (the driver grants it to a node again, under a new epoch).
+  /// Between a job's Salesforce call and its commit: maybe its node freezes
+  /// now, the job with it, until its leases lapsed and the other node took
+  /// them (the driver runs everything else meanwhile).
   void maybe_lose_lease(const lease_fence* fence) {
     if (fence != nullptr && on_lease_lost && chance(faults.lease_lost_mid_job))
-      on_lease_lost(fence->unit());
+      on_lease_lost(*fence);
   }
-  std::function<void(const std::string& unit)> on_lease_lost;
+  std::function<void(const lease_fence& fence)> on_lease_lost;
+  /// Runs `fn` (which runs other actors) unless a job or call already pauses:
+  /// one level deep, shared with yield().
+  template <class F>
+  bool pause_others(F&& fn) {
+    if (yield_depth_ != 0)
+      return false;
+    ++yield_depth_;
+    fn();
+    --yield_depth_;
+    return true;
+  }
 
   // ---- interleaving inside a job ----
   /// Between two steps of a job: maybe other actors run now (one level deep:
   /// a job run meanwhile does not pause in its turn).
-  void yield(const std::string& where) {
-    if (on_yield && yield_depth_ == 0 && chance(faults.interleave)) {
+  void yield(const std::string& where) { yield(where, faults.interleave); }
+  /// The same at another rate (a slow call of another kind).
+  void yield(const std::string& where, double rate) {
+    if (on_yield && yield_depth_ == 0 && chance(rate)) {
       ++yield_depth_;
       on_yield(where);
       --yield_depth_;

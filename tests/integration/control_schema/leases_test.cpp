@@ -108,6 +108,37 @@ TEST_F(leases, a_stale_epoch_is_refused_and_its_write_rolled_back) {
   EXPECT_FALSE(write_under(fence("a", *first)));
 }
 
+TEST_F(leases, a_member_of_an_earlier_start_of_the_node_cannot_act_for_the_newer_one) {
+  // An engine restarted while its cluster member was in a call: the new
+  // member joined (incarnation 2) and holds the lease; the old member
+  // (incarnation 1) comes back from its call. Found by the simulation
+  // (docs/testing.md): it rejoined and left for the node, giving up the new
+  // member's lease while that member's fence was still valid locally.
+  pqxx::connection old_member(db->url()), new_member(db->url());
+  auto first = store::join_cluster(old_member, node("a"), 30s);
+  auto second = store::join_cluster(new_member, node("a"), 30s);
+  ASSERT_EQ(second, first + 1);
+  auto epoch = store::acquire_lease(new_member, "writer", "c1", "a", second);
+  ASSERT_TRUE(epoch.has_value());
+
+  EXPECT_FALSE(store::heartbeat(old_member, "a", 30s, first)) << "the old member's heartbeat";
+  EXPECT_EQ(store::join_cluster(old_member, node("a"), 30s, first), 0) << "the old member cannot rejoin";
+  EXPECT_FALSE(store::acquire_lease(old_member, "mapping", "m1", "a", first).has_value());
+  store::leave_cluster(old_member, "a", first);
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.nodes WHERE name = 'a' AND incarnation = " + std::to_string(second)), 1)
+    << "the old member's leave ends nothing";
+  EXPECT_TRUE(write_under(fence("a", *epoch))) << "the new member still holds its lease";
+
+  // The new member itself: heartbeats, rejoins after expiring, and leaves.
+  EXPECT_TRUE(store::heartbeat(new_member, "a", 30s, second));
+  expire("a");
+  auto third = store::join_cluster(new_member, node("a"), 30s, second);
+  EXPECT_EQ(third, second + 1);
+  store::leave_cluster(new_member, "a", third);
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.nodes WHERE name = 'a'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM syncforce.leases WHERE owner_node = 'a'"), 0);
+}
+
 TEST_F(leases, an_owner_whose_node_lease_expired_is_refused_before_anyone_takes_over) {
   pqxx::connection a(db->url());
   store::join_cluster(a, node("a"), 30s);

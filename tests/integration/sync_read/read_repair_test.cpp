@@ -173,12 +173,16 @@ TEST_F(read_repair, the_sweep_finds_a_record_committed_late_below_the_mark) {
                               "salesforce.deal__c WHERE sfid = '" + late[0] + "'"),
             late_stamp);
   // The log says what it cost and found: all four records checked, one fetched, one repaired.
+  // The line is written once the sweep's job is back at its actor, after the
+  // commit the row was seen by: wait for it (the node's output can lag too).
   std::smatch m;
-  auto out = node->output();
-  ASSERT_TRUE(std::regex_search(out, m,
-                                std::regex("event=\"Sweep of Deal__c found 1 late records\"[^\\n]* checked=(\\d+) "
-                                           "fetched=1 repaired=1 api_calls=2 object_type=sync")))
-    << out.substr(out.size() - 4000);
+  std::string out;
+  const std::regex found("event=\"Sweep of Deal__c found 1 late records\"[^\\n]* checked=(\\d+) "
+                         "fetched=1 repaired=1 api_calls=2 object_type=sync");
+  ASSERT_TRUE(wait_until([&] {
+    out = node->output();
+    return std::regex_search(out, m, found);
+  }, 10s)) << out.substr(out.size() - 4000);
   EXPECT_EQ(m[1].str(), "4");
   // Later sweeps find nothing more: stamps now agree (one call each, nothing fetched).
   ASSERT_TRUE(wait_until([&] {

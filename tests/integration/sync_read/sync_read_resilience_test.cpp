@@ -154,6 +154,67 @@ TEST_P(sync_read_resume, a_load_killed_during_its_index_builds_swaps_without_rea
 
 INSTANTIATE_TEST_SUITE_P(rest_and_bulk, sync_read_resume, ::testing::Values("rest", "bulk"));
 
+// A Bulk results page holding the whole job (no --bulk-page-size) is COPYed in
+// chunks while it downloads, in one transaction per page: a kill -9 while that
+// transaction is open (its first chunk's COPY held up here by a lock on the
+// shadow) leaves nothing of the page behind, and the next node loads it once.
+TEST_F(sync_read, a_bulk_page_written_in_chunks_is_all_or_nothing_through_a_kill) {
+  const int n = 12000; // one page of 12,000: three chunks
+  ASSERT_EQ(load_records(*sf, *emu, "Every__c", numbered("C", 0, n)).size(), static_cast<std::size_t>(n));
+  write_config(every_mapping());
+  // The download waits a moment, so the shadow is locked before the first chunk arrives.
+  control("POST", "faults", {{"route", "/jobs/query/[^/]+/results"}, {"action", "none"}, {"latency_ms", 1500}});
+  start_node(1000);
+  ASSERT_TRUE(wait_until(
+    [&] { return scalar(db->url(), "SELECT to_regclass('salesforce.every__c__reload')::text").has_value(); }, 60s))
+    << node->output();
+  pqxx::connection blocker(db->url());
+  pqxx::work hold(blocker);
+  hold.exec0("LOCK TABLE salesforce.every__c__reload IN SHARE MODE");
+  ASSERT_TRUE(wait_until(
+    [&] {
+      return count_of(db->url(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                                 "query LIKE 'COPY %every__c__reload%'") == 1;
+    },
+    60s))
+    << node->output();
+  EXPECT_EQ(node->output().find("QUERY \xE2\x86\xB7SALESFORCE"), std::string::npos) << "the page is not complete yet";
+  ASSERT_TRUE(node->signal(SIGKILL));
+  ASSERT_TRUE(node->wait_exit(20s).has_value());
+  hold.abort();
+  ASSERT_TRUE(wait_until([&] {
+    return count_of(db->url(), "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY %every__c__reload%' "
+                               "AND state <> 'idle'") == 0;
+  }, 20s));
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c__reload"), 0) << "no chunk committed alone";
+  EXPECT_EQ(checkpoint_rows(db->url()), 0);
+
+  control("DELETE", "faults");
+  start_node(1000);
+  ASSERT_TRUE(wait_state("Every__c", "DATA_SYNCED", 60s)) << node->output();
+  ASSERT_TRUE(node->wait_for_output("Loaded table every__c: ", 10s)) << node->output();
+  auto out = node->output();
+  EXPECT_NE(out.find("QUERY \xE2\x86\xB7SALESFORCE 12000 rows"), std::string::npos) << "one page\n" << out;
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), n);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.every__c"), n);
+  EXPECT_EQ(count_of(db->url(), "SELECT sum(count__c)::bigint FROM salesforce.every__c"),
+            static_cast<long>(n) * (n - 1) / 2);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.read_errors"), 0);
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.load_checkpoints"), 0);
+  // A first load: the key and indexes were built before the swap, in two sessions.
+  auto built = out.find("Built ");
+  ASSERT_NE(built, std::string::npos) << out;
+  const auto built_line = out.substr(built, out.find('"', built) - built);
+  const long done = number_after(built_line, "Built ");
+  EXPECT_GE(done, 3) << built_line; // sfid, Ext_Id__c, SystemModstamp and the key's index on id
+  EXPECT_EQ(number_after(built_line, " of "), done) << built_line;
+  EXPECT_NE(built_line.find("indexes of every__c__reload"), std::string::npos) << built_line;
+  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM pg_constraint WHERE conrelid = 'salesforce.every__c'::regclass "
+                                "AND contype = 'p' AND conname = 'every__c_pkey'"),
+            1);
+  stop_node();
+}
+
 TEST_F(sync_read, a_poll_of_more_changes_than_the_threshold_goes_through_bulk) {
   auto ids = load_records(*sf, *emu, "Every__c", numbered("S", 0, 50));
   ASSERT_EQ(ids.size(), 50u);

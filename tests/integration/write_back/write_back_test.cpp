@@ -641,13 +641,16 @@ TEST_F(write_back, a_create_whose_answer_was_lost_is_found_in_salesforce_not_sen
 
 TEST_F(write_back, a_node_killed_during_creates_neither_loses_nor_duplicates_them_on_restart) {
   start_synced();
-  // The answer of the first create call (200 records) comes 5 s late: the node dies meanwhile.
+  // The answer of the first create call (200 records) comes 5 s late: the node dies meanwhile. The
+  // second call (100 records, the same table, other rows) went out beside it (sync/write_flight.hpp)
+  // and was answered at once, but answers are taken in batch order: it is not recorded either.
   control("POST", "faults",
           {{"route", "composite/sobjects"}, {"method", "POST"}, {"latency_ms", 5000}, {"after", true}, {"count", 1}});
   insert_plain_creates(*this, 1, 300);
-  ASSERT_TRUE(wait_until([&] { return sf_count(*this) >= 200; }, 30s)) << node->output();
-  ASSERT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.write_in_doubt"), 200)
-    << "the creates on the wire are recorded as in doubt";
+  ASSERT_TRUE(wait_until([&] { return sf_count(*this) >= 300; }, 30s))
+    << "both calls are on the wire at once\n" << node->output();
+  ASSERT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.write_in_doubt"), 300)
+    << "the creates of both calls on the wire are recorded as in doubt";
   ASSERT_TRUE(node->signal(SIGKILL));
   node->wait_exit(10s);
   EXPECT_EQ(rows("sfid IS NOT NULL"), 0) << "no answer was recorded before the kill";
@@ -657,7 +660,7 @@ TEST_F(write_back, a_node_killed_during_creates_neither_loses_nor_duplicates_the
   EXPECT_EQ(sf_count(*this), 300) << node->output();
   EXPECT_EQ(rows(), 300) << "no record polled in as a second row";
   EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.wb__c"), 300);
-  EXPECT_NE(node->output().find("200 found in Salesforce and recorded"), std::string::npos) << node->output();
+  EXPECT_NE(node->output().find("300 found in Salesforce and recorded"), std::string::npos) << node->output();
 }
 
 TEST_F(write_back, a_row_deleted_here_is_not_brought_back_by_a_poll_while_its_delete_waits) {

@@ -51,8 +51,10 @@ struct model {
 class fake_store : public cluster_store {
 public:
   fake_store(std::shared_ptr<model> m, std::string me) : m_(std::move(m)), me_(std::move(me)) {}
-  std::int64_t join(const store::node_info& n, std::chrono::milliseconds ttl) override {
+  std::int64_t join(const store::node_info& n, std::chrono::milliseconds ttl, std::int64_t previous) override {
     reachable();
+    if (previous != 0 && m_->nodes.count(n.name) && m_->nodes[n.name].incarnation != previous)
+      return 0;
     auto& row = m_->nodes[n.name];
     row.expires = m_->pg_now + ttl;
     ++row.incarnation;
@@ -61,15 +63,17 @@ public:
         l.owner.reset();
     return row.incarnation;
   }
-  bool heartbeat(const std::string& n, std::chrono::milliseconds ttl) override {
+  bool heartbeat(const std::string& n, std::int64_t incarnation, std::chrono::milliseconds ttl) override {
     reachable();
-    if (!m_->live(n))
+    if (!m_->live(n) || m_->nodes[n].incarnation != incarnation)
       return false;
     m_->nodes[n].expires = m_->pg_now + ttl;
     return true;
   }
-  void leave(const std::string& n) override {
+  void leave(const std::string& n, std::int64_t incarnation) override {
     reachable();
+    if (!m_->nodes.count(n) || m_->nodes[n].incarnation != incarnation)
+      return;
     for (auto& [k, l] : m_->leases)
       if (l.owner == n)
         l.owner.reset();
@@ -96,9 +100,9 @@ public:
     return v;
   }
   std::optional<std::int64_t> acquire(const std::string& kind, const std::string& key,
-                                      const std::string& node) override {
+                                      const std::string& node, std::int64_t incarnation) override {
     reachable();
-    if (!m_->live(node))
+    if (!m_->live(node) || m_->nodes[node].incarnation != incarnation)
       return std::nullopt;
     auto& l = m_->leases[{kind, key}];
     if (l.owner && m_->live(*l.owner))

@@ -137,5 +137,63 @@ TEST(page_pipeline, recycled_pages_are_filled_again) {
   EXPECT_LE(made.load(), 4) << "a page per read instead of reusing the recycled ones";
 }
 
+// A chunked reader: one call (one "download" of `rows` values) hands over a
+// page every `chunk` values and returns with the last, partly filled one.
+page_pipeline<test_page> chunked(std::size_t depth, int downloads, int rows, int chunk, std::atomic<int>& handed) {
+  return page_pipeline<test_page>(
+    depth, [] { return std::make_unique<test_page>(); },
+    [downloads, rows, chunk, &handed, done = 0](std::unique_ptr<test_page>& p,
+                                                const page_pipeline<test_page>::hand_over_fn& hand_over) mutable {
+      if (done == downloads)
+        return read_step::end;
+      p->values.clear();
+      p->number = done;
+      for (int i = 0; i < rows; ++i) {
+        p->values.push_back(done * rows + i);
+        if (static_cast<int>(p->values.size()) == chunk) {
+          hand_over(p);
+          ++handed;
+          p->values.clear(); // a recycled page holds an earlier one
+          p->number = done;
+        }
+      }
+      ++done;
+      return read_step::page;
+    },
+    [](const test_page& p) { return p.failed; });
+}
+
+TEST(page_pipeline, a_chunked_reader_hands_out_every_value_once_in_order) {
+  std::atomic<int> handed{0};
+  auto pipe = chunked(2, 3, 1000, 300, handed); // per download: 3 chunks of 300, then the last 100
+  int next_value = 0;
+  int pages = 0;
+  while (auto p = pipe.next()) {
+    for (int v : p->values)
+      ASSERT_EQ(v, next_value++);
+    EXPECT_EQ(p->number, (next_value - 1) / 1000);
+    ++pages;
+    pipe.recycle(std::move(p));
+  }
+  EXPECT_EQ(next_value, 3000);
+  EXPECT_EQ(pages, 12);
+  EXPECT_EQ(handed.load(), 9);
+}
+
+TEST(page_pipeline, a_chunked_reader_waits_for_room_and_stops_with_the_caller) {
+  std::atomic<int> handed{0};
+  {
+    auto pipe = chunked(2, 1, 1000000, 10, handed);
+    auto first = pipe.next();
+    ASSERT_TRUE(first);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (handed.load() < 3 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // an unbounded reader would go on meanwhile
+    EXPECT_EQ(handed.load(), 3) << "the taken page and two queued: then it waits";
+  } // destroyed mid-download: hand_over stops queueing, the reader finishes its call and the thread ends
+  EXPECT_EQ(handed.load(), 100000) << "the download was read to its end, as a real one is, then the reading stopped";
+}
+
 } // namespace
 } // namespace syncforce::engine_io
