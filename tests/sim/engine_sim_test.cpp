@@ -136,7 +136,7 @@ TEST(engine_sim, every_invariant_holds_over_many_seeds) {
             << " rejoins; " << admin << " pauses/resumes/edits; "
             << several << " runs with several mappings, " << paused << " jobs paused between steps, " << late
             << " late commits; change events: " << notify << " accelerated mappings, " << batches
-            << " batches applied, " << event_rows << " rows changed by events, " << echoes << " echoes skipped, "
+            << " batches applied, " << event_rows << " rows changed by events, " << echoes << " echoes (of updates applied, of the rest skipped), "
             << catch_ups << " gap/undecodable events, " << drops << " streams dropped, " << expiries
             << " event expiries; " << failed << " failed\n";
   // The sweep must have exercised what it claims to.

@@ -183,7 +183,7 @@ struct table_model {
   long events_counted = 0;
   /// Per replay id, how many times an applied batch counted it (the invariants: once).
   std::map<std::uint64_t, int> event_counts;
-  /// Batches applied, events applied as row changes, echoes skipped, catch-ups asked for.
+  /// Batches applied, events applied as row changes, echoes (applied or skipped), catch-ups asked for.
   long event_batches = 0;
   long event_rows = 0;
   long event_echoes = 0;
