@@ -27,6 +27,12 @@ long checkpoint_rows(const std::string& url) {
   return v ? std::stol(*v) : -1;
 }
 
+/// How many sessions wait for a lock while running a statement LIKE `pattern`.
+long lock_waiters(const std::string& url, const std::string& pattern) {
+  return count_of(url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '" +
+                         pattern + "'");
+}
+
 /// The number in `text` right after `key`, or -1.
 long number_after(const std::string& text, const std::string& key) {
   auto i = text.find(key);
@@ -112,12 +118,7 @@ TEST_P(sync_read_resume, a_load_killed_during_its_index_builds_swaps_without_rea
   // lock: once the swap queues for it, even a catalog read of them waits).
   const auto live_indexes = indexes("every__c");
   hold.exec0("LOCK TABLE salesforce.every__c IN ACCESS SHARE MODE");
-  ASSERT_TRUE(wait_until(
-    [&] {
-      return count_of(db->url(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-                                 "query LIKE 'LOCK TABLE %every__c%'") == 1;
-    },
-    90s))
+  ASSERT_TRUE(wait_until([&] { return lock_waiters(db->url(), "LOCK TABLE %every__c%") == 1; }, 90s))
     << node->output();
   EXPECT_NE(live_indexes.find("hcu_idx_every__c_sfid"), std::string::npos) << live_indexes;
   EXPECT_NE(live_indexes.find("hc_idx_every__c_systemmodstamp"), std::string::npos) << live_indexes;
@@ -171,12 +172,7 @@ TEST_F(sync_read, a_bulk_page_written_in_chunks_is_all_or_nothing_through_a_kill
   pqxx::connection blocker(db->url());
   pqxx::work hold(blocker);
   hold.exec0("LOCK TABLE salesforce.every__c__reload IN SHARE MODE");
-  ASSERT_TRUE(wait_until(
-    [&] {
-      return count_of(db->url(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-                                 "query LIKE 'COPY %every__c__reload%'") == 1;
-    },
-    60s))
+  ASSERT_TRUE(wait_until([&] { return lock_waiters(db->url(), "COPY %every__c__reload%") == 1; }, 60s))
     << node->output();
   EXPECT_EQ(node->output().find("QUERY \xE2\x86\xB7SALESFORCE"), std::string::npos) << "the page is not complete yet";
   ASSERT_TRUE(node->signal(SIGKILL));
