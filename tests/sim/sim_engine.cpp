@@ -229,9 +229,9 @@ public:
     // rejoins, its units move) is checked once its new holder had time to
     // start it. Up to 3 more minutes, in steps of 20 s without a move.
     for (int i = 0; i < 9; ++i) {
-      const auto moves = lease_moves_seen();
+      const auto holders = lease_holders();
       run_for(std::chrono::seconds(20));
-      if (lease_moves_seen() == moves)
+      if (lease_holders() == holders)
         break;
     }
     res.violations = check_invariants(world_, running());
@@ -766,7 +766,7 @@ private:
   }
 
   /// Every lease's holder and epoch: changes whenever a lease moves.
-  std::map<std::string, std::pair<std::string, std::int64_t>> lease_moves_seen() const {
+  std::map<std::string, std::pair<std::string, std::int64_t>> lease_holders() const {
     std::map<std::string, std::pair<std::string, std::int64_t>> out;
     for (const auto& [unit, lease] : world_.leases)
       out.emplace(unit, std::make_pair(lease.node, lease.epoch));
