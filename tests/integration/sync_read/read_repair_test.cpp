@@ -125,6 +125,27 @@ struct read_repair : sync_read {
 
   long rows() { return count_of(db->url(), "SELECT count(*) FROM salesforce.deal__c"); }
 
+  /// Three deals in Salesforce (D-0, D-1, D-2), before the node starts.
+  void create_deals() {
+    json deals = json::array();
+    for (int i = 0; i < 3; ++i)
+      deals.push_back({{"Name", "D" + std::to_string(i)}, {"Ext_Id__c", "D-" + std::to_string(i)}, {"Amount__c", i}});
+    ASSERT_EQ(load_records(*sf, *emu, "Deal__c", deals).size(), 3u);
+  }
+
+  /// The Deal__c mapping's high-water mark (canonical, to the ms).
+  std::optional<std::string> high_water_mark() {
+    return mapping_field("Deal__c", "to_char(high_water_mark, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+  }
+
+  /// A deal (D-late, Amount__c `amount`) whose transaction committed late: stamped
+  /// `stamp`, below the mark the polls already passed. Its id.
+  std::vector<std::string> commit_late(const std::string& stamp, int amount) {
+    return load_records(*sf, *emu, "Deal__c",
+                        json::array({{{"Name", "Late"}, {"Ext_Id__c", "D-late"}, {"Amount__c", amount},
+                                      {"SystemModstamp", stamp}}}));
+  }
+
   /// Waits until `n` more poll lines than now were logged (polls log every run at debug).
   bool wait_polls(std::size_t n) {
     const std::string line = "Polling Salesforce found";
@@ -137,23 +158,18 @@ struct read_repair : sync_read {
 };
 
 TEST_F(read_repair, the_sweep_finds_a_record_committed_late_below_the_mark) {
-  json deals = json::array();
-  for (int i = 0; i < 3; ++i)
-    deals.push_back({{"Name", "D" + std::to_string(i)}, {"Ext_Id__c", "D-" + std::to_string(i)}, {"Amount__c", i}});
-  ASSERT_EQ(load_records(*sf, *emu, "Deal__c", deals).size(), 3u);
+  ASSERT_NO_FATAL_FAILURE(create_deals());
   write_config(deal_mapping(json{{"sweep_seconds", 0}}));
   start_admin_node();
   ASSERT_TRUE(wait_state("Deal__c", "DATA_SYNCED", 60s)) << node->output().substr(0, 4000);
   ASSERT_EQ(rows(), 3);
-  auto mark = mapping_field("Deal__c", "to_char(high_water_mark, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+  auto mark = high_water_mark();
   ASSERT_TRUE(mark);
 
   // A transaction that began a few seconds before the mark's records and
   // committed after the polls read past them: its stamp is below the mark.
   const auto late_stamp = shifted(*mark, -3);
-  auto late = load_records(*sf, *emu, "Deal__c",
-                           json::array({{{"Name", "Late"}, {"Ext_Id__c", "D-late"}, {"Amount__c", 42},
-                                         {"SystemModstamp", late_stamp}}}));
+  auto late = commit_late(late_stamp, 42);
   ASSERT_EQ(late.size(), 1u);
   // Polls never read it (the keyset starts at the mark): the gap the sweep closes.
   ASSERT_TRUE(wait_polls(3)) << node->output().substr(node->output().size() - 3000);
@@ -209,10 +225,7 @@ TEST_F(read_repair, the_sweep_finds_a_record_committed_late_below_the_mark) {
 }
 
 TEST_F(read_repair, after_sweeps_stopped_for_a_while_the_next_one_looks_back_from_the_last) {
-  json deals = json::array();
-  for (int i = 0; i < 3; ++i)
-    deals.push_back({{"Name", "D" + std::to_string(i)}, {"Ext_Id__c", "D-" + std::to_string(i)}, {"Amount__c", i}});
-  ASSERT_EQ(load_records(*sf, *emu, "Deal__c", deals).size(), 3u);
+  ASSERT_NO_FATAL_FAILURE(create_deals());
   write_config(deal_mapping(json{{"sweep_seconds", 1}, {"sweep_window_seconds", 60}}));
   start_admin_node();
   ASSERT_TRUE(wait_state("Deal__c", "DATA_SYNCED", 60s)) << node->output().substr(0, 4000);
@@ -223,14 +236,12 @@ TEST_F(read_repair, after_sweeps_stopped_for_a_while_the_next_one_looks_back_fro
   auto off = cli({"mapping:edit", "Deal__c", "--sweep-seconds", "0"});
   ASSERT_EQ(off.code, 0) << off.output;
   ASSERT_TRUE(wait_polls(2)) << node->output().substr(node->output().size() - 3000);
-  auto mark = mapping_field("Deal__c", "to_char(high_water_mark, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+  auto mark = high_water_mark();
   ASSERT_TRUE(mark);
   // A record committed late, stamped five minutes below the mark: further back
   // than the 60 s window reaches from now, not from the last sweep 20 minutes ago.
   const auto late_stamp = shifted(*mark, -300);
-  auto late = load_records(*sf, *emu, "Deal__c",
-                           json::array({{{"Name", "Late"}, {"Ext_Id__c", "D-late"}, {"Amount__c", 7},
-                                         {"SystemModstamp", late_stamp}}}));
+  auto late = commit_late(late_stamp, 7);
   ASSERT_EQ(late.size(), 1u);
   const auto mapping = mapping_field("Deal__c", "id::text");
   ASSERT_TRUE(mapping);
