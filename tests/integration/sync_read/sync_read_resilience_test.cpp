@@ -27,6 +27,14 @@ long checkpoint_rows(const std::string& url) {
   return v ? std::stol(*v) : -1;
 }
 
+/// The n records numbered(prefix, 0, n) made are in every__c once each: no loss, no
+/// duplicate, every value (count__c 0..n-1) as loaded.
+void expect_every_record_once(const std::string& url, long n) {
+  EXPECT_EQ(count_of(url, "SELECT count(*) FROM salesforce.every__c"), n);
+  EXPECT_EQ(count_of(url, "SELECT count(DISTINCT sfid) FROM salesforce.every__c"), n);
+  EXPECT_EQ(count_of(url, "SELECT sum(count__c)::bigint FROM salesforce.every__c"), n * (n - 1) / 2);
+}
+
 /// How many sessions wait for a lock while running a statement LIKE `pattern`.
 long lock_waiters(const std::string& url, const std::string& pattern) {
   return count_of(url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '" +
@@ -78,10 +86,7 @@ TEST_P(sync_read_resume, a_load_killed_midway_resumes_without_duplicates_or_loss
   long resumed_at = number_after(out, resumed);
   EXPECT_GE(resumed_at, at_kill);
   EXPECT_EQ(number_after(out, "Loaded table every__c: "), n - resumed_at) << "the second node read only the rest";
-  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), n);
-  EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.every__c"), n);
-  EXPECT_EQ(count_of(db->url(), "SELECT sum(count__c)::bigint FROM salesforce.every__c"),
-            static_cast<long>(n) * (n - 1) / 2);
+  expect_every_record_once(db->url(), n);
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.load_checkpoints"), 0);
   EXPECT_FALSE(scalar(db->url(), "SELECT to_regclass('salesforce.every__c__reload')::text"));
   stop_node();
@@ -139,10 +144,7 @@ TEST_P(sync_read_resume, a_load_killed_during_its_index_builds_swaps_without_rea
   EXPECT_EQ(number_after(out, resumed), n);
   EXPECT_EQ(number_after(out, "Loaded table every__c: "), 0) << "the second node read nothing again";
   EXPECT_EQ(out.find("QUERY \xE2\x86\xB7SALESFORCE"), std::string::npos) << "no page read again\n" << out;
-  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), n);
-  EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.every__c"), n);
-  EXPECT_EQ(count_of(db->url(), "SELECT sum(count__c)::bigint FROM salesforce.every__c"),
-            static_cast<long>(n) * (n - 1) / 2);
+  expect_every_record_once(db->url(), n);
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.read_errors"), 0);
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.load_checkpoints"), 0);
   EXPECT_FALSE(scalar(db->url(), "SELECT to_regclass('salesforce.every__c__reload')::text"));
@@ -191,10 +193,7 @@ TEST_F(sync_read, a_bulk_page_written_in_chunks_is_all_or_nothing_through_a_kill
   ASSERT_TRUE(node->wait_for_output("Loaded table every__c: ", 10s)) << node->output();
   auto out = node->output();
   EXPECT_NE(out.find("QUERY \xE2\x86\xB7SALESFORCE 12000 rows"), std::string::npos) << "one page\n" << out;
-  EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM salesforce.every__c"), n);
-  EXPECT_EQ(count_of(db->url(), "SELECT count(DISTINCT sfid) FROM salesforce.every__c"), n);
-  EXPECT_EQ(count_of(db->url(), "SELECT sum(count__c)::bigint FROM salesforce.every__c"),
-            static_cast<long>(n) * (n - 1) / 2);
+  expect_every_record_once(db->url(), n);
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.read_errors"), 0);
   EXPECT_EQ(count_of(db->url(), "SELECT count(*) FROM syncforce.load_checkpoints"), 0);
   // A first load: the key and indexes were built before the swap, in two sessions.
