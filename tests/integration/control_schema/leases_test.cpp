@@ -75,22 +75,30 @@ struct leases : ::testing::Test {
       "UPDATE syncforce.nodes SET expires_at = clock_timestamp() - interval '1 second' WHERE name = $1", name);
   }
 
+  /// Nodes a and b joined, a holding the writer lease of c1: how most tests here
+  /// begin. Returns a's epoch (nothing if a got no lease).
+  std::optional<std::int64_t> join_a_and_b_with_a_holding() {
+    a = std::make_unique<pqxx::connection>(db->url());
+    b = std::make_unique<pqxx::connection>(db->url());
+    store::join_cluster(*a, node("a"), 30s);
+    store::join_cluster(*b, node("b"), 30s);
+    return store::acquire_lease(*a, "writer", "c1", "a");
+  }
+
   std::unique_ptr<scratch_database> db;
+  std::unique_ptr<pqxx::connection> a, b; // the cluster sessions of nodes a and b
 };
 
 } // namespace
 
 TEST_F(leases, a_stale_epoch_is_refused_and_its_write_rolled_back) {
-  pqxx::connection a(db->url()), b(db->url());
-  store::join_cluster(a, node("a"), 30s);
-  store::join_cluster(b, node("b"), 30s);
-  auto first = store::acquire_lease(a, "writer", "c1", "a");
+  auto first = join_a_and_b_with_a_holding();
   ASSERT_TRUE(first.has_value());
-  EXPECT_FALSE(store::acquire_lease(b, "writer", "c1", "b").has_value()) << "a live owner keeps its lease";
+  EXPECT_FALSE(store::acquire_lease(*b, "writer", "c1", "b").has_value()) << "a live owner keeps its lease";
   EXPECT_TRUE(write_under(fence("a", *first)));
 
   expire("a");
-  auto second = store::acquire_lease(b, "writer", "c1", "b");
+  auto second = store::acquire_lease(*b, "writer", "c1", "b");
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(*second, *first + 1) << "the epoch only grows";
 
@@ -102,9 +110,9 @@ TEST_F(leases, a_stale_epoch_is_refused_and_its_write_rolled_back) {
   EXPECT_EQ(count("SELECT count(*) FROM written"), 2);
 
   // a comes back: its heartbeat finds its lease gone; rejoining gives it nothing of b's.
-  EXPECT_FALSE(store::heartbeat(a, "a", 30s));
-  store::join_cluster(a, node("a"), 30s);
-  EXPECT_FALSE(store::acquire_lease(a, "writer", "c1", "a").has_value());
+  EXPECT_FALSE(store::heartbeat(*a, "a", 30s));
+  store::join_cluster(*a, node("a"), 30s);
+  EXPECT_FALSE(store::acquire_lease(*a, "writer", "c1", "a").has_value());
   EXPECT_FALSE(write_under(fence("a", *first)));
 }
 
@@ -140,9 +148,9 @@ TEST_F(leases, a_member_of_an_earlier_start_of_the_node_cannot_act_for_the_newer
 }
 
 TEST_F(leases, an_owner_whose_node_lease_expired_is_refused_before_anyone_takes_over) {
-  pqxx::connection a(db->url());
-  store::join_cluster(a, node("a"), 30s);
-  auto epoch = store::acquire_lease(a, "writer", "c1", "a");
+  pqxx::connection alone(db->url());
+  store::join_cluster(alone, node("a"), 30s);
+  auto epoch = store::acquire_lease(alone, "writer", "c1", "a");
   ASSERT_TRUE(epoch.has_value());
   expire("a");
   EXPECT_FALSE(write_under(fence("a", *epoch)));
@@ -150,10 +158,7 @@ TEST_F(leases, an_owner_whose_node_lease_expired_is_refused_before_anyone_takes_
 }
 
 TEST_F(leases, a_takeover_waits_for_a_write_already_past_its_fence_check) {
-  pqxx::connection a(db->url()), b(db->url());
-  store::join_cluster(a, node("a"), 30s);
-  store::join_cluster(b, node("b"), 30s);
-  auto first = store::acquire_lease(a, "writer", "c1", "a");
+  auto first = join_a_and_b_with_a_holding();
   ASSERT_TRUE(first.has_value());
 
   // a's transaction passed its check and has not committed yet...
@@ -163,7 +168,7 @@ TEST_F(leases, a_takeover_waits_for_a_write_already_past_its_fence_check) {
   store::check_fence(tx, fence("a", *first));
   // ...when its node lease runs out and b tries to take over.
   expire("a");
-  auto taking = std::async(std::launch::async, [&] { return store::acquire_lease(b, "writer", "c1", "b"); });
+  auto taking = std::async(std::launch::async, [&] { return store::acquire_lease(*b, "writer", "c1", "b"); });
   ASSERT_TRUE(wait_until(
     [&] {
       return count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE "
@@ -181,10 +186,7 @@ TEST_F(leases, a_takeover_waits_for_a_write_already_past_its_fence_check) {
 }
 
 TEST_F(leases, a_frozen_engine_session_past_its_fence_check_holds_a_takeover_only_until_its_idle_timeout) {
-  pqxx::connection a(db->url()), b(db->url());
-  store::join_cluster(a, node("a"), 30s);
-  store::join_cluster(b, node("b"), 30s);
-  auto first = store::acquire_lease(a, "writer", "c1", "a");
+  auto first = join_a_and_b_with_a_holding();
   ASSERT_TRUE(first.has_value());
 
   // An engine session passes its fence check, then its process freezes (SIGSTOP): the
@@ -196,9 +198,9 @@ TEST_F(leases, a_frozen_engine_session_past_its_fence_check_holds_a_takeover_onl
   expire("a");
   // Without the timeout the takeover would wait for as long as the process stays frozen:
   // bounded here so that the test fails instead of hanging.
-  pqxx::nontransaction(b).exec("SET lock_timeout = '20s'");
+  pqxx::nontransaction(*b).exec("SET lock_timeout = '20s'");
   auto t0 = std::chrono::steady_clock::now();
-  auto taking = std::async(std::launch::async, [&] { return store::acquire_lease(b, "writer", "c1", "b"); });
+  auto taking = std::async(std::launch::async, [&] { return store::acquire_lease(*b, "writer", "c1", "b"); });
   ASSERT_EQ(taking.wait_for(30s), std::future_status::ready);
   auto waited = std::chrono::steady_clock::now() - t0;
   std::optional<std::int64_t> second;
@@ -215,10 +217,7 @@ TEST_F(leases, a_frozen_engine_session_past_its_fence_check_holds_a_takeover_onl
 // table guard from a poll's query to its apply, the connection's writer lock for a
 // whole write cycle): no timeout ends those. Taking its lapsed lease ends its sessions.
 TEST_F(leases, taking_a_lapsed_nodes_lease_ends_its_sessions_and_frees_their_locks) {
-  pqxx::connection a(db->url()), b(db->url());
-  store::join_cluster(a, node("a"), 30s);
-  store::join_cluster(b, node("b"), 30s);
-  ASSERT_TRUE(store::acquire_lease(a, "writer", "c1", "a").has_value());
+  ASSERT_TRUE(join_a_and_b_with_a_holding().has_value());
 
   auto frozen = store::open_engine_connection(db->url(), store::node_session_name("syncforce-worker", "a"));
   engine_io::table_lock held(*frozen, "salesforce", "contact", 30s);
@@ -242,7 +241,7 @@ TEST_F(leases, taking_a_lapsed_nodes_lease_ends_its_sessions_and_frees_their_loc
   }
 
   expire("a");
-  auto taken = store::acquire_lease(b, "writer", "c1", "b");
+  auto taken = store::acquire_lease(*b, "writer", "c1", "b");
   ASSERT_TRUE(taken.has_value());
   // The lock is free at once, not when the frozen process dies.
   ASSERT_TRUE(wait_until([&] {
@@ -259,7 +258,7 @@ TEST_F(leases, taking_a_lapsed_nodes_lease_ends_its_sessions_and_frees_their_loc
   EXPECT_TRUE(alive(*prefix));
   EXPECT_TRUE(alive(app));
   // Taking a lease nobody held before, or from oneself, ends nothing.
-  ASSERT_TRUE(store::acquire_lease(b, "mapping", "m1", "b").has_value());
+  ASSERT_TRUE(store::acquire_lease(*b, "mapping", "m1", "b").has_value());
   EXPECT_TRUE(alive(*live));
 }
 
