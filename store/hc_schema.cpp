@@ -905,7 +905,17 @@ std::vector<hc_index_def> shadow_index_defs(const hc_table_spec& spec) {
   return defs;
 }
 
-bool has_dependents(pqxx::transaction_base& tx, const std::string& qtable) {
+/// Whether something outside the live table refers to it or to its id
+/// sequence (dropped with it): a view, a foreign key, or an object that uses
+/// the sequence, e.g. another table's `DEFAULT nextval(...)` or a view calling it.
+bool has_dependents(pqxx::transaction_base& tx, const std::string& qtable, const std::string& qsequence) {
+  auto on_sequence = tx.exec_params1(
+    "SELECT count(*) FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass($2) "
+    "AND d.deptype = 'n' AND NOT (d.classid = 'pg_attrdef'::regclass "
+    "AND d.objid IN (SELECT oid FROM pg_attrdef WHERE adrelid = to_regclass($1)))",
+    qtable, qsequence);
+  if (on_sequence[0].as<long>() > 0)
+    return true;
   auto views = tx.exec_params1(
     "SELECT count(*) FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
     "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass($1) "
@@ -1102,17 +1112,19 @@ reload_swap_result swap_reload_table(pqxx::dbtransaction& tx, const hc_table_spe
     tx.exec0("LOCK TABLE " + qtable + " IN ACCESS EXCLUSIVE MODE");
     keep_local_state(tx, spec, qtable, qshadow, qshadow_seq); // rows inserted since the check above
   }
-  if (live_exists && has_dependents(tx, qtable)) {
-    // Views or foreign keys point at the live table's identity: keep it, swap the rows.
+  if (live_exists && has_dependents(tx, qtable, qualified_name(tx, spec.schema, names.sequence))) {
+    // Views, foreign keys or users of its sequence point at the live table's identity: keep it, swap the rows.
     std::string cols;
     for (const auto& c : spec.columns)
       cols += tx.quote_name(c.name) + ", ";
     cols += "id, _hc_lastop, _hc_err";
     tx.exec0("DELETE FROM " + qtable);
     tx.exec0("INSERT INTO " + qtable + " (" + cols + ") SELECT " + cols + " FROM " + qshadow);
-    tx.exec("SELECT setval(" + literal(tx, qualified_name(tx, spec.schema, names.sequence))
-             + "::regclass, greatest(coalesce((SELECT max(id) FROM " + qtable + "), 0), 1), "
-             + "(SELECT count(*) > 0 FROM " + qtable + "))");
+    // Past every id now in the table, never back: an application's table may draw from this sequence too.
+    const auto qseq = qualified_name(tx, spec.schema, names.sequence);
+    tx.exec("SELECT setval(" + literal(tx, qseq) + "::regclass, greatest(top, 1), top > 0) FROM (SELECT greatest("
+            "coalesce((SELECT max(id) FROM " + qtable + "), 0), "
+            "(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM " + qseq + ")) AS top) t");
     tx.exec0("DROP TABLE " + qshadow);
   } else {
     std::vector<std::string> grants;

@@ -524,3 +524,35 @@ TEST_F(hc_fixture, reload_swap_keeps_dependent_views_and_grants) {
   EXPECT_EQ(count("SELECT count(*) FROM information_schema.role_table_grants WHERE table_schema = 'salesforce' "
                   "AND table_name = 'contact' AND grantee = 'PUBLIC' AND privilege_type = 'SELECT'"), 1);
 }
+
+TEST_F(hc_fixture, reload_swap_keeps_the_id_sequence_another_table_draws_from) {
+  // An application's table numbered from the synced table's id sequence: dropping
+  // the live table (and the sequence it owns) would fail the swap, or break that table.
+  const auto spec = contact_spec();
+  apply(spec);
+  load_rows(*engine_, schema_, "contact", 10, "003O");
+  user_exec("CREATE TABLE public.contact_notes (n bigint DEFAULT nextval('salesforce.contact_id_seq'), note text)");
+  user_exec("INSERT INTO public.contact_notes (note) SELECT 'before' FROM generate_series(1, 100)");
+  {
+    pqxx::work tx{*engine_};
+    store::create_reload_table(tx, spec);
+    tx.commit();
+  }
+  load_rows(*engine_, schema_, store::reload_table_name("contact"), 25, "003N");
+  store::reload_swap_result swapped;
+  {
+    pqxx::work tx{*engine_};
+    ASSERT_NO_THROW(swapped = store::swap_reload_table(tx, spec));
+    tx.commit();
+  }
+  EXPECT_FALSE(swapped.renamed) << "the live table and its sequence are kept";
+  EXPECT_EQ(count("SELECT count(*) FROM salesforce.contact"), 25);
+  EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname LIKE '%reload%'"), 0);
+  user_exec("INSERT INTO public.contact_notes (note) VALUES ('still numbered')");
+  user_exec("INSERT INTO salesforce.contact (name) VALUES ('next')");
+  EXPECT_EQ(count("SELECT count(DISTINCT n) FROM public.contact_notes"), 101)
+    << "the swap did not move the sequence back under numbers already drawn";
+  EXPECT_GT(query("SELECT id FROM salesforce.contact WHERE name = 'next'")[0][0].as<long>(),
+            query("SELECT max(n) FROM public.contact_notes")[0][0].as<long>())
+    << "both keep drawing from the one sequence";
+}
