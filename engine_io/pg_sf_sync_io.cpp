@@ -77,38 +77,6 @@ void record_texts(const salesforce::record& r, const std::vector<std::string>& f
     out[i] = std::string{r.text(fields[i])};
 }
 
-/// Where each wanted field was in the last record: the records of one query
-/// come with their fields in the same order, so a field is nearly always
-/// where it was (a case-insensitive search through every field, per field and
-/// record, was a top frame of a REST load).
-struct field_positions {
-  std::vector<std::size_t> at;
-};
-
-/// The same for a load or backfill page, the values moved out of the record
-/// (it is read once; no copy per value).
-void record_texts(salesforce::record& r, const std::vector<std::string>& fields, field_positions& pos,
-                  std::vector<std::string>& out) {
-  out.resize(fields.size());
-  pos.at.resize(fields.size(), std::string::npos);
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    salesforce::field_value* v = nullptr;
-    if (auto k = pos.at[i];
-        k < r.fields.size() && (r.fields[k].first == fields[i] || iequals(r.fields[k].first, fields[i]))) {
-      v = &r.fields[k].second;
-    } else if (const auto* found = r.find(fields[i])) {
-      v = const_cast<salesforce::field_value*>(found); // r is ours: find() only has a const overload
-      for (std::size_t j = 0; j < r.fields.size(); ++j) // remembered for the next record
-        if (&r.fields[j].second == found)
-          pos.at[i] = j;
-    }
-    if (!v || v->is_null())
-      out[i].clear();
-    else
-      out[i].swap(v->text);
-  }
-}
-
 /// One page read ahead of the worker (engine_io/page_pipeline.hpp): its
 /// records decoded into COPY lines, and where the reading stood after it.
 struct fetched_page {
@@ -152,24 +120,23 @@ page_pipeline<fetched_page> rest_pipeline(salesforce::query_cursor& cursor, cons
                                           std::size_t id_index) {
   return page_pipeline<fetched_page>(
     read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
-    [&cursor, &fields, id_index, texts = std::vector<std::string>{}, pos = field_positions{}](fetched_page& p) mutable {
+    [&cursor, &fields, id_index](fetched_page& p) {
       p.clear();
       if (cursor.done())
         return read_step::end;
       auto t0 = real_time().steady_now();
-      auto page = cursor.next_page();
+      // Each record's values go from the JSON page straight into COPY text
+      // (no record of strings per row in between).
+      auto page = cursor.next_page(fields, [&p, id_index](const std::vector<std::string_view>& values) {
+        const auto id = id_index < values.size() ? values[id_index] : std::string_view{};
+        p.rows.add(values, id);
+        p.last_id.assign(id);
+      });
       if (!page) {
         p.failure = page.error();
         return read_step::page;
       }
-      for (auto& r : page->records) {
-        record_texts(r, fields, pos, texts);
-        p.rows.add(texts, id_index < texts.size() ? std::string_view{texts[id_index]} : std::string_view{});
-      }
-      p.records = page->records.size();
-      // The last record's values are in texts (moved out of the record).
-      if (!page->records.empty() && id_index < texts.size())
-        p.last_id = texts[id_index];
+      p.records = page->streamed;
       p.more = !cursor.done();
       p.query_secs = seconds_since(t0);
       return read_step::page;
@@ -827,7 +794,7 @@ private:
     // the load resumes at its locator, as before.
     page_pipeline<fetched_page> pipe(
       read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
-      [&reader, &conv, bound = false, bulk_id = std::size_t{0}, texts = std::vector<std::string>{}](
+      [&reader, &conv, bound = false, bulk_id = std::size_t{0}, values = std::vector<std::string_view>{}](
         std::unique_ptr<fetched_page>& p, const page_pipeline<fetched_page>::hand_over_fn& hand_over) mutable {
         p->clear();
         if (reader.done())
@@ -840,10 +807,11 @@ private:
             bulk_id = index_of(reader.columns(), "Id");
             bound = true;
           }
-          texts.resize(r.size());
+          // Views of the CSV row (a null field is empty, as an absent one).
+          values.resize(r.size());
           for (std::size_t i = 0; i < r.size(); ++i)
-            texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
-          p->rows.add(texts, bulk_id < texts.size() ? std::string_view{texts[bulk_id]} : std::string_view{});
+            values[i] = r.is_null(i) ? std::string_view{} : r[i];
+          p->rows.add(values, bulk_id < values.size() ? values[bulk_id] : std::string_view{});
           if (p->rows.records() >= bulk_chunk_rows) {
             p->records = p->rows.records();
             p->page_end = false;
