@@ -274,10 +274,12 @@ TEST(type_mapping, copy_lines_from_views_are_byte_identical_to_converted_rows) {
     {"", "0123456789", "0123456789ab", "0123456789   ", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
      "\xc3\xa9\xc3\xa9\xc3\xa9", "bad\xffutf", std::string("nul\0inside", 10), "tab\there", " "},
     // Note__c: text with everything COPY escapes
-    {"back\\slash", "tab\tnew\nline\rcr", "\\N", "\t", "\n\n", "ends with \\", "\xe2\x82\xac euro",
+    {"back\\slash", "a longer text with a tab\tafter its first eight bytes\\", "12345678\r", "tab\tnew\nline\rcr", "\\N", "\t", "\n\n", "ends with \\", "\xe2\x82\xac euro",
      "\xed\xa0\x80 surrogate", "\xc0\xaf overlong", std::string("\0", 1), "\x80", "12345678abcdefgh\xf0\x9f\x98\x80"},
     // Amount__c
-    {"", " ", "1e308", "1e309", "-0", "0x10", "nan", " 2.5", "2.5 ", "abc", "1e-400", "4.9e-324", "+3"},
+    {"", " ", "1e308", "1e309", "-0", "0x10", "nan", " 2.5", "2.5 ", "abc", "1e-400", "4.9e-324", "+3", "007.50", "-", "1.", ".5", "-.5",
+     "1.2.3", "--1", "12345678901234567890123456789.000000000000001", std::string(299, '9'), std::string(320, '9'),
+     "0." + std::string(400, '0') + "1"},
     // Count__c
     {"-", "-12", "12a", "007", " 5 ", "99999999999999999999"},
     // Flag__c
@@ -320,7 +322,7 @@ TEST(type_mapping, copy_lines_from_views_are_byte_identical_to_converted_rows) {
   // A short record (fields past its end are NULL) and an empty one.
   check({"2013-05-20T20:49:32.000+0000", "a01000000000001AAA"});
   check({});
-  EXPECT_EQ(checked, 75u); // every awkward value above was compared
+  EXPECT_EQ(checked, 88u); // every awkward value above was compared
 
   // Some of the bytes, spelled out, so that both paths cannot be wrong together.
   std::string line;
