@@ -34,6 +34,7 @@
 
 #include <chrono>
 #include <algorithm>
+#include <future>
 #include <mutex>
 
 namespace syncforce::engine_io {
@@ -104,6 +105,10 @@ struct fetched_page {
   bool page_end = true;
   std::optional<salesforce::sf_error> failure; ///< the read failed: nothing else is set
 };
+
+/// The client lane (pg_worker_context::sf_lane) a load's count query goes
+/// through while its mark query runs on the worker's own client.
+constexpr std::size_t count_lane = 1;
 
 /// Pages read ahead of the one being written: two keep the reader busy while
 /// a page is COPYed without holding many pages in memory.
@@ -252,6 +257,8 @@ public:
         cp.reset();
     }
     long resumed_at = 0;
+    salesforce::client* count_sf_used = nullptr; // the count's client, when it was asked
+    decltype(sf.requests_sent()) count_calls_before = 0;
     if (cp) {
       resumed_at = cp->rows_loaded;
       log_mapping(spdlog::level::info, j,
@@ -263,6 +270,16 @@ public:
       // poll after the load picks it up (possibly again, which is harmless).
       store::load_checkpoint fresh;
       fresh.shape = shape;
+      // The count (REST up to the threshold, Bulk 2.0 above it) is sent on a
+      // second client while the mark's query runs: two queries at once
+      // instead of one after the other (~0.14 s of a 100,000-row load).
+      auto& count_sf = pg_context(ctx).sf_lane(*j.user, count_lane);
+      count_calls_before = count_sf.requests_sent();
+      count_sf_used = &count_sf;
+      auto counting = std::async(std::launch::async, [&count_sf, soql = count_soql(j.config.object_name)] {
+        auto cursor = count_sf.query(soql);
+        return cursor.next_page();
+      });
       if (stamp) {
         auto mark_cursor = sf.query_all(latest_stamp_soql(j.config.object_name, *stamp));
         auto mark_page = mark_cursor.next_page();
@@ -282,9 +299,7 @@ public:
                 *m, id, settling_cutoff(real_time().system_now(), j.keyset_settle));
           }
       }
-      // Count next: REST up to the threshold, Bulk 2.0 above it.
-      auto count_cursor = sf.query(count_soql(j.config.object_name));
-      auto count_page = count_cursor.next_page();
+      auto count_page = counting.get();
       if (!count_page)
         return from_sf_error(count_page.error());
       fresh.expected_rows = count_page->total_size;
@@ -337,7 +352,8 @@ public:
     job_outcome o;
     o.rows = rows;
     o.hwm = cp->start_mark.value_or("");
-    o.api_calls = sf.requests_sent() - calls_before;
+    o.api_calls = sf.requests_sent() - calls_before +
+                  (count_sf_used ? count_sf_used->requests_sent() - count_calls_before : 0);
     return o;
   }
 
