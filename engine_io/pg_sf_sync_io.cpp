@@ -34,6 +34,7 @@
 
 #include <chrono>
 #include <algorithm>
+#include <future>
 #include <mutex>
 
 namespace syncforce::engine_io {
@@ -77,38 +78,6 @@ void record_texts(const salesforce::record& r, const std::vector<std::string>& f
     out[i] = std::string{r.text(fields[i])};
 }
 
-/// Where each wanted field was in the last record: the records of one query
-/// come with their fields in the same order, so a field is nearly always
-/// where it was (a case-insensitive search through every field, per field and
-/// record, was a top frame of a REST load).
-struct field_positions {
-  std::vector<std::size_t> at;
-};
-
-/// The same for a load or backfill page, the values moved out of the record
-/// (it is read once; no copy per value).
-void record_texts(salesforce::record& r, const std::vector<std::string>& fields, field_positions& pos,
-                  std::vector<std::string>& out) {
-  out.resize(fields.size());
-  pos.at.resize(fields.size(), std::string::npos);
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    salesforce::field_value* v = nullptr;
-    if (auto k = pos.at[i];
-        k < r.fields.size() && (r.fields[k].first == fields[i] || iequals(r.fields[k].first, fields[i]))) {
-      v = &r.fields[k].second;
-    } else if (const auto* found = r.find(fields[i])) {
-      v = const_cast<salesforce::field_value*>(found); // r is ours: find() only has a const overload
-      for (std::size_t j = 0; j < r.fields.size(); ++j) // remembered for the next record
-        if (&r.fields[j].second == found)
-          pos.at[i] = j;
-    }
-    if (!v || v->is_null())
-      out[i].clear();
-    else
-      out[i].swap(v->text);
-  }
-}
-
 /// One page read ahead of the worker (engine_io/page_pipeline.hpp): its
 /// records decoded into COPY lines, and where the reading stood after it.
 struct fetched_page {
@@ -137,6 +106,10 @@ struct fetched_page {
   std::optional<salesforce::sf_error> failure; ///< the read failed: nothing else is set
 };
 
+/// The client lane (pg_worker_context::sf_lane) a load's count query goes
+/// through while its mark query runs on the worker's own client.
+constexpr std::size_t count_lane = 1;
+
 /// Pages read ahead of the one being written: two keep the reader busy while
 /// a page is COPYed without holding many pages in memory.
 constexpr std::size_t read_ahead_pages = 2;
@@ -152,24 +125,23 @@ page_pipeline<fetched_page> rest_pipeline(salesforce::query_cursor& cursor, cons
                                           std::size_t id_index) {
   return page_pipeline<fetched_page>(
     read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
-    [&cursor, &fields, id_index, texts = std::vector<std::string>{}, pos = field_positions{}](fetched_page& p) mutable {
+    [&cursor, &fields, id_index](fetched_page& p) {
       p.clear();
       if (cursor.done())
         return read_step::end;
       auto t0 = real_time().steady_now();
-      auto page = cursor.next_page();
+      // Each record's values go from the JSON page straight into COPY text
+      // (no record of strings per row in between).
+      auto page = cursor.next_page(fields, [&p, id_index](const std::vector<std::string_view>& values) {
+        const auto id = id_index < values.size() ? values[id_index] : std::string_view{};
+        p.rows.add(values, id);
+        p.last_id.assign(id);
+      });
       if (!page) {
         p.failure = page.error();
         return read_step::page;
       }
-      for (auto& r : page->records) {
-        record_texts(r, fields, pos, texts);
-        p.rows.add(texts, id_index < texts.size() ? std::string_view{texts[id_index]} : std::string_view{});
-      }
-      p.records = page->records.size();
-      // The last record's values are in texts (moved out of the record).
-      if (!page->records.empty() && id_index < texts.size())
-        p.last_id = texts[id_index];
+      p.records = page->streamed;
       p.more = !cursor.done();
       p.query_secs = seconds_since(t0);
       return read_step::page;
@@ -285,6 +257,8 @@ public:
         cp.reset();
     }
     long resumed_at = 0;
+    salesforce::client* count_sf_used = nullptr; // the count's client, when it was asked
+    decltype(sf.requests_sent()) count_calls_before = 0;
     if (cp) {
       resumed_at = cp->rows_loaded;
       log_mapping(spdlog::level::info, j,
@@ -296,6 +270,16 @@ public:
       // poll after the load picks it up (possibly again, which is harmless).
       store::load_checkpoint fresh;
       fresh.shape = shape;
+      // The count (REST up to the threshold, Bulk 2.0 above it) is sent on a
+      // second client while the mark's query runs: two queries at once
+      // instead of one after the other (~0.14 s of a 100,000-row load).
+      auto& count_sf = pg_context(ctx).sf_lane(*j.user, count_lane);
+      count_calls_before = count_sf.requests_sent();
+      count_sf_used = &count_sf;
+      auto counting = std::async(std::launch::async, [&count_sf, soql = count_soql(j.config.object_name)] {
+        auto cursor = count_sf.query(soql);
+        return cursor.next_page();
+      });
       if (stamp) {
         auto mark_cursor = sf.query_all(latest_stamp_soql(j.config.object_name, *stamp));
         auto mark_page = mark_cursor.next_page();
@@ -315,9 +299,7 @@ public:
                 *m, id, settling_cutoff(real_time().system_now(), j.keyset_settle));
           }
       }
-      // Count next: REST up to the threshold, Bulk 2.0 above it.
-      auto count_cursor = sf.query(count_soql(j.config.object_name));
-      auto count_page = count_cursor.next_page();
+      auto count_page = counting.get();
       if (!count_page)
         return from_sf_error(count_page.error());
       fresh.expected_rows = count_page->total_size;
@@ -370,7 +352,8 @@ public:
     job_outcome o;
     o.rows = rows;
     o.hwm = cp->start_mark.value_or("");
-    o.api_calls = sf.requests_sent() - calls_before;
+    o.api_calls = sf.requests_sent() - calls_before +
+                  (count_sf_used ? count_sf_used->requests_sent() - count_calls_before : 0);
     return o;
   }
 
@@ -827,7 +810,7 @@ private:
     // the load resumes at its locator, as before.
     page_pipeline<fetched_page> pipe(
       read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
-      [&reader, &conv, bound = false, bulk_id = std::size_t{0}, texts = std::vector<std::string>{}](
+      [&reader, &conv, bound = false, bulk_id = std::size_t{0}, values = std::vector<std::string_view>{}](
         std::unique_ptr<fetched_page>& p, const page_pipeline<fetched_page>::hand_over_fn& hand_over) mutable {
         p->clear();
         if (reader.done())
@@ -840,10 +823,11 @@ private:
             bulk_id = index_of(reader.columns(), "Id");
             bound = true;
           }
-          texts.resize(r.size());
+          // Views of the CSV row (a null field is empty, as an absent one).
+          values.resize(r.size());
           for (std::size_t i = 0; i < r.size(); ++i)
-            texts[i] = r.is_null(i) ? std::string{} : std::string{r[i]};
-          p->rows.add(texts, bulk_id < texts.size() ? std::string_view{texts[bulk_id]} : std::string_view{});
+            values[i] = r.is_null(i) ? std::string_view{} : r[i];
+          p->rows.add(values, bulk_id < values.size() ? values[bulk_id] : std::string_view{});
           if (p->rows.records() >= bulk_chunk_rows) {
             p->records = p->rows.records();
             p->page_end = false;

@@ -10,8 +10,7 @@ read_page::read_page(const hc_table_spec& spec, const wire_row_converter& conv) 
 
 void read_page::clear() {
   records_ = 0;
-  lines_.clear();
-  sfids_.clear();
+  rows_ = 0;
   refused_.clear();
   errors_.clear();
   nul_records_ = 0;
@@ -19,8 +18,19 @@ void read_page::clear() {
 }
 
 void read_page::add(const std::vector<std::string>& texts, std::string_view sfid) {
+  views_.assign(texts.begin(), texts.end());
+  add(views_, sfid);
+}
+
+void read_page::add(const std::vector<std::string_view>& values, std::string_view sfid) {
   ++records_;
-  const bool ok = conv_.convert_csv(texts, row_, problem_);
+  if (rows_ == lines_.size()) {
+    lines_.emplace_back();
+    sfids_.emplace_back();
+  }
+  auto& line = lines_[rows_];
+  line.clear();
+  const bool ok = conv_.append_copy_line(values, line, problem_);
   if (has(problem_.cleaned, text_cleaning::nul_removed))
     ++nul_records_;
   if (has(problem_.cleaned, text_cleaning::invalid_utf8_replaced))
@@ -29,16 +39,15 @@ void read_page::add(const std::vector<std::string>& texts, std::string_view sfid
     errors_.push_back({std::string{sfid}, problem_.field, problem_.error, problem_.excerpt});
     return;
   }
-  store::copy_writer::format_line(row_, line_);
-  lines_.push_back(line_);
-  sfids_.emplace_back(sfid);
+  sfids_[rows_].assign(sfid);
+  ++rows_;
 }
 
 void read_page::apply(pqxx::dbtransaction& tx, const apply_lines& apply) {
-  refused_.assign(lines_.size(), false);
-  if (lines_.empty())
+  refused_.assign(rows_, false);
+  if (rows_ == 0)
     return;
-  auto refused = store::apply_isolating(tx, lines_.size(), [&](pqxx::transaction_base& sub, std::size_t first,
+  auto refused = store::apply_isolating(tx, rows_, [&](pqxx::transaction_base& sub, std::size_t first,
                                                         std::size_t last) { apply(sub, lines_, first, last); });
   const auto& columns = conv_.columns();
   for (const auto& r : refused) {
@@ -64,8 +73,8 @@ std::size_t read_page::settle(pqxx::transaction_base& tx, const mapping_job& j, 
     store::record_read_errors(tx, j.mapping_id, operation, errors_);
   if (clear_clean) {
     std::vector<std::string> clean;
-    clean.reserve(sfids_.size());
-    for (std::size_t i = 0; i < sfids_.size(); ++i)
+    clean.reserve(rows_);
+    for (std::size_t i = 0; i < rows_; ++i)
       if (i >= refused_.size() || !refused_[i])
         clean.push_back(sfids_[i]);
     if (auto n = store::clear_read_errors(tx, j.mapping_id, clean); n > 0)

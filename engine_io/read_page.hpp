@@ -25,10 +25,13 @@ public:
 
   /// Converts one record (texts as bound in the converter); `sfid` is its Id.
   void add(const std::vector<std::string>& texts, std::string_view sfid);
+  /// The same on views (empty = NULL), straight into the page's COPY text
+  /// (wire_row_converter::append_copy_line): no string per value.
+  void add(const std::vector<std::string_view>& values, std::string_view sfid);
 
   /// Records seen on this page, and rows kept for PostgreSQL.
   std::size_t records() const { return records_; }
-  std::size_t rows() const { return lines_.size(); }
+  std::size_t rows() const { return rows_; }
 
   /// Applies the kept rows with `apply(tx, lines, first, last)`; rows
   /// PostgreSQL refuses become read errors, the others are applied in `tx`.
@@ -50,14 +53,16 @@ private:
   const hc_table_spec& spec_;
   const wire_row_converter& conv_;
   std::size_t records_ = 0;
+  /// The first rows_ of lines_ and sfids_ are this page's: the strings of an
+  /// earlier page are reused (cleared, their buffers kept), not reallocated.
+  std::size_t rows_ = 0;
   std::vector<std::string> lines_;
   std::vector<std::string> sfids_;
   std::vector<bool> refused_; ///< by kept row, after apply
   std::vector<store::read_error> errors_;
   std::size_t nul_records_ = 0;
   std::size_t utf8_records_ = 0;
-  pg_row row_;
-  std::string line_;
+  std::vector<std::string_view> views_;
   record_problem problem_;
 };
 

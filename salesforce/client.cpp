@@ -321,6 +321,15 @@ query_cursor::query_cursor(client* owner, std::string soql, query_options option
   : client_(owner), soql_(std::move(soql)), options_(options) {}
 
 result<query_page> query_cursor::next_page() {
+  return next_page_of(nullptr, nullptr);
+}
+
+result<query_page> query_cursor::next_page(const std::vector<std::string>& wanted, const record_values_fn& on_record) {
+  return next_page_of(&wanted, &on_record);
+}
+
+result<query_page> query_cursor::next_page_of(const std::vector<std::string>* wanted,
+                                              const record_values_fn* on_record) {
   if (done_) {
     query_page empty;
     empty.total_size = total_size_ < 0 ? 0 : total_size_;
@@ -331,12 +340,12 @@ result<query_page> query_cursor::next_page() {
     target = client_->data_path(options_.include_deleted ? "/queryAll?q=" : "/query?q=") + url_encode(soql_);
   else
     target = next_url_;
-  auto page = client_->fetch_page(target, options_);
+  auto page = client_->fetch_page(target, options_, wanted, on_record);
   if (!page)
     return page;
   started_ = true;
   total_size_ = page->total_size;
-  records_read_ += static_cast<long>(page->records.size());
+  records_read_ += static_cast<long>(page->records.size() + page->streamed);
   if (page->done || page->next_records_url.empty()) {
     done_ = true;
     next_url_.clear();
@@ -348,7 +357,8 @@ result<query_page> query_cursor::next_page() {
   return page;
 }
 
-result<query_page> client::fetch_page(const std::string& target, const query_options& options) {
+result<query_page> client::fetch_page(const std::string& target, const query_options& options,
+                                      const std::vector<std::string>* wanted, const record_values_fn* on_record) {
   raw_call c;
   c.path = target;
   int batch = options.batch_size < 0 ? config_.query_batch_size : options.batch_size;
@@ -357,6 +367,8 @@ result<query_page> client::fetch_page(const std::string& target, const query_opt
   auto r = call(c);
   if (!r)
     return r.error();
+  if (wanted && on_record)
+    return page_parser_.parse_each(r->body, *wanted, *on_record);
   return page_parser_.parse(r->body);
 }
 

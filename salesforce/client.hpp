@@ -121,6 +121,9 @@ public:
   /// The next page; after the last one, done() is true. Errors leave the
   /// cursor where it was, so the call may be repeated.
   result<query_page> next_page();
+  /// The same, handing each record's `wanted` fields to `on_record` as views
+  /// (page_parser::parse_each) instead of keeping them in the page.
+  result<query_page> next_page(const std::vector<std::string>& wanted, const record_values_fn& on_record);
 
   /// True once the last page was returned.
   bool done() const { return done_; }
@@ -136,6 +139,7 @@ public:
 private:
   friend class client;
   query_cursor(client* owner, std::string soql, query_options options);
+  result<query_page> next_page_of(const std::vector<std::string>* wanted, const record_values_fn* on_record);
   client* client_;
   std::string soql_;
   query_options options_;
@@ -317,7 +321,9 @@ private:
   result<job_info> job_call(std::string method, std::string path, std::string body, call_options options);
   result<job_info> wait_for_job(std::string_view kind, std::string_view job_id, std::chrono::milliseconds timeout,
                                 std::chrono::milliseconds first_delay, double factor, bool wait_first = false);
-  result<query_page> fetch_page(const std::string& path_or_url, const query_options& options);
+  result<query_page> fetch_page(const std::string& path_or_url, const query_options& options,
+                                const std::vector<std::string>* wanted = nullptr,
+                                const record_values_fn* on_record = nullptr);
 
   client_config config_;
   std::unique_ptr<http_transport> transport_;

@@ -128,11 +128,119 @@ simdjson::error_code flatten(od::object obj, std::string& prefix, record& out, b
   return simdjson::SUCCESS;
 }
 
+/// parse_each's state: which wanted field each flattened field is, by its
+/// position in the record (the records of one query have the same shape, so
+/// a name is compared once per field, not searched for).
+struct field_matcher {
+  std::vector<std::string> wanted;
+  std::vector<std::string_view> values;
+  std::vector<bool> seen;
+  std::vector<std::pair<std::string, std::size_t>> slots; ///< by position: name, wanted index (npos: not wanted)
+  std::size_t position = 0;
+  std::string name; ///< scratch for dotted names
+
+  void begin() {
+    values.assign(wanted.size(), std::string_view{});
+    seen.assign(wanted.size(), false);
+    position = 0;
+  }
+
+  void set(std::string_view field, std::string_view text) {
+    const auto at = position++;
+    if (at >= slots.size())
+      slots.resize(at + 1, {std::string{}, std::string::npos});
+    auto& slot = slots[at];
+    if (slot.first.size() != field.size() || slot.first != field) {
+      slot.first.assign(field);
+      slot.second = std::string::npos;
+      for (std::size_t i = 0; i < wanted.size(); ++i) {
+        const auto& w = wanted[i];
+        if (w.size() == field.size() && strncasecmp(w.data(), field.data(), w.size()) == 0) {
+          slot.second = i;
+          break;
+        }
+      }
+    }
+    if (slot.second != std::string::npos && !seen[slot.second]) {
+      seen[slot.second] = true;
+      values[slot.second] = text;
+    }
+  }
+};
+
+/// flatten for parse_each: the same fields and texts, as views.
+simdjson::error_code flatten_views(od::object obj, std::string& prefix, field_matcher& m) {
+  for (auto member : obj) {
+    std::string_view key;
+    if (auto err = member.unescaped_key().get(key))
+      return err;
+    od::value v;
+    if (auto err = member.value().get(v))
+      return err;
+    if (key == "attributes")
+      continue;
+    od::json_type type;
+    if (auto err = v.type().get(type))
+      return err;
+    std::string_view name = key;
+    if (!prefix.empty()) {
+      m.name.assign(prefix).append(key);
+      name = m.name;
+    }
+    switch (type) {
+      case od::json_type::null:
+        m.set(name, {});
+        break;
+      case od::json_type::boolean: {
+        bool b = false;
+        if (auto err = v.get_bool().get(b))
+          return err;
+        m.set(name, b ? "true" : "false");
+        break;
+      }
+      case od::json_type::number:
+        m.set(name, trim_right(v.raw_json_token()));
+        break;
+      case od::json_type::string: {
+        std::string_view text;
+        if (auto err = v.get_string().get(text))
+          return err;
+        m.set(name, text);
+        break;
+      }
+      case od::json_type::object: {
+        od::object nested;
+        if (auto err = v.get_object().get(nested))
+          return err;
+        const auto prefix_size = prefix.size();
+        prefix.append(key).push_back('.');
+        auto err = flatten_views(nested, prefix, m);
+        prefix.resize(prefix_size);
+        if (err)
+          return err;
+        break;
+      }
+      case od::json_type::array: {
+        od::array arr;
+        if (auto err = v.get_array().get(arr))
+          return err;
+        std::string_view raw;
+        if (auto err = arr.raw_json().get(raw))
+          return err;
+        m.set(name, trim_right(raw));
+        break;
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
 } // namespace
 
 struct page_parser::impl {
   od::parser parser;
   simdjson::padded_string copy;
+  field_matcher matcher; ///< kept from page to page of one query
 };
 
 page_parser::page_parser() : impl_(std::make_unique<impl>()) {}
@@ -141,6 +249,16 @@ page_parser::page_parser(page_parser&&) noexcept = default;
 page_parser& page_parser::operator=(page_parser&&) noexcept = default;
 
 result<query_page> page_parser::parse(const std::string& body) {
+  return walk(body, nullptr, nullptr);
+}
+
+result<query_page> page_parser::parse_each(const std::string& body, const std::vector<std::string>& wanted,
+                                           const record_values_fn& on_record) {
+  return walk(body, &wanted, &on_record);
+}
+
+result<query_page> page_parser::walk(const std::string& body, const std::vector<std::string>* wanted,
+                                     const record_values_fn* on_record) {
   od::document doc;
   simdjson::error_code err;
   if (body.capacity() >= body.size() + simdjson::SIMDJSON_PADDING) {
@@ -154,6 +272,11 @@ result<query_page> page_parser::parse(const std::string& body) {
   od::object root;
   if ((err = doc.get_object().get(root)))
     return parse_failure(err, "root");
+  auto& m = impl_->matcher;
+  if (wanted && m.wanted != *wanted) {
+    m = field_matcher{};
+    m.wanted = *wanted;
+  }
   query_page page;
   bool saw_records = false;
   std::string prefix;
@@ -186,9 +309,17 @@ result<query_page> page_parser::parse(const std::string& body) {
         od::object obj;
         if ((err = element.get_object().get(obj)))
           return parse_failure(err, "record");
+        prefix.clear();
+        if (wanted) {
+          m.begin();
+          if ((err = flatten_views(obj, prefix, m)))
+            return parse_failure(err, "record field");
+          ++page.streamed;
+          (*on_record)(m.values);
+          continue;
+        }
         record r;
         r.fields.reserve(width); // records of a page have the same shape
-        prefix.clear();
         if ((err = flatten(obj, prefix, r, true)))
           return parse_failure(err, "record field");
         width = std::max(width, r.fields.size());

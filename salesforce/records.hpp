@@ -3,6 +3,7 @@
 #include "salesforce/result.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,7 +57,13 @@ struct query_page {
   bool done = true;
   std::string next_records_url; ///< empty when done
   std::vector<record> records;
+  /// Records handed to a page_parser::parse_each callback (records stays empty then).
+  std::size_t streamed = 0;
 };
+
+/// The wanted fields of one record as views, in the order asked for; an
+/// absent or null field is empty. Valid only during the callback.
+using record_values_fn = std::function<void(const std::vector<std::string_view>& values)>;
 
 /// The locator (last path segment) of a `nextRecordsUrl` such as
 /// `/services/data/v60.0/query/01gxx0000000001-2000`.
@@ -74,7 +81,20 @@ public:
   /// Parses in place when `body` has simdjson's padding spare in its capacity.
   result<query_page> parse(const std::string& body);
 
+  /// Parses the same page but hands each record's `wanted` fields (names as
+  /// record::find matches them: dotted for relationships, any case; the first
+  /// match wins) to `on_record` as record::text would give them, instead of
+  /// keeping the records: no string per field and record (a load's decoding
+  /// was the node's main CPU cost). The page returned has no records, its
+  /// `streamed` counts them. On a malformed page the records before the fault
+  /// were handed over already: the caller drops what it made of the page.
+  result<query_page> parse_each(const std::string& body, const std::vector<std::string>& wanted,
+                                const record_values_fn& on_record);
+
 private:
+  result<query_page> walk(const std::string& body, const std::vector<std::string>* wanted,
+                          const record_values_fn* on_record);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

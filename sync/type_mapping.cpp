@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -445,23 +446,41 @@ bool parse_zone(std::string_view s, std::size_t& pos, int& offset_minutes) {
   return true;
 }
 
-std::string two(int v) {
-  char buf[3] = {static_cast<char>('0' + v / 10 % 10), static_cast<char>('0' + v % 10), 0};
-  return buf;
+void append_two(std::string& out, int v) {
+  out.push_back(static_cast<char>('0' + v / 10 % 10));
+  out.push_back(static_cast<char>('0' + v % 10));
 }
 
-std::string format_date(int y, int m, int d) {
-  std::string year = std::to_string(y);
-  while (year.size() < 4)
-    year.insert(year.begin(), '0');
-  return year + "-" + two(m) + "-" + two(d);
+/// `YYYY-MM-DD` (the year as std::to_string writes it, zero-padded to 4
+/// characters) appended to `out`: no temporary strings, the load's top frame
+/// once the COPY escaping was cheap.
+void append_date(std::string& out, int y, int m, int d) {
+  if (y >= 0 && y <= 9999) {
+    const char year[4] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10),
+                          static_cast<char>('0' + y / 10 % 10), static_cast<char>('0' + y % 10)};
+    out.append(year, 4);
+  } else {
+    std::string year = std::to_string(y);
+    while (year.size() < 4)
+      year.insert(year.begin(), '0');
+    out += year;
+  }
+  out.push_back('-');
+  append_two(out, m);
+  out.push_back('-');
+  append_two(out, d);
 }
 
-std::string format_time(const time_parts& t) {
-  std::string out = two(t.hour) + ":" + two(t.minute) + ":" + two(t.second);
-  if (!t.fraction.empty())
-    out += "." + t.fraction;
-  return out;
+void append_time(std::string& out, const time_parts& t) {
+  append_two(out, t.hour);
+  out.push_back(':');
+  append_two(out, t.minute);
+  out.push_back(':');
+  append_two(out, t.second);
+  if (!t.fraction.empty()) {
+    out.push_back('.');
+    out += t.fraction;
+  }
 }
 
 std::string_view trim(std::string_view s) {
@@ -472,19 +491,21 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-pg_value convert_timestamp(std::string_view wire) {
+/// A Salesforce datetime as PostgreSQL's `timestamp` input (UTC, no zone),
+/// appended to `out`; false (out unchanged) when `wire` is not a datetime.
+bool append_timestamp(std::string& out, std::string_view wire) {
   std::size_t pos = 0;
   date_parts d;
   if (!parse_date(wire, pos, d))
-    return bad_value("not a datetime", wire);
+    return false;
   time_parts t;
   int offset = 0;
   if (pos < wire.size()) {
     if (wire[pos] != 'T' && wire[pos] != 't' && wire[pos] != ' ')
-      return bad_value("not a datetime", wire);
+      return false;
     ++pos;
     if (!parse_time(wire, pos, t) || !parse_zone(wire, pos, offset) || pos != wire.size())
-      return bad_value("not a datetime", wire);
+      return false;
   }
   if (offset != 0) {
     std::int64_t minutes = days_from_civil(d.year, static_cast<unsigned>(d.month),
@@ -497,15 +518,34 @@ pg_value convert_timestamp(std::string_view wire) {
     t.hour = static_cast<int>(rest / 60);
     t.minute = static_cast<int>(rest % 60);
   }
-  return ok_value(format_date(d.year, d.month, d.day) + " " + format_time(t));
+  append_date(out, d.year, d.month, d.day);
+  out.push_back(' ');
+  append_time(out, t);
+  return true;
 }
 
-pg_value convert_date(std::string_view wire) {
+pg_value convert_timestamp(std::string_view wire) {
+  std::string out;
+  if (!append_timestamp(out, wire))
+    return bad_value("not a datetime", wire);
+  return ok_value(std::move(out));
+}
+
+/// A date as PostgreSQL's input, appended to `out`; false when it is not one.
+bool append_date(std::string& out, std::string_view wire) {
   std::size_t pos = 0;
   date_parts d;
   if (!parse_date(wire, pos, d) || pos != wire.size())
+    return false;
+  append_date(out, d.year, d.month, d.day);
+  return true;
+}
+
+pg_value convert_date(std::string_view wire) {
+  std::string out;
+  if (!append_date(out, wire))
     return bad_value("not a date", wire);
-  return ok_value(format_date(d.year, d.month, d.day));
+  return ok_value(std::move(out));
 }
 
 pg_value convert_time(std::string_view wire) {
@@ -515,10 +555,37 @@ pg_value convert_time(std::string_view wire) {
   // Salesforce sends times as `20:49:32.000Z`; the zone is always UTC.
   if (!parse_time(wire, pos, t) || !parse_zone(wire, pos, offset) || pos != wire.size())
     return bad_value("not a time", wire);
-  return ok_value(format_time(t));
+  std::string out;
+  append_time(out, t);
+  return ok_value(std::move(out));
+}
+
+/// A plain decimal (`-12.50`, `7`): digits, at most one dot with digits on
+/// both sides, an optional leading minus, short enough that it can neither
+/// overflow nor underflow to zero. strtod (the load's top frame after the
+/// strings were gone) would take it as it is, so it needs no parsing.
+bool plain_decimal(std::string_view s) {
+  if (s.empty() || s.size() > 300)
+    return false;
+  std::size_t i = s[0] == '-' ? 1 : 0;
+  const auto int_start = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+    ++i;
+  if (i == int_start)
+    return false;
+  if (i == s.size())
+    return true;
+  if (s[i] != '.')
+    return false;
+  const auto frac_start = ++i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+    ++i;
+  return i > frac_start && i == s.size();
 }
 
 pg_value convert_double(std::string_view wire) {
+  if (plain_decimal(wire))
+    return ok_value(std::string{wire});
   std::string s{wire};
   if (s.empty())
     return bad_value("not a number", wire);
@@ -618,12 +685,35 @@ void append_copy_field(std::string& line, const std::optional<std::string>& valu
     line.append("\\N");
     return;
   }
+  append_copy_text(line, *value);
+}
+
+namespace {
+
+/// Whether any byte of `w` is one COPY escapes (backslash, tab, newline, CR).
+inline bool has_copy_special(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  auto zero_byte = [&](std::uint64_t x) { return ((x - ones) & ~x & highs) != 0; };
+  return zero_byte(w ^ (ones * '\\')) || zero_byte(w ^ (ones * '\t')) || zero_byte(w ^ (ones * '\n')) ||
+         zero_byte(w ^ (ones * '\r'));
+}
+
+} // namespace
+
+void append_copy_text(std::string& line, std::string_view value) {
   // Runs without a character to escape (nearly every value) are appended in
   // one go: a push_back per character was the node's top frame in a load.
-  const char* p = value->data();
-  const char* const end = p + value->size();
+  // The run is found 8 bytes at a time.
+  const char* p = value.data();
+  const char* const end = p + value.size();
   while (p < end) {
     const char* run = p;
+    for (std::uint64_t w; end - p >= 8; p += 8) {
+      std::memcpy(&w, p, 8);
+      if (has_copy_special(w))
+        break;
+    }
     while (p < end && *p != '\\' && *p != '\t' && *p != '\n' && *p != '\r')
       ++p;
     line.append(run, static_cast<std::size_t>(p - run));
@@ -678,6 +768,10 @@ bool wire_row_converter::convert_csv(const std::vector<std::string>& record, pg_
       continue;
     }
     auto v = convert_wire_value(kinds_[i], record[k]);
+    if (v.ok() && !v.text) { // a blank non-text value (spaces only) is NULL
+      out[i].reset();
+      continue;
+    }
     if (!v.ok()) {
       problem.field = fields_[i];
       problem.error = error_without_value(v.error);
@@ -693,6 +787,73 @@ bool wire_row_converter::convert_csv(const std::vector<std::string>& record, pg_
       return false;
     }
     out[i] = std::move(v.text);
+  }
+  return true;
+}
+
+bool wire_row_converter::append_copy_line(const std::vector<std::string_view>& record, std::string& line,
+                                         record_problem& problem) const {
+  problem.field.clear();
+  problem.error.clear();
+  problem.excerpt.clear();
+  problem.cleaned = 0;
+  const auto start = line.size();
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    if (i > 0)
+      line.push_back('\t');
+    auto k = i < csv_index_.size() ? csv_index_[i] : record.size();
+    if (k >= record.size() || record[k].empty()) {
+      line.append("\\N");
+      continue;
+    }
+    const auto wire = record[k];
+    const auto kind = kinds_[i];
+    if (kind == pg_value_kind::text) {
+      // Texts that need cleaning or that PostgreSQL would refuse are rare:
+      // convert_csv handles them (and says why).
+      if (text_needs_cleaning(wire) || !refusal(specs_[i], wire).empty())
+        return append_copy_line_slowly(record, line, start, problem);
+      append_copy_text(line, wire);
+      continue;
+    }
+    if (kind == pg_value_kind::timestamp || kind == pg_value_kind::date) {
+      // Written straight into the line: digits, '-', ':', '.' and a space need no escaping.
+      const auto v = trim(wire);
+      if (v.empty()) {
+        line.append("\\N");
+        continue;
+      }
+      const auto at = line.size();
+      if (!(kind == pg_value_kind::timestamp ? append_timestamp(line, v) : append_date(line, v)) ||
+          !refusal(specs_[i], std::string_view{line}.substr(at)).empty())
+        return append_copy_line_slowly(record, line, start, problem);
+      continue;
+    }
+    auto v = convert_wire_value(kind, wire);
+    if (!v.ok())
+      return append_copy_line_slowly(record, line, start, problem);
+    if (!v.text) {
+      line.append("\\N");
+      continue;
+    }
+    if (!refusal(specs_[i], *v.text).empty())
+      return append_copy_line_slowly(record, line, start, problem);
+    append_copy_text(line, *v.text);
+  }
+  return true;
+}
+
+bool wire_row_converter::append_copy_line_slowly(const std::vector<std::string_view>& record, std::string& line,
+                                                 std::size_t start, record_problem& problem) const {
+  line.resize(start);
+  std::vector<std::string> texts(record.begin(), record.end());
+  pg_row row;
+  if (!convert_csv(texts, row, problem))
+    return false;
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    if (i > 0)
+      line.push_back('\t');
+    append_copy_field(line, row[i]);
   }
   return true;
 }

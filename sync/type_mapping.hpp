@@ -170,6 +170,9 @@ pg_value convert_json_value(pg_value_kind kind, const nlohmann::json& value);
 /// Escapes a PostgreSQL text value for a COPY text-format field; NULL -> `\N`.
 void append_copy_field(std::string& line, const std::optional<std::string>& value);
 
+/// Escapes a (non-NULL) PostgreSQL text value for a COPY text-format field.
+void append_copy_text(std::string& line, std::string_view value);
+
 /// One row for COPY: values in PostgreSQL text input form, nullopt = NULL.
 using pg_row = std::vector<std::optional<std::string>>;
 
@@ -209,11 +212,24 @@ public:
   /// says what was cleaned either way.
   bool convert_csv(const std::vector<std::string>& record, pg_row& out, record_problem& problem) const;
 
+  /// Converts one record whose values are views (in the order bound by
+  /// bind_csv_header; empty = NULL) and appends it to `line` as one COPY text
+  /// line: the same bytes as convert_csv followed by copy_writer::format_line,
+  /// and the same `problem`, but converted on views with no string per value
+  /// (a load's decoding was the node's main CPU cost). Values that need
+  /// cleaning or that are refused go through convert_csv. On false, `line`
+  /// holds a partial row: the caller discards it.
+  bool append_copy_line(const std::vector<std::string_view>& record, std::string& line,
+                        record_problem& problem) const;
+
   /// Converts one REST record (`{"attributes":..., "Id": ..., "Account": {"External_Id__c": ...}}`).
   /// A missing field is NULL.
   bool convert_json(const nlohmann::json& record, pg_row& out, std::string& error) const;
 
 private:
+  bool append_copy_line_slowly(const std::vector<std::string_view>& record, std::string& line, std::size_t start,
+                               record_problem& problem) const;
+
   std::vector<std::string> columns_;
   std::vector<std::string> fields_;
   std::vector<pg_value_kind> kinds_;

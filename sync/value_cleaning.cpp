@@ -1,6 +1,8 @@
 #include "sync/value_cleaning.hpp"
 #include "sync/type_mapping.hpp"
 
+#include <cstring>
+
 namespace syncforce {
 
 namespace {
@@ -36,7 +38,17 @@ std::size_t valid_sequence(std::string_view s, std::size_t i) {
 }
 
 bool needs_cleaning(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
+  std::size_t i = 0;
+  // Plain ASCII without NUL, 8 bytes at a time (nearly every value).
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const bool high = (w & 0x8080808080808080ULL) != 0;
+    const bool zero = ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) != 0;
+    if (high || zero)
+      break;
+  }
+  for (; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c == 0)
       return true;
@@ -53,6 +65,10 @@ bool needs_cleaning(std::string_view s) {
 }
 
 } // namespace
+
+bool text_needs_cleaning(std::string_view text) {
+  return needs_cleaning(text);
+}
 
 unsigned clean_text(std::string& text) {
   if (!needs_cleaning(text))

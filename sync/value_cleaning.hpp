@@ -34,6 +34,9 @@ inline bool has(unsigned bits, text_cleaning b) { return (bits & static_cast<uns
 /// bits of what it did; valid text is scanned once and left untouched.
 unsigned clean_text(std::string& text);
 
+/// Whether clean_text would change `text` (a NUL byte or invalid UTF-8).
+bool text_needs_cleaning(std::string_view text);
+
 /// Number of characters (code points) of valid UTF-8 text.
 std::size_t utf8_chars(std::string_view text);
 

@@ -99,6 +99,68 @@ TEST(page_parsing, parser_is_reusable_with_and_without_padding) {
   EXPECT_EQ(page->records[0].sobject_type, "A");
 }
 
+// A load decodes pages with parse_each (views, no record per row); every
+// wanted field must read as record::text reads it from parse's records.
+TEST(page_parsing, values_handed_over_are_those_of_the_parsed_records) {
+  const std::string body = R"({"totalSize":4,"done":false,"nextRecordsUrl":"/services/data/v60.0/query/01g-2000",
+    "records":[
+    {"attributes":{"type":"Contact","url":"/x"},"Id":"003A","Name":"tab\tnew\nline \\ \"q\" \u00e9\u0000!",
+     "Amount__c":1.50e+3 ,"Flag__c":true,"Empty__c":"","Nothing__c":null,"Tags__c":[1, "a", {"b":2}] ,
+     "Account":{"attributes":{"type":"Account"},"External_Id__c":"ext-1","Owner":{"attributes":{},"Email":"o@x"}},
+     "Loc__c":{"latitude":48.85,"longitude":-2.5}},
+    {"attributes":{"type":"Contact","url":"/y"},"Id":"003B","Name":"B","Amount__c":-0,"Flag__c":false,
+     "Empty__c":"x","Nothing__c":"now set","Tags__c":[],"Account":null,"Loc__c":null},
+    {"attributes":{"type":"Contact","url":"/z"},"Name":"fields in another order","Id":"003C",
+     "Account":{"attributes":{},"External_Id__c":null,"Owner":null},"Flag__c":null},
+    {"attributes":{"type":"Contact","url":"/w"},"Id":"003D","NAME":"upper-case key","amount__c":7}]})";
+  const std::vector<std::string> wanted{"Id",      "Name",   "Amount__c", "Flag__c",       "Empty__c",
+                                        "Nothing__c", "Tags__c", "account.external_id__c", "Account.Owner.Email",
+                                        "Loc__c.latitude", "Account", "Absent__c"};
+  page_parser parser;
+  auto page = parser.parse(body);
+  ASSERT_TRUE(page) << page.error();
+  ASSERT_EQ(page->records.size(), 4u);
+  std::vector<std::vector<std::string>> expected;
+  for (const auto& r : page->records) {
+    std::vector<std::string> row;
+    for (const auto& w : wanted)
+      row.emplace_back(r.text(w));
+    expected.push_back(row);
+  }
+  std::vector<std::vector<std::string>> got;
+  page_parser each; // twice: the second page reuses what the first learnt of the fields' positions
+  for (int round = 0; round < 2; ++round) {
+    got.clear();
+    auto streamed = each.parse_each(body, wanted, [&](const std::vector<std::string_view>& values) {
+      got.emplace_back(values.begin(), values.end());
+    });
+    ASSERT_TRUE(streamed) << streamed.error();
+    EXPECT_TRUE(streamed->records.empty());
+    EXPECT_EQ(streamed->streamed, 4u);
+    EXPECT_EQ(streamed->total_size, 4);
+    EXPECT_FALSE(streamed->done);
+    EXPECT_EQ(streamed->next_records_url, page->next_records_url);
+    EXPECT_EQ(got, expected) << "round " << round;
+  }
+  // Some values spelled out, so that both cannot be wrong together.
+  EXPECT_EQ(got[0][1], std::string("tab\tnew\nline \\ \"q\" \xc3\xa9\0!", 23));
+  EXPECT_EQ(got[0][2], "1.50e+3");
+  EXPECT_EQ(got[0][3], "true");
+  EXPECT_EQ(got[0][6], R"([1, "a", {"b":2}])");
+  EXPECT_EQ(got[0][7], "ext-1");
+  EXPECT_EQ(got[0][8], "o@x");
+  EXPECT_EQ(got[0][9], "48.85");
+  EXPECT_EQ(got[1][7], "");
+  EXPECT_EQ(got[2][0], "003C");
+  EXPECT_EQ(got[3][1], "upper-case key");
+  EXPECT_EQ(got[3][2], "7");
+
+  // A malformed page is the same error either way.
+  auto bad = each.parse_each(R"({"totalSize":1,"done":true,"records":[{"Id":"003A",}]})", wanted,
+                             [](const std::vector<std::string_view>&) {});
+  EXPECT_FALSE(bad);
+}
+
 TEST(describe_parsing, object_fields) {
   std::string body = R"({"name":"Contact","label":"Contact","keyPrefix":"003","custom":false,"createable":true,
     "fields":[
