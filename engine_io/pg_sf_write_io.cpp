@@ -797,8 +797,9 @@ private:
       // nothing is in flight, by the recorder while this thread goes on (here,
       // for the last batch with nothing in flight: a single change is recorded
       // on the cycle's session, as it always was). While the recorder is busy
-      // with the group before, the answered batches keep waiting, up to four
-      // groups' worth, and go as one larger group. A batch with rows known only
+      // with the group before, the answered batches keep waiting and go as
+      // one larger group once it is done: sending never waits for recording
+      // (the claim bounds what waits). A batch with rows known only
       // by sfid closes its group: rows keyed by id and by sfid are updated by
       // two statements, and the order of batches is kept only if no batch
       // after one keyed by sfid shares its transaction.
@@ -806,8 +807,7 @@ private:
       const bool closes = !waiting.empty() && keyed_by_sfid(plan.batches[waiting.back().bi]);
       const bool recorder_busy =
         recorder && recorder->done.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
-      if (closes || (grouping.due(waiting_items, !flying.empty()) &&
-                     (!behind || !recorder_busy || waiting_items >= 4 * grouping.limit)))
+      if (closes || (grouping.due(waiting_items, !flying.empty()) && (!behind || !recorder_busy)))
         record_waiting(behind);
     }
     while (!flying.empty())
