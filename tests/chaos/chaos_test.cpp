@@ -543,9 +543,9 @@ TEST_F(chaos, kill9_with_pipelined_batches_unrecorded) {
 // ---- the recorder behind: killed while answered batches queue for a recorder that cannot commit ----
 
 // Answered batches are recorded on a second session by the recorder while the
-// cycle's thread sends on (docs/write-back.md). Here the recorder's first group
-// cannot commit (the test holds a SHARE lock on _trigger_log_archive, where
-// recording starts), so the cycle keeps sending and answered batches queue
+// cycle's thread sends on (docs/write-back.md). Here the recorder cannot commit
+// (the test holds a SHARE lock on _trigger_log_archive, where recording
+// starts), so the cycle keeps sending and answered batches queue
 // behind it: more records made and unrecorded than a cycle that stopped to
 // record could ever have (one group of 1,000 waiting plus four calls of 200 in
 // flight). Then the node is killed. Plain creates (no upsert value): every
@@ -558,8 +558,15 @@ TEST_F(chaos, kill9_with_the_recorder_behind) {
   start_synced();
   const int n = pick(4000, 6000);
   constexpr long beyond_a_blocked_cycle = 1000 + 4 * 200;
+  // Answers held back 200 ms after sfemu made the records: the lock below is
+  // taken once the cycle is past its housekeeping (which writes the archive
+  // too) and before its first group of 1,000 can be recorded.
+  control("POST", "faults",
+          {{"route", "composite/sobjects"}, {"method", "POST"}, {"action", "none"}, {"latency_ms", 200},
+           {"after", true}});
   pg_insert(n, false);
   auto recorded = [&] { return count("SELECT count(*) FROM salesforce.chaos__c WHERE sfid IS NOT NULL"); };
+  ASSERT_TRUE(support::wait_until([&] { return sf_records() > 0 || node_gave_up(); }, 60s)) << node_log();
   long made = 0;
   {
     pqxx::connection c(db_url_);
@@ -576,6 +583,7 @@ TEST_F(chaos, kill9_with_the_recorder_behind) {
     row_.note = std::to_string(unrecorded) + " unrecorded";
     hold.abort();
   }
+  control("DELETE", "faults");
   ++row_.iterations;
   start_node();
   row_.note = std::to_string(n) + " inserts without upsert value; killed with " + row_.note;
