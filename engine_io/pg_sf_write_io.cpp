@@ -180,6 +180,61 @@ void promote_orphan_updates(pqxx::connection& db, const write_job& j, const std:
              std::to_string(n) + " UPDATE(s) of rows whose INSERT never reached Salesforce sent as INSERT");
 }
 
+/// What recording a group of answered batches writes (built on the cycle's
+/// thread, written by write_group on either session).
+struct group_writes {
+  struct table_rows {
+    std::string schema, table;
+    row_outcomes outcomes; ///< in batch order, folded when written
+  };
+  std::vector<store::log_result> outcomes;
+  std::vector<table_rows> rows;
+  std::vector<std::int64_t> created_entries;
+  /// Queue blocks set (the block's JSON) or cleared (nullopt), by mapping id.
+  std::vector<std::pair<std::string, std::optional<std::string>>> blocks;
+};
+
+/// Seconds one group's transaction took, by statement (the cycle's phases;
+/// measured on the thread that ran it, added on the cycle's).
+struct record_times {
+  double total = 0, log = 0, rows = 0, in_doubt = 0;
+};
+
+/// Records a group in one transaction on `db`: the log entries' outcomes
+/// archived, the rows' sfid/_hc_lastop/_hc_err, the creates no longer in
+/// doubt, the queue blocks. Committed under the job's fence. Touches nothing
+/// of the cycle but `w`: it may run on the recorder's thread.
+record_times write_group(pqxx::connection& db, const worker_context& ctx, const write_job& j, const group_writes& w) {
+  record_times t;
+  const auto t0 = real_time().steady_now();
+  pqxx::work tx(db, "write_results");
+  // Not waiting for the WAL flush is safe here: a result lost in a database
+  // crash only sends its (idempotent) batch again. It saves a disk flush per batch.
+  store::commit_without_flush_wait(tx);
+  auto t1 = real_time().steady_now();
+  store::finish_entries(tx, j.schema, w.outcomes);
+  t.log = seconds_since(t1);
+  t1 = real_time().steady_now();
+  for (const auto& r : w.rows)
+    store::record_row_outcomes(tx, r.schema, r.table, fold_row_outcomes(r.outcomes.by_id),
+                               fold_row_outcomes(r.outcomes.by_sfid));
+  t.rows = seconds_since(t1);
+  if (!w.created_entries.empty()) {
+    t1 = real_time().steady_now();
+    store::clear_in_doubt(tx, j.connection_id, w.created_entries);
+    t.in_doubt = seconds_since(t1);
+  }
+  for (const auto& [mapping_id, block] : w.blocks) {
+    if (block)
+      store::set_write_block(tx, mapping_id, *block);
+    else
+      store::clear_write_block(tx, mapping_id);
+  }
+  commit_fenced(tx, ctx);
+  t.total = seconds_since(t0);
+  return t;
+}
+
 class pg_sf_write_io : public write_io {
 public:
   /// One cycle, step by step: housekeeping, the writable tables, creates in
@@ -429,6 +484,20 @@ private:
       store::unclaim_entries(tx, j.schema, not_attempted);
       commit_fenced(tx, ctx);
     };
+    // Records made by plain creates (in doubt until recorded) whose result is
+    // not recorded yet. An update or delete of one must wait until it is: sent
+    // first and followed by a crash, it would leave the create in doubt while
+    // the record no longer carries the values it was created with (or is
+    // gone), so the settlement would not find it and would create it again.
+    std::set<std::pair<std::string, std::int64_t>> unrecorded_creates;
+    auto needs_unrecorded_create = [&](const write_batch& b) {
+      if (unrecorded_creates.empty() || b.operation == write_operation::create ||
+          b.operation == write_operation::upsert)
+        return false;
+      return std::any_of(b.items.begin(), b.items.end(), [&](const write_item& i) {
+        return !i.sfid && i.record_id && unrecorded_creates.count({b.table, *i.record_id});
+      });
+    };
     // What the next batches depend on, known as soon as the answer is.
     auto note_answer = [&](answered& a) {
       const auto& batch = plan.batches[a.bi];
@@ -437,6 +506,8 @@ private:
         const auto& r = a.results[i];
         if (r.ok && item.record_id && !r.sfid.empty())
           created[{batch.table, *item.record_id}] = r.sfid;
+        if (r.ok && item.record_id && batch.operation == write_operation::create)
+          unrecorded_creates.insert({batch.table, *item.record_id});
         if (!r.ok && batch.action == write_action::insert && !a.first_failed_insert && item.record_id)
           a.first_failed_insert = std::make_pair(item.entry_id, r);
       }
@@ -452,99 +523,114 @@ private:
     std::vector<answered> waiting;
     std::size_t waiting_items = 0;
     const record_grouping grouping{j.record_group};
-    auto record_waiting = [&] {
-      if (waiting.empty())
-        return;
-      auto t1 = real_time().steady_now();
-      std::vector<long> ok_counts(waiting.size(), 0);
-      {
-        phase_timer pt{"record"};
-        pqxx::work tx(db, "write_results");
-        // Not waiting for the WAL flush is safe here: a result lost in a database
-        // crash only sends its (idempotent) batch again. It saves a disk flush per batch.
-        store::commit_without_flush_wait(tx);
-        std::vector<store::log_result> outcomes;
-        std::map<std::string, row_outcomes> rows; // by table, in batch order
-        std::vector<std::int64_t> created_entries;
-        for (std::size_t w = 0; w < waiting.size(); ++w) {
-          const auto& a = waiting[w];
-          const auto& batch = plan.batches[a.bi];
-          for (std::size_t i = 0; i < batch.items.size(); ++i) {
-            const auto& item = batch.items[i];
-            const auto& r = a.results[i];
-            if (r.ok) {
-              ++ok_counts[w];
-              outcomes.push_back({item.entry_id, store::log_outcome::success, std::nullopt, std::nullopt});
-            } else {
-              outcomes.push_back({item.entry_id, store::log_outcome::failed, std::nullopt,
-                                  r.code.empty() ? r.message : r.code + ": " + r.message});
-            }
-            for (auto id : item.merged_ids)
-              outcomes.push_back({id, store::log_outcome::merged, std::nullopt, std::nullopt});
+    // The group the recorder is recording: its transaction runs on the
+    // worker's second session (recorder_db) on a thread of its own, while this
+    // thread prepares and sends the next batches. One group at a time: the
+    // next group starts once this one committed, so groups commit in batch
+    // order. Nothing this thread sends depends on it (the sfids a batch needs
+    // are in `created` as soon as the answer is; a poll of a table waits on
+    // its guard until its batches are recorded). Declared after `guards` and
+    // `flying`: unwinding waits for the transaction before a guard goes.
+    struct recording {
+      std::vector<answered> group;
+      std::vector<long> ok_counts;
+      std::future<record_times> done; // its destructor waits for the transaction
+    };
+    std::optional<recording> recorder;
+    auto add_times = [](const record_times& t) {
+      cycle_phases["record"] += t.total;
+      cycle_phases["record_log"] += t.log;
+      cycle_phases["record_rows"] += t.rows;
+      if (t.in_doubt > 0)
+        cycle_phases["record_clear_in_doubt"] += t.in_doubt;
+    };
+    // What recording a group writes, built here (the queue blocks it sets or
+    // clears are decided here too: `blocks` is this thread's).
+    auto build_writes = [&](const std::vector<answered>& group, std::vector<long>& ok_counts) {
+      phase_timer pt{"record_build"};
+      auto w = std::make_shared<group_writes>();
+      ok_counts.assign(group.size(), 0);
+      std::map<std::string, row_outcomes> rows; // by table, in batch order
+      for (std::size_t g = 0; g < group.size(); ++g) {
+        const auto& a = group[g];
+        const auto& batch = plan.batches[a.bi];
+        for (std::size_t i = 0; i < batch.items.size(); ++i) {
+          const auto& item = batch.items[i];
+          const auto& r = a.results[i];
+          if (r.ok) {
+            ++ok_counts[g];
+            w->outcomes.push_back({item.entry_id, store::log_outcome::success, std::nullopt, std::nullopt});
+          } else {
+            w->outcomes.push_back({item.entry_id, store::log_outcome::failed, std::nullopt,
+                                   r.code.empty() ? r.message : r.code + ": " + r.message});
           }
-          collect_rows(batch, a.results, rows[batch.table]);
-          if (batch.operation == write_operation::create) {
-            auto ids = entry_ids_of(batch);
-            created_entries.insert(created_entries.end(), ids.begin(), ids.end());
-          }
+          for (auto id : item.merged_ids)
+            w->outcomes.push_back({id, store::log_outcome::merged, std::nullopt, std::nullopt});
         }
-        { phase_timer pt{"record_log"}; store::finish_entries(tx, j.schema, outcomes); }
-        {
-          phase_timer pt{"record_rows"};
-          for (const auto& [name, r] : rows) {
-            const auto& spec = *tables.find(name)->second.spec;
-            store::record_row_outcomes(tx, spec.schema, spec.table, fold_row_outcomes(r.by_id),
-                                       fold_row_outcomes(r.by_sfid));
-          }
+        collect_rows(batch, a.results, rows[batch.table]);
+        if (batch.operation == write_operation::create) {
+          auto ids = entry_ids_of(batch);
+          w->created_entries.insert(w->created_entries.end(), ids.begin(), ids.end());
         }
-        if (!created_entries.empty()) {
-          phase_timer pt{"record_clear_in_doubt"};
-          store::clear_in_doubt(tx, j.connection_id, created_entries);
-        }
-        for (const auto& a : waiting) {
-          const auto& batch = plan.batches[a.bi];
-          const auto& table = tables.find(batch.table)->second;
-          if (j.mode != write_mode::ordered || batch.action != write_action::insert)
-            continue;
-          if (a.first_failed_insert) {
-            const auto& f = a.first_failed_insert->second;
-            std::int64_t rec = 0;
-            for (const auto& item : batch.items)
-              if (item.entry_id == a.first_failed_insert->first)
-                rec = item.record_id.value_or(0);
-            json block{{"entry", a.first_failed_insert->first},
-                       {"record_id", rec},
-                       {"message", f.code + ": " + f.message}};
-            store::set_write_block(tx, table.mapping_id, block.dump());
-            log(spdlog::level::err,
-                log_event{"Write queue of " + table.object_name + " stopped: INSERT of " + batch.table + " id " +
-                            std::to_string(rec) + " failed (" + f.code +
-                            "); fix the row and recapture it with hc_capture_insert_from_row",
-                          "mapping", table.mapping_id, "DATA_SYNCED"}.addon(j.connection_id)
-                  .with("object_name", table.object_name));
-          } else if (is_blocked(blocks, batch.table)) {
-            store::clear_write_block(tx, table.mapping_id);
-            log(spdlog::level::info,
-                log_event{"Write queue of " + table.object_name + " resumed", "mapping", table.mapping_id,
-                          "DATA_SYNCED"}.addon(j.connection_id)
-                  .with("object_name", table.object_name));
-            unblocked = true;
-            blocks.erase(std::remove_if(blocks.begin(), blocks.end(),
-                                        [&](const store::queue_block& b) { return b.table_name == batch.table; }),
-                         blocks.end());
-          }
-        }
-        commit_fenced(tx, ctx);
       }
-      // A table's guard goes unless a batch in flight is of the same table.
+      for (auto& [name, r] : rows) {
+        const auto& spec = *tables.find(name)->second.spec;
+        w->rows.push_back({spec.schema, spec.table, std::move(r)});
+      }
+      for (const auto& a : group) {
+        const auto& batch = plan.batches[a.bi];
+        const auto& table = tables.find(batch.table)->second;
+        if (j.mode != write_mode::ordered || batch.action != write_action::insert)
+          continue;
+        if (a.first_failed_insert) {
+          const auto& f = a.first_failed_insert->second;
+          std::int64_t rec = 0;
+          for (const auto& item : batch.items)
+            if (item.entry_id == a.first_failed_insert->first)
+              rec = item.record_id.value_or(0);
+          json block{{"entry", a.first_failed_insert->first},
+                     {"record_id", rec},
+                     {"message", f.code + ": " + f.message}};
+          w->blocks.push_back({table.mapping_id, block.dump()});
+          log(spdlog::level::err,
+              log_event{"Write queue of " + table.object_name + " stopped: INSERT of " + batch.table + " id " +
+                          std::to_string(rec) + " failed (" + f.code +
+                          "); fix the row and recapture it with hc_capture_insert_from_row",
+                        "mapping", table.mapping_id, "DATA_SYNCED"}.addon(j.connection_id)
+                .with("object_name", table.object_name));
+        } else if (is_blocked(blocks, batch.table)) {
+          w->blocks.push_back({table.mapping_id, std::nullopt});
+          log(spdlog::level::info,
+              log_event{"Write queue of " + table.object_name + " resumed", "mapping", table.mapping_id,
+                        "DATA_SYNCED"}.addon(j.connection_id)
+                .with("object_name", table.object_name));
+          unblocked = true;
+          blocks.erase(std::remove_if(blocks.begin(), blocks.end(),
+                                      [&](const store::queue_block& b) { return b.table_name == batch.table; }),
+                       blocks.end());
+        }
+      }
+      return w;
+    };
+    // A group's results are committed: counters, metrics, the batch lines,
+    // and the guards of tables with no batch in flight or waiting any more.
+    auto recorded = [&](const std::vector<answered>& group, const std::vector<long>& ok_counts, double secs) {
+      for (const auto& a : group) {
+        const auto& batch = plan.batches[a.bi];
+        if (batch.operation == write_operation::create)
+          for (const auto& item : batch.items)
+            if (item.record_id)
+              unrecorded_creates.erase({batch.table, *item.record_id});
+      }
       for (auto g = guards.begin(); g != guards.end();) {
-        const bool busy = std::any_of(flying.begin(), flying.end(),
-                                      [&](const auto& f) { return plan.batches[f->bi].table == g->first; });
+        auto of_table = [&](std::size_t bi) { return plan.batches[bi].table == g->first; };
+        const bool busy = std::any_of(flying.begin(), flying.end(), [&](const auto& f) { return of_table(f->bi); }) ||
+                          std::any_of(waiting.begin(), waiting.end(), [&](const auto& a) { return of_table(a.bi); });
         g = busy ? std::next(g) : guards.erase(g);
       }
-      const auto db_secs = fmt::format("{:.3f}", seconds_since(t1));
-      for (std::size_t w = 0; w < waiting.size(); ++w) {
-        const auto& a = waiting[w];
+      const auto db_secs = fmt::format("{:.3f}", secs);
+      for (std::size_t w = 0; w < group.size(); ++w) {
+        const auto& a = group[w];
         const auto& batch = plan.batches[a.bi];
         const auto& table = tables.find(batch.table)->second;
         const long ok_count = ok_counts[w];
@@ -564,11 +650,46 @@ private:
               .with("via", batch.transport == write_transport::bulk ? "BULK" : "SOAP")
               .with("succeeded", std::to_string(ok_count))
               .with("failed", std::to_string(count - ok_count))
-              .with("recorded_with", std::to_string(waiting.size()))
+              .with("recorded_with", std::to_string(group.size()))
               .with("db_secs", db_secs));
       }
+    };
+    // Waits for the recorder's group (its failure is the cycle's: rethrown here).
+    auto join_recorder = [&] {
+      if (!recorder)
+        return;
+      auto r = std::move(*recorder);
+      recorder.reset();
+      auto wait_t0 = real_time().steady_now();
+      const auto times = r.done.get();
+      cycle_phases["record_wait"] += seconds_since(wait_t0);
+      add_times(times);
+      recorded(r.group, r.ok_counts, times.total);
+    };
+    // Records the waiting batches after the recorder's group: `behind` on the
+    // recorder's thread (this one goes on sending), else here, on the cycle's
+    // session, before anything else happens (the end of the claim, a Bulk job,
+    // a failure giving the rest back). Without `behind`, waits for the recorder
+    // even when nothing waits.
+    auto record_waiting = [&](bool behind) {
+      join_recorder();
+      if (waiting.empty())
+        return;
+      recording r;
+      r.group = std::move(waiting);
       waiting.clear();
       waiting_items = 0;
+      auto writes = build_writes(r.group, r.ok_counts);
+      if (!behind) {
+        const auto times = write_group(db, ctx, j, *writes);
+        add_times(times);
+        recorded(r.group, r.ok_counts, times.total);
+        return;
+      }
+      auto& rdb = pg_context(ctx).recorder_db();
+      r.done = std::async(std::launch::async,
+                          [&rdb, &ctx, &j, writes] { return write_group(rdb, ctx, j, *writes); });
+      recorder = std::move(r);
     };
     auto keep = [&](answered&& a) {
       waiting_items += plan.batches[a.bi].items.size();
@@ -590,7 +711,7 @@ private:
       auto failure = absorb_answer(plan.batches[a.bi], f->call, answer, a.results);
       if (failure) {
         flying.clear(); // waits for each call still on the wire
-        record_waiting();
+        record_waiting(false);
         give_back_from(a.bi);
         return job_outcome::failure(failure->kind, failure->reason);
       }
@@ -608,6 +729,11 @@ private:
       while (!flying.empty() && !may_fly_with(plan, flying_batches(), bi, j.mode, ft))
         if (auto failed = take_oldest())
           return *failed;
+      // An update or delete of a record created by a plain create of this
+      // cycle goes once that create's result is recorded (the create is
+      // answered: the flight rules never let one record be in two calls).
+      if (needs_unrecorded_create(batch))
+        record_waiting(false);
       if (ti == tables.end() || stopped.count(batch.table)) {
         auto ids = entry_ids_of(batch);
         not_attempted.insert(not_attempted.end(), ids.begin(), ids.end());
@@ -647,7 +773,7 @@ private:
       } else {
         // A Bulk job (or an oversized collection batch): alone (may_fly_with
         // emptied the wire), after what was answered is recorded.
-        record_waiting();
+        record_waiting(false);
         const auto& table = ti->second;
         guard(batch.table, *table.spec);
         auto t0 = real_time().steady_now();
@@ -668,17 +794,26 @@ private:
         if (auto failed = take_oldest())
           return *failed;
       // Recorded while later calls are on the wire once enough wait, or when
-      // nothing is in flight. A batch with rows known only by sfid closes its
-      // group: rows keyed by id and by sfid are updated by two statements, and
-      // the order of batches is kept only if no batch after one keyed by sfid
-      // shares its transaction.
-      if (grouping.due(waiting_items, !flying.empty()) || (!waiting.empty() && keyed_by_sfid(plan.batches[waiting.back().bi])))
-        record_waiting();
+      // nothing is in flight, by the recorder while this thread goes on (here,
+      // for the last batch with nothing in flight: a single change is recorded
+      // on the cycle's session, as it always was). While the recorder is busy
+      // with the group before, the answered batches keep waiting and go as
+      // one larger group once it is done: sending never waits for recording
+      // (the claim bounds what waits). A batch with rows known only
+      // by sfid closes its group: rows keyed by id and by sfid are updated by
+      // two statements, and the order of batches is kept only if no batch
+      // after one keyed by sfid shares its transaction.
+      const bool behind = bi + 1 < plan.batches.size() || !flying.empty();
+      const bool closes = !waiting.empty() && keyed_by_sfid(plan.batches[waiting.back().bi]);
+      const bool recorder_busy =
+        recorder && recorder->done.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+      if (closes || (grouping.due(waiting_items, !flying.empty()) && (!behind || !recorder_busy)))
+        record_waiting(behind);
     }
     while (!flying.empty())
       if (auto failed = take_oldest())
         return *failed;
-    record_waiting();
+    record_waiting(false);
     return {};
   }
 

@@ -22,6 +22,12 @@ pqxx::connection& pg_worker_context::db() {
   return *conn_;
 }
 
+pqxx::connection& pg_worker_context::recorder_db() {
+  if (!recorder_conn_)
+    recorder_conn_ = store::open_engine_connection(url_, session_name_);
+  return *recorder_conn_;
+}
+
 salesforce::client& pg_worker_context::sf(const actors::sf_user& user) { return sf_lane(user, 0); }
 
 salesforce::client& pg_worker_context::sf_lane(const actors::sf_user& user, std::size_t lane) {

@@ -35,8 +35,17 @@ public:
   /// Its session's application_name (store::node_session_name): a second
   /// session of the job carries it too, so a lapsed node's are all found.
   const std::string& session_name() const { return session_name_; }
-  /// Drops the database connection (after it broke); the next db() reopens it.
-  void reset_db() { conn_.reset(); }
+  /// The worker's second session, opened on first use: a write cycle records
+  /// answered batches on it, on a thread of its own, while the cycle's thread
+  /// claims, prepares and sends on db() (docs/write-back.md). Used by one
+  /// thread at a time.
+  pqxx::connection& recorder_db();
+  /// Drops the database connections (after one broke); the next db() or
+  /// recorder_db() reopens it.
+  void reset_db() {
+    conn_.reset();
+    recorder_conn_.reset();
+  }
 
   /// Resets the session and classifies the failure (store::classify_db_error):
   /// an unavailable database or a conflict is retried, anything else is fatal.
@@ -46,6 +55,7 @@ private:
   std::string url_;
   std::string session_name_;
   std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<pqxx::connection> recorder_conn_;
   std::unique_ptr<salesforce::client> make_client(const actors::sf_user& user);
 
   std::map<std::string, std::unique_ptr<salesforce::client>> clients_;

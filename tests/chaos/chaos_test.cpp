@@ -540,6 +540,56 @@ TEST_F(chaos, kill9_with_pipelined_batches_unrecorded) {
   expect_converged(expected_records(), pick(180s, 300s));
 }
 
+// ---- the recorder behind: killed while answered batches queue for a recorder that cannot commit ----
+
+// Answered batches are recorded on a second session by the recorder while the
+// cycle's thread sends on (docs/write-back.md). Here the recorder cannot commit
+// (the test holds a SHARE lock on _trigger_log_archive, where recording
+// starts), so the cycle keeps sending and answered batches queue
+// behind it: more records made and unrecorded than a cycle that stopped to
+// record could ever have (one group of 1,000 waiting plus four calls of 200 in
+// flight). Then the node is killed. Plain creates (no upsert value): every
+// unrecorded one is in doubt and must be settled, not sent again. Exactly the
+// inserted number of records must end on both sides.
+TEST_F(chaos, kill9_with_the_recorder_behind) {
+  start_world();
+  if (IsSkipped())
+    return;
+  start_synced();
+  const int n = pick(4000, 6000);
+  constexpr long beyond_a_blocked_cycle = 1000 + 4 * 200;
+  // Answers held back 200 ms after sfemu made the records: the lock below is
+  // taken once the cycle is past its housekeeping (which writes the archive
+  // too) and before its first group of 1,000 can be recorded.
+  control("POST", "faults",
+          {{"route", "composite/sobjects"}, {"method", "POST"}, {"action", "none"}, {"latency_ms", 200},
+           {"after", true}});
+  pg_insert(n, false);
+  auto recorded = [&] { return count("SELECT count(*) FROM salesforce.chaos__c WHERE sfid IS NOT NULL"); };
+  ASSERT_TRUE(support::wait_until([&] { return sf_records() > 0 || node_gave_up(); }, 60s)) << node_log();
+  long made = 0;
+  {
+    pqxx::connection c(db_url_);
+    pqxx::work hold(c);
+    hold.exec0("LOCK TABLE salesforce._trigger_log_archive IN SHARE MODE");
+    bool queued =
+      support::wait_until([&] { return sf_records() - recorded() > beyond_a_blocked_cycle || node_gave_up(); }, 60s);
+    made = sf_records();
+    const long unrecorded = made - recorded();
+    ASSERT_TRUE(queued) << "the cycle should keep sending while its recorder waits (" << unrecorded
+                        << " made, not recorded)\n"
+                        << node_log();
+    kill_node(std::to_string(unrecorded) + " records answered and queued for the recorder");
+    row_.note = std::to_string(unrecorded) + " unrecorded";
+    hold.abort();
+  }
+  control("DELETE", "faults");
+  ++row_.iterations;
+  start_node();
+  row_.note = std::to_string(n) + " inserts without upsert value; killed with " + row_.note;
+  expect_converged(expected_records(), pick(300s, 600s));
+}
+
 // ---- several calls in flight: killed with three or more answered by Salesforce, none by the node -----
 
 // The writer keeps up to four collection calls of one table in flight (merged

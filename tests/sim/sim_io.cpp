@@ -205,7 +205,54 @@ public:
         out.push_back(f.bi);
       return out;
     };
-    // Takes the oldest answer and records it; a lost answer gives back its batch and every later one.
+    // Answered batches not recorded yet (pg_sf_write_io: `waiting`, and the
+    // group its recorder is committing on a second session while the cycle
+    // sends on). Recorded in answer order, as groups, at points the run picks.
+    std::deque<flying_call> answered;
+    auto record = [&](flying_call& f) {
+      const auto& batch = plan.batches[f.bi];
+      const auto& results = f.results;
+      for (std::size_t i = 0; i < batch.items.size(); ++i) {
+        const auto& item = batch.items[i];
+        const auto& r = results[i];
+        finish(item.entry_id, r.ok ? "SUCCESS" : "FAILED", r.ok ? "" : r.code + ": " + r.message);
+        for (auto m : item.merged_ids)
+          finish(m, "MERGED", "");
+        finished += 1 + static_cast<long>(item.merged_ids.size());
+      }
+      if (batch.operation != write_operation::remove)
+        apply_rows(batch, results);
+      if (batch.operation == write_operation::create)
+        for (const auto& item : batch.items)
+          w_.doubts.erase(item.entry_id);
+      if (w_.bug == injected_bug::resend_recorded && batch.operation == write_operation::create)
+        for (const auto& item : batch.items)
+          if (auto a = w_.archive.find(item.entry_id); a != w_.archive.end()) {
+            auto again = a->second;
+            again.state = "NEW";
+            w_.log.emplace(again.id, again);
+          }
+    };
+    // The recorder commits what is answered: one transaction (one fence check)
+    // for the group. A table's guard goes once no batch of it is in flight or
+    // answered and unrecorded.
+    auto record_answered = [&] {
+      if (answered.empty())
+        return;
+      w_.yield("with " + std::to_string(answered.size()) + " answered batches queued for the recorder");
+      w_.check_fence(fence);
+      std::set<std::string> tables;
+      for (auto& f : answered) {
+        record(f);
+        tables.insert(plan.batches[f.bi].table);
+      }
+      answered.clear();
+      for (const auto& table : tables)
+        if (std::none_of(flying.begin(), flying.end(),
+                         [&](const flying_call& o) { return plan.batches[o.bi].table == table; }))
+          locks.release(table_lock_key(table));
+    };
+    // Takes the oldest answer for the recorder; a lost answer gives back its batch and every later one.
     auto take_oldest = [&]() -> std::optional<job_outcome> {
       auto f = std::move(flying.front());
       flying.pop_front();
@@ -215,6 +262,7 @@ public:
         if (w_.result_lost()) { // Salesforce did it; the answer never arrived (a timeout)
           w_.note("the answer of a " + std::string{to_string(batch.operation)} + " call was lost");
           flying.clear();
+          record_answered();
           give_back_from(f.bi);
           return transient("the answer of a collection call was lost");
         }
@@ -240,32 +288,10 @@ public:
       for (std::size_t i = 0; i < batch.items.size(); ++i)
         if (results[i].ok && batch.items[i].record_id && !results[i].sfid.empty())
           created[{batch.table, *batch.items[i].record_id}] = results[i].sfid;
-      // record: the entries' outcomes, the rows, the doubt cleared, in one transaction.
-      w_.check_fence(fence);
-      for (std::size_t i = 0; i < batch.items.size(); ++i) {
-        const auto& item = batch.items[i];
-        const auto& r = results[i];
-        finish(item.entry_id, r.ok ? "SUCCESS" : "FAILED", r.ok ? "" : r.code + ": " + r.message);
-        for (auto m : item.merged_ids)
-          finish(m, "MERGED", "");
-        finished += 1 + static_cast<long>(item.merged_ids.size());
-      }
-      if (batch.operation != write_operation::remove)
-        apply_rows(batch, results);
-      if (batch.operation == write_operation::create)
-        for (const auto& item : batch.items)
-          w_.doubts.erase(item.entry_id);
-      // The table's guard goes once no call of the table is on the wire.
-      if (std::none_of(flying.begin(), flying.end(),
-                       [&](const flying_call& o) { return plan.batches[o.bi].table == batch.table; }))
-        locks.release(table_lock_key(batch.table));
-      if (w_.bug == injected_bug::resend_recorded && batch.operation == write_operation::create)
-        for (const auto& item : batch.items)
-          if (auto a = w_.archive.find(item.entry_id); a != w_.archive.end()) {
-            auto again = a->second;
-            again.state = "NEW";
-            w_.log.emplace(again.id, again);
-          }
+      // Recorded by the recorder, in a group, while later batches go out.
+      answered.push_back(std::move(f));
+      if (answered.size() >= 1 + w_.pick(4))
+        record_answered();
       return std::nullopt;
     };
     for (std::size_t bi = 0; bi < plan.batches.size(); ++bi) {
@@ -274,6 +300,24 @@ public:
       while (!flying.empty() && !may_fly_with(plan, in_flight(), bi, j.mode, flight_table{}))
         if (auto failed = take_oldest())
           return *failed;
+      // An update or delete of a record a plain create of this cycle made waits
+      // until that create's result is recorded (pg_sf_write_io: needs_unrecorded_create).
+      if ((batch.operation == write_operation::update || batch.operation == write_operation::remove) &&
+          w_.bug != injected_bug::update_before_create_recorded) {
+        const bool needs = std::any_of(answered.begin(), answered.end(), [&](const flying_call& a) {
+          const auto& made = plan.batches[a.bi];
+          if (made.operation != write_operation::create || made.table != batch.table)
+            return false;
+          for (std::size_t i = 0; i < made.items.size(); ++i)
+            if (a.results[i].ok && made.items[i].record_id)
+              for (const auto& item : batch.items)
+                if (!item.sfid && item.record_id == made.items[i].record_id)
+                  return true;
+          return false;
+        });
+        if (needs)
+          record_answered();
+      }
       flying_call f;
       f.bi = bi;
       auto& results = f.results;
@@ -321,6 +365,7 @@ public:
         // Never with calls in flight: a batch of another table waits for all
         // their answers, one of the same table finds the guard held already.
         flying.clear();
+        record_answered();
         give_back_from(bi);
         return transient("lock_timeout: " + batch.table + " is being polled");
       }
@@ -339,6 +384,7 @@ public:
           while (!flying.empty())
             if (auto failed = take_oldest())
               return *failed;
+          record_answered();
           give_back_from(bi);
           return transient("Salesforce unavailable (503)");
         }
@@ -346,7 +392,12 @@ public:
         if (fence)
           fence->require_valid("Salesforce request");
         if (j.mode == write_mode::ordered)
-          check_log_order(batch, sent_earlier(plan, flying));
+          {
+          auto before = sent_earlier(plan, flying);
+          auto queued = sent_earlier(plan, answered);
+          before.insert(queued.begin(), queued.end());
+          check_log_order(batch, before);
+        }
         // The engine's calls name it (Sforce-Call-Options: client=syncforce/<node>):
         // their change events carry it in changeOrigin and are echoes to it.
         sfemu::cdc::origin_scope origin(sfemu::cdc::make_origin(
@@ -375,6 +426,7 @@ public:
     while (!flying.empty())
       if (auto failed = take_oldest())
         return *failed;
+    record_answered();
     job_outcome o;
     o.rows = finished;
     if (claimed >= j.claim_limit)

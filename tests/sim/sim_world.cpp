@@ -41,6 +41,7 @@ const std::vector<std::pair<injected_bug, const char*>>& bug_names() {
     {injected_bug::event_mark_apart, "event_mark_apart"},
     {injected_bug::early_takeover, "early_takeover"},
     {injected_bug::stale_member, "stale_member"},
+    {injected_bug::update_before_create_recorded, "update_before_create_recorded"},
   };
   return names;
 }

@@ -85,6 +85,11 @@ enum class injected_bug {
   /// late ends the membership of the new one, whose fences stay valid while
   /// another node takes its units.
   stale_member,
+  /// The writer sends an update or delete of a record a plain create of the
+  /// same cycle made before that create's result is recorded (the recorder is
+  /// behind): a crash then leaves the create in doubt while the record no
+  /// longer carries its values, and the settlement creates it again.
+  update_before_create_recorded,
 };
 
 /// The name of a bug (SIM_BUG=<name> replays with it); "none" for none.
