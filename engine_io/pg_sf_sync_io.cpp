@@ -7,6 +7,7 @@
 #include "metrics/metrics.hpp"
 #include "engine_io/pg_commands.hpp"
 #include "engine_io/read_page.hpp"
+#include "store/copy_binary.hpp"
 #include "engine_io/page_pipeline.hpp"
 #include "engine_io/pg_read_repair.hpp"
 #include "engine_io/pg_change_events.hpp"
@@ -81,7 +82,10 @@ void record_texts(const salesforce::record& r, const std::vector<std::string>& f
 /// One page read ahead of the worker (engine_io/page_pipeline.hpp): its
 /// records decoded into COPY lines, and where the reading stood after it.
 struct fetched_page {
-  fetched_page(const hc_table_spec& spec, const wire_row_converter& conv) : rows(spec, conv) {}
+  /// `binary`: the rows also become COPY BINARY tuples (a load's pages).
+  fetched_page(const hc_table_spec& spec, const wire_row_converter& conv, bool binary = false) : rows(spec, conv) {
+    rows.set_binary(binary);
+  }
 
   void clear() {
     rows.clear();
@@ -122,9 +126,9 @@ constexpr std::size_t bulk_chunk_rows = 5000;
 
 page_pipeline<fetched_page> rest_pipeline(salesforce::query_cursor& cursor, const hc_table_spec& spec,
                                           const wire_row_converter& conv, const std::vector<std::string>& fields,
-                                          std::size_t id_index) {
+                                          std::size_t id_index, bool binary = false) {
   return page_pipeline<fetched_page>(
-    read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
+    read_ahead_pages, [&spec, &conv, binary] { return std::make_unique<fetched_page>(spec, conv, binary); },
     [&cursor, &fields, id_index](fetched_page& p) {
       p.clear();
       if (cursor.done())
@@ -746,7 +750,7 @@ private:
       return job_outcome::failure(outcome_kind::bad_config, "the mapping has no Id field");
     auto cursor = sf.query(load_soql_by_id(fields, j.config.object_name, cp.last_id));
     // Page N+1 is fetched and decoded while page N is COPYed (engine_io/page_pipeline.hpp).
-    auto pipe = rest_pipeline(cursor, spec, conv, fields, id_index);
+    auto pipe = rest_pipeline(cursor, spec, conv, fields, id_index, true);
     while (auto p = pipe.next()) {
       if (p->failure)
         return from_sf_error(*p->failure);
@@ -756,7 +760,7 @@ private:
       }
       auto t1 = real_time().steady_now();
       pqxx::work tx(db_of(ctx), "reload_page");
-      p->rows.apply(tx, copy_into_shadow(spec, conv));
+      p->rows.apply(tx, copy_into_shadow(spec, conv, p->rows));
       // Read errors of records that arrive clean are cleared by the swap.
       p->rows.settle(tx, j, "load", "RELOAD_TABLE", false);
       cp.rows_loaded += static_cast<long>(p->records);
@@ -809,7 +813,7 @@ private:
     // its last chunk is in, so a kill mid-page rolls the whole page back and
     // the load resumes at its locator, as before.
     page_pipeline<fetched_page> pipe(
-      read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv); },
+      read_ahead_pages, [&spec, &conv] { return std::make_unique<fetched_page>(spec, conv, true); },
       [&reader, &conv, bound = false, bulk_id = std::size_t{0}, values = std::vector<std::string_view>{}](
         std::unique_ptr<fetched_page>& p, const page_pipeline<fetched_page>::hand_over_fn& hand_over) mutable {
         p->clear();
@@ -862,7 +866,7 @@ private:
         if (!p->page_end) // it waits for the download between chunks
           store::set_idle_timeout(*tx, store::streamed_page_idle_timeout_ms);
       }
-      p->rows.apply(*tx, copy_into_shadow(spec, conv));
+      p->rows.apply(*tx, copy_into_shadow(spec, conv, p->rows));
       p->rows.settle(*tx, j, "load", "RELOAD_TABLE", false);
       page_rows += static_cast<long>(p->records);
       if (!p->page_end) {
@@ -917,10 +921,18 @@ private:
             .with("value", e.excerpt));
   }
 
-  /// Rows of a load page into the shadow table, through COPY.
-  static read_page::apply_lines copy_into_shadow(const hc_table_spec& spec, const wire_row_converter& conv) {
-    return [&spec, &conv](pqxx::transaction_base& t, const std::vector<std::string>& lines, std::size_t first,
-                          std::size_t last) {
+  /// Rows of a load page into the shadow table, through COPY: in binary
+  /// when the page has every row's tuple (PostgreSQL parses no text; see
+  /// store/copy_binary.hpp), else in text.
+  static read_page::apply_lines copy_into_shadow(const hc_table_spec& spec, const wire_row_converter& conv,
+                                                 const read_page& page) {
+    return [&spec, &conv, &page](pqxx::transaction_base& t, const std::vector<std::string>& lines,
+                                 std::size_t first, std::size_t last) {
+      if (page.binary() && store::binary_copy_session(t)) {
+        store::copy_binary_tuples(t, spec.schema, store::reload_table_name(spec.table), conv.columns(),
+                                  page.tuples(), first, last);
+        return;
+      }
       store::copy_writer writer(t, spec.schema, store::reload_table_name(spec.table), conv.columns());
       writer.write_lines(lines, first, last);
       writer.complete();

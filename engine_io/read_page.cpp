@@ -1,6 +1,7 @@
 #include "engine_io/read_page.hpp"
 
 #include "engine_io/jobs.hpp"
+#include "store/copy_binary.hpp"
 #include "store/copy_loader.hpp"
 #include "sync/value_cleaning.hpp"
 
@@ -15,6 +16,14 @@ void read_page::clear() {
   errors_.clear();
   nul_records_ = 0;
   utf8_records_ = 0;
+  tuples_ok_ = binary_;
+}
+
+void read_page::set_binary(bool on) {
+  binary_ = on;
+  for (const auto& c : spec_.columns)
+    binary_ = binary_ && store::binary_copy_capable(c);
+  tuples_ok_ = binary_ && rows_ == 0;
 }
 
 void read_page::add(const std::vector<std::string>& texts, std::string_view sfid) {
@@ -40,6 +49,13 @@ void read_page::add(const std::vector<std::string_view>& values, std::string_vie
     return;
   }
   sfids_[rows_].assign(sfid);
+  if (tuples_ok_) {
+    if (tuples_.size() <= rows_)
+      tuples_.resize(rows_ + 1);
+    auto& tuple = tuples_[rows_];
+    tuple.clear();
+    tuples_ok_ = store::append_binary_tuple(line, conv_.kinds(), tuple);
+  }
   ++rows_;
 }
 

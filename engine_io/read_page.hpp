@@ -23,6 +23,17 @@ public:
   /// Forgets the previous page.
   void clear();
 
+  /// Also converts each kept row into a COPY BINARY tuple (store/copy_binary.hpp)
+  /// as it is added, for pages written with binary COPY (loads). Has no
+  /// effect when a column's type cannot go in binary.
+  void set_binary(bool on);
+  /// Whether every kept row of the page has its binary tuple: false when
+  /// binary is off or one value could not be written in binary exactly
+  /// (the page then goes in text).
+  bool binary() const { return binary_ && tuples_ok_; }
+  /// The binary tuples of the kept rows (first rows() of them), when binary().
+  const std::vector<std::string>& tuples() const { return tuples_; }
+
   /// Converts one record (texts as bound in the converter); `sfid` is its Id.
   void add(const std::vector<std::string>& texts, std::string_view sfid);
   /// The same on views (empty = NULL), straight into the page's COPY text
@@ -58,6 +69,9 @@ private:
   std::size_t rows_ = 0;
   std::vector<std::string> lines_;
   std::vector<std::string> sfids_;
+  bool binary_ = false;    ///< set_binary(true) and every column can go in binary
+  bool tuples_ok_ = false; ///< every kept row so far has its tuple
+  std::vector<std::string> tuples_;
   std::vector<bool> refused_; ///< by kept row, after apply
   std::vector<store::read_error> errors_;
   std::size_t nul_records_ = 0;

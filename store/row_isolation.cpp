@@ -58,9 +58,10 @@ std::string copy_error_column(const std::string& message) {
   if (c == std::string::npos)
     return {};
   c += 9;
-  auto end = message.find(':', c);
+  // Text COPY adds `: "value"`; binary COPY shows no value: the line ends there.
+  auto end = message.find_first_of(":\n", c);
   if (end == std::string::npos)
-    return {};
+    end = message.size();
   return message.substr(c, end - c);
 }
 

@@ -193,6 +193,8 @@ public:
 
   /// Column names to load, in row order.
   const std::vector<std::string>& columns() const { return columns_; }
+  /// How each column's value is written, in row order.
+  const std::vector<pg_value_kind>& kinds() const { return kinds_; }
 
   /// The fields to SELECT in SOQL for these columns (`Id`, `Name`,
   /// `Loc__Latitude__s`, `Account.External_Id__c`, ...).

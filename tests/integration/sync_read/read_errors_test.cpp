@@ -81,6 +81,11 @@ TEST(row_isolation, messages_name_the_column_and_lose_the_value) {
                              "CONTEXT:  COPY t, line 1, column amount__c: \"s3cret\"";
   EXPECT_EQ(store::primary_message(syntax), "invalid input syntax for type double precision");
   EXPECT_EQ(store::copy_error_column(syntax), "amount__c");
+  // Binary COPY shows no value: the column ends its context line.
+  const std::string binary = "ERROR:  value too long for type character varying(10)\n"
+                             "CONTEXT:  COPY every__c__reload, line 39, column name\n";
+  EXPECT_EQ(store::copy_error_column(binary), "name");
+  EXPECT_EQ(store::copy_error_column("ERROR:  x\nCONTEXT:  COPY t, line 2, column amount__c"), "amount__c");
   const std::string unique = "ERROR:  duplicate key value violates unique constraint \"x\"\n"
                              "DETAIL:  Key (ext_id__c)=(D-20) already exists.\n";
   EXPECT_EQ(store::copy_error_column(unique), "");
