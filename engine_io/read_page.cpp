@@ -20,7 +20,7 @@ void read_page::clear() {
 }
 
 void read_page::set_binary(bool on) {
-  binary_ = on;
+  binary_ = on && store::binary_copy_enabled();
   for (const auto& c : spec_.columns)
     binary_ = binary_ && store::binary_copy_capable(c);
   tuples_ok_ = binary_ && rows_ == 0;

@@ -287,6 +287,14 @@ PGconn* raw_connection(pqxx::transaction_base& tx) {
 
 } // namespace
 
+bool binary_copy_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("SYNCFORCE_COPY_FORMAT");
+    return v == nullptr || std::string_view{v} != "text";
+  }();
+  return enabled;
+}
+
 bool binary_copy_capable(const pg_column& c) {
   switch (c.kind) {
     case pg_value_kind::text:

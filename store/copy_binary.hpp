@@ -23,6 +23,12 @@ namespace syncforce::store {
 // PostgreSQL decides as it always did.
 // ---------------------------------------------------------------------------
 
+/// Whether loads may use binary COPY: yes unless the environment variable
+/// SYNCFORCE_COPY_FORMAT is `text` (read once; a way back to the text path
+/// should a database ever read a binary value differently, and the bench's
+/// before/after switch).
+bool binary_copy_enabled();
+
 /// Whether a column can go in binary: its SQL type is the one its kind is
 /// written for (varchar or text, double precision, boolean, date, timestamp
 /// and time without time zone, integer).
