@@ -7,6 +7,8 @@
 #include "store/copy_binary.hpp"
 #include "store/row_isolation.hpp"
 
+#include <cstring>
+#include <random>
 #include <set>
 
 using namespace syncforce;
@@ -255,4 +257,35 @@ TEST(copy_binary, tuples_follow_the_binary_format) {
   u.clear();
   ASSERT_TRUE(store::append_binary_tuple("-2147483648", {pg_value_kind::integer}, u));
   EXPECT_EQ(u, std::string("\0\x01\0\0\0\x04\x80\0\0\0", 10));
+}
+
+// Plain decimals take a fast path (no strtod); its doubles must be strtod's, bit for bit.
+TEST(copy_binary, doubles_are_those_strtod_reads) {
+  std::mt19937_64 rng(16);
+  std::vector<std::string> values{"0", "-0", "0.0", "-0.0", "1", "0.1", "0.3", "2.675", "1.005", "9007199254740993",
+                                  "999999999999999", "99999999999999.9", "0.000000000000000000001",
+                                  "123456789012345", "12345678901234.5", "1234567890123456", "007.50",
+                                  "0.1234567890123456789012", "5.", ".5", "1e5", "-1.5E-7", "4.9e-324"};
+  for (int i = 0; i < 200000; ++i) {
+    const int digits = 1 + static_cast<int>(rng() % 17);
+    std::string v = rng() % 2 ? "-" : "";
+    for (int d = 0; d < digits; ++d)
+      v.push_back(static_cast<char>('0' + rng() % 10));
+    const auto dot = rng() % (digits + 1);
+    if (dot > 0 && static_cast<int>(dot) < digits)
+      v.insert(v.size() - dot, ".");
+    values.push_back(v);
+  }
+  for (const auto& v : values) {
+    std::string t;
+    ASSERT_TRUE(store::append_binary_tuple(v, {pg_value_kind::double_precision}, t)) << v;
+    ASSERT_EQ(t.size(), 14u);
+    const double d = std::strtod(v.c_str(), nullptr);
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &d, 8);
+    std::uint64_t got = 0;
+    for (int b = 0; b < 8; ++b)
+      got = (got << 8) | static_cast<unsigned char>(t[6 + b]);
+    ASSERT_EQ(got, bits) << v;
+  }
 }
