@@ -329,6 +329,12 @@ int main(int argc, char** argv) {
     }
     test_poll_seconds = secs;
   }
+  // Loads' COPY format (store/copy_binary.hpp reads it): a misspelt value must not pass unnoticed.
+  if (const char* v = std::getenv("SYNCFORCE_COPY_FORMAT");
+      v != nullptr && *v != '\0' && std::string_view{v} != "text" && std::string_view{v} != "binary") {
+    std::cerr << "syncforced: SYNCFORCE_COPY_FORMAT must be text or binary, not '" << v << "'\n";
+    return 2;
+  }
 
   actors::init_logging(*actors::parse_log_level(settings.log_level));
   if (!policy.insecure_login_hosts.empty())
