@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -116,51 +117,36 @@ bool parse_time(std::string_view s, std::size_t& pos, std::int64_t& usecs) {
   return true;
 }
 
-/// A plain decimal (`-12.50`, `7`) of at most 15 digits and 22 fraction
-/// digits, exactly: its digits as an integer below 2^53 and the power of ten
-/// are both exact doubles, so their quotient, rounded once by IEEE division,
-/// is the correctly rounded value strtod gives too (Clinger's fast path).
-/// strtod was the largest cost of a row's conversion.
-bool fast_decimal(std::string_view s, double& out) {
-  static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+/// A plain decimal (`-12.50`, `7`: digits, at most one dot with digits on
+/// both sides, an optional minus) read by std::from_chars, which rounds
+/// correctly as glibc's strtod does, without strtod's copy and locale work
+/// (strtod was the largest cost of a row's conversion). Anything else, and a
+/// value out of range, is left to strtod below.
+bool plain_decimal(std::string_view s, double& out) {
   std::size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
-  const bool negative = i == 1;
-  std::uint64_t m = 0;
-  int count = 0;    // digits taken into m
-  int fraction = -1; // digits after the dot; -1: no dot yet
-  bool any = false;
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '.') {
-      if (fraction >= 0 || !any)
-        return false;
-      fraction = 0;
-      continue;
-    }
-    if (c < '0' || c > '9')
+  const auto digits_from = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+    ++i;
+  if (i == digits_from)
+    return false;
+  if (i < s.size()) {
+    if (s[i] != '.')
       return false;
-    any = true;
-    if (m != 0 || c != '0')
-      ++count;
-    if (count > 15)
-      return false;
-    m = m * 10 + static_cast<std::uint64_t>(c - '0');
-    if (fraction >= 0 && ++fraction > 22)
+    const auto fraction_from = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+      ++i;
+    if (i == fraction_from || i != s.size()) // `5.` is strtod's
       return false;
   }
-  if (!any || fraction == 0) // `5.` and `.5` are strtod's
-    return false;
-  const double v = static_cast<double>(m) / pow10[fraction < 0 ? 0 : fraction];
-  out = negative ? -v : v;
-  return true;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc{} && r.ptr == s.data() + s.size();
 }
 
 /// A double as float8in reads it: strtod, finite, neither overflowing nor
 /// underflowing to zero (denormals are kept). Only number characters: the
 /// special names and anything strtod would skip stay with the text path.
 bool parse_double(std::string_view s, double& out) {
-  if (fast_decimal(s, out))
+  if (plain_decimal(s, out))
     return true;
   if (s.empty() || s.size() > 400)
     return false;
