@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "store/hc_schema.hpp"
+#include "sync/calendar.hpp"
 
 namespace syncforce::store {
 
@@ -34,34 +35,9 @@ void put64(std::string& out, std::uint64_t v) {
   put32(out, static_cast<std::uint32_t>(v));
 }
 
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size())
-    return false;
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int days_in_month(int y, int m) {
-  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : days[m - 1];
-}
-
-/// Days from 1970-01-01 in the proleptic Gregorian calendar, as PostgreSQL's date2j counts.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+using calendar::days_from_civil;
+using calendar::days_in_month;
+using calendar::digits;
 
 /// PostgreSQL's epoch for dates and timestamps: 2000-01-01.
 constexpr std::int64_t pg_epoch_days = 10957;

@@ -1,4 +1,5 @@
 #include "sync/type_mapping.hpp"
+#include "sync/calendar.hpp"
 #include "sync/value_cleaning.hpp"
 
 #include <array>
@@ -333,33 +334,9 @@ pg_value bad_value(std::string_view what, std::string_view wire) {
   return v;
 }
 
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size())
-    return false;
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
-int days_in_month(int y, int m) {
-  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : days[m - 1];
-}
-
-// Howard Hinnant's civil calendar algorithms (public domain descriptions).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+using calendar::days_from_civil;
+using calendar::days_in_month;
+using calendar::digits;
 
 void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
   z += 719468;
