@@ -80,7 +80,7 @@ std::string format_datetime(std::int64_t epoch_ms) {
   auto rem = static_cast<unsigned>(epoch_ms - days * 86400000);
   soql::civil_date c = soql::civil_from_days(days);
   if (c.year < 0 || c.year > 9999) {
-    char buf[48];
+    char buf[96]; // room for what the compiler cannot rule out (it sees the calendar inline)
     std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02u:%02u:%02u.%03u+0000", static_cast<long long>(c.year), c.month,
                   c.day, rem / 3600000, rem / 60000 % 60, rem / 1000 % 60, rem % 1000);
     return buf;
@@ -111,7 +111,7 @@ std::string format_datetime(std::int64_t epoch_ms) {
 
 std::string format_date(std::int64_t epoch_days) {
   soql::civil_date c = soql::civil_from_days(epoch_days);
-  char buf[24];
+  char buf[48]; // room for what the compiler cannot rule out (it sees the calendar inline)
   std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month, c.day);
   return buf;
 }

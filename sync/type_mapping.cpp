@@ -338,18 +338,6 @@ using calendar::days_from_civil;
 using calendar::days_in_month;
 using calendar::digits;
 
-void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
-}
-
 struct date_parts {
   int year = 0, month = 0, day = 0;
 };
@@ -491,7 +479,10 @@ bool append_timestamp(std::string& out, std::string_view wire) {
                            + t.hour * 60 + t.minute - offset;
     std::int64_t days = minutes >= 0 ? minutes / 1440 : (minutes - 1439) / 1440;
     std::int64_t rest = minutes - days * 1440;
-    civil_from_days(days, d.year, d.month, d.day);
+    const auto c = calendar::civil_from_days(days);
+    d.year = static_cast<int>(c.year);
+    d.month = static_cast<int>(c.month);
+    d.day = static_cast<int>(c.day);
     t.hour = static_cast<int>(rest / 60);
     t.minute = static_cast<int>(rest % 60);
   }

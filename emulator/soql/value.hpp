@@ -3,6 +3,8 @@
 // SOQL values and field types: what a record hands to the evaluator, and the
 // calendar helpers (days since epoch, ms since epoch) shared by parser and evaluator.
 
+#include "sync/calendar.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -123,16 +125,10 @@ private:
 
 constexpr std::int64_t ms_per_day = 86'400'000;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (no validation).
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
-
-/// The civil date of a day number.
-struct civil_date {
-  std::int64_t year;
-  unsigned month;
-  unsigned day;
-};
-civil_date civil_from_days(std::int64_t days);
+/// Days since 1970-01-01 of a proleptic Gregorian date (no validation), and back.
+using syncforce::calendar::civil_date;
+using syncforce::calendar::civil_from_days;
+using syncforce::calendar::days_from_civil;
 
 /// Floor division of ms by a day: the UTC day of an instant.
 constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
