@@ -47,8 +47,13 @@ std::string_view trim_right(std::string_view s) {
   return s;
 }
 
-/// Appends the fields of `obj` to `out`, names prefixed by `prefix`.
-simdjson::error_code flatten(od::object obj, std::string& prefix, record& out, bool top) {
+/// Walks the fields of `obj` depth first and hands each to `sink` by its JSON
+/// type, named `prefix` + key (a relationship's fields as `Parent.Field`).
+/// `attributes` is no field: the top level's goes to sink.attributes. The one
+/// walk behind both a parsed record (record_sink) and parse_each's views
+/// (field_matcher).
+template <class Sink>
+simdjson::error_code walk_fields(od::object obj, std::string& prefix, Sink& sink, bool top) {
   for (auto member : obj) {
     std::string_view key;
     if (auto err = member.unescaped_key().get(key))
@@ -57,57 +62,46 @@ simdjson::error_code flatten(od::object obj, std::string& prefix, record& out, b
     if (auto err = member.value().get(v))
       return err;
     if (key == "attributes") {
-      if (top) {
-        od::object attrs;
-        if (v.get_object().get(attrs) == simdjson::SUCCESS) {
-          for (auto a : attrs) {
-            std::string_view akey;
-            if (a.unescaped_key().get(akey) == simdjson::SUCCESS && akey == "type") {
-              std::string_view type;
-              if (a.value().get_string().get(type) == simdjson::SUCCESS)
-                out.sobject_type.assign(type);
-            }
-          }
-        }
-      }
+      if (top)
+        sink.attributes(v);
       continue;
     }
     od::json_type type;
     if (auto err = v.type().get(type))
       return err;
-    size_t prefix_size = prefix.size();
-    std::string name;
-    name.reserve(prefix_size + key.size());
-    name.append(prefix).append(key);
+    std::string_view name = key;
+    if (!prefix.empty()) {
+      sink.name.assign(prefix).append(key);
+      name = sink.name;
+    }
     switch (type) {
       case od::json_type::null:
-        out.fields.emplace_back(std::move(name), field_value::null());
+        sink.null(name);
         break;
       case od::json_type::boolean: {
         bool b = false;
         if (auto err = v.get_bool().get(b))
           return err;
-        out.fields.emplace_back(std::move(name), field_value::boolean(b));
+        sink.boolean(name, b);
         break;
       }
-      case od::json_type::number: {
-        std::string_view raw = trim_right(v.raw_json_token());
-        out.fields.emplace_back(std::move(name), field_value::number(std::string(raw)));
+      case od::json_type::number:
+        sink.number(name, trim_right(v.raw_json_token()));
         break;
-      }
       case od::json_type::string: {
-        std::string_view s;
-        if (auto err = v.get_string().get(s))
+        std::string_view text;
+        if (auto err = v.get_string().get(text))
           return err;
-        out.fields.emplace_back(std::move(name), field_value::string(std::string(s)));
+        sink.string(name, text);
         break;
       }
       case od::json_type::object: {
         od::object nested;
         if (auto err = v.get_object().get(nested))
           return err;
+        const auto prefix_size = prefix.size();
         prefix.append(key).push_back('.');
-        auto err = flatten(nested, prefix, out, false);
+        auto err = walk_fields(nested, prefix, sink, false);
         prefix.resize(prefix_size);
         if (err)
           return err;
@@ -120,7 +114,7 @@ simdjson::error_code flatten(od::object obj, std::string& prefix, record& out, b
         std::string_view raw;
         if (auto err = arr.raw_json().get(raw))
           return err;
-        out.fields.emplace_back(std::move(name), field_value{value_type::json, std::string(trim_right(raw))});
+        sink.json(name, trim_right(raw));
         break;
       }
     }
@@ -128,7 +122,38 @@ simdjson::error_code flatten(od::object obj, std::string& prefix, record& out, b
   return simdjson::SUCCESS;
 }
 
-/// parse_each's state: which wanted field each flattened field is, by its
+/// walk_fields into a record: typed values, their texts copied.
+struct record_sink {
+  record& out;
+  std::string name; ///< scratch for dotted names
+
+  void attributes(od::value v) {
+    od::object attrs;
+    if (v.get_object().get(attrs) != simdjson::SUCCESS)
+      return;
+    for (auto a : attrs) {
+      std::string_view akey;
+      if (a.unescaped_key().get(akey) == simdjson::SUCCESS && akey == "type") {
+        std::string_view type;
+        if (a.value().get_string().get(type) == simdjson::SUCCESS)
+          out.sobject_type.assign(type);
+      }
+    }
+  }
+  void null(std::string_view n) { out.fields.emplace_back(std::string(n), field_value::null()); }
+  void boolean(std::string_view n, bool b) { out.fields.emplace_back(std::string(n), field_value::boolean(b)); }
+  void number(std::string_view n, std::string_view raw) {
+    out.fields.emplace_back(std::string(n), field_value::number(std::string(raw)));
+  }
+  void string(std::string_view n, std::string_view text) {
+    out.fields.emplace_back(std::string(n), field_value::string(std::string(text)));
+  }
+  void json(std::string_view n, std::string_view raw) {
+    out.fields.emplace_back(std::string(n), field_value{value_type::json, std::string(raw)});
+  }
+};
+
+/// parse_each's state: which wanted field each walked field is, by its
 /// position in the record (the records of one query have the same shape, so
 /// a name is compared once per field, not searched for).
 struct field_matcher {
@@ -144,6 +169,14 @@ struct field_matcher {
     seen.assign(wanted.size(), false);
     position = 0;
   }
+
+  // walk_fields' sink: every value as its text (a boolean as true/false, null as empty).
+  void attributes(od::value) {}
+  void null(std::string_view field) { set(field, {}); }
+  void boolean(std::string_view field, bool b) { set(field, b ? "true" : "false"); }
+  void number(std::string_view field, std::string_view raw) { set(field, raw); }
+  void string(std::string_view field, std::string_view text) { set(field, text); }
+  void json(std::string_view field, std::string_view raw) { set(field, raw); }
 
   void set(std::string_view field, std::string_view text) {
     const auto at = position++;
@@ -167,73 +200,6 @@ struct field_matcher {
     }
   }
 };
-
-/// flatten for parse_each: the same fields and texts, as views.
-simdjson::error_code flatten_views(od::object obj, std::string& prefix, field_matcher& m) {
-  for (auto member : obj) {
-    std::string_view key;
-    if (auto err = member.unescaped_key().get(key))
-      return err;
-    od::value v;
-    if (auto err = member.value().get(v))
-      return err;
-    if (key == "attributes")
-      continue;
-    od::json_type type;
-    if (auto err = v.type().get(type))
-      return err;
-    std::string_view name = key;
-    if (!prefix.empty()) {
-      m.name.assign(prefix).append(key);
-      name = m.name;
-    }
-    switch (type) {
-      case od::json_type::null:
-        m.set(name, {});
-        break;
-      case od::json_type::boolean: {
-        bool b = false;
-        if (auto err = v.get_bool().get(b))
-          return err;
-        m.set(name, b ? "true" : "false");
-        break;
-      }
-      case od::json_type::number:
-        m.set(name, trim_right(v.raw_json_token()));
-        break;
-      case od::json_type::string: {
-        std::string_view text;
-        if (auto err = v.get_string().get(text))
-          return err;
-        m.set(name, text);
-        break;
-      }
-      case od::json_type::object: {
-        od::object nested;
-        if (auto err = v.get_object().get(nested))
-          return err;
-        const auto prefix_size = prefix.size();
-        prefix.append(key).push_back('.');
-        auto err = flatten_views(nested, prefix, m);
-        prefix.resize(prefix_size);
-        if (err)
-          return err;
-        break;
-      }
-      case od::json_type::array: {
-        od::array arr;
-        if (auto err = v.get_array().get(arr))
-          return err;
-        std::string_view raw;
-        if (auto err = arr.raw_json().get(raw))
-          return err;
-        m.set(name, trim_right(raw));
-        break;
-      }
-    }
-  }
-  return simdjson::SUCCESS;
-}
 
 } // namespace
 
@@ -312,7 +278,7 @@ result<query_page> page_parser::walk(const std::string& body, const std::vector<
         prefix.clear();
         if (wanted) {
           m.begin();
-          if ((err = flatten_views(obj, prefix, m)))
+          if ((err = walk_fields(obj, prefix, m, true)))
             return parse_failure(err, "record field");
           ++page.streamed;
           (*on_record)(m.values);
@@ -320,7 +286,8 @@ result<query_page> page_parser::walk(const std::string& body, const std::vector<
         }
         record r;
         r.fields.reserve(width); // records of a page have the same shape
-        if ((err = flatten(obj, prefix, r, true)))
+        record_sink sink{r, {}};
+        if ((err = walk_fields(obj, prefix, sink, true)))
           return parse_failure(err, "record field");
         width = std::max(width, r.fields.size());
         page.records.push_back(std::move(r));
