@@ -372,6 +372,21 @@ void load_rows(pqxx::connection& conn, const std::string& schema, const std::str
   tx.commit();
 }
 
+/// A reload of `spec`: a fresh shadow table, `n` generated rows in it, swapped in.
+store::reload_swap_result reload_with_rows(pqxx::connection& conn, const std::string& schema,
+                                           const hc_table_spec& spec, long n, const std::string& prefix) {
+  {
+    pqxx::work tx{conn};
+    store::create_reload_table(tx, spec);
+    tx.commit();
+  }
+  load_rows(conn, schema, store::reload_table_name(spec.table), n, prefix);
+  pqxx::work tx{conn};
+  auto swapped = store::swap_reload_table(tx, spec);
+  tx.commit();
+  return swapped;
+}
+
 } // namespace
 
 TEST_F(hc_fixture, reload_swap_keeps_ids_local_rows_and_pending_changes) {
@@ -448,18 +463,7 @@ TEST_F(hc_fixture, reload_swap_never_shows_a_partial_table) {
   ASSERT_TRUE(syncforce::testing::wait_until([&] { return reads > 5; }, 10000ms));
 
   // Build the shadow while the reader keeps reading the live table.
-  {
-    pqxx::work tx{*engine_};
-    store::create_reload_table(tx, spec);
-    tx.commit();
-  }
-  load_rows(*engine_, schema_, store::reload_table_name("contact"), new_rows, "003N");
-  store::reload_swap_result swapped;
-  {
-    pqxx::work tx{*engine_};
-    swapped = store::swap_reload_table(tx, spec);
-    tx.commit();
-  }
+  auto swapped = reload_with_rows(*engine_, schema_, spec, new_rows, "003N");
   EXPECT_TRUE(swapped.renamed);
   EXPECT_EQ(swapped.rows, static_cast<std::size_t>(new_rows));
   auto reads_at_swap = reads.load();
@@ -490,18 +494,7 @@ TEST_F(hc_fixture, reload_swap_keeps_dependent_views_and_grants) {
   apply(spec);
   load_rows(*engine_, schema_, "contact", 10, "003O");
   user_exec("CREATE VIEW public.contact_names AS SELECT name FROM salesforce.contact");
-  {
-    pqxx::work tx{*engine_};
-    store::create_reload_table(tx, spec);
-    tx.commit();
-  }
-  load_rows(*engine_, schema_, store::reload_table_name("contact"), 25, "003N");
-  store::reload_swap_result swapped;
-  {
-    pqxx::work tx{*engine_};
-    swapped = store::swap_reload_table(tx, spec);
-    tx.commit();
-  }
+  auto swapped = reload_with_rows(*engine_, schema_, spec, 25, "003N");
   EXPECT_FALSE(swapped.renamed); // rows copied so the view keeps working
   EXPECT_EQ(count("SELECT count(*) FROM public.contact_names"), 25);
   EXPECT_EQ(count("SELECT count(*) FROM salesforce._trigger_log"), 0);
@@ -533,18 +526,8 @@ TEST_F(hc_fixture, reload_swap_keeps_the_id_sequence_another_table_draws_from) {
   load_rows(*engine_, schema_, "contact", 10, "003O");
   user_exec("CREATE TABLE public.contact_notes (n bigint DEFAULT nextval('salesforce.contact_id_seq'), note text)");
   user_exec("INSERT INTO public.contact_notes (note) SELECT 'before' FROM generate_series(1, 100)");
-  {
-    pqxx::work tx{*engine_};
-    store::create_reload_table(tx, spec);
-    tx.commit();
-  }
-  load_rows(*engine_, schema_, store::reload_table_name("contact"), 25, "003N");
   store::reload_swap_result swapped;
-  {
-    pqxx::work tx{*engine_};
-    ASSERT_NO_THROW(swapped = store::swap_reload_table(tx, spec));
-    tx.commit();
-  }
+  ASSERT_NO_THROW(swapped = reload_with_rows(*engine_, schema_, spec, 25, "003N"));
   EXPECT_FALSE(swapped.renamed) << "the live table and its sequence are kept";
   EXPECT_EQ(count("SELECT count(*) FROM salesforce.contact"), 25);
   EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname LIKE '%reload%'"), 0);
