@@ -122,11 +122,7 @@ void copy_writer::write_lines(const std::vector<std::string>& lines, std::size_t
 
 void copy_writer::format_line(const pg_row& row, std::string& line) {
   line.clear();
-  for (std::size_t i = 0; i < row.size(); ++i) {
-    if (i > 0)
-      line.push_back('\t');
-    append_copy_field(line, row[i]);
-  }
+  append_copy_row(line, row);
 }
 
 std::optional<std::string> copy_writer::line_field(const std::string& line, std::size_t index) {

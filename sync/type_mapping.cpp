@@ -669,6 +669,14 @@ inline bool has_copy_special(std::uint64_t w) {
 
 } // namespace
 
+void append_copy_row(std::string& line, const pg_row& row) {
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    if (i > 0)
+      line.push_back('\t');
+    append_copy_field(line, row[i]);
+  }
+}
+
 void append_copy_text(std::string& line, std::string_view value) {
   // Runs without a character to escape (nearly every value) are appended in
   // one go: a push_back per character was the node's top frame in a load.
@@ -818,11 +826,7 @@ bool wire_row_converter::append_copy_line_slowly(const std::vector<std::string_v
   pg_row row;
   if (!convert_csv(texts, row, problem))
     return false;
-  for (std::size_t i = 0; i < row.size(); ++i) {
-    if (i > 0)
-      line.push_back('\t');
-    append_copy_field(line, row[i]);
-  }
+  append_copy_row(line, row);
   return true;
 }
 

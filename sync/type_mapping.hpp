@@ -176,6 +176,9 @@ void append_copy_text(std::string& line, std::string_view value);
 /// One row for COPY: values in PostgreSQL text input form, nullopt = NULL.
 using pg_row = std::vector<std::optional<std::string>>;
 
+/// Appends `row` as one COPY text line (fields escaped, tab-separated, no newline).
+void append_copy_row(std::string& line, const pg_row& row);
+
 /// Why a record cannot be loaded as it is (a read error), and what was cleaned.
 struct record_problem {
   std::string field;   ///< the Salesforce field of the refused value (empty: none refused)

@@ -217,7 +217,7 @@ TEST(type_mapping, converts_json_and_csv_records) {
 namespace {
 
 /// What the load path wrote before append_copy_line: convert_csv, then the
-/// row joined as copy_writer::format_line does.
+/// row joined as copy_writer::format_line does (append_copy_row).
 bool copy_line_by_rows(const wire_row_converter& conv, const std::vector<std::string_view>& values, std::string& line,
                        record_problem& problem) {
   std::vector<std::string> texts(values.begin(), values.end());
@@ -225,11 +225,7 @@ bool copy_line_by_rows(const wire_row_converter& conv, const std::vector<std::st
   line.clear();
   if (!conv.convert_csv(texts, row, problem))
     return false;
-  for (std::size_t i = 0; i < row.size(); ++i) {
-    if (i > 0)
-      line.push_back('\t');
-    append_copy_field(line, row[i]);
-  }
+  append_copy_row(line, row);
   return true;
 }
 
