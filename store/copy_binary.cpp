@@ -291,11 +291,17 @@ PGconn* raw_connection(pqxx::transaction_base& tx) {
 
 } // namespace
 
+std::optional<bool> binary_copy_setting() {
+  const char* v = std::getenv("SYNCFORCE_COPY_FORMAT");
+  if (v == nullptr || *v == '\0' || std::string_view{v} == "binary")
+    return true;
+  if (std::string_view{v} == "text")
+    return false;
+  return std::nullopt;
+}
+
 bool binary_copy_enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("SYNCFORCE_COPY_FORMAT");
-    return v == nullptr || std::string_view{v} != "text";
-  }();
+  static const bool enabled = binary_copy_setting().value_or(true);
   return enabled;
 }
 

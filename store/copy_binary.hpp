@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,10 +24,13 @@ namespace syncforce::store {
 // PostgreSQL decides as it always did.
 // ---------------------------------------------------------------------------
 
-/// Whether loads may use binary COPY: yes unless the environment variable
-/// SYNCFORCE_COPY_FORMAT is `text` (read once; a way back to the text path
-/// should a database ever read a binary value differently, and the bench's
-/// before/after switch).
+/// SYNCFORCE_COPY_FORMAT as set now: true for `binary` (or unset, or empty),
+/// false for `text`, nothing for any other value (syncforced refuses to start).
+std::optional<bool> binary_copy_setting();
+
+/// Whether loads may use binary COPY: binary_copy_setting(), read once (a way
+/// back to the text path should a database ever read a binary value
+/// differently, and the bench's before/after switch).
 bool binary_copy_enabled();
 
 /// Whether a column can go in binary: its SQL type is the one its kind is

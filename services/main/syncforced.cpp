@@ -19,6 +19,7 @@
 #include "metrics/server.hpp"
 #include "services/cutover_runner.hpp"
 #include "services/node_server.hpp"
+#include "store/copy_binary.hpp"
 #include "sync/admin_rules.hpp"
 #include "sync/engine_config.hpp"
 #include "sync/logfmt.hpp"
@@ -329,10 +330,10 @@ int main(int argc, char** argv) {
     }
     test_poll_seconds = secs;
   }
-  // Loads' COPY format (store/copy_binary.hpp reads it): a misspelt value must not pass unnoticed.
-  if (const char* v = std::getenv("SYNCFORCE_COPY_FORMAT");
-      v != nullptr && *v != '\0' && std::string_view{v} != "text" && std::string_view{v} != "binary") {
-    std::cerr << "syncforced: SYNCFORCE_COPY_FORMAT must be text or binary, not '" << v << "'\n";
+  // Loads' COPY format (store/copy_binary.hpp): a misspelt value must not pass unnoticed.
+  if (!store::binary_copy_setting()) {
+    std::cerr << "syncforced: SYNCFORCE_COPY_FORMAT must be text or binary, not '"
+              << std::getenv("SYNCFORCE_COPY_FORMAT") << "'\n";
     return 2;
   }
 

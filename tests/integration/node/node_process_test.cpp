@@ -137,3 +137,16 @@ TEST_F(node_fixture, bad_settings_are_refused_with_a_clear_message) {
   EXPECT_NE(out.find("--log-level"), std::string::npos) << out;
   EXPECT_EQ(out.find("topsecret"), std::string::npos) << out;
 }
+
+TEST_F(node_fixture, a_misspelt_copy_format_is_refused_at_start) {
+  // SYNCFORCE_COPY_FORMAT picks the loads' COPY format (store/copy_binary.hpp):
+  // a typo must stop the node, not quietly load in another format.
+  auto node = child_process::start({bin_path("syncforced"), "--grpc-address", "127.0.0.1:" + std::to_string(grpc_port),
+                                    "--node-name", "n1", "--shutdown-timeout", "5"},
+                                   {{"SYNCFORCE_DATABASE_URL", pg->url()}, {"SYNCFORCE_COPY_FORMAT", "binery"}});
+  auto code = node->wait_exit(10s);
+  ASSERT_TRUE(code.has_value()) << node->output();
+  EXPECT_EQ(*code, 2);
+  EXPECT_NE(node->output().find("SYNCFORCE_COPY_FORMAT must be text or binary, not 'binery'"), std::string::npos)
+    << node->output();
+}
