@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -173,22 +174,97 @@ long process::status_kb(const std::string& key) const {
   return -1;
 }
 
-double process::cpu_seconds() const {
-  std::string stat = read_file("/proc/" + std::to_string(pid_) + "/stat");
+namespace {
+
+/// utime + stime (+ cutime + cstime: children it has reaped) of a pid, in clock ticks, and its parent; nullopt
+/// when it is gone.
+struct proc_times {
+  unsigned long long own = 0;
+  unsigned long long reaped_children = 0;
+  pid_t parent = 0;
+};
+
+std::optional<proc_times> read_proc_times(pid_t pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   auto close_paren = stat.rfind(')');
   if (close_paren == std::string::npos)
-    return -1;
+    return std::nullopt;
   std::istringstream rest(stat.substr(close_paren + 2));
   std::string field;
-  unsigned long long utime = 0, stime = 0;
-  // After "pid (comm) " the state is field 3; utime and stime are fields 14 and 15.
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14)
-      utime = std::stoull(field);
-    else if (i == 15)
-      stime = std::stoull(field);
+  proc_times t;
+  // After "pid (comm) " the state is field 3, the parent 4; utime, stime, cutime and cstime are 14 to 17.
+  for (int i = 3; i <= 17 && rest >> field; ++i) {
+    if (i == 4)
+      t.parent = static_cast<pid_t>(std::stol(field));
+    else if (i == 14 || i == 15)
+      t.own += std::stoull(field);
+    else if (i == 16 || i == 17)
+      t.reaped_children += std::stoull(field);
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return t;
+}
+
+double ticks_to_seconds(unsigned long long ticks) {
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+} // namespace
+
+double process::cpu_seconds() const {
+  auto t = read_proc_times(pid_);
+  return t ? ticks_to_seconds(t->own) : -1;
+}
+
+pid_t postmaster_pid(const std::string& url) {
+  auto backend = pg_scalar(url, "SELECT pg_backend_pid()");
+  auto t = backend ? read_proc_times(static_cast<pid_t>(std::stol(*backend))) : std::nullopt;
+  if (!t)
+    throw std::runtime_error("cannot find the PostgreSQL server's process (is it on this machine?)");
+  return t->parent;
+}
+
+cpu_sample sample_cpu(const context& ctx, const process& node, const process& sfemu) {
+  return cpu_sample{node.cpu_seconds(), sfemu.cpu_seconds(),
+                    ctx.postmaster > 0 ? postgres_cpu_seconds(ctx.postmaster) : -1};
+}
+
+json cpu_between(const cpu_sample& before, const cpu_sample& after) {
+  auto used = [](double b, double a) { return b < 0 || a < 0 ? -1.0 : std::round((a - b) * 100) / 100; };
+  double node = used(before.node, after.node);
+  double sfemu = used(before.sfemu, after.sfemu);
+  double postgres = used(before.postgres, after.postgres);
+  if (node < 0 || sfemu < 0 || postgres < 0)
+    return json{{"unknown", "a process's CPU could not be read"}};
+  double total = node + sfemu + postgres;
+  long cores = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+  return json{{"node_secs", node},
+              {"sfemu_secs", sfemu},
+              {"postgres_secs", postgres},
+              {"total_secs", std::round(total * 100) / 100},
+              {"cores", cores},
+              {"floor_secs", std::round(total / static_cast<double>(cores) * 1000) / 1000}};
+}
+
+double rate_ceiling(const json& cpu, double items) {
+  double floor = cpu.value("floor_secs", 0.0);
+  return floor > 0 ? items / floor : 0;
+}
+
+double postgres_cpu_seconds(pid_t postmaster) {
+  auto root = read_proc_times(postmaster);
+  if (!root)
+    return -1;
+  // The server itself, the backends and workers it has reaped, and those still running.
+  unsigned long long ticks = root->own + root->reaped_children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    auto t = read_proc_times(static_cast<pid_t>(std::stol(name)));
+    if (t && t->parent == postmaster)
+      ticks += t->own + t->reaped_children;
+  }
+  return ticks_to_seconds(ticks);
 }
 
 command_result run_command(const std::vector<std::string>& argv, const std::string& log_path,

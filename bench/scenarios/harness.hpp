@@ -203,6 +203,7 @@ struct context {
   std::string psql;
   std::string work_dir;      ///< logs and CSV files
   int db_counter = 0;
+  pid_t postmaster = 0;      ///< the bench PostgreSQL server's process (CPU accounting), 0 when unknown
 
   std::string log_path(const std::string& name) const { return work_dir + "/" + name + ".log"; }
   std::string next_db_name(const std::string& prefix) { return "bench_" + prefix + "_" + std::to_string(++db_counter); }
@@ -233,6 +234,27 @@ private:
 };
 
 void note(const std::string& line); ///< progress on stderr
+
+// ---- CPU accounting -------------------------------------------------------------------
+
+/// The PostgreSQL server's process (the parent of a fresh session's backend); throws unless it runs here.
+pid_t postmaster_pid(const std::string& url);
+/// CPU seconds (user + system) the server has used so far: itself, its live backends and workers, and
+/// those it has reaped.
+double postgres_cpu_seconds(pid_t postmaster);
+
+/// CPU seconds used so far by the three processes of a measurement: the node, sfemu and PostgreSQL.
+struct cpu_sample {
+  double node = 0;
+  double sfemu = 0;
+  double postgres = 0;
+};
+cpu_sample sample_cpu(const context& ctx, const process& node, const process& sfemu);
+/// What the three used between two samples, each and in total, and `floor_secs`: the total divided by
+/// this machine's cores, the least wall time that much CPU needs however well the work overlaps.
+json cpu_between(const cpu_sample& before, const cpu_sample& after);
+/// The highest rate `items` could reach on this machine with the CPU of `cpu` (cpu_between): items / floor.
+double rate_ceiling(const json& cpu, double items);
 
 json scenario_load(context& ctx);
 json scenario_write(context& ctx);

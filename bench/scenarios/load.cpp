@@ -113,6 +113,7 @@ struct load_figures {
   double secs = 0;
   double rows_per_sec = 0;
   std::string log_line;
+  json cpu; ///< cpu_between: the node, sfemu and PostgreSQL from the node's start to its `Loaded table` line
 };
 
 /// Runs one node load and reads the node's `Loaded table` line.
@@ -128,8 +129,9 @@ load_figures node_load(context& ctx, process& sfemu, const std::string& name, co
   // runs below 2,000 rows/s; it is then reported as not run instead of waited for.
   auto limit = std::chrono::seconds(std::max<long>(60, rows / 2000));
   const auto stall = std::chrono::seconds(ctx.quick ? 12 : 30);
-  double node_cpu_before = node.proc().cpu_seconds();
-  double sfemu_cpu_before = sfemu.cpu_seconds();
+  const auto cpu_before = sample_cpu(ctx, node.proc(), sfemu);
+  const double node_cpu_before = cpu_before.node;
+  const double sfemu_cpu_before = cpu_before.sfemu;
   auto mark_time = clock_type::now();
   size_t mark_size = 0;
   double mark_cpu = node_cpu_before;
@@ -150,6 +152,7 @@ load_figures node_load(context& ctx, process& sfemu, const std::string& name, co
       return stalled || timeouts > 0 || !node.proc().running();
     },
     limit, 100ms);
+  const auto cpu_after = sample_cpu(ctx, node.proc(), sfemu);
   if (!ok || m.empty()) {
     bool running = node.proc().running();
     char cpu[160];
@@ -179,6 +182,7 @@ load_figures node_load(context& ctx, process& sfemu, const std::string& name, co
                              last_line.substr(0, 200));
   }
   load_figures f;
+  f.cpu = cpu_between(cpu_before, cpu_after);
   f.log_line = m[1];
   f.rows = std::stol(m[2]);
   f.secs = std::stod(m[3]);
@@ -206,6 +210,7 @@ load_figures node_load(context& ctx, process& sfemu, const std::string& name, co
 struct copy_rates {
   double indexed = 0;
   double unindexed = 0;
+  double indexed_postgres_cpu_secs = -1; ///< the server's CPU during the indexed COPY
 };
 
 copy_rates copy_rate(context& ctx, const std::string& db_url, long rows) {
@@ -221,13 +226,16 @@ copy_rates copy_rate(context& ctx, const std::string& db_url, long rows) {
                           ctx.log_path("copy_dump"));
   if (dump.code != 0)
     throw std::runtime_error("psql \\copy TO failed: " + dump.output);
-  auto load_into = [&](const std::string& target, const std::string& like) {
+  auto load_into = [&](const std::string& target, const std::string& like, double* postgres_cpu) {
     pg_exec(db_url, "CREATE TABLE " + target + " (LIKE " + table + " " + like + ")");
+    const double cpu_before = ctx.postmaster > 0 ? postgres_cpu_seconds(ctx.postmaster) : -1;
     auto start = clock_type::now();
     auto load = run_command({ctx.psql, db_url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
                              "\\copy " + target + " (" + *cols + ") FROM '" + csv_path + "' CSV"},
                             ctx.log_path("copy_load"));
     double secs = seconds_since(start);
+    if (postgres_cpu && cpu_before >= 0)
+      *postgres_cpu = std::round((postgres_cpu_seconds(ctx.postmaster) - cpu_before) * 100) / 100;
     if (load.code != 0)
       throw std::runtime_error("psql \\copy FROM failed: " + load.output);
     long copied = pg_count(db_url, "SELECT count(*) FROM " + target);
@@ -237,8 +245,8 @@ copy_rates copy_rate(context& ctx, const std::string& db_url, long rows) {
   };
   copy_rates out;
   try {
-    out.indexed = load_into("public.copy_baseline", "INCLUDING ALL");
-    out.unindexed = load_into("public.copy_baseline_bare", "INCLUDING DEFAULTS");
+    out.indexed = load_into("public.copy_baseline", "INCLUDING ALL", &out.indexed_postgres_cpu_secs);
+    out.unindexed = load_into("public.copy_baseline_bare", "INCLUDING DEFAULTS", nullptr);
   } catch (...) {
     std::remove(csv_path.c_str());
     throw;
@@ -380,6 +388,7 @@ json one_size(context& ctx, long rows) {
       bare_copy = rates.unindexed;
       out["copy_rows_per_sec"] = std::round(copy);
       out["copy_unindexed_rows_per_sec"] = std::round(bare_copy);
+      out["copy_postgres_cpu_secs"] = rates.indexed_postgres_cpu_secs;
     }
     double client = via == "rest" ? rest_read : bulk_read;
     out[via] = json{{"bulk_threshold", threshold},
@@ -388,7 +397,10 @@ json one_size(context& ctx, long rows) {
                     {"log_line", f.log_line},
                     {"ratio_to_copy", ratio(f.rows_per_sec, copy)},
                     {"ratio_to_unindexed_copy", ratio(f.rows_per_sec, bare_copy)},
-                    {"ratio_to_client_read", ratio(f.rows_per_sec, client)}};
+                    {"ratio_to_client_read", ratio(f.rows_per_sec, client)},
+                    {"cpu", f.cpu},
+                    // The best ratio this much CPU allows on this machine's cores, however well it overlapped.
+                    {"ratio_ceiling_to_copy", ratio(rate_ceiling(f.cpu, static_cast<double>(rows)), copy)}};
     if (via == "rest") {
       // The same table backfilled, against its REST load (the path a reload takes) of this run.
       note("scenario 1: backfill of " + std::to_string(backfill_columns().size()) + " columns of the same table");

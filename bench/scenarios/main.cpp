@@ -146,6 +146,35 @@ std::string not_run(const json& v) {
   return "not run: " + v["not_run"].get<std::string>();
 }
 
+/// Where each load's CPU went, and the best ratio that much CPU allows on this machine.
+void render_load_cpu(std::ostringstream& md, const json& s) {
+  std::ostringstream rows;
+  for (const auto& r : s["runs"]) {
+    for (const char* via : {"rest", "bulk"}) {
+      if (!r.contains(via) || !r[via].contains("cpu") || !r[via]["cpu"].contains("total_secs"))
+        continue;
+      const auto& v = r[via];
+      const auto& c = v["cpu"];
+      rows << "| " << fmt_num(r["rows"]) << " | " << (std::string(via) == "rest" ? "REST" : "Bulk 2.0") << " | "
+           << fmt_num(c["node_secs"], 2) << " | " << fmt_num(c["sfemu_secs"], 2) << " | "
+           << fmt_num(c["postgres_secs"], 2) << " | " << fmt_num(c["total_secs"], 2) << " | "
+           << fmt_num(c["floor_secs"], 2) << " | " << fmt_num(v["secs"], 2) << " | "
+           << fmt_ratio(v.value("ratio_ceiling_to_copy", json())) << " | "
+           << fmt_num(r.value("copy_postgres_cpu_secs", json()), 2) << " |\n";
+    }
+  }
+  if (rows.str().empty())
+    return;
+  md << "Where each load's CPU went (seconds, from the node's start to its `Loaded table` line):\n\n"
+        "| rows | via | node | sfemu | PostgreSQL | total | floor: total / cores | load took | ratio ceiling to "
+        "COPY | indexed `\\copy`: PostgreSQL CPU |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+     << rows.str()
+     << "\nThe floor is the least wall time that much CPU needs on this machine's cores however well fetching, "
+        "decoding and COPY overlap; the ratio ceiling is the ratio to COPY a load would reach at that floor. "
+        "sfemu runs on the same cores here (against Salesforce its share is on Salesforce's servers), and the "
+        "COPY baseline's own PostgreSQL CPU is in the last column.\n\n";
+}
+
 void render_load(std::ostringstream& md, const json& s) {
   md << "## 1. Initial load (20-field object)\n\n";
   md << "| rows | via | Syncforce rows/s | raw COPY rows/s | ratio to COPY | unindexed COPY rows/s | ratio to "
@@ -181,6 +210,7 @@ void render_load(std::ostringstream& md, const json& s) {
         "file into `(LIKE <table> INCLUDING DEFAULTS)` (same columns, no index, no key). Client read: one keep-alive "
         "libcurl client reading the same query (REST `queryAll` pages of 2000 in Id order; Bulk 2.0 `queryAll` "
         "job: create, wait, read results) and doing nothing with them.\n\n";
+  render_load_cpu(md, s);
   bool any_backfill = false;
   for (const auto& r : s["runs"])
     any_backfill = any_backfill || r.contains("backfill");
@@ -263,6 +293,35 @@ void render_write(std::ostringstream& md, const json& s) {
   }
   if (!batches.empty())
     md << "\nBatches in the node's log (`↑SALESFORCE` lines): " << batches << ".\n";
+  std::ostringstream cpu_rows;
+  for (const char* mode : {"ordered_collections", "ordered_bulk", "merged"}) {
+    if (!s["variants"].contains(mode))
+      continue;
+    for (const char* op : {"insert", "update"}) {
+      const auto& v = s["variants"][mode];
+      if (!v.contains(op) || !v[op].contains("writer_cpu") || !v[op]["writer_cpu"].contains("total_secs"))
+        continue;
+      const auto& o = v[op];
+      const auto& c = o["writer_cpu"];
+      cpu_rows << "| " << mode << " | " << op << " | " << fmt_num(c["node_secs"], 2) << " | "
+               << fmt_num(c["sfemu_secs"], 2) << " | " << fmt_num(c["postgres_secs"], 2) << " | "
+               << fmt_num(c["total_secs"], 2) << " | " << fmt_num(c["floor_secs"], 2) << " | "
+               << fmt_num(o["writer_secs"], 2) << " | " << fmt_ratio(o.value("writer_ratio_ceiling", json()))
+               << " |\n";
+    }
+  }
+  if (!cpu_rows.str().empty()) {
+    md << "\nWhere the writer-alone span's CPU went (seconds):\n\n| mode | op | node | sfemu | PostgreSQL | total | "
+          "floor: total / cores | writer alone took | writer alone ratio ceiling |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+       << cpu_rows.str();
+    if (b.contains("insert_cpu"))
+      md << "\nThe plain client's inserts used " << fmt_num(b["insert_cpu"]["client_secs"], 2) << " s of its own "
+         << "CPU and " << fmt_num(b["insert_cpu"]["sfemu_secs"], 2) << " s of sfemu's. ";
+    md << "The floor is the least wall time that much CPU needs on this machine's cores however well claiming, "
+          "sending and recording overlap; the ceiling is the writer-alone ratio at that floor. sfemu's share "
+          "includes answering the probe's counts.\n";
+  }
   md << "\nRecords/s: from the start of the SQL statement until sfemu counts every record (inserts) or every new "
         "value (updates), probed with `SELECT COUNT()` by a second sfemu user. S in the SQL statement: the "
         "statement alone, until its commit (the capture triggers writing `_trigger_log` included): no writer can "
@@ -522,6 +581,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   process::set_pid_file(pid_file);
   curl_global_init(CURL_GLOBAL_ALL);
+  try {
+    ctx.postmaster = postmaster_pid(ctx.admin_url);
+  } catch (const std::exception& e) {
+    note(std::string("CPU accounting off: ") + e.what());
+  }
 
   auto started = clock_type::now();
   json report{{"quick", ctx.quick}, {"started_at", utc_now()}, {"git_rev", git_rev}, {"machine", machine_info(ctx)}};

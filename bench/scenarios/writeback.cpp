@@ -5,6 +5,8 @@
 // collection calls from a plain client.
 #include "bench/scenarios/harness.hpp"
 
+#include <sys/resource.h>
+
 #include <stdexcept>
 #include <thread>
 
@@ -79,9 +81,14 @@ long count_lines(const std::string& text, const std::string& needle) {
 /// until sfemu counts every record. The plain client's clock starts with its
 /// records in hand, so this is the like-for-like comparison; records/s above
 /// also charges the writer with the capture triggers' time.
-void add_writer_alone(json& o, long n, double secs_to_sfemu, double sql_secs, const json& baseline_rate) {
+/// `cpu` (cpu_between) covers the same span: with it, the best writer-alone ratio its CPU allows on this
+/// machine's cores however well the work overlapped.
+void add_writer_alone(json& o, long n, double secs_to_sfemu, double sql_secs, const json& baseline_rate,
+                      const json& cpu) {
   const double writer_secs = secs_to_sfemu - sql_secs;
   o["writer_secs"] = writer_secs;
+  o["writer_cpu"] = cpu;
+  o["writer_ratio_ceiling"] = ratio(rate_ceiling(cpu, static_cast<double>(n)), baseline_rate);
   if (writer_secs <= 0)
     return;
   const double rate = static_cast<double>(n) / writer_secs;
@@ -89,8 +96,17 @@ void add_writer_alone(json& o, long n, double secs_to_sfemu, double sql_secs, co
   o["writer_ratio_to_baseline"] = ratio(rate, baseline_rate);
 }
 
-/// sfemu's own rate for the same records through collections of 200 from one plain client.
-json baseline(sfemu_api& emu, long n) {
+/// CPU seconds this thread has used (the plain client's own work).
+double thread_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/// sfemu's own rate for the same records through collections of 200 from one plain client, and the CPU
+/// the client and sfemu used for the inserts.
+json baseline(sfemu_api& emu, const process& sfemu, long n) {
   emu.reset();
   emu.define(bench_schema());
   emu.login();
@@ -99,6 +115,8 @@ json baseline(sfemu_api& emu, long n) {
   ids.reserve(static_cast<size_t>(n));
   auto start = clock_type::now();
   long calls = 0;
+  const double client_cpu_before = thread_cpu_seconds();
+  const double sfemu_cpu_before = sfemu.cpu_seconds();
   for (long first = 0; first < n; first += 200) {
     json records = json::array();
     for (long i = first; i < std::min(n, first + 200); ++i)
@@ -119,6 +137,8 @@ json baseline(sfemu_api& emu, long n) {
     }
   }
   double insert_secs = seconds_since(start);
+  const double insert_client_cpu = thread_cpu_seconds() - client_cpu_before;
+  const double insert_sfemu_cpu = sfemu.cpu_seconds() - sfemu_cpu_before;
   start = clock_type::now();
   for (long first = 0; first < n; first += 200) {
     json records = json::array();
@@ -134,10 +154,13 @@ json baseline(sfemu_api& emu, long n) {
   return json{{"records", n},
               {"insert_records_per_sec", std::round(static_cast<double>(n) / insert_secs)},
               {"update_records_per_sec", std::round(static_cast<double>(n) / update_secs)},
-              {"api_calls", calls}};
+              {"api_calls", calls},
+              {"insert_cpu", json{{"client_secs", std::round(insert_client_cpu * 100) / 100},
+                                  {"sfemu_secs", std::round(insert_sfemu_cpu * 100) / 100}}}};
 }
 
-json variant(context& ctx, sfemu_api& emu, const std::string& name, const json& features, long n, const json& base) {
+json variant(context& ctx, sfemu_api& emu, const process& sfemu, const std::string& name, const json& features,
+             long n, const json& base) {
   emu.reset();
   emu.define(bench_schema());
   auto probe = probe_client(ctx.sfemu_url);
@@ -160,8 +183,10 @@ json variant(context& ctx, sfemu_api& emu, const std::string& name, const json& 
                       std::to_string(n - 1) + ") AS i");
   // The statement itself (the capture triggers write the log): a floor no writer can go under.
   const double insert_sql_secs = seconds_since(start);
+  auto cpu_before = sample_cpu(ctx, node.proc(), sfemu);
   long reached = 0;
   auto secs = wait_count(in_sf(""), n, start, 30s, 600s, reached);
+  auto cpu = cpu_between(cpu_before, sample_cpu(ctx, node.proc(), sfemu));
   std::string log = node.proc().output();
   if (!secs) {
     std::string why = reached == 0
@@ -187,14 +212,16 @@ json variant(context& ctx, sfemu_api& emu, const std::string& name, const json& 
                        {"secs_until_sfids_written_back", drained ? json(written_back_secs) : json(nullptr)},
                        {"api", calls_between(before, after)},
                        {"ratio_to_baseline", ratio(static_cast<double>(n) / *secs, base["insert_records_per_sec"])}};
-  add_writer_alone(out["insert"], n, *secs, insert_sql_secs, base["insert_records_per_sec"]);
+  add_writer_alone(out["insert"], n, *secs, insert_sql_secs, base["insert_records_per_sec"], cpu);
 
   // Updates.
   before = node_calls(emu);
   start = clock_type::now();
   pg_exec(db.url(), "UPDATE " + table + " SET text_1__c = 'updated ' || ext_id__c");
   const double update_sql_secs = seconds_since(start);
+  cpu_before = sample_cpu(ctx, node.proc(), sfemu);
   secs = wait_count(in_sf(" WHERE Text_1__c LIKE 'updated %'"), n, start, 30s, 600s, reached);
+  cpu = cpu_between(cpu_before, sample_cpu(ctx, node.proc(), sfemu));
   if (!secs) {
     out["update"] = json{{"not_run", "only " + std::to_string(reached) + " of " + std::to_string(n) +
                                        " updates reached sfemu (stalled for 30 s)"}};
@@ -210,7 +237,7 @@ json variant(context& ctx, sfemu_api& emu, const std::string& name, const json& 
                          {"records_per_sec", std::round(static_cast<double>(n) / *secs)},
                          {"api", calls_between(before, after)},
                          {"ratio_to_baseline", ratio(static_cast<double>(n) / *secs, base["update_records_per_sec"])}};
-    add_writer_alone(out["update"], n, *secs, update_sql_secs, base["update_records_per_sec"]);
+    add_writer_alone(out["update"], n, *secs, update_sql_secs, base["update_records_per_sec"], cpu);
   }
   log = node.stop();
   out["write_lines"] = json{{"via_bulk", count_lines(log, "via=BULK")}, {"via_soap", count_lines(log, "via=SOAP")},
@@ -228,7 +255,7 @@ json scenario_write(context& ctx) {
   json base;
   try {
     note("scenario 2: baseline, a plain client writing collections of 200");
-    base = baseline(emu, n);
+    base = baseline(emu, *sfemu, n);
     out["baseline"] = base;
   } catch (const std::exception& e) {
     out["baseline"] = json{{"not_run", e.what()}};
@@ -242,7 +269,7 @@ json scenario_write(context& ctx) {
   for (const auto& [name, features] : variants) {
     note("scenario 2: write-back, " + name);
     try {
-      results[name] = variant(ctx, emu, name, features, n, base);
+      results[name] = variant(ctx, emu, *sfemu, name, features, n, base);
     } catch (const std::exception& e) {
       results[name] = json{{"not_run", std::string("failed: ") + e.what()}};
     }
