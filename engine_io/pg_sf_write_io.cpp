@@ -397,7 +397,7 @@ private:
     settings.api_version = j.api_version;
     settings.disable_bulk_writes = j.disable_bulk_writes;
     settings.bulk_threshold = j.bulk_threshold;
-    cy.plan = plan_writes(entries, configs, settings);
+    cy.plan = plan_writes(std::move(entries), configs, settings);
     const auto& plan = cy.plan;
     cycle_phases["plan"] += seconds_since(plan_t0);
     if (!unreadable.empty())

@@ -30,6 +30,8 @@ public:
   explicit hstore(std::vector<hstore_entry> entries) : entries_(std::move(entries)) {}
 
   const std::vector<hstore_entry>& entries() const { return entries_; }
+  /// The pairs, moved out of an hstore that is done with.
+  std::vector<hstore_entry> take_entries() && { return std::move(entries_); }
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
 

@@ -95,6 +95,8 @@ struct prepared {
   std::optional<std::int64_t> record_id;
   std::optional<std::string> sfid;
   hstore values; ///< without system columns
+  /// UPDATE of a table with an upsert column: the unchanged external id it could be upserted by.
+  std::optional<std::string> upsert_id;
 };
 
 std::optional<std::int64_t> parse_int64(const std::optional<std::string>& text) {
@@ -109,13 +111,13 @@ std::optional<std::int64_t> parse_int64(const std::optional<std::string>& text) 
   return out;
 }
 
-hstore without_columns(const hstore& h, const std::set<std::string>& columns) {
-  std::vector<hstore_entry> out;
-  out.reserve(h.size());
-  for (const auto& e : h.entries())
-    if (columns.count(e.key) == 0)
-      out.push_back(e);
-  return hstore(std::move(out));
+/// `h` without `columns`; its pairs are moved, not copied.
+hstore without_columns(hstore&& h, const std::set<std::string>& columns) {
+  auto pairs = std::move(h).take_entries();
+  pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
+                             [&](const hstore_entry& e) { return columns.count(e.key) != 0; }),
+              pairs.end());
+  return hstore(std::move(pairs));
 }
 
 /// The row id an entry names: its record_id, else an `id` among its values.
@@ -164,8 +166,8 @@ std::optional<std::string> update_external_id(const write_entry& e, const std::s
 }
 
 /// Runs the common checks over all entries, filling `skipped` with the
-/// entries that fail them.
-std::vector<prepared> prepare(const std::vector<write_entry>& entries, const table_write_configs& tables,
+/// entries that fail them. The values of the entries that pass are moved into their `prepared`.
+std::vector<prepared> prepare(std::vector<write_entry>& entries, const table_write_configs& tables,
                               const write_plan_settings& settings, std::vector<skipped_entry>& skipped) {
   // sfid -> record_id, so that entries made by hc_capture_update_from_row
   // (record_id null) fold with the row's other entries.
@@ -178,7 +180,7 @@ std::vector<prepared> prepare(const std::vector<write_entry>& entries, const tab
   }
   std::vector<prepared> out;
   out.reserve(entries.size());
-  for (const auto& e : entries) {
+  for (auto& e : entries) {
     auto t = tables.find(e.table_name);
     if (t == tables.end() || !t->second.writable) {
       skipped.push_back({e.id, skip_reason::not_writable, std::nullopt});
@@ -193,7 +195,9 @@ std::vector<prepared> prepare(const std::vector<write_entry>& entries, const tab
       if (auto l = linked.find(std::make_pair(e.table_name, *p.sfid)); l != linked.end())
         p.record_id = l->second;
     }
-    p.values = e.action == write_action::remove ? hstore{} : without_columns(e.values, settings.system_columns);
+    if (e.action == write_action::update && t->second.upsert_column)
+      p.upsert_id = update_external_id(e, *t->second.upsert_column);
+    p.values = e.action == write_action::remove ? hstore{} : without_columns(std::move(e.values), settings.system_columns);
     if (e.action == write_action::update) {
       if (p.values.empty()) {
         skipped.push_back({e.id, skip_reason::no_changes, std::nullopt});
@@ -267,7 +271,7 @@ struct ordered_item {
 
 /// Splits `run[first, last)` into batches of at most `cap` items where no
 /// record appears twice, appending them to `out`.
-void split_run(const std::vector<ordered_item>& run, std::size_t first, std::size_t last, std::size_t cap,
+void split_run(std::vector<ordered_item>& run, std::size_t first, std::size_t last, std::size_t cap,
                const std::string& table, write_operation op, write_transport transport,
                const std::optional<std::string>& upsert_column, std::vector<write_batch>& out) {
   if (cap == 0)
@@ -280,7 +284,7 @@ void split_run(const std::vector<ordered_item>& run, std::size_t first, std::siz
   };
   bool by_external_id = op == write_operation::upsert;
   for (auto i = first; i < last; ++i) {
-    write_item item = run[i].item;
+    write_item item = std::move(run[i].item);
     if (op == write_operation::upsert && run[i].operation == write_operation::update) {
       // An UPDATE sent as an upsert: the external id goes with the values.
       item.external_id = run[i].upsert_id;
@@ -329,7 +333,7 @@ std::vector<std::pair<std::size_t, std::size_t>> distinct_pieces(const std::vect
   return out;
 }
 
-void plan_run(const std::vector<ordered_item>& run, const prepared& head, const write_plan_settings& settings,
+void plan_run(std::vector<ordered_item>& run, const prepared& head, const write_plan_settings& settings,
               std::vector<write_batch>& out) {
   const auto& table = head.entry->table_name;
   const auto& upsert_column = head.table->upsert_column;
@@ -364,23 +368,23 @@ void plan_run(const std::vector<ordered_item>& run, const prepared& head, const 
   }
 }
 
-void plan_ordered(const std::vector<prepared>& entries, const write_plan_settings& settings, write_plan& plan) {
+void plan_ordered(std::vector<prepared>& entries, const write_plan_settings& settings, write_plan& plan) {
   std::vector<ordered_item> items;
   std::vector<const prepared*> heads;
   items.reserve(entries.size());
   std::unordered_set<std::string> inserted; // records an earlier item of this plan inserts
-  for (const auto& p : entries) {
+  for (auto& p : entries) {
     const auto& e = *p.entry;
     ordered_item oi;
     oi.key = p.key;
     oi.action = e.action;
     oi.item.entry_id = e.id;
     oi.item.record_id = p.record_id;
-    oi.item.values = p.values;
+    oi.item.values = std::move(p.values);
     const auto& column = p.table->upsert_column;
     switch (e.action) {
       case write_action::insert: {
-        auto ext = column ? p.values.get(*column) : std::nullopt;
+        auto ext = column ? oi.item.values.get(*column) : std::nullopt;
         oi.operation = ext ? write_operation::upsert : write_operation::create;
         oi.item.external_id = ext;
         inserted.insert(p.key);
@@ -389,9 +393,8 @@ void plan_ordered(const std::vector<prepared>& entries, const write_plan_setting
       case write_action::update:
         oi.operation = write_operation::update;
         oi.item.sfid = p.sfid;
-        oi.item.changed_columns = keys_of(p.values);
-        if (column)
-          oi.upsert_id = update_external_id(e, *column);
+        oi.item.changed_columns = keys_of(oi.item.values);
+        oi.upsert_id = p.upsert_id;
         break;
       case write_action::remove:
         if (!p.sfid && (!p.record_id || inserted.count(p.key) == 0)) {
@@ -480,7 +483,7 @@ void fold(change& c, const prepared& p) {
   }
 }
 
-change start_change(const prepared& p) {
+change start_change(prepared& p) {
   change c;
   c.head = &p;
   c.kind = p.entry->action;
@@ -488,17 +491,17 @@ change start_change(const prepared& p) {
   c.ids.push_back(p.entry->id);
   c.record_id = p.record_id;
   c.sfid = p.sfid;
-  c.values = p.values;
   if (c.kind == write_action::update)
     c.changed = keys_of(p.values);
+  c.values = std::move(p.values);
   return c;
 }
 
-void plan_merged(const std::vector<prepared>& entries, const write_plan_settings& settings, write_plan& plan) {
+void plan_merged(std::vector<prepared>& entries, const write_plan_settings& settings, write_plan& plan) {
   std::vector<change> changes;
   changes.reserve(entries.size());
   std::unordered_map<std::string, std::size_t> open; // record key -> its current change
-  for (const auto& p : entries) {
+  for (auto& p : entries) {
     auto i = open.find(p.key);
     bool starts =
         i == open.end() || (p.entry->action == write_action::insert && changes[i->second].kind != write_action::insert);
@@ -594,7 +597,7 @@ void plan_merged(const std::vector<prepared>& entries, const write_plan_settings
 // plan_writes
 // ---------------------------------------------------------------------------
 
-write_plan plan_writes(const std::vector<write_entry>& entries, const table_write_configs& tables,
+write_plan plan_writes(std::vector<write_entry> entries, const table_write_configs& tables,
                        const write_plan_settings& settings) {
   write_plan plan;
   auto ready = prepare(entries, tables, settings, plan.skipped);

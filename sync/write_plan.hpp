@@ -192,7 +192,8 @@ using table_write_configs = std::map<std::string, table_write_config>;
 /// per (table, operation) fill up to `collection_size` and are emitted in the
 /// order of their first item, and a record's later change always lands in a
 /// later batch than its earlier one. Never bulk.
-write_plan plan_writes(const std::vector<write_entry>& entries, const table_write_configs& tables,
+/// `entries` is taken by value: their values move into the plan's items instead of being copied.
+write_plan plan_writes(std::vector<write_entry> entries, const table_write_configs& tables,
                        const write_plan_settings& settings);
 
 /// (table, record_id) -> the row's current values (without `_hc_lastop`/`_hc_err`).
