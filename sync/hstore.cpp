@@ -89,9 +89,12 @@ public:
       was_quoted = true;
       ++pos_;
       for (;;) {
-        // Copy the run up to the next quote or backslash in one go.
-        auto stop = text_.find_first_of("\"\\", pos_);
-        if (stop == std::string_view::npos) {
+        // Copy the run up to the next quote or backslash in one go (a plain scan: find_first_of
+        // looks each character up in its set with a call of its own).
+        auto stop = pos_;
+        while (stop < text_.size() && text_[stop] != '"' && text_[stop] != '\\')
+          ++stop;
+        if (stop == text_.size()) {
           error = "unterminated quoted string";
           pos_ = text_.size();
           return false;
@@ -166,6 +169,11 @@ hstore_parse_result parse_hstore(std::string_view text) {
   for (auto p = text.find("=>"); p != std::string_view::npos; p = text.find("=>", p + 2))
     ++arrows;
   entries.reserve(arrows);
+  // PostgreSQL prints the keys in its canonical order (shorter first, then bytewise), where a key
+  // following the one before it cannot repeat any: such text needs no look-up at all. From the first
+  // key out of that order on, duplicates are looked for (a set when there are many pairs).
+  bool canonical = true;
+  std::string_view previous;
   const bool use_set = arrows > 16;
   std::unordered_set<std::string_view> seen;
   std::string key;
@@ -188,18 +196,28 @@ hstore_parse_result parse_hstore(std::string_view text) {
       return fail(error);
     // PostgreSQL never prints duplicates; hand-written text may have them.
     bool duplicate = false;
-    if (use_set) {
-      duplicate = seen.count(key) > 0;
-    } else {
-      for (const auto& e : entries)
-        duplicate = duplicate || e.key == key;
+    if (canonical && !entries.empty() &&
+        !(previous.size() < key.size() || (previous.size() == key.size() && previous < std::string_view{key}))) {
+      canonical = false;
+      if (use_set)
+        for (const auto& e : entries)
+          seen.insert(std::string_view{e.key});
+    }
+    if (!canonical) {
+      if (use_set) {
+        duplicate = seen.count(key) > 0;
+      } else {
+        for (const auto& e : entries)
+          duplicate = duplicate || e.key == key;
+      }
     }
     if (!duplicate) {
       if (!quoted && is_bare_null(value))
         entries.push_back(hstore_entry{key, std::nullopt});
       else
         entries.push_back(hstore_entry{key, value});
-      if (use_set)
+      previous = entries.back().key;
+      if (use_set && !canonical)
         seen.insert(std::string_view{entries.back().key});
     }
     in.skip_space();

@@ -57,6 +57,30 @@ TEST(hstore, empty_and_duplicates) {
   EXPECT_EQ(dup.value->get("a"), "1");
 }
 
+// Keys in PostgreSQL's own order (shorter first, then bytewise) are taken without a look-up; a duplicate
+// can only come after the order breaks, and is found there, with few pairs and with many.
+TEST(hstore, duplicates_are_found_wherever_the_order_breaks) {
+  for (int width : {4, 40}) {
+    std::string text;
+    for (int i = 0; i < width; ++i)
+      text += (i ? ", " : "") + std::string{"\"k"} + std::to_string(100 + i) + "\"=>\"v" + std::to_string(i) + "\"";
+    // In order up to here; then a key out of order that is new, then two repeats.
+    text += R"(, "a"=>"new", "k101"=>"again", "k100"=>"again")";
+    auto r = parse_hstore(text);
+    ASSERT_TRUE(r.ok()) << r.error.message;
+    EXPECT_EQ(r.value->size(), static_cast<std::size_t>(width) + 1) << width;
+    EXPECT_EQ(r.value->get("k101"), "v1") << width;
+    EXPECT_EQ(r.value->get("k100"), "v0") << width;
+    EXPECT_EQ(r.value->get("a"), "new") << width;
+  }
+  // A repeat right after its first, and one of a key that was itself out of order.
+  auto r = parse_hstore(R"("b"=>"1", "b"=>"2", "a"=>"3", "c"=>"4", "a"=>"5")");
+  ASSERT_TRUE(r.ok()) << r.error.message;
+  EXPECT_EQ(r.value->size(), 3u);
+  EXPECT_EQ(r.value->get("b"), "1");
+  EXPECT_EQ(r.value->get("a"), "3");
+}
+
 TEST(hstore, rejects_malformed_text_with_position) {
   for (const char* bad : {R"("a"=>"1)", R"("a"="1")", R"("a"=>"1" "b"=>"2")", R"("a"=>"1",)",
                           R"("a")", R"(=>"x")", R"("a"=>"1\)"}) {
