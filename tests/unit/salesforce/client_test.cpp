@@ -420,6 +420,24 @@ TEST(client_collections, per_record_results) {
   EXPECT_EQ(body["records"][1]["Phone"], "1");
 }
 
+// The body is written as text, not built as a json value: it must still be the same JSON, with each
+// record typed unless it says its own type, an empty record included.
+TEST(client_collections, the_body_is_the_json_of_the_typed_records) {
+  fixture f;
+  f.script_login();
+  f.script(respond(200, R"([{"id":"001A","success":true,"errors":[]},{"id":"001B","success":true,"errors":[]},
+    {"id":"001C","success":true,"errors":[]}])"));
+  nlohmann::json own_type{{"attributes", {{"type", "Contact"}}}, {"LastName", "q\"uote\\"}};
+  nlohmann::json odd{{"Name", "line\nbreak \u00e9"}, {"Amount__c", 1.5}, {"Flag__c", true}, {"Gone__c", nullptr}};
+  auto r = f.sf->update("Account", {odd, nlohmann::json::object(), own_type}, true);
+  ASSERT_TRUE(r) << r.error();
+  nlohmann::json typed_odd = odd;
+  typed_odd["attributes"] = {{"type", "Account"}};
+  nlohmann::json expected{{"allOrNone", true},
+                          {"records", {typed_odd, {{"attributes", {{"type", "Account"}}}}, own_type}}};
+  EXPECT_EQ(nlohmann::json::parse(f.net.requests[1].body), expected) << f.net.requests[1].body;
+}
+
 TEST(client_collections, over_200_is_refused_before_sending) {
   fixture f;
   std::vector<nlohmann::json> recs(201, nlohmann::json{{"Name", "x"}});
