@@ -112,7 +112,7 @@ double read_bulk_results(sfemu_api& emu, long expected, double& job_secs) {
 
 /// A CHECKPOINT, so that every timed load (the node's and the COPY baselines) starts with no WAL behind it:
 /// where the server's WAL-driven checkpoints fall inside a load of 1M rows decides how many full-page images
-/// it writes, and moved an indexed COPY's rate between 65k and 116k rows/s from run to run.
+/// it writes. A guard: the baseline's large spread between runs came from the rows' order (copy_rate).
 void checkpoint(const std::string& db_url) {
   try {
     pg_exec(db_url, "CHECKPOINT");
@@ -220,7 +220,7 @@ load_figures node_load(context& ctx, process& sfemu, const std::string& name, co
 
 /// Raw COPY rates of the loaded rows (written to a CSV file first, in Id order: the order a client gets them
 /// from Salesforce; the table's physical order depends on how the node's COPY streams interleaved, and moved
-/// the indexed COPY between 65k and 116k rows/s from run to run): into a
+/// the indexed 1M COPY between 62k and 116k rows/s from run to run): into a
 /// table of the same shape and indexes, and into one of the same columns
 /// without any index.
 struct copy_rates {
@@ -243,8 +243,8 @@ copy_rates copy_rate(context& ctx, const std::string& db_url, long rows) {
   if (dump.code != 0)
     throw std::runtime_error("psql \\copy TO failed: " + dump.output);
   // The node's load leaves its table to autovacuum (an insert-driven VACUUM and an ANALYZE of every row),
-  // which would otherwise run during a COPY baseline and slow it down (at 1M rows, to half its rate in one
-  // run): done here first, and the baseline waits until no autovacuum worker is busy in this database.
+  // which could otherwise run during a COPY baseline and slow it down: done here first, and the baseline
+  // waits until no autovacuum worker is busy in this database.
   pg_exec(db_url, "VACUUM (ANALYZE) " + table);
   auto quiet = [&] {
     return pg_count(db_url, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' "
