@@ -36,7 +36,6 @@ void put64(std::string& out, std::uint64_t v) {
 }
 
 using calendar::days_from_civil;
-using calendar::days_in_month;
 using calendar::digits;
 
 /// PostgreSQL's epoch for dates and timestamps: 2000-01-01.
@@ -47,16 +46,12 @@ constexpr std::int64_t usecs_per_day = 86400 * usecs_per_sec;
 /// `YYYY-MM-DD` with a year PostgreSQL's text input takes as written (1..9999:
 /// it refuses year 0, and the node writes no other shape) -> days since 2000-01-01.
 bool parse_date(std::string_view s, std::size_t& pos, std::int64_t& days) {
-  int y = 0;
-  int m = 0;
-  int d = 0;
-  if (!digits(s, pos, 4, y) || pos + 10 > s.size() || s[pos + 4] != '-' || !digits(s, pos + 5, 2, m) ||
-      s[pos + 7] != '-' || !digits(s, pos + 8, 2, d))
+  calendar::ymd d;
+  std::size_t at = pos;
+  if (!calendar::read_date(s, at, d) || d.year < 1)
     return false;
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-    return false;
-  pos += 10;
-  days = days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)) - pg_epoch_days;
+  pos = at;
+  days = days_from_civil(d.year, static_cast<unsigned>(d.month), static_cast<unsigned>(d.day)) - pg_epoch_days;
   return true;
 }
 

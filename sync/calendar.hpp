@@ -1,6 +1,6 @@
 #pragma once
 
-// Calendar arithmetic and fixed-width digit reading shared by the wire-value
+// Calendar arithmetic, fixed-width digit and ISO date reading shared by the wire-value
 // conversion (sync/type_mapping.cpp), the binary COPY encoder
 // (store/copy_binary.cpp) and sfemu's SOQL values (emulator/soql/value.cpp):
 // one proleptic Gregorian calendar for all three. Header-only, no dependencies.
@@ -32,6 +32,25 @@ inline bool leap_year(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y
 inline int days_in_month(std::int64_t y, int m) {
   static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && leap_year(y) ? 29 : days[m - 1];
+}
+
+/// The parts of a `YYYY-MM-DD` date.
+struct ymd {
+  int year = 0, month = 0, day = 0;
+};
+
+/// Reads `YYYY-MM-DD` at `pos` of `s`: four year digits (any year, 0000 included), a month 1-12 and a day
+/// that month has. On success `pos` moves past it; on failure `pos` and `out` are unchanged.
+inline bool read_date(std::string_view s, std::size_t& pos, ymd& out) {
+  ymd d;
+  if (!digits(s, pos, 4, d.year) || pos + 10 > s.size() || s[pos + 4] != '-' || !digits(s, pos + 5, 2, d.month) ||
+      s[pos + 7] != '-' || !digits(s, pos + 8, 2, d.day))
+    return false;
+  if (d.month < 1 || d.month > 12 || d.day < 1 || d.day > days_in_month(d.year, d.month))
+    return false;
+  pos += 10;
+  out = d;
+  return true;
 }
 
 /// Days from 1970-01-01 (Howard Hinnant's civil calendar algorithm, public domain description).

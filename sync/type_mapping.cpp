@@ -335,22 +335,10 @@ pg_value bad_value(std::string_view what, std::string_view wire) {
 }
 
 using calendar::days_from_civil;
-using calendar::days_in_month;
 using calendar::digits;
 
-struct date_parts {
-  int year = 0, month = 0, day = 0;
-};
-
-bool parse_date(std::string_view s, std::size_t& pos, date_parts& out) {
-  if (!digits(s, pos, 4, out.year) || pos + 10 > s.size() || s[pos + 4] != '-'
-      || !digits(s, pos + 5, 2, out.month) || s[pos + 7] != '-' || !digits(s, pos + 8, 2, out.day))
-    return false;
-  if (out.month < 1 || out.month > 12 || out.day < 1 || out.day > days_in_month(out.year, out.month))
-    return false;
-  pos += 10;
-  return true;
-}
+using date_parts = calendar::ymd;
+using calendar::read_date;
 
 struct time_parts {
   int hour = 0, minute = 0, second = 0;
@@ -461,7 +449,7 @@ std::string_view trim(std::string_view s) {
 bool append_timestamp(std::string& out, std::string_view wire) {
   std::size_t pos = 0;
   date_parts d;
-  if (!parse_date(wire, pos, d))
+  if (!read_date(wire, pos, d))
     return false;
   time_parts t;
   int offset = 0;
@@ -503,7 +491,7 @@ pg_value convert_timestamp(std::string_view wire) {
 bool append_date(std::string& out, std::string_view wire) {
   std::size_t pos = 0;
   date_parts d;
-  if (!parse_date(wire, pos, d) || pos != wire.size())
+  if (!read_date(wire, pos, d) || pos != wire.size())
     return false;
   append_date(out, d.year, d.month, d.day);
   return true;

@@ -88,13 +88,11 @@ bool is_numeric_type(field_type type) {
 }
 
 std::optional<std::int64_t> parse_date(std::string_view s) {
-  int y = 0, m = 0, d = 0;
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 0, 4, y) || !digits(s, 5, 2, m)
-      || !digits(s, 8, 2, d))
+  syncforce::calendar::ymd d;
+  std::size_t pos = 0;
+  if (s.size() != 10 || !syncforce::calendar::read_date(s, pos, d))
     return std::nullopt;
-  if (m < 1 || m > 12 || d < 1 || d > syncforce::calendar::days_in_month(y, m))
-    return std::nullopt;
-  return days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return days_from_civil(d.year, static_cast<unsigned>(d.month), static_cast<unsigned>(d.day));
 }
 
 std::optional<std::int64_t> parse_datetime(std::string_view s) {
